@@ -1,0 +1,228 @@
+//! The seed tutorials end to end: users with one address and one profile (one-to-one), posts
+//! (one-to-many with delete-orphan cascade), groups with dated memberships (the association
+//! object), and the constraint errors a user meets along the way.
+//!
+//! Run: `cargo run --release --example blog`
+
+use relata::{Entity, Error, Key, Schema, Store};
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "users")]
+struct User {
+    #[relata(unique)]
+    username: String,
+    #[relata(unique)]
+    email: String,
+}
+
+/// Tutorial 1: `User.address = relationship("Address", uselist=False)`.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "addresses")]
+struct Address {
+    email_address: String,
+    #[relata(unique, back = "address", on_delete = "set_null")]
+    user: Option<Key<User>>,
+}
+
+/// Tutorial 2: `Profile.user_id = Column(ForeignKey('users.id'), unique=True)`.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "profiles")]
+struct Profile {
+    bio: String,
+    #[relata(unique, back = "profile", on_delete = "cascade")]
+    user: Key<User>,
+}
+
+/// Tutorial 3: `posts = relationship("Post", cascade="all, delete-orphan")`.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "posts")]
+struct Post {
+    title: String,
+    content: String,
+    #[relata(back = "posts", on_delete = "cascade", orphan)]
+    author: Key<User>,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "groups")]
+struct Group {
+    #[relata(unique)]
+    name: String,
+}
+
+/// Tutorial 3's association object: `UserGroup(user_id, group_id, joined_on)`.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "user_groups", unique(user, group))]
+struct UserGroup {
+    #[relata(back = "user_groups", on_delete = "cascade")]
+    user: Key<User>,
+    #[relata(back = "user_groups", on_delete = "cascade")]
+    group: Key<Group>,
+    joined_on: i64,
+}
+
+/// Reported audit entries restrict deleting the post they point at.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "reports")]
+struct Report {
+    reason: String,
+    #[relata(back = "reports")]
+    post: Key<Post>,
+}
+
+fn schema() -> Result<Schema, relata::SchemaError> {
+    Schema::builder()
+        .entity::<User>()
+        .entity::<Address>()
+        .entity::<Profile>()
+        .entity::<Post>()
+        .entity::<Group>()
+        .entity::<UserGroup>()
+        .entity::<Report>()
+        .build()
+}
+
+fn section(title: &str) {
+    println!("\n== {title}");
+}
+
+fn refused<T: std::fmt::Debug>(what: &str, result: Result<T, Error>) {
+    match result {
+        Err(e) => println!("  {what}: refused\n    {e}"),
+        Ok(v) => println!("  {what}: unexpectedly accepted ({v:?})"),
+    }
+}
+
+fn user(name: &str) -> User {
+    User {
+        username: name.into(),
+        email: format!("{name}@example.com"),
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut store = Store::new(schema()?);
+
+    section("one-to-one: a user, an address, a profile");
+    let alice = store.insert(user("alice"))?;
+    let addr = store.insert(Address {
+        email_address: "alice@home.example".into(),
+        user: Some(alice),
+    })?;
+    store.insert(Profile {
+        bio: "I am Alice's profile".into(),
+        user: alice,
+    })?;
+    let found = store
+        .find_unique(User::BY_USERNAME, "alice")
+        .ok_or("alice not found")?;
+    let profile = store.children(Profile::USER, found).next().ok_or("no profile")?;
+    println!("  alice's profile says: {:?}", store.get_one(profile)?.bio);
+    let address = store.children(Address::USER, found).next().ok_or("no address")?;
+    println!("  alice's address is {}", store.get_one(address)?.email_address);
+    refused(
+        "a second profile for alice",
+        store.insert(Profile {
+            bio: "another".into(),
+            user: alice,
+        }),
+    );
+    refused("a second user named alice", store.insert(user("alice")));
+
+    section("one-to-many: posts, kept in sync from both ends");
+    let bob = store.insert(user("bob"))?;
+    let hello = store.insert(Post {
+        title: "Hello".into(),
+        content: "First post".into(),
+        author: alice,
+    })?;
+    let again = store.insert(Post {
+        title: "Again".into(),
+        content: "Second post".into(),
+        author: alice,
+    })?;
+    let titles = |s: &Store, u| -> Vec<String> {
+        s.children(Post::AUTHOR, u)
+            .filter_map(|p| s.get(p))
+            .map(|p| p.title.to_string())
+            .collect()
+    };
+    println!("  alice's posts: {:?}", titles(&store, alice));
+    store.update(again, |p| p.author = bob)?;
+    println!(
+        "  after moving \"Again\" to bob: alice {:?}, bob {:?}",
+        titles(&store, alice),
+        titles(&store, bob)
+    );
+
+    section("association object: groups with joined_on");
+    let admin = store.insert(Group { name: "admin".into() })?;
+    let staff = store.insert(Group { name: "staff".into() })?;
+    store.insert(Group { name: "empty".into() })?;
+    store.insert(UserGroup {
+        user: alice,
+        group: staff,
+        joined_on: 20240101,
+    })?;
+    store.insert(UserGroup {
+        user: alice,
+        group: admin,
+        joined_on: 20240215,
+    })?;
+    store.insert(UserGroup {
+        user: bob,
+        group: admin,
+        joined_on: 20240301,
+    })?;
+    for m in store.children(UserGroup::USER, alice) {
+        let m = store.get_one(m)?;
+        println!(
+            "  alice is in {} since {}",
+            store.get_one(m.group)?.name,
+            m.joined_on
+        );
+    }
+    let members: Vec<_> = store
+        .children(UserGroup::GROUP, admin)
+        .filter_map(|m| store.get(m))
+        .filter_map(|m| store.get(m.user))
+        .map(|u| u.username.to_string())
+        .collect();
+    println!("  members of admin: {members:?}");
+    refused(
+        "alice joining admin twice",
+        store.insert(UserGroup {
+            user: alice,
+            group: admin,
+            joined_on: 20250101,
+        }),
+    );
+
+    section("deletes: restrict, cascade, set null");
+    store.insert(Report {
+        reason: "spam?".into(),
+        post: hello,
+    })?;
+    refused(
+        "deleting alice while a report points at her post",
+        store.delete(alice),
+    );
+    println!("  alice is still there: {}", store.contains(alice));
+    let report = store.children(Report::POST, hello).next().ok_or("no report")?;
+    store.delete(report)?;
+    let done = store.delete(alice)?;
+    println!(
+        "  deleting alice removed {} records ({} posts, {} profile, {} memberships) and nulled {} reference(s)",
+        done.deleted.len(),
+        done.deleted_from("posts"),
+        done.deleted_from("profiles"),
+        done.deleted_from("user_groups"),
+        done.nulled.len()
+    );
+    println!("  her address survives, unowned: {:?}", store.get_one(addr)?.user);
+    refused("reading alice through her old key", store.get_one(alice));
+
+    store.check_integrity()?;
+    println!("\nintegrity check passed");
+    Ok(())
+}

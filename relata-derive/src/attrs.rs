@@ -1,0 +1,331 @@
+//! Parsing of `#[relata(...)]` attributes into a plain model of the entity.
+
+use syn::spanned::Spanned;
+use syn::{Attribute, Data, DeriveInput, Fields, Ident, LitStr, Type};
+
+/// What the user declared, after validation.
+pub(crate) struct Model {
+    pub(crate) ident: Ident,
+    pub(crate) table: String,
+    pub(crate) fields: Vec<FieldModel>,
+    pub(crate) uniques: Vec<UniqueModel>,
+    pub(crate) indexes: Vec<IndexModel>,
+}
+
+pub(crate) struct FieldModel {
+    pub(crate) ident: Ident,
+    pub(crate) vis: syn::Visibility,
+    pub(crate) ty: Type,
+    pub(crate) column: String,
+    pub(crate) fk: Option<FkModel>,
+}
+
+pub(crate) struct FkModel {
+    pub(crate) back: Option<String>,
+    pub(crate) on_delete: OnDelete,
+    pub(crate) orphan: bool,
+    pub(crate) acyclic: bool,
+    pub(crate) deferrable: bool,
+    pub(crate) unique: bool,
+    pub(crate) span: proc_macro2::Span,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnDelete {
+    Restrict,
+    Cascade,
+    SetNull,
+}
+
+pub(crate) struct UniqueModel {
+    pub(crate) name: Option<String>,
+    pub(crate) fields: Vec<usize>,
+    pub(crate) deferrable: bool,
+    /// Declared on a single field (gets a typed `BY_<FIELD>` handle).
+    pub(crate) single: bool,
+}
+
+pub(crate) struct IndexModel {
+    pub(crate) name: Option<String>,
+    pub(crate) fields: Vec<usize>,
+    pub(crate) single: bool,
+}
+
+/// Raw field-level options before we know whether the field is a key.
+#[derive(Default)]
+struct FieldOpts {
+    unique: Option<(bool, Option<String>)>,
+    index: bool,
+    column: Option<String>,
+    back: Option<String>,
+    on_delete: Option<OnDelete>,
+    orphan: bool,
+    acyclic: bool,
+    deferrable: bool,
+    fk_span: Option<proc_macro2::Span>,
+}
+
+pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
+    if !input.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            input.generics.span(),
+            "relata: entities cannot be generic; declare one struct per table",
+        ));
+    }
+    let named = match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(named) => &named.named,
+            _ => {
+                return Err(syn::Error::new(
+                    input.ident.span(),
+                    "relata: an entity must be a struct with named fields",
+                ))
+            }
+        },
+        _ => {
+            return Err(syn::Error::new(
+                input.ident.span(),
+                "relata: `#[derive(Entity)]` only supports structs with named fields",
+            ))
+        }
+    };
+    let mut model = Model {
+        ident: input.ident.clone(),
+        table: default_table(&input.ident.to_string()),
+        fields: Vec::new(),
+        uniques: Vec::new(),
+        indexes: Vec::new(),
+    };
+    let mut field_opts = Vec::new();
+    for field in named {
+        let ident = field.ident.clone().expect("named field");
+        let opts = parse_field_attrs(&field.attrs)?;
+        let is_key = is_key_type(&field.ty);
+        let fk = build_fk(&ident, is_key, &opts)?;
+        let column = match (&opts.column, &fk) {
+            (Some(c), _) => c.clone(),
+            (None, Some(_)) if !ident.to_string().ends_with("_id") => format!("{ident}_id"),
+            (None, _) => ident.to_string(),
+        };
+        model.fields.push(FieldModel {
+            ident,
+            vis: field.vis.clone(),
+            ty: field.ty.clone(),
+            column,
+            fk,
+        });
+        field_opts.push(opts);
+    }
+    for (i, opts) in field_opts.iter().enumerate() {
+        if let Some((deferrable, name)) = &opts.unique {
+            model.uniques.push(UniqueModel {
+                name: name.clone(),
+                fields: vec![i],
+                deferrable: *deferrable,
+                single: true,
+            });
+        }
+        if opts.index {
+            model.indexes.push(IndexModel {
+                name: None,
+                fields: vec![i],
+                single: true,
+            });
+        }
+    }
+    parse_struct_attrs(&input.attrs, &mut model)?;
+    Ok(model)
+}
+
+fn build_fk(ident: &Ident, is_key: bool, o: &FieldOpts) -> syn::Result<Option<FkModel>> {
+    let declared = o.back.is_some() || o.on_delete.is_some() || o.orphan || o.acyclic || o.fk_span.is_some();
+    if !is_key && !declared {
+        if o.deferrable && o.unique.is_none() {
+            return Err(syn::Error::new(
+                ident.span(),
+                "relata: `deferrable` applies to a foreign key or to `unique(deferrable)`",
+            ));
+        }
+        return Ok(None);
+    }
+    let unique = o.unique.is_some();
+    Ok(Some(FkModel {
+        back: o.back.clone(),
+        on_delete: o.on_delete.unwrap_or(OnDelete::Restrict),
+        orphan: o.orphan,
+        acyclic: o.acyclic,
+        deferrable: o.deferrable && !unique,
+        unique,
+        span: o.fk_span.unwrap_or_else(|| ident.span()),
+    }))
+}
+
+/// `Key<...>` or `Option<Key<...>>`, recognised by the last path segment.
+pub(crate) fn is_key_type(ty: &Type) -> bool {
+    let Type::Path(p) = ty else { return false };
+    let Some(last) = p.path.segments.last() else {
+        return false;
+    };
+    if last.ident == "Key" {
+        return true;
+    }
+    if last.ident == "Option" {
+        if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+            if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
+                return is_key_type(inner);
+            }
+        }
+    }
+    false
+}
+
+fn parse_field_attrs(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
+    let mut o = FieldOpts::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("relata")) {
+        attr.parse_nested_meta(|meta| {
+            let key = meta
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            match key.as_str() {
+                "unique" => {
+                    let mut deferrable = false;
+                    let mut name = None;
+                    if meta.input.peek(syn::token::Paren) {
+                        meta.parse_nested_meta(|inner| {
+                            if inner.path.is_ident("deferrable") {
+                                deferrable = true;
+                                Ok(())
+                            } else if inner.path.is_ident("name") {
+                                name = Some(inner.value()?.parse::<LitStr>()?.value());
+                                Ok(())
+                            } else {
+                                Err(inner.error(
+                                    "relata: expected `deferrable` or `name = \"...\"` in `unique(...)`",
+                                ))
+                            }
+                        })?;
+                    }
+                    o.unique = Some((deferrable, name));
+                }
+                "index" => o.index = true,
+                "column" => o.column = Some(meta.value()?.parse::<LitStr>()?.value()),
+                "back" => {
+                    o.back = Some(meta.value()?.parse::<LitStr>()?.value());
+                    o.fk_span = Some(meta.path.span());
+                }
+                "on_delete" => {
+                    let lit = meta.value()?.parse::<LitStr>()?;
+                    o.on_delete = Some(match lit.value().as_str() {
+                        "restrict" | "no_action" => OnDelete::Restrict,
+                        "cascade" => OnDelete::Cascade,
+                        "set_null" => OnDelete::SetNull,
+                        other => {
+                            return Err(syn::Error::new(
+                                lit.span(),
+                                format!(
+                                    "relata: unknown on_delete action `{other}`; expected \"restrict\", \"cascade\" or \"set_null\""
+                                ),
+                            ))
+                        }
+                    });
+                    o.fk_span = Some(lit.span());
+                }
+                "orphan" | "delete_orphan" => o.orphan = true,
+                "acyclic" => o.acyclic = true,
+                "deferrable" => o.deferrable = true,
+                _ => {
+                    return Err(meta.error(format!(
+                        "relata: unknown field option `{key}`; expected one of unique, index, column, back, on_delete, orphan, acyclic, deferrable"
+                    )))
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(o)
+}
+
+fn parse_struct_attrs(attrs: &[Attribute], model: &mut Model) -> syn::Result<()> {
+    for attr in attrs.iter().filter(|a| a.path().is_ident("relata")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("table") {
+                let lit = meta.value()?.parse::<LitStr>()?;
+                if lit.value().is_empty() {
+                    return Err(syn::Error::new(lit.span(), "relata: table name is empty"));
+                }
+                model.table = lit.value();
+                return Ok(());
+            }
+            let composite = meta.path.is_ident("unique");
+            if !composite && !meta.path.is_ident("index") {
+                return Err(meta.error(
+                    "relata: unknown struct option; expected `table = \"...\"`, `unique(a, b, ...)` or `index(a, b, ...)`",
+                ));
+            }
+            let mut fields = Vec::new();
+            let mut name = None;
+            let mut deferrable = false;
+            meta.parse_nested_meta(|inner| {
+                if inner.path.is_ident("name") && inner.input.peek(syn::Token![=]) {
+                    name = Some(inner.value()?.parse::<LitStr>()?.value());
+                } else if inner.path.is_ident("deferrable") && composite {
+                    deferrable = true;
+                } else if let Some(id) = inner.path.get_ident() {
+                    let pos = model.fields.iter().position(|f| f.ident == *id).ok_or_else(|| {
+                        inner.error(format!("relata: no field named `{id}` in this struct"))
+                    })?;
+                    if fields.contains(&pos) {
+                        return Err(inner.error(format!("relata: field `{id}` is listed twice")));
+                    }
+                    fields.push(pos);
+                } else {
+                    return Err(inner.error("relata: expected a field name"));
+                }
+                Ok(())
+            })?;
+            if fields.is_empty() {
+                return Err(meta.error("relata: list at least one field"));
+            }
+            if composite {
+                model.uniques.push(UniqueModel { name, fields, deferrable, single: false });
+            } else {
+                model.indexes.push(IndexModel { name, fields, single: false });
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// `UserGroup` -> `user_groups`, `Category` -> `categories`.
+fn default_table(name: &str) -> String {
+    let snake = snake_case(name);
+    if snake.ends_with('s') || snake.ends_with('x') || snake.ends_with("ch") || snake.ends_with("sh") {
+        format!("{snake}es")
+    } else if snake.ends_with('y')
+        && !snake.ends_with("ay")
+        && !snake.ends_with("ey")
+        && !snake.ends_with("oy")
+    {
+        format!("{}ies", &snake[..snake.len() - 1])
+    } else {
+        format!("{snake}s")
+    }
+}
+
+pub(crate) fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

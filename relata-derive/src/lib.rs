@@ -1,0 +1,329 @@
+//! `#[derive(Entity)]` for relata. Use it through the `relata` crate: `use relata::Entity;`.
+//!
+//! The macro reads `#[relata(...)]` attributes and generates:
+//! - a hidden compact `Row` type (what the store's arena holds: text as spans into a
+//!   per-table heap, keys as raw keys, plus one link sequence number per foreign key);
+//! - a borrowed view `<Name>Ref<'a>` with one public field per struct field;
+//! - the `relata::Entity` impl with a static schema descriptor;
+//! - typed handles: `<FIELD>` for each foreign key, `BY_<FIELD>` for single-field unique
+//!   constraints and indexes, `BY_<A>_<B>` for composite ones.
+
+mod attrs;
+
+use attrs::{FieldModel, Model, OnDelete};
+use proc_macro::TokenStream;
+use proc_macro2::TokenStream as Tokens;
+use quote::{format_ident, quote};
+use syn::{parse_macro_input, DeriveInput};
+
+/// Derives `relata::Entity` for a struct with named fields. See the `relata` crate docs.
+#[proc_macro_derive(Entity, attributes(relata))]
+pub fn derive_entity(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match attrs::parse(&input) {
+        Ok(model) => expand(&model, &input.vis).into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+fn expand(m: &Model, vis: &syn::Visibility) -> Tokens {
+    let ident = &m.ident;
+    let ref_ident = format_ident!("{}Ref", ident);
+    let n_fk = m.fields.iter().filter(|f| f.fk.is_some()).count();
+    let row = row_type(m, n_fk);
+    let view = view_type(m, vis, &ref_ident);
+    let entity_impl = entity_impl(m, &ref_ident, n_fk);
+    let handles = handles(m);
+    let checks = const_checks(m);
+    quote! {
+        #view
+        const _: () = {
+            #row
+            #entity_impl
+            #checks
+        };
+        #handles
+    }
+}
+
+fn field_idents(m: &Model) -> Vec<syn::Ident> {
+    (0..m.fields.len()).map(|i| format_ident!("f{}", i)).collect()
+}
+
+fn row_type(m: &Model, n_fk: usize) -> Tokens {
+    let fs = field_idents(m);
+    let tys: Vec<_> = m.fields.iter().map(|f| &f.ty).collect();
+    quote! {
+        #[doc(hidden)]
+        #[derive(Clone, Debug, PartialEq, ::relata::__private::serde::Serialize, ::relata::__private::serde::Deserialize)]
+        #[serde(crate = "::relata::__private::serde")]
+        pub struct __RelataRow {
+            #( #fs: <#tys as ::relata::Column>::Stored, )*
+            seq: [u32; #n_fk],
+        }
+    }
+}
+
+fn view_type(m: &Model, vis: &syn::Visibility, ref_ident: &syn::Ident) -> Tokens {
+    let ident = &m.ident;
+    let doc = format!("A borrowed view of a [`{ident}`] stored in a relata store (text fields are `&str`).");
+    let fields = m.fields.iter().map(|f| {
+        let (fv, fi, ty) = (&f.vis, &f.ident, &f.ty);
+        let doc = format!("The `{fi}` field.");
+        quote! { #[doc = #doc] #fv #fi: <#ty as ::relata::Column>::Ref<'a>, }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        #vis struct #ref_ident<'a> {
+            #( #fields )*
+            #[doc(hidden)]
+            pub __marker: ::core::marker::PhantomData<&'a ()>,
+        }
+    }
+}
+
+fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
+    let ident = &m.ident;
+    let fs = field_idents(m);
+    let names: Vec<_> = m.fields.iter().map(|f| &f.ident).collect();
+    let tys: Vec<_> = m.fields.iter().map(|f| &f.ty).collect();
+    let idx: Vec<usize> = (0..m.fields.len()).collect();
+    let fk_fields: Vec<(usize, &FieldModel)> = m
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.fk.is_some())
+        .collect();
+    let fk_idx: Vec<usize> = (0..fk_fields.len()).collect();
+    let fk_f: Vec<_> = fk_fields.iter().map(|(i, _)| format_ident!("f{}", i)).collect();
+    let fk_ty: Vec<_> = fk_fields.iter().map(|(_, f)| &f.ty).collect();
+    let def = entity_def(m);
+    quote! {
+        impl ::relata::Entity for #ident {
+            type Row = __RelataRow;
+            type Ref<'a> = #ref_ident<'a>;
+            const DEF: &'static ::relata::EntityDef = &#def;
+
+            fn __into_row(self, text: &mut ::relata::TextHeap) -> ::core::result::Result<__RelataRow, ::relata::Error> {
+                ::core::result::Result::Ok(__RelataRow {
+                    #( #fs: ::relata::Column::store(self.#names, text)?, )*
+                    seq: [0u32; #n_fk],
+                })
+            }
+            fn __into_row_reusing(self, old: &__RelataRow, text: &mut ::relata::TextHeap) -> ::core::result::Result<__RelataRow, ::relata::Error> {
+                ::core::result::Result::Ok(__RelataRow {
+                    #( #fs: ::relata::Column::store_reusing(self.#names, &old.#fs, text)?, )*
+                    seq: old.seq,
+                })
+            }
+            fn __view<'a>(row: &'a __RelataRow, text: &'a ::relata::TextHeap) -> #ref_ident<'a> {
+                #ref_ident {
+                    #( #names: <#tys as ::relata::Column>::view(&row.#fs, text), )*
+                    __marker: ::core::marker::PhantomData,
+                }
+            }
+            fn __from_row(row: &__RelataRow, text: &::relata::TextHeap) -> Self {
+                #ident { #( #names: <#tys as ::relata::Column>::load(&row.#fs, text), )* }
+            }
+            fn __value<'a>(row: &'a __RelataRow, text: &'a ::relata::TextHeap, field: usize) -> ::relata::Value<'a> {
+                match field {
+                    #( #idx => <#tys as ::relata::Column>::value(&row.#fs, text), )*
+                    _ => ::relata::Value::Null,
+                }
+            }
+            fn __fk(row: &__RelataRow, fk: usize) -> ::core::option::Option<::relata::RawKey> {
+                match fk {
+                    #( #fk_idx => <#fk_ty as ::relata::KeyColumn>::raw(&row.#fk_f), )*
+                    _ => ::core::option::Option::None,
+                }
+            }
+            fn __set_fk(row: &mut __RelataRow, fk: usize, to: ::core::option::Option<::relata::RawKey>) -> bool {
+                match fk {
+                    #( #fk_idx => <#fk_ty as ::relata::KeyColumn>::set_raw(&mut row.#fk_f, to), )*
+                    _ => false,
+                }
+            }
+            fn __seqs(row: &__RelataRow) -> &[u32] { &row.seq }
+            fn __seqs_mut(row: &mut __RelataRow) -> &mut [u32] { &mut row.seq }
+            fn __for_each_span(row: &mut __RelataRow, f: &mut dyn FnMut(&mut ::relata::Span)) {
+                #( <#tys as ::relata::Column>::for_each_span(&mut row.#fs, f); )*
+            }
+        }
+    }
+}
+
+fn lit(s: &str) -> syn::LitStr {
+    syn::LitStr::new(s, proc_macro2::Span::call_site())
+}
+
+fn entity_def(m: &Model) -> Tokens {
+    let type_name = lit(&m.ident.to_string());
+    let table = lit(&m.table);
+    let fields = m.fields.iter().map(|f| {
+        let (name, column, ty) = (lit(&f.ident.to_string()), lit(&f.column), &f.ty);
+        quote! {
+            ::relata::FieldDef {
+                name: #name,
+                column: #column,
+                sql_type: <#ty as ::relata::Column>::SQL_TYPE,
+                nullable: <#ty as ::relata::Column>::NULLABLE,
+            }
+        }
+    });
+    let uniques = m.uniques.iter().map(|u| {
+        let name = lit(&u
+            .name
+            .clone()
+            .unwrap_or_else(|| constraint_name("uq", m, &u.fields)));
+        let fields = u.fields.iter().map(|&i| i as u16);
+        let deferrable = u.deferrable;
+        quote! { ::relata::UniqueDef { name: #name, fields: &[#(#fields),*], deferrable: #deferrable } }
+    });
+    let indexes = m.indexes.iter().map(|x| {
+        let name = lit(&x
+            .name
+            .clone()
+            .unwrap_or_else(|| constraint_name("ix", m, &x.fields)));
+        let fields = x.fields.iter().map(|&i| i as u16);
+        quote! { ::relata::IndexDef { name: #name, fields: &[#(#fields),*] } }
+    });
+    let fks = m.fields.iter().enumerate().filter_map(|(i, f)| {
+        let fk = f.fk.as_ref()?;
+        let ty = &f.ty;
+        let field = i as u16;
+        let back = lit(&fk.back.clone().unwrap_or_else(|| default_back(m, fk.unique)));
+        let on_delete = match fk.on_delete {
+            OnDelete::Restrict => quote!(::relata::OnDelete::Restrict),
+            OnDelete::Cascade => quote!(::relata::OnDelete::Cascade),
+            OnDelete::SetNull => quote!(::relata::OnDelete::SetNull),
+        };
+        let (orphan, acyclic, deferrable, unique) = (fk.orphan, fk.acyclic, fk.deferrable, fk.unique);
+        Some(quote! {
+            ::relata::FkDef {
+                field: #field,
+                target: <#ty as ::relata::KeyColumn>::target_def,
+                target_type: <#ty as ::relata::KeyColumn>::target_type,
+                nullable: <#ty as ::relata::Column>::NULLABLE,
+                back: #back,
+                on_delete: #on_delete,
+                orphan: #orphan,
+                acyclic: #acyclic,
+                deferrable: #deferrable,
+                unique: #unique,
+            }
+        })
+    });
+    quote! {
+        ::relata::EntityDef {
+            type_name: #type_name,
+            table: #table,
+            fields: &[#(#fields),*],
+            uniques: &[#(#uniques),*],
+            indexes: &[#(#indexes),*],
+            fks: &[#(#fks),*],
+        }
+    }
+}
+
+fn constraint_name(prefix: &str, m: &Model, fields: &[usize]) -> String {
+    let cols: Vec<_> = fields.iter().map(|&i| m.fields[i].column.clone()).collect();
+    format!("{prefix}_{}_{}", m.table, cols.join("_"))
+}
+
+/// The parent-side name: `posts` for a one-to-many, `profile` for a one-to-one.
+fn default_back(m: &Model, unique: bool) -> String {
+    if unique {
+        attrs::snake_case(&m.ident.to_string())
+    } else {
+        m.table.clone()
+    }
+}
+
+fn handles(m: &Model) -> Tokens {
+    let ident = &m.ident;
+    let mut items = Vec::new();
+    let mut fk_no = 0usize;
+    for f in &m.fields {
+        if f.fk.is_none() {
+            continue;
+        }
+        let name = format_ident!("{}", f.ident.to_string().to_uppercase());
+        let ty = &f.ty;
+        let doc = format!(
+            "The foreign key `{}.{}` as a typed relationship handle.",
+            m.table, f.column
+        );
+        items.push(quote! {
+            #[doc = #doc]
+            pub const #name: ::relata::Fk<#ident, <#ty as ::relata::KeyColumn>::Target> = ::relata::Fk::__new(#fk_no);
+        });
+        fk_no += 1;
+    }
+    for (no, u) in m.uniques.iter().enumerate() {
+        items.push(lookup_handle(
+            m,
+            quote!(Unique),
+            "unique constraint",
+            no,
+            &u.fields,
+            u.single,
+        ));
+    }
+    for (no, x) in m.indexes.iter().enumerate() {
+        items.push(lookup_handle(m, quote!(Index), "index", no, &x.fields, x.single));
+    }
+    quote! {
+        #[allow(dead_code)]
+        impl #ident { #( #items )* }
+    }
+}
+
+fn lookup_handle(m: &Model, kind: Tokens, what: &str, no: usize, fields: &[usize], single: bool) -> Tokens {
+    let ident = &m.ident;
+    let upper: Vec<_> = fields
+        .iter()
+        .map(|&i| m.fields[i].ident.to_string().to_uppercase())
+        .collect();
+    let name = format_ident!("BY_{}", upper.join("_"));
+    let cols: Vec<_> = fields.iter().map(|&i| m.fields[i].column.clone()).collect();
+    let doc = format!(
+        "Look-up handle for the {what} on `{}({})`.",
+        m.table,
+        cols.join(", ")
+    );
+    let query = if single {
+        let ty = &m.fields[fields[0]].ty;
+        quote!(<#ty as ::relata::Column>::Query)
+    } else {
+        quote!(::relata::Composite)
+    };
+    quote! {
+        #[doc = #doc]
+        pub const #name: ::relata::#kind<#ident, #query> = ::relata::#kind::__new(#no);
+    }
+}
+
+/// Attribute misuse that only the type system can see becomes a compile-time assertion.
+fn const_checks(m: &Model) -> Tokens {
+    let checks = m.fields.iter().filter_map(|f| {
+        let fk = f.fk.as_ref()?;
+        let ty = &f.ty;
+        let mut out = Vec::new();
+        if fk.on_delete == OnDelete::SetNull {
+            let msg = lit(&format!(
+                "relata: `on_delete = \"set_null\"` on `{}.{}` needs an optional key: declare the field as `Option<Key<_>>`",
+                m.ident, f.ident
+            ));
+            out.push(quote_spanned_assert(fk.span, quote!(<#ty as ::relata::Column>::NULLABLE), msg));
+        }
+        Some(quote!(#(#out)*))
+    });
+    quote!(#(#checks)*)
+}
+
+fn quote_spanned_assert(span: proc_macro2::Span, cond: Tokens, msg: syn::LitStr) -> Tokens {
+    quote::quote_spanned! {span=>
+        const _: () = ::core::assert!(#cond, #msg);
+    }
+}

@@ -1,0 +1,163 @@
+//! Typed errors. Every failed operation returns one of these and leaves the store exactly as
+//! it was. Display texts start like SQLite's ("UNIQUE constraint failed: users.username")
+//! and continue with relata's detail: the constraint, the records involved, the value.
+
+use crate::key::RawKey;
+
+/// The error of a store operation.
+///
+/// ```
+/// use relata::{Entity, Error, Schema, Store};
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// #[relata(table = "users")]
+/// struct User { #[relata(unique)] username: String }
+///
+/// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+/// let alice = store.insert(User { username: "alice".into() })?;
+/// let err = store.insert(User { username: "alice".into() }).unwrap_err();
+/// assert!(matches!(err, Error::UniqueViolation { existing, .. } if existing == alice.raw()));
+/// assert!(err.to_string().starts_with("UNIQUE constraint failed: users.username"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A write would give two records the same value under a unique constraint.
+    #[error(
+        "UNIQUE constraint failed: {cols} (constraint {constraint}: value {value} is already held by {table}[{existing}])",
+        cols = qualified(table, columns)
+    )]
+    UniqueViolation {
+        /// The table.
+        table: &'static str,
+        /// The constrained columns.
+        columns: Vec<&'static str>,
+        /// The constraint name.
+        constraint: &'static str,
+        /// The offending value, SQL-quoted (long text is shortened).
+        value: String,
+        /// The record already holding the value.
+        existing: RawKey,
+    },
+
+    /// A foreign key names a record that never existed.
+    #[error(
+        "FOREIGN KEY constraint failed: {table}.{column} references {target}[{key}], which does not exist"
+    )]
+    MissingTarget {
+        /// The child table.
+        table: &'static str,
+        /// The foreign-key column.
+        column: &'static str,
+        /// The referenced table.
+        target: &'static str,
+        /// The referenced key.
+        key: RawKey,
+    },
+
+    /// A foreign key names a record that was deleted.
+    #[error("FOREIGN KEY constraint failed: {table}.{column} references {target}[{key}], which was deleted")]
+    DeletedTarget {
+        /// The child table.
+        table: &'static str,
+        /// The foreign-key column.
+        column: &'static str,
+        /// The referenced table.
+        target: &'static str,
+        /// The referenced (stale) key.
+        key: RawKey,
+    },
+
+    /// No record has this key (it was never handed out by this store).
+    #[error("no record {table}[{key}]")]
+    NotFound {
+        /// The table.
+        table: &'static str,
+        /// The key.
+        key: RawKey,
+    },
+
+    /// The record this key named was deleted; the key is stale and will never name another record.
+    #[error("record {table}[{key}] was deleted (stale key)")]
+    Stale {
+        /// The table.
+        table: &'static str,
+        /// The stale key.
+        key: RawKey,
+    },
+
+    /// A delete was refused because children still reference the record under ON DELETE RESTRICT.
+    #[error(
+        "FOREIGN KEY constraint failed: cannot delete {table}[{key}]: {dependents} row(s) of {child_table}.{column} still reference it (relationship {table}.{relationship}, ON DELETE RESTRICT)"
+    )]
+    Restricted {
+        /// The table of the record being deleted (possibly reached by a cascade).
+        table: &'static str,
+        /// The record whose children block the delete.
+        key: RawKey,
+        /// The child table.
+        child_table: &'static str,
+        /// The child's foreign-key column.
+        column: &'static str,
+        /// The parent-side name of the relationship.
+        relationship: &'static str,
+        /// How many children block it.
+        dependents: usize,
+    },
+
+    /// A required (`Key<T>`) foreign key would become NULL.
+    #[error("NOT NULL constraint failed: {table}.{column} ({table}[{key}] would lose its required parent)")]
+    RequiredReference {
+        /// The child table.
+        table: &'static str,
+        /// The foreign-key column.
+        column: &'static str,
+        /// The child record.
+        key: RawKey,
+    },
+
+    /// Linking would create a cycle in a relationship declared `acyclic`.
+    #[error("CHECK constraint failed: {table}.{column} is acyclic, and putting {table}[{key}] under {table}[{parent}] would create a cycle")]
+    Cycle {
+        /// The table.
+        table: &'static str,
+        /// The self-referencing column.
+        column: &'static str,
+        /// The record being moved.
+        key: RawKey,
+        /// The parent it would be moved under (itself or one of its descendants).
+        parent: RawKey,
+    },
+
+    /// The entity type is not part of this store's schema.
+    #[error("entity type {type_name} is not registered in this store's schema")]
+    UnknownEntity {
+        /// The Rust type name.
+        type_name: &'static str,
+    },
+
+    /// An internal limit was reached.
+    #[error("capacity exceeded: {what}")]
+    CapacityExceeded {
+        /// Which limit.
+        what: &'static str,
+    },
+}
+
+/// `users.a, users.b`: how SQLite names the columns of a failed constraint.
+fn qualified(table: &str, columns: &[&str]) -> String {
+    let names: Vec<String> = columns.iter().map(|c| format!("{table}.{c}")).collect();
+    names.join(", ")
+}
+
+/// What [`Store::check_integrity`](crate::Store::check_integrity) found wrong: the first
+/// difference between a derived structure and the one recomputed from ground truth.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("integrity check failed in {table}: {detail}")]
+pub struct IntegrityError {
+    /// The table whose state is inconsistent.
+    pub table: &'static str,
+    /// What differs, naming the record and structure.
+    pub detail: String,
+}

@@ -1,0 +1,29 @@
+//! Derived structures: rebuilt from ground truth (records and their foreign keys) on load and
+//! by the integrity checker, mutated only by the store's primitive changes.
+//!
+//! **Architecture invariant:** nothing here is serialized, and nothing here is reachable
+//! mutably from outside the crate.
+
+pub(crate) mod children;
+pub(crate) mod secondary;
+pub(crate) mod unique;
+
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use crate::value::Value;
+
+/// One fixed seed for every index: hashing is deterministic across runs and processes.
+const HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x7265_6c61_7461);
+
+/// Hashes a tuple of column values; `None` when any part is NULL (SQL: NULLs never collide and
+/// are not found by equality look-ups).
+pub(crate) fn hash_values<'a>(values: impl IntoIterator<Item = Value<'a>>) -> Option<u64> {
+    let mut h = HASHER.build_hasher();
+    for v in values {
+        if v.is_null() {
+            return None;
+        }
+        v.hash(&mut h);
+    }
+    Some(h.finish())
+}

@@ -1,0 +1,44 @@
+//! A unique index: value tuple -> the one record holding it.
+
+use hashbrown::HashTable;
+
+use crate::key::RawKey;
+
+/// Holds the keys of every record whose constrained columns are all non-NULL. Hashing and
+/// equality go through the records themselves (the caller passes closures), so no value is
+/// stored twice.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct UniqueIndex {
+    keys: HashTable<RawKey>,
+}
+
+impl UniqueIndex {
+    /// The first record whose values satisfy `eq`. O(1) average.
+    pub(crate) fn find(&self, hash: u64, mut eq: impl FnMut(RawKey) -> bool) -> Option<RawKey> {
+        self.keys.find(hash, |k| eq(*k)).copied()
+    }
+
+    /// Adds a key. The caller has checked uniqueness (or deferred the check).
+    pub(crate) fn insert(&mut self, hash: u64, key: RawKey, rehash: impl Fn(RawKey) -> u64) {
+        self.keys.insert_unique(hash, key, |k| rehash(*k));
+    }
+
+    /// Removes a key; `false` if it was not there.
+    pub(crate) fn remove(&mut self, hash: u64, key: RawKey) -> bool {
+        match self.keys.find_entry(hash, |k| *k == key) {
+            Ok(entry) => {
+                entry.remove();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub(crate) fn contains(&self, hash: u64, key: RawKey) -> bool {
+        self.keys.find(hash, |k| *k == key).is_some()
+    }
+}

@@ -1,0 +1,178 @@
+//! Typed, generational record keys.
+//!
+//! A [`Key<T>`] names one record of entity type `T`. It wraps a slotmap key (slot index plus
+//! version), so a key to a deleted record is detected as stale and never refers to a newer
+//! record that reuses the slot. [`RawKey`] is the untyped form the store uses internally and
+//! in type-erased reports.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use slotmap::{DefaultKey, Key as _, KeyData};
+
+/// An untyped record key: a slot index and a generation.
+///
+/// Displayed as `<index>v<version>`, like slotmap's keys. Ordering is by raw bits and has no
+/// meaning beyond determinism.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RawKey(KeyData);
+
+impl RawKey {
+    /// The key as a stable `u64`, for users who store ids outside the store.
+    ///
+    /// ```
+    /// # use relata::RawKey;
+    /// let k = RawKey::from_u64(0x0000_0001_0000_0005);
+    /// assert_eq!(RawKey::from_u64(k.to_u64()), k);
+    /// ```
+    pub fn to_u64(self) -> u64 {
+        self.0.as_ffi()
+    }
+
+    /// Rebuilds a key from [`to_u64`](Self::to_u64). Any `u64` gives a key; one that was never
+    /// handed out is reported as missing by the store, never confused with a live record.
+    pub fn from_u64(bits: u64) -> Self {
+        RawKey(KeyData::from_ffi(bits))
+    }
+
+    /// The slot index part of the key.
+    pub(crate) fn index(self) -> u32 {
+        (self.to_u64() & 0xffff_ffff) as u32
+    }
+
+    pub(crate) fn slot(self) -> DefaultKey {
+        DefaultKey::from(self.0)
+    }
+
+    pub(crate) fn from_slot(k: DefaultKey) -> Self {
+        RawKey(k.data())
+    }
+}
+
+impl Hash for RawKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.to_u64());
+    }
+}
+
+impl fmt::Debug for RawKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for RawKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl Serialize for RawKey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.to_u64())
+    }
+}
+
+impl<'de> Deserialize<'de> for RawKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        u64::deserialize(d).map(RawKey::from_u64)
+    }
+}
+
+/// A typed key to a record of entity type `T`.
+///
+/// `Key<Post>` is not accepted where `Key<User>` is expected: the compiler rejects it. Keys are
+/// `Copy`, hash and compare cheaply, and convert to and from a stable `u64`.
+///
+/// ```
+/// use relata::{Entity, Key, Schema, Store};
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// struct Tag { #[relata(unique)] name: String }
+///
+/// let mut store = Store::new(Schema::builder().entity::<Tag>().build()?);
+/// let rust: Key<Tag> = store.insert(Tag { name: "rust".into() })?;
+/// let id = rust.to_u64();
+/// assert_eq!(Key::<Tag>::from_u64(id), rust);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Key<T> {
+    raw: RawKey,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Key<T> {
+    /// Wraps an untyped key. The store checks liveness and type on every use, so a wrong key
+    /// yields a typed error or `None`, never another record.
+    pub fn from_raw(raw: RawKey) -> Self {
+        Key {
+            raw,
+            _type: PhantomData,
+        }
+    }
+
+    /// The untyped key.
+    pub fn raw(self) -> RawKey {
+        self.raw
+    }
+
+    /// The key as a stable `u64`.
+    pub fn to_u64(self) -> u64 {
+        self.raw.to_u64()
+    }
+
+    /// Rebuilds a key from [`to_u64`](Self::to_u64).
+    pub fn from_u64(bits: u64) -> Self {
+        Self::from_raw(RawKey::from_u64(bits))
+    }
+}
+
+impl<T> Clone for Key<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Key<T> {}
+impl<T> PartialEq for Key<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+impl<T> Eq for Key<T> {}
+impl<T> PartialOrd for Key<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for Key<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.raw.cmp(&other.raw)
+    }
+}
+impl<T> Hash for Key<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.raw.hash(state)
+    }
+}
+
+impl<T> fmt::Debug for Key<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let full = std::any::type_name::<T>();
+        let short = full.rsplit("::").next().unwrap_or(full);
+        write!(f, "Key<{short}>({:?})", self.raw)
+    }
+}
+
+impl<T> Serialize for Key<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.raw.serialize(s)
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Key<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        RawKey::deserialize(d).map(Key::from_raw)
+    }
+}

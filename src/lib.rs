@@ -1,0 +1,31 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+extern crate self as relata;
+
+mod column;
+mod entity;
+mod error;
+mod index;
+mod key;
+mod schema;
+mod store;
+mod text;
+mod value;
+
+pub use column::{Column, KeyColumn};
+pub use entity::{Entity, EntityDef, FieldDef, Fk, FkDef, Index, IndexDef, OnDelete, Unique, UniqueDef};
+pub use error::{Error, IntegrityError};
+pub use key::{Key, RawKey};
+pub use relata_derive::Entity;
+pub use schema::{Schema, SchemaBuilder, SchemaError};
+pub use store::{Children, DeleteReport, DeletedRecord, NulledReference, Store};
+pub use text::{Span, TextHeap, TEXT_HEAP_LIMIT};
+pub use value::{Composite, QueryValue, SqlType, Value};
+
+/// Re-exports used by `#[derive(Entity)]`'s generated code. Not API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}

@@ -1,0 +1,208 @@
+//! Deletes: plan the whole cascade first (which records go, which keys become NULL, which
+//! restriction blocks), then apply it as primitive changes. Planning reads only, so a blocked
+//! delete changes nothing; applying runs inside a statement, so any failure undoes itself.
+
+use hashbrown::HashSet;
+
+use crate::entity::{Entity, OnDelete};
+use crate::error::Error;
+use crate::key::{Key, RawKey};
+use crate::store::journal::Change;
+use crate::store::Store;
+
+/// What a delete removed and changed: see [`Store::delete`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeleteReport {
+    /// Every deleted record, the requested one first, then the cascade in the order it was
+    /// reached.
+    pub deleted: Vec<DeletedRecord>,
+    /// Every foreign key set to NULL by `on_delete = "set_null"`.
+    pub nulled: Vec<NulledReference>,
+}
+
+impl DeleteReport {
+    /// How many records of `table` were deleted.
+    pub fn deleted_from(&self, table: &str) -> usize {
+        self.deleted.iter().filter(|d| d.table == table).count()
+    }
+}
+
+/// One deleted record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeletedRecord {
+    /// The table.
+    pub table: &'static str,
+    /// The record's (now stale) key.
+    pub key: RawKey,
+}
+
+/// One foreign key set to NULL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NulledReference {
+    /// The child table.
+    pub table: &'static str,
+    /// The foreign-key column.
+    pub column: &'static str,
+    /// The child record.
+    pub key: RawKey,
+}
+
+/// The full effect of one delete, computed before anything changes.
+struct Plan {
+    /// Records in the order they were reached (the root first).
+    reached: Vec<(usize, RawKey)>,
+    /// (table, record, foreign key) to set NULL.
+    nulls: Vec<(usize, RawKey, usize)>,
+}
+
+impl Store {
+    /// Deletes a record and applies every relationship's on-delete action, through any depth
+    /// and across types (cycles included: each record is deleted once).
+    ///
+    /// - `restrict` (the default): fails while a child references the record, unless the
+    ///   cascade deletes that child too;
+    /// - `cascade` and delete-orphan (`orphan`): deletes the children;
+    /// - `set_null`: sets the children's key to NULL.
+    ///
+    /// Cost: O(records reached + their links).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] / [`Error::Stale`] for the key, [`Error::Restricted`] naming the
+    /// first blocking relationship and how many children block it. On error nothing changed.
+    ///
+    /// ```
+    /// # use relata::{Entity, Error, Key, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Post { title: String, author: Key<User> }   // on_delete defaults to restrict
+    /// let mut store = Store::new(Schema::builder().entity::<User>().entity::<Post>().build()?);
+    /// let alice = store.insert(User { name: "alice".into() })?;
+    /// store.insert(Post { title: "Hi".into(), author: alice })?;
+    /// let err = store.delete(alice).unwrap_err();
+    /// assert!(matches!(err, Error::Restricted { dependents: 1, .. }));
+    /// assert!(store.contains(alice));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn delete<E: Entity>(&mut self, key: Key<E>) -> Result<DeleteReport, Error> {
+        let t = self.table_index::<E>()?;
+        self.statement(|s| {
+            let plan = s.plan_delete(t, key.raw())?;
+            s.apply_delete(&plan)?;
+            Ok(s.report(&plan))
+        })
+    }
+
+    /// What [`delete`](Self::delete) would do, without doing it.
+    ///
+    /// # Errors
+    /// As [`delete`](Self::delete).
+    pub fn explain_delete<E: Entity>(&self, key: Key<E>) -> Result<DeleteReport, Error> {
+        let t = self.table_index::<E>()?;
+        let plan = self.plan_delete(t, key.raw())?;
+        Ok(self.report(&plan))
+    }
+
+    fn plan_delete(&self, t: usize, key: RawKey) -> Result<Plan, Error> {
+        if self.tables[t].state(key) != super::KeyState::Live {
+            return Err(self.missing_or_stale(t, key));
+        }
+        let mut seen: HashSet<(usize, RawKey)> = HashSet::new();
+        let mut plan = Plan {
+            reached: Vec::new(),
+            nulls: Vec::new(),
+        };
+        let mut restricts = Vec::new();
+        let mut stack = vec![(t, key)];
+        seen.insert((t, key));
+        while let Some((t, k)) = stack.pop() {
+            plan.reached.push((t, k));
+            for &(ct, fk) in &self.schema.inner.tables[t].incoming {
+                let fkdef = &self.tables[ct].def().fks[fk];
+                let children = self.tables[ct].children(fk, k);
+                if children.len() == 0 {
+                    continue;
+                }
+                match (fkdef.orphan, fkdef.on_delete) {
+                    (true, _) | (_, OnDelete::Cascade) => {
+                        for c in children.to_vec().into_iter().rev() {
+                            if seen.insert((ct, c)) {
+                                stack.push((ct, c));
+                            }
+                        }
+                    }
+                    (_, OnDelete::SetNull) => plan
+                        .nulls
+                        .extend(children.to_vec().into_iter().map(|c| (ct, c, fk))),
+                    (_, OnDelete::Restrict) if fkdef.deferrable => {}
+                    (_, OnDelete::Restrict) => restricts.push((t, k, ct, fk)),
+                }
+            }
+        }
+        for (t, k, ct, fk) in restricts {
+            let blocking = self.tables[ct]
+                .children(fk, k)
+                .to_vec()
+                .into_iter()
+                .filter(|c| !seen.contains(&(ct, *c)))
+                .count();
+            if blocking > 0 {
+                return Err(self.restricted(t, k, ct, fk, blocking));
+            }
+        }
+        plan.nulls.retain(|(ct, c, _)| !seen.contains(&(*ct, *c)));
+        Ok(plan)
+    }
+
+    fn restricted(&self, t: usize, key: RawKey, ct: usize, fk: usize, dependents: usize) -> Error {
+        let child = self.tables[ct].def();
+        Error::Restricted {
+            table: self.tables[t].def().table,
+            key,
+            child_table: child.table,
+            column: child.fk_column(fk),
+            relationship: child.fks[fk].back,
+            dependents,
+        }
+    }
+
+    /// Nulls first, then deletes, leaves before their parents.
+    fn apply_delete(&mut self, plan: &Plan) -> Result<(), Error> {
+        for &(ct, c, fk) in &plan.nulls {
+            if self.tables[ct].p_set_fk(c, fk, None)? {
+                self.record(Change::Updated { table: ct, key: c });
+            }
+        }
+        for &(t, k) in plan.reached.iter().rev() {
+            if self.tables[t].p_delete(k) {
+                self.record(Change::Deleted { table: t, key: k });
+            }
+        }
+        Ok(())
+    }
+
+    fn report(&self, plan: &Plan) -> DeleteReport {
+        DeleteReport {
+            deleted: plan
+                .reached
+                .iter()
+                .map(|&(t, key)| DeletedRecord {
+                    table: self.tables[t].def().table,
+                    key,
+                })
+                .collect(),
+            nulled: plan
+                .nulls
+                .iter()
+                .map(|&(t, key, fk)| {
+                    let def = self.tables[t].def();
+                    NulledReference {
+                        table: def.table,
+                        column: def.fk_column(fk),
+                        key,
+                    }
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The type-erased face of a table, for the parts of the store that work across entity types:
+//! cascades, the journal, forks and the integrity checker.
+
+use std::any::Any;
+
+use crate::entity::{Entity, EntityDef};
+use crate::error::{Error, IntegrityError};
+use crate::key::RawKey;
+use crate::store::table::{ChildrenOf, KeyState, Table};
+
+pub(crate) trait AnyTable: Send + Sync {
+    fn def(&self) -> &'static EntityDef;
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    fn clone_box(&self) -> Box<dyn AnyTable>;
+    fn len(&self) -> usize;
+    fn state(&self, key: RawKey) -> KeyState;
+    fn fk(&self, key: RawKey, fk: usize) -> Option<RawKey>;
+    fn children(&self, fk: usize, parent: RawKey) -> ChildrenOf<'_>;
+    /// Primitive: delete (detach) a record.
+    fn p_delete(&mut self, key: RawKey) -> bool;
+    /// Primitive: point a foreign key elsewhere (or to NULL) with a new link sequence number.
+    fn p_set_fk(&mut self, key: RawKey, fk: usize, to: Option<RawKey>) -> Result<bool, Error>;
+    fn undo_insert(&mut self, key: RawKey);
+    fn undo_delete(&mut self, key: RawKey);
+    fn undo_update(&mut self, key: RawKey);
+    fn finalize(&mut self);
+    /// Calls `f(child, fk, parent)` for every non-NULL foreign key of every live record.
+    fn for_each_fk(&self, f: &mut dyn FnMut(RawKey, usize, RawKey));
+    /// Logical equality with another table of the same type: same keys, equal field values,
+    /// same children order. Ignores the text heap layout, slot free lists and sequence numbers.
+    fn same_content(&self, other: &dyn AnyTable) -> bool;
+    /// Recomputes this table's derived state from its rows and compares.
+    fn check_local(&self) -> Result<(), IntegrityError>;
+}
+
+pub(crate) fn make_table<E: Entity>() -> Box<dyn AnyTable> {
+    Box::new(Table::<E>::new())
+}
+
+impl<E: Entity> AnyTable for Table<E> {
+    fn def(&self) -> &'static EntityDef {
+        E::DEF
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn clone_box(&self) -> Box<dyn AnyTable> {
+        Box::new(Table::clone(self))
+    }
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+    fn state(&self, key: RawKey) -> KeyState {
+        Table::state(self, key)
+    }
+    fn fk(&self, key: RawKey, fk: usize) -> Option<RawKey> {
+        self.row(key).and_then(|r| E::__fk(r, fk))
+    }
+    fn children(&self, fk: usize, parent: RawKey) -> ChildrenOf<'_> {
+        Table::children(self, fk, parent)
+    }
+    fn p_delete(&mut self, key: RawKey) -> bool {
+        Table::p_delete(self, key)
+    }
+    fn p_set_fk(&mut self, key: RawKey, fk: usize, to: Option<RawKey>) -> Result<bool, Error> {
+        let Some(mut row) = self.row(key).cloned() else {
+            return Ok(false);
+        };
+        if !E::__set_fk(&mut row, fk, to) {
+            return Ok(false);
+        }
+        E::__seqs_mut(&mut row)[fk] = match to {
+            Some(_) => self.next_seq(fk)?,
+            None => 0,
+        };
+        Ok(self.p_update(key, row))
+    }
+    fn undo_insert(&mut self, key: RawKey) {
+        Table::undo_insert(self, key)
+    }
+    fn undo_delete(&mut self, key: RawKey) {
+        Table::undo_delete(self, key)
+    }
+    fn undo_update(&mut self, key: RawKey) {
+        Table::undo_update(self, key)
+    }
+    fn finalize(&mut self) {
+        Table::finalize(self)
+    }
+    fn for_each_fk(&self, f: &mut dyn FnMut(RawKey, usize, RawKey)) {
+        for (slot, row) in self.rows.iter() {
+            for fk in 0..E::DEF.fks.len() {
+                if let Some(parent) = E::__fk(row, fk) {
+                    f(RawKey::from_slot(slot), fk, parent);
+                }
+            }
+        }
+    }
+    fn same_content(&self, other: &dyn AnyTable) -> bool {
+        let Some(other) = other.as_any().downcast_ref::<Table<E>>() else {
+            return false;
+        };
+        let fields = E::DEF.fields.len();
+        let same_row = |slot, row: &E::Row| {
+            other.row(RawKey::from_slot(slot)).is_some_and(|o| {
+                (0..fields).all(|f| E::__value(row, &self.text, f) == E::__value(o, &other.text, f))
+            })
+        };
+        self.rows.len() == other.rows.len()
+            && self.rows.iter().all(|(slot, row)| same_row(slot, row))
+            && (0..E::DEF.fks.len()).all(|fk| {
+                let mine = self.child_index(fk).map(|c| c.iter().collect::<Vec<_>>());
+                let theirs = other.child_index(fk).map(|c| c.iter().collect::<Vec<_>>());
+                mine == theirs
+            })
+    }
+    fn check_local(&self) -> Result<(), IntegrityError> {
+        crate::store::check::check_table(self)
+    }
+}

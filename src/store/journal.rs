@@ -1,0 +1,84 @@
+//! The journal: the one write path.
+//!
+//! Every mutation of ground truth is one of three primitive changes (insert, delete, update of a
+//! record), applied by a table and recorded here. Undoing a change applies its inverse through
+//! the same table code, so derived state is restored by the same functions that built it.
+//! Statements (every public mutating call), and later transactions, savepoints and fixture
+//! marks, are positions in this log: failing rolls back to the position, succeeding at the
+//! outermost level finalizes (frees deleted rows, reclaims text).
+
+use crate::error::Error;
+use crate::key::RawKey;
+use crate::store::Store;
+
+/// One primitive change, with enough to undo it (old rows live in the table's undo stack).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Change {
+    Inserted { table: usize, key: RawKey },
+    Deleted { table: usize, key: RawKey },
+    Updated { table: usize, key: RawKey },
+}
+
+impl Change {
+    fn table(self) -> usize {
+        match self {
+            Change::Inserted { table, .. }
+            | Change::Deleted { table, .. }
+            | Change::Updated { table, .. } => table,
+        }
+    }
+}
+
+impl Store {
+    pub(crate) fn record(&mut self, change: Change) {
+        self.journal.push(change);
+    }
+
+    /// Applies the inverse of every change after `mark`, newest first.
+    pub(crate) fn undo_to(&mut self, mark: usize) {
+        while self.journal.len() > mark {
+            let Some(change) = self.journal.pop() else { break };
+            let table = &mut self.tables[change.table()];
+            match change {
+                Change::Inserted { key, .. } => table.undo_insert(key),
+                Change::Deleted { key, .. } => table.undo_delete(key),
+                Change::Updated { key, .. } => table.undo_update(key),
+            }
+        }
+    }
+
+    /// Runs one statement atomically: on error every change it made is undone; on success at
+    /// the outermost level the journal is finalized.
+    pub(crate) fn statement<R>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let mark = self.journal.len();
+        self.depth += 1;
+        let out = f(self);
+        self.depth -= 1;
+        match out {
+            Err(e) => {
+                self.undo_to(mark);
+                Err(e)
+            }
+            Ok(r) => {
+                if self.depth == 0 {
+                    self.finalize_journal();
+                }
+                Ok(r)
+            }
+        }
+    }
+
+    /// Makes the journal's changes permanent: no undo is possible past this point.
+    fn finalize_journal(&mut self) {
+        let mut touched: Vec<usize> = self.journal.drain(..).map(Change::table).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for t in touched {
+            self.tables[t].finalize();
+        }
+        debug_assert!(self.journal.is_empty());
+    }
+}

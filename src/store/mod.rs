@@ -1,0 +1,343 @@
+//! The [`Store`]: typed reads and constraint-checked writes over a [`Schema`]'s tables.
+
+mod check;
+mod delete;
+pub(crate) mod erased;
+mod journal;
+pub(crate) mod table;
+mod write;
+
+use std::any::TypeId;
+use std::marker::PhantomData;
+
+pub use delete::{DeleteReport, DeletedRecord, NulledReference};
+
+use crate::entity::{Entity, Fk, Index, Unique};
+use crate::error::Error;
+use crate::key::{Key, RawKey};
+use crate::schema::Schema;
+use crate::value::{Composite, QueryValue, Value};
+use erased::AnyTable;
+use journal::Change;
+use table::{ChildrenOf, KeyState, Table};
+
+/// An in-memory relational store: one slotmap arena per entity type, with unique constraints,
+/// foreign keys, secondary indexes and relationship navigation.
+///
+/// Every write checks its constraints before anything changes; a failed write returns a typed
+/// [`Error`] and leaves the store exactly as it was. Reads never check or change anything.
+///
+/// ```
+/// use relata::{Entity, Key, Schema, Store};
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// #[relata(table = "users")]
+/// struct User { #[relata(unique)] username: String }
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// struct Post { title: String, #[relata(back = "posts", on_delete = "cascade")] author: Key<User> }
+///
+/// let schema = Schema::builder().entity::<User>().entity::<Post>().build()?;
+/// let mut store = Store::new(schema);
+/// let alice = store.insert(User { username: "alice".into() })?;
+/// let hello = store.insert(Post { title: "Hello".into(), author: alice })?;
+///
+/// assert_eq!(store.get(hello).unwrap().title, "Hello");
+/// assert_eq!(store.children(Post::AUTHOR, alice).collect::<Vec<_>>(), [hello]);
+/// assert_eq!(store.find_unique(User::BY_USERNAME, "alice"), Some(alice));
+///
+/// let report = store.delete(alice)?;           // cascades to the post
+/// assert_eq!(report.deleted.len(), 2);
+/// assert!(store.get(hello).is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Store {
+    schema: Schema,
+    tables: Vec<Box<dyn AnyTable>>,
+    journal: Vec<Change>,
+    depth: u32,
+}
+
+impl Clone for Store {
+    /// A full, independent copy. O(records): the arenas, text heaps and indexes are copied as
+    /// large buffers (per-parent children lists are the only per-record allocations).
+    fn clone(&self) -> Self {
+        Store {
+            schema: self.schema.clone(),
+            tables: self.tables.iter().map(|t| t.clone_box()).collect(),
+            journal: self.journal.clone(),
+            depth: self.depth,
+        }
+    }
+}
+
+impl PartialEq for Store {
+    /// Logical equality: the same tables, the same records under the same keys with equal
+    /// field values, and the same children in the same order. Internal layout (text heap
+    /// offsets, free slots, link sequence numbers) is ignored. O(records).
+    fn eq(&self, other: &Store) -> bool {
+        self.tables.len() == other.tables.len()
+            && self
+                .tables
+                .iter()
+                .zip(&other.tables)
+                .all(|(a, b)| a.same_content(b.as_ref()))
+    }
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut m = f.debug_map();
+        for t in &self.tables {
+            m.entry(&t.def().table, &t.len());
+        }
+        m.finish()
+    }
+}
+
+impl Store {
+    /// An empty store over `schema`.
+    pub fn new(schema: Schema) -> Store {
+        let tables = schema.inner.tables.iter().map(|t| (t.make)()).collect();
+        Store {
+            schema,
+            tables,
+            journal: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    /// The store's schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    fn table_index<E: Entity>(&self) -> Result<usize, Error> {
+        let id = TypeId::of::<E>();
+        self.schema
+            .inner
+            .tables
+            .iter()
+            .position(|t| t.type_id == id)
+            .ok_or(Error::UnknownEntity {
+                type_name: E::DEF.type_name,
+            })
+    }
+
+    fn table<E: Entity>(&self) -> Result<&Table<E>, Error> {
+        let t = self.table_index::<E>()?;
+        self.tables[t]
+            .as_any()
+            .downcast_ref()
+            .ok_or(Error::UnknownEntity {
+                type_name: E::DEF.type_name,
+            })
+    }
+
+    fn table_mut<E: Entity>(&mut self, t: usize) -> Result<&mut Table<E>, Error> {
+        self.tables[t]
+            .as_any_mut()
+            .downcast_mut()
+            .ok_or(Error::UnknownEntity {
+                type_name: E::DEF.type_name,
+            })
+    }
+
+    fn missing_or_stale(&self, t: usize, key: RawKey) -> Error {
+        let table = self.tables[t].def().table;
+        match self.tables[t].state(key) {
+            KeyState::Missing => Error::NotFound { table, key },
+            _ => Error::Stale { table, key },
+        }
+    }
+
+    // ----- reads -----
+
+    /// The record, or `None` if the key is stale or unknown. O(1).
+    pub fn get<E: Entity>(&self, key: Key<E>) -> Option<E::Ref<'_>> {
+        self.table::<E>().ok()?.view(key.raw())
+    }
+
+    /// The record, or why there is none. O(1).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for a key this store never handed out, [`Error::Stale`] for a
+    /// deleted record, [`Error::UnknownEntity`] if `E` is not in the schema.
+    pub fn get_one<E: Entity>(&self, key: Key<E>) -> Result<E::Ref<'_>, Error> {
+        let t = self.table_index::<E>()?;
+        self.table::<E>()?
+            .view(key.raw())
+            .ok_or_else(|| self.missing_or_stale(t, key.raw()))
+    }
+
+    /// An owned copy of the record (allocates its strings). O(size of the record).
+    ///
+    /// # Errors
+    /// As [`get_one`](Self::get_one).
+    pub fn get_owned<E: Entity>(&self, key: Key<E>) -> Result<E, Error> {
+        let t = self.table_index::<E>()?;
+        let table = self.table::<E>()?;
+        table
+            .row(key.raw())
+            .map(|r| E::__from_row(r, &table.text))
+            .ok_or_else(|| self.missing_or_stale(t, key.raw()))
+    }
+
+    /// `true` if the key names a live record. O(1).
+    pub fn contains<E: Entity>(&self, key: Key<E>) -> bool {
+        self.table::<E>().is_ok_and(|t| t.row(key.raw()).is_some())
+    }
+
+    /// The number of records of type `E` (0 if `E` is not in the schema). O(1).
+    pub fn count<E: Entity>(&self) -> usize {
+        self.table::<E>().map_or(0, |t| t.rows.len())
+    }
+
+    /// Every record of type `E`, in slot order (deterministic for a given history). O(n).
+    pub fn iter<E: Entity>(&self) -> impl Iterator<Item = (Key<E>, E::Ref<'_>)> + '_ {
+        self.table::<E>().ok().into_iter().flat_map(|t| {
+            t.rows
+                .iter()
+                .map(move |(slot, row)| (Key::from_raw(RawKey::from_slot(slot)), E::__view(row, &t.text)))
+        })
+    }
+
+    /// The keys of every record of type `E`, in slot order. O(n).
+    pub fn keys<E: Entity>(&self) -> impl Iterator<Item = Key<E>> + '_ {
+        self.iter::<E>().map(|(k, _)| k)
+    }
+
+    /// The record holding `value` under a single-column unique constraint. O(1) average.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] email: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let k = store.insert(User { email: "a@example.com".into() })?;
+    /// assert_eq!(store.find_unique(User::BY_EMAIL, "a@example.com"), Some(k));
+    /// assert_eq!(store.find_unique(User::BY_EMAIL, "b@example.com"), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn find_unique<E: Entity, Q: QueryValue + ?Sized>(
+        &self,
+        by: Unique<E, Q>,
+        value: &Q,
+    ) -> Option<Key<E>> {
+        self.find_unique_values(by.index, &[value.query_value()])
+    }
+
+    /// The record holding `values` (one per column, in declaration order) under a composite
+    /// unique constraint. A NULL part never matches (SQL semantics). O(1) average.
+    pub fn find_unique_by<E: Entity>(
+        &self,
+        by: Unique<E, Composite>,
+        values: &[Value<'_>],
+    ) -> Option<Key<E>> {
+        self.find_unique_values(by.index, values)
+    }
+
+    fn find_unique_values<E: Entity>(&self, u: usize, values: &[Value<'_>]) -> Option<Key<E>> {
+        self.table::<E>().ok()?.find_unique(u, values).map(Key::from_raw)
+    }
+
+    /// The records whose indexed column equals `value`, in key order. O(1) average plus the
+    /// result.
+    pub fn find_by<E: Entity, Q: QueryValue + ?Sized>(
+        &self,
+        by: Index<E, Q>,
+        value: &Q,
+    ) -> impl ExactSizeIterator<Item = Key<E>> + '_ {
+        let hits = match self.table::<E>() {
+            Ok(t) => t.find_index(by.index, &[value.query_value()]),
+            Err(_) => &[],
+        };
+        hits.iter().map(|&k| Key::from_raw(k))
+    }
+
+    /// The records matching `values` under a composite index, in key order.
+    pub fn find_by_values<E: Entity>(
+        &self,
+        by: Index<E, Composite>,
+        values: &[Value<'_>],
+    ) -> impl ExactSizeIterator<Item = Key<E>> + '_ {
+        let hits = match self.table::<E>() {
+            Ok(t) => t.find_index(by.index, values),
+            Err(_) => &[],
+        };
+        hits.iter().map(|&k| Key::from_raw(k))
+    }
+
+    /// The children of `parent` through foreign key `fk`, in link order (the order the links
+    /// were made). Empty for a stale parent. O(1) to start, O(1) per child.
+    pub fn children<C: Entity, P: Entity>(&self, fk: Fk<C, P>, parent: Key<P>) -> Children<'_, C> {
+        let inner = match self.table::<C>() {
+            Ok(t) if self.contains(parent) => t.children(fk.index, parent.raw()),
+            _ => ChildrenOf::Many(&[]),
+        };
+        Children {
+            inner,
+            _type: PhantomData,
+        }
+    }
+
+    /// The number of children of `parent` through `fk`. O(1).
+    pub fn child_count<C: Entity, P: Entity>(&self, fk: Fk<C, P>, parent: Key<P>) -> usize {
+        match self.table::<C>() {
+            Ok(t) if self.contains(parent) => t.children(fk.index, parent.raw()).len(),
+            _ => 0,
+        }
+    }
+
+    /// The parent a child references through `fk` (`None` for a NULL key or a stale child).
+    /// O(1).
+    pub fn parent<C: Entity, P: Entity>(&self, fk: Fk<C, P>, child: Key<C>) -> Option<Key<P>> {
+        let row = self.table::<C>().ok()?.row(child.raw())?;
+        C::__fk(row, fk.index).map(Key::from_raw)
+    }
+
+    /// Walks up `fk` from `from`'s parent; `true` if it reaches `target`. Bounded by the
+    /// table's size, so a corrupt cycle cannot loop forever.
+    pub(crate) fn ancestors_reach(&self, t: usize, fk: usize, from: RawKey, target: RawKey) -> bool {
+        let table = &self.tables[t];
+        let mut cur = table.fk(from, fk);
+        for _ in 0..=table.len() {
+            match cur {
+                Some(k) if k == target => return true,
+                Some(k) => cur = table.fk(k, fk),
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+/// The children of one parent, in link order: see [`Store::children`].
+#[derive(Clone, Debug)]
+pub struct Children<'a, C> {
+    inner: ChildrenOf<'a>,
+    _type: PhantomData<fn() -> C>,
+}
+
+impl<C> Iterator for Children<'_, C> {
+    type Item = Key<C>;
+
+    fn next(&mut self) -> Option<Key<C>> {
+        let raw = match &mut self.inner {
+            ChildrenOf::Many(slice) => {
+                let (first, rest) = slice.split_first()?;
+                *slice = rest;
+                *first
+            }
+            ChildrenOf::One(one) => one.take()?,
+        };
+        Some(Key::from_raw(raw))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.inner.len();
+        (n, Some(n))
+    }
+}
+
+impl<C> ExactSizeIterator for Children<'_, C> {}

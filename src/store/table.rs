@@ -1,0 +1,442 @@
+//! One entity type's storage: a slotmap arena of compact rows, the table's text heap, and the
+//! derived indexes over them.
+//!
+//! The `p_*` methods are the primitive changes; each has an `undo_*` inverse. The store
+//! journals every primitive it applies (see `journal.rs`) and nothing else mutates a table.
+
+use slotmap::{DefaultKey, SlotMap};
+
+use crate::entity::Entity;
+use crate::error::Error;
+use crate::index::children::ChildIndex;
+use crate::index::hash_values;
+use crate::index::secondary::SecondaryIndex;
+use crate::index::unique::UniqueIndex;
+use crate::key::RawKey;
+use crate::text::{Span, TextHeap};
+use crate::value::Value;
+
+/// Whether a key names a live record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyState {
+    Live,
+    /// The key was handed out, and its record deleted (or rolled back).
+    Stale,
+    /// No record ever had this slot.
+    Missing,
+}
+
+/// An old row kept for undo until the journal is finalized.
+#[derive(Clone, Debug)]
+struct UndoRow<R> {
+    key: RawKey,
+    row: R,
+    /// `true` for a delete (the key is detached), `false` for an update (the key is live).
+    deleted: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Table<E: Entity> {
+    pub(crate) rows: SlotMap<DefaultKey, E::Row>,
+    pub(crate) text: TextHeap,
+    uniques: Vec<UniqueIndex>,
+    indexes: Vec<SecondaryIndex>,
+    /// Per foreign key; unused (empty) for one-to-one keys, whose unique index serves instead.
+    children: Vec<ChildIndex>,
+    /// Per foreign key: the unique constraint that makes it one-to-one, if any.
+    fk_unique: Vec<Option<usize>>,
+    next_seq: Vec<u32>,
+    undo: Vec<UndoRow<E::Row>>,
+    /// One past the highest slot index ever handed out (tells stale keys from unknown ones).
+    high_water: u32,
+}
+
+pub(crate) fn row_hash<E: Entity>(row: &E::Row, text: &TextHeap, fields: &[u16]) -> Option<u64> {
+    hash_values(fields.iter().map(|&f| E::__value(row, text, f as usize)))
+}
+
+fn same_values<E: Entity>(a: &E::Row, b: &E::Row, text: &TextHeap, fields: &[u16]) -> bool {
+    fields
+        .iter()
+        .all(|&f| E::__value(a, text, f as usize) == E::__value(b, text, f as usize))
+}
+
+fn matches_values<E: Entity>(row: &E::Row, text: &TextHeap, fields: &[u16], values: &[Value<'_>]) -> bool {
+    fields.len() == values.len()
+        && fields
+            .iter()
+            .zip(values)
+            .all(|(&f, v)| E::__value(row, text, f as usize) == *v)
+}
+
+impl<E: Entity> Clone for Table<E> {
+    fn clone(&self) -> Self {
+        Table {
+            rows: self.rows.clone(),
+            text: self.text.clone(),
+            uniques: self.uniques.clone(),
+            indexes: self.indexes.clone(),
+            children: self.children.clone(),
+            fk_unique: self.fk_unique.clone(),
+            next_seq: self.next_seq.clone(),
+            undo: self.undo.clone(),
+            high_water: self.high_water,
+        }
+    }
+}
+
+impl<E: Entity> Default for Table<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E: Entity> Table<E> {
+    pub(crate) fn new() -> Self {
+        let def = E::DEF;
+        let fk_unique = def
+            .fks
+            .iter()
+            .map(|fk| def.uniques.iter().position(|u| u.fields == [fk.field]))
+            .collect();
+        Table {
+            rows: SlotMap::new(),
+            text: TextHeap::default(),
+            uniques: vec![UniqueIndex::default(); def.uniques.len()],
+            indexes: vec![SecondaryIndex::default(); def.indexes.len()],
+            children: vec![ChildIndex::default(); def.fks.len()],
+            fk_unique,
+            next_seq: vec![0; def.fks.len()],
+            undo: Vec::new(),
+            high_water: 0,
+        }
+    }
+
+    pub(crate) fn row(&self, key: RawKey) -> Option<&E::Row> {
+        self.rows.get(key.slot())
+    }
+
+    pub(crate) fn state(&self, key: RawKey) -> KeyState {
+        if self.rows.contains_key(key.slot()) {
+            KeyState::Live
+        } else if key.index() < self.high_water {
+            KeyState::Stale
+        } else {
+            KeyState::Missing
+        }
+    }
+
+    pub(crate) fn view(&self, key: RawKey) -> Option<E::Ref<'_>> {
+        self.row(key).map(|r| E::__view(r, &self.text))
+    }
+
+    pub(crate) fn value(&self, key: RawKey, field: usize) -> Value<'_> {
+        self.row(key)
+            .map_or(Value::Null, |r| E::__value(r, &self.text, field))
+    }
+
+    /// The first unique constraint (in declaration order) that `row` would violate, with the
+    /// record already holding the value. `except` is the record being rewritten.
+    pub(crate) fn unique_conflict(&self, row: &E::Row, except: Option<RawKey>) -> Option<(usize, RawKey)> {
+        for (u, def) in E::DEF.uniques.iter().enumerate() {
+            if def.deferrable {
+                continue;
+            }
+            let Some(hash) = row_hash::<E>(row, &self.text, def.fields) else {
+                continue;
+            };
+            let hit = self.uniques[u].find(hash, |k| {
+                Some(k) != except
+                    && self
+                        .row(k)
+                        .is_some_and(|other| same_values::<E>(row, other, &self.text, def.fields))
+            });
+            if let Some(existing) = hit {
+                return Some((u, existing));
+            }
+        }
+        None
+    }
+
+    pub(crate) fn find_unique(&self, u: usize, values: &[Value<'_>]) -> Option<RawKey> {
+        let def = E::DEF.uniques.get(u)?;
+        let hash = hash_values(values.iter().copied())?;
+        self.uniques[u].find(hash, |k| {
+            self.row(k)
+                .is_some_and(|r| matches_values::<E>(r, &self.text, def.fields, values))
+        })
+    }
+
+    pub(crate) fn find_index(&self, ix: usize, values: &[Value<'_>]) -> &[RawKey] {
+        let Some(def) = E::DEF.indexes.get(ix) else {
+            return &[];
+        };
+        let Some(hash) = hash_values(values.iter().copied()) else {
+            return &[];
+        };
+        self.indexes[ix].find(hash, |k| {
+            self.row(k)
+                .is_some_and(|r| matches_values::<E>(r, &self.text, def.fields, values))
+        })
+    }
+
+    /// Children of a live `parent` through foreign key `fk`, in link order.
+    pub(crate) fn children(&self, fk: usize, parent: RawKey) -> ChildrenOf<'_> {
+        match self.fk_unique[fk] {
+            Some(u) => ChildrenOf::One(self.find_unique(u, &[Value::Key(parent)])),
+            None => ChildrenOf::Many(self.children[fk].get(parent)),
+        }
+    }
+
+    /// Allocates the next link sequence number of a foreign key.
+    pub(crate) fn next_seq(&mut self, fk: usize) -> Result<u32, Error> {
+        let seq = self.next_seq[fk];
+        self.next_seq[fk] = seq.checked_add(1).ok_or(Error::CapacityExceeded {
+            what: "link sequence numbers of one foreign key (2^32 links)",
+        })?;
+        Ok(seq)
+    }
+
+    // ----- primitive changes and their inverses -----
+
+    pub(crate) fn p_insert(&mut self, row: E::Row) -> RawKey {
+        let key = RawKey::from_slot(self.rows.insert(row));
+        self.high_water = self.high_water.max(key.index() + 1);
+        self.link_derived(key);
+        key
+    }
+
+    pub(crate) fn undo_insert(&mut self, key: RawKey) {
+        self.unlink_derived(key);
+        if let Some(mut row) = self.rows.remove(key.slot()) {
+            release_text::<E>(&mut row, &mut self.text);
+        }
+    }
+
+    /// Deletes a record: its derived entries go, its row is kept (detached) for undo.
+    pub(crate) fn p_delete(&mut self, key: RawKey) -> bool {
+        if !self.rows.contains_key(key.slot()) {
+            return false;
+        }
+        self.unlink_derived(key);
+        if let Some(row) = self.rows.detach(key.slot()) {
+            self.undo.push(UndoRow {
+                key,
+                row,
+                deleted: true,
+            });
+        }
+        true
+    }
+
+    pub(crate) fn undo_delete(&mut self, key: RawKey) {
+        let Some(entry) = self.undo.pop() else { return };
+        debug_assert!(entry.deleted && entry.key == key, "undo stack out of order");
+        self.rows.reattach(key.slot(), entry.row);
+        self.link_derived(key);
+    }
+
+    /// Replaces a record's row; the old row is kept for undo.
+    pub(crate) fn p_update(&mut self, key: RawKey, row: E::Row) -> bool {
+        if !self.rows.contains_key(key.slot()) {
+            return false;
+        }
+        self.unlink_derived(key);
+        let Some(slot) = self.rows.get_mut(key.slot()) else {
+            return false;
+        };
+        let old = std::mem::replace(slot, row);
+        self.undo.push(UndoRow {
+            key,
+            row: old,
+            deleted: false,
+        });
+        self.link_derived(key);
+        true
+    }
+
+    pub(crate) fn undo_update(&mut self, key: RawKey) {
+        let Some(entry) = self.undo.pop() else { return };
+        debug_assert!(!entry.deleted && entry.key == key, "undo stack out of order");
+        self.unlink_derived(key);
+        let Some(slot) = self.rows.get_mut(key.slot()) else {
+            return;
+        };
+        let mut newer = std::mem::replace(slot, entry.row);
+        release_replaced::<E>(&mut newer, slot, &mut self.text);
+        self.link_derived(key);
+    }
+
+    /// The journal is being discarded: deleted rows are freed for good, replaced text becomes
+    /// garbage, and the heap is compacted when that pays.
+    pub(crate) fn finalize(&mut self) {
+        for UndoRow {
+            key,
+            mut row,
+            deleted,
+        } in std::mem::take(&mut self.undo)
+        {
+            if deleted {
+                release_text::<E>(&mut row, &mut self.text);
+                self.rows.reattach(key.slot(), row);
+                self.rows.remove(key.slot());
+            } else if let Some(current) = self.rows.get_mut(key.slot()) {
+                release_replaced::<E>(&mut row, current, &mut self.text);
+            } else {
+                release_text::<E>(&mut row, &mut self.text);
+            }
+        }
+        if self.text.wants_compaction() {
+            let rows = &mut self.rows;
+            self.text.compact(|f| {
+                for row in rows.values_mut() {
+                    E::__for_each_span(row, f);
+                }
+            });
+        }
+    }
+
+    // ----- derived-state maintenance -----
+
+    fn link_derived(&mut self, key: RawKey) {
+        let Table {
+            rows,
+            text,
+            uniques,
+            indexes,
+            children,
+            fk_unique,
+            ..
+        } = self;
+        let (rows, text) = (&*rows, &*text);
+        let Some(row) = rows.get(key.slot()) else { return };
+        let rehash = |fields: &'static [u16]| {
+            move |k: RawKey| {
+                rows.get(k.slot())
+                    .and_then(|r| row_hash::<E>(r, text, fields))
+                    .unwrap_or(0)
+            }
+        };
+        for (u, def) in E::DEF.uniques.iter().enumerate() {
+            if let Some(hash) = row_hash::<E>(row, text, def.fields) {
+                uniques[u].insert(hash, key, rehash(def.fields));
+            }
+        }
+        for (x, def) in E::DEF.indexes.iter().enumerate() {
+            if let Some(hash) = row_hash::<E>(row, text, def.fields) {
+                let eq = |k: RawKey| {
+                    rows.get(k.slot())
+                        .is_some_and(|r| same_values::<E>(row, r, text, def.fields))
+                };
+                indexes[x].insert(hash, key, eq, rehash(def.fields));
+            }
+        }
+        for (fk, list) in children.iter_mut().enumerate() {
+            if fk_unique[fk].is_some() {
+                continue;
+            }
+            if let Some(parent) = E::__fk(row, fk) {
+                let seq = E::__seqs(row)[fk];
+                let seq_of = |c: RawKey| rows.get(c.slot()).map_or(0, |r| E::__seqs(r)[fk]);
+                list.insert(parent, key, seq, seq_of);
+            }
+        }
+    }
+
+    fn unlink_derived(&mut self, key: RawKey) {
+        let Table {
+            rows,
+            text,
+            uniques,
+            indexes,
+            children,
+            fk_unique,
+            ..
+        } = self;
+        let (rows, text) = (&*rows, &*text);
+        let Some(row) = rows.get(key.slot()) else { return };
+        for (u, def) in E::DEF.uniques.iter().enumerate() {
+            if let Some(hash) = row_hash::<E>(row, text, def.fields) {
+                let removed = uniques[u].remove(hash, key);
+                debug_assert!(removed, "{}: unique entry of {key} missing", E::DEF.table);
+            }
+        }
+        for (x, def) in E::DEF.indexes.iter().enumerate() {
+            if let Some(hash) = row_hash::<E>(row, text, def.fields) {
+                let eq = |k: RawKey| {
+                    rows.get(k.slot())
+                        .is_some_and(|r| same_values::<E>(row, r, text, def.fields))
+                };
+                let removed = indexes[x].remove(hash, key, eq);
+                debug_assert!(removed, "{}: index entry of {key} missing", E::DEF.table);
+            }
+        }
+        for (fk, list) in children.iter_mut().enumerate() {
+            if fk_unique[fk].is_some() {
+                continue;
+            }
+            if let Some(parent) = E::__fk(row, fk) {
+                let removed = list.remove(parent, key);
+                debug_assert!(removed, "{}: child entry of {key} missing", E::DEF.table);
+            }
+        }
+    }
+
+    // ----- read access for the integrity checker -----
+
+    pub(crate) fn unique_index(&self, u: usize) -> &UniqueIndex {
+        &self.uniques[u]
+    }
+    pub(crate) fn secondary_index(&self, x: usize) -> &SecondaryIndex {
+        &self.indexes[x]
+    }
+    pub(crate) fn child_index(&self, fk: usize) -> Option<&ChildIndex> {
+        self.fk_unique[fk].is_none().then(|| &self.children[fk])
+    }
+}
+
+/// The children of one parent: a slice for one-to-many, at most one for one-to-one.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ChildrenOf<'a> {
+    Many(&'a [RawKey]),
+    One(Option<RawKey>),
+}
+
+impl ChildrenOf<'_> {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            ChildrenOf::Many(s) => s.len(),
+            ChildrenOf::One(o) => o.is_some() as usize,
+        }
+    }
+
+    pub(crate) fn to_vec(self) -> Vec<RawKey> {
+        match self {
+            ChildrenOf::Many(s) => s.to_vec(),
+            ChildrenOf::One(o) => o.into_iter().collect(),
+        }
+    }
+}
+
+fn release_text<E: Entity>(row: &mut E::Row, text: &mut TextHeap) {
+    let mut spans = Vec::new();
+    E::__for_each_span(row, &mut |s: &mut Span| spans.push(*s));
+    for s in spans {
+        text.release(s);
+    }
+}
+
+/// Releases the spans of `old` that `current` no longer uses.
+fn release_replaced<E: Entity>(old: &mut E::Row, current: &mut E::Row, text: &mut TextHeap) {
+    let mut kept = Vec::new();
+    E::__for_each_span(current, &mut |s: &mut Span| kept.push(*s));
+    let mut gone = Vec::new();
+    E::__for_each_span(old, &mut |s: &mut Span| {
+        if !kept.contains(s) {
+            gone.push(*s)
+        }
+    });
+    for s in gone {
+        text.release(s);
+    }
+}

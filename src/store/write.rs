@@ -1,0 +1,219 @@
+//! Inserts and rewrites: build the compact row, check every constraint, then apply one
+//! primitive change. A rejected row's text is truncated off the heap again.
+
+use crate::entity::Entity;
+use crate::error::Error;
+use crate::key::{Key, RawKey};
+use crate::store::journal::Change;
+use crate::store::table::KeyState;
+use crate::store::Store;
+
+impl Store {
+    /// Inserts a record and returns its key.
+    ///
+    /// Checks, in this order: every unique constraint (in declaration order), then every
+    /// foreign key's target (exists and is live). Cost: O(1) average per constraint, plus the
+    /// record's text copied into the table's heap.
+    ///
+    /// # Errors
+    /// [`Error::UniqueViolation`], [`Error::MissingTarget`], [`Error::DeletedTarget`],
+    /// [`Error::UnknownEntity`], [`Error::CapacityExceeded`]. On error nothing changed.
+    ///
+    /// ```
+    /// # use relata::{Entity, Error, Key, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Post { title: String, author: Key<User> }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().entity::<Post>().build()?);
+    /// let alice = store.insert(User { name: "alice".into() })?;
+    /// store.delete(alice)?;
+    /// let err = store.insert(Post { title: "orphan".into(), author: alice }).unwrap_err();
+    /// assert!(matches!(err, Error::DeletedTarget { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn insert<E: Entity>(&mut self, value: E) -> Result<Key<E>, Error> {
+        let t = self.table_index::<E>()?;
+        self.statement(|s| s.insert_in(t, value)).map(Key::from_raw)
+    }
+
+    /// Changes a record through a closure over an owned copy, then checks and writes it back.
+    /// Changing a foreign key moves the record between its parents' children lists (to the end
+    /// of the new parent's list). Unchanged text is not copied again.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] / [`Error::Stale`] for the key, then as [`insert`](Self::insert)
+    /// for the changed columns, and [`Error::Cycle`] for an `acyclic` key. On error nothing
+    /// changed.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let k = store.insert(User { name: "alice".into() })?;
+    /// store.update(k, |u| u.name = "alicia".into())?;
+    /// assert_eq!(store.get(k).unwrap().name, "alicia");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn update<E: Entity>(&mut self, key: Key<E>, f: impl FnOnce(&mut E)) -> Result<(), Error> {
+        let t = self.table_index::<E>()?;
+        self.statement(|s| {
+            let mut value = s.get_owned(key)?;
+            f(&mut value);
+            s.rewrite_in(t, key.raw(), value)
+        })
+    }
+
+    /// Replaces a whole record and returns the old value. Same checks as
+    /// [`update`](Self::update).
+    ///
+    /// # Errors
+    /// As [`update`](Self::update).
+    pub fn replace<E: Entity>(&mut self, key: Key<E>, value: E) -> Result<E, Error> {
+        let t = self.table_index::<E>()?;
+        self.statement(|s| {
+            let old = s.get_owned(key)?;
+            s.rewrite_in(t, key.raw(), value)?;
+            Ok(old)
+        })
+    }
+
+    fn insert_in<E: Entity>(&mut self, t: usize, value: E) -> Result<RawKey, Error> {
+        let mark = self.table_mut::<E>(t)?.text.len();
+        match self.build_row(t, None, value) {
+            Ok(row) => {
+                let key = self.table_mut::<E>(t)?.p_insert(row);
+                self.record(Change::Inserted { table: t, key });
+                Ok(key)
+            }
+            Err(e) => {
+                self.table_mut::<E>(t)?.text.truncate(mark);
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn rewrite_in<E: Entity>(&mut self, t: usize, key: RawKey, value: E) -> Result<(), Error> {
+        let table = self.table_mut::<E>(t)?;
+        let mark = table.text.len();
+        let Some(old) = table.row(key).cloned() else {
+            return Err(self.missing_or_stale(t, key));
+        };
+        match self.build_row(t, Some((key, &old)), value) {
+            Ok(row) if row == old => Ok(()),
+            Ok(row) => {
+                self.table_mut::<E>(t)?.p_update(key, row);
+                self.record(Change::Updated { table: t, key });
+                Ok(())
+            }
+            Err(e) => {
+                self.table_mut::<E>(t)?.text.truncate(mark);
+                Err(e)
+            }
+        }
+    }
+
+    /// Converts `value` to a row (reusing `old`'s text where unchanged), checks it, and gives
+    /// every new link a sequence number.
+    fn build_row<E: Entity>(
+        &mut self,
+        t: usize,
+        old: Option<(RawKey, &E::Row)>,
+        value: E,
+    ) -> Result<E::Row, Error> {
+        let table = self.table_mut::<E>(t)?;
+        let mut row = match old {
+            Some((_, o)) => value.__into_row_reusing(o, &mut table.text)?,
+            None => value.__into_row(&mut table.text)?,
+        };
+        self.check_unique::<E>(old.map(|o| o.0), &row)?;
+        self.check_targets::<E>(t, old, &row)?;
+        let table = self.table_mut::<E>(t)?;
+        for fk in 0..E::DEF.fks.len() {
+            let new = E::__fk(&row, fk);
+            if old.is_none_or(|(_, o)| E::__fk(o, fk) != new) {
+                E::__seqs_mut(&mut row)[fk] = match new {
+                    Some(_) => table.next_seq(fk)?,
+                    None => 0,
+                };
+            }
+        }
+        Ok(row)
+    }
+
+    fn check_unique<E: Entity>(&self, except: Option<RawKey>, row: &E::Row) -> Result<(), Error> {
+        let table = self.table::<E>()?;
+        let Some((u, existing)) = table.unique_conflict(row, except) else {
+            return Ok(());
+        };
+        let def = &E::DEF.uniques[u];
+        let values: Vec<String> = def
+            .fields
+            .iter()
+            .map(|&f| E::__value(row, &table.text, f as usize).to_string())
+            .collect();
+        Err(Error::UniqueViolation {
+            table: E::DEF.table,
+            columns: E::DEF.columns(def.fields),
+            constraint: def.name,
+            value: if values.len() == 1 {
+                values.concat()
+            } else {
+                format!("({})", values.join(", "))
+            },
+            existing,
+        })
+    }
+
+    /// Every changed foreign key must name a live record; an `acyclic` one must not make the
+    /// record its own ancestor.
+    fn check_targets<E: Entity>(
+        &self,
+        t: usize,
+        old: Option<(RawKey, &E::Row)>,
+        row: &E::Row,
+    ) -> Result<(), Error> {
+        let entry = &self.schema.inner.tables[t];
+        for (fk, fkdef) in E::DEF.fks.iter().enumerate() {
+            let new = E::__fk(row, fk);
+            if old.is_some_and(|(_, o)| E::__fk(o, fk) == new) {
+                continue;
+            }
+            let Some(parent) = new else { continue };
+            let target = entry.fk_targets[fk];
+            let (table, column) = (E::DEF.table, E::DEF.fk_column(fk));
+            let target_table = self.tables[target].def().table;
+            match self.tables[target].state(parent) {
+                KeyState::Live => {}
+                KeyState::Stale => {
+                    return Err(Error::DeletedTarget {
+                        table,
+                        column,
+                        target: target_table,
+                        key: parent,
+                    })
+                }
+                KeyState::Missing => {
+                    return Err(Error::MissingTarget {
+                        table,
+                        column,
+                        target: target_table,
+                        key: parent,
+                    })
+                }
+            }
+            if let (true, Some((key, _))) = (fkdef.acyclic, old) {
+                if parent == key || self.ancestors_reach(t, fk, parent, key) {
+                    return Err(Error::Cycle {
+                        table,
+                        column,
+                        key,
+                        parent,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}

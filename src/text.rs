@@ -1,0 +1,121 @@
+//! The per-table text heap: every string field of a table lives in one `String`.
+//!
+//! A record stores a [`Span`] (offset and length, 8 bytes) instead of a `String` (24 bytes
+//! plus its own allocation). This is what keeps memory per record below SQLite's and makes a
+//! fork a handful of `memcpy`s instead of millions of small allocations.
+//!
+//! **Invariant:** while the store's journal is non-empty (inside a statement, transaction or
+//! fixture mark) the heap is append-only, so spans held by undo records stay valid. Space of
+//! replaced and deleted values is counted as garbage and reclaimed by [`TextHeap::compact`]
+//! only when the journal is empty.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// Where one text value lives in its table's [`TextHeap`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Span {
+    off: u32,
+    len: u32,
+}
+
+impl Span {
+    /// Length in bytes.
+    pub fn len(self) -> usize {
+        self.len as usize
+    }
+
+    /// `true` for the empty value.
+    pub fn is_empty(self) -> bool {
+        self.len == 0
+    }
+
+    fn range(self) -> std::ops::Range<usize> {
+        self.off as usize..self.off as usize + self.len as usize
+    }
+}
+
+/// The most bytes one table's heap may hold (spans use 32-bit offsets).
+pub const TEXT_HEAP_LIMIT: usize = u32::MAX as usize;
+
+/// A table's text buffer. Only the store mutates it.
+///
+/// It is a `String`, not a `Vec<u8>`: every span starts and ends on a char boundary (we only
+/// ever append whole `&str`s), so reading a value is an O(1) boundary check, never a UTF-8
+/// validation of the whole value.
+#[derive(Clone, Debug, Default)]
+pub struct TextHeap {
+    bytes: String,
+    garbage: usize,
+}
+
+impl TextHeap {
+    /// Appends text and returns its span.
+    ///
+    /// # Errors
+    /// [`Error::CapacityExceeded`] when the heap would pass [`TEXT_HEAP_LIMIT`].
+    pub(crate) fn push_str(&mut self, data: &str) -> Result<Span, Error> {
+        if data.is_empty() {
+            return Ok(Span::default());
+        }
+        let off = self.bytes.len();
+        if off + data.len() > TEXT_HEAP_LIMIT {
+            return Err(Error::CapacityExceeded {
+                what: "text heap (4 GiB per table)",
+            });
+        }
+        self.bytes.push_str(data);
+        Ok(Span {
+            off: off as u32,
+            len: data.len() as u32,
+        })
+    }
+
+    /// The text of a span. A span the heap never handed out yields `""` (debug builds assert
+    /// instead): reads never panic.
+    pub(crate) fn str(&self, span: Span) -> &str {
+        debug_assert!(self.contains(span), "span {span:?} outside heap");
+        self.bytes.get(span.range()).unwrap_or_default()
+    }
+
+    /// `true` when the span lies inside the heap, on char boundaries.
+    pub(crate) fn contains(&self, span: Span) -> bool {
+        self.bytes.get(span.range()).is_some()
+    }
+
+    /// Bytes in use, garbage included.
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Drops bytes appended after `len` (used to discard the text of a rejected write).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.bytes.truncate(len);
+    }
+
+    /// Records that a span is no longer referenced.
+    pub(crate) fn release(&mut self, span: Span) {
+        self.garbage += span.len();
+    }
+
+    /// `true` when at least half the heap is garbage and compaction pays for itself.
+    pub(crate) fn wants_compaction(&self) -> bool {
+        self.garbage > 4096 && self.garbage * 2 > self.bytes.len()
+    }
+
+    /// Copies every live span (reported through `for_each_live`) into a fresh buffer and
+    /// rewrites the spans. O(live bytes).
+    pub(crate) fn compact(&mut self, for_each_live: impl FnOnce(&mut dyn FnMut(&mut Span))) {
+        let live = self.bytes.len().saturating_sub(self.garbage);
+        let mut fresh = String::with_capacity(live);
+        let old = &self.bytes;
+        for_each_live(&mut |span: &mut Span| {
+            let off = fresh.len() as u32;
+            fresh.push_str(old.get(span.range()).unwrap_or_default());
+            span.off = if span.len == 0 { 0 } else { off };
+        });
+        self.bytes = fresh;
+        self.garbage = 0;
+    }
+}

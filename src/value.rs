@@ -1,0 +1,212 @@
+//! Dynamically typed column values: what unique indexes hash, what errors quote, what the
+//! DDL export and diffs read.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use crate::key::{Key, RawKey};
+
+/// One column value of one record, borrowed from the store.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Value<'a> {
+    /// SQL NULL: an absent optional value. Never equal to anything in a unique index.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A signed integer (all signed widths widen to `i64`).
+    Int(i64),
+    /// An unsigned integer (all unsigned widths widen to `u64`).
+    UInt(u64),
+    /// A float, compared and hashed by its bits.
+    Float(f64),
+    /// Text.
+    Text(&'a str),
+    /// Bytes.
+    Bytes(&'a [u8]),
+    /// A reference to another record.
+    Key(RawKey),
+}
+
+impl Value<'_> {
+    /// `true` for [`Value::Null`].
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    fn tag(&self) -> u8 {
+        match self {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Int(_) => 2,
+            Value::UInt(_) => 3,
+            Value::Float(_) => 4,
+            Value::Text(_) => 5,
+            Value::Bytes(_) => 6,
+            Value::Key(_) => 7,
+        }
+    }
+}
+
+impl PartialEq for Value<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::UInt(a), Value::UInt(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits(),
+            (Value::Text(a), Value::Text(b)) => a == b,
+            (Value::Bytes(a), Value::Bytes(b)) => a == b,
+            (Value::Key(a), Value::Key(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+impl Eq for Value<'_> {}
+
+impl Hash for Value<'_> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_u8(self.tag());
+        match self {
+            Value::Null => {}
+            Value::Bool(b) => h.write_u8(*b as u8),
+            Value::Int(i) => h.write_i64(*i),
+            Value::UInt(u) => h.write_u64(*u),
+            Value::Float(f) => h.write_u64(f.to_bits()),
+            Value::Text(s) => s.hash(h),
+            Value::Bytes(b) => b.hash(h),
+            Value::Key(k) => k.hash(h),
+        }
+    }
+}
+
+/// The longest text an error message quotes in full; longer values are cut with their length.
+const QUOTE_LIMIT: usize = 64;
+
+impl fmt::Display for Value<'_> {
+    /// SQL-literal style: `'alice'`, `42`, `NULL`; long text is shortened with its byte length.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("NULL"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::UInt(u) => write!(f, "{u}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Text(s) if s.len() <= QUOTE_LIMIT => write!(f, "'{}'", s.replace('\'', "''")),
+            Value::Text(s) => {
+                let mut cut = QUOTE_LIMIT;
+                while !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                write!(f, "'{}...' ({} bytes)", s[..cut].replace('\'', "''"), s.len())
+            }
+            Value::Bytes(b) => {
+                f.write_str("x'")?;
+                for byte in b.iter().take(QUOTE_LIMIT / 2) {
+                    write!(f, "{byte:02x}")?;
+                }
+                if b.len() > QUOTE_LIMIT / 2 {
+                    write!(f, "...' ({} bytes)", b.len())
+                } else {
+                    f.write_str("'")
+                }
+            }
+            Value::Key(k) => write!(f, "{k}"),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(s: &'a str) -> Self {
+        Value::Text(s)
+    }
+}
+impl<'a> From<&'a String> for Value<'a> {
+    fn from(s: &'a String) -> Self {
+        Value::Text(s)
+    }
+}
+impl<T> From<Key<T>> for Value<'_> {
+    fn from(k: Key<T>) -> Self {
+        Value::Key(k.raw())
+    }
+}
+impl From<i64> for Value<'_> {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+impl From<bool> for Value<'_> {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+/// The SQL type a column maps to in DDL and differential tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SqlType {
+    /// INTEGER (booleans, integers of every width, and keys).
+    Integer,
+    /// REAL.
+    Real,
+    /// TEXT.
+    Text,
+    /// BLOB.
+    Blob,
+}
+
+/// Marker query type of composite (multi-column) unique constraints and indexes: look them up
+/// with a slice of [`Value`]s, one per column, in declaration order.
+#[derive(Debug)]
+pub enum Composite {}
+
+/// A Rust value that can be looked up in a single-column unique constraint or index.
+pub trait QueryValue {
+    /// The value as the store compares it.
+    fn query_value(&self) -> Value<'_>;
+}
+
+impl QueryValue for str {
+    fn query_value(&self) -> Value<'_> {
+        Value::Text(self)
+    }
+}
+impl QueryValue for [u8] {
+    fn query_value(&self) -> Value<'_> {
+        Value::Bytes(self)
+    }
+}
+impl QueryValue for bool {
+    fn query_value(&self) -> Value<'_> {
+        Value::Bool(*self)
+    }
+}
+impl<T> QueryValue for Key<T> {
+    fn query_value(&self) -> Value<'_> {
+        Value::Key(self.raw())
+    }
+}
+impl QueryValue for f64 {
+    fn query_value(&self) -> Value<'_> {
+        Value::Float(*self)
+    }
+}
+impl QueryValue for f32 {
+    fn query_value(&self) -> Value<'_> {
+        Value::Float(f64::from(*self))
+    }
+}
+
+macro_rules! query_ints {
+    ($variant:ident, $wide:ty: $($t:ty),*) => {$(
+        impl QueryValue for $t {
+            fn query_value(&self) -> Value<'_> {
+                Value::$variant(<$wide>::from(*self))
+            }
+        }
+    )*};
+}
+query_ints!(Int, i64: i8, i16, i32, i64);
+query_ints!(UInt, u64: u8, u16, u32, u64);

@@ -1,0 +1,305 @@
+//! Unique constraints (single, composite, NULL semantics) and foreign-key targets: every
+//! violation is a typed error naming table, columns, value and the record holding it, and
+//! leaves the store unchanged.
+
+use crate::common::*;
+use relata::{Error, Key, Value};
+
+fn unique(
+    table: &'static str,
+    columns: &[&'static str],
+    constraint: &'static str,
+    value: &str,
+    existing: relata::RawKey,
+) -> Error {
+    Error::UniqueViolation {
+        table,
+        columns: columns.to_vec(),
+        constraint,
+        value: value.into(),
+        existing,
+    }
+}
+
+#[test]
+fn duplicate_unique_value_on_insert() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let dup = User {
+        username: "alice".into(),
+        email: "other@example.com".into(),
+    };
+    let err = unique(
+        "users",
+        &["username"],
+        "uq_users_username",
+        "'alice'",
+        alice.raw(),
+    );
+    assert_fails_unchanged(&mut s, &err, |s| s.insert(dup));
+    assert_eq!(
+        err.to_string(),
+        format!("UNIQUE constraint failed: users.username (constraint uq_users_username: value 'alice' is already held by users[{}])", alice.raw())
+    );
+}
+
+#[test]
+fn comparison_is_exact_bytes() {
+    let mut s = store();
+    for name in ["alice", "Alice", "alice "] {
+        ok(&mut s, |s| s.insert(user(name)));
+    }
+    assert_eq!(s.count::<User>(), 3);
+}
+
+#[test]
+fn duplicate_unique_value_on_update() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let bob = s.insert(user("bob")).unwrap();
+    let err = unique(
+        "users",
+        &["email"],
+        "uq_users_email",
+        "'alice@example.com'",
+        alice.raw(),
+    );
+    assert_fails_unchanged(&mut s, &err, |s| {
+        s.update(bob, |u| u.email = "alice@example.com".into())
+    });
+    // A swap of two unique values fails per statement, as in SQL without DEFERRABLE.
+    let err = unique("users", &["username"], "uq_users_username", "'bob'", bob.raw());
+    assert_fails_unchanged(&mut s, &err, |s| s.update(alice, |u| u.username = "bob".into()));
+}
+
+#[test]
+fn empty_strings_are_values_not_nulls() {
+    let mut s = store();
+    let a = ok(&mut s, |s| {
+        s.insert(User {
+            username: String::new(),
+            email: "a".into(),
+        })
+    });
+    let err = unique("users", &["username"], "uq_users_username", "''", a.raw());
+    assert_fails_unchanged(&mut s, &err, |s| {
+        s.insert(User {
+            username: String::new(),
+            email: "b".into(),
+        })
+    });
+}
+
+#[test]
+fn very_long_unique_values_are_reported_shortened() {
+    let mut s = store();
+    let long = "é".repeat(100_000);
+    let a = ok(&mut s, |s| {
+        s.insert(User {
+            username: long.clone(),
+            email: "a".into(),
+        })
+    });
+    assert_eq!(s.find_unique(User::BY_USERNAME, long.as_str()), Some(a));
+    let before = s.clone();
+    let err = s
+        .insert(User {
+            username: long.clone(),
+            email: "b".into(),
+        })
+        .unwrap_err();
+    assert!(s == before);
+    let Error::UniqueViolation { value, existing, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*existing, a.raw());
+    assert!(value.ends_with("(200000 bytes)"), "{value}");
+    assert!(err.to_string().len() < 400);
+}
+
+#[test]
+fn composite_unique_names_table_and_columns() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let first = ok(&mut s, |s| s.insert(post(alice, "Hello")));
+    let err = unique(
+        "posts",
+        &["author_id", "title"],
+        "uq_post_user_title",
+        &format!("({}, 'Hello')", alice.raw()),
+        first.raw(),
+    );
+    assert_fails_unchanged(&mut s, &err, |s| s.insert(post(alice, "Hello")));
+    assert!(err
+        .to_string()
+        .starts_with("UNIQUE constraint failed: posts.author_id, posts.title"));
+    // Another author may reuse the title.
+    let bob = s.insert(user("bob")).unwrap();
+    ok(&mut s, |s| s.insert(post(bob, "Hello")));
+    assert_eq!(
+        s.find_unique_by(Post::BY_AUTHOR_TITLE, &[alice.into(), "Hello".into()]),
+        Some(first)
+    );
+}
+
+#[test]
+fn composite_unique_null_part_never_collides() {
+    let mut s = store();
+    let tag = |name: Option<&str>| Tag {
+        name: name.map(Into::into),
+        scope: "x".into(),
+        weight: 0,
+    };
+    ok(&mut s, |s| s.insert(tag(None)));
+    ok(&mut s, |s| s.insert(tag(None)));
+    let a = ok(&mut s, |s| s.insert(tag(Some("a"))));
+    let err = unique(
+        "tags",
+        &["name", "scope"],
+        "uq_tags_name_scope",
+        "('a', 'x')",
+        a.raw(),
+    );
+    assert_fails_unchanged(&mut s, &err, |s| s.insert(tag(Some("a"))));
+    assert_eq!(
+        s.find_unique_by(Tag::BY_NAME_SCOPE, &[Value::Null, "x".into()]),
+        None
+    );
+}
+
+#[test]
+fn one_to_one_second_child_is_a_unique_violation() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let p1 = ok(&mut s, |s| {
+        s.insert(Profile {
+            bio: "one".into(),
+            user: alice,
+        })
+    });
+    let err = unique(
+        "profiles",
+        &["user_id"],
+        "uq_profiles_user_id",
+        &alice.raw().to_string(),
+        p1.raw(),
+    );
+    assert_fails_unchanged(&mut s, &err, |s| {
+        s.insert(Profile {
+            bio: "two".into(),
+            user: alice,
+        })
+    });
+    assert_eq!(s.children(Profile::USER, alice).collect::<Vec<_>>(), [p1]);
+    // Many unowned addresses are fine: NULLs never collide.
+    for _ in 0..3 {
+        ok(&mut s, |s| {
+            s.insert(Address {
+                email_address: "x".into(),
+                user: None,
+            })
+        });
+    }
+}
+
+#[test]
+fn dangling_and_stale_foreign_keys() {
+    let mut s = store();
+    let ghost = Key::<User>::from_u64(0x0000_0001_0000_0063);
+    let err = Error::MissingTarget {
+        table: "posts",
+        column: "author_id",
+        target: "users",
+        key: ghost.raw(),
+    };
+    assert_fails_unchanged(&mut s, &err, |s| s.insert(post(ghost, "Hi")));
+    let alice = s.insert(user("alice")).unwrap();
+    s.delete(alice).unwrap();
+    let err = Error::DeletedTarget {
+        table: "posts",
+        column: "author_id",
+        target: "users",
+        key: alice.raw(),
+    };
+    assert_fails_unchanged(&mut s, &err, |s| s.insert(post(alice, "Hi")));
+    assert!(err
+        .to_string()
+        .starts_with("FOREIGN KEY constraint failed: posts.author_id"));
+    // A key reused in the same slot stays stale: the new record has a new generation.
+    let bob = s.insert(user("bob")).unwrap();
+    assert_ne!(bob.raw(), alice.raw());
+    assert_fails_unchanged(&mut s, &err, |s| s.insert(post(alice, "Hi")));
+    // Moving a post to a stale parent is refused too.
+    let p = s.insert(post(bob, "Hi")).unwrap();
+    assert_fails_unchanged(&mut s, &err, |s| s.update(p, |p| p.author = alice));
+}
+
+#[test]
+fn two_violations_at_once_report_the_unique_one_first() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let first = s.insert(post(alice, "Hello")).unwrap();
+    let ghost = Key::<User>::from_u64(0x0000_0001_0000_0063);
+    // Unique constraints are checked before foreign keys, in declaration order, like SQLite.
+    let err = unique(
+        "users",
+        &["username"],
+        "uq_users_username",
+        "'alice'",
+        alice.raw(),
+    );
+    assert_fails_unchanged(&mut s, &err, |s| s.insert(user("alice")));
+    let mut moved = post(ghost, "Hello");
+    moved.author = alice;
+    let err = unique(
+        "posts",
+        &["author_id", "title"],
+        "uq_post_user_title",
+        &format!("({}, 'Hello')", alice.raw()),
+        first.raw(),
+    );
+    assert_fails_unchanged(&mut s, &err, |s| s.insert(moved));
+}
+
+#[test]
+fn acyclic_self_reference_rejects_loops_and_moves_under_descendants() {
+    let mut s = store();
+    let root = s
+        .insert(Node {
+            name: "root".into(),
+            parent: None,
+        })
+        .unwrap();
+    let child = s
+        .insert(Node {
+            name: "child".into(),
+            parent: Some(root),
+        })
+        .unwrap();
+    let grandchild = s
+        .insert(Node {
+            name: "grandchild".into(),
+            parent: Some(child),
+        })
+        .unwrap();
+    let err = Error::Cycle {
+        table: "nodes",
+        column: "parent_id",
+        key: root.raw(),
+        parent: root.raw(),
+    };
+    assert_fails_unchanged(&mut s, &err, |s| s.update(root, |n| n.parent = Some(root)));
+    let err = Error::Cycle {
+        table: "nodes",
+        column: "parent_id",
+        key: root.raw(),
+        parent: grandchild.raw(),
+    };
+    assert_fails_unchanged(&mut s, &err, |s| s.update(root, |n| n.parent = Some(grandchild)));
+    // Moving a leaf elsewhere is fine.
+    ok(&mut s, |s| s.update(grandchild, |n| n.parent = Some(root)));
+    assert_eq!(
+        s.children(Node::PARENT, root).collect::<Vec<_>>(),
+        [child, grandchild]
+    );
+}

@@ -1,0 +1,217 @@
+//! On-delete actions: restrict, cascade (any depth, across types, through cycles), set-null,
+//! and the all-or-nothing rule when a restriction is met half-way.
+
+use crate::common::*;
+use relata::{DeletedRecord, Error, NulledReference};
+
+#[test]
+fn restrict_blocks_and_names_the_relationship() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let p = s.insert(post(alice, "Hi")).unwrap();
+    s.insert(Comment {
+        body: "first".into(),
+        post: p,
+    })
+    .unwrap();
+    s.insert(Comment {
+        body: "second".into(),
+        post: p,
+    })
+    .unwrap();
+    let err = Error::Restricted {
+        table: "posts",
+        key: p.raw(),
+        child_table: "comments",
+        column: "post_id",
+        relationship: "comments",
+        dependents: 2,
+    };
+    assert_fails_unchanged(&mut s, &err, |s| s.delete(p));
+    assert!(err
+        .to_string()
+        .contains("2 row(s) of comments.post_id still reference it"));
+}
+
+#[test]
+fn a_restriction_deep_in_a_cascade_undoes_everything() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    s.insert(Profile {
+        bio: "hi".into(),
+        user: alice,
+    })
+    .unwrap();
+    let p1 = s.insert(post(alice, "one")).unwrap();
+    let p2 = s.insert(post(alice, "two")).unwrap();
+    s.insert(Comment {
+        body: "blocks".into(),
+        post: p2,
+    })
+    .unwrap();
+    let err = Error::Restricted {
+        table: "posts",
+        key: p2.raw(),
+        child_table: "comments",
+        column: "post_id",
+        relationship: "comments",
+        dependents: 1,
+    };
+    assert_fails_unchanged(&mut s, &err, |s| s.delete(alice));
+    assert_eq!(s.explain_delete(alice).unwrap_err(), err);
+    assert!(s.contains(p1));
+}
+
+#[test]
+fn cascade_reports_everything_it_deleted() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let bob = s.insert(user("bob")).unwrap();
+    let prof = s
+        .insert(Profile {
+            bio: "hi".into(),
+            user: alice,
+        })
+        .unwrap();
+    let posts: Vec<_> = (0..3)
+        .map(|i| s.insert(post(alice, &format!("p{i}"))).unwrap())
+        .collect();
+    let admin = s.insert(Group { name: "admin".into() }).unwrap();
+    let m = s
+        .insert(UserGroup {
+            user: alice,
+            group: admin,
+            joined_on: 1,
+        })
+        .unwrap();
+    let kept = s
+        .insert(UserGroup {
+            user: bob,
+            group: admin,
+            joined_on: 2,
+        })
+        .unwrap();
+    let explained = s.explain_delete(alice).unwrap();
+    let report = ok(&mut s, |s| s.delete(alice));
+    assert_eq!(report, explained);
+    assert_eq!(
+        report.deleted[0],
+        DeletedRecord {
+            table: "users",
+            key: alice.raw()
+        }
+    );
+    assert_eq!(report.deleted.len(), 1 + 1 + 3 + 1);
+    assert_eq!(report.deleted_from("posts"), 3);
+    assert!(!s.contains(prof) && !s.contains(m) && posts.iter().all(|p| !s.contains(*p)));
+    assert!(s.contains(admin) && s.contains(kept) && s.contains(bob));
+    assert_eq!(s.children(UserGroup::GROUP, admin).collect::<Vec<_>>(), [kept]);
+}
+
+#[test]
+fn set_null_keeps_the_child_unowned() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let addr = s
+        .insert(Address {
+            email_address: "a@x".into(),
+            user: Some(alice),
+        })
+        .unwrap();
+    let report = ok(&mut s, |s| s.delete(alice));
+    assert_eq!(
+        report.nulled,
+        [NulledReference {
+            table: "addresses",
+            column: "user_id",
+            key: addr.raw()
+        }]
+    );
+    assert_eq!(s.get(addr).unwrap().user, None);
+    // The slot is free again: a new user can take the address.
+    let bob = s.insert(user("bob")).unwrap();
+    ok(&mut s, |s| s.update(addr, |a| a.user = Some(bob)));
+    assert_eq!(s.children(Address::USER, bob).collect::<Vec<_>>(), [addr]);
+}
+
+#[test]
+fn cascade_through_a_deep_tree() {
+    let mut s = store();
+    let root = s
+        .insert(Node {
+            name: "root".into(),
+            parent: None,
+        })
+        .unwrap();
+    let mut parent = root;
+    for i in 0..10_000 {
+        parent = s
+            .insert(Node {
+                name: format!("n{i}"),
+                parent: Some(parent),
+            })
+            .unwrap();
+    }
+    let report = ok(&mut s, |s| s.delete(root));
+    assert_eq!(report.deleted.len(), 10_001);
+    assert_eq!(s.count::<Node>(), 0);
+}
+
+#[test]
+fn cascade_through_a_cycle_deletes_each_record_once() {
+    let mut s = store();
+    let a = s
+        .insert(Employee {
+            name: "a".into(),
+            manager: None,
+        })
+        .unwrap();
+    let b = s
+        .insert(Employee {
+            name: "b".into(),
+            manager: Some(a),
+        })
+        .unwrap();
+    let c = s
+        .insert(Employee {
+            name: "c".into(),
+            manager: Some(b),
+        })
+        .unwrap();
+    ok(&mut s, |s| s.update(a, |e| e.manager = Some(c))); // a -> c -> b -> a
+    let outsider = s
+        .insert(Employee {
+            name: "d".into(),
+            manager: None,
+        })
+        .unwrap();
+    let report = ok(&mut s, |s| s.delete(b));
+    assert_eq!(report.deleted.len(), 3);
+    assert_eq!(s.keys::<Employee>().collect::<Vec<_>>(), [outsider]);
+}
+
+#[test]
+fn deleting_a_child_leaves_its_parents_collections_at_once() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let p1 = s.insert(post(alice, "one")).unwrap();
+    let p2 = s.insert(post(alice, "two")).unwrap();
+    let p3 = s.insert(post(alice, "three")).unwrap();
+    ok(&mut s, |s| s.delete(p2));
+    assert_eq!(s.children(Post::AUTHOR, alice).collect::<Vec<_>>(), [p1, p3]);
+    assert_eq!(s.child_count(Post::AUTHOR, alice), 2);
+}
+
+#[test]
+fn moving_a_child_updates_both_parents_in_link_order() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let bob = s.insert(user("bob")).unwrap();
+    let a1 = s.insert(post(alice, "a1")).unwrap();
+    let b1 = s.insert(post(bob, "b1")).unwrap();
+    let a2 = s.insert(post(alice, "a2")).unwrap();
+    ok(&mut s, |s| s.update(a1, |p| p.author = bob));
+    assert_eq!(s.children(Post::AUTHOR, alice).collect::<Vec<_>>(), [a2]);
+    assert_eq!(s.children(Post::AUTHOR, bob).collect::<Vec<_>>(), [b1, a1]);
+    assert_eq!(s.parent(Post::AUTHOR, a1), Some(bob));
+}

@@ -1,0 +1,5 @@
+mod constraints;
+mod deletes;
+mod keys;
+mod records;
+mod schema_errors;

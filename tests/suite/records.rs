@@ -1,0 +1,173 @@
+//! Plain record operations: insert, the read family, update, replace, iteration order.
+
+use crate::common::*;
+use relata::{Error, Key};
+
+#[test]
+fn insert_then_read_in_every_form() {
+    let mut s = store();
+    let alice = ok(&mut s, |s| s.insert(user("alice")));
+    let view = s.get(alice).expect("present");
+    assert_eq!((view.username, view.email), ("alice", "alice@example.com"));
+    assert_eq!(s.get_one(alice).unwrap().username, "alice");
+    assert_eq!(s.get_owned(alice).unwrap(), user("alice"));
+    assert!(s.contains(alice));
+    assert_eq!(s.count::<User>(), 1);
+    assert_eq!(s.count::<Post>(), 0);
+}
+
+#[test]
+fn iteration_is_in_slot_order_and_deterministic() {
+    let build = || {
+        let mut s = store();
+        let keys: Vec<Key<User>> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|n| s.insert(user(n)).unwrap())
+            .collect();
+        s.delete(keys[1]).unwrap();
+        s.insert(user("e")).unwrap();
+        s
+    };
+    let (one, two) = (build(), build());
+    let names = |s: &relata::Store| {
+        s.iter::<User>()
+            .map(|(k, u)| (k, u.username.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&one), names(&two));
+    assert_eq!(names(&one).len(), 4);
+    assert_eq!(one.keys::<User>().count(), 4);
+}
+
+#[test]
+fn update_changes_only_what_the_closure_changes() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    ok(&mut s, |s| {
+        s.update(alice, |u| u.email = "new@example.com".into())
+    });
+    assert_eq!(
+        s.get_owned(alice).unwrap(),
+        User {
+            username: "alice".into(),
+            email: "new@example.com".into()
+        }
+    );
+    // The old email is free again, the new one taken.
+    assert_eq!(s.find_unique(User::BY_EMAIL, "alice@example.com"), None);
+    assert_eq!(s.find_unique(User::BY_EMAIL, "new@example.com"), Some(alice));
+}
+
+#[test]
+fn update_to_its_own_value_is_not_a_conflict() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    ok(&mut s, |s| s.update(alice, |u| u.username = "alice".into()));
+    ok(&mut s, |s| s.replace(alice, user("alice")));
+    assert_eq!(s.count::<User>(), 1);
+}
+
+#[test]
+fn replace_returns_the_old_value() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let old = ok(&mut s, |s| s.replace(alice, user("alicia")));
+    assert_eq!(old, user("alice"));
+    assert_eq!(s.get(alice).unwrap().username, "alicia");
+}
+
+#[test]
+fn update_of_a_missing_or_stale_key_is_typed() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    s.delete(alice).unwrap();
+    let stale = Error::Stale {
+        table: "users",
+        key: alice.raw(),
+    };
+    assert_fails_unchanged(&mut s, &stale, |s| s.update(alice, |u| u.email = "x".into()));
+    assert_fails_unchanged(&mut s, &stale, |s| s.replace(alice, user("x")));
+    assert_fails_unchanged(&mut s, &stale, |s| s.delete(alice));
+    let never = Key::<User>::from_u64(0x0000_0001_0000_0777);
+    let missing = Error::NotFound {
+        table: "users",
+        key: never.raw(),
+    };
+    assert_fails_unchanged(&mut s, &missing, |s| s.update(never, |_| {}));
+    assert_eq!(s.get_one(never).unwrap_err(), missing);
+}
+
+#[test]
+fn secondary_index_follows_inserts_updates_and_deletes() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let bob = s.insert(user("bob")).unwrap();
+    let a = s.insert(post(alice, "Hello")).unwrap();
+    let b = s.insert(post(bob, "Hello")).unwrap();
+    let carol = s.insert(user("carol")).unwrap();
+    let c = s.insert(post(carol, "Other")).unwrap();
+    let hello: Vec<_> = s.find_by(Post::BY_TITLE, "Hello").collect();
+    assert_eq!(hello.len(), 2);
+    assert!(hello.contains(&a) && hello.contains(&b));
+    ok(&mut s, |s| s.update(c, |p| p.title = "Hello".into()));
+    assert_eq!(s.find_by(Post::BY_TITLE, "Hello").count(), 3);
+    ok(&mut s, |s| s.delete(a));
+    assert_eq!(s.find_by(Post::BY_TITLE, "Hello").count(), 2);
+    assert_eq!(s.find_by(Post::BY_TITLE, "Other").count(), 0);
+}
+
+#[test]
+fn composite_index_lookup_by_values() {
+    let mut s = store();
+    let t1 = s
+        .insert(Tag {
+            name: Some("a".into()),
+            scope: "x".into(),
+            weight: 1,
+        })
+        .unwrap();
+    let t2 = s
+        .insert(Tag {
+            name: Some("b".into()),
+            scope: "x".into(),
+            weight: 1,
+        })
+        .unwrap();
+    s.insert(Tag {
+        name: Some("c".into()),
+        scope: "x".into(),
+        weight: 2,
+    })
+    .unwrap();
+    let hits: Vec<_> = s
+        .find_by_values(Tag::BY_SCOPE_WEIGHT, &["x".into(), relata::Value::Int(1)])
+        .collect();
+    let mut want = vec![t1, t2];
+    want.sort();
+    assert_eq!(hits, want);
+}
+
+#[test]
+fn many_updates_reclaim_text_and_keep_values() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let long = "x".repeat(1000);
+    for i in 0..200 {
+        s.update(alice, |u| u.email = format!("{i}{long}")).unwrap();
+    }
+    assert_eq!(s.get(alice).unwrap().email, format!("199{long}"));
+    assert_eq!(s.get(alice).unwrap().username, "alice");
+    s.check_integrity().unwrap();
+}
+
+#[test]
+fn reads_of_an_unregistered_type_are_typed_errors_or_empty() {
+    let mut s = relata::Store::new(relata::Schema::builder().entity::<Group>().build().unwrap());
+    let err = Error::UnknownEntity { type_name: "User" };
+    assert_fails_unchanged(&mut s, &err, |s| s.insert(user("alice")));
+    let k = Key::<User>::from_u64(1 << 32);
+    assert_eq!(s.get_one(k).unwrap_err(), err);
+    assert!(s.get(k).is_none());
+    assert_eq!(s.count::<User>(), 0);
+    assert_eq!(s.iter::<User>().count(), 0);
+}
