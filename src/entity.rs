@@ -184,6 +184,9 @@ pub struct FkDef {
     pub deferrable: bool,
     /// One-to-one: the key carries a UNIQUE constraint.
     pub unique: bool,
+    /// The field the parent's children are kept sorted by (ties in link order); `None` keeps
+    /// link order.
+    pub order_by: Option<u16>,
 }
 
 /// Marks a handle's type parameters without owning them (`Q` may be unsized, e.g. `str`).

@@ -130,6 +130,71 @@ pub enum Error {
         parent: RawKey,
     },
 
+    /// A many-to-many pair that is already linked (the association table's primary key).
+    #[error(
+        "UNIQUE constraint failed: {relation}.{left_column}, {relation}.{right_column} ({left_table}[{left}] and {right_table}[{right}] are already linked)"
+    )]
+    DuplicateLink {
+        /// The relation (association table) name.
+        relation: &'static str,
+        /// The left column.
+        left_column: &'static str,
+        /// The right column.
+        right_column: &'static str,
+        /// The left table.
+        left_table: &'static str,
+        /// The right table.
+        right_table: &'static str,
+        /// The left record.
+        left: RawKey,
+        /// The right record.
+        right: RawKey,
+    },
+
+    /// Unlinking a pair that is not linked.
+    #[error("{left_table}[{left}] and {right_table}[{right}] are not linked in {relation}")]
+    NotLinked {
+        /// The relation (association table) name.
+        relation: &'static str,
+        /// The left table.
+        left_table: &'static str,
+        /// The right table.
+        right_table: &'static str,
+        /// The left record.
+        left: RawKey,
+        /// The right record.
+        right: RawKey,
+    },
+
+    /// The many-to-many relation is not part of this store's schema.
+    #[error("relation {relation} is not registered in this store's schema")]
+    UnknownRelation {
+        /// The relation name.
+        relation: &'static str,
+    },
+
+    /// `remove_child` of a record that is not a child of that parent.
+    #[error("{table}[{key}] is not a child of [{parent}] through {table}.{column}")]
+    NotAChild {
+        /// The child table.
+        table: &'static str,
+        /// The foreign-key column.
+        column: &'static str,
+        /// The record.
+        key: RawKey,
+        /// The parent it is not a child of.
+        parent: RawKey,
+    },
+
+    /// A one-to-one operation on a one-to-many key.
+    #[error("{table}.{column} is one-to-many; this operation needs a one-to-one key (`#[relata(unique)]`)")]
+    NotOneToOne {
+        /// The child table.
+        table: &'static str,
+        /// The foreign-key column.
+        column: &'static str,
+    },
+
     /// The entity type is not part of this store's schema.
     #[error("entity type {type_name} is not registered in this store's schema")]
     UnknownEntity {

@@ -9,6 +9,7 @@ mod entity;
 mod error;
 mod index;
 mod key;
+mod relation;
 mod schema;
 mod store;
 mod text;
@@ -19,8 +20,9 @@ pub use entity::{Entity, EntityDef, FieldDef, Fk, FkDef, Index, IndexDef, OnDele
 pub use error::{Error, IntegrityError};
 pub use key::{Key, RawKey};
 pub use relata_derive::Entity;
+pub use relation::ManyToMany;
 pub use schema::{Schema, SchemaBuilder, SchemaError};
-pub use store::{Children, DeleteReport, DeletedRecord, NulledReference, Store};
+pub use store::{Children, DeleteReport, DeletedRecord, Linked, NulledReference, Store, UnlinkedPair};
 pub use text::{Span, TextHeap, TEXT_HEAP_LIMIT};
 pub use value::{Composite, QueryValue, SqlType, Value};
 

@@ -4,6 +4,7 @@ use std::any::TypeId;
 use std::sync::Arc;
 
 use crate::entity::{Entity, EntityDef, OnDelete};
+use crate::relation::{intern, ManyToMany, RelationEntry};
 use crate::store::erased::{make_table, AnyTable};
 
 /// A validated set of entity types. Build one with [`Schema::builder`], then create stores
@@ -28,6 +29,7 @@ pub struct Schema {
 
 pub(crate) struct SchemaInner {
     pub(crate) tables: Vec<TableEntry>,
+    pub(crate) relations: Vec<RelationEntry>,
 }
 
 pub(crate) struct TableEntry {
@@ -38,6 +40,8 @@ pub(crate) struct TableEntry {
     pub(crate) fk_targets: Vec<usize>,
     /// Foreign keys of other tables (or this one) that reference this table: (table, fk).
     pub(crate) incoming: Vec<(usize, usize)>,
+    /// Many-to-many relations this table is an end of: (relation, `true` for the left end).
+    pub(crate) relations: Vec<(usize, bool)>,
 }
 
 impl std::fmt::Debug for Schema {
@@ -49,7 +53,22 @@ impl std::fmt::Debug for Schema {
 impl Schema {
     /// Starts a schema.
     pub fn builder() -> SchemaBuilder {
-        SchemaBuilder { entries: Vec::new() }
+        SchemaBuilder {
+            entries: Vec::new(),
+            relations: Vec::new(),
+        }
+    }
+
+    /// Many-to-many relation (association table) names in registration order.
+    pub fn relations(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.inner.relations.iter().map(|r| r.name)
+    }
+
+    pub(crate) fn relation_index(&self, name: &'static str) -> Option<usize> {
+        self.inner
+            .relations
+            .iter()
+            .position(|r| std::ptr::eq(r.name, name) || r.name == name)
     }
 
     /// Table names in registration order.
@@ -68,6 +87,16 @@ impl Schema {
 #[derive(Debug)]
 pub struct SchemaBuilder {
     entries: Vec<Registration>,
+    relations: Vec<RelationRegistration>,
+}
+
+/// One registered many-to-many relation, before resolution.
+#[derive(Debug)]
+struct RelationRegistration {
+    name: &'static str,
+    ends: [(TypeId, &'static EntityDef); 2],
+    backs: [&'static str; 2],
+    columns: [Option<&'static str>; 2],
 }
 
 /// One registered type: its id, its schema, and how to make its empty table.
@@ -77,6 +106,17 @@ impl SchemaBuilder {
     /// Registers an entity type.
     pub fn entity<E: Entity>(mut self) -> Self {
         self.entries.push((TypeId::of::<E>(), E::DEF, make_table::<E>));
+        self
+    }
+
+    /// Registers a many-to-many relation between two registered entity types.
+    pub fn relation<L: Entity, R: Entity>(mut self, rel: ManyToMany<L, R>) -> Self {
+        self.relations.push(RelationRegistration {
+            name: rel.name,
+            ends: [(TypeId::of::<L>(), L::DEF), (TypeId::of::<R>(), R::DEF)],
+            backs: [rel.left_back, rel.right_back],
+            columns: [rel.left_column, rel.right_column],
+        });
         self
     }
 
@@ -108,6 +148,7 @@ impl SchemaBuilder {
                 make,
                 fk_targets: Vec::new(),
                 incoming: Vec::new(),
+                relations: Vec::new(),
             });
         }
         for t in 0..tables.len() {
@@ -127,13 +168,70 @@ impl SchemaBuilder {
                 tables[target].incoming.push((t, fk));
             }
         }
+        let relations = resolve_relations(&self.relations, &mut tables)?;
         for parent in &tables {
-            check_backrefs(parent, &tables)?;
+            check_backrefs(parent, &tables, &relations)?;
         }
         Ok(Schema {
-            inner: Arc::new(SchemaInner { tables }),
+            inner: Arc::new(SchemaInner { tables, relations }),
         })
     }
+}
+
+fn resolve_relations(
+    regs: &[RelationRegistration],
+    tables: &mut [TableEntry],
+) -> Result<Vec<RelationEntry>, SchemaError> {
+    let mut out: Vec<RelationEntry> = Vec::with_capacity(regs.len());
+    for (r, reg) in regs.iter().enumerate() {
+        if out.iter().any(|o| o.name == reg.name) || tables.iter().any(|t| t.def.table == reg.name) {
+            return Err(SchemaError::DuplicateTable { table: reg.name });
+        }
+        let mut ends = [0; 2];
+        let mut columns = [""; 2];
+        for side in 0..2 {
+            let (type_id, def) = reg.ends[side];
+            columns[side] =
+                reg.columns[side].unwrap_or_else(|| intern(format!("{}_id", snake_case(def.type_name))));
+            ends[side] =
+                tables
+                    .iter()
+                    .position(|t| t.type_id == type_id)
+                    .ok_or(SchemaError::UnregisteredTarget {
+                        table: reg.name,
+                        column: if side == 0 { "left" } else { "right" },
+                        target: def.type_name,
+                    })?;
+        }
+        if columns[0] == columns[1] {
+            return Err(SchemaError::AmbiguousColumns { relation: reg.name });
+        }
+        tables[ends[0]].relations.push((r, true));
+        tables[ends[1]].relations.push((r, false));
+        let [left_column, right_column] = columns;
+        out.push(RelationEntry {
+            name: reg.name,
+            left: ends[0],
+            right: ends[1],
+            left_back: reg.backs[0],
+            right_back: reg.backs[1],
+            left_column,
+            right_column,
+        });
+    }
+    Ok(out)
+}
+
+/// `UserGroup` -> `user_group`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
 fn check_fk(def: &'static EntityDef, fk: usize, self_ref: bool) -> Result<(), SchemaError> {
@@ -154,12 +252,21 @@ fn check_fk(def: &'static EntityDef, fk: usize, self_ref: bool) -> Result<(), Sc
     Ok(())
 }
 
-fn check_backrefs(parent: &TableEntry, tables: &[TableEntry]) -> Result<(), SchemaError> {
-    let names: Vec<&'static str> = parent
-        .incoming
-        .iter()
-        .map(|&(t, fk)| tables[t].def.fks[fk].back)
-        .collect();
+fn check_backrefs(
+    parent: &TableEntry,
+    tables: &[TableEntry],
+    relations: &[RelationEntry],
+) -> Result<(), SchemaError> {
+    let fk_names = parent.incoming.iter().map(|&(t, fk)| tables[t].def.fks[fk].back);
+    let rel_names = parent.relations.iter().map(|&(r, left)| {
+        let rel = &relations[r];
+        if left {
+            rel.left_back
+        } else {
+            rel.right_back
+        }
+    });
+    let names: Vec<&'static str> = fk_names.chain(rel_names).collect();
     for (i, name) in names.iter().enumerate() {
         if names[..i].contains(name) {
             return Err(SchemaError::DuplicateBackref {
@@ -214,6 +321,14 @@ pub enum SchemaError {
         table: &'static str,
         /// The foreign-key column.
         column: &'static str,
+    },
+    /// A many-to-many relation whose two columns would have the same name.
+    #[error(
+        "relation {relation} joins a type to itself; name its columns with `.columns(\"a_id\", \"b_id\")`"
+    )]
+    AmbiguousColumns {
+        /// The relation (association table) name.
+        relation: &'static str,
     },
     /// `acyclic` on a foreign key that does not reference its own table.
     #[error("{table}.{column}: `acyclic` only applies to a self-referential key")]

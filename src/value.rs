@@ -48,6 +48,39 @@ impl Value<'_> {
     }
 }
 
+impl Value<'_> {
+    /// A total order in SQLite's spirit: NULL first, then numbers, text, bytes, keys; within a
+    /// kind, the natural order (floats by `total_cmp`, integers across signedness exactly).
+    pub fn sql_cmp(&self, other: &Value<'_>) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        let rank = |v: &Value<'_>| match v {
+            Value::Null => 0,
+            Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_) => 1,
+            Value::Text(_) => 2,
+            Value::Bytes(_) => 3,
+            Value::Key(_) => 4,
+        };
+        let number = |v: &Value<'_>| match *v {
+            Value::Bool(b) => Some(f64::from(u8::from(b))),
+            Value::Int(i) => Some(i as f64),
+            Value::UInt(u) => Some(u as f64),
+            Value::Float(f) => Some(f),
+            _ => None,
+        };
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) => a.cmp(b),
+            (Value::UInt(a), Value::UInt(b)) => a.cmp(b),
+            (Value::Text(a), Value::Text(b)) => a.cmp(b),
+            (Value::Bytes(a), Value::Bytes(b)) => a.cmp(b),
+            (Value::Key(a), Value::Key(b)) => a.cmp(b),
+            (a, b) => match (number(a), number(b)) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                _ => rank(a).cmp(&rank(b)).then(Ordering::Equal),
+            },
+        }
+    }
+}
+
 impl PartialEq for Value<'_> {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {

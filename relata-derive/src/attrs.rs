@@ -28,6 +28,9 @@ pub(crate) struct FkModel {
     pub(crate) deferrable: bool,
     pub(crate) unique: bool,
     pub(crate) span: proc_macro2::Span,
+    /// `order_by = "field"`: the name as written, resolved to a position after parsing.
+    pub(crate) order_by: Option<(String, proc_macro2::Span)>,
+    pub(crate) order_by_field: Option<usize>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -63,6 +66,7 @@ struct FieldOpts {
     acyclic: bool,
     deferrable: bool,
     fk_span: Option<proc_macro2::Span>,
+    order_by: Option<(String, proc_macro2::Span)>,
 }
 
 pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
@@ -134,11 +138,41 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
         }
     }
     parse_struct_attrs(&input.attrs, &mut model)?;
+    resolve_order_by(&mut model)?;
     Ok(model)
 }
 
+fn resolve_order_by(model: &mut Model) -> syn::Result<()> {
+    let names: Vec<String> = model.fields.iter().map(|f| f.ident.to_string()).collect();
+    for field in &mut model.fields {
+        let Some(fk) = &mut field.fk else { continue };
+        let Some((name, span)) = &fk.order_by else {
+            continue;
+        };
+        let pos = names.iter().position(|n| n == name).ok_or_else(|| {
+            syn::Error::new(
+                *span,
+                format!("relata: `order_by` names no field `{name}` of this struct"),
+            )
+        })?;
+        if fk.unique {
+            return Err(syn::Error::new(
+                *span,
+                "relata: `order_by` needs a one-to-many key, not a `unique` one",
+            ));
+        }
+        fk.order_by_field = Some(pos);
+    }
+    Ok(())
+}
+
 fn build_fk(ident: &Ident, is_key: bool, o: &FieldOpts) -> syn::Result<Option<FkModel>> {
-    let declared = o.back.is_some() || o.on_delete.is_some() || o.orphan || o.acyclic || o.fk_span.is_some();
+    let declared = o.back.is_some()
+        || o.on_delete.is_some()
+        || o.orphan
+        || o.acyclic
+        || o.order_by.is_some()
+        || o.fk_span.is_some();
     if !is_key && !declared {
         if o.deferrable && o.unique.is_none() {
             return Err(syn::Error::new(
@@ -157,6 +191,8 @@ fn build_fk(ident: &Ident, is_key: bool, o: &FieldOpts) -> syn::Result<Option<Fk
         deferrable: o.deferrable && !unique,
         unique,
         span: o.fk_span.unwrap_or_else(|| ident.span()),
+        order_by: o.order_by.clone(),
+        order_by_field: None,
     }))
 }
 
@@ -232,12 +268,16 @@ fn parse_field_attrs(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
                     });
                     o.fk_span = Some(lit.span());
                 }
+                "order_by" => {
+                    let lit = meta.value()?.parse::<LitStr>()?;
+                    o.order_by = Some((lit.value(), lit.span()));
+                }
                 "orphan" | "delete_orphan" => o.orphan = true,
                 "acyclic" => o.acyclic = true,
                 "deferrable" => o.deferrable = true,
                 _ => {
                     return Err(meta.error(format!(
-                        "relata: unknown field option `{key}`; expected one of unique, index, column, back, on_delete, orphan, acyclic, deferrable"
+                        "relata: unknown field option `{key}`; expected one of unique, index, column, back, on_delete, order_by, orphan, acyclic, deferrable"
                     )))
                 }
             }

@@ -199,6 +199,13 @@ fn entity_def(m: &Model) -> Tokens {
             OnDelete::SetNull => quote!(::relata::OnDelete::SetNull),
         };
         let (orphan, acyclic, deferrable, unique) = (fk.orphan, fk.acyclic, fk.deferrable, fk.unique);
+        let order_by = match fk.order_by_field {
+            Some(i) => {
+                let i = i as u16;
+                quote!(::core::option::Option::Some(#i))
+            }
+            None => quote!(::core::option::Option::None),
+        };
         Some(quote! {
             ::relata::FkDef {
                 field: #field,
@@ -211,6 +218,7 @@ fn entity_def(m: &Model) -> Tokens {
                 acyclic: #acyclic,
                 deferrable: #deferrable,
                 unique: #unique,
+                order_by: #order_by,
             }
         })
     });

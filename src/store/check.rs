@@ -9,7 +9,7 @@ use hashbrown::HashMap;
 use crate::entity::Entity;
 use crate::error::IntegrityError;
 use crate::key::RawKey;
-use crate::store::table::{row_hash, KeyState, Table};
+use crate::store::table::{link_order, row_hash, KeyState, LinkOrder, Table};
 use crate::store::Store;
 use crate::text::Span;
 
@@ -126,20 +126,22 @@ fn check_children<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
     let table = E::DEF.table;
     for fk in 0..E::DEF.fks.len() {
         let Some(index) = t.child_index(fk) else { continue };
-        let mut expected: BTreeMap<u32, Vec<(u32, RawKey)>> = BTreeMap::new();
+        let mut expected: BTreeMap<u32, Vec<(LinkOrder<'_>, RawKey)>> = BTreeMap::new();
         for (slot, row) in t.rows.iter() {
             if let Some(parent) = E::__fk(row, fk) {
-                let seq = E::__seqs(row)[fk];
+                let order = link_order::<E>(row, &t.text, fk);
                 expected
                     .entry(parent.index())
                     .or_default()
-                    .push((seq, RawKey::from_slot(slot)));
+                    .push((order, RawKey::from_slot(slot)));
             }
         }
         let mut actual = index.iter();
         for (parent, mut list) in expected {
-            list.sort_unstable();
-            if list.windows(2).any(|w| w[0].0 == w[1].0) {
+            list.sort_by(|a, b| a.0.cmp_with(&b.0));
+            let mut seqs: Vec<u32> = list.iter().map(|(o, _)| o.seq()).collect();
+            seqs.sort_unstable();
+            if seqs.windows(2).any(|w| w[0] == w[1]) {
                 return Err(fail(
                     table,
                     format!("two children of parent slot {parent} share a link sequence number"),
@@ -193,7 +195,28 @@ impl Store {
             table.check_local()?;
         }
         self.check_references()?;
+        self.check_links()?;
         self.check_acyclic()
+    }
+
+    fn check_links(&self) -> Result<(), IntegrityError> {
+        for (r, edges) in self.relations.iter().enumerate() {
+            let entry = &self.schema.inner.relations[r];
+            edges.check().map_err(|detail| fail(entry.name, detail))?;
+            for (_, left, right) in edges.pairs() {
+                let dead = [(entry.left, left), (entry.right, right)]
+                    .into_iter()
+                    .find(|&(t, k)| self.tables[t].state(k) != KeyState::Live);
+                if let Some((t, k)) = dead {
+                    let table = self.tables[t].def().table;
+                    return Err(fail(
+                        entry.name,
+                        format!("link {left}-{right} has a missing end {table}[{k}]"),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_references(&self) -> Result<(), IntegrityError> {

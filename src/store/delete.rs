@@ -18,6 +18,8 @@ pub struct DeleteReport {
     pub deleted: Vec<DeletedRecord>,
     /// Every foreign key set to NULL by `on_delete = "set_null"`.
     pub nulled: Vec<NulledReference>,
+    /// Every many-to-many link removed because one of its ends was deleted.
+    pub unlinked: Vec<UnlinkedPair>,
 }
 
 impl DeleteReport {
@@ -47,12 +49,25 @@ pub struct NulledReference {
     pub key: RawKey,
 }
 
+/// One many-to-many link removed with an end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnlinkedPair {
+    /// The relation (association table).
+    pub relation: &'static str,
+    /// The left end.
+    pub left: RawKey,
+    /// The right end.
+    pub right: RawKey,
+}
+
 /// The full effect of one delete, computed before anything changes.
 struct Plan {
     /// Records in the order they were reached (the root first).
     reached: Vec<(usize, RawKey)>,
     /// (table, record, foreign key) to set NULL.
     nulls: Vec<(usize, RawKey, usize)>,
+    /// (relation, left, right) links to remove.
+    unlinks: Vec<(usize, RawKey, RawKey)>,
 }
 
 impl Store {
@@ -86,11 +101,14 @@ impl Store {
     /// ```
     pub fn delete<E: Entity>(&mut self, key: Key<E>) -> Result<DeleteReport, Error> {
         let t = self.table_index::<E>()?;
-        self.statement(|s| {
-            let plan = s.plan_delete(t, key.raw())?;
-            s.apply_delete(&plan)?;
-            Ok(s.report(&plan))
-        })
+        self.statement(|s| s.delete_in(t, key.raw()))
+    }
+
+    /// Deletes within the current statement.
+    pub(crate) fn delete_in(&mut self, t: usize, key: RawKey) -> Result<DeleteReport, Error> {
+        let plan = self.plan_delete(t, key)?;
+        self.apply_delete(&plan)?;
+        Ok(self.report(&plan))
     }
 
     /// What [`delete`](Self::delete) would do, without doing it.
@@ -111,6 +129,7 @@ impl Store {
         let mut plan = Plan {
             reached: Vec::new(),
             nulls: Vec::new(),
+            unlinks: Vec::new(),
         };
         let mut restricts = Vec::new();
         let mut stack = vec![(t, key)];
@@ -151,7 +170,31 @@ impl Store {
             }
         }
         plan.nulls.retain(|(ct, c, _)| !seen.contains(&(*ct, *c)));
+        plan.unlinks = self.edges_of(&plan.reached);
         Ok(plan)
+    }
+
+    /// Every link with an end among `records`, each once, in the order the records come.
+    fn edges_of(&self, records: &[(usize, RawKey)]) -> Vec<(usize, RawKey, RawKey)> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for &(t, k) in records {
+            for &(r, left_end) in &self.schema.inner.tables[t].relations {
+                let edges = &self.relations[r];
+                let pairs: Vec<(RawKey, RawKey)> = if left_end {
+                    edges.rights(k).iter().map(|&o| (k, o)).collect()
+                } else {
+                    edges.lefts(k).iter().map(|&o| (o, k)).collect()
+                };
+                out.extend(
+                    pairs
+                        .into_iter()
+                        .filter(|&(l, rt)| seen.insert((r, l, rt)))
+                        .map(|(l, rt)| (r, l, rt)),
+                );
+            }
+        }
+        out
     }
 
     fn restricted(&self, t: usize, key: RawKey, ct: usize, fk: usize, dependents: usize) -> Error {
@@ -168,6 +211,9 @@ impl Store {
 
     /// Nulls first, then deletes, leaves before their parents.
     fn apply_delete(&mut self, plan: &Plan) -> Result<(), Error> {
+        for &(r, l, rt) in &plan.unlinks {
+            self.remove_link(r, l, rt);
+        }
         for &(ct, c, fk) in &plan.nulls {
             if self.tables[ct].p_set_fk(c, fk, None)? {
                 self.record(Change::Updated { table: ct, key: c });
@@ -201,6 +247,15 @@ impl Store {
                         column: def.fk_column(fk),
                         key,
                     }
+                })
+                .collect(),
+            unlinked: plan
+                .unlinks
+                .iter()
+                .map(|&(r, left, right)| UnlinkedPair {
+                    relation: self.schema.inner.relations[r].name,
+                    left,
+                    right,
                 })
                 .collect(),
         }

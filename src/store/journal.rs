@@ -14,17 +14,39 @@ use crate::store::Store;
 /// One primitive change, with enough to undo it (old rows live in the table's undo stack).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Change {
-    Inserted { table: usize, key: RawKey },
-    Deleted { table: usize, key: RawKey },
-    Updated { table: usize, key: RawKey },
+    Inserted {
+        table: usize,
+        key: RawKey,
+    },
+    Deleted {
+        table: usize,
+        key: RawKey,
+    },
+    Updated {
+        table: usize,
+        key: RawKey,
+    },
+    Linked {
+        relation: usize,
+        left: RawKey,
+        right: RawKey,
+    },
+    Unlinked {
+        relation: usize,
+        left: RawKey,
+        right: RawKey,
+        seq: u32,
+    },
 }
 
 impl Change {
-    fn table(self) -> usize {
+    /// The table whose undo stack the change uses, if any.
+    fn table(self) -> Option<usize> {
         match self {
             Change::Inserted { table, .. }
             | Change::Deleted { table, .. }
-            | Change::Updated { table, .. } => table,
+            | Change::Updated { table, .. } => Some(table),
+            Change::Linked { .. } | Change::Unlinked { .. } => None,
         }
     }
 }
@@ -38,11 +60,25 @@ impl Store {
     pub(crate) fn undo_to(&mut self, mark: usize) {
         while self.journal.len() > mark {
             let Some(change) = self.journal.pop() else { break };
-            let table = &mut self.tables[change.table()];
             match change {
-                Change::Inserted { key, .. } => table.undo_insert(key),
-                Change::Deleted { key, .. } => table.undo_delete(key),
-                Change::Updated { key, .. } => table.undo_update(key),
+                Change::Inserted { table, key } => self.tables[table].undo_insert(key),
+                Change::Deleted { table, key } => self.tables[table].undo_delete(key),
+                Change::Updated { table, key } => self.tables[table].undo_update(key),
+                Change::Linked {
+                    relation,
+                    left,
+                    right,
+                } => {
+                    self.relations[relation].remove(left, right);
+                }
+                Change::Unlinked {
+                    relation,
+                    left,
+                    right,
+                    seq,
+                } => {
+                    self.relations[relation].insert(left, right, seq);
+                }
             }
         }
     }
@@ -54,12 +90,17 @@ impl Store {
         f: impl FnOnce(&mut Store) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let mark = self.journal.len();
+        let orphan_mark = self.orphans.len();
         self.depth += 1;
-        let out = f(self);
+        let mut out = f(self);
+        if out.is_ok() && self.depth == 1 {
+            out = self.sweep_orphans().and(out);
+        }
         self.depth -= 1;
         match out {
             Err(e) => {
                 self.undo_to(mark);
+                self.orphans.truncate(orphan_mark);
                 Err(e)
             }
             Ok(r) => {
@@ -73,7 +114,7 @@ impl Store {
 
     /// Makes the journal's changes permanent: no undo is possible past this point.
     fn finalize_journal(&mut self) {
-        let mut touched: Vec<usize> = self.journal.drain(..).map(Change::table).collect();
+        let mut touched: Vec<usize> = self.journal.drain(..).filter_map(Change::table).collect();
         touched.sort_unstable();
         touched.dedup();
         for t in touched {

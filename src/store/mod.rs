@@ -4,17 +4,21 @@ mod check;
 mod delete;
 pub(crate) mod erased;
 mod journal;
+mod link;
+mod relate;
 pub(crate) mod table;
 mod write;
 
 use std::any::TypeId;
 use std::marker::PhantomData;
 
-pub use delete::{DeleteReport, DeletedRecord, NulledReference};
+pub use delete::{DeleteReport, DeletedRecord, NulledReference, UnlinkedPair};
+pub use link::Linked;
 
 use crate::entity::{Entity, Fk, Index, Unique};
 use crate::error::Error;
 use crate::key::{Key, RawKey};
+use crate::relation::edges::EdgeSet;
 use crate::schema::Schema;
 use crate::value::{Composite, QueryValue, Value};
 use erased::AnyTable;
@@ -54,8 +58,11 @@ use table::{ChildrenOf, KeyState, Table};
 pub struct Store {
     schema: Schema,
     tables: Vec<Box<dyn AnyTable>>,
+    relations: Vec<EdgeSet>,
     journal: Vec<Change>,
     depth: u32,
+    /// Delete-orphan children that lost their parent in the current statement: (table, key, fk).
+    orphans: Vec<(usize, RawKey, usize)>,
 }
 
 impl Clone for Store {
@@ -65,8 +72,10 @@ impl Clone for Store {
         Store {
             schema: self.schema.clone(),
             tables: self.tables.iter().map(|t| t.clone_box()).collect(),
+            relations: self.relations.clone(),
             journal: self.journal.clone(),
             depth: self.depth,
+            orphans: self.orphans.clone(),
         }
     }
 }
@@ -82,6 +91,12 @@ impl PartialEq for Store {
                 .iter()
                 .zip(&other.tables)
                 .all(|(a, b)| a.same_content(b.as_ref()))
+            && self.relations.len() == other.relations.len()
+            && self
+                .relations
+                .iter()
+                .zip(&other.relations)
+                .all(|(a, b)| a.same_content(b))
     }
 }
 
@@ -99,11 +114,14 @@ impl Store {
     /// An empty store over `schema`.
     pub fn new(schema: Schema) -> Store {
         let tables = schema.inner.tables.iter().map(|t| (t.make)()).collect();
+        let relations = vec![EdgeSet::default(); schema.inner.relations.len()];
         Store {
             schema,
             tables,
+            relations,
             journal: Vec::new(),
             depth: 0,
+            orphans: Vec::new(),
         }
     }
 

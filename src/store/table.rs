@@ -336,9 +336,11 @@ impl<E: Entity> Table<E> {
                 continue;
             }
             if let Some(parent) = E::__fk(row, fk) {
-                let seq = E::__seqs(row)[fk];
-                let seq_of = |c: RawKey| rows.get(c.slot()).map_or(0, |r| E::__seqs(r)[fk]);
-                list.insert(parent, key, seq, seq_of);
+                let mine = link_order::<E>(row, text, fk);
+                list.insert_by(parent, key, |c| {
+                    rows.get(c.slot())
+                        .is_some_and(|r| link_order::<E>(r, text, fk).cmp_with(&mine).is_lt())
+                });
             }
         }
     }
@@ -415,6 +417,34 @@ impl ChildrenOf<'_> {
             ChildrenOf::Many(s) => s.to_vec(),
             ChildrenOf::One(o) => o.into_iter().collect(),
         }
+    }
+}
+
+/// Where a child sorts among its siblings: by the relationship's `order_by` field if it has
+/// one, then by link sequence number.
+pub(crate) struct LinkOrder<'a> {
+    field: Option<Value<'a>>,
+    seq: u32,
+}
+
+impl LinkOrder<'_> {
+    pub(crate) fn seq(&self) -> u32 {
+        self.seq
+    }
+
+    pub(crate) fn cmp_with(&self, other: &LinkOrder<'_>) -> std::cmp::Ordering {
+        let by_field = match (&self.field, &other.field) {
+            (Some(a), Some(b)) => a.sql_cmp(b),
+            _ => std::cmp::Ordering::Equal,
+        };
+        by_field.then(self.seq.cmp(&other.seq))
+    }
+}
+
+pub(crate) fn link_order<'a, E: Entity>(row: &'a E::Row, text: &'a TextHeap, fk: usize) -> LinkOrder<'a> {
+    LinkOrder {
+        field: E::DEF.fks[fk].order_by.map(|f| E::__value(row, text, f as usize)),
+        seq: E::__seqs(row)[fk],
     }
 }
 

@@ -127,19 +127,55 @@ impl Store {
             Some((_, o)) => value.__into_row_reusing(o, &mut table.text)?,
             None => value.__into_row(&mut table.text)?,
         };
-        self.check_unique::<E>(old.map(|o| o.0), &row)?;
-        self.check_targets::<E>(t, old, &row)?;
+        self.check_row::<E>(t, old, &mut row)?;
+        Ok(row)
+    }
+
+    /// Checks a new or rewritten row against every constraint and numbers its new links.
+    fn check_row<E: Entity>(
+        &mut self,
+        t: usize,
+        old: Option<(RawKey, &E::Row)>,
+        row: &mut E::Row,
+    ) -> Result<(), Error> {
+        self.check_unique::<E>(old.map(|o| o.0), row)?;
+        self.check_targets::<E>(t, old, row)?;
         let table = self.table_mut::<E>(t)?;
         for fk in 0..E::DEF.fks.len() {
-            let new = E::__fk(&row, fk);
+            let new = E::__fk(row, fk);
             if old.is_none_or(|(_, o)| E::__fk(o, fk) != new) {
-                E::__seqs_mut(&mut row)[fk] = match new {
+                E::__seqs_mut(row)[fk] = match new {
                     Some(_) => table.next_seq(fk)?,
                     None => 0,
                 };
             }
         }
-        Ok(row)
+        Ok(())
+    }
+
+    /// Points one foreign key of a live record elsewhere (or to NULL), with every check.
+    pub(crate) fn write_fk<E: Entity>(
+        &mut self,
+        t: usize,
+        key: RawKey,
+        fk: usize,
+        to: Option<RawKey>,
+    ) -> Result<(), Error> {
+        let Some(old) = self.table::<E>()?.row(key).cloned() else {
+            return Err(self.missing_or_stale(t, key));
+        };
+        let mut row = old.clone();
+        if !E::__set_fk(&mut row, fk, to) {
+            let (table, column) = (E::DEF.table, E::DEF.fk_column(fk));
+            return Err(Error::RequiredReference { table, column, key });
+        }
+        if row == old {
+            return Ok(());
+        }
+        self.check_row::<E>(t, Some((key, &old)), &mut row)?;
+        self.table_mut::<E>(t)?.p_update(key, row);
+        self.record(Change::Updated { table: t, key });
+        Ok(())
     }
 
     fn check_unique<E: Entity>(&self, except: Option<RawKey>, row: &E::Row) -> Result<(), Error> {

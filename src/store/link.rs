@@ -1,0 +1,201 @@
+//! Many-to-many links: link, unlink, and navigation from both ends.
+
+use crate::entity::Entity;
+use crate::error::Error;
+use crate::key::{Key, RawKey};
+use crate::relation::ManyToMany;
+use crate::store::journal::Change;
+use crate::store::table::KeyState;
+use crate::store::Store;
+
+/// The keys at the other end of a many-to-many relation, in link order.
+pub type Linked<'a, T> = std::iter::Map<std::slice::Iter<'a, RawKey>, fn(&RawKey) -> Key<T>>;
+
+fn typed<T>(k: &RawKey) -> Key<T> {
+    Key::from_raw(*k)
+}
+
+impl Store {
+    fn relation_of<L, R>(&self, rel: ManyToMany<L, R>) -> Result<usize, Error> {
+        self.schema
+            .relation_index(rel.name)
+            .ok_or(Error::UnknownRelation { relation: rel.name })
+    }
+
+    /// Links `left` and `right`. Both must be live.
+    ///
+    /// Cost: O(1) average.
+    ///
+    /// # Errors
+    /// [`Error::DuplicateLink`] if the pair is already linked (SQL's primary-key violation on
+    /// the association table; see [`link_if_absent`](Self::link_if_absent) for the idempotent
+    /// form), [`Error::MissingTarget`] / [`Error::DeletedTarget`] for an endpoint,
+    /// [`Error::UnknownRelation`]. On error nothing changed.
+    pub fn link<L: Entity, R: Entity>(
+        &mut self,
+        rel: ManyToMany<L, R>,
+        left: Key<L>,
+        right: Key<R>,
+    ) -> Result<(), Error> {
+        let r = self.relation_of(rel)?;
+        self.statement(|s| {
+            if s.relations[r].contains(left.raw(), right.raw()) {
+                return Err(s.duplicate_link(r, left.raw(), right.raw()));
+            }
+            s.add_link(r, left.raw(), right.raw())
+        })
+    }
+
+    /// Links the pair unless it is already linked; returns whether it added the link.
+    ///
+    /// # Errors
+    /// As [`link`](Self::link), except that an existing pair is `Ok(false)`.
+    pub fn link_if_absent<L: Entity, R: Entity>(
+        &mut self,
+        rel: ManyToMany<L, R>,
+        left: Key<L>,
+        right: Key<R>,
+    ) -> Result<bool, Error> {
+        let r = self.relation_of(rel)?;
+        self.statement(|s| {
+            if s.relations[r].contains(left.raw(), right.raw()) {
+                return Ok(false);
+            }
+            s.add_link(r, left.raw(), right.raw()).map(|()| true)
+        })
+    }
+
+    /// Removes the link between `left` and `right`; both records stay.
+    ///
+    /// Cost: O(fan-out of the two endpoints).
+    ///
+    /// # Errors
+    /// [`Error::NotLinked`] if the pair is not linked (nothing changes),
+    /// [`Error::UnknownRelation`].
+    pub fn unlink<L: Entity, R: Entity>(
+        &mut self,
+        rel: ManyToMany<L, R>,
+        left: Key<L>,
+        right: Key<R>,
+    ) -> Result<(), Error> {
+        let r = self.relation_of(rel)?;
+        self.statement(|s| {
+            if !s.remove_link(r, left.raw(), right.raw()) {
+                let entry = &s.schema.inner.relations[r];
+                return Err(Error::NotLinked {
+                    relation: entry.name,
+                    left_table: s.tables[entry.left].def().table,
+                    right_table: s.tables[entry.right].def().table,
+                    left: left.raw(),
+                    right: right.raw(),
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// `true` if the pair is linked. O(1).
+    pub fn is_linked<L: Entity, R: Entity>(
+        &self,
+        rel: ManyToMany<L, R>,
+        left: Key<L>,
+        right: Key<R>,
+    ) -> bool {
+        self.relation_of(rel)
+            .is_ok_and(|r| self.relations[r].contains(left.raw(), right.raw()))
+    }
+
+    /// The right ends linked to `left`, in link order (e.g. the groups of a user). O(1) to
+    /// start, O(1) per item.
+    pub fn rights<L: Entity, R: Entity>(&self, rel: ManyToMany<L, R>, left: Key<L>) -> Linked<'_, R> {
+        let keys = match self.relation_of(rel) {
+            Ok(r) if self.contains(left) => self.relations[r].rights(left.raw()),
+            _ => &[],
+        };
+        keys.iter().map(typed::<R> as fn(&RawKey) -> Key<R>)
+    }
+
+    /// The left ends linked to `right`, in link order (e.g. the members of a group).
+    pub fn lefts<L: Entity, R: Entity>(&self, rel: ManyToMany<L, R>, right: Key<R>) -> Linked<'_, L> {
+        let keys = match self.relation_of(rel) {
+            Ok(r) if self.contains(right) => self.relations[r].lefts(right.raw()),
+            _ => &[],
+        };
+        keys.iter().map(typed::<L> as fn(&RawKey) -> Key<L>)
+    }
+
+    /// The number of links in a relation. O(1).
+    pub fn link_count<L: Entity, R: Entity>(&self, rel: ManyToMany<L, R>) -> usize {
+        self.relation_of(rel).map_or(0, |r| self.relations[r].len())
+    }
+
+    fn duplicate_link(&self, r: usize, left: RawKey, right: RawKey) -> Error {
+        let entry = &self.schema.inner.relations[r];
+        Error::DuplicateLink {
+            relation: entry.name,
+            left_column: entry.left_column,
+            right_column: entry.right_column,
+            left_table: self.tables[entry.left].def().table,
+            right_table: self.tables[entry.right].def().table,
+            left,
+            right,
+        }
+    }
+
+    fn check_end(&self, r: usize, left_end: bool, key: RawKey) -> Result<(), Error> {
+        let entry = &self.schema.inner.relations[r];
+        let (t, column) = if left_end {
+            (entry.left, entry.left_column)
+        } else {
+            (entry.right, entry.right_column)
+        };
+        let (table, target) = (entry.name, self.tables[t].def().table);
+        match self.tables[t].state(key) {
+            KeyState::Live => Ok(()),
+            KeyState::Stale => Err(Error::DeletedTarget {
+                table,
+                column,
+                target,
+                key,
+            }),
+            KeyState::Missing => Err(Error::MissingTarget {
+                table,
+                column,
+                target,
+                key,
+            }),
+        }
+    }
+
+    /// Primitive: add a link (endpoints checked), journalled.
+    fn add_link(&mut self, r: usize, left: RawKey, right: RawKey) -> Result<(), Error> {
+        self.check_end(r, true, left)?;
+        self.check_end(r, false, right)?;
+        let seq = self.relations[r].next_seq().ok_or(Error::CapacityExceeded {
+            what: "link sequence numbers of one relation (2^32 links)",
+        })?;
+        self.relations[r].insert(left, right, seq);
+        self.record(Change::Linked {
+            relation: r,
+            left,
+            right,
+        });
+        Ok(())
+    }
+
+    /// Primitive: remove a link if present, journalled.
+    pub(crate) fn remove_link(&mut self, r: usize, left: RawKey, right: RawKey) -> bool {
+        match self.relations[r].remove(left, right) {
+            Some(seq) => {
+                self.record(Change::Unlinked {
+                    relation: r,
+                    left,
+                    right,
+                    seq,
+                });
+                true
+            }
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! Relationship assignment, SQLAlchemy-style, with whole-graph consistency: `post.author = u`
+//! ([`Store::set_parent`]), `user.profile = p` ([`Store::set_child`]), `user.posts = [..]`
+//! ([`Store::replace_children`]), append and remove, and tree traversal.
+//!
+//! A child that loses its parent follows its foreign key's policy: delete-orphan deletes it,
+//! an optional key becomes NULL, a required key is a [`Error::RequiredReference`]. A nullable
+//! delete-orphan child is deleted at the commit point (the end of the statement), so a child
+//! re-parented in the same statement survives.
+
+use crate::entity::{Entity, Fk};
+use crate::error::Error;
+use crate::key::{Key, RawKey};
+use crate::store::Store;
+
+impl Store {
+    /// Sets (or clears, with `None`) the parent of `child` through `fk`: `post.author = u`.
+    ///
+    /// For a one-to-one key whose new parent already has a child, that child is displaced
+    /// first and follows its policy (unlike a raw [`update`](Self::update) of the key, which
+    /// reports the UNIQUE violation). Clearing the parent applies the child's policy.
+    ///
+    /// # Errors
+    /// [`Error::RequiredReference`] when a required key would become NULL; otherwise as
+    /// [`update`](Self::update). On error nothing changed.
+    ///
+    /// ```
+    /// # use relata::{Entity, Key, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Profile { #[relata(unique, on_delete = "set_null")] user: Option<Key<User>> }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().entity::<Profile>().build()?);
+    /// let u = store.insert(User { name: "u".into() })?;
+    /// let p1 = store.insert(Profile { user: Some(u) })?;
+    /// let p2 = store.insert(Profile { user: None })?;
+    /// store.set_parent(Profile::USER, p2, Some(u))?;   // p1 is displaced (its key becomes NULL)
+    /// assert_eq!(store.child(Profile::USER, u), Some(p2));
+    /// assert_eq!(store.get(p1).unwrap().user, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_parent<C: Entity, P: Entity>(
+        &mut self,
+        fk: Fk<C, P>,
+        child: Key<C>,
+        parent: Option<Key<P>>,
+    ) -> Result<(), Error> {
+        let t = self.table_index::<C>()?;
+        self.statement(|s| s.assign_parent::<C>(t, fk.index, child.raw(), parent.map(Key::raw)))
+    }
+
+    /// Sets (or clears) the one child of `parent` through a one-to-one key: `user.profile =
+    /// p`. The previous child is displaced and follows its policy; `child` moves from its
+    /// previous parent, if any.
+    ///
+    /// # Errors
+    /// [`Error::NotOneToOne`] for a key without `unique`; otherwise as
+    /// [`set_parent`](Self::set_parent).
+    pub fn set_child<C: Entity, P: Entity>(
+        &mut self,
+        fk: Fk<C, P>,
+        parent: Key<P>,
+        child: Option<Key<C>>,
+    ) -> Result<(), Error> {
+        let t = self.table_index::<C>()?;
+        let fkdef = &C::DEF.fks[fk.index];
+        if !fkdef.unique {
+            let (table, column) = (C::DEF.table, C::DEF.fk_column(fk.index));
+            return Err(Error::NotOneToOne { table, column });
+        }
+        self.statement(|s| {
+            s.require_live::<P>(parent.raw())?;
+            let current = s.tables[t].children(fk.index, parent.raw()).to_vec();
+            if current.first().copied() == child.map(Key::raw) {
+                return Ok(());
+            }
+            for old in current {
+                s.lose_parent::<C>(t, fk.index, old)?;
+            }
+            match child {
+                Some(c) => s.assign_parent::<C>(t, fk.index, c.raw(), Some(parent.raw())),
+                None => Ok(()),
+            }
+        })
+    }
+
+    /// Makes `children` the children of `parent` (`user.posts = [b, c]`): current children not
+    /// listed lose their parent (their policy applies); listed ones are linked, moving from
+    /// other parents, appended in the order given. Children already linked keep their place.
+    ///
+    /// # Errors
+    /// As [`set_parent`](Self::set_parent).
+    pub fn replace_children<C: Entity, P: Entity>(
+        &mut self,
+        fk: Fk<C, P>,
+        parent: Key<P>,
+        children: &[Key<C>],
+    ) -> Result<(), Error> {
+        let t = self.table_index::<C>()?;
+        self.statement(|s| {
+            s.require_live::<P>(parent.raw())?;
+            let current = s.tables[t].children(fk.index, parent.raw()).to_vec();
+            for old in current
+                .iter()
+                .filter(|k| !children.iter().any(|c| c.raw() == **k))
+            {
+                s.lose_parent::<C>(t, fk.index, *old)?;
+            }
+            for c in children {
+                s.assign_parent::<C>(t, fk.index, c.raw(), Some(parent.raw()))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Appends `child` to `parent`'s children (moving it from another parent); `Ok(false)` if
+    /// it already was a child (collections are sets).
+    ///
+    /// # Errors
+    /// As [`set_parent`](Self::set_parent).
+    pub fn add_child<C: Entity, P: Entity>(
+        &mut self,
+        fk: Fk<C, P>,
+        parent: Key<P>,
+        child: Key<C>,
+    ) -> Result<bool, Error> {
+        if self.contains(child) && self.parent(fk, child) == Some(parent) {
+            return Ok(false);
+        }
+        self.set_parent(fk, child, Some(parent)).map(|()| true)
+    }
+
+    /// Removes `child` from `parent`'s children; the child follows its policy.
+    ///
+    /// # Errors
+    /// [`Error::NotAChild`] if `child` is not a child of `parent` (nothing changes), otherwise
+    /// as [`set_parent`](Self::set_parent).
+    pub fn remove_child<C: Entity, P: Entity>(
+        &mut self,
+        fk: Fk<C, P>,
+        parent: Key<P>,
+        child: Key<C>,
+    ) -> Result<(), Error> {
+        if self.parent(fk, child) != Some(parent) {
+            let (table, column) = (C::DEF.table, C::DEF.fk_column(fk.index));
+            return Err(Error::NotAChild {
+                table,
+                column,
+                key: child.raw(),
+                parent: parent.raw(),
+            });
+        }
+        self.set_parent(fk, child, None)
+    }
+
+    /// The one child of `parent` through a one-to-one key (the first child otherwise). O(1).
+    pub fn child<C: Entity, P: Entity>(&self, fk: Fk<C, P>, parent: Key<P>) -> Option<Key<C>> {
+        self.children(fk, parent).next()
+    }
+
+    /// The ancestors of `key` through a self-referential key, nearest first. Stops before
+    /// repeating a record, so cycles (allowed without `acyclic`) end the walk. O(depth).
+    pub fn ancestors<C: Entity>(&self, fk: Fk<C, C>, key: Key<C>) -> Vec<Key<C>> {
+        let mut out: Vec<Key<C>> = Vec::new();
+        let mut cur = self.parent(fk, key);
+        while let Some(k) = cur {
+            if k == key || out.contains(&k) {
+                break;
+            }
+            out.push(k);
+            cur = self.parent(fk, k);
+        }
+        out
+    }
+
+    /// The descendants of `key` through a self-referential key, depth first, children in link
+    /// order, each once (cycles included). O(size of the subtree).
+    pub fn descendants<C: Entity>(&self, fk: Fk<C, C>, key: Key<C>) -> Vec<Key<C>> {
+        let mut seen = hashbrown::HashSet::new();
+        seen.insert(key);
+        let mut out = Vec::new();
+        let mut stack: Vec<Key<C>> = self.children(fk, key).collect();
+        stack.reverse();
+        while let Some(k) = stack.pop() {
+            if !seen.insert(k) {
+                continue;
+            }
+            out.push(k);
+            let first = stack.len();
+            stack.extend(self.children(fk, k));
+            stack[first..].reverse();
+        }
+        out
+    }
+
+    fn require_live<P: Entity>(&self, key: RawKey) -> Result<(), Error> {
+        let t = self.table_index::<P>()?;
+        if self.contains(Key::<P>::from_raw(key)) {
+            Ok(())
+        } else {
+            Err(self.missing_or_stale(t, key))
+        }
+    }
+
+    /// `child.fk = parent`, displacing the occupant of a one-to-one slot.
+    fn assign_parent<C: Entity>(
+        &mut self,
+        t: usize,
+        fk: usize,
+        child: RawKey,
+        parent: Option<RawKey>,
+    ) -> Result<(), Error> {
+        if self.tables[t].state(child) != super::KeyState::Live {
+            return Err(self.missing_or_stale(t, child));
+        }
+        let current = self.tables[t].fk(child, fk);
+        match parent {
+            _ if current == parent => Ok(()),
+            None => self.lose_parent::<C>(t, fk, child),
+            Some(p) => {
+                if C::DEF.fks[fk].unique {
+                    let occupant = self.tables[t].children(fk, p).to_vec();
+                    for other in occupant.into_iter().filter(|&o| o != child) {
+                        self.lose_parent::<C>(t, fk, other)?;
+                    }
+                }
+                self.write_fk::<C>(t, child, fk, Some(p))
+            }
+        }
+    }
+
+    /// The child's policy when it loses its parent.
+    fn lose_parent<C: Entity>(&mut self, t: usize, fk: usize, child: RawKey) -> Result<(), Error> {
+        let fkdef = &C::DEF.fks[fk];
+        if fkdef.orphan && !fkdef.nullable {
+            return self.delete_in(t, child).map(drop);
+        }
+        self.write_fk::<C>(t, child, fk, None)?;
+        if fkdef.orphan {
+            self.orphans.push((t, child, fk));
+        }
+        Ok(())
+    }
+
+    /// Deletes the orphans queued in this statement that still have no parent.
+    pub(crate) fn sweep_orphans(&mut self) -> Result<(), Error> {
+        while let Some((t, key, fk)) = self.orphans.pop() {
+            let table = &self.tables[t];
+            if table.state(key) == super::KeyState::Live && table.fk(key, fk).is_none() {
+                self.delete_in(t, key)?;
+            }
+        }
+        Ok(())
+    }
+}
