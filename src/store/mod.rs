@@ -5,6 +5,7 @@ mod delete;
 pub(crate) mod erased;
 mod journal;
 mod link;
+mod query;
 mod relate;
 pub(crate) mod table;
 mod write;
@@ -14,6 +15,7 @@ use std::marker::PhantomData;
 
 pub use delete::{DeleteReport, DeletedRecord, NulledReference, UnlinkedPair};
 pub use link::Linked;
+pub use query::Query;
 
 use crate::entity::{Entity, Fk, Index, Unique};
 use crate::error::Error;

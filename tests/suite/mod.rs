@@ -3,3 +3,4 @@ mod deletes;
 mod keys;
 mod records;
 mod schema_errors;
+mod semantics;
