@@ -195,6 +195,29 @@ pub enum Error {
         column: &'static str,
     },
 
+    /// `begin` (or `mark`) while a transaction is open.
+    #[error("a transaction is already open (use a savepoint to nest)")]
+    TransactionOpen,
+
+    /// `commit`, `rollback` or `savepoint` with no transaction open.
+    #[error("no transaction is open")]
+    NoTransaction,
+
+    /// A savepoint that was released or rolled past.
+    #[error("the savepoint is no longer open")]
+    UnknownSavepoint,
+
+    /// A fixture mark that was released, or belongs to another store.
+    #[error("the fixture mark is not open in this store")]
+    UnknownMark,
+
+    /// A commit whose deferred checks failed; the transaction was rolled back.
+    #[error("commit failed with {} violation(s); the transaction was rolled back: {}", violations.len(), list(violations))]
+    CommitFailed {
+        /// Every violation found, each naming its constraint and records.
+        violations: Vec<Error>,
+    },
+
     /// The entity type is not part of this store's schema.
     #[error("entity type {type_name} is not registered in this store's schema")]
     UnknownEntity {
@@ -208,6 +231,11 @@ pub enum Error {
         /// Which limit.
         what: &'static str,
     },
+}
+
+fn list(errors: &[Error]) -> String {
+    let texts: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    texts.join("; ")
 }
 
 /// `users.a, users.b`: how SQLite names the columns of a failed constraint.

@@ -22,7 +22,10 @@ pub use key::{Key, RawKey};
 pub use relata_derive::Entity;
 pub use relation::ManyToMany;
 pub use schema::{Schema, SchemaBuilder, SchemaError};
-pub use store::{Children, DeleteReport, DeletedRecord, Linked, NulledReference, Query, Store, UnlinkedPair};
+pub use store::{
+    Children, DeleteReport, DeletedRecord, Linked, Mark, NulledReference, Query, Savepoint, Store,
+    UnlinkedPair,
+};
 pub use text::{Span, TextHeap, TEXT_HEAP_LIMIT};
 pub use value::{Composite, QueryValue, SqlType, Value};
 

@@ -30,6 +30,8 @@ pub struct Schema {
 pub(crate) struct SchemaInner {
     pub(crate) tables: Vec<TableEntry>,
     pub(crate) relations: Vec<RelationEntry>,
+    /// Whether any constraint is deferrable (commit points skip the check otherwise).
+    pub(crate) has_deferred: bool,
 }
 
 pub(crate) struct TableEntry {
@@ -173,7 +175,13 @@ impl SchemaBuilder {
             check_backrefs(parent, &tables, &relations)?;
         }
         Ok(Schema {
-            inner: Arc::new(SchemaInner { tables, relations }),
+            inner: Arc::new(SchemaInner {
+                has_deferred: tables.iter().any(|t| {
+                    t.def.uniques.iter().any(|u| u.deferrable) || t.def.fks.iter().any(|f| f.deferrable)
+                }),
+                tables,
+                relations,
+            }),
         })
     }
 }

@@ -34,6 +34,11 @@ impl UniqueIndex {
         }
     }
 
+    /// Every key stored under `hash` (equal values or a hash collision).
+    pub(crate) fn find_all(&self, hash: u64) -> impl Iterator<Item = RawKey> + '_ {
+        self.keys.iter_hash(hash).copied()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.keys.len()
     }

@@ -18,9 +18,9 @@ fn fail(table: &'static str, detail: String) -> IntegrityError {
 }
 
 /// Checks one table's derived state against its rows.
-pub(crate) fn check_table<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
+pub(crate) fn check_table<E: Entity>(t: &Table<E>, strict: bool) -> Result<(), IntegrityError> {
     check_text(t)?;
-    check_uniques(t)?;
+    check_uniques(t, strict)?;
     check_indexes(t)?;
     check_children(t)
 }
@@ -45,7 +45,7 @@ fn check_text<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
     Ok(())
 }
 
-fn check_uniques<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
+fn check_uniques<E: Entity>(t: &Table<E>, strict: bool) -> Result<(), IntegrityError> {
     let table = E::DEF.table;
     for (u, def) in E::DEF.uniques.iter().enumerate() {
         let index = t.unique_index(u);
@@ -68,7 +68,7 @@ fn check_uniques<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
                     .all(|&f| t.value(k, f as usize) == t.value(key, f as usize))
             };
             if let Some(other) = same.iter().copied().find(|&k| equal(k)) {
-                if !def.deferrable {
+                if strict || !def.deferrable {
                     return Err(fail(
                         table,
                         format!("records {other} and {key} share a value under {}", def.name),
@@ -192,7 +192,7 @@ impl Store {
     /// ```
     pub fn check_integrity(&self) -> Result<(), IntegrityError> {
         for table in &self.tables {
-            table.check_local()?;
+            table.check_local(!self.in_transaction())?;
         }
         self.check_references()?;
         self.check_links()?;
@@ -227,7 +227,7 @@ impl Store {
                 let target = &self.tables[entry.fk_targets[fk]];
                 if problem.is_none()
                     && target.state(parent) != KeyState::Live
-                    && !entry.def.fks[fk].deferrable
+                    && (!entry.def.fks[fk].deferrable || !self.in_transaction())
                 {
                     problem = Some((child, fk, parent));
                 }

@@ -25,13 +25,19 @@ pub(crate) trait AnyTable: Send + Sync {
     fn undo_delete(&mut self, key: RawKey);
     fn undo_update(&mut self, key: RawKey);
     fn finalize(&mut self);
+    fn text_len(&self) -> usize;
+    /// Drops text appended after `len`; only valid once every row using it is gone.
+    fn truncate_text(&mut self, len: usize);
+    /// A deferrable unique constraint another live record shares with `key`, as an error.
+    fn deferred_unique_violation(&self, key: RawKey) -> Option<Error>;
     /// Calls `f(child, fk, parent)` for every non-NULL foreign key of every live record.
     fn for_each_fk(&self, f: &mut dyn FnMut(RawKey, usize, RawKey));
     /// Logical equality with another table of the same type: same keys, equal field values,
     /// same children order. Ignores the text heap layout, slot free lists and sequence numbers.
     fn same_content(&self, other: &dyn AnyTable) -> bool;
     /// Recomputes this table's derived state from its rows and compares.
-    fn check_local(&self) -> Result<(), IntegrityError>;
+    /// `strict`: deferrable constraints must hold too (no transaction is open).
+    fn check_local(&self, strict: bool) -> Result<(), IntegrityError>;
 }
 
 pub(crate) fn make_table<E: Entity>() -> Box<dyn AnyTable> {
@@ -91,6 +97,19 @@ impl<E: Entity> AnyTable for Table<E> {
     fn finalize(&mut self) {
         Table::finalize(self)
     }
+    fn text_len(&self) -> usize {
+        self.text.len()
+    }
+    fn truncate_text(&mut self, len: usize) {
+        self.text.truncate(len)
+    }
+    fn deferred_unique_violation(&self, key: RawKey) -> Option<Error> {
+        let (u, existing) = self.deferred_unique_conflict(key)?;
+        let row = self.row(key)?;
+        Some(crate::store::write::unique_violation::<E>(
+            row, &self.text, u, existing,
+        ))
+    }
     fn for_each_fk(&self, f: &mut dyn FnMut(RawKey, usize, RawKey)) {
         for (slot, row) in self.rows.iter() {
             for fk in 0..E::DEF.fks.len() {
@@ -118,7 +137,7 @@ impl<E: Entity> AnyTable for Table<E> {
                 mine == theirs
             })
     }
-    fn check_local(&self) -> Result<(), IntegrityError> {
-        crate::store::check::check_table(self)
+    fn check_local(&self, strict: bool) -> Result<(), IntegrityError> {
+        crate::store::check::check_table(self, strict)
     }
 }

@@ -83,8 +83,9 @@ impl Store {
         }
     }
 
-    /// Runs one statement atomically: on error every change it made is undone; on success at
-    /// the outermost level the journal is finalized.
+    /// Runs one statement atomically: on error every change it made is undone. Outside a
+    /// transaction the statement's end is a commit point (orphans swept, deferred constraints
+    /// checked); with no scope open the journal is then finalized.
     pub(crate) fn statement<R>(
         &mut self,
         f: impl FnOnce(&mut Store) -> Result<R, Error>,
@@ -93,8 +94,8 @@ impl Store {
         let orphan_mark = self.orphans.len();
         self.depth += 1;
         let mut out = f(self);
-        if out.is_ok() && self.depth == 1 {
-            out = self.sweep_orphans().and(out);
+        if out.is_ok() && self.depth == 1 && !self.in_transaction() {
+            out = self.commit_point(mark).and(out);
         }
         self.depth -= 1;
         match out {
@@ -104,7 +105,7 @@ impl Store {
                 Err(e)
             }
             Ok(r) => {
-                if self.depth == 0 {
+                if self.depth == 0 && self.scopes.is_empty() {
                     self.finalize_journal();
                 }
                 Ok(r)
@@ -112,8 +113,18 @@ impl Store {
         }
     }
 
+    /// An autocommit statement's commit point: sweep orphans, then check deferred constraints
+    /// over the changes since `start`, reporting the first violation.
+    fn commit_point(&mut self, start: usize) -> Result<(), Error> {
+        self.sweep_orphans()?;
+        match self.deferred_violations(start).into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     /// Makes the journal's changes permanent: no undo is possible past this point.
-    fn finalize_journal(&mut self) {
+    pub(crate) fn finalize_journal(&mut self) {
         let mut touched: Vec<usize> = self.journal.drain(..).filter_map(Change::table).collect();
         touched.sort_unstable();
         touched.dedup();

@@ -1,6 +1,7 @@
 //! The [`Store`]: typed reads and constraint-checked writes over a [`Schema`]'s tables.
 
 mod check;
+mod deferred;
 mod delete;
 pub(crate) mod erased;
 mod journal;
@@ -8,7 +9,8 @@ mod link;
 mod query;
 mod relate;
 pub(crate) mod table;
-mod write;
+mod txn;
+pub(crate) mod write;
 
 use std::any::TypeId;
 use std::marker::PhantomData;
@@ -16,6 +18,7 @@ use std::marker::PhantomData;
 pub use delete::{DeleteReport, DeletedRecord, NulledReference, UnlinkedPair};
 pub use link::Linked;
 pub use query::Query;
+pub use txn::{Mark, Savepoint};
 
 use crate::entity::{Entity, Fk, Index, Unique};
 use crate::error::Error;
@@ -63,8 +66,10 @@ pub struct Store {
     relations: Vec<EdgeSet>,
     journal: Vec<Change>,
     depth: u32,
-    /// Delete-orphan children that lost their parent in the current statement: (table, key, fk).
+    /// Delete-orphan children that lost their parent since the last commit point: (table, key, fk).
     orphans: Vec<(usize, RawKey, usize)>,
+    /// Open transactions, savepoints and fixture marks, outermost first.
+    scopes: Vec<txn::Scope>,
 }
 
 impl Clone for Store {
@@ -78,6 +83,7 @@ impl Clone for Store {
             journal: self.journal.clone(),
             depth: self.depth,
             orphans: self.orphans.clone(),
+            scopes: self.scopes.clone(),
         }
     }
 }
@@ -124,6 +130,7 @@ impl Store {
             journal: Vec::new(),
             depth: 0,
             orphans: Vec::new(),
+            scopes: Vec::new(),
         }
     }
 

@@ -158,6 +158,27 @@ impl<E: Entity> Table<E> {
         None
     }
 
+    /// For a live record: the first deferrable unique constraint another live record shares
+    /// with it (deferrable constraints may hold duplicates until a commit point).
+    pub(crate) fn deferred_unique_conflict(&self, key: RawKey) -> Option<(usize, RawKey)> {
+        let row = self.row(key)?;
+        for (u, def) in E::DEF.uniques.iter().enumerate().filter(|(_, d)| d.deferrable) {
+            let Some(hash) = row_hash::<E>(row, &self.text, def.fields) else {
+                continue;
+            };
+            let other = self.uniques[u].find_all(hash).find(|&k| {
+                k != key
+                    && self
+                        .row(k)
+                        .is_some_and(|o| same_values::<E>(row, o, &self.text, def.fields))
+            });
+            if let Some(other) = other {
+                return Some((u, other));
+            }
+        }
+        None
+    }
+
     pub(crate) fn find_unique(&self, u: usize, values: &[Value<'_>]) -> Option<RawKey> {
         let def = E::DEF.uniques.get(u)?;
         let hash = hash_values(values.iter().copied())?;

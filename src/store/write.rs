@@ -7,6 +7,7 @@ use crate::key::{Key, RawKey};
 use crate::store::journal::Change;
 use crate::store::table::KeyState;
 use crate::store::Store;
+use crate::text::TextHeap;
 
 impl Store {
     /// Inserts a record and returns its key.
@@ -180,26 +181,10 @@ impl Store {
 
     fn check_unique<E: Entity>(&self, except: Option<RawKey>, row: &E::Row) -> Result<(), Error> {
         let table = self.table::<E>()?;
-        let Some((u, existing)) = table.unique_conflict(row, except) else {
-            return Ok(());
-        };
-        let def = &E::DEF.uniques[u];
-        let values: Vec<String> = def
-            .fields
-            .iter()
-            .map(|&f| E::__value(row, &table.text, f as usize).to_string())
-            .collect();
-        Err(Error::UniqueViolation {
-            table: E::DEF.table,
-            columns: E::DEF.columns(def.fields),
-            constraint: def.name,
-            value: if values.len() == 1 {
-                values.concat()
-            } else {
-                format!("({})", values.join(", "))
-            },
-            existing,
-        })
+        match table.unique_conflict(row, except) {
+            Some((u, existing)) => Err(unique_violation::<E>(row, &table.text, u, existing)),
+            None => Ok(()),
+        }
     }
 
     /// Every changed foreign key must name a live record; an `acyclic` one must not make the
@@ -251,5 +236,31 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// The error for `row` colliding with `existing` under unique constraint `u`.
+pub(crate) fn unique_violation<E: Entity>(
+    row: &E::Row,
+    text: &TextHeap,
+    u: usize,
+    existing: RawKey,
+) -> Error {
+    let def = &E::DEF.uniques[u];
+    let values: Vec<String> = def
+        .fields
+        .iter()
+        .map(|&f| E::__value(row, text, f as usize).to_string())
+        .collect();
+    Error::UniqueViolation {
+        table: E::DEF.table,
+        columns: E::DEF.columns(def.fields),
+        constraint: def.name,
+        value: if values.len() == 1 {
+            values.concat()
+        } else {
+            format!("({})", values.join(", "))
+        },
+        existing,
     }
 }

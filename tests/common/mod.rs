@@ -88,6 +88,38 @@ pub struct Employee {
     pub manager: Option<Key<Employee>>,
 }
 
+/// A deferrable unique constraint: two handles may swap names inside a transaction.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "handles")]
+pub struct Handle {
+    #[relata(unique(deferrable))]
+    pub name: String,
+}
+
+/// A deferrable one-to-one slot: the new badge may be created before the old one is deleted.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "badges")]
+pub struct Badge {
+    pub label: String,
+    #[relata(unique(deferrable), back = "badge", on_delete = "cascade")]
+    pub user: Key<User>,
+}
+
+/// A deferrable restriction: a folder may be deleted if its files move out before commit.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "folders")]
+pub struct Folder {
+    pub name: String,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "files")]
+pub struct File {
+    pub name: String,
+    #[relata(back = "files", deferrable)]
+    pub folder: Key<Folder>,
+}
+
 /// Composite unique with a nullable part, and a composite index.
 #[derive(Entity, Clone, Debug, PartialEq)]
 #[relata(table = "tags", unique(name, scope), index(scope, weight))]
@@ -109,6 +141,10 @@ pub fn schema() -> Schema {
         .entity::<Node>()
         .entity::<Tag>()
         .entity::<Employee>()
+        .entity::<Handle>()
+        .entity::<Badge>()
+        .entity::<Folder>()
+        .entity::<File>()
         .build()
         .expect("the blog schema is valid")
 }

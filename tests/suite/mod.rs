@@ -4,3 +4,4 @@ mod keys;
 mod records;
 mod schema_errors;
 mod semantics;
+mod transactions;

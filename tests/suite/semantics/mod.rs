@@ -568,6 +568,35 @@ fn o2m_10_a_moved_orphan_survives_a_deleted_one_is_gone() {
 }
 
 #[test]
+fn o2m_10a_an_orphan_re_parented_before_commit_is_kept() {
+    let mut s = store();
+    let (u1, u2) = (user(&mut s, "u1"), user(&mut s, "u2"));
+    let p = s
+        .insert(OwnedPost {
+            title: "p".into(),
+            author: Some(u1),
+        })
+        .unwrap();
+    let q = s
+        .insert(OwnedPost {
+            title: "q".into(),
+            author: Some(u1),
+        })
+        .unwrap();
+    s.transaction(|s| {
+        s.remove_child(OwnedPost::AUTHOR, u1, p)?;
+        s.add_child(OwnedPost::AUTHOR, u2, p)?;
+        s.remove_child(OwnedPost::AUTHOR, u1, q)?;
+        assert!(s.contains(q), "an orphan lives until the commit point");
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert!(s.contains(p), "re-parented before commit: kept");
+    assert!(!s.contains(q), "still an orphan at commit: deleted");
+    s.check_integrity().unwrap();
+}
+
+#[test]
 fn o2m_11_replacing_the_collection() {
     let mut s = store();
     let u = user(&mut s, "u");

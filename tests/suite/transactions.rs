@@ -1,0 +1,423 @@
+//! Transactions, savepoints, deferrable constraints, fixture marks and forks.
+
+use crate::common::*;
+use relata::{Error, Key, Store};
+
+/// A populated store with every kind of relationship.
+fn fixture() -> (Store, Key<User>, Key<User>, Key<Group>) {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let bob = s.insert(user("bob")).unwrap();
+    s.insert(Profile {
+        bio: "a".into(),
+        user: alice,
+    })
+    .unwrap();
+    for t in ["one", "two", "three"] {
+        s.insert(post(alice, t)).unwrap();
+    }
+    let admin = s.insert(Group { name: "admin".into() }).unwrap();
+    s.insert(UserGroup {
+        user: alice,
+        group: admin,
+        joined_on: 1,
+    })
+    .unwrap();
+    s.insert(UserGroup {
+        user: bob,
+        group: admin,
+        joined_on: 2,
+    })
+    .unwrap();
+    s.insert(Address {
+        email_address: "a@x".into(),
+        user: Some(alice),
+    })
+    .unwrap();
+    (s, alice, bob, admin)
+}
+
+/// Runs `f` in a transaction, rolls back, and asserts the store equals the state before.
+#[track_caller]
+fn rolls_back_exactly(f: impl FnOnce(&mut Store)) {
+    let (mut s, ..) = fixture();
+    let before = s.fork();
+    s.begin().unwrap();
+    f(&mut s);
+    s.check_integrity().unwrap();
+    s.rollback().unwrap();
+    assert!(s == before, "rollback did not restore the state");
+    s.check_integrity().unwrap();
+}
+
+#[test]
+fn rollback_undoes_each_kind_of_operation() {
+    rolls_back_exactly(|s| {
+        let k = s.insert(user("carol")).unwrap();
+        s.insert(post(k, "new")).unwrap();
+    });
+    rolls_back_exactly(|s| {
+        let alice = s.find_unique(User::BY_USERNAME, "alice").unwrap();
+        let bob = s.find_unique(User::BY_USERNAME, "bob").unwrap();
+        let first = s.children(Post::AUTHOR, alice).next().unwrap();
+        s.update(first, |p| p.author = bob).unwrap(); // a move, from the front of the list
+        s.update(bob, |u| u.email = "changed@example.com".into()).unwrap();
+    });
+    rolls_back_exactly(|s| {
+        let alice = s.find_unique(User::BY_USERNAME, "alice").unwrap();
+        s.delete(alice).unwrap(); // cascade: profile, posts, memberships; set null: address
+    });
+    rolls_back_exactly(|s| {
+        let bob = s.find_unique(User::BY_USERNAME, "bob").unwrap();
+        let ex = s
+            .insert(Address {
+                email_address: "b@x".into(),
+                user: None,
+            })
+            .unwrap();
+        s.set_parent(Address::USER, ex, Some(bob)).unwrap();
+        let alice = s.find_unique(User::BY_USERNAME, "alice").unwrap();
+        s.set_child(Address::USER, alice, Some(ex)).unwrap(); // displaces alice's address
+        s.replace(bob, user("robert")).unwrap();
+    });
+}
+
+#[test]
+fn keys_made_in_a_rolled_back_transaction_are_stale() {
+    let (mut s, ..) = fixture();
+    s.begin().unwrap();
+    let k = s.insert(user("carol")).unwrap();
+    s.rollback().unwrap();
+    assert_eq!(
+        s.get_one(k).unwrap_err(),
+        Error::Stale {
+            table: "users",
+            key: k.raw()
+        }
+    );
+    let again = s.insert(user("carol")).unwrap();
+    assert_ne!(again, k);
+}
+
+#[test]
+fn a_failed_operation_leaves_the_transaction_usable() {
+    let (mut s, alice, ..) = fixture();
+    s.begin().unwrap();
+    s.insert(user("carol")).unwrap();
+    let before = s.fork();
+    assert!(matches!(
+        s.insert(user("alice")),
+        Err(Error::UniqueViolation { .. })
+    ));
+    assert!(s.delete(alice).is_ok());
+    assert!(s != before);
+    s.commit().unwrap();
+    assert_eq!(s.count::<User>(), 2);
+    s.check_integrity().unwrap();
+}
+
+#[test]
+fn nested_savepoints() {
+    let (mut s, ..) = fixture();
+    s.begin().unwrap();
+    s.insert(user("outer")).unwrap();
+    let sp1 = s.savepoint().unwrap();
+    s.insert(user("inner1")).unwrap();
+    let after_inner1 = s.fork();
+    let sp2 = s.savepoint().unwrap();
+    s.insert(user("inner2")).unwrap();
+    s.rollback_to(&sp2).unwrap();
+    assert!(s == after_inner1);
+    s.insert(user("inner2b")).unwrap();
+    s.release(sp2).unwrap();
+    s.rollback_to(&sp1).unwrap();
+    assert_eq!(s.find_unique(User::BY_USERNAME, "inner2b"), None);
+    s.release(sp1).unwrap();
+    s.commit().unwrap();
+    assert!(s.find_unique(User::BY_USERNAME, "outer").is_some());
+    assert_eq!(s.count::<User>(), 3);
+    s.check_integrity().unwrap();
+}
+
+#[test]
+fn closure_transactions_commit_on_ok_and_roll_back_on_err() {
+    let (mut s, ..) = fixture();
+    let before = s.fork();
+    let out: Result<(), Error> = s.transaction(|s| {
+        s.insert(user("carol"))?;
+        s.insert(user("alice"))?; // fails: the whole closure rolls back
+        Ok(())
+    });
+    assert!(matches!(out, Err(Error::UniqueViolation { .. })));
+    assert!(s == before);
+    let k = s
+        .transaction(|s| {
+            let k = s.insert(user("carol"))?;
+            // A nested transaction is a savepoint: its failure leaves the outer one intact.
+            let inner: Result<(), Error> = s.transaction(|s| {
+                s.insert(user("dave"))?;
+                Err(Error::NoTransaction)
+            });
+            assert!(inner.is_err());
+            Ok::<_, Error>(k)
+        })
+        .unwrap();
+    assert!(s.contains(k));
+    assert_eq!(s.find_unique(User::BY_USERNAME, "dave"), None);
+    assert!(!s.in_transaction());
+}
+
+#[test]
+fn deferred_unique_swap_succeeds_in_a_transaction() {
+    let mut s = store();
+    let a = s.insert(Handle { name: "a".into() }).unwrap();
+    let b = s.insert(Handle { name: "b".into() }).unwrap();
+    s.transaction(|s| {
+        s.update(a, |h| h.name = "b".into())?;
+        s.update(b, |h| h.name = "a".into())?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(s.find_unique(Handle::BY_NAME, "a"), Some(b));
+    assert_eq!(s.find_unique(Handle::BY_NAME, "b"), Some(a));
+    s.check_integrity().unwrap();
+}
+
+#[test]
+fn deferred_violations_fail_the_commit_with_every_violation_listed() {
+    let mut s = store();
+    let a = s.insert(Handle { name: "a".into() }).unwrap();
+    let b = s.insert(Handle { name: "b".into() }).unwrap();
+    let folder = s.insert(Folder { name: "f".into() }).unwrap();
+    s.insert(File {
+        name: "x".into(),
+        folder,
+    })
+    .unwrap();
+    let before = s.fork();
+    s.begin().unwrap();
+    s.update(a, |h| h.name = "b".into()).unwrap();
+    s.insert(Handle { name: "c".into() }).unwrap();
+    s.insert(Handle { name: "c".into() }).unwrap();
+    s.delete(folder).unwrap(); // deferrable restriction: allowed until commit
+    let Err(Error::CommitFailed { violations }) = s.commit() else {
+        panic!("commit should fail")
+    };
+    assert_eq!(violations.len(), 3, "{violations:?}");
+    assert!(violations
+        .iter()
+        .any(|v| matches!(v, Error::UniqueViolation { value, .. } if value == "'b'")));
+    assert!(violations
+        .iter()
+        .any(|v| matches!(v, Error::UniqueViolation { value, .. } if value == "'c'")));
+    assert!(violations.iter().any(|v| matches!(
+        v,
+        Error::Restricted {
+            table: "folders",
+            dependents: 1,
+            ..
+        }
+    )));
+    assert!(s == before);
+    assert!(!s.in_transaction());
+    s.check_integrity().unwrap();
+    let _ = b;
+}
+
+#[test]
+fn deferred_restriction_allows_moving_children_out_before_commit() {
+    let mut s = store();
+    let old = s.insert(Folder { name: "old".into() }).unwrap();
+    let new = s.insert(Folder { name: "new".into() }).unwrap();
+    let f = s
+        .insert(File {
+            name: "x".into(),
+            folder: old,
+        })
+        .unwrap();
+    s.begin().unwrap();
+    s.delete(old).unwrap();
+    s.update(f, |f| f.folder = new).unwrap();
+    s.commit().unwrap();
+    assert_eq!(s.parent(File::FOLDER, f), Some(new));
+    s.check_integrity().unwrap();
+    // Outside a transaction the statement is the commit point: the delete is refused at once.
+    let err = Error::Restricted {
+        table: "folders",
+        key: new.raw(),
+        child_table: "files",
+        column: "folder_id",
+        relationship: "files",
+        dependents: 1,
+    };
+    assert_fails_unchanged(&mut s, &err, |s| s.delete(new));
+}
+
+#[test]
+fn deferred_unique_outside_a_transaction_is_checked_per_statement() {
+    let mut s = store();
+    let a = s.insert(Handle { name: "a".into() }).unwrap();
+    let err = Error::UniqueViolation {
+        table: "handles",
+        columns: vec!["name"],
+        constraint: "uq_handles_name",
+        value: "'a'".into(),
+        existing: a.raw(),
+    };
+    assert_fails_unchanged(&mut s, &err, |s| s.insert(Handle { name: "a".into() }));
+}
+
+#[test]
+fn deferred_one_to_one_create_the_new_child_before_deleting_the_old() {
+    let mut s = store();
+    let u = s.insert(user("u")).unwrap();
+    let old = s
+        .insert(Badge {
+            label: "old".into(),
+            user: u,
+        })
+        .unwrap();
+    s.transaction(|s| {
+        s.insert(Badge {
+            label: "new".into(),
+            user: u,
+        })?;
+        s.delete(old)?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(s.get(s.child(Badge::USER, u).unwrap()).unwrap().label, "new");
+    s.check_integrity().unwrap();
+}
+
+#[test]
+fn sess_01_a_failed_commit_restores_the_pre_transaction_state() {
+    let mut s = store();
+    s.insert(Handle { name: "taken".into() }).unwrap();
+    let before = s.fork();
+    s.begin().unwrap();
+    s.insert(user("carol")).unwrap();
+    s.insert(Handle { name: "taken".into() }).unwrap();
+    assert!(matches!(s.commit(), Err(Error::CommitFailed { .. })));
+    assert!(s == before);
+}
+
+#[test]
+fn sess_02_savepoint_rollback_keeps_the_outer_work() {
+    let mut s = store();
+    s.begin().unwrap();
+    let outer = s.insert(user("outer")).unwrap();
+    let sp = s.savepoint().unwrap();
+    s.update(outer, |u| u.email = "modified".into()).unwrap();
+    s.insert(user("inner")).unwrap();
+    s.rollback_to(&sp).unwrap();
+    s.release(sp).unwrap();
+    s.commit().unwrap();
+    assert_eq!(s.get(outer).unwrap().email, "outer@example.com");
+    assert_eq!(s.count::<User>(), 1);
+}
+
+#[test]
+fn uniq_01_swap_and_delete_then_reinsert_in_one_transaction() {
+    let mut s = store();
+    let a = s.insert(Handle { name: "alice".into() }).unwrap();
+    s.transaction(|s| {
+        s.delete(a)?;
+        s.insert(Handle { name: "alice".into() })?;
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    // Exact comparison: neither case nor trailing space collide.
+    s.insert(Handle { name: "Alice".into() }).unwrap();
+    s.insert(Handle {
+        name: "alice ".into(),
+    })
+    .unwrap();
+    assert_eq!(s.count::<Handle>(), 3);
+}
+
+#[test]
+fn fixture_reset_returns_to_the_mark_in_proportion_to_the_changes() {
+    let (mut s, alice, bob, admin) = fixture();
+    let at_mark = s.fork();
+    let mark = s.mark().unwrap();
+    for round in 0..3 {
+        let k = s.insert(user(&format!("temp{round}"))).unwrap();
+        s.delete(alice).unwrap();
+        s.update(bob, |u| u.username = format!("bob{round}")).unwrap();
+        s.insert(UserGroup {
+            user: k,
+            group: admin,
+            joined_on: 9,
+        })
+        .unwrap();
+        let undone = s.reset(&mark).unwrap();
+        assert!((4..40).contains(&undone), "{undone} changes undone");
+        assert!(s == at_mark);
+        assert!(!s.contains(k));
+        s.check_integrity().unwrap();
+    }
+    s.release_mark(mark).unwrap();
+    assert!(s == at_mark);
+}
+
+#[test]
+fn reset_aborts_an_open_transaction_and_marks_are_checked() {
+    let (mut s, ..) = fixture();
+    let mark = s.mark().unwrap();
+    let at_mark = s.fork();
+    s.begin().unwrap();
+    s.insert(user("carol")).unwrap();
+    assert_eq!(s.mark().unwrap_err(), Error::TransactionOpen);
+    s.reset(&mark).unwrap();
+    assert!(!s.in_transaction());
+    assert!(s == at_mark);
+    let (mut other, ..) = fixture();
+    assert_eq!(other.reset(&mark).unwrap_err(), Error::UnknownMark);
+}
+
+#[test]
+fn misuse_is_a_typed_error() {
+    let (mut s, ..) = fixture();
+    assert_eq!(s.commit().unwrap_err(), Error::NoTransaction);
+    assert_eq!(s.rollback().unwrap_err(), Error::NoTransaction);
+    assert_eq!(s.savepoint().unwrap_err(), Error::NoTransaction);
+    s.begin().unwrap();
+    assert_eq!(s.begin().unwrap_err(), Error::TransactionOpen);
+    let sp = s.savepoint().unwrap();
+    let sp2 = s.savepoint().unwrap();
+    s.rollback_to(&sp).unwrap(); // closes sp2
+    assert_eq!(s.release(sp2).unwrap_err(), Error::UnknownSavepoint);
+    s.release(sp).unwrap();
+    s.commit().unwrap();
+}
+
+#[test]
+fn forks_are_independent() {
+    let (mut s, alice, ..) = fixture();
+    let mark = s.mark().unwrap();
+    let mut fork = s.fork();
+    fork.delete(alice).unwrap();
+    assert!(s.contains(alice));
+    fork.reset(&mark).unwrap();
+    assert!(fork.contains(alice));
+    assert!(fork == s);
+}
+
+#[test]
+fn the_store_is_send_and_sync_and_forks_serve_parallel_tests() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Store>();
+    let (fixture, alice, ..) = fixture();
+    std::thread::scope(|scope| {
+        for i in 0..4 {
+            let mut mine = fixture.fork();
+            scope.spawn(move || {
+                mine.insert(user(&format!("thread{i}"))).unwrap();
+                mine.delete(alice).unwrap();
+                mine.check_integrity().unwrap();
+            });
+        }
+    });
+    assert!(fixture.contains(alice));
+}
