@@ -11,6 +11,7 @@ mod index;
 mod key;
 mod relation;
 mod schema;
+mod snapshot;
 mod store;
 mod text;
 mod value;
@@ -22,6 +23,7 @@ pub use key::{Key, RawKey};
 pub use relata_derive::Entity;
 pub use relation::ManyToMany;
 pub use schema::{Schema, SchemaBuilder, SchemaError};
+pub use snapshot::{SaveStep, SnapshotError};
 pub use store::{
     Children, DeleteReport, DeletedRecord, Linked, Mark, NulledReference, Query, Savepoint, Store,
     UnlinkedPair,

@@ -51,6 +51,19 @@ pub struct TextHeap {
 }
 
 impl TextHeap {
+    /// A heap holding `text` (a loaded snapshot's), with no garbage known.
+    pub(crate) fn from_string(text: String) -> TextHeap {
+        TextHeap {
+            bytes: text,
+            garbage: 0,
+        }
+    }
+
+    /// The whole heap.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.bytes
+    }
+
     /// Appends text and returns its span.
     ///
     /// # Errors

@@ -32,6 +32,15 @@ impl EdgeSet {
         self.edges.len()
     }
 
+    /// The link counter (for snapshots).
+    pub(crate) fn counter(&self) -> u32 {
+        self.next_seq
+    }
+
+    pub(crate) fn set_counter(&mut self, next: u32) {
+        self.next_seq = next;
+    }
+
     /// The next link sequence number; `None` when 2^32 links were made.
     pub(crate) fn next_seq(&mut self) -> Option<u32> {
         let seq = self.next_seq;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 
 use crate::entity::Entity;
 use crate::error::IntegrityError;
@@ -244,31 +244,47 @@ impl Store {
         Ok(())
     }
 
-    fn check_acyclic(&self) -> Result<(), IntegrityError> {
-        for (t, table) in self.tables.iter().enumerate() {
+    /// No `acyclic` relationship has a cycle. Linear: each record's walk up stops at a record
+    /// already cleared.
+    pub(crate) fn check_acyclic(&self) -> Result<(), IntegrityError> {
+        for table in &self.tables {
             let def = table.def();
-            for (fk, fkdef) in def.fks.iter().enumerate() {
-                if !fkdef.acyclic {
-                    continue;
-                }
-                let mut edges = Vec::new();
+            for (fk, _) in def.fks.iter().enumerate().filter(|(_, f)| f.acyclic) {
+                let mut parent_of: HashMap<RawKey, RawKey> = HashMap::new();
                 table.for_each_fk(&mut |child, f, parent| {
                     if f == fk {
-                        edges.push(child);
-                        let _ = parent;
+                        parent_of.insert(child, parent);
                     }
                 });
-                for start in edges {
-                    if self.ancestors_reach(t, fk, start, start) {
-                        let column = def.fk_column(fk);
-                        return Err(fail(
-                            def.table,
-                            format!("{start} is its own ancestor through {column}"),
-                        ));
-                    }
+                if let Some(start) = find_cycle(&parent_of) {
+                    let column = def.fk_column(fk);
+                    return Err(fail(
+                        def.table,
+                        format!("{start} is its own ancestor through {column}"),
+                    ));
                 }
             }
         }
         Ok(())
     }
+}
+
+/// A record on a cycle of the parent map, if there is one.
+fn find_cycle(parent_of: &HashMap<RawKey, RawKey>) -> Option<RawKey> {
+    let mut cleared: HashSet<RawKey> = HashSet::new();
+    for &start in parent_of.keys() {
+        let mut path: HashSet<RawKey> = HashSet::new();
+        let mut cur = Some(start);
+        while let Some(k) = cur {
+            if cleared.contains(&k) {
+                break;
+            }
+            if !path.insert(k) {
+                return Some(k);
+            }
+            cur = parent_of.get(&k).copied();
+        }
+        cleared.extend(path);
+    }
+    None
 }

@@ -25,6 +25,10 @@ pub(crate) trait AnyTable: Send + Sync {
     fn undo_delete(&mut self, key: RawKey);
     fn undo_update(&mut self, key: RawKey);
     fn finalize(&mut self);
+    /// Appends this table's snapshot part.
+    fn save(&self, out: &mut Vec<u8>) -> Result<(), crate::snapshot::SnapshotError>;
+    /// Loads this (empty) table from its snapshot part; returns the bytes used.
+    fn load(&mut self, bytes: &[u8]) -> Result<usize, crate::snapshot::SnapshotError>;
     fn text_len(&self) -> usize;
     /// Drops text appended after `len`; only valid once every row using it is gone.
     fn truncate_text(&mut self, len: usize);
@@ -96,6 +100,12 @@ impl<E: Entity> AnyTable for Table<E> {
     }
     fn finalize(&mut self) {
         Table::finalize(self)
+    }
+    fn save(&self, out: &mut Vec<u8>) -> Result<(), crate::snapshot::SnapshotError> {
+        Table::save(self, out)
+    }
+    fn load(&mut self, bytes: &[u8]) -> Result<usize, crate::snapshot::SnapshotError> {
+        Table::load(self, bytes)
     }
     fn text_len(&self) -> usize {
         self.text.len()

@@ -61,9 +61,9 @@ use table::{ChildrenOf, KeyState, Table};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Store {
-    schema: Schema,
-    tables: Vec<Box<dyn AnyTable>>,
-    relations: Vec<EdgeSet>,
+    pub(crate) schema: Schema,
+    pub(crate) tables: Vec<Box<dyn AnyTable>>,
+    pub(crate) relations: Vec<EdgeSet>,
     journal: Vec<Change>,
     depth: u32,
     /// Delete-orphan children that lost their parent since the last commit point: (table, key, fk).

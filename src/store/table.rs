@@ -4,6 +4,8 @@
 //! The `p_*` methods are the primitive changes; each has an `undo_*` inverse. The store
 //! journals every primitive it applies (see `journal.rs`) and nothing else mutates a table.
 
+mod io;
+
 use slotmap::{DefaultKey, SlotMap};
 
 use crate::entity::Entity;
@@ -55,7 +57,7 @@ pub(crate) fn row_hash<E: Entity>(row: &E::Row, text: &TextHeap, fields: &[u16])
     hash_values(fields.iter().map(|&f| E::__value(row, text, f as usize)))
 }
 
-fn same_values<E: Entity>(a: &E::Row, b: &E::Row, text: &TextHeap, fields: &[u16]) -> bool {
+pub(crate) fn same_values<E: Entity>(a: &E::Row, b: &E::Row, text: &TextHeap, fields: &[u16]) -> bool {
     fields
         .iter()
         .all(|&f| E::__value(a, text, f as usize) == E::__value(b, text, f as usize))

@@ -4,4 +4,5 @@ mod keys;
 mod records;
 mod schema_errors;
 mod semantics;
+mod snapshot;
 mod transactions;

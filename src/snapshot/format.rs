@@ -1,0 +1,307 @@
+//! The snapshot container: a fixed header we encode by hand (so it never changes with a
+//! dependency), then the bincode payload.
+//!
+//! ```text
+//! offset  size  field
+//! 0       8     magic  b"RELATA\0S"
+//! 8       4     format version (u32 LE), currently 1
+//! 12      8     schema fingerprint (u64 LE, `checksum` of the schema description)
+//! 20      4     length of the description block (u32 LE)
+//! 24      8     length of the payload (u64 LE)
+//! 32      8     checksum of the payload (u64 LE)
+//! 40      n     description block (bincode): the schema description and record counts
+//! 40+n    m     payload (bincode): per table, its slots, text and counters; per relation,
+//!               its pairs and counter
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::entity::{EntityDef, OnDelete};
+use crate::schema::Schema;
+use crate::snapshot::SnapshotError;
+use crate::value::SqlType;
+
+pub(crate) const MAGIC: [u8; 8] = *b"RELATA\0S";
+pub(crate) const VERSION: u32 = 1;
+pub(crate) const HEADER_LEN: usize = 40;
+/// The description block is small (names and counts); anything larger is corrupt.
+pub(crate) const MAX_DESCRIPTION: usize = 16 << 20;
+
+/// The bincode configuration of every snapshot part.
+pub(crate) fn config() -> bincode::config::Configuration {
+    bincode::config::standard()
+}
+
+/// A stable 64-bit checksum (four multiply-rotate lanes over little-endian words). Ours, so
+/// that golden files keep loading whatever hash crates do; any single bit flip changes it.
+pub(crate) fn checksum(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut lanes = [
+        0x243F_6A88_85A3_08D3_u64,
+        0x1319_8A2E_0370_7344,
+        0xA409_3822_299F_31D0,
+        0x082E_FA98_EC4E_6C89,
+    ];
+    let mix = |lane: u64, word: u64| (lane ^ word).wrapping_mul(K).rotate_left(29);
+    let mut chunks = bytes.chunks_exact(32);
+    for chunk in &mut chunks {
+        for (lane, word) in lanes.iter_mut().zip(chunk.chunks_exact(8)) {
+            *lane = mix(*lane, u64::from_le_bytes(word.try_into().unwrap_or_default()));
+        }
+    }
+    let mut tail = [0u8; 32];
+    let rest = chunks.remainder();
+    tail[..rest.len()].copy_from_slice(rest);
+    for (lane, word) in lanes.iter_mut().zip(tail.chunks_exact(8)) {
+        *lane = mix(*lane, u64::from_le_bytes(word.try_into().unwrap_or_default()));
+    }
+    let folded = lanes.iter().fold(bytes.len() as u64, |acc, &l| mix(acc, l));
+    mix(folded, folded >> 31)
+}
+
+/// The fixed-size header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub(crate) fingerprint: u64,
+    pub(crate) description_len: u32,
+    pub(crate) payload_len: u64,
+    pub(crate) payload_checksum: u64,
+}
+
+impl Header {
+    pub(crate) fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut out = [0u8; HEADER_LEN];
+        out[0..8].copy_from_slice(&MAGIC);
+        out[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        out[12..20].copy_from_slice(&self.fingerprint.to_le_bytes());
+        out[20..24].copy_from_slice(&self.description_len.to_le_bytes());
+        out[24..32].copy_from_slice(&self.payload_len.to_le_bytes());
+        out[32..40].copy_from_slice(&self.payload_checksum.to_le_bytes());
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Header, SnapshotError> {
+        if bytes.len() < 8 || bytes[0..8] != MAGIC {
+            return Err(SnapshotError::BadMagic);
+        }
+        let field = |at: usize, n: usize| -> Result<&[u8], SnapshotError> {
+            bytes
+                .get(at..at + n)
+                .ok_or(SnapshotError::Truncated { what: "header" })
+        };
+        let u32_at = |at| field(at, 4).map(|b| u32::from_le_bytes(b.try_into().unwrap_or_default()));
+        let u64_at = |at| field(at, 8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()));
+        let version = u32_at(8)?;
+        if version != VERSION {
+            return Err(SnapshotError::UnsupportedVersion {
+                found: version,
+                supported: VERSION,
+            });
+        }
+        Ok(Header {
+            fingerprint: u64_at(12)?,
+            description_len: u32_at(20)?,
+            payload_len: u64_at(24)?,
+            payload_checksum: u64_at(32)?,
+        })
+    }
+}
+
+/// The description block: what the snapshot's schema was, and how many records it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Description {
+    pub(crate) schema: SchemaDesc,
+    pub(crate) counts: Vec<u64>,
+    pub(crate) links: Vec<u64>,
+}
+
+/// Everything about a schema a snapshot depends on, by name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SchemaDesc {
+    pub(crate) entities: Vec<EntityDesc>,
+    pub(crate) relations: Vec<RelationDesc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct EntityDesc {
+    pub(crate) type_name: String,
+    pub(crate) table: String,
+    /// (name, column, SQL type, nullable)
+    pub(crate) fields: Vec<(String, String, u8, bool)>,
+    /// (name, field positions, deferrable)
+    pub(crate) uniques: Vec<(String, Vec<u16>, bool)>,
+    pub(crate) indexes: Vec<(String, Vec<u16>)>,
+    pub(crate) fks: Vec<FkDesc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FkDesc {
+    pub(crate) field: u16,
+    pub(crate) target: String,
+    pub(crate) back: String,
+    /// on_delete, orphan, acyclic, deferrable, unique, nullable
+    pub(crate) flags: (u8, bool, bool, bool, bool, bool),
+    pub(crate) order_by: Option<u16>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RelationDesc {
+    pub(crate) name: String,
+    pub(crate) left: String,
+    pub(crate) right: String,
+    pub(crate) backs: (String, String),
+    pub(crate) columns: (String, String),
+}
+
+fn sql_code(t: SqlType) -> u8 {
+    match t {
+        SqlType::Integer => 1,
+        SqlType::Real => 2,
+        SqlType::Text => 3,
+        SqlType::Blob => 4,
+    }
+}
+
+fn delete_code(d: OnDelete) -> u8 {
+    match d {
+        OnDelete::Restrict => 1,
+        OnDelete::Cascade => 2,
+        OnDelete::SetNull => 3,
+    }
+}
+
+fn describe_entity(def: &EntityDef) -> EntityDesc {
+    EntityDesc {
+        type_name: def.type_name.into(),
+        table: def.table.into(),
+        fields: def
+            .fields
+            .iter()
+            .map(|f| (f.name.into(), f.column.into(), sql_code(f.sql_type), f.nullable))
+            .collect(),
+        uniques: def
+            .uniques
+            .iter()
+            .map(|u| (u.name.into(), u.fields.to_vec(), u.deferrable))
+            .collect(),
+        indexes: def
+            .indexes
+            .iter()
+            .map(|x| (x.name.into(), x.fields.to_vec()))
+            .collect(),
+        fks: def
+            .fks
+            .iter()
+            .map(|fk| FkDesc {
+                field: fk.field,
+                target: (fk.target)().table.into(),
+                back: fk.back.into(),
+                flags: (
+                    delete_code(fk.on_delete),
+                    fk.orphan,
+                    fk.acyclic,
+                    fk.deferrable,
+                    fk.unique,
+                    fk.nullable,
+                ),
+                order_by: fk.order_by,
+            })
+            .collect(),
+    }
+}
+
+impl SchemaDesc {
+    pub(crate) fn of(schema: &Schema) -> SchemaDesc {
+        let tables = &schema.inner.tables;
+        SchemaDesc {
+            entities: tables.iter().map(|t| describe_entity(t.def)).collect(),
+            relations: schema
+                .inner
+                .relations
+                .iter()
+                .map(|r| RelationDesc {
+                    name: r.name.into(),
+                    left: tables[r.left].def.table.into(),
+                    right: tables[r.right].def.table.into(),
+                    backs: (r.left_back.into(), r.right_back.into()),
+                    columns: (r.left_column.into(), r.right_column.into()),
+                })
+                .collect(),
+        }
+    }
+
+    /// The first difference between the snapshot's schema (`self`) and the store's, in words.
+    pub(crate) fn difference(&self, current: &SchemaDesc) -> Option<String> {
+        for (i, theirs) in self.entities.iter().enumerate() {
+            let Some(ours) = current.entities.iter().find(|e| e.table == theirs.table) else {
+                return Some(format!(
+                    "table {} is in the snapshot but not in the schema",
+                    theirs.table
+                ));
+            };
+            if current.entities.iter().position(|e| e.table == theirs.table) != Some(i) {
+                return Some(format!(
+                    "table {} is registered in a different position",
+                    theirs.table
+                ));
+            }
+            if let Some(d) = entity_difference(theirs, ours) {
+                return Some(format!("table {}: {d}", theirs.table));
+            }
+        }
+        if let Some(extra) = current
+            .entities
+            .iter()
+            .find(|e| !self.entities.iter().any(|t| t.table == e.table))
+        {
+            return Some(format!(
+                "table {} is in the schema but not in the snapshot",
+                extra.table
+            ));
+        }
+        if self.relations != current.relations {
+            return Some(format!(
+                "many-to-many relations differ: snapshot {:?}, schema {:?}",
+                self.relations.iter().map(|r| &r.name).collect::<Vec<_>>(),
+                current.relations.iter().map(|r| &r.name).collect::<Vec<_>>()
+            ));
+        }
+        None
+    }
+}
+
+fn entity_difference(theirs: &EntityDesc, ours: &EntityDesc) -> Option<String> {
+    for (i, f) in theirs.fields.iter().enumerate() {
+        match ours.fields.get(i) {
+            None => return Some(format!("field {} is in the snapshot but not in the schema", f.0)),
+            Some(o) if o != f => {
+                return Some(format!(
+                    "field {} is {:?} in the snapshot, {:?} in the schema",
+                    f.0, f, o
+                ))
+            }
+            _ => {}
+        }
+    }
+    if let Some(extra) = ours.fields.get(theirs.fields.len()) {
+        return Some(format!(
+            "field {} is in the schema but not in the snapshot",
+            extra.0
+        ));
+    }
+    if theirs.uniques != ours.uniques {
+        return Some("unique constraints differ".into());
+    }
+    if theirs.indexes != ours.indexes {
+        return Some("indexes differ".into());
+    }
+    if theirs.fks != ours.fks {
+        return Some("foreign keys differ".into());
+    }
+    (theirs.type_name != ours.type_name).then(|| {
+        format!(
+            "type name {} in the snapshot, {} in the schema",
+            theirs.type_name, ours.type_name
+        )
+    })
+}

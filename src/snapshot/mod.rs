@@ -1,0 +1,433 @@
+//! Snapshots: save a store's ground truth to bytes, a writer or a file; load it back, possibly
+//! from untrusted bytes, into a store of the same schema.
+//!
+//! Only ground truth is written: each table's slots (with their versions, so every key a user
+//! kept, live or stale, means the same after a load), its text heap and link counters, and each
+//! relation's pairs. Derived state is rebuilt on load while every invariant is validated; a
+//! load returns a store that passes [`Store::check_integrity`], or a typed [`SnapshotError`].
+//! The layout is documented in `docs/SNAPSHOT.md`.
+
+pub(crate) mod format;
+mod fs;
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+pub use fs::SaveStep;
+
+use crate::error::IntegrityError;
+use crate::key::RawKey;
+use crate::schema::Schema;
+use crate::store::Store;
+use format::{checksum, Description, Header, SchemaDesc, HEADER_LEN, MAX_DESCRIPTION};
+
+/// Why a snapshot could not be saved or loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// A file operation failed.
+    #[error("snapshot I/O failed at step {step}: {message}")]
+    Io {
+        /// The step (create, write, flush, sync, rename, sync-dir, read).
+        step: &'static str,
+        /// The I/O error kind.
+        kind: std::io::ErrorKind,
+        /// The I/O error text.
+        message: String,
+    },
+    /// The bytes do not start with relata's magic number.
+    #[error("not a relata snapshot (bad magic bytes)")]
+    BadMagic,
+    /// The format version is not one this build reads.
+    #[error("snapshot format version {found} is not supported (this build reads version {supported})")]
+    UnsupportedVersion {
+        /// The version in the file.
+        found: u32,
+        /// The version this build reads.
+        supported: u32,
+    },
+    /// The bytes end before a part they announce.
+    #[error("snapshot truncated: {what} is incomplete")]
+    Truncated {
+        /// Which part.
+        what: &'static str,
+    },
+    /// The bytes go on after the announced end.
+    #[error("snapshot has {extra} trailing bytes after its end")]
+    TrailingBytes {
+        /// How many.
+        extra: usize,
+    },
+    /// The checksum does not match: the bytes were damaged.
+    #[error("snapshot checksum mismatch (header says {expected:#018x}, content gives {found:#018x})")]
+    ChecksumMismatch {
+        /// The header's checksum.
+        expected: u64,
+        /// The checksum of the content.
+        found: u64,
+    },
+    /// The snapshot was saved with another schema.
+    #[error("snapshot schema differs from the store's: {detail}")]
+    SchemaMismatch {
+        /// The first difference, naming the table and field.
+        detail: String,
+    },
+    /// A part could not be decoded.
+    #[error("snapshot part {part} could not be decoded: {detail}")]
+    Decode {
+        /// The table or relation.
+        part: &'static str,
+        /// What went wrong.
+        detail: String,
+    },
+    /// Encoding failed.
+    #[error("snapshot encoding failed: {detail}")]
+    Encode {
+        /// What went wrong.
+        detail: String,
+    },
+    /// A record's text lies outside its table's heap.
+    #[error("record {table}[{key}] has text outside the heap")]
+    TextOutOfBounds {
+        /// The table.
+        table: &'static str,
+        /// The record.
+        key: RawKey,
+    },
+    /// Two records share a value under a unique constraint.
+    #[error("UNIQUE constraint failed in snapshot: {table} {constraint} held by both {} and {}", keys[0], keys[1])]
+    DuplicateUnique {
+        /// The table.
+        table: &'static str,
+        /// The constraint.
+        constraint: &'static str,
+        /// The two records.
+        keys: [RawKey; 2],
+    },
+    /// A foreign key references a record that is not in the snapshot.
+    #[error("FOREIGN KEY constraint failed in snapshot: {table}[{key}].{column} references missing {target}[{target_key}]")]
+    DanglingReference {
+        /// The child table.
+        table: &'static str,
+        /// The foreign-key column.
+        column: &'static str,
+        /// The child record.
+        key: RawKey,
+        /// The referenced table.
+        target: &'static str,
+        /// The missing key.
+        target_key: RawKey,
+    },
+    /// A many-to-many pair names a record that is not in the snapshot, or appears twice.
+    #[error("bad link in snapshot relation {relation}: {left}-{right} ({problem})")]
+    BadLink {
+        /// The relation.
+        relation: &'static str,
+        /// The left end.
+        left: RawKey,
+        /// The right end.
+        right: RawKey,
+        /// "missing end", "duplicate" or "link number beyond its counter".
+        problem: &'static str,
+    },
+    /// The description's record count differs from the records found.
+    #[error("snapshot table {table} announces {expected} records but holds {found}")]
+    CountMismatch {
+        /// The table.
+        table: &'static str,
+        /// The count in the description.
+        expected: u64,
+        /// The records decoded.
+        found: u64,
+    },
+    /// Another invariant does not hold (for example a cycle in an `acyclic` relationship).
+    #[error("snapshot violates an invariant: {0}")]
+    Integrity(IntegrityError),
+}
+
+#[derive(Serialize)]
+struct RelationOut<'a> {
+    pairs: &'a [(u32, RawKey, RawKey)],
+    next_seq: u32,
+}
+
+#[derive(Deserialize)]
+struct RelationIn {
+    pairs: Vec<(u32, RawKey, RawKey)>,
+    next_seq: u32,
+}
+
+impl Store {
+    /// The store's ground truth as snapshot bytes. Saves the current state, including the
+    /// uncommitted changes of an open transaction (open scopes themselves are not saved).
+    /// O(records + text).
+    ///
+    /// # Errors
+    /// [`SnapshotError::Encode`] (only if a value cannot be encoded).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let schema = Schema::builder().entity::<User>().build()?;
+    /// let mut store = Store::new(schema.clone());
+    /// let alice = store.insert(User { name: "alice".into() })?;
+    /// let bytes = store.to_snapshot()?;
+    /// let loaded = Store::from_snapshot(schema, &bytes)?;
+    /// assert_eq!(loaded.get(alice).unwrap().name, "alice");    // keys survive
+    /// assert!(loaded == store);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn to_snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
+        let description = Description {
+            schema: SchemaDesc::of(&self.schema),
+            counts: self.tables.iter().map(|t| t.len() as u64).collect(),
+            links: self.relations.iter().map(|r| r.len() as u64).collect(),
+        };
+        let fingerprint = fingerprint(&description.schema)?;
+        let mut out = vec![0u8; HEADER_LEN];
+        bincode::serde::encode_into_std_write(&description, &mut out, format::config()).map_err(|e| {
+            SnapshotError::Encode {
+                detail: e.to_string(),
+            }
+        })?;
+        let description_len = out.len() - HEADER_LEN;
+        for table in &self.tables {
+            table.save(&mut out)?;
+        }
+        for edges in &self.relations {
+            let part = RelationOut {
+                pairs: &edges.pairs(),
+                next_seq: edges.counter(),
+            };
+            bincode::serde::encode_into_std_write(&part, &mut out, format::config()).map_err(|e| {
+                SnapshotError::Encode {
+                    detail: e.to_string(),
+                }
+            })?;
+        }
+        let header = Header {
+            fingerprint,
+            description_len: u32::try_from(description_len).map_err(|_| SnapshotError::Encode {
+                detail: "schema description too large".into(),
+            })?,
+            payload_len: (out.len() - HEADER_LEN - description_len) as u64,
+            payload_checksum: checksum(&out[HEADER_LEN..]),
+        };
+        out[..HEADER_LEN].copy_from_slice(&header.encode());
+        Ok(out)
+    }
+
+    /// Writes a snapshot to `writer`.
+    ///
+    /// # Errors
+    /// [`SnapshotError::Io`] from the writer, or as [`to_snapshot`](Self::to_snapshot).
+    pub fn save_to_writer(&self, mut writer: impl Write) -> Result<(), SnapshotError> {
+        let bytes = self.to_snapshot()?;
+        writer.write_all(&bytes).map_err(|e| fs::io_error("write", &e))?;
+        writer.flush().map_err(|e| fs::io_error("flush", &e))
+    }
+
+    /// Loads a store from snapshot bytes saved with the same schema.
+    ///
+    /// Safe on untrusted input: any bytes give `Ok` or a typed error, never a panic, and
+    /// allocations stay proportional to the input's size. Cost: O(bytes + records), with every
+    /// index rebuilt and every invariant validated.
+    ///
+    /// # Errors
+    /// A [`SnapshotError`] naming what is wrong: the magic, version, checksum, schema (which
+    /// table and field differ), a truncated or undecodable part, or a violated constraint.
+    pub fn from_snapshot(schema: Schema, bytes: &[u8]) -> Result<Store, SnapshotError> {
+        let header = Header::decode(bytes)?;
+        let description_len = header.description_len as usize;
+        if description_len > MAX_DESCRIPTION {
+            return Err(SnapshotError::Decode {
+                part: "description",
+                detail: "announced length too large".into(),
+            });
+        }
+        let body = bytes.get(HEADER_LEN..).unwrap_or_default();
+        let payload_len =
+            usize::try_from(header.payload_len).map_err(|_| SnapshotError::Truncated { what: "payload" })?;
+        let end = description_len
+            .checked_add(payload_len)
+            .ok_or(SnapshotError::Truncated { what: "payload" })?;
+        if body.len() < end {
+            return Err(SnapshotError::Truncated {
+                what: if body.len() < description_len {
+                    "description"
+                } else {
+                    "payload"
+                },
+            });
+        }
+        if body.len() > end {
+            return Err(SnapshotError::TrailingBytes {
+                extra: body.len() - end,
+            });
+        }
+        let found = checksum(body);
+        if found != header.payload_checksum {
+            return Err(SnapshotError::ChecksumMismatch {
+                expected: header.payload_checksum,
+                found,
+            });
+        }
+        let description = decode_description(&body[..description_len])?;
+        let current = SchemaDesc::of(&schema);
+        if let Some(detail) = description.schema.difference(&current) {
+            return Err(SnapshotError::SchemaMismatch { detail });
+        }
+        if header.fingerprint != fingerprint(&current)? {
+            return Err(SnapshotError::SchemaMismatch {
+                detail: "schema fingerprint differs".into(),
+            });
+        }
+        let mut store = Store::new(schema);
+        store.load_parts(&body[description_len..], &description)?;
+        debug_assert_eq!(store.check_integrity(), Ok(()));
+        Ok(store)
+    }
+
+    /// Loads a store from a reader (read to its end).
+    ///
+    /// # Errors
+    /// [`SnapshotError::Io`] from the reader, or as [`from_snapshot`](Self::from_snapshot).
+    pub fn load_from_reader(schema: Schema, mut reader: impl Read) -> Result<Store, SnapshotError> {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| fs::io_error("read", &e))?;
+        Store::from_snapshot(schema, &bytes)
+    }
+
+    /// Loads a store from a file written by [`save_to_path`](Self::save_to_path).
+    ///
+    /// # Errors
+    /// [`SnapshotError::Io`], or as [`from_snapshot`](Self::from_snapshot).
+    pub fn load_from_path(schema: Schema, path: impl AsRef<Path>) -> Result<Store, SnapshotError> {
+        let bytes = std::fs::read(path).map_err(|e| fs::io_error("read", &e))?;
+        Store::from_snapshot(schema, &bytes)
+    }
+
+    fn load_parts(&mut self, payload: &[u8], description: &Description) -> Result<(), SnapshotError> {
+        if description.counts.len() != self.tables.len() || description.links.len() != self.relations.len() {
+            return Err(SnapshotError::Decode {
+                part: "description",
+                detail: "wrong number of tables".into(),
+            });
+        }
+        let mut at = 0;
+        for (t, table) in self.tables.iter_mut().enumerate() {
+            at += table.load(payload.get(at..).unwrap_or_default())?;
+            let (expected, found) = (description.counts[t], table.len() as u64);
+            if expected != found {
+                return Err(SnapshotError::CountMismatch {
+                    table: table.def().table,
+                    expected,
+                    found,
+                });
+            }
+        }
+        for r in 0..self.relations.len() {
+            at += self.load_relation(r, payload.get(at..).unwrap_or_default(), description.links[r])?;
+        }
+        if at != payload.len() {
+            return Err(SnapshotError::TrailingBytes {
+                extra: payload.len() - at,
+            });
+        }
+        self.validate_references()?;
+        self.check_acyclic().map_err(SnapshotError::Integrity)
+    }
+
+    fn load_relation(&mut self, r: usize, bytes: &[u8], expected: u64) -> Result<usize, SnapshotError> {
+        let name = self.schema.inner.relations[r].name;
+        let (part, used): (RelationIn, usize) = bincode::serde::decode_from_slice(bytes, format::config())
+            .map_err(|e| SnapshotError::Decode {
+                part: name,
+                detail: e.to_string(),
+            })?;
+        let (left_t, right_t) = (
+            self.schema.inner.relations[r].left,
+            self.schema.inner.relations[r].right,
+        );
+        self.relations[r].set_counter(part.next_seq);
+        for (seq, left, right) in part.pairs {
+            let bad = |problem| SnapshotError::BadLink {
+                relation: name,
+                left,
+                right,
+                problem,
+            };
+            let live = |t: usize, k| self.tables[t].state(k) == crate::store::table::KeyState::Live;
+            if !live(left_t, left) || !live(right_t, right) {
+                return Err(bad("missing end"));
+            }
+            if self.relations[r].contains(left, right) {
+                return Err(bad("duplicate"));
+            }
+            if seq >= part.next_seq {
+                return Err(bad("link number beyond its counter"));
+            }
+            self.relations[r].insert(left, right, seq);
+        }
+        let found = self.relations[r].len() as u64;
+        if found != expected {
+            return Err(SnapshotError::CountMismatch {
+                table: name,
+                expected,
+                found,
+            });
+        }
+        Ok(used)
+    }
+
+    fn validate_references(&self) -> Result<(), SnapshotError> {
+        for (t, table) in self.tables.iter().enumerate() {
+            let entry = &self.schema.inner.tables[t];
+            let mut dangling = None;
+            table.for_each_fk(&mut |child, fk, parent| {
+                let target = &self.tables[entry.fk_targets[fk]];
+                if dangling.is_none() && target.state(parent) != crate::store::table::KeyState::Live {
+                    dangling = Some((child, fk, parent));
+                }
+            });
+            if let Some((key, fk, target_key)) = dangling {
+                return Err(SnapshotError::DanglingReference {
+                    table: entry.def.table,
+                    column: entry.def.fk_column(fk),
+                    key,
+                    target: self.tables[entry.fk_targets[fk]].def().table,
+                    target_key,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn fingerprint(schema: &SchemaDesc) -> Result<u64, SnapshotError> {
+    bincode::serde::encode_to_vec(schema, format::config())
+        .map(|bytes| checksum(&bytes))
+        .map_err(|e| SnapshotError::Encode {
+            detail: e.to_string(),
+        })
+}
+
+fn decode_description(bytes: &[u8]) -> Result<Description, SnapshotError> {
+    let (description, used): (Description, usize) =
+        bincode::serde::decode_from_slice(bytes, format::config()).map_err(|e| SnapshotError::Decode {
+            part: "description",
+            detail: e.to_string(),
+        })?;
+    if used != bytes.len() {
+        return Err(SnapshotError::Decode {
+            part: "description",
+            detail: "unexpected bytes after it".into(),
+        });
+    }
+    Ok(description)
+}

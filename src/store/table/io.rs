@@ -1,0 +1,144 @@
+//! A table's part of a snapshot: ground truth out (slots with their versions, the text heap,
+//! link counters), and on the way in the same, validated, with every derived structure rebuilt.
+
+use serde::{Deserialize, Serialize};
+use slotmap::{DefaultKey, SlotMap};
+
+use super::{row_hash, same_values, Table};
+use crate::entity::Entity;
+use crate::key::RawKey;
+use crate::snapshot::{format, SnapshotError};
+use crate::text::{Span, TextHeap};
+
+#[derive(Serialize)]
+struct TableOut<'a, R> {
+    rows: &'a SlotMap<DefaultKey, R>,
+    text: &'a str,
+    next_seq: &'a [u32],
+    high_water: u32,
+}
+
+#[derive(Deserialize)]
+struct TableIn<R> {
+    rows: SlotMap<DefaultKey, R>,
+    text: String,
+    next_seq: Vec<u32>,
+    high_water: u32,
+}
+
+impl<E: Entity> Table<E> {
+    /// Appends this table's ground truth to `out`.
+    pub(crate) fn save(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
+        let part = TableOut {
+            rows: &self.rows,
+            text: self.text.as_str(),
+            next_seq: &self.next_seq,
+            high_water: self.high_water,
+        };
+        bincode::serde::encode_into_std_write(&part, out, format::config())
+            .map(drop)
+            .map_err(|e| SnapshotError::Encode {
+                detail: e.to_string(),
+            })
+    }
+
+    /// Replaces this (empty) table with the part at the start of `bytes`; returns the bytes
+    /// consumed. Validates text spans and counters and rebuilds every index.
+    pub(crate) fn load(&mut self, bytes: &[u8]) -> Result<usize, SnapshotError> {
+        let table = E::DEF.table;
+        let (part, used): (TableIn<E::Row>, usize) =
+            bincode::serde::decode_from_slice(bytes, format::config()).map_err(|e| {
+                SnapshotError::Decode {
+                    part: table,
+                    detail: e.to_string(),
+                }
+            })?;
+        if part.next_seq.len() != E::DEF.fks.len() {
+            return Err(SnapshotError::Decode {
+                part: table,
+                detail: "wrong number of link counters".into(),
+            });
+        }
+        self.rows = part.rows;
+        self.text = TextHeap::from_string(part.text);
+        self.next_seq = part.next_seq;
+        self.high_water = part.high_water;
+        self.validate_rows()?;
+        self.rebuild()?;
+        Ok(used)
+    }
+
+    fn validate_rows(&mut self) -> Result<(), SnapshotError> {
+        let table = E::DEF.table;
+        let text = &self.text;
+        let mut high = self.high_water;
+        for (slot, row) in self.rows.iter_mut() {
+            let key = RawKey::from_slot(slot);
+            high = high.max(key.index().saturating_add(1));
+            let mut bad = false;
+            E::__for_each_span(row, &mut |s: &mut Span| bad |= !text.contains(*s));
+            if bad {
+                return Err(SnapshotError::TextOutOfBounds { table, key });
+            }
+            for fk in 0..E::DEF.fks.len() {
+                if E::__fk(row, fk).is_some() && E::__seqs(row)[fk] >= self.next_seq[fk] {
+                    return Err(SnapshotError::Decode {
+                        part: table,
+                        detail: format!("record {key}: link number beyond its counter"),
+                    });
+                }
+            }
+        }
+        self.high_water = high;
+        Ok(())
+    }
+
+    /// Rebuilds unique and secondary indexes and children lists from the rows, refusing
+    /// duplicate unique values and ambiguous link order.
+    fn rebuild(&mut self) -> Result<(), SnapshotError> {
+        let keys: Vec<RawKey> = self.rows.keys().map(RawKey::from_slot).collect();
+        for &key in &keys {
+            self.refuse_duplicate(key)?;
+            self.link_derived(key);
+        }
+        for (fk, list) in self.children.iter().enumerate() {
+            if E::DEF.fks[fk].order_by.is_some() {
+                continue;
+            }
+            for (_, kids) in list.iter() {
+                let seqs = kids.iter().map(|k| self.row(*k).map_or(0, |r| E::__seqs(r)[fk]));
+                let seqs: Vec<u32> = seqs.collect();
+                if seqs.windows(2).any(|w| w[0] == w[1]) {
+                    let detail = format!("two children of one parent share link number {}", seqs[0]);
+                    return Err(SnapshotError::Decode {
+                        part: E::DEF.table,
+                        detail,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn refuse_duplicate(&self, key: RawKey) -> Result<(), SnapshotError> {
+        let Some(row) = self.row(key) else { return Ok(()) };
+        for (u, def) in E::DEF.uniques.iter().enumerate() {
+            let Some(hash) = row_hash::<E>(row, &self.text, def.fields) else {
+                continue;
+            };
+            let clash = self.uniques[u].find(hash, |k| {
+                self.row(k)
+                    .is_some_and(|o| same_values::<E>(row, o, &self.text, def.fields))
+            });
+            if let Some(existing) = clash {
+                let (table, constraint) = (E::DEF.table, def.name);
+                return Err(SnapshotError::DuplicateUnique {
+                    table,
+                    constraint,
+                    keys: [existing, key],
+                });
+            }
+        }
+        Ok(())
+    }
+}

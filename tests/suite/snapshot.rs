@@ -1,0 +1,526 @@
+//! Snapshots: round trips, every class of bad input (each with its exact error), crash-safe
+//! files, and the golden file every later version must keep loading.
+
+use crate::common::*;
+use relata::{Key, SaveStep, Schema, SnapshotError, Store};
+
+/// A store with every kind of record, link and a deleted record (a stale key).
+fn populated() -> (Store, Key<User>, Key<User>) {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let bobby = s.insert(user("bobby")).unwrap();
+    let gone = s.insert(user("gone")).unwrap();
+    s.delete(gone).unwrap();
+    s.insert(Profile {
+        bio: "héllo wörld".into(),
+        user: alice,
+    })
+    .unwrap();
+    for t in ["one", "two", "three"] {
+        s.insert(post(alice, t)).unwrap();
+    }
+    let p = s.insert(post(bobby, "mine")).unwrap();
+    s.insert(Comment {
+        body: "nice".into(),
+        post: p,
+    })
+    .unwrap();
+    let admin = s.insert(Group { name: "admin".into() }).unwrap();
+    s.insert(UserGroup {
+        user: alice,
+        group: admin,
+        joined_on: 20240101,
+    })
+    .unwrap();
+    let root = s
+        .insert(Node {
+            name: "root".into(),
+            parent: None,
+        })
+        .unwrap();
+    s.insert(Node {
+        name: "leaf".into(),
+        parent: Some(root),
+    })
+    .unwrap();
+    s.insert(Tag {
+        name: None,
+        scope: "x".into(),
+        weight: -3,
+    })
+    .unwrap();
+    s.insert(Address {
+        email_address: "a@x".into(),
+        user: None,
+    })
+    .unwrap();
+    (s, alice, gone)
+}
+
+/// Rewrites the header checksum so a deliberate edit reaches the validation behind it.
+fn reseal(bytes: &mut [u8]) {
+    let sum = checksum_of(&bytes[40..]);
+    bytes[32..40].copy_from_slice(&sum.to_le_bytes());
+}
+
+/// Recomputes the checksum by asking the library: a snapshot of the same bytes is not
+/// possible, so round-trip through the error, which reports what the content gives.
+fn checksum_of(body: &[u8]) -> u64 {
+    let mut probe = vec![0u8; 40];
+    probe[0..8].copy_from_slice(b"RELATA\0S");
+    probe[8..12].copy_from_slice(&1u32.to_le_bytes());
+    probe[20..24].copy_from_slice(&0u32.to_le_bytes());
+    probe[24..32].copy_from_slice(&(body.len() as u64).to_le_bytes());
+    probe.extend_from_slice(body);
+    match Store::from_snapshot(schema(), &probe) {
+        Err(SnapshotError::ChecksumMismatch { found, .. }) => found,
+        other => panic!("expected a checksum report, got {other:?}"),
+    }
+}
+
+fn key_pattern(k: relata::RawKey) -> Vec<u8> {
+    let mut p = vec![0xFD];
+    p.extend_from_slice(&k.to_u64().to_le_bytes());
+    p
+}
+
+fn replace_all(bytes: &mut [u8], from: &[u8], to: &[u8]) -> usize {
+    assert_eq!(from.len(), to.len());
+    let mut n = 0;
+    let mut i = 0;
+    while i + from.len() <= bytes.len() {
+        if &bytes[i..i + from.len()] == from {
+            bytes[i..i + from.len()].copy_from_slice(to);
+            n += 1;
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+    n
+}
+
+#[test]
+fn round_trip_keeps_records_keys_order_and_staleness() {
+    let (s, alice, gone) = populated();
+    let bytes = s.to_snapshot().unwrap();
+    let mut loaded = Store::from_snapshot(schema(), &bytes).unwrap();
+    loaded.check_integrity().unwrap();
+    assert!(loaded == s);
+    assert_eq!(loaded.get(alice).unwrap().username, "alice");
+    assert!(matches!(loaded.get_one(gone), Err(relata::Error::Stale { .. })));
+    // The loaded store carries on: new links go to the end, new keys are fresh.
+    let more = loaded.insert(post(alice, "four")).unwrap();
+    assert_eq!(loaded.children(Post::AUTHOR, alice).last(), Some(more));
+    assert_ne!(loaded.insert(user("gone")).unwrap(), gone);
+    loaded.check_integrity().unwrap();
+}
+
+#[test]
+fn round_trip_through_writer_reader_and_file() {
+    let (s, ..) = populated();
+    let mut buf = Vec::new();
+    s.save_to_writer(&mut buf).unwrap();
+    assert!(Store::load_from_reader(schema(), buf.as_slice()).unwrap() == s);
+    let dir = std::env::temp_dir().join(format!("relata-snap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("fixture.snap");
+    s.save_to_path(&path).unwrap();
+    assert!(Store::load_from_path(schema(), &path).unwrap() == s);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_snapshot_inside_a_transaction_saves_the_current_state() {
+    let (mut s, alice, _) = populated();
+    s.begin().unwrap();
+    s.delete(alice).unwrap();
+    let bytes = s.to_snapshot().unwrap();
+    let loaded = Store::from_snapshot(schema(), &bytes).unwrap();
+    assert!(!loaded.contains(alice));
+    assert!(!loaded.in_transaction());
+    s.rollback().unwrap();
+    assert!(s.contains(alice));
+}
+
+#[test]
+fn empty_and_foreign_bytes_are_bad_magic() {
+    assert_eq!(
+        Store::from_snapshot(schema(), &[]).unwrap_err(),
+        SnapshotError::BadMagic
+    );
+    assert_eq!(
+        Store::from_snapshot(schema(), b"SQLite format 3\0").unwrap_err(),
+        SnapshotError::BadMagic
+    );
+}
+
+#[test]
+fn future_versions_are_refused_by_name() {
+    let (s, ..) = populated();
+    let mut bytes = s.to_snapshot().unwrap();
+    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+    assert_eq!(
+        Store::from_snapshot(schema(), &bytes).unwrap_err(),
+        SnapshotError::UnsupportedVersion {
+            found: 2,
+            supported: 1
+        }
+    );
+}
+
+#[test]
+fn truncation_anywhere_is_reported() {
+    let (s, ..) = populated();
+    let bytes = s.to_snapshot().unwrap();
+    assert_eq!(
+        Store::from_snapshot(schema(), &bytes[..20]).unwrap_err(),
+        SnapshotError::Truncated { what: "header" }
+    );
+    assert_eq!(
+        Store::from_snapshot(schema(), &bytes[..41]).unwrap_err(),
+        SnapshotError::Truncated { what: "description" }
+    );
+    let cut = &bytes[..bytes.len() - 1];
+    assert_eq!(
+        Store::from_snapshot(schema(), cut).unwrap_err(),
+        SnapshotError::Truncated { what: "payload" }
+    );
+    let mut long = bytes.clone();
+    long.push(0);
+    assert_eq!(
+        Store::from_snapshot(schema(), &long).unwrap_err(),
+        SnapshotError::TrailingBytes { extra: 1 }
+    );
+    for len in 0..bytes.len() {
+        assert!(Store::from_snapshot(schema(), &bytes[..len]).is_err());
+    }
+}
+
+#[test]
+fn every_single_bit_flip_is_caught() {
+    let (s, ..) = populated();
+    let bytes = s.to_snapshot().unwrap();
+    for byte in (0..bytes.len()).step_by(7) {
+        for bit in [0, 3, 7] {
+            let mut bad = bytes.clone();
+            bad[byte] ^= 1 << bit;
+            assert!(
+                Store::from_snapshot(schema(), &bad).is_err(),
+                "flip at {byte}:{bit} accepted"
+            );
+        }
+    }
+    let mut bad = bytes.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    assert!(matches!(
+        Store::from_snapshot(schema(), &bad),
+        Err(SnapshotError::ChecksumMismatch { .. })
+    ));
+}
+
+#[test]
+fn lengths_that_claim_gigabytes_fail_without_allocating() {
+    let (s, ..) = populated();
+    let bytes = s.to_snapshot().unwrap();
+    let mut huge = bytes.clone();
+    huge[24..32].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    assert_eq!(
+        Store::from_snapshot(schema(), &huge).unwrap_err(),
+        SnapshotError::Truncated { what: "payload" }
+    );
+    let mut huge = bytes.clone();
+    huge[20..24].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(matches!(
+        Store::from_snapshot(schema(), &huge),
+        Err(SnapshotError::Decode {
+            part: "description",
+            ..
+        })
+    ));
+    // A part that claims a vector of 2^60 elements: the decoder stops at the end of input.
+    let mut huge = bytes;
+    let desc_len = u32::from_le_bytes(huge[20..24].try_into().unwrap()) as usize;
+    let at = 40 + desc_len;
+    huge.splice(at..at, [0xFD].into_iter().chain((1u64 << 60).to_le_bytes()));
+    let payload_len = u64::from_le_bytes(huge[24..32].try_into().unwrap()) + 9;
+    huge[24..32].copy_from_slice(&payload_len.to_le_bytes());
+    reseal(&mut huge);
+    assert!(matches!(
+        Store::from_snapshot(schema(), &huge),
+        Err(SnapshotError::Decode { part: "users", .. })
+    ));
+}
+
+#[test]
+fn another_schema_is_refused_with_what_differs() {
+    #[derive(relata::Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "users")]
+    struct User2 {
+        #[relata(unique)]
+        username: String,
+        #[relata(unique)]
+        email: String,
+        age: i32,
+    }
+    let mut s = Store::new(Schema::builder().entity::<User>().build().unwrap());
+    s.insert(user("alice")).unwrap();
+    let bytes = s.to_snapshot().unwrap();
+    let other = Schema::builder().entity::<User2>().build().unwrap();
+    let err = Store::from_snapshot(other, &bytes).unwrap_err();
+    assert_eq!(
+        err,
+        SnapshotError::SchemaMismatch {
+            detail: "table users: field age is in the schema but not in the snapshot".into()
+        }
+    );
+    let err = Store::from_snapshot(schema(), &bytes).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("is in the schema but not in the snapshot"),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_unique_values_are_refused() {
+    let (s, ..) = populated();
+    let mut bytes = s.to_snapshot().unwrap();
+    // "bobby" becomes a second "alice" (same length, so every span stays valid).
+    assert!(replace_all(&mut bytes, b"bobby", b"alice") > 0);
+    reseal(&mut bytes);
+    let err = Store::from_snapshot(schema(), &bytes).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SnapshotError::DuplicateUnique {
+                table: "users",
+                constraint: "uq_users_username",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn dangling_foreign_keys_and_links_are_refused() {
+    let (s, alice, gone) = populated();
+    let bytes = s.to_snapshot().unwrap();
+    // Every reference to alice now names the deleted user.
+    let mut bad = bytes.clone();
+    assert!(replace_all(&mut bad, &key_pattern(alice.raw()), &key_pattern(gone.raw())) > 0);
+    reseal(&mut bad);
+    let err = Store::from_snapshot(schema(), &bad).unwrap_err();
+    assert!(
+        matches!(err, SnapshotError::DanglingReference { target: "users", .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn edges_to_missing_records_and_duplicate_edges_are_refused() {
+    const FOLLOWS: relata::ManyToMany<User, Group> =
+        relata::ManyToMany::new("follows", "followed", "followers");
+    let schema = || {
+        Schema::builder()
+            .entity::<User>()
+            .entity::<Group>()
+            .relation(FOLLOWS)
+            .build()
+            .unwrap()
+    };
+    let mut s = Store::new(schema());
+    let (u, v) = (s.insert(user("u")).unwrap(), s.insert(user("v")).unwrap());
+    let gone = s.insert(user("gone")).unwrap();
+    s.delete(gone).unwrap();
+    let g = s.insert(Group { name: "g".into() }).unwrap();
+    s.link(FOLLOWS, u, g).unwrap();
+    s.link(FOLLOWS, v, g).unwrap();
+    let bytes = s.to_snapshot().unwrap();
+    let mut bad = bytes.clone();
+    assert_eq!(
+        replace_all(&mut bad, &key_pattern(v.raw()), &key_pattern(gone.raw())),
+        1
+    );
+    reseal(&mut bad);
+    let err = Store::from_snapshot(schema(), &bad).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SnapshotError::BadLink {
+                problem: "missing end",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let mut dup = bytes;
+    assert_eq!(
+        replace_all(&mut dup, &key_pattern(v.raw()), &key_pattern(u.raw())),
+        1
+    );
+    reseal(&mut dup);
+    let err = Store::from_snapshot(schema(), &dup).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SnapshotError::BadLink {
+                problem: "duplicate",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_failure_at_any_save_step_leaves_a_loadable_snapshot() {
+    let (old, alice, _) = populated();
+    let mut new = old.fork();
+    new.delete(alice).unwrap();
+    let dir = std::env::temp_dir().join(format!("relata-crash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("fixture.snap");
+    for step in SaveStep::ALL {
+        old.save_to_path(&path).unwrap();
+        let err = new.save_to_path_failing_at(&path, Some(step)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SnapshotError::Io {
+                    kind: std::io::ErrorKind::Interrupted,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let on_disk = Store::load_from_path(schema(), &path).unwrap();
+        // Before the rename the old file is untouched; after it, the new one is complete.
+        let expected = if step == SaveStep::SyncDir { &new } else { &old };
+        assert!(on_disk == *expected, "after a failure at {step:?}");
+        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).collect();
+        assert_eq!(leftovers.len(), 1, "temporary file left behind at {step:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The schema of `tests/data/golden-v1.snap`. Frozen: never edit these types; a new format or
+/// schema gets a new golden file, and the old one keeps its test.
+mod golden {
+    use relata::{Entity, Key, ManyToMany, Schema, Store};
+
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "users")]
+    pub struct GUser {
+        #[relata(unique)]
+        pub username: String,
+        pub karma: i64,
+    }
+
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "posts", unique(author, title))]
+    pub struct GPost {
+        #[relata(index)]
+        pub title: String,
+        pub body: Option<String>,
+        #[relata(back = "posts", on_delete = "cascade", order_by = "title")]
+        pub author: Key<GUser>,
+    }
+
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "nodes")]
+    pub struct GNode {
+        pub name: String,
+        #[relata(back = "children", on_delete = "cascade", acyclic)]
+        pub parent: Option<Key<GNode>>,
+    }
+
+    pub const FOLLOWS: ManyToMany<GUser, GUser> =
+        ManyToMany::new("follows", "following", "followers").columns("follower_id", "followed_id");
+
+    pub fn schema() -> Schema {
+        Schema::builder()
+            .entity::<GUser>()
+            .entity::<GPost>()
+            .entity::<GNode>()
+            .relation(FOLLOWS)
+            .build()
+            .unwrap()
+    }
+
+    pub fn store() -> Store {
+        let mut s = Store::new(schema());
+        let ada = s
+            .insert(GUser {
+                username: "ada".into(),
+                karma: 42,
+            })
+            .unwrap();
+        let bob = s
+            .insert(GUser {
+                username: "bob".into(),
+                karma: -1,
+            })
+            .unwrap();
+        let gone = s
+            .insert(GUser {
+                username: "gone".into(),
+                karma: 0,
+            })
+            .unwrap();
+        s.delete(gone).unwrap();
+        for (title, body) in [("zeta", Some("last")), ("alpha", None), ("mu", Some("ünïcode"))] {
+            s.insert(GPost {
+                title: title.into(),
+                body: body.map(Into::into),
+                author: ada,
+            })
+            .unwrap();
+        }
+        s.insert(GPost {
+            title: "alpha".into(),
+            body: None,
+            author: bob,
+        })
+        .unwrap();
+        let root = s
+            .insert(GNode {
+                name: "root".into(),
+                parent: None,
+            })
+            .unwrap();
+        let mid = s
+            .insert(GNode {
+                name: "mid".into(),
+                parent: Some(root),
+            })
+            .unwrap();
+        s.insert(GNode {
+            name: "leaf".into(),
+            parent: Some(mid),
+        })
+        .unwrap();
+        s.link(FOLLOWS, bob, ada).unwrap();
+        s.link(FOLLOWS, ada, bob).unwrap();
+        s
+    }
+}
+
+#[test]
+fn the_golden_snapshot_still_loads() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden-v1.snap");
+    if std::env::var_os("RELATA_BLESS").is_some() {
+        golden::store().save_to_path(&path).unwrap();
+    }
+    let loaded = Store::load_from_path(golden::schema(), &path).expect("golden-v1.snap must keep loading");
+    loaded.check_integrity().unwrap();
+    assert!(loaded == golden::store(), "golden snapshot content changed");
+    let ada = loaded.find_unique(golden::GUser::BY_USERNAME, "ada").unwrap();
+    let titles: Vec<_> = loaded
+        .children(golden::GPost::AUTHOR, ada)
+        .map(|p| loaded.get(p).unwrap().title.to_string())
+        .collect();
+    assert_eq!(titles, ["alpha", "mu", "zeta"]);
+}
