@@ -1,10 +1,11 @@
 //! The seed tutorials end to end: users with one address and one profile (one-to-one), posts
-//! (one-to-many with delete-orphan cascade), groups with dated memberships (the association
-//! object), and the constraint errors a user meets along the way.
+//! (one-to-many with delete-orphan cascade), groups through a plain association table
+//! (many-to-many) and through dated memberships (the association object), the queries of the
+//! tutorials, a transaction, a snapshot, and the constraint errors a user meets on the way.
 //!
 //! Run: `cargo run --release --example blog`
 
-use relata::{Entity, Error, Key, Schema, Store};
+use relata::{Entity, Error, Key, ManyToMany, Schema, Store};
 
 #[derive(Entity, Clone, Debug, PartialEq)]
 #[relata(table = "users")]
@@ -24,13 +25,14 @@ struct Address {
     user: Option<Key<User>>,
 }
 
-/// Tutorial 2: `Profile.user_id = Column(ForeignKey('users.id'), unique=True)`.
+/// Tutorial 2: `Profile.user_id = Column(ForeignKey('users.id'), unique=True)`, owned by its
+/// user (`cascade="all, delete-orphan"`).
 #[derive(Entity, Clone, Debug, PartialEq)]
 #[relata(table = "profiles")]
 struct Profile {
     bio: String,
-    #[relata(unique, back = "profile", on_delete = "cascade")]
-    user: Key<User>,
+    #[relata(unique, back = "profile", on_delete = "cascade", orphan)]
+    user: Option<Key<User>>,
 }
 
 /// Tutorial 3: `posts = relationship("Post", cascade="all, delete-orphan")`.
@@ -49,6 +51,10 @@ struct Group {
     #[relata(unique)]
     name: String,
 }
+
+/// Tutorial 3's plain association table: `user_group_association(user_id, group_id)`, with
+/// `User.groups` and `Group.users`.
+const GROUPS: ManyToMany<User, Group> = ManyToMany::new("user_group_association", "groups", "users");
 
 /// Tutorial 3's association object: `UserGroup(user_id, group_id, joined_on)`.
 #[derive(Entity, Clone, Debug, PartialEq)]
@@ -79,6 +85,7 @@ fn schema() -> Result<Schema, relata::SchemaError> {
         .entity::<Group>()
         .entity::<UserGroup>()
         .entity::<Report>()
+        .relation(GROUPS)
         .build()
 }
 
@@ -111,7 +118,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     store.insert(Profile {
         bio: "I am Alice's profile".into(),
-        user: alice,
+        user: Some(alice),
     })?;
     let found = store
         .find_unique(User::BY_USERNAME, "alice")
@@ -124,7 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "a second profile for alice",
         store.insert(Profile {
             bio: "another".into(),
-            user: alice,
+            user: Some(alice),
         }),
     );
     refused("a second user named alice", store.insert(user("alice")));
@@ -155,10 +162,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         titles(&store, bob)
     );
 
-    section("association object: groups with joined_on");
+    section("many-to-many: groups through an association table");
+    let carol = store.insert(user("carol"))?;
     let admin = store.insert(Group { name: "admin".into() })?;
     let staff = store.insert(Group { name: "staff".into() })?;
-    store.insert(Group { name: "empty".into() })?;
+    let empty = store.insert(Group { name: "empty".into() })?;
+    store.link(GROUPS, alice, staff)?;
+    store.link(GROUPS, alice, admin)?;
+    store.link(GROUPS, bob, admin)?;
+    let names = |s: &Store, keys: &[Key<Group>]| -> Vec<String> {
+        keys.iter()
+            .filter_map(|k| s.get(*k))
+            .map(|g| g.name.to_string())
+            .collect()
+    };
+    let usernames = |s: &Store, keys: &[Key<User>]| -> Vec<String> {
+        keys.iter()
+            .filter_map(|k| s.get(*k))
+            .map(|u| u.username.to_string())
+            .collect()
+    };
+    let alice_groups: Vec<_> = store.rights(GROUPS, alice).collect();
+    println!("  groups of alice: {:?}", names(&store, &alice_groups));
+    let admins: Vec<_> = store.lefts(GROUPS, admin).collect();
+    println!("  members of admin: {:?}", usernames(&store, &admins));
+    let loners = store.query::<User>().without_rights(GROUPS).keys();
+    println!("  users in no group: {:?}", usernames(&store, &loners));
+    for (g, n) in store.query::<Group>().count_lefts(GROUPS) {
+        println!("  {} has {n} member(s)", store.get_one(g)?.name);
+    }
+    refused("linking alice to admin twice", store.link(GROUPS, alice, admin));
+
+    section("association object: memberships with joined_on");
     store.insert(UserGroup {
         user: alice,
         group: staff,
@@ -177,18 +212,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for m in store.children(UserGroup::USER, alice) {
         let m = store.get_one(m)?;
         println!(
-            "  alice is in {} since {}",
+            "  alice joined {} on {}",
             store.get_one(m.group)?.name,
             m.joined_on
         );
     }
-    let members: Vec<_> = store
-        .children(UserGroup::GROUP, admin)
-        .filter_map(|m| store.get(m))
-        .filter_map(|m| store.get(m.user))
-        .map(|u| u.username.to_string())
-        .collect();
-    println!("  members of admin: {members:?}");
+    let via = store.through(UserGroup::GROUP, UserGroup::USER, admin);
+    println!(
+        "  members of admin, through the memberships: {:?}",
+        usernames(&store, &via)
+    );
+    let posts_by_admins = store
+        .query_keys([admin])
+        .through(UserGroup::GROUP, UserGroup::USER)
+        .children(Post::AUTHOR);
+    let titles: Vec<String> = posts_by_admins.iter().map(|(_, p)| p.title.to_string()).collect();
+    println!("  posts written by members of admin: {titles:?}");
     refused(
         "alice joining admin twice",
         store.insert(UserGroup {
@@ -196,6 +235,51 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             group: admin,
             joined_on: 20250101,
         }),
+    );
+    let _ = (carol, empty);
+
+    section("replacing a one-to-one child: user.profile = new_profile");
+    let old = store.child(Profile::USER, alice).ok_or("alice has no profile")?;
+    let fresh = store.insert(Profile {
+        bio: "Alice, rewritten".into(),
+        user: None,
+    })?;
+    refused(
+        "writing the new profile's user_id directly",
+        store.update(fresh, |p| p.user = Some(alice)),
+    );
+    store.set_child(Profile::USER, alice, Some(fresh))?;
+    println!(
+        "  with set_child the old profile is displaced and, being an orphan, deleted: {}",
+        !store.contains(old)
+    );
+    println!("  alice's profile now says {:?}", store.get_one(fresh)?.bio);
+
+    section("transactions: all or nothing");
+    let before = store.count::<Post>();
+    let outcome: Result<(), Error> = store.transaction(|s| {
+        s.insert(Post {
+            title: "Draft".into(),
+            content: "...".into(),
+            author: bob,
+        })?;
+        s.insert(user("alice"))?; // fails: the whole transaction rolls back
+        Ok(())
+    });
+    println!(
+        "  a transaction that failed half-way: {}",
+        outcome.map_or_else(|e| e.to_string(), |_| "ok".into())
+    );
+    println!("  posts before {before}, after {}", store.count::<Post>());
+
+    section("snapshots: save and load, keys intact");
+    let bytes = store.to_snapshot()?;
+    let loaded = Store::from_snapshot(schema()?, &bytes)?;
+    println!(
+        "  {} bytes; the loaded store equals the original: {}; alice is {:?}",
+        bytes.len(),
+        loaded == store,
+        loaded.get_one(alice)?.username
     );
 
     section("deletes: restrict, cascade, set null");

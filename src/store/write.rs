@@ -247,11 +247,7 @@ pub(crate) fn unique_violation<E: Entity>(
     existing: RawKey,
 ) -> Error {
     let def = &E::DEF.uniques[u];
-    let values: Vec<String> = def
-        .fields
-        .iter()
-        .map(|&f| E::__value(row, text, f as usize).to_string())
-        .collect();
+    let values: Vec<String> = def.fields.iter().map(|&f| render::<E>(row, text, f)).collect();
     Error::UniqueViolation {
         table: E::DEF.table,
         columns: E::DEF.columns(def.fields),
@@ -262,5 +258,14 @@ pub(crate) fn unique_violation<E: Entity>(
             format!("({})", values.join(", "))
         },
         existing,
+    }
+}
+
+/// A column value for a message; a key names its table, like `users[1v1]`.
+fn render<E: Entity>(row: &E::Row, text: &TextHeap, field: u16) -> String {
+    let value = E::__value(row, text, field as usize);
+    match (value, E::DEF.fks.iter().find(|fk| fk.field == field)) {
+        (crate::value::Value::Key(k), Some(fk)) => format!("{}[{k}]", (fk.target)().table),
+        _ => value.to_string(),
     }
 }

@@ -126,7 +126,7 @@ fn composite_unique_names_table_and_columns() {
         "posts",
         &["author_id", "title"],
         "uq_post_user_title",
-        &format!("({}, 'Hello')", alice.raw()),
+        &format!("(users[{}], 'Hello')", alice.raw()),
         first.raw(),
     );
     assert_fails_unchanged(&mut s, &err, |s| s.insert(post(alice, "Hello")));
@@ -181,7 +181,7 @@ fn one_to_one_second_child_is_a_unique_violation() {
         "profiles",
         &["user_id"],
         "uq_profiles_user_id",
-        &alice.raw().to_string(),
+        &format!("users[{}]", alice.raw()),
         p1.raw(),
     );
     assert_fails_unchanged(&mut s, &err, |s| {
@@ -255,7 +255,7 @@ fn two_violations_at_once_report_the_unique_one_first() {
         "posts",
         &["author_id", "title"],
         "uq_post_user_title",
-        &format!("({}, 'Hello')", alice.raw()),
+        &format!("(users[{}], 'Hello')", alice.raw()),
         first.raw(),
     );
     assert_fails_unchanged(&mut s, &err, |s| s.insert(moved));
