@@ -5,6 +5,7 @@
 extern crate self as relata;
 
 mod column;
+mod ddl;
 mod entity;
 mod error;
 mod index;
@@ -17,6 +18,7 @@ mod text;
 mod value;
 
 pub use column::{Column, KeyColumn};
+pub use ddl::Dialect;
 pub use entity::{Entity, EntityDef, FieldDef, Fk, FkDef, Index, IndexDef, OnDelete, Unique, UniqueDef};
 pub use error::{Error, IntegrityError};
 pub use key::{Key, RawKey};

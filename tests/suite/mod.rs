@@ -1,4 +1,5 @@
 mod constraints;
+mod ddl;
 mod deletes;
 mod keys;
 mod records;

@@ -1,0 +1,209 @@
+//! SQL DDL export: the schema as `CREATE TABLE` statements, for SQLite or PostgreSQL.
+//!
+//! Each entity becomes a table with an `id` primary key (the record key), its columns with
+//! NOT NULL where the Rust type is not an `Option`, UNIQUE constraints (composite ones
+//! named), foreign keys with their ON DELETE action, and an index on every foreign-key column
+//! plus the declared secondary indexes. Each many-to-many relation becomes an association
+//! table with a composite primary key. What SQL cannot express is written as a comment:
+//! `acyclic`, delete-orphan, and in SQLite a deferrable UNIQUE.
+
+use std::fmt::Write;
+
+use crate::entity::{EntityDef, OnDelete};
+use crate::schema::Schema;
+use crate::value::SqlType;
+
+/// The SQL dialect of [`Schema::to_sql`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// SQLite (foreign keys inline; run `PRAGMA foreign_keys = ON` before using them).
+    Sqlite,
+    /// PostgreSQL (foreign keys added after every table exists, so cycles work).
+    Postgres,
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn sql_type(t: SqlType, dialect: Dialect) -> &'static str {
+    match (t, dialect) {
+        (SqlType::Integer, Dialect::Sqlite) => "INTEGER",
+        (SqlType::Integer, Dialect::Postgres) => "BIGINT",
+        (SqlType::Real, Dialect::Sqlite) => "REAL",
+        (SqlType::Real, Dialect::Postgres) => "DOUBLE PRECISION",
+        (SqlType::Text, _) => "TEXT",
+        (SqlType::Blob, Dialect::Sqlite) => "BLOB",
+        (SqlType::Blob, Dialect::Postgres) => "BYTEA",
+    }
+}
+
+fn on_delete(action: OnDelete, orphan: bool) -> &'static str {
+    match (action, orphan) {
+        (_, true) | (OnDelete::Cascade, _) => " ON DELETE CASCADE",
+        (OnDelete::SetNull, _) => " ON DELETE SET NULL",
+        (OnDelete::Restrict, _) => "",
+    }
+}
+
+impl Schema {
+    /// The schema as SQL DDL in `dialect`; applying it to an empty database gives tables a
+    /// relational database enforces the same way relata does (see the module docs for the
+    /// exceptions, which are written as comments).
+    ///
+    /// ```
+    /// # use relata::{Dialect, Entity, Key, Schema};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// #[relata(table = "users")]
+    /// struct User { #[relata(unique)] username: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// #[relata(table = "posts")]
+    /// struct Post { title: String, #[relata(on_delete = "cascade")] author: Key<User> }
+    /// let sql = Schema::builder().entity::<User>().entity::<Post>().build()?.to_sql(Dialect::Sqlite);
+    /// assert!(sql.contains(r#""author_id" INTEGER NOT NULL REFERENCES "users"("id") ON DELETE CASCADE"#));
+    /// # Ok::<(), relata::SchemaError>(())
+    /// ```
+    pub fn to_sql(&self, dialect: Dialect) -> String {
+        let mut out = String::new();
+        let mut foreign = Vec::new();
+        for t in &self.inner.tables {
+            create_table(&mut out, t.def, dialect, &mut foreign);
+        }
+        for r in &self.inner.relations {
+            let (left, right) = (
+                self.inner.tables[r.left].def.table,
+                self.inner.tables[r.right].def.table,
+            );
+            let id = sql_type(SqlType::Integer, dialect);
+            let (lc, rc) = (quote(r.left_column), quote(r.right_column));
+            let _ = writeln!(out, "CREATE TABLE {} (", quote(r.name));
+            let _ = writeln!(
+                out,
+                "  {lc} {id} NOT NULL REFERENCES {}(\"id\") ON DELETE CASCADE,",
+                quote(left)
+            );
+            let _ = writeln!(
+                out,
+                "  {rc} {id} NOT NULL REFERENCES {}(\"id\") ON DELETE CASCADE,",
+                quote(right)
+            );
+            let _ = writeln!(out, "  PRIMARY KEY ({lc}, {rc})\n);");
+            let _ = writeln!(
+                out,
+                "CREATE INDEX {} ON {} ({rc});",
+                quote(&format!("ix_{}_{}", r.name, r.right_column)),
+                quote(r.name)
+            );
+        }
+        for statement in foreign {
+            out.push_str(&statement);
+        }
+        out
+    }
+}
+
+/// One entity's table and indexes; PostgreSQL foreign keys go to `foreign` (added last).
+fn create_table(out: &mut String, def: &EntityDef, dialect: Dialect, foreign: &mut Vec<String>) {
+    let _ = writeln!(out, "CREATE TABLE {} (", quote(def.table));
+    let mut lines = vec![format!(
+        "  \"id\" {} PRIMARY KEY",
+        sql_type(SqlType::Integer, dialect)
+    )];
+    for (i, f) in def.fields.iter().enumerate() {
+        let null = if f.nullable { "" } else { " NOT NULL" };
+        let mut line = format!("  {} {}{null}", quote(f.column), sql_type(f.sql_type, dialect));
+        if let Some(fk) = def.fks.iter().find(|fk| fk.field as usize == i) {
+            let target = quote((fk.target)().table);
+            let deferrable = if fk.deferrable {
+                " DEFERRABLE INITIALLY DEFERRED"
+            } else {
+                ""
+            };
+            let clause = format!(
+                "REFERENCES {target}(\"id\"){}{deferrable}",
+                on_delete(fk.on_delete, fk.orphan)
+            );
+            match dialect {
+                Dialect::Sqlite => line = format!("{line} {clause}"),
+                Dialect::Postgres => foreign.push(format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) {clause};\n",
+                    quote(def.table),
+                    quote(&format!("fk_{}_{}", def.table, f.column)),
+                    quote(f.column)
+                )),
+            }
+        }
+        lines.push(line);
+    }
+    for u in def.uniques {
+        let cols: Vec<String> = def.columns(u.fields).into_iter().map(quote).collect();
+        let deferrable = match (u.deferrable, dialect) {
+            (true, Dialect::Postgres) => " DEFERRABLE INITIALLY DEFERRED",
+            _ => "",
+        };
+        lines.push(format!(
+            "  CONSTRAINT {} UNIQUE ({}){deferrable}",
+            quote(u.name),
+            cols.join(", ")
+        ));
+    }
+    let _ = writeln!(out, "{}\n);", lines.join(",\n"));
+    table_notes(out, def, dialect);
+    table_indexes(out, def);
+}
+
+fn table_notes(out: &mut String, def: &EntityDef, dialect: Dialect) {
+    for (i, fk) in def.fks.iter().enumerate() {
+        let column = def.fk_column(i);
+        if fk.acyclic {
+            let _ = writeln!(
+                out,
+                "-- {}.{column}: acyclic (enforced by relata; SQL cannot express it)",
+                def.table
+            );
+        }
+        if fk.orphan {
+            let _ = writeln!(
+                out,
+                "-- {}.{column}: delete-orphan (a child that loses its parent is deleted)",
+                def.table
+            );
+        }
+    }
+    if dialect == Dialect::Sqlite {
+        for u in def.uniques.iter().filter(|u| u.deferrable) {
+            let _ = writeln!(
+                out,
+                "-- {}: DEFERRABLE (SQLite checks UNIQUE per statement)",
+                u.name
+            );
+        }
+    }
+}
+
+fn table_indexes(out: &mut String, def: &EntityDef) {
+    for (i, fk) in def.fks.iter().enumerate() {
+        let covered = def.uniques.iter().any(|u| u.fields.first() == Some(&fk.field));
+        if !covered {
+            let column = def.fk_column(i);
+            let name = quote(&format!("ix_{}_{column}", def.table));
+            let _ = writeln!(
+                out,
+                "CREATE INDEX {name} ON {} ({});",
+                quote(def.table),
+                quote(column)
+            );
+        }
+    }
+    for x in def.indexes {
+        let cols: Vec<String> = def.columns(x.fields).into_iter().map(quote).collect();
+        let _ = writeln!(
+            out,
+            "CREATE INDEX {} ON {} ({});",
+            quote(x.name),
+            quote(def.table),
+            cols.join(", ")
+        );
+    }
+}
