@@ -310,12 +310,19 @@ fn an_unregistered_relation_and_a_non_child_are_typed_errors() {
     let mut s = store();
     let u = s.insert(user("u")).unwrap();
     let g = s.insert(Group { name: "g".into() }).unwrap();
-    let err = Error::UnknownRelation { relation: "strangers" };
+    let err = Error::UnknownRelation {
+        relation: "strangers",
+    };
     assert_fails_unchanged(&mut s, &err, |s| s.link(STRANGERS, u, g));
     assert!(!s.is_linked(STRANGERS, u, g));
     assert_eq!(s.rights(STRANGERS, u).count(), 0);
     let v = s.insert(user("v")).unwrap();
     let p = s.insert(post(u, "p")).unwrap();
-    let err = Error::NotAChild { table: "posts", column: "author_id", key: p.raw(), parent: v.raw() };
+    let err = Error::NotAChild {
+        table: "posts",
+        column: "author_id",
+        key: p.raw(),
+        parent: v.raw(),
+    };
     assert_fails_unchanged(&mut s, &err, |s| s.remove_child(Post::AUTHOR, v, p));
 }
