@@ -218,6 +218,10 @@ pub enum Error {
         violations: Vec<Error>,
     },
 
+    /// A diff between stores that do not share a schema.
+    #[error("these stores do not share a schema: there is no meaningful diff between them")]
+    UnrelatedStores,
+
     /// The entity type is not part of this store's schema.
     #[error("entity type {type_name} is not registered in this store's schema")]
     UnknownEntity {

@@ -6,6 +6,7 @@ extern crate self as relata;
 
 mod column;
 mod ddl;
+mod diff;
 mod entity;
 mod error;
 mod index;
@@ -19,6 +20,7 @@ mod value;
 
 pub use column::{Column, KeyColumn};
 pub use ddl::Dialect;
+pub use diff::{Diff, Record, RelationDiff, TableDiff, Update};
 pub use entity::{Entity, EntityDef, FieldDef, Fk, FkDef, Index, IndexDef, OnDelete, Unique, UniqueDef};
 pub use error::{Error, IntegrityError};
 pub use key::{Key, RawKey};

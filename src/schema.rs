@@ -66,6 +66,12 @@ impl Schema {
         self.inner.relations.iter().map(|r| r.name)
     }
 
+    /// `true` for the same schema (or an identical one built separately).
+    pub(crate) fn same_as(&self, other: &Schema) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+            || crate::snapshot::format::SchemaDesc::of(self) == crate::snapshot::format::SchemaDesc::of(other)
+    }
+
     pub(crate) fn relation_index(&self, name: &'static str) -> Option<usize> {
         self.inner
             .relations

@@ -25,6 +25,12 @@ pub(crate) trait AnyTable: Send + Sync {
     fn undo_delete(&mut self, key: RawKey);
     fn undo_update(&mut self, key: RawKey);
     fn finalize(&mut self);
+    /// Live keys in slot order.
+    fn keys(&self) -> Vec<RawKey>;
+    /// A live record's values rendered for messages and diffs.
+    fn render(&self, key: RawKey) -> Option<Vec<String>>;
+    /// The values of the old row at `pos` in the undo stack.
+    fn render_undo(&self, pos: usize) -> Option<Vec<String>>;
     /// Appends this table's snapshot part.
     fn save(&self, out: &mut Vec<u8>) -> Result<(), crate::snapshot::SnapshotError>;
     /// Loads this (empty) table from its snapshot part; returns the bytes used.
@@ -42,6 +48,12 @@ pub(crate) trait AnyTable: Send + Sync {
     /// Recomputes this table's derived state from its rows and compares.
     /// `strict`: deferrable constraints must hold too (no transaction is open).
     fn check_local(&self, strict: bool) -> Result<(), IntegrityError>;
+}
+
+fn render_row<E: Entity>(row: &E::Row, text: &crate::text::TextHeap) -> Vec<String> {
+    (0..E::DEF.fields.len())
+        .map(|f| crate::store::write::render::<E>(row, text, f as u16))
+        .collect()
 }
 
 pub(crate) fn make_table<E: Entity>() -> Box<dyn AnyTable> {
@@ -106,6 +118,15 @@ impl<E: Entity> AnyTable for Table<E> {
     }
     fn load(&mut self, bytes: &[u8]) -> Result<usize, crate::snapshot::SnapshotError> {
         Table::load(self, bytes)
+    }
+    fn keys(&self) -> Vec<RawKey> {
+        self.rows.keys().map(RawKey::from_slot).collect()
+    }
+    fn render(&self, key: RawKey) -> Option<Vec<String>> {
+        self.row(key).map(|r| render_row::<E>(r, &self.text))
+    }
+    fn render_undo(&self, pos: usize) -> Option<Vec<String>> {
+        self.undo_row(pos).map(|r| render_row::<E>(r, &self.text))
     }
     fn text_len(&self) -> usize {
         self.text.len()

@@ -7,6 +7,9 @@
 //! marks, are positions in this log: failing rolls back to the position, succeeding at the
 //! outermost level finalizes (frees deleted rows, reclaims text).
 
+use hashbrown::HashMap;
+
+use crate::diff::FirstChanges;
 use crate::error::Error;
 use crate::key::RawKey;
 use crate::store::Store;
@@ -54,6 +57,46 @@ impl Change {
 impl Store {
     pub(crate) fn record(&mut self, change: Change) {
         self.journal.push(change);
+    }
+
+    /// For the diff: each record and pair touched after journal position `start`, with where
+    /// its earlier state lives. O(journal).
+    pub(crate) fn first_changes(&self, start: usize) -> FirstChanges {
+        let mut undo_pos = vec![0usize; self.tables.len()];
+        let mut records = HashMap::new();
+        let mut pairs = HashMap::new();
+        for (i, change) in self.journal.iter().enumerate() {
+            let counted = i >= start;
+            match *change {
+                Change::Inserted { table, key } if counted => {
+                    records.entry((table, key)).or_insert(None);
+                }
+                Change::Deleted { table, key } | Change::Updated { table, key } => {
+                    let pos = undo_pos[table];
+                    undo_pos[table] += 1;
+                    if counted {
+                        records.entry((table, key)).or_insert(Some(pos));
+                    }
+                }
+                Change::Linked {
+                    relation,
+                    left,
+                    right,
+                } if counted => {
+                    pairs.entry((relation, left, right)).or_insert(false);
+                }
+                Change::Unlinked {
+                    relation,
+                    left,
+                    right,
+                    ..
+                } if counted => {
+                    pairs.entry((relation, left, right)).or_insert(true);
+                }
+                _ => {}
+            }
+        }
+        (records, pairs)
     }
 
     /// Applies the inverse of every change after `mark`, newest first.

@@ -220,6 +220,11 @@ impl<E: Entity> Table<E> {
         Ok(seq)
     }
 
+    /// The old row at `pos` of the undo stack (journal order).
+    pub(crate) fn undo_row(&self, pos: usize) -> Option<&E::Row> {
+        self.undo.get(pos).map(|u| &u.row)
+    }
+
     // ----- primitive changes and their inverses -----
 
     pub(crate) fn p_insert(&mut self, row: E::Row) -> RawKey {

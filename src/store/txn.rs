@@ -268,6 +268,12 @@ impl Store {
         Ok(self.rollback_within(at))
     }
 
+    /// The journal position of an open mark.
+    pub(crate) fn mark_position(&self, mark: &Mark) -> Option<usize> {
+        self.scope_position(ScopeKind::Mark, Some(mark.id))
+            .map(|at| self.scopes[at].journal)
+    }
+
     /// Keeps every change since `mark` and forgets it (and any mark opened after it).
     ///
     /// # Errors

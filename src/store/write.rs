@@ -262,7 +262,7 @@ pub(crate) fn unique_violation<E: Entity>(
 }
 
 /// A column value for a message; a key names its table, like `users[1v1]`.
-fn render<E: Entity>(row: &E::Row, text: &TextHeap, field: u16) -> String {
+pub(crate) fn render<E: Entity>(row: &E::Row, text: &TextHeap, field: u16) -> String {
     let value = E::__value(row, text, field as usize);
     match (value, E::DEF.fks.iter().find(|fk| fk.field == field)) {
         (crate::value::Value::Key(k), Some(fk)) => format!("{}[{k}]", (fk.target)().table),

@@ -6,4 +6,5 @@ mod records;
 mod schema_errors;
 mod semantics;
 mod snapshot;
+mod toolkit;
 mod transactions;

@@ -1,0 +1,126 @@
+//! The test-double toolkit: state diffs (and, as they land, the operation log, fault
+//! injection and pictures).
+
+use crate::common::*;
+use relata::{Error, Store};
+
+#[test]
+fn changes_since_a_mark_lists_every_effect_including_cascades() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let bob = s.insert(user("bob")).unwrap();
+    let p1 = s.insert(post(alice, "one")).unwrap();
+    let admin = s.insert(Group { name: "admin".into() }).unwrap();
+    let m = s
+        .insert(UserGroup {
+            user: alice,
+            group: admin,
+            joined_on: 1,
+        })
+        .unwrap();
+    let mark = s.mark().unwrap();
+    assert!(s.changes_since(&mark).unwrap().is_empty());
+
+    let p2 = s.insert(post(bob, "two")).unwrap();
+    s.update(bob, |u| u.email = "robert@example.com".into()).unwrap();
+    s.delete(alice).unwrap(); // cascades to p1 and the membership
+    let diff = s.changes_since(&mark).unwrap();
+    assert_eq!(
+        diff.counts(),
+        [("users", 0, 1, 1), ("posts", 1, 0, 1), ("user_groups", 0, 0, 1)]
+    );
+    let users = diff.table("users");
+    assert_eq!(users.updated[0].key, bob.raw());
+    assert_eq!(
+        users.updated[0].changes,
+        [("email", "'bob@example.com'".into(), "'robert@example.com'".into())]
+    );
+    assert_eq!(users.deleted[0].values[0], ("username", "'alice'".into()));
+    let posts = diff.table("posts");
+    assert_eq!(
+        (posts.inserted[0].key, posts.deleted[0].key),
+        (p2.raw(), p1.raw())
+    );
+    assert_eq!(diff.table("user_groups").deleted[0].key, m.raw());
+
+    let text = diff.to_string();
+    assert!(text.contains("users: +0 ~1 -1"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "~ users[{}] email: 'bob@example.com' -> 'robert@example.com'",
+            bob.raw()
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn changes_are_net_of_what_was_undone_or_reverted() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let mark = s.mark().unwrap();
+    let temp = s.insert(user("temp")).unwrap();
+    s.delete(temp).unwrap();
+    s.update(alice, |u| u.email = "x".into()).unwrap();
+    s.update(alice, |u| u.email = "alice@example.com".into()).unwrap();
+    let _ = s.insert(user("alice")); // fails: nothing recorded
+    assert!(
+        s.changes_since(&mark).unwrap().is_empty(),
+        "{}",
+        s.changes_since(&mark).unwrap()
+    );
+}
+
+#[test]
+fn link_changes_are_listed() {
+    const FOLLOWS: relata::ManyToMany<User, User> =
+        relata::ManyToMany::new("follows", "following", "followers").columns("follower_id", "followed_id");
+    let mut s = Store::new(
+        relata::Schema::builder()
+            .entity::<User>()
+            .relation(FOLLOWS)
+            .build()
+            .unwrap(),
+    );
+    let (a, b, c) = (
+        s.insert(user("a")).unwrap(),
+        s.insert(user("b")).unwrap(),
+        s.insert(user("c")).unwrap(),
+    );
+    s.link(FOLLOWS, a, b).unwrap();
+    let mark = s.mark().unwrap();
+    let before = s.fork();
+    s.unlink(FOLLOWS, a, b).unwrap();
+    s.link(FOLLOWS, a, c).unwrap();
+    s.link(FOLLOWS, c, a).unwrap();
+    s.unlink(FOLLOWS, c, a).unwrap();
+    let diff = s.changes_since(&mark).unwrap();
+    let follows = diff.relation("follows");
+    assert_eq!(follows.added, [(a.raw(), c.raw())]);
+    assert_eq!(follows.removed, [(a.raw(), b.raw())]);
+    assert_eq!(s.diff(&before).unwrap(), diff);
+}
+
+#[test]
+fn a_full_diff_against_a_fork_agrees_with_the_journal_diff() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    s.insert(post(alice, "one")).unwrap();
+    let before = s.fork();
+    let mark = s.mark().unwrap();
+    let bob = s.insert(user("bob")).unwrap();
+    s.update(alice, |u| u.username = "alicia".into()).unwrap();
+    s.insert(post(bob, "two")).unwrap();
+    s.delete(alice).unwrap();
+    assert_eq!(s.diff(&before).unwrap(), s.changes_since(&mark).unwrap());
+}
+
+#[test]
+fn a_diff_between_unrelated_stores_says_so() {
+    let s = store();
+    let other = Store::new(relata::Schema::builder().entity::<Group>().build().unwrap());
+    assert_eq!(s.diff(&other).unwrap_err(), Error::UnrelatedStores);
+    let mut unmarked = store();
+    let mark = unmarked.mark().unwrap();
+    assert_eq!(s.changes_since(&mark).unwrap_err(), Error::UnknownMark);
+}
