@@ -147,11 +147,14 @@ impl fmt::Display for Diff {
     }
 }
 
-/// Builds a table's diff from its records' values before and after (`None`: absent).
+/// A record with its rendered values before and after (`None`: absent).
+pub(crate) type BeforeAfter = (RawKey, Option<Vec<String>>, Option<Vec<String>>);
+
+/// Builds a table's diff from its records' values before and after.
 pub(crate) fn table_diff(
     table: &'static str,
     columns: &[&'static str],
-    mut changes: Vec<(RawKey, Option<Vec<String>>, Option<Vec<String>>)>,
+    mut changes: Vec<BeforeAfter>,
 ) -> Option<TableDiff> {
     changes.sort_by_key(|c| c.0);
     let mut out = TableDiff {
