@@ -218,6 +218,21 @@ pub enum Error {
         violations: Vec<Error>,
     },
 
+    /// An injected "the database is unavailable" failure; see
+    /// [`Store::inject_fault`](crate::Store::inject_fault).
+    #[error("database unavailable: {reason}")]
+    Unavailable {
+        /// Why, as the test put it.
+        reason: &'static str,
+    },
+
+    /// A fault injected by [`Store::with_fault`](crate::Store::with_fault) never fired.
+    #[error("the injected fault {fault} never fired: the code under test did not reach it")]
+    FaultNotTriggered {
+        /// The fault point.
+        fault: String,
+    },
+
     /// A diff between stores that do not share a schema.
     #[error("these stores do not share a schema: there is no meaningful diff between them")]
     UnrelatedStores,

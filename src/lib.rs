@@ -29,8 +29,8 @@ pub use relation::ManyToMany;
 pub use schema::{Schema, SchemaBuilder, SchemaError};
 pub use snapshot::{SaveStep, SnapshotError};
 pub use store::{
-    Children, DeleteReport, DeletedRecord, Linked, Mark, NulledReference, Query, Savepoint, Store,
-    UnlinkedPair,
+    Children, DeleteReport, DeletedRecord, FaultPoint, Linked, LogEntry, Mark, NulledReference, PendingFault,
+    Query, Savepoint, Store, UnlinkedPair,
 };
 pub use text::{Span, TextHeap, TEXT_HEAP_LIMIT};
 pub use value::{Composite, QueryValue, SqlType, Value};

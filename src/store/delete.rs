@@ -101,7 +101,8 @@ impl Store {
     /// ```
     pub fn delete<E: Entity>(&mut self, key: Key<E>) -> Result<DeleteReport, Error> {
         let t = self.table_index::<E>()?;
-        self.statement(|s| s.delete_in(t, key.raw()))
+        let result = self.statement(|s| s.delete_in(t, key.raw()));
+        self.logged("delete", E::DEF.table, Some(key.raw()), result, |_| None)
     }
 
     /// Deletes within the current statement.
@@ -212,16 +213,16 @@ impl Store {
     /// Nulls first, then deletes, leaves before their parents.
     fn apply_delete(&mut self, plan: &Plan) -> Result<(), Error> {
         for &(r, l, rt) in &plan.unlinks {
-            self.remove_link(r, l, rt);
+            self.remove_link(r, l, rt)?;
         }
         for &(ct, c, fk) in &plan.nulls {
             if self.tables[ct].p_set_fk(c, fk, None)? {
-                self.record(Change::Updated { table: ct, key: c });
+                self.record(Change::Updated { table: ct, key: c })?;
             }
         }
         for &(t, k) in plan.reached.iter().rev() {
             if self.tables[t].p_delete(k) {
-                self.record(Change::Deleted { table: t, key: k });
+                self.record(Change::Deleted { table: t, key: k })?;
             }
         }
         Ok(())

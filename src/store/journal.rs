@@ -55,8 +55,14 @@ impl Change {
 }
 
 impl Store {
-    pub(crate) fn record(&mut self, change: Change) {
+    /// Journals an applied primitive change; an injected fault on its table fires here, after
+    /// the change is journalled, so the statement's undo removes it like a real failure.
+    pub(crate) fn record(&mut self, change: Change) -> Result<(), Error> {
         self.journal.push(change);
+        match change.table() {
+            Some(t) => self.fire_table_fault(t),
+            None => Ok(()),
+        }
     }
 
     /// For the diff: each record and pair touched after journal position `start`, with where
@@ -135,6 +141,9 @@ impl Store {
     ) -> Result<R, Error> {
         let mark = self.journal.len();
         let orphan_mark = self.orphans.len();
+        if self.depth == 0 {
+            self.fire_write_fault()?;
+        }
         self.depth += 1;
         let mut out = f(self);
         if out.is_ok() && self.depth == 1 && !self.in_transaction() {

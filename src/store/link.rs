@@ -38,12 +38,13 @@ impl Store {
         right: Key<R>,
     ) -> Result<(), Error> {
         let r = self.relation_of(rel)?;
-        self.statement(|s| {
+        let result = self.statement(|s| {
             if s.relations[r].contains(left.raw(), right.raw()) {
                 return Err(s.duplicate_link(r, left.raw(), right.raw()));
             }
             s.add_link(r, left.raw(), right.raw())
-        })
+        });
+        self.logged("link", rel.name, Some(left.raw()), result, |_| None)
     }
 
     /// Links the pair unless it is already linked; returns whether it added the link.
@@ -57,12 +58,13 @@ impl Store {
         right: Key<R>,
     ) -> Result<bool, Error> {
         let r = self.relation_of(rel)?;
-        self.statement(|s| {
+        let result = self.statement(|s| {
             if s.relations[r].contains(left.raw(), right.raw()) {
                 return Ok(false);
             }
             s.add_link(r, left.raw(), right.raw()).map(|()| true)
-        })
+        });
+        self.logged("link_if_absent", rel.name, Some(left.raw()), result, |_| None)
     }
 
     /// Removes the link between `left` and `right`; both records stay.
@@ -79,8 +81,8 @@ impl Store {
         right: Key<R>,
     ) -> Result<(), Error> {
         let r = self.relation_of(rel)?;
-        self.statement(|s| {
-            if !s.remove_link(r, left.raw(), right.raw()) {
+        let result = self.statement(|s| {
+            if !s.remove_link(r, left.raw(), right.raw())? {
                 let entry = &s.schema.inner.relations[r];
                 return Err(Error::NotLinked {
                     relation: entry.name,
@@ -91,7 +93,8 @@ impl Store {
                 });
             }
             Ok(())
-        })
+        });
+        self.logged("unlink", rel.name, Some(left.raw()), result, |_| None)
     }
 
     /// `true` if the pair is linked. O(1).
@@ -179,12 +182,11 @@ impl Store {
             relation: r,
             left,
             right,
-        });
-        Ok(())
+        })
     }
 
     /// Primitive: remove a link if present, journalled.
-    pub(crate) fn remove_link(&mut self, r: usize, left: RawKey, right: RawKey) -> bool {
+    pub(crate) fn remove_link(&mut self, r: usize, left: RawKey, right: RawKey) -> Result<bool, Error> {
         match self.relations[r].remove(left, right) {
             Some(seq) => {
                 self.record(Change::Unlinked {
@@ -192,10 +194,10 @@ impl Store {
                     left,
                     right,
                     seq,
-                });
-                true
+                })?;
+                Ok(true)
             }
-            None => false,
+            None => Ok(false),
         }
     }
 }

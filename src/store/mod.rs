@@ -6,6 +6,7 @@ mod delete;
 pub(crate) mod erased;
 mod journal;
 mod link;
+mod observe;
 mod query;
 mod relate;
 pub(crate) mod table;
@@ -17,6 +18,7 @@ use std::marker::PhantomData;
 
 pub use delete::{DeleteReport, DeletedRecord, NulledReference, UnlinkedPair};
 pub use link::Linked;
+pub use observe::{FaultPoint, LogEntry, PendingFault};
 pub use query::Query;
 pub use txn::{Mark, Savepoint};
 
@@ -70,6 +72,10 @@ pub struct Store {
     orphans: Vec<(usize, RawKey, usize)>,
     /// Open transactions, savepoints and fixture marks, outermost first.
     scopes: Vec<txn::Scope>,
+    /// Injected faults not fired yet.
+    faults: Vec<PendingFault>,
+    /// The operation log, when on.
+    log: Option<Vec<LogEntry>>,
 }
 
 impl Clone for Store {
@@ -84,6 +90,8 @@ impl Clone for Store {
             depth: self.depth,
             orphans: self.orphans.clone(),
             scopes: self.scopes.clone(),
+            faults: Vec::new(),
+            log: None,
         }
     }
 }
@@ -131,6 +139,8 @@ impl Store {
             depth: 0,
             orphans: Vec::new(),
             scopes: Vec::new(),
+            faults: Vec::new(),
+            log: None,
         }
     }
 

@@ -45,7 +45,8 @@ impl Store {
         parent: Option<Key<P>>,
     ) -> Result<(), Error> {
         let t = self.table_index::<C>()?;
-        self.statement(|s| s.assign_parent::<C>(t, fk.index, child.raw(), parent.map(Key::raw)))
+        let result = self.statement(|s| s.assign_parent::<C>(t, fk.index, child.raw(), parent.map(Key::raw)));
+        self.logged("set_parent", C::DEF.table, Some(child.raw()), result, |_| None)
     }
 
     /// Sets (or clears) the one child of `parent` through a one-to-one key: `user.profile =
@@ -67,7 +68,7 @@ impl Store {
             let (table, column) = (C::DEF.table, C::DEF.fk_column(fk.index));
             return Err(Error::NotOneToOne { table, column });
         }
-        self.statement(|s| {
+        let result = self.statement(|s| {
             s.require_live::<P>(parent.raw())?;
             let current = s.tables[t].children(fk.index, parent.raw()).to_vec();
             if current.first().copied() == child.map(Key::raw) {
@@ -80,7 +81,8 @@ impl Store {
                 Some(c) => s.assign_parent::<C>(t, fk.index, c.raw(), Some(parent.raw())),
                 None => Ok(()),
             }
-        })
+        });
+        self.logged("set_child", C::DEF.table, Some(parent.raw()), result, |_| None)
     }
 
     /// Makes `children` the children of `parent` (`user.posts = [b, c]`): current children not
@@ -96,7 +98,7 @@ impl Store {
         children: &[Key<C>],
     ) -> Result<(), Error> {
         let t = self.table_index::<C>()?;
-        self.statement(|s| {
+        let result = self.statement(|s| {
             s.require_live::<P>(parent.raw())?;
             let current = s.tables[t].children(fk.index, parent.raw()).to_vec();
             for old in current
@@ -109,7 +111,14 @@ impl Store {
                 s.assign_parent::<C>(t, fk.index, c.raw(), Some(parent.raw()))?;
             }
             Ok(())
-        })
+        });
+        self.logged(
+            "replace_children",
+            C::DEF.table,
+            Some(parent.raw()),
+            result,
+            |_| None,
+        )
     }
 
     /// Appends `child` to `parent`'s children (moving it from another parent); `Ok(false)` if

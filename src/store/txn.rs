@@ -111,11 +111,13 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn begin(&mut self) -> Result<(), Error> {
-        if self.in_transaction() {
-            return Err(Error::TransactionOpen);
-        }
-        self.open_scope(ScopeKind::Transaction);
-        Ok(())
+        let result = if self.in_transaction() {
+            Err(Error::TransactionOpen)
+        } else {
+            self.open_scope(ScopeKind::Transaction);
+            Ok(())
+        };
+        self.logged("begin", "", None, result, |_| None)
     }
 
     /// Commits the open transaction: deletes its orphans, then checks every deferred
@@ -125,9 +127,19 @@ impl Store {
     /// [`Error::NoTransaction`]; [`Error::CommitFailed`] listing every violation, after which
     /// the store is exactly as before [`begin`](Self::begin) and the transaction is closed.
     pub fn commit(&mut self) -> Result<(), Error> {
+        let result = self.commit_inner();
+        self.logged("commit", "", None, result, |_| None)
+    }
+
+    fn commit_inner(&mut self) -> Result<(), Error> {
         let at = self
             .scope_position(ScopeKind::Transaction, None)
             .ok_or(Error::NoTransaction)?;
+        if let Err(injected) = self.fire_commit_fault() {
+            self.rollback_within(at);
+            self.close_from(at);
+            return Err(injected);
+        }
         let start = self.scopes[at].journal;
         let mut violations = Vec::new();
         self.depth += 1;
@@ -151,12 +163,15 @@ impl Store {
     /// # Errors
     /// [`Error::NoTransaction`].
     pub fn rollback(&mut self) -> Result<(), Error> {
-        let at = self
-            .scope_position(ScopeKind::Transaction, None)
-            .ok_or(Error::NoTransaction)?;
-        self.rollback_within(at);
-        self.close_from(at);
-        Ok(())
+        let result = match self.scope_position(ScopeKind::Transaction, None) {
+            Some(at) => {
+                self.rollback_within(at);
+                self.close_from(at);
+                Ok(())
+            }
+            None => Err(Error::NoTransaction),
+        };
+        self.logged("rollback", "", None, result, |_| None)
     }
 
     /// Runs `f` in a transaction: commit on `Ok`, roll back on `Err`. Inside an open

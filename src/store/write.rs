@@ -35,7 +35,9 @@ impl Store {
     /// ```
     pub fn insert<E: Entity>(&mut self, value: E) -> Result<Key<E>, Error> {
         let t = self.table_index::<E>()?;
-        self.statement(|s| s.insert_in(t, value)).map(Key::from_raw)
+        let result = self.statement(|s| s.insert_in(t, value));
+        self.logged("insert", E::DEF.table, None, result, |k| Some(*k))
+            .map(Key::from_raw)
     }
 
     /// Changes a record through a closure over an owned copy, then checks and writes it back.
@@ -59,11 +61,12 @@ impl Store {
     /// ```
     pub fn update<E: Entity>(&mut self, key: Key<E>, f: impl FnOnce(&mut E)) -> Result<(), Error> {
         let t = self.table_index::<E>()?;
-        self.statement(|s| {
+        let result = self.statement(|s| {
             let mut value = s.get_owned(key)?;
             f(&mut value);
             s.rewrite_in(t, key.raw(), value)
-        })
+        });
+        self.logged("update", E::DEF.table, Some(key.raw()), result, |_| None)
     }
 
     /// Replaces a whole record and returns the old value. Same checks as
@@ -73,11 +76,12 @@ impl Store {
     /// As [`update`](Self::update).
     pub fn replace<E: Entity>(&mut self, key: Key<E>, value: E) -> Result<E, Error> {
         let t = self.table_index::<E>()?;
-        self.statement(|s| {
+        let result = self.statement(|s| {
             let old = s.get_owned(key)?;
             s.rewrite_in(t, key.raw(), value)?;
             Ok(old)
-        })
+        });
+        self.logged("replace", E::DEF.table, Some(key.raw()), result, |_| None)
     }
 
     fn insert_in<E: Entity>(&mut self, t: usize, value: E) -> Result<RawKey, Error> {
@@ -85,7 +89,7 @@ impl Store {
         match self.build_row(t, None, value) {
             Ok(row) => {
                 let key = self.table_mut::<E>(t)?.p_insert(row);
-                self.record(Change::Inserted { table: t, key });
+                self.record(Change::Inserted { table: t, key })?;
                 Ok(key)
             }
             Err(e) => {
@@ -105,7 +109,7 @@ impl Store {
             Ok(row) if row == old => Ok(()),
             Ok(row) => {
                 self.table_mut::<E>(t)?.p_update(key, row);
-                self.record(Change::Updated { table: t, key });
+                self.record(Change::Updated { table: t, key })?;
                 Ok(())
             }
             Err(e) => {
@@ -175,7 +179,7 @@ impl Store {
         }
         self.check_row::<E>(t, Some((key, &old)), &mut row)?;
         self.table_mut::<E>(t)?.p_update(key, row);
-        self.record(Change::Updated { table: t, key });
+        self.record(Change::Updated { table: t, key })?;
         Ok(())
     }
 

@@ -124,3 +124,116 @@ fn a_diff_between_unrelated_stores_says_so() {
     let mark = unmarked.mark().unwrap();
     assert_eq!(s.changes_since(&mark).unwrap_err(), Error::UnknownMark);
 }
+
+#[test]
+fn the_nth_write_fails_on_purpose_and_changes_nothing() {
+    let mut s = store();
+    s.inject_fault(
+        relata::FaultPoint::NthWrite(3),
+        Error::Unavailable { reason: "network" },
+    );
+    s.insert(user("a")).unwrap();
+    s.insert(user("b")).unwrap();
+    let err = Error::Unavailable { reason: "network" };
+    assert_fails_unchanged(&mut s, &err, |s| s.insert(user("c")));
+    s.insert(user("c")).unwrap();
+    assert_eq!(s.count::<User>(), 3);
+}
+
+#[test]
+fn a_fault_on_a_table_fires_inside_a_cascade_and_undoes_it() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    s.insert(post(alice, "one")).unwrap();
+    let admin = s.insert(Group { name: "admin".into() }).unwrap();
+    s.insert(UserGroup {
+        user: alice,
+        group: admin,
+        joined_on: 1,
+    })
+    .unwrap();
+    let injected = Error::Restricted {
+        table: "users",
+        key: alice.raw(),
+        child_table: "user_groups",
+        column: "user_id",
+        relationship: "memberships",
+        dependents: 1,
+    };
+    s.inject_fault(relata::FaultPoint::next_write_to::<UserGroup>(), injected.clone());
+    assert_fails_unchanged(&mut s, &injected, |s| s.delete(alice));
+    assert!(s.pending_faults().is_empty());
+    s.delete(alice).unwrap();
+}
+
+#[test]
+fn a_commit_fault_rolls_the_transaction_back() {
+    let mut s = store();
+    let before = s.fork();
+    s.inject_fault(
+        relata::FaultPoint::Commit,
+        Error::Unavailable {
+            reason: "commit lost",
+        },
+    );
+    s.begin().unwrap();
+    s.insert(user("a")).unwrap();
+    assert_eq!(
+        s.commit(),
+        Err(Error::Unavailable {
+            reason: "commit lost"
+        })
+    );
+    assert!(!s.in_transaction());
+    assert!(s == before);
+}
+
+#[test]
+fn a_fault_that_never_fires_is_reported() {
+    let mut s = store();
+    let err = s.with_fault(
+        relata::FaultPoint::next_write_to::<Post>(),
+        Error::Unavailable { reason: "x" },
+        |s| {
+            s.insert(user("a")).unwrap();
+        },
+    );
+    assert!(matches!(err, Err(Error::FaultNotTriggered { .. })));
+    assert!(s.pending_faults().is_empty());
+    let fired = s.with_fault(
+        relata::FaultPoint::NthWrite(1),
+        Error::Unavailable { reason: "y" },
+        |s| s.insert(user("b")).is_err(),
+    );
+    assert_eq!(fired, Ok(true));
+}
+
+#[test]
+fn the_operation_log_records_kind_table_key_and_outcome() {
+    let mut s = store();
+    s.insert(user("before")).unwrap();
+    assert!(s.log().is_empty(), "the log is off by default");
+    s.start_log();
+    let alice = s.insert(user("alice")).unwrap();
+    let _ = s.insert(user("alice"));
+    s.begin().unwrap();
+    s.update(alice, |u| u.email = "new".into()).unwrap();
+    s.rollback().unwrap();
+    s.delete(alice).unwrap();
+    let log = s.stop_log();
+    let ops: Vec<_> = log.iter().map(|e| (e.op, e.table, e.outcome.is_ok())).collect();
+    assert_eq!(
+        ops,
+        [
+            ("insert", "users", true),
+            ("insert", "users", false),
+            ("begin", "", true),
+            ("update", "users", true),
+            ("rollback", "", true),
+            ("delete", "users", true),
+        ]
+    );
+    assert_eq!(log[0].key, Some(alice.raw()));
+    assert!(matches!(log[1].outcome, Err(Error::UniqueViolation { .. })));
+    assert!(s.log().is_empty());
+}

@@ -1,0 +1,185 @@
+//! Fault injection and the operation log: tools for testing the code *around* the store.
+//!
+//! Both hang off the one write path. A fault fires at the start of a write (the Nth one), at
+//! the first primitive change to a table (inside a cascade too), or at a commit; the failure
+//! then behaves like a real one: the statement or transaction is undone and nothing changes.
+//! The log, off by default (one branch per operation when off), records each public
+//! operation's kind, table, key and outcome.
+
+use crate::entity::Entity;
+use crate::error::Error;
+use crate::key::RawKey;
+use crate::store::Store;
+
+/// Where an injected fault fires; see [`Store::inject_fault`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultPoint {
+    /// The `n`th write operation from now (1 = the next), before it changes anything.
+    NthWrite(usize),
+    /// The next change to this table, wherever it happens (a cascade included).
+    NextWriteTo(&'static str),
+    /// The next [`commit`](Store::commit): it fails and rolls the transaction back.
+    Commit,
+}
+
+impl FaultPoint {
+    /// The next change to entity type `E`'s table.
+    pub fn next_write_to<E: Entity>() -> FaultPoint {
+        FaultPoint::NextWriteTo(E::DEF.table)
+    }
+}
+
+/// An injected fault that has not fired yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingFault {
+    /// Where it fires.
+    pub at: FaultPoint,
+    /// What it returns.
+    pub error: Error,
+}
+
+/// One logged operation; see [`Store::start_log`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    /// The operation: `insert`, `update`, `replace`, `delete`, `link`, `unlink`,
+    /// `set_parent`, `set_child`, `replace_children`, `begin`, `commit`, `rollback`.
+    pub op: &'static str,
+    /// The table or relation it addressed.
+    pub table: &'static str,
+    /// The record it addressed (the new key for a successful insert).
+    pub key: Option<RawKey>,
+    /// `Ok` or the error it returned.
+    pub outcome: Result<(), Error>,
+}
+
+impl Store {
+    /// Makes the store fail on purpose at `at`, returning `error` (any variant: a
+    /// [`Error::UniqueViolation`], a [`Error::Restricted`], or [`Error::Unavailable`] for
+    /// "the database is down"). Faults fire once, in the order injected.
+    ///
+    /// ```
+    /// # use relata::{Entity, Error, FaultPoint, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// store.inject_fault(FaultPoint::NthWrite(2), Error::Unavailable { reason: "disk full" });
+    /// store.insert(User { name: "a".into() })?;
+    /// assert_eq!(store.insert(User { name: "b".into() }), Err(Error::Unavailable { reason: "disk full" }));
+    /// assert_eq!(store.count::<User>(), 1);
+    /// assert!(store.pending_faults().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn inject_fault(&mut self, at: FaultPoint, error: Error) {
+        self.faults.push(PendingFault { at, error });
+    }
+
+    /// Faults injected and not fired yet.
+    pub fn pending_faults(&self) -> &[PendingFault] {
+        &self.faults
+    }
+
+    /// Removes every pending fault, returning them.
+    pub fn clear_faults(&mut self) -> Vec<PendingFault> {
+        std::mem::take(&mut self.faults)
+    }
+
+    /// Runs `f` with a fault injected, and reports a fault that never fired instead of
+    /// ignoring it: the helper for testing one error path.
+    ///
+    /// # Errors
+    /// [`Error::FaultNotTriggered`] if `f` never reached the fault (which is then removed).
+    pub fn with_fault<R>(
+        &mut self,
+        at: FaultPoint,
+        error: Error,
+        f: impl FnOnce(&mut Store) -> R,
+    ) -> Result<R, Error> {
+        let before = self.faults.len();
+        self.inject_fault(at.clone(), error);
+        let out = f(self);
+        if self.faults.len() > before {
+            self.faults.truncate(before);
+            return Err(Error::FaultNotTriggered {
+                fault: format!("{at:?}"),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Fires a pending `NthWrite` fault that is due, counting this write.
+    pub(crate) fn fire_write_fault(&mut self) -> Result<(), Error> {
+        let mut due = None;
+        for (i, f) in self.faults.iter_mut().enumerate() {
+            if let FaultPoint::NthWrite(n) = &mut f.at {
+                *n = n.saturating_sub(1);
+                if *n == 0 && due.is_none() {
+                    due = Some(i);
+                }
+            }
+        }
+        match due {
+            Some(i) => Err(self.faults.remove(i).error),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn fire_table_fault(&mut self, t: usize) -> Result<(), Error> {
+        if self.faults.is_empty() {
+            return Ok(());
+        }
+        let table = self.tables[t].def().table;
+        let due = self
+            .faults
+            .iter()
+            .position(|f| f.at == FaultPoint::NextWriteTo(table));
+        match due {
+            Some(i) => Err(self.faults.remove(i).error),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn fire_commit_fault(&mut self) -> Result<(), Error> {
+        match self.faults.iter().position(|f| f.at == FaultPoint::Commit) {
+            Some(i) => Err(self.faults.remove(i).error),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts recording operations (clearing an earlier log).
+    pub fn start_log(&mut self) {
+        self.log = Some(Vec::new());
+    }
+
+    /// Stops recording and returns the log.
+    pub fn stop_log(&mut self) -> Vec<LogEntry> {
+        self.log.take().unwrap_or_default()
+    }
+
+    /// The operations recorded so far (empty when the log is off).
+    pub fn log(&self) -> &[LogEntry] {
+        self.log.as_deref().unwrap_or_default()
+    }
+
+    /// Records an operation when the log is on; passes the result through.
+    pub(crate) fn logged<R>(
+        &mut self,
+        op: &'static str,
+        table: &'static str,
+        key: Option<RawKey>,
+        result: Result<R, Error>,
+        key_of: impl FnOnce(&R) -> Option<RawKey>,
+    ) -> Result<R, Error> {
+        if let Some(log) = &mut self.log {
+            let key = result.as_ref().ok().and_then(key_of).or(key);
+            let outcome = result.as_ref().map(drop).map_err(Clone::clone);
+            log.push(LogEntry {
+                op,
+                table,
+                key,
+                outcome,
+            });
+        }
+        result
+    }
+}
