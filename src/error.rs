@@ -78,7 +78,8 @@ pub enum Error {
         key: RawKey,
     },
 
-    /// The record this key named was deleted; the key is stale and will never name another record.
+    /// The key's slot was used but this generation is not live: the record was deleted (or
+    /// the key was forged); the key will never name another record.
     #[error("record {table}[{key}] was deleted (stale key)")]
     Stale {
         /// The table.

@@ -14,8 +14,11 @@ use slotmap::{DefaultKey, Key as _, KeyData};
 
 /// An untyped record key: a slot index and a generation.
 ///
-/// Displayed as `<index>v<version>`, like slotmap's keys. Ordering is by raw bits and has no
-/// meaning beyond determinism.
+/// Displayed as `<index>v<version>`, like slotmap's keys. Ordered by slot index, then
+/// generation; the order has no meaning beyond determinism.
+///
+/// A key does not record its table: like an integer id in SQL, an id of one table turned
+/// into a key of another names whatever record sits in that slot, if any.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RawKey(KeyData);
 
@@ -31,8 +34,9 @@ impl RawKey {
         self.0.as_ffi()
     }
 
-    /// Rebuilds a key from [`to_u64`](Self::to_u64). Any `u64` gives a key; one that was never
-    /// handed out is reported as missing by the store, never confused with a live record.
+    /// Rebuilds a key from [`to_u64`](Self::to_u64). Any `u64` gives a key; one this table
+    /// never handed out is reported as missing (an unused slot) or stale (a used slot, another
+    /// generation), never confused with a live record.
     pub fn from_u64(bits: u64) -> Self {
         RawKey(KeyData::from_ffi(bits))
     }
@@ -104,8 +108,10 @@ pub struct Key<T> {
 }
 
 impl<T> Key<T> {
-    /// Wraps an untyped key. The store checks liveness and type on every use, so a wrong key
-    /// yields a typed error or `None`, never another record.
+    /// Wraps an untyped key. The store checks liveness on every use, so a key that was never
+    /// handed out, or was deleted, yields a typed error or `None`. Keys do not record their
+    /// table: a key taken from another table's record names whatever record of `T` sits in
+    /// that slot, as an integer id of the wrong table would in SQL.
     pub fn from_raw(raw: RawKey) -> Self {
         Key {
             raw,

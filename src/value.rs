@@ -18,7 +18,7 @@ pub enum Value<'a> {
     Int(i64),
     /// An unsigned integer (all unsigned widths widen to `u64`).
     UInt(u64),
-    /// A float, compared and hashed by its bits.
+    /// A float, compared numerically (`-0.0 == 0.0`; all NaNs are one value).
     Float(f64),
     /// Text.
     Text(&'a str),
@@ -88,7 +88,7 @@ impl PartialEq for Value<'_> {
             (Value::Bool(a), Value::Bool(b)) => a == b,
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::UInt(a), Value::UInt(b)) => a == b,
-            (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits(),
+            (Value::Float(a), Value::Float(b)) => float_bits(*a) == float_bits(*b),
             (Value::Text(a), Value::Text(b)) => a == b,
             (Value::Bytes(a), Value::Bytes(b)) => a == b,
             (Value::Key(a), Value::Key(b)) => a == b,
@@ -106,11 +106,23 @@ impl Hash for Value<'_> {
             Value::Bool(b) => h.write_u8(*b as u8),
             Value::Int(i) => h.write_i64(*i),
             Value::UInt(u) => h.write_u64(*u),
-            Value::Float(f) => h.write_u64(f.to_bits()),
+            Value::Float(f) => h.write_u64(float_bits(*f)),
             Value::Text(s) => s.hash(h),
             Value::Bytes(b) => b.hash(h),
             Value::Key(k) => k.hash(h),
         }
+    }
+}
+
+/// The bits a float is compared and hashed by: SQL compares REAL values numerically, so `-0.0`
+/// equals `0.0`; every NaN is one value (PostgreSQL's rule; SQLite stores NaN as NULL).
+fn float_bits(f: f64) -> u64 {
+    if f == 0.0 {
+        0.0f64.to_bits()
+    } else if f.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        f.to_bits()
     }
 }
 

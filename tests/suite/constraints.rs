@@ -326,3 +326,28 @@ fn an_unregistered_relation_and_a_non_child_are_typed_errors() {
     };
     assert_fails_unchanged(&mut s, &err, |s| s.remove_child(Post::AUTHOR, v, p));
 }
+
+#[test]
+fn floats_compare_numerically_under_unique() {
+    #[derive(relata::Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "readings")]
+    struct Reading {
+        #[relata(unique)]
+        value: f64,
+    }
+    let mut s = relata::Store::new(relata::Schema::builder().entity::<Reading>().build().unwrap());
+    let zero = s.insert(Reading { value: 0.0 }).unwrap();
+    let err = s.insert(Reading { value: -0.0 }).unwrap_err();
+    assert!(
+        matches!(err, Error::UniqueViolation { existing, .. } if existing == zero.raw()),
+        "{err:?}"
+    );
+    let nan = s.insert(Reading { value: f64::NAN }).unwrap();
+    let err = s.insert(Reading { value: -f64::NAN }).unwrap_err();
+    assert!(
+        matches!(err, Error::UniqueViolation { existing, .. } if existing == nan.raw()),
+        "{err:?}"
+    );
+    assert_eq!(s.find_unique(Reading::BY_VALUE, &-0.0), Some(zero));
+    s.check_integrity().unwrap();
+}
