@@ -294,6 +294,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  alice is still there: {}", store.contains(alice));
     let report = store.children(Report::POST, hello).next().ok_or("no report")?;
     store.delete(report)?;
+    let mark = store.mark()?;
     let done = store.delete(alice)?;
     println!(
         "  deleting alice removed {} records ({} posts, {} profile, {} memberships) and nulled {} reference(s)",
@@ -306,7 +307,51 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("  her address survives, unowned: {:?}", store.get_one(addr)?.user);
     refused("reading alice through her old key", store.get_one(alice));
 
+    section("what that one delete changed (a diff, read off the journal)");
+    let diff = store.changes_since(&mark)?;
+    store.release_mark(mark)?;
+    for line in diff.to_string().lines() {
+        println!("  {line}");
+    }
+
+    section("a picture of the data");
+    draw(&store, bob)?;
+
     store.check_integrity()?;
     println!("\nintegrity check passed");
+    Ok(())
+}
+
+/// Writes bob's neighbourhood and the schema as Graphviz DOT under `target/blog/`, and renders
+/// them to SVG when Graphviz's `dot` is installed.
+fn draw(store: &Store, bob: Key<User>) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = std::path::Path::new("target/blog");
+    std::fs::create_dir_all(dir)?;
+    let pictures = [
+        (
+            "bob",
+            store.to_dot(&relata::DotOptions::new().around(store, bob, 2)),
+        ),
+        ("schema", store.schema().to_dot()),
+    ];
+    for (name, dot) in pictures {
+        let path = dir.join(format!("{name}.dot"));
+        std::fs::write(&path, dot)?;
+        let svg = dir.join(format!("{name}.svg"));
+        let rendered = std::process::Command::new("dot")
+            .args(["-Tsvg", "-o"])
+            .arg(&svg)
+            .arg(&path)
+            .status()
+            .is_ok_and(|s| s.success());
+        if rendered {
+            println!("  rendered {}", svg.display());
+        } else {
+            println!(
+                "  wrote {} (install Graphviz to render it: dot -Tsvg)",
+                path.display()
+            );
+        }
+    }
     Ok(())
 }

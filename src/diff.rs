@@ -58,6 +58,10 @@ pub struct Update {
 pub struct RelationDiff {
     /// The relation.
     pub relation: &'static str,
+    /// The left end's table.
+    pub left_table: &'static str,
+    /// The right end's table.
+    pub right_table: &'static str,
     /// Pairs linked now and not before.
     pub added: Vec<(RawKey, RawKey)>,
     /// Pairs linked before and not now.
@@ -136,11 +140,10 @@ impl fmt::Display for Diff {
         }
         for r in &self.relations {
             writeln!(f, "{}: +{} -{} links", r.relation, r.added.len(), r.removed.len())?;
-            for (l, rt) in &r.added {
-                writeln!(f, "  + {l} -> {rt}")?;
-            }
-            for (l, rt) in &r.removed {
-                writeln!(f, "  - {l} -> {rt}")?;
+            for (sign, pairs) in [('+', &r.added), ('-', &r.removed)] {
+                for (l, rt) in pairs {
+                    writeln!(f, "  {sign} {}[{l}] -> {}[{rt}]", r.left_table, r.right_table)?;
+                }
             }
         }
         Ok(())
@@ -248,7 +251,7 @@ impl Store {
                 .filter(|p| !edges.contains(p.0, p.1))
                 .copied()
                 .collect();
-            push_relation(&mut diff, self.schema.inner.relations[r].name, added, removed);
+            push_relation(&mut diff, self.relation_names(r), added, removed);
         }
         Ok(diff)
     }
@@ -279,24 +282,40 @@ impl Store {
             }
             added.sort_unstable();
             removed.sort_unstable();
-            push_relation(&mut diff, self.schema.inner.relations[r].name, added, removed);
+            push_relation(&mut diff, self.relation_names(r), added, removed);
         }
         diff
     }
 }
 
+type Names = (&'static str, &'static str, &'static str);
+
 fn push_relation(
     diff: &mut Diff,
-    relation: &'static str,
+    names: Names,
     added: Vec<(RawKey, RawKey)>,
     removed: Vec<(RawKey, RawKey)>,
 ) {
+    let (relation, left_table, right_table) = names;
     if !added.is_empty() || !removed.is_empty() {
         diff.relations.push(RelationDiff {
             relation,
+            left_table,
+            right_table,
             added,
             removed,
         });
+    }
+}
+
+impl Store {
+    fn relation_names(&self, r: usize) -> Names {
+        let rel = &self.schema.inner.relations[r];
+        (
+            rel.name,
+            self.tables[rel.left].def().table,
+            self.tables[rel.right].def().table,
+        )
     }
 }
 

@@ -237,3 +237,41 @@ fn the_operation_log_records_kind_table_key_and_outcome() {
     assert!(matches!(log[1].outcome, Err(Error::UniqueViolation { .. })));
     assert!(s.log().is_empty());
 }
+
+#[test]
+fn the_object_graph_as_dot_filters_by_table_and_depth() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let bob = s.insert(user("bob")).unwrap();
+    let p = s.insert(post(alice, "one")).unwrap();
+    let c = s
+        .insert(Comment {
+            body: "hi".into(),
+            post: p,
+        })
+        .unwrap();
+    s.insert(post(bob, "two")).unwrap();
+    let node = |t: &str, k: relata::RawKey| format!("{t}[{k}]");
+    let all = s.to_dot(&relata::DotOptions::new());
+    assert!(all.contains(&node("users", bob.raw())) && all.contains(&node("comments", c.raw())));
+    assert!(all.contains("[label=\"author_id\"]"));
+    let near = s.to_dot(&relata::DotOptions::new().around(&s, alice, 1));
+    assert!(near.contains(&node("posts", p.raw())));
+    assert!(!near.contains(&node("comments", c.raw())), "two links away");
+    assert!(!near.contains(&node("users", bob.raw())));
+    let only_users = s.to_dot(&relata::DotOptions::new().tables(&["users"]));
+    assert!(!only_users.contains("posts["));
+    assert!(!only_users.contains("->"));
+}
+
+#[test]
+fn the_schema_as_dot_shows_cardinality_and_actions() {
+    let dot = schema().to_dot();
+    assert!(dot.starts_with("digraph schema {"));
+    assert!(
+        dot.contains("profiles -> users [label=\"user_id 1:1\\ncascade\\nusers.profile\"]"),
+        "{dot}"
+    );
+    assert!(dot.contains("posts -> users [label=\"author_id N:1\\ndelete-orphan\\nusers.posts\"]"));
+    assert!(dot.contains("UNIQUE(author_id, title)"));
+}
