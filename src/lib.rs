@@ -11,6 +11,7 @@ mod dot;
 mod entity;
 mod error;
 mod index;
+mod json;
 mod key;
 mod relation;
 mod schema;

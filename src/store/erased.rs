@@ -25,6 +25,8 @@ pub(crate) trait AnyTable: Send + Sync {
     fn undo_delete(&mut self, key: RawKey);
     fn undo_update(&mut self, key: RawKey);
     fn finalize(&mut self);
+    /// One column of a live record (`Null` if absent).
+    fn value_of(&self, key: RawKey, field: usize) -> crate::value::Value<'_>;
     /// Live keys in slot order.
     fn keys(&self) -> Vec<RawKey>;
     /// A live record's values rendered for messages and diffs.
@@ -118,6 +120,9 @@ impl<E: Entity> AnyTable for Table<E> {
     }
     fn load(&mut self, bytes: &[u8]) -> Result<usize, crate::snapshot::SnapshotError> {
         Table::load(self, bytes)
+    }
+    fn value_of(&self, key: RawKey, field: usize) -> crate::value::Value<'_> {
+        self.value(key, field)
     }
     fn keys(&self) -> Vec<RawKey> {
         self.rows.keys().map(RawKey::from_slot).collect()

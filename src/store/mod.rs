@@ -149,7 +149,7 @@ impl Store {
         &self.schema
     }
 
-    fn table_index<E: Entity>(&self) -> Result<usize, Error> {
+    pub(crate) fn table_index<E: Entity>(&self) -> Result<usize, Error> {
         let id = TypeId::of::<E>();
         self.schema
             .inner

@@ -275,3 +275,23 @@ fn the_schema_as_dot_shows_cardinality_and_actions() {
     assert!(dot.contains("posts -> users [label=\"author_id N:1\\ndelete-orphan\\nusers.posts\"]"));
     assert!(dot.contains("UNIQUE(author_id, title)"));
 }
+
+#[test]
+fn json_export_of_a_store_and_of_one_table() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    s.insert(Address {
+        email_address: "a@x".into(),
+        user: None,
+    })
+    .unwrap();
+    s.insert(post(alice, "it's \"quoted\"")).unwrap();
+    let all: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
+    assert_eq!(all["users"][0]["username"], "alice");
+    assert_eq!(all["users"][0]["id"], alice.raw().to_string());
+    assert_eq!(all["addresses"][0]["user_id"], serde_json::Value::Null);
+    assert_eq!(all["posts"][0]["title"], "it's \"quoted\"");
+    assert_eq!(all["posts"][0]["author_id"], alice.raw().to_string());
+    let posts: serde_json::Value = serde_json::from_str(&s.table_to_json::<Post>()).unwrap();
+    assert_eq!(posts.as_array().unwrap().len(), 1);
+}
