@@ -1,0 +1,68 @@
+//! relata as a test double: a blog service written against a repository trait, one
+//! implementation over SQLite `:memory:` (rusqlite), one over relata, and one test suite run
+//! against both (`cargo test --example service`). Running the example times the suite on
+//! each backend in one process: `cargo run --release --example service`.
+
+mod relata_repo;
+mod repo;
+mod service;
+mod sqlite_repo;
+mod suite;
+
+use relata_repo::RelataRepo;
+use sqlite_repo::SqliteRepo;
+
+fn main() {
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2000);
+    let cases = suite::cases::<RelataRepo>().len();
+    // Warm both up once, then measure each several times and keep the fastest run.
+    suite::run(SqliteRepo::new, 10);
+    suite::run(RelataRepo::new, 10);
+    let best = |f: &dyn Fn() -> std::time::Duration| (0..5).map(|_| f()).min().unwrap_or_default();
+    let sqlite = best(&|| suite::run(SqliteRepo::new, rounds));
+    let relata = best(&|| suite::run(RelataRepo::new, rounds));
+    let per = |d: std::time::Duration| d.as_secs_f64() * 1e6 / (rounds * cases) as f64;
+    println!("the same {cases}-case suite, {rounds} rounds, each case on a fresh repository (best of 5):");
+    println!(
+        "  SQLite :memory: (rusqlite)  {:>8.1} ms  ({:.1} µs per case)",
+        sqlite.as_secs_f64() * 1e3,
+        per(sqlite)
+    );
+    println!(
+        "  relata                      {:>8.1} ms  ({:.1} µs per case)",
+        relata.as_secs_f64() * 1e3,
+        per(relata)
+    );
+    println!(
+        "  relata is {:.1}x faster",
+        sqlite.as_secs_f64() / relata.as_secs_f64()
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every case of the suite against one backend, reporting each failing case by name.
+    fn run_all<R: repo::Repo>(make: fn() -> R) {
+        for (name, case) in suite::cases::<R>() {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                case(&mut service::Blog { repo: make() })
+            }));
+            assert!(outcome.is_ok(), "case {name} failed");
+        }
+    }
+
+    #[test]
+    fn the_suite_passes_on_sqlite() {
+        run_all(SqliteRepo::new);
+    }
+
+    #[test]
+    fn the_suite_passes_on_relata() {
+        run_all(RelataRepo::new);
+    }
+}

@@ -1,0 +1,134 @@
+//! The same repository over relata.
+
+use relata::{Entity, Error, Key, Schema, Store};
+
+use crate::repo::{Id, Repo, RepoError};
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "users")]
+pub struct User {
+    #[relata(unique)]
+    pub username: String,
+    #[relata(unique)]
+    pub email: String,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "posts")]
+pub struct Post {
+    pub title: String,
+    pub body: String,
+    #[relata(back = "posts", on_delete = "cascade")]
+    pub author: Key<User>,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "groups")]
+pub struct Group {
+    #[relata(unique)]
+    pub name: String,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "user_groups", unique(user, group))]
+pub struct Membership {
+    #[relata(back = "memberships", on_delete = "cascade")]
+    pub user: Key<User>,
+    #[relata(back = "members", on_delete = "cascade")]
+    pub group: Key<Group>,
+    pub joined_on: i64,
+}
+
+pub struct RelataRepo {
+    pub store: Store,
+}
+
+fn err(e: Error) -> RepoError {
+    match e {
+        Error::UniqueViolation { table, columns, .. } => {
+            let cols: Vec<String> = columns.iter().map(|c| format!("{table}.{c}")).collect();
+            RepoError::Duplicate(cols.join(", "))
+        }
+        Error::MissingTarget { .. } | Error::DeletedTarget { .. } => RepoError::Missing,
+        other => RepoError::Other(other.to_string()),
+    }
+}
+
+impl RelataRepo {
+    pub fn new() -> RelataRepo {
+        let schema = Schema::builder()
+            .entity::<User>()
+            .entity::<Post>()
+            .entity::<Group>()
+            .entity::<Membership>()
+            .build()
+            .expect("schema");
+        RelataRepo {
+            store: Store::new(schema),
+        }
+    }
+}
+
+impl Repo for RelataRepo {
+    fn create_user(&mut self, username: &str, email: &str) -> Result<Id, RepoError> {
+        let user = User {
+            username: username.into(),
+            email: email.into(),
+        };
+        self.store.insert(user).map(Key::to_u64).map_err(err)
+    }
+    fn find_user(&self, username: &str) -> Result<Option<Id>, RepoError> {
+        Ok(self
+            .store
+            .find_unique(User::BY_USERNAME, username)
+            .map(Key::to_u64))
+    }
+    fn delete_user(&mut self, user: Id) -> Result<(), RepoError> {
+        self.store
+            .delete(Key::<User>::from_u64(user))
+            .map(drop)
+            .map_err(err)
+    }
+    fn create_post(&mut self, author: Id, title: &str, body: &str) -> Result<Id, RepoError> {
+        let post = Post {
+            title: title.into(),
+            body: body.into(),
+            author: Key::from_u64(author),
+        };
+        self.store.insert(post).map(Key::to_u64).map_err(err)
+    }
+    fn post_titles(&self, author: Id) -> Result<Vec<String>, RepoError> {
+        let s = &self.store;
+        let posts = s.children(Post::AUTHOR, Key::from_u64(author));
+        Ok(posts
+            .filter_map(|p| s.get(p))
+            .map(|p| p.title.to_string())
+            .collect())
+    }
+    fn create_group(&mut self, name: &str) -> Result<Id, RepoError> {
+        self.store
+            .insert(Group { name: name.into() })
+            .map(Key::to_u64)
+            .map_err(err)
+    }
+    fn join(&mut self, user: Id, group: Id, joined_on: i64) -> Result<(), RepoError> {
+        let m = Membership {
+            user: Key::from_u64(user),
+            group: Key::from_u64(group),
+            joined_on,
+        };
+        self.store.insert(m).map(drop).map_err(err)
+    }
+    fn member_names(&self, group: Id) -> Result<Vec<String>, RepoError> {
+        let s = &self.store;
+        let users = s.through(Membership::GROUP, Membership::USER, Key::from_u64(group));
+        Ok(users
+            .into_iter()
+            .filter_map(|u| s.get(u))
+            .map(|u| u.username.to_string())
+            .collect())
+    }
+    fn count_posts(&self) -> Result<usize, RepoError> {
+        Ok(self.store.count::<Post>())
+    }
+}

@@ -1,0 +1,28 @@
+//! The repository trait the service is written against, and its error.
+
+/// A record id as the service sees it (a SQLite rowid, or a relata key's `u64`).
+pub type Id = u64;
+
+/// What a repository can report, whatever the database behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepoError {
+    /// A unique constraint refused the write (the column, as the database names it).
+    Duplicate(String),
+    /// A referenced record does not exist.
+    Missing,
+    /// Anything else, as text.
+    Other(String),
+}
+
+/// The data-access layer of the blog service.
+pub trait Repo {
+    fn create_user(&mut self, username: &str, email: &str) -> Result<Id, RepoError>;
+    fn find_user(&self, username: &str) -> Result<Option<Id>, RepoError>;
+    fn delete_user(&mut self, user: Id) -> Result<(), RepoError>;
+    fn create_post(&mut self, author: Id, title: &str, body: &str) -> Result<Id, RepoError>;
+    fn post_titles(&self, author: Id) -> Result<Vec<String>, RepoError>;
+    fn create_group(&mut self, name: &str) -> Result<Id, RepoError>;
+    fn join(&mut self, user: Id, group: Id, joined_on: i64) -> Result<(), RepoError>;
+    fn member_names(&self, group: Id) -> Result<Vec<String>, RepoError>;
+    fn count_posts(&self) -> Result<usize, RepoError>;
+}
