@@ -34,13 +34,22 @@ impl Value<'_> {
         matches!(self, Value::Null)
     }
 
+    /// Numbers compare by value, as in SQL: `Int(1)`, `UInt(1)` and `Float(1.0)` are one value.
+    fn number(&self) -> Option<Number> {
+        match *self {
+            Value::Int(i) => Some(Number::Int(i128::from(i))),
+            Value::UInt(u) => Some(Number::Int(i128::from(u))),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e38 => Some(Number::Int(f as i128)),
+            Value::Float(f) => Some(Number::Float(float_bits(f))),
+            _ => None,
+        }
+    }
+
     fn tag(&self) -> u8 {
         match self {
             Value::Null => 0,
             Value::Bool(_) => 1,
-            Value::Int(_) => 2,
-            Value::UInt(_) => 3,
-            Value::Float(_) => 4,
+            Value::Int(_) | Value::UInt(_) | Value::Float(_) => 2,
             Value::Text(_) => 5,
             Value::Bytes(_) => 6,
             Value::Key(_) => 7,
@@ -86,9 +95,7 @@ impl PartialEq for Value<'_> {
         match (self, other) {
             (Value::Null, Value::Null) => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
-            (Value::Int(a), Value::Int(b)) => a == b,
-            (Value::UInt(a), Value::UInt(b)) => a == b,
-            (Value::Float(a), Value::Float(b)) => float_bits(*a) == float_bits(*b),
+            (a, b) if a.number().is_some() && b.number().is_some() => a.number() == b.number(),
             (Value::Text(a), Value::Text(b)) => a == b,
             (Value::Bytes(a), Value::Bytes(b)) => a == b,
             (Value::Key(a), Value::Key(b)) => a == b,
@@ -104,14 +111,19 @@ impl Hash for Value<'_> {
         match self {
             Value::Null => {}
             Value::Bool(b) => h.write_u8(*b as u8),
-            Value::Int(i) => h.write_i64(*i),
-            Value::UInt(u) => h.write_u64(*u),
-            Value::Float(f) => h.write_u64(float_bits(*f)),
+            Value::Int(_) | Value::UInt(_) | Value::Float(_) => self.number().hash(h),
             Value::Text(s) => s.hash(h),
             Value::Bytes(b) => b.hash(h),
             Value::Key(k) => k.hash(h),
         }
     }
+}
+
+/// A number's identity for equality and hashing.
+#[derive(PartialEq, Eq, Hash)]
+enum Number {
+    Int(i128),
+    Float(u64),
 }
 
 /// The bits a float is compared and hashed by: SQL compares REAL values numerically, so `-0.0`

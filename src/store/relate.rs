@@ -243,11 +243,7 @@ impl Store {
         if fkdef.orphan && !fkdef.nullable {
             return self.delete_in(t, child).map(drop);
         }
-        self.write_fk::<C>(t, child, fk, None)?;
-        if fkdef.orphan {
-            self.orphans.push((t, child, fk));
-        }
-        Ok(())
+        self.write_fk::<C>(t, child, fk, None)
     }
 
     /// Deletes the orphans queued in this statement that still have no parent.

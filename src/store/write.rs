@@ -107,11 +107,7 @@ impl Store {
         };
         match self.build_row(t, Some((key, &old)), value) {
             Ok(row) if row == old => Ok(()),
-            Ok(row) => {
-                self.table_mut::<E>(t)?.p_update(key, row);
-                self.record(Change::Updated { table: t, key })?;
-                Ok(())
-            }
+            Ok(row) => self.apply_update::<E>(t, key, &old, row),
             Err(e) => {
                 self.table_mut::<E>(t)?.text.truncate(mark);
                 Err(e)
@@ -178,8 +174,24 @@ impl Store {
             return Ok(());
         }
         self.check_row::<E>(t, Some((key, &old)), &mut row)?;
+        self.apply_update::<E>(t, key, &old, row)
+    }
+
+    /// The update primitive, journalled; a delete-orphan child whose key it clears is queued
+    /// for the sweep at the commit point (writing the key *is* the relationship change).
+    fn apply_update<E: Entity>(
+        &mut self,
+        t: usize,
+        key: RawKey,
+        old: &E::Row,
+        row: E::Row,
+    ) -> Result<(), Error> {
+        let orphaned = (0..E::DEF.fks.len())
+            .filter(|&fk| E::DEF.fks[fk].orphan && E::__fk(old, fk).is_some() && E::__fk(&row, fk).is_none());
+        let orphaned: Vec<usize> = orphaned.collect();
         self.table_mut::<E>(t)?.p_update(key, row);
         self.record(Change::Updated { table: t, key })?;
+        self.orphans.extend(orphaned.into_iter().map(|fk| (t, key, fk)));
         Ok(())
     }
 

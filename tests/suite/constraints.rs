@@ -351,3 +351,23 @@ fn floats_compare_numerically_under_unique() {
     assert_eq!(s.find_unique(Reading::BY_VALUE, &-0.0), Some(zero));
     s.check_integrity().unwrap();
 }
+
+#[test]
+fn numbers_compare_by_value_across_widths() {
+    let mut s = store();
+    let t = s
+        .insert(Tag {
+            name: Some("a".into()),
+            scope: "x".into(),
+            weight: 1,
+        })
+        .unwrap();
+    let by = |v: relata::Value<'static>| {
+        s.find_by_values(Tag::BY_SCOPE_WEIGHT, &["x".into(), v])
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(by(relata::Value::Int(1)), [t]);
+    assert_eq!(by(relata::Value::UInt(1)), [t]);
+    assert_eq!(by(relata::Value::Float(1.0)), [t]);
+    assert!(by(relata::Value::Float(1.5)).is_empty());
+}

@@ -1217,3 +1217,28 @@ fn uniq_02_composite_unique_with_nulls() {
         })
     });
 }
+
+#[test]
+fn m3_writing_the_key_to_null_is_an_unlink_for_delete_orphan() {
+    // SEMANTICS A.3 and A.7: a raw key write is the relationship write, so it orphans too.
+    let mut s = store();
+    let u = user(&mut s, "u");
+    let loose = s
+        .insert(OwnedPost {
+            title: "loose".into(),
+            author: None,
+        })
+        .unwrap();
+    let p = s
+        .insert(OwnedPost {
+            title: "p".into(),
+            author: Some(u),
+        })
+        .unwrap();
+    ok(&mut s, |s| s.update(p, |p| p.author = None));
+    assert!(
+        !s.contains(p),
+        "the unlinked orphan is deleted at the commit point"
+    );
+    assert!(s.contains(loose), "a child never attached is not an orphan");
+}
