@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::entity::{Entity, EntityDef};
 use crate::error::Error;
 use crate::key::{Key, RawKey};
-use crate::text::{Span, TextHeap};
+use crate::text::{Span, Text, TextHeap};
 use crate::value::{QueryValue, SqlType, Value};
 
 /// A field type relata can store. Implemented for `String`, `bool`, the integer and float
@@ -22,7 +22,8 @@ pub trait Column: Sized + 'static {
     /// The compact stored form (private to the store).
     #[doc(hidden)]
     type Stored: Clone + Debug + PartialEq + Send + Sync + Serialize + DeserializeOwned + 'static;
-    /// What a read returns: `&str` for `String`, the value itself for scalars and keys.
+    /// What a read returns: [`Text`] (a lazy `&str`) for `String`, the value itself for
+    /// scalars and keys.
     type Ref<'a>: Copy + Debug + PartialEq;
     /// What a look-up by this column takes: `str` for `String`, the type itself otherwise.
     type Query: ?Sized + QueryValue;
@@ -70,7 +71,7 @@ pub trait KeyColumn: Column {
 
 impl Column for String {
     type Stored = Span;
-    type Ref<'a> = &'a str;
+    type Ref<'a> = Text<'a>;
     type Query = str;
     const SQL_TYPE: SqlType = SqlType::Text;
     const NULLABLE: bool = false;
@@ -85,8 +86,8 @@ impl Column for String {
             text.push_str(&self)
         }
     }
-    fn view<'a>(s: &'a Span, text: &'a TextHeap) -> &'a str {
-        text.str(*s)
+    fn view<'a>(s: &'a Span, text: &'a TextHeap) -> Text<'a> {
+        text.text(*s)
     }
     fn load(s: &Span, text: &TextHeap) -> String {
         text.str(*s).to_owned()

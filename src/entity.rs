@@ -54,7 +54,7 @@ pub trait Entity: Sized + Send + Sync + 'static {
     /// The compact stored record (private to the store).
     #[doc(hidden)]
     type Row: Clone + Debug + PartialEq + Send + Sync + Serialize + DeserializeOwned + 'static;
-    /// The borrowed view the store hands out: `<Name>Ref<'a>`, text fields as `&str`.
+    /// The borrowed view the store hands out: `<Name>Ref<'a>`, text fields as lazy [`Text`](crate::Text).
     type Ref<'a>: Copy + Debug;
     /// The static schema of this entity.
     const DEF: &'static EntityDef;

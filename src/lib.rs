@@ -35,7 +35,7 @@ pub use store::{
     Children, DeleteReport, DeletedRecord, FaultPoint, Linked, LogEntry, Mark, NulledReference, PendingFault,
     Query, Savepoint, Store, UnlinkedPair,
 };
-pub use text::{Span, TextHeap, TEXT_HEAP_LIMIT};
+pub use text::{Span, Text, TextHeap, TEXT_HEAP_LIMIT};
 pub use value::{Composite, QueryValue, SqlType, Value};
 
 /// Re-exports used by `#[derive(Entity)]`'s generated code. Not API.

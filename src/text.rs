@@ -36,6 +36,95 @@ impl Span {
     }
 }
 
+/// A text field read from the store: a lazy `&str`.
+///
+/// Reading a record builds its view without touching the text heap; the text is located (and
+/// its char boundaries checked, O(1)) only when the field is used. `Text` derefs to `str`,
+/// compares with `&str` and `String`, and displays as the text.
+///
+/// ```
+/// # use relata::{Entity, Schema, Store};
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// struct User { name: String }
+/// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+/// let k = store.insert(User { name: "ada".into() })?;
+/// let name = store.get(k).unwrap().name;
+/// assert_eq!(name, "ada");
+/// assert_eq!(name.len(), 3);              // str methods through Deref
+/// let s: &str = &name;                    // deref coercion
+/// assert_eq!(format!("{name}!"), "ada!");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct Text<'a> {
+    heap: &'a str,
+    span: Span,
+}
+
+impl<'a> Text<'a> {
+    /// The text, borrowed from the store.
+    pub fn as_str(&self) -> &'a str {
+        self.heap.get(self.span.range()).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text<'_> {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for Text<'_> {
+    fn eq(&self, other: &Text<'_>) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+impl Eq for Text<'_> {}
+impl PartialEq<str> for Text<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<&str> for Text<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+impl PartialEq<String> for Text<'_> {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+impl PartialEq<Text<'_>> for &str {
+    fn eq(&self, other: &Text<'_>) -> bool {
+        *self == other.as_str()
+    }
+}
+impl PartialEq<Text<'_>> for String {
+    fn eq(&self, other: &Text<'_>) -> bool {
+        self == other.as_str()
+    }
+}
+
 /// The most bytes one table's heap may hold (spans use 32-bit offsets).
 pub const TEXT_HEAP_LIMIT: usize = u32::MAX as usize;
 
@@ -83,6 +172,14 @@ impl TextHeap {
             off: off as u32,
             len: data.len() as u32,
         })
+    }
+
+    /// A lazy view of a span's text.
+    pub(crate) fn text(&self, span: Span) -> Text<'_> {
+        Text {
+            heap: &self.bytes,
+            span,
+        }
     }
 
     /// The text of a span. A span the heap never handed out yields `""` (debug builds assert

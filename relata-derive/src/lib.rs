@@ -66,7 +66,7 @@ fn row_type(m: &Model, n_fk: usize) -> Tokens {
 
 fn view_type(m: &Model, vis: &syn::Visibility, ref_ident: &syn::Ident) -> Tokens {
     let ident = &m.ident;
-    let doc = format!("A borrowed view of a [`{ident}`] stored in a relata store (text fields are `&str`).");
+    let doc = format!("A borrowed view of a [`{ident}`] stored in a relata store (text fields are lazy `relata::Text`, which derefs to `str`).");
     let fields = m.fields.iter().map(|f| {
         let (fv, fi, ty) = (&f.vis, &f.ident, &f.ty);
         let doc = format!("The `{fi}` field.");

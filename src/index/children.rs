@@ -7,27 +7,47 @@
 
 use crate::key::RawKey;
 
-/// Children lists indexed by the parent's slot index.
+/// Children lists indexed by the parent's slot index, each tagged with the key of the parent
+/// that owns it, so a look-up by a stale key of a reused slot finds nothing without reading
+/// the parent's table.
 ///
-/// **Invariant:** the list at slot `i` belongs to the live parent in slot `i`; it is empty when
-/// that slot holds no live parent, so a reused slot never inherits children.
+/// **Invariant:** the list at slot `i` holds exactly the children of its owner; it is empty
+/// when that owner is no longer live (outside a transaction with deferred restrictions).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ChildIndex {
-    lists: Vec<Vec<RawKey>>,
+    lists: Vec<Owned>,
+}
+
+#[derive(Clone, Debug)]
+struct Owned {
+    owner: RawKey,
+    children: Vec<RawKey>,
 }
 
 impl ChildIndex {
-    /// The children of `parent` in link order. The caller has checked that `parent` is live.
+    /// The children of `parent` in link order; empty for a key that does not own its slot's
+    /// list (a stale key of a reused slot). O(1), one memory access besides the list itself.
     pub(crate) fn get(&self, parent: RawKey) -> &[RawKey] {
-        self.lists.get(parent.index() as usize).map_or(&[], Vec::as_slice)
+        match self.lists.get(parent.index() as usize) {
+            Some(l) if l.owner == parent => &l.children,
+            _ => &[],
+        }
     }
 
     fn list_mut(&mut self, parent: RawKey) -> &mut Vec<RawKey> {
         let at = parent.index() as usize;
         if self.lists.len() <= at {
-            self.lists.resize_with(at + 1, Vec::new);
+            self.lists.resize_with(at + 1, || Owned {
+                owner: parent,
+                children: Vec::new(),
+            });
         }
-        &mut self.lists[at]
+        let list = &mut self.lists[at];
+        if list.owner != parent {
+            debug_assert!(list.children.is_empty(), "slot {at} reused while it had children");
+            list.owner = parent;
+        }
+        &mut list.children
     }
 
     /// Inserts `child` keeping the list sorted by link sequence number; O(1) for the newest
@@ -51,7 +71,11 @@ impl ChildIndex {
 
     /// Removes `child` from `parent`'s list; `false` if it was not there.
     pub(crate) fn remove(&mut self, parent: RawKey, child: RawKey) -> bool {
-        let Some(list) = self.lists.get_mut(parent.index() as usize) else {
+        let Some(list) = self
+            .lists
+            .get_mut(parent.index() as usize)
+            .map(|l| &mut l.children)
+        else {
             return false;
         };
         match list.iter().rposition(|&c| c == child) {
@@ -68,7 +92,15 @@ impl ChildIndex {
         self.lists
             .iter()
             .enumerate()
-            .filter(|(_, l)| !l.is_empty())
-            .map(|(i, l)| (i as u32, l.as_slice()))
+            .filter(|(_, l)| !l.children.is_empty())
+            .map(|(i, l)| (i as u32, l.children.as_slice()))
+    }
+
+    /// The owner of the non-empty list at slot `index`.
+    pub(crate) fn owner(&self, index: u32) -> Option<RawKey> {
+        self.lists
+            .get(index as usize)
+            .filter(|l| !l.children.is_empty())
+            .map(|l| l.owner)
     }
 }

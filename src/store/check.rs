@@ -148,8 +148,10 @@ fn check_children<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
                 ));
             }
             let want: Vec<RawKey> = list.into_iter().map(|(_, k)| k).collect();
+            let owner_ok =
+                want.first().and_then(|&c| t.row(c)).and_then(|r| E::__fk(r, fk)) == index.owner(parent);
             match actual.next() {
-                Some((slot, got)) if slot == parent && got == want.as_slice() => {}
+                Some((slot, got)) if slot == parent && got == want.as_slice() && owner_ok => {}
                 other => {
                     let column = E::DEF.fk_column(fk);
                     return Err(fail(

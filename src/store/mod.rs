@@ -309,7 +309,11 @@ impl Store {
     /// were made). Empty for a stale parent. O(1) to start, O(1) per child.
     pub fn children<C: Entity, P: Entity>(&self, fk: Fk<C, P>, parent: Key<P>) -> Children<'_, C> {
         let inner = match self.table::<C>() {
-            Ok(t) if self.contains(parent) => t.children(fk.index, parent.raw()),
+            Ok(t) if self.parent_may_be_dead(parent.raw()) => match self.contains(parent) {
+                true => t.children(fk.index, parent.raw()),
+                false => ChildrenOf::Many(&[]),
+            },
+            Ok(t) => t.children(fk.index, parent.raw()),
             _ => ChildrenOf::Many(&[]),
         };
         Children {
@@ -321,7 +325,9 @@ impl Store {
     /// The number of children of `parent` through `fk`. O(1).
     pub fn child_count<C: Entity, P: Entity>(&self, fk: Fk<C, P>, parent: Key<P>) -> usize {
         match self.table::<C>() {
-            Ok(t) if self.contains(parent) => t.children(fk.index, parent.raw()).len(),
+            Ok(t) if !self.parent_may_be_dead(parent.raw()) || self.contains(parent) => {
+                t.children(fk.index, parent.raw()).len()
+            }
             _ => 0,
         }
     }
@@ -331,6 +337,12 @@ impl Store {
     pub fn parent<C: Entity, P: Entity>(&self, fk: Fk<C, P>, child: Key<C>) -> Option<Key<P>> {
         let row = self.table::<C>().ok()?.row(child.raw())?;
         C::__fk(row, fk.index).map(Key::from_raw)
+    }
+
+    /// Children lists know their owner, so a stale parent finds none, except inside a
+    /// transaction where a deferred restriction lets children outlive their parent.
+    fn parent_may_be_dead(&self, _parent: RawKey) -> bool {
+        self.schema.inner.has_deferred && self.in_transaction()
     }
 
     /// Walks up `fk` from `from`'s parent; `true` if it reaches `target`. Bounded by the

@@ -8,7 +8,10 @@ fn insert_then_read_in_every_form() {
     let mut s = store();
     let alice = ok(&mut s, |s| s.insert(user("alice")));
     let view = s.get(alice).expect("present");
-    assert_eq!((view.username, view.email), ("alice", "alice@example.com"));
+    assert_eq!(
+        (view.username.as_str(), view.email.as_str()),
+        ("alice", "alice@example.com")
+    );
     assert_eq!(s.get_one(alice).unwrap().username, "alice");
     assert_eq!(s.get_owned(alice).unwrap(), user("alice"));
     assert!(s.contains(alice));
