@@ -177,12 +177,19 @@ impl Store {
 
     /// Makes the journal's changes permanent: no undo is possible past this point.
     pub(crate) fn finalize_journal(&mut self) {
-        let mut touched: Vec<usize> = self.journal.drain(..).filter_map(Change::table).collect();
-        touched.sort_unstable();
-        touched.dedup();
-        for t in touched {
-            self.tables[t].finalize();
+        // Finalizing a table twice is harmless; skipping consecutive repeats avoids most of it
+        // without allocating.
+        let mut last = None;
+        for i in 0..self.journal.len() {
+            let t = self.journal[i].table();
+            if t.is_some() && t != last {
+                if let Some(t) = t {
+                    self.tables[t].finalize();
+                }
+                last = t;
+            }
         }
+        self.journal.clear();
         debug_assert!(self.journal.is_empty());
     }
 }

@@ -139,7 +139,7 @@ impl Store {
         old: Option<(RawKey, &E::Row)>,
         row: &mut E::Row,
     ) -> Result<(), Error> {
-        self.check_unique::<E>(old.map(|o| o.0), row)?;
+        self.check_unique::<E>(t, old.map(|o| o.0), row)?;
         self.check_targets::<E>(t, old, row)?;
         let table = self.table_mut::<E>(t)?;
         for fk in 0..E::DEF.fks.len() {
@@ -162,7 +162,7 @@ impl Store {
         fk: usize,
         to: Option<RawKey>,
     ) -> Result<(), Error> {
-        let Some(old) = self.table::<E>()?.row(key).cloned() else {
+        let Some(old) = self.table_at::<E>(t)?.row(key).cloned() else {
             return Err(self.missing_or_stale(t, key));
         };
         let mut row = old.clone();
@@ -195,8 +195,8 @@ impl Store {
         Ok(())
     }
 
-    fn check_unique<E: Entity>(&self, except: Option<RawKey>, row: &E::Row) -> Result<(), Error> {
-        let table = self.table::<E>()?;
+    fn check_unique<E: Entity>(&self, t: usize, except: Option<RawKey>, row: &E::Row) -> Result<(), Error> {
+        let table = self.table_at::<E>(t)?;
         match table.unique_conflict(row, except) {
             Some((u, existing)) => Err(unique_violation::<E>(row, &table.text, u, existing)),
             None => Ok(()),
