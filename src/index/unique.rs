@@ -23,6 +23,29 @@ impl UniqueIndex {
         self.keys.insert_unique(hash, key, |k| rehash(*k));
     }
 
+    /// Adds `key` unless a key that `eq` accepts is there already, which is returned instead:
+    /// the check and the insert in one probe (for rebuilding from a snapshot).
+    pub(crate) fn insert_new(
+        &mut self,
+        hash: u64,
+        key: RawKey,
+        mut eq: impl FnMut(RawKey) -> bool,
+        rehash: impl Fn(RawKey) -> u64,
+    ) -> Result<(), RawKey> {
+        match self.keys.entry(hash, |k| eq(*k), |k| rehash(*k)) {
+            hashbrown::hash_table::Entry::Occupied(e) => Err(*e.get()),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(key);
+                Ok(())
+            }
+        }
+    }
+
+    /// Makes room for `additional` more keys.
+    pub(crate) fn reserve(&mut self, additional: usize, rehash: impl Fn(RawKey) -> u64) {
+        self.keys.reserve(additional, |k| rehash(*k));
+    }
+
     /// Removes a key; `false` if it was not there.
     pub(crate) fn remove(&mut self, hash: u64, key: RawKey) -> bool {
         match self.keys.find_entry(hash, |k| *k == key) {

@@ -327,49 +327,87 @@ impl<E: Entity> Table<E> {
     // ----- derived-state maintenance -----
 
     fn link_derived(&mut self, key: RawKey) {
+        self.link_uniques(key);
+        self.link_indexes(key);
+        self.link_children(key, None);
+    }
+
+    fn link_uniques(&mut self, key: RawKey) {
         let Table {
-            rows,
-            text,
-            uniques,
-            indexes,
-            children,
-            fk_unique,
-            ..
+            rows, text, uniques, ..
         } = self;
-        let (rows, text) = (&*rows, &*text);
         let Some(row) = rows.get(key.slot()) else { return };
-        let rehash = |fields: &'static [u16]| {
-            move |k: RawKey| {
-                rows.get(k.slot())
-                    .and_then(|r| row_hash::<E>(r, text, fields))
-                    .unwrap_or(0)
-            }
-        };
         for (u, def) in E::DEF.uniques.iter().enumerate() {
             if let Some(hash) = row_hash::<E>(row, text, def.fields) {
-                uniques[u].insert(hash, key, rehash(def.fields));
+                let rehash = |k: RawKey| {
+                    rows.get(k.slot())
+                        .and_then(|r| row_hash::<E>(r, text, def.fields))
+                        .unwrap_or(0)
+                };
+                uniques[u].insert(hash, key, rehash);
             }
         }
+    }
+
+    fn link_indexes(&mut self, key: RawKey) {
+        let Table {
+            rows, text, indexes, ..
+        } = self;
+        let Some(row) = rows.get(key.slot()) else { return };
         for (x, def) in E::DEF.indexes.iter().enumerate() {
             if let Some(hash) = row_hash::<E>(row, text, def.fields) {
                 let eq = |k: RawKey| {
                     rows.get(k.slot())
                         .is_some_and(|r| same_values::<E>(row, r, text, def.fields))
                 };
-                indexes[x].insert(hash, key, eq, rehash(def.fields));
+                let rehash = |k: RawKey| {
+                    rows.get(k.slot())
+                        .and_then(|r| row_hash::<E>(r, text, def.fields))
+                        .unwrap_or(0)
+                };
+                indexes[x].insert(hash, key, eq, rehash);
             }
         }
+    }
+
+    /// Adds `key` to its parents' children lists. `last`, when given (a rebuild visiting rows
+    /// in slot order), holds each parent's last link number per foreign key: a child that
+    /// comes after it is appended without reading any sibling's row.
+    fn link_children(&mut self, key: RawKey, mut last: Option<&mut [Vec<u32>]>) {
+        let Table {
+            rows,
+            text,
+            children,
+            fk_unique,
+            ..
+        } = self;
+        let Some(row) = rows.get(key.slot()) else { return };
         for (fk, list) in children.iter_mut().enumerate() {
-            if fk_unique[fk].is_some() {
+            let Some(parent) = E::__fk(row, fk).filter(|_| fk_unique[fk].is_none()) else {
                 continue;
+            };
+            let seq = E::__seqs(row)[fk];
+            let slot = last
+                .as_deref_mut()
+                .filter(|_| E::DEF.fks[fk].order_by.is_none())
+                .map(|l| &mut l[fk]);
+            if let Some(seen) = slot {
+                let at = parent.index() as usize;
+                if seen.len() <= at {
+                    seen.resize(at + 1, u32::MAX);
+                }
+                let in_order = seen[at] == u32::MAX || seen[at] < seq;
+                seen[at] = if in_order { seq } else { seen[at] };
+                if in_order {
+                    list.insert_by(parent, key, |_| true);
+                    continue;
+                }
             }
-            if let Some(parent) = E::__fk(row, fk) {
-                let mine = link_order::<E>(row, text, fk);
-                list.insert_by(parent, key, |c| {
-                    rows.get(c.slot())
-                        .is_some_and(|r| link_order::<E>(r, text, fk).cmp_with(&mine).is_lt())
-                });
-            }
+            let mine = link_order::<E>(row, text, fk);
+            list.insert_by(parent, key, |c| {
+                rows.get(c.slot())
+                    .is_some_and(|r| link_order::<E>(r, text, fk).cmp_with(&mine).is_lt())
+            });
         }
     }
 

@@ -97,9 +97,12 @@ impl<E: Entity> Table<E> {
     /// duplicate unique values and ambiguous link order.
     fn rebuild(&mut self) -> Result<(), SnapshotError> {
         let keys: Vec<RawKey> = self.rows.keys().map(RawKey::from_slot).collect();
+        self.reserve_indexes(keys.len());
+        let mut last: Vec<Vec<u32>> = vec![Vec::new(); E::DEF.fks.len()];
         for &key in &keys {
-            self.refuse_duplicate(key)?;
-            self.link_derived(key);
+            self.insert_unique_entries(key)?;
+            self.link_indexes(key);
+            self.link_children(key, Some(&mut last));
         }
         for (fk, list) in self.children.iter().enumerate() {
             if E::DEF.fks[fk].order_by.is_some() {
@@ -120,17 +123,46 @@ impl<E: Entity> Table<E> {
         Ok(())
     }
 
-    fn refuse_duplicate(&self, key: RawKey) -> Result<(), SnapshotError> {
-        let Some(row) = self.row(key) else { return Ok(()) };
+    fn reserve_indexes(&mut self, rows: usize) {
+        let Table {
+            rows: arena,
+            text,
+            uniques,
+            ..
+        } = self;
         for (u, def) in E::DEF.uniques.iter().enumerate() {
-            let Some(hash) = row_hash::<E>(row, &self.text, def.fields) else {
+            let rehash = |k: RawKey| {
+                arena
+                    .get(k.slot())
+                    .and_then(|r| row_hash::<E>(r, text, def.fields))
+                    .unwrap_or(0)
+            };
+            uniques[u].reserve(rows, rehash);
+        }
+    }
+
+    /// Adds `key` to every unique index, refusing a value another record holds (one probe).
+    fn insert_unique_entries(&mut self, key: RawKey) -> Result<(), SnapshotError> {
+        let Table {
+            rows, text, uniques, ..
+        } = self;
+        let Some(row) = rows.get(key.slot()) else {
+            return Ok(());
+        };
+        for (u, def) in E::DEF.uniques.iter().enumerate() {
+            let Some(hash) = row_hash::<E>(row, text, def.fields) else {
                 continue;
             };
-            let clash = self.uniques[u].find(hash, |k| {
-                self.row(k)
-                    .is_some_and(|o| same_values::<E>(row, o, &self.text, def.fields))
-            });
-            if let Some(existing) = clash {
+            let eq = |k: RawKey| {
+                rows.get(k.slot())
+                    .is_some_and(|o| same_values::<E>(row, o, text, def.fields))
+            };
+            let rehash = |k: RawKey| {
+                rows.get(k.slot())
+                    .and_then(|r| row_hash::<E>(r, text, def.fields))
+                    .unwrap_or(0)
+            };
+            if let Err(existing) = uniques[u].insert_new(hash, key, eq, rehash) {
                 let (table, constraint) = (E::DEF.table, def.name);
                 return Err(SnapshotError::DuplicateUnique {
                     table,
