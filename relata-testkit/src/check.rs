@@ -71,11 +71,19 @@ fn check_table<E: Modeled>(r: &mut Reads<'_>) {
         live.len(),
     );
     let slots: Vec<u64> = listed.iter().map(|k| k.to_u64() & 0xffff_ffff).collect();
-    r.expect_eq(|| format!("{name}: iter in slot order"), slots.windows(2).all(|w| w[0] < w[1]), true);
+    r.expect_eq(
+        || format!("{name}: iter in slot order"),
+        slots.windows(2).all(|w| w[0] < w[1]),
+        true,
+    );
     r.expect_eq(|| format!("{name}: keys"), listed.into_iter().collect(), live);
     for (k, view) in r.store.iter::<E>() {
         let get = format!("{:?}", r.store.get(k));
-        r.expect_eq(|| format!("{name}[{k:?}]: iter's view"), get, format!("{:?}", Some(view)));
+        r.expect_eq(
+            || format!("{name}[{k:?}]: iter's view"),
+            get,
+            format!("{:?}", Some(view)),
+        );
     }
     for (&k, rec) in r.model.live(t) {
         let got = r.store.get_owned(Key::<E>::from_raw(k)).map(|e| e.to_values());

@@ -6,7 +6,8 @@
 //! - [`model`]: a naive reference model of relata's contract (`BTreeMap`s and full scans);
 //! - [`driver`]: [`apply`](driver::apply) runs an op on a store and on the model and compares
 //!   the outcomes; [`check`](check::check) compares the whole observable state and runs
-//!   `check_integrity`; [`run`](driver::run) does both for a sequence, step by step.
+//!   `check_integrity`; [`run`](driver::run) does both for a sequence, step by step;
+//! - [`shrink`]: drops operations from a failing sequence while it still fails.
 //!
 //! ```
 //! use relata_testkit::{driver, op};
@@ -22,6 +23,7 @@ pub mod entities;
 pub mod model;
 pub mod op;
 pub mod schema;
+pub mod shrink;
 
 pub use check::check;
 pub use driver::{apply, run, Failure, Outcome, Stats};

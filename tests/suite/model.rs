@@ -9,11 +9,11 @@
 //! CI runs [`DEFAULT_CASES`] cases; `RELATA_PROPTEST_CASES=100000` runs a long campaign
 //! (`-- --nocapture` prints what the run exercised).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
-use relata_testkit::{decode_op, driver, Op, Stats};
+use relata_testkit::{decode_op, driver, shrink, Op, Stats};
 
 /// Cases per CI run.
 const DEFAULT_CASES: u32 = 1000;
@@ -43,20 +43,28 @@ fn store_agrees_with_model() {
         ..Config::default()
     };
     let totals = RefCell::new(Stats::default());
+    let (cases_run, first_failure) = (Cell::new(0), Cell::new(None));
     let result = TestRunner::new(config).run(&op_bytes(), |chunks| {
-        let stats = driver::run(&ops_of(&chunks)).map_err(|f| TestCaseError::fail(f.to_string()))?;
+        cases_run.set(cases_run.get() + 1);
+        let stats = driver::run(&ops_of(&chunks)).map_err(|f| {
+            first_failure.set(first_failure.get().or(Some(cases_run.get())));
+            TestCaseError::fail(f.to_string())
+        })?;
         totals.borrow_mut().merge(&stats);
         Ok(())
     });
-    eprintln!("model test totals (passing cases): {:#?}", totals.borrow());
+    eprintln!(
+        "model test: {} cases run (shrinking included), first failure at case {:?}; totals of passing cases: {:#?}",
+        cases_run.get(),
+        first_failure.get(),
+        totals.borrow()
+    );
     match result {
         Ok(()) => {}
-        Err(TestError::Fail(reason, chunks)) => {
-            panic!(
-                "minimal failing case ({} ops):\n{reason}\nop bytes: {chunks:?}",
-                chunks.len()
-            )
-        }
+        Err(TestError::Fail(reason, chunks)) => match shrink::minimize(&ops_of(&chunks)) {
+            Some(failure) => panic!("minimal failing case ({} ops):\n{failure}", failure.ops.len()),
+            None => panic!("failing case (flaky?):\n{reason}\nop bytes: {chunks:?}"),
+        },
         Err(e) => panic!("{e}"),
     }
 }

@@ -37,7 +37,13 @@ fn a_never_issued_version_of_a_used_slot_is_missing_not_stale() {
     let forged = Key::<Account>::from_u64(a.to_u64() + (2 << 32));
     assert_ne!(forged, a);
     let key = forged.raw();
-    assert_eq!(s.get_one(forged).err(), Some(Error::NotFound { table: "accounts", key }));
+    assert_eq!(
+        s.get_one(forged).err(),
+        Some(Error::NotFound {
+            table: "accounts",
+            key
+        })
+    );
     let err = s.insert(project(forged)).unwrap_err();
     let expected = Error::MissingTarget {
         table: "projects",
