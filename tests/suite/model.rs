@@ -16,7 +16,7 @@ use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
 use relata_testkit::{decode_op, driver, shrink, Op, Stats};
 
 /// Cases per CI run.
-const DEFAULT_CASES: u32 = 1000;
+const DEFAULT_CASES: u32 = 2000;
 
 fn cases() -> u32 {
     std::env::var("RELATA_PROPTEST_CASES")
