@@ -90,6 +90,13 @@ fn check_table<E: Modeled>(r: &mut Reads<'_>) {
         r.expect_eq(|| format!("{name}[{k}]: record"), got, Ok(rec.values.clone()));
         let view = r.store.get(Key::<E>::from_raw(k)).is_some();
         r.expect_eq(|| format!("{name}[{k}]: get is Some"), view, true);
+        let one = r.store.get_one(Key::<E>::from_raw(k)).err();
+        r.expect_eq(|| format!("{name}[{k}]: get_one"), one, None);
+        r.expect_eq(
+            || format!("{name}[{k}]: contains"),
+            r.store.contains(Key::<E>::from_raw(k)),
+            true,
+        );
     }
     for &k in r
         .model

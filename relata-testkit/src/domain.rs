@@ -108,7 +108,8 @@ mod slug {
     use super::*;
     domain!(
         /// A project slug (nullable, unique).
-        Slug: Option<&'static str> = [None, Some("x"), Some("y")], |x: Option<&str>| x.map_or(V::Null, V::text)
+        Slug: Option<&'static str> = [None, Some("x"), Some("y"), Some(LONG_SLUG)],
+        |x: Option<&str>| x.map_or(V::Null, V::text)
     );
 }
 pub use slug::Slug;
@@ -130,6 +131,9 @@ mod note_text {
     );
 }
 pub use note_text::NoteText;
+
+/// A slug longer than error messages quote (83 bytes; byte 64 falls inside an `é`).
+const LONG_SLUG: &str = "a\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}'s";
 
 /// Stands for 2,100 copies of `é` (4,200 bytes): rewriting or deleting one such value leaves
 /// enough garbage in the table's text heap (over 4 KiB) for compaction to run.

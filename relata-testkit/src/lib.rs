@@ -24,8 +24,10 @@ pub mod model;
 pub mod op;
 pub mod schema;
 pub mod shrink;
+pub mod stats;
 
 pub use check::check;
-pub use driver::{apply, run, Failure, Outcome, Stats};
+pub use driver::{apply, run, Failure};
 pub use model::Model;
 pub use op::{arbitrary_op, decode_op, decode_ops, Op};
+pub use stats::{Outcome, Stats};

@@ -73,17 +73,31 @@ impl V {
         }
     }
 
-    /// How relata quotes the value in an error message: `'it''s'`, `42`, `3v1`.
+    /// How relata quotes the value in an error message: `'it''s'`, `42`, `3v1`; text over
+    /// 64 bytes as its first whole chars within 64 bytes, then `...' (<length> bytes)`.
     pub fn sql_literal(&self) -> String {
         match self {
             V::Null => "NULL".to_owned(),
             V::Int(i) => i.to_string(),
             V::UInt(u) => u.to_string(),
-            V::Text(s) => format!("'{}'", s.replace('\'', "''")),
+            V::Text(s) if s.len() <= QUOTE_LIMIT => format!("'{}'", s.replace('\'', "''")),
+            V::Text(s) => {
+                let head: String = s
+                    .chars()
+                    .scan(0, |len, c| {
+                        *len += c.len_utf8();
+                        (*len <= QUOTE_LIMIT).then_some(c)
+                    })
+                    .collect();
+                format!("'{}...' ({} bytes)", head.replace('\'', "''"), s.len())
+            }
             V::Key(k) => k.to_string(),
         }
     }
 }
+
+/// Error messages quote at most this many bytes of a text value (whole chars only).
+const QUOTE_LIMIT: usize = 64;
 
 impl fmt::Debug for V {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
