@@ -233,5 +233,12 @@ impl Modeled for Note {
         check_fk(r, Note::TASK, 0);
         check_fk(r, Note::MENTION, 1);
         check_fk(r, Note::REPLY_TO, 2);
+        for task in key_domain(r.model, TableId::Tasks) {
+            for mention in key_domain(r.model, TableId::Accounts) {
+                let probe = [task.clone(), mention];
+                let got = raw(r.store.find_unique_by(Note::BY_TASK_MENTION, &values(&probe)));
+                check_unique(r, Self::TABLE, 0, &probe, got);
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! | [`Profile`] | one-to-one: a UNIQUE optional foreign key with SET NULL (`account`) |
 //! | [`Project`] | two unique constraints (a nullable single one, `slug`, and a composite one with a nullable part, `(title, code)`), a composite index, a required cascading foreign key (`owner`), an optional SET NULL one (`reviewer`) |
 //! | [`Task`] | a RESTRICT foreign key (`project`), an `acyclic` cascading self-reference (`parent`), an optional cascading key (`assignee`) |
-//! | [`Note`] | a delete-orphan key (`task`), two SET NULL keys on one record (`mention`, and the self-reference `reply_to`) |
+//! | [`Note`] | a delete-orphan key (`task`), two SET NULL keys on one record (`mention`, and the self-reference `reply_to`), a composite unique over two foreign keys whose nullable part a delete can set to NULL (`(task, mention)`) |
 //!
 //! Value domains are tiny (see [`crate::op`]) so that unique collisions, restrictions and
 //! cycles are frequent.
@@ -82,7 +82,7 @@ pub struct Task {
 
 /// A note on a task.
 #[derive(Entity, Clone, Debug, PartialEq)]
-#[relata(table = "notes")]
+#[relata(table = "notes", unique(task, mention, name = "uq_notes_task_mention"))]
 pub struct Note {
     /// Free text; one value of the domain is long, so the text heap gets compacted.
     pub text: String,

@@ -143,7 +143,7 @@ pub static SPECS: [TableSpec; 5] = [
     TableSpec {
         name: "notes",
         columns: &["text", "task_id", "mention_id", "reply_to_id"],
-        uniques: &[],
+        uniques: &[unique("uq_notes_task_mention", &[1, 2])],
         fks: &[
             FkSpec {
                 orphan: true,
