@@ -153,3 +153,25 @@ fn unlinking_a_delete_orphan_child_deletes_it() {
     );
     s.check_integrity().unwrap();
 }
+
+/// A composite look-up takes `Value`s, and the only integer `From` is `i64` (`Value::Int`),
+/// but an unsigned column (`u8` here) stores `Value::UInt`, and `Int(1) != UInt(1)`: the
+/// natural query silently finds nothing. SQL's `WHERE code = 1` matches whatever the
+/// column's integer width; a look-up that says "no such row" where the database finds one
+/// is a false result from a test double.
+#[test]
+#[ignore = "relata bug: Value::Int(1) does not match an unsigned column holding 1 in look-ups"]
+fn integer_lookups_ignore_signedness() {
+    let mut s = new_store();
+    let a = s.insert(account("ann")).unwrap();
+    let p = s
+        .insert(Project {
+            code: Some(1),
+            ..project(a)
+        })
+        .unwrap();
+    let hits: Vec<_> = s
+        .find_by_values(Project::BY_OWNER_CODE, &[a.into(), 1i64.into()])
+        .collect();
+    assert_eq!(hits, [p]);
+}
