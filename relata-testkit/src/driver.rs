@@ -51,20 +51,28 @@ pub fn apply(store: &mut Store, model: &mut Model, op: &Op) -> Result<Outcome, S
             let key = k.resolve(model, *t);
             with_entity!(*t, E => delete::<E>(store, model, key, true))
         }
-        Op::CloneAndCompare => clone_and_compare(store).map(|()| Outcome::Ok {
-            deleted: 0,
-            nulled: 0,
-        }),
+        Op::CloneAndCompare => clone_and_compare(store).map(|()| OK),
     }?;
-    let changed = !model.same_state(&model_before);
-    if changed == (*store == store_before) {
-        let what = match changed {
-            true => "changed the model but the store is == its old self",
-            false => "changed nothing in the model but the store is != its old self",
-        };
-        return Err(format!("the operation {what}"));
-    }
+    same_change(store, &store_before, model, &model_before)?;
     Ok(outcome)
+}
+
+/// The store changed (by its own `==`) exactly when the model did.
+fn same_change(
+    store: &Store,
+    store_before: &Store,
+    model: &Model,
+    model_before: &Model,
+) -> Result<(), String> {
+    let changed = !model.same_state(model_before);
+    if changed != (store == store_before) {
+        return Ok(());
+    }
+    let what = match changed {
+        true => "changed the model but the store is == its old self",
+        false => "changed nothing in the model but the store is != its old self",
+    };
+    Err(format!("the operation {what}"))
 }
 
 /// Compares an outcome: both `Ok` (then `on_ok` runs), or errors the model admits.
