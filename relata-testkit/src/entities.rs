@@ -74,9 +74,11 @@ fn key<T>(v: &V) -> Key<T> {
     v.key().expect("a non-NULL key")
 }
 
-/// Every key of table `t` ever handed out, plus NULL: the domain of a key-valued look-up.
+/// The domain of a key-valued look-up in table `t`: every live key, the most recently
+/// deleted one (a stale key must match nothing), and NULL (which matches nothing either).
 fn key_domain(m: &Model, t: TableId) -> Vec<V> {
-    let mut all: Vec<V> = m.issued(t).iter().map(|&k| V::Key(k)).collect();
+    let stale = m.issued(t).iter().rev().find(|k| m.record(t, **k).is_none());
+    let mut all: Vec<V> = m.live(t).keys().chain(stale).map(|&k| V::Key(k)).collect();
     all.push(V::Null);
     all
 }

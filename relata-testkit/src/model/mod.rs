@@ -217,15 +217,24 @@ impl Model {
 
     /// The live children of `parent` through foreign key `fk` of table `t`, in link order.
     pub fn children(&self, t: TableId, fk: usize, parent: RawKey) -> Vec<RawKey> {
+        self.children_by_parent(t, fk).remove(&parent).unwrap_or_default()
+    }
+
+    /// Every parent's live children through foreign key `fk` of table `t`, in link order
+    /// (one pass; parents without children are absent).
+    pub fn children_by_parent(&self, t: TableId, fk: usize) -> BTreeMap<RawKey, Vec<RawKey>> {
         let field = t.spec().fks[fk].field;
-        let mut kids: Vec<(u64, RawKey)> = self
+        let mut links: Vec<(RawKey, u64, RawKey)> = self
             .live(t)
             .iter()
-            .filter(|(_, r)| r.values[field] == V::Key(parent))
-            .map(|(k, r)| (r.linked_at[fk], *k))
+            .filter_map(|(k, r)| Some((r.values[field].raw_key()?, r.linked_at[fk], *k)))
             .collect();
-        kids.sort();
-        kids.into_iter().map(|(_, k)| k).collect()
+        links.sort();
+        let mut map: BTreeMap<RawKey, Vec<RawKey>> = BTreeMap::new();
+        for (parent, _, child) in links {
+            map.entry(parent).or_default().push(child);
+        }
+        map
     }
 
     /// The live record whose `fields` equal `values`, none of them NULL (SQL semantics: a
