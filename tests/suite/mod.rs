@@ -1,8 +1,11 @@
 mod constraints;
 mod ddl;
 mod deletes;
+mod fuzz_corpus;
 mod keys;
+mod model;
 mod records;
+mod regressions;
 mod schema_errors;
 mod semantics;
 mod snapshot;

@@ -1,0 +1,246 @@
+//! The bridge between the typed entities of [`crate::schema`] and the model's rows of
+//! [`V`]alues, plus each entity's typed read checks (its foreign-key handles and look-ups).
+
+use relata::{Entity, Key, RawKey, Value};
+
+use crate::check::{check_fk, check_index, check_unique, Reads};
+use crate::domain::{Code, Name, Slug, Tier, Title};
+use crate::model::{Model, TableId, V};
+use crate::schema::{Account, Note, Profile, Project, Task};
+
+/// An entity of the test schema that the model can mirror.
+pub trait Modeled: Entity + Clone + PartialEq + std::fmt::Debug {
+    /// Its table in the model.
+    const TABLE: TableId;
+    /// Field values in declaration order.
+    fn to_values(&self) -> Vec<V>;
+    /// The entity with these field values.
+    fn from_values(v: &[V]) -> Self;
+    /// Checks the entity's relationships (children and parents through every foreign key)
+    /// and its unique and index look-ups against the model.
+    fn check_reads(r: &mut Reads<'_>);
+}
+
+/// Runs `$body` with `$E` bound to the entity type of table `$t`.
+#[macro_export]
+macro_rules! with_entity {
+    ($t:expr, $E:ident => $body:expr) => {
+        match $t {
+            $crate::model::TableId::Accounts => {
+                type $E = $crate::schema::Account;
+                $body
+            }
+            $crate::model::TableId::Profiles => {
+                type $E = $crate::schema::Profile;
+                $body
+            }
+            $crate::model::TableId::Projects => {
+                type $E = $crate::schema::Project;
+                $body
+            }
+            $crate::model::TableId::Tasks => {
+                type $E = $crate::schema::Task;
+                $body
+            }
+            $crate::model::TableId::Notes => {
+                type $E = $crate::schema::Note;
+                $body
+            }
+        }
+    };
+}
+
+fn uint<T: TryFrom<u64>>(v: &V) -> T {
+    match v {
+        V::UInt(u) => T::try_from(*u).ok(),
+        _ => None,
+    }
+    .expect("an unsigned value in range")
+}
+
+fn int<T: TryFrom<i64>>(v: &V) -> T {
+    match v {
+        V::Int(i) => T::try_from(*i).ok(),
+        _ => None,
+    }
+    .expect("a signed value in range")
+}
+
+fn opt_text(v: &V) -> Option<String> {
+    (*v != V::Null).then(|| v.str().to_owned())
+}
+
+fn key<T>(v: &V) -> Key<T> {
+    v.key().expect("a non-NULL key")
+}
+
+/// The domain of a key-valued look-up in table `t`: every live key, the most recently
+/// deleted one (a stale key must match nothing), and NULL (which matches nothing either).
+fn key_domain(m: &Model, t: TableId) -> Vec<V> {
+    let stale = m.issued(t).iter().rev().find(|k| m.record(t, **k).is_none());
+    let mut all: Vec<V> = m.live(t).keys().chain(stale).map(|&k| V::Key(k)).collect();
+    all.push(V::Null);
+    all
+}
+
+fn values(vs: &[V]) -> Vec<Value<'_>> {
+    vs.iter().map(V::as_value).collect()
+}
+
+fn raw<E>(k: Option<Key<E>>) -> Option<RawKey> {
+    k.map(Key::raw)
+}
+
+impl Modeled for Account {
+    const TABLE: TableId = TableId::Accounts;
+    fn to_values(&self) -> Vec<V> {
+        vec![
+            V::text(&self.name),
+            V::UInt(self.tier.into()),
+            V::opt_key(self.mentor),
+        ]
+    }
+    fn from_values(v: &[V]) -> Self {
+        Account {
+            name: v[0].str().to_owned(),
+            tier: uint(&v[1]),
+            mentor: v[2].key(),
+        }
+    }
+    fn check_reads(r: &mut Reads<'_>) {
+        check_fk(r, Account::MENTOR, 0);
+        for name in Name::ALL {
+            let got = raw(r.store.find_unique(Account::BY_NAME, *name));
+            check_unique(r, Self::TABLE, 0, &[V::text(name)], got);
+        }
+        for tier in Tier::ALL {
+            let got = r.store.find_by(Account::BY_TIER, tier).map(Key::raw).collect();
+            check_index(r, Self::TABLE, &[1], &[V::UInt((*tier).into())], got);
+        }
+    }
+}
+
+impl Modeled for Profile {
+    const TABLE: TableId = TableId::Profiles;
+    fn to_values(&self) -> Vec<V> {
+        vec![V::text(&self.bio), V::opt_key(self.account)]
+    }
+    fn from_values(v: &[V]) -> Self {
+        Profile {
+            bio: v[0].str().to_owned(),
+            account: v[1].key(),
+        }
+    }
+    fn check_reads(r: &mut Reads<'_>) {
+        check_fk(r, Profile::ACCOUNT, 0);
+        for account in key_domain(r.model, TableId::Accounts) {
+            let Some(k) = account.key::<Account>() else {
+                continue;
+            };
+            let got = raw(r.store.find_unique(Profile::BY_ACCOUNT, &k));
+            check_unique(r, Self::TABLE, 0, &[account], got);
+        }
+    }
+}
+
+impl Modeled for Project {
+    const TABLE: TableId = TableId::Projects;
+    fn to_values(&self) -> Vec<V> {
+        vec![
+            V::text(&self.title),
+            self.code.map_or(V::Null, |c| V::UInt(c.into())),
+            self.slug.as_deref().map_or(V::Null, V::text),
+            V::Key(self.owner.raw()),
+            V::opt_key(self.reviewer),
+        ]
+    }
+    fn from_values(v: &[V]) -> Self {
+        Project {
+            title: v[0].str().to_owned(),
+            code: (v[1] != V::Null).then(|| uint(&v[1])),
+            slug: opt_text(&v[2]),
+            owner: key(&v[3]),
+            reviewer: v[4].key(),
+        }
+    }
+    fn check_reads(r: &mut Reads<'_>) {
+        check_fk(r, Project::OWNER, 0);
+        check_fk(r, Project::REVIEWER, 1);
+        for slug in Slug::ALL.iter().flatten() {
+            let got = raw(r.store.find_unique(Project::BY_SLUG, *slug));
+            check_unique(r, Self::TABLE, 0, &[V::text(slug)], got);
+        }
+        for title in Title::all_v() {
+            for code in Code::all_v() {
+                let probe = [title.clone(), code];
+                let got = raw(r.store.find_unique_by(Project::BY_TITLE_CODE, &values(&probe)));
+                check_unique(r, Self::TABLE, 1, &probe, got);
+            }
+        }
+        for owner in key_domain(r.model, TableId::Accounts) {
+            for code in Code::all_v() {
+                let probe = [owner.clone(), code];
+                let got = r.store.find_by_values(Project::BY_OWNER_CODE, &values(&probe));
+                let got = got.map(Key::raw).collect();
+                check_index(r, Self::TABLE, &[3, 1], &probe, got);
+            }
+        }
+    }
+}
+
+impl Modeled for Task {
+    const TABLE: TableId = TableId::Tasks;
+    fn to_values(&self) -> Vec<V> {
+        vec![
+            V::Int(self.rank.into()),
+            V::Key(self.project.raw()),
+            V::opt_key(self.parent),
+            V::opt_key(self.assignee),
+        ]
+    }
+    fn from_values(v: &[V]) -> Self {
+        Task {
+            rank: int(&v[0]),
+            project: key(&v[1]),
+            parent: v[2].key(),
+            assignee: v[3].key(),
+        }
+    }
+    fn check_reads(r: &mut Reads<'_>) {
+        check_fk(r, Task::PROJECT, 0);
+        check_fk(r, Task::PARENT, 1);
+        check_fk(r, Task::ASSIGNEE, 2);
+    }
+}
+
+impl Modeled for Note {
+    const TABLE: TableId = TableId::Notes;
+    fn to_values(&self) -> Vec<V> {
+        vec![
+            V::text(&self.text),
+            V::Key(self.task.raw()),
+            V::opt_key(self.mention),
+            V::opt_key(self.reply_to),
+        ]
+    }
+    fn from_values(v: &[V]) -> Self {
+        Note {
+            text: v[0].str().to_owned(),
+            task: key(&v[1]),
+            mention: v[2].key(),
+            reply_to: v[3].key(),
+        }
+    }
+    fn check_reads(r: &mut Reads<'_>) {
+        check_fk(r, Note::TASK, 0);
+        check_fk(r, Note::MENTION, 1);
+        check_fk(r, Note::REPLY_TO, 2);
+        for task in key_domain(r.model, TableId::Tasks) {
+            for mention in key_domain(r.model, TableId::Accounts) {
+                let probe = [task.clone(), mention];
+                let got = raw(r.store.find_unique_by(Note::BY_TASK_MENTION, &values(&probe)));
+                check_unique(r, Self::TABLE, 0, &probe, got);
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The model's own description of the test schema, written out by hand from
+//! [`crate::schema`] rather than read from relata's generated `EntityDef`s, so that a
+//! derive bug (a wrong action, a lost `orphan`) shows up as a disagreement.
+
+/// One of the five tables of the test schema, in registration order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, arbitrary::Arbitrary)]
+pub enum TableId {
+    /// [`Account`](crate::schema::Account).
+    Accounts,
+    /// [`Profile`](crate::schema::Profile).
+    Profiles,
+    /// [`Project`](crate::schema::Project).
+    Projects,
+    /// [`Task`](crate::schema::Task).
+    Tasks,
+    /// [`Note`](crate::schema::Note).
+    Notes,
+}
+
+impl TableId {
+    /// Every table, in registration order.
+    pub const ALL: [TableId; 5] = [
+        TableId::Accounts,
+        TableId::Profiles,
+        TableId::Projects,
+        TableId::Tasks,
+        TableId::Notes,
+    ];
+
+    /// The table's description.
+    pub fn spec(self) -> &'static TableSpec {
+        &SPECS[self as usize]
+    }
+}
+
+/// What deleting a parent does to a child through one foreign key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Refuse while the child exists (unless the same delete removes the child).
+    Restrict,
+    /// Delete the child too.
+    Cascade,
+    /// Set the child's key to NULL.
+    SetNull,
+}
+
+/// A table: its SQL name, columns, unique constraints and foreign keys.
+#[derive(Debug)]
+pub struct TableSpec {
+    /// The SQL table name.
+    pub name: &'static str,
+    /// SQL column names in field order.
+    pub columns: &'static [&'static str],
+    /// Unique constraints in the order relata checks them (single-field ones first).
+    pub uniques: &'static [UniqueSpec],
+    /// Foreign keys in field order.
+    pub fks: &'static [FkSpec],
+}
+
+/// A unique constraint.
+#[derive(Debug)]
+pub struct UniqueSpec {
+    /// The constraint name errors report.
+    pub name: &'static str,
+    /// Field positions.
+    pub fields: &'static [usize],
+}
+
+/// A foreign key.
+#[derive(Debug)]
+pub struct FkSpec {
+    /// Field position of the key.
+    pub field: usize,
+    /// The referenced table.
+    pub target: TableId,
+    /// The on-delete action.
+    pub action: Action,
+    /// Delete-orphan: behaves like cascade when the parent is deleted.
+    pub orphan: bool,
+    /// A self-reference that must stay a forest.
+    pub acyclic: bool,
+    /// The relationship's name on the parent side.
+    pub back: &'static str,
+}
+
+const fn fk(field: usize, target: TableId, action: Action, back: &'static str) -> FkSpec {
+    FkSpec {
+        field,
+        target,
+        action,
+        orphan: false,
+        acyclic: false,
+        back,
+    }
+}
+
+const fn unique(name: &'static str, fields: &'static [usize]) -> UniqueSpec {
+    UniqueSpec { name, fields }
+}
+
+use Action::{Cascade, Restrict, SetNull};
+use TableId::{Accounts, Notes, Projects, Tasks};
+
+/// The five tables, indexed by [`TableId`].
+pub static SPECS: [TableSpec; 5] = [
+    TableSpec {
+        name: "accounts",
+        columns: &["name", "tier", "mentor_id"],
+        uniques: &[unique("uq_accounts_name", &[0])],
+        fks: &[fk(2, Accounts, Cascade, "mentees")],
+    },
+    TableSpec {
+        name: "profiles",
+        columns: &["bio", "account_id"],
+        uniques: &[unique("uq_profiles_account_id", &[1])],
+        fks: &[fk(1, Accounts, SetNull, "profile")],
+    },
+    TableSpec {
+        name: "projects",
+        columns: &["title", "code", "slug", "owner_id", "reviewer_id"],
+        uniques: &[
+            unique("uq_projects_slug", &[2]),
+            unique("uq_projects_title_code", &[0, 1]),
+        ],
+        fks: &[
+            fk(3, Accounts, Cascade, "projects"),
+            fk(4, Accounts, SetNull, "reviewing"),
+        ],
+    },
+    TableSpec {
+        name: "tasks",
+        columns: &["rank", "project_id", "parent_id", "assignee_id"],
+        uniques: &[],
+        fks: &[
+            fk(1, Projects, Restrict, "tasks"),
+            FkSpec {
+                acyclic: true,
+                ..fk(2, Tasks, Cascade, "subtasks")
+            },
+            fk(3, Accounts, Cascade, "assignments"),
+        ],
+    },
+    TableSpec {
+        name: "notes",
+        columns: &["text", "task_id", "mention_id", "reply_to_id"],
+        uniques: &[unique("uq_notes_task_mention", &[1, 2])],
+        fks: &[
+            FkSpec {
+                orphan: true,
+                ..fk(1, Tasks, Restrict, "notes")
+            },
+            fk(2, Accounts, SetNull, "mentions"),
+            fk(3, Notes, SetNull, "replies"),
+        ],
+    },
+];

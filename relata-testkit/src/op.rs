@@ -1,0 +1,279 @@
+//! The operations: one [`Op`] enum shared by the property tests and the fuzz targets.
+//!
+//! Keys are never generated directly: a [`KeyRef`] names a key by position among the keys
+//! handed out so far (deleted ones included, so stale keys are exercised), or asks for one
+//! that was never handed out.
+//!
+//! **Adding an operation** (transactions, savepoints, many-to-many link/unlink, snapshot
+//! round-trip, fork, reset) is one variant here, one arm in [`crate::driver::apply`], and the
+//! model's version of it in [`crate::model`]. Append new variants at the end so committed
+//! fuzz corpora keep decoding to the same leading operations.
+
+use arbitrary::{Arbitrary, Unstructured};
+use relata::RawKey;
+
+use crate::domain::{Bio, Code, Name, NoteText, Rank, Slug, Tier, Title};
+use crate::model::{Model, TableId, V};
+
+/// A key, named relative to what the store has handed out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRef {
+    /// The n-th live record in key order (modulo the live count); with none live, as
+    /// `Issued`.
+    Live(u8),
+    /// The n-th most recently handed-out key, live or deleted (modulo the count).
+    Issued(u8),
+    /// A key this store never handed out.
+    Unknown,
+}
+
+impl<'a> Arbitrary<'a> for KeyRef {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let b = u8::arbitrary(u)?;
+        Ok(match b {
+            0..=159 => KeyRef::Live(b % 32),
+            160..=247 => KeyRef::Issued(b % 32),
+            _ => KeyRef::Unknown,
+        })
+    }
+
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (1, Some(1))
+    }
+}
+
+/// The key [`KeyRef::Unknown`] stands for: a slot index no test ever reaches.
+pub const UNKNOWN_KEY: u64 = (1 << 32) | 0x00ff_ffff;
+
+impl KeyRef {
+    /// The key this names in table `t`. With nothing to pick from, the unknown key.
+    pub fn resolve(self, model: &Model, t: TableId) -> RawKey {
+        let unknown = RawKey::from_u64(UNKNOWN_KEY);
+        match self {
+            KeyRef::Live(n) if !model.live(t).is_empty() => {
+                let live = model.live(t);
+                live.keys()
+                    .nth(usize::from(n) % live.len())
+                    .copied()
+                    .unwrap_or(unknown)
+            }
+            KeyRef::Live(n) => KeyRef::Issued(n).resolve(model, t),
+            KeyRef::Issued(n) => {
+                let issued = model.issued(t);
+                let back = usize::from(n) % issued.len().max(1);
+                issued.iter().rev().nth(back).copied().unwrap_or(unknown)
+            }
+            KeyRef::Unknown => unknown,
+        }
+    }
+
+    fn v(self, model: &Model, t: TableId) -> V {
+        V::Key(self.resolve(model, t))
+    }
+}
+
+fn opt(k: Option<KeyRef>, model: &Model, t: TableId) -> V {
+    k.map_or(V::Null, |k| k.v(model, t))
+}
+
+/// A whole record of one table, with its foreign keys as [`KeyRef`]s.
+#[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Record {
+    Account {
+        name: Name,
+        tier: Tier,
+        mentor: Option<KeyRef>,
+    },
+    Profile {
+        bio: Bio,
+        account: Option<KeyRef>,
+    },
+    Project {
+        title: Title,
+        code: Code,
+        slug: Slug,
+        owner: KeyRef,
+        reviewer: Option<KeyRef>,
+    },
+    Task {
+        rank: Rank,
+        project: KeyRef,
+        parent: Option<KeyRef>,
+        assignee: Option<KeyRef>,
+    },
+    Note {
+        text: NoteText,
+        task: KeyRef,
+        mention: Option<KeyRef>,
+        reply_to: Option<KeyRef>,
+    },
+}
+
+impl Record {
+    /// The table the record belongs to.
+    pub fn table(&self) -> TableId {
+        match self {
+            Record::Account { .. } => TableId::Accounts,
+            Record::Profile { .. } => TableId::Profiles,
+            Record::Project { .. } => TableId::Projects,
+            Record::Task { .. } => TableId::Tasks,
+            Record::Note { .. } => TableId::Notes,
+        }
+    }
+
+    /// The field values, keys resolved against the model's history.
+    pub fn values(&self, m: &Model) -> Vec<V> {
+        use TableId::*;
+        match *self {
+            Record::Account { name, tier, mentor } => vec![name.v(), tier.v(), opt(mentor, m, Accounts)],
+            Record::Profile { bio, account } => vec![bio.v(), opt(account, m, Accounts)],
+            Record::Project {
+                title,
+                code,
+                slug,
+                owner,
+                reviewer,
+            } => vec![
+                title.v(),
+                code.v(),
+                slug.v(),
+                owner.v(m, Accounts),
+                opt(reviewer, m, Accounts),
+            ],
+            Record::Task {
+                rank,
+                project,
+                parent,
+                assignee,
+            } => vec![
+                rank.v(),
+                project.v(m, Projects),
+                opt(parent, m, Tasks),
+                opt(assignee, m, Accounts),
+            ],
+            Record::Note {
+                text,
+                task,
+                mention,
+                reply_to,
+            } => vec![
+                text.v(),
+                task.v(m, Tasks),
+                opt(mention, m, Accounts),
+                opt(reply_to, m, Notes),
+            ],
+        }
+    }
+}
+
+/// A change of one field, through `Store::update`.
+#[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Change {
+    AccountName(Name),
+    AccountTier(Tier),
+    AccountMentor(Option<KeyRef>),
+    ProfileBio(Bio),
+    ProfileAccount(Option<KeyRef>),
+    ProjectTitle(Title),
+    ProjectCode(Code),
+    ProjectSlug(Slug),
+    ProjectOwner(KeyRef),
+    ProjectReviewer(Option<KeyRef>),
+    TaskRank(Rank),
+    TaskProject(KeyRef),
+    TaskParent(Option<KeyRef>),
+    TaskAssignee(Option<KeyRef>),
+    NoteText(NoteText),
+    NoteTask(KeyRef),
+    NoteMention(Option<KeyRef>),
+    NoteReplyTo(Option<KeyRef>),
+}
+
+impl Change {
+    /// The table, the field position and the new value.
+    pub fn resolve(&self, m: &Model) -> (TableId, usize, V) {
+        use Change::*;
+        use TableId::*;
+        match *self {
+            AccountName(x) => (Accounts, 0, x.v()),
+            AccountTier(x) => (Accounts, 1, x.v()),
+            AccountMentor(k) => (Accounts, 2, opt(k, m, Accounts)),
+            ProfileBio(x) => (Profiles, 0, x.v()),
+            ProfileAccount(k) => (Profiles, 1, opt(k, m, Accounts)),
+            ProjectTitle(x) => (Projects, 0, x.v()),
+            ProjectCode(x) => (Projects, 1, x.v()),
+            ProjectSlug(x) => (Projects, 2, x.v()),
+            ProjectOwner(k) => (Projects, 3, k.v(m, Accounts)),
+            ProjectReviewer(k) => (Projects, 4, opt(k, m, Accounts)),
+            TaskRank(x) => (Tasks, 0, x.v()),
+            TaskProject(k) => (Tasks, 1, k.v(m, Projects)),
+            TaskParent(k) => (Tasks, 2, opt(k, m, Tasks)),
+            TaskAssignee(k) => (Tasks, 3, opt(k, m, Accounts)),
+            NoteText(x) => (Notes, 0, x.v()),
+            NoteTask(k) => (Notes, 1, k.v(m, Tasks)),
+            NoteMention(k) => (Notes, 2, opt(k, m, Accounts)),
+            NoteReplyTo(k) => (Notes, 3, opt(k, m, Notes)),
+        }
+    }
+}
+
+/// One step of a test: applied to the store and the model alike by
+/// [`apply`](crate::driver::apply).
+#[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `Store::insert`.
+    Insert(Record),
+    /// `Store::update` of one field of the record `KeyRef` names (in the change's table).
+    Update(KeyRef, Change),
+    /// `Store::replace` of the record `KeyRef` names (in the record's table).
+    Replace(KeyRef, Record),
+    /// `Store::delete`.
+    Delete(TableId, KeyRef),
+    /// `Store::explain_delete`, which must change nothing, then `Store::delete`, which must
+    /// report exactly what the explanation said.
+    ExplainThenDelete(TableId, KeyRef),
+    /// Clone the store, compare the clone with the original, and carry on with the clone.
+    CloneAndCompare,
+}
+
+/// The most operations one input decodes to (keeps fuzz iterations short).
+pub const MAX_OPS: usize = 256;
+
+/// Of 256 values of an operation's leading byte, how many force an insert; the rest defer to
+/// the derived (uniform) choice among all variants. Without this bias deletes outpace
+/// inserts and stores stay too small for deep cascades.
+const INSERT_BIAS: u8 = 96;
+
+/// Decodes one operation: a bias byte, then the derived `Arbitrary` encoding.
+///
+/// # Errors
+/// Only if `arbitrary` does (it fills missing bytes with zeros).
+pub fn arbitrary_op(u: &mut Unstructured<'_>) -> arbitrary::Result<Op> {
+    if u8::arbitrary(u)? < INSERT_BIAS {
+        Ok(Op::Insert(Record::arbitrary(u)?))
+    } else {
+        Op::arbitrary(u)
+    }
+}
+
+/// Decodes a byte string into operations until the bytes (or [`MAX_OPS`]) run out.
+pub fn decode_ops(data: &[u8]) -> Vec<Op> {
+    let mut u = Unstructured::new(data);
+    let mut ops = Vec::new();
+    while !u.is_empty() && ops.len() < MAX_OPS {
+        match arbitrary_op(&mut u) {
+            Ok(op) => ops.push(op),
+            Err(_) => break,
+        }
+    }
+    ops
+}
+
+/// Decodes one operation from its own bytes (missing bytes read as zeros, so the empty
+/// chunk is the simplest insert).
+pub fn decode_op(data: &[u8]) -> Op {
+    let mut u = Unstructured::new(data);
+    arbitrary_op(&mut u).unwrap_or(Op::CloneAndCompare)
+}
