@@ -24,6 +24,7 @@ pub mod model;
 pub mod op;
 pub mod schema;
 pub mod shrink;
+pub mod snapshot;
 pub mod stats;
 
 pub use check::check;

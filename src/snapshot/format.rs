@@ -108,49 +108,60 @@ impl Header {
 }
 
 /// The description block: what the snapshot's schema was, and how many records it holds.
+/// Strings are borrowed from the input when decoding: an owned `String` would be allocated
+/// at its announced length before the input is checked to hold it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Description {
-    pub(crate) schema: SchemaDesc,
+pub(crate) struct Description<'a> {
+    #[serde(borrow)]
+    pub(crate) schema: SchemaDesc<'a>,
     pub(crate) counts: Vec<u64>,
     pub(crate) links: Vec<u64>,
 }
 
 /// Everything about a schema a snapshot depends on, by name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct SchemaDesc {
-    pub(crate) entities: Vec<EntityDesc>,
-    pub(crate) relations: Vec<RelationDesc>,
+pub(crate) struct SchemaDesc<'a> {
+    #[serde(borrow)]
+    pub(crate) entities: Vec<EntityDesc<'a>>,
+    #[serde(borrow)]
+    pub(crate) relations: Vec<RelationDesc<'a>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct EntityDesc {
-    pub(crate) type_name: String,
-    pub(crate) table: String,
+pub(crate) struct EntityDesc<'a> {
+    pub(crate) type_name: &'a str,
+    pub(crate) table: &'a str,
     /// (name, column, SQL type, nullable)
-    pub(crate) fields: Vec<(String, String, u8, bool)>,
+    #[serde(borrow)]
+    pub(crate) fields: Vec<(&'a str, &'a str, u8, bool)>,
     /// (name, field positions, deferrable)
-    pub(crate) uniques: Vec<(String, Vec<u16>, bool)>,
-    pub(crate) indexes: Vec<(String, Vec<u16>)>,
-    pub(crate) fks: Vec<FkDesc>,
+    #[serde(borrow)]
+    pub(crate) uniques: Vec<(&'a str, Vec<u16>, bool)>,
+    #[serde(borrow)]
+    pub(crate) indexes: Vec<(&'a str, Vec<u16>)>,
+    #[serde(borrow)]
+    pub(crate) fks: Vec<FkDesc<'a>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct FkDesc {
+pub(crate) struct FkDesc<'a> {
     pub(crate) field: u16,
-    pub(crate) target: String,
-    pub(crate) back: String,
+    pub(crate) target: &'a str,
+    pub(crate) back: &'a str,
     /// on_delete, orphan, acyclic, deferrable, unique, nullable
     pub(crate) flags: (u8, bool, bool, bool, bool, bool),
     pub(crate) order_by: Option<u16>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct RelationDesc {
-    pub(crate) name: String,
-    pub(crate) left: String,
-    pub(crate) right: String,
-    pub(crate) backs: (String, String),
-    pub(crate) columns: (String, String),
+pub(crate) struct RelationDesc<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) left: &'a str,
+    pub(crate) right: &'a str,
+    #[serde(borrow)]
+    pub(crate) backs: (&'a str, &'a str),
+    #[serde(borrow)]
+    pub(crate) columns: (&'a str, &'a str),
 }
 
 fn sql_code(t: SqlType) -> u8 {
@@ -170,7 +181,7 @@ fn delete_code(d: OnDelete) -> u8 {
     }
 }
 
-fn describe_entity(def: &EntityDef) -> EntityDesc {
+fn describe_entity(def: &'static EntityDef) -> EntityDesc<'static> {
     EntityDesc {
         type_name: def.type_name.into(),
         table: def.table.into(),
@@ -194,8 +205,8 @@ fn describe_entity(def: &EntityDef) -> EntityDesc {
             .iter()
             .map(|fk| FkDesc {
                 field: fk.field,
-                target: (fk.target)().table.into(),
-                back: fk.back.into(),
+                target: (fk.target)().table,
+                back: fk.back,
                 flags: (
                     delete_code(fk.on_delete),
                     fk.orphan,
@@ -210,8 +221,8 @@ fn describe_entity(def: &EntityDef) -> EntityDesc {
     }
 }
 
-impl SchemaDesc {
-    pub(crate) fn of(schema: &Schema) -> SchemaDesc {
+impl SchemaDesc<'_> {
+    pub(crate) fn of(schema: &Schema) -> SchemaDesc<'static> {
         let tables = &schema.inner.tables;
         SchemaDesc {
             entities: tables.iter().map(|t| describe_entity(t.def)).collect(),
@@ -220,18 +231,18 @@ impl SchemaDesc {
                 .relations
                 .iter()
                 .map(|r| RelationDesc {
-                    name: r.name.into(),
-                    left: tables[r.left].def.table.into(),
-                    right: tables[r.right].def.table.into(),
-                    backs: (r.left_back.into(), r.right_back.into()),
-                    columns: (r.left_column.into(), r.right_column.into()),
+                    name: r.name,
+                    left: tables[r.left].def.table,
+                    right: tables[r.right].def.table,
+                    backs: (r.left_back, r.right_back),
+                    columns: (r.left_column, r.right_column),
                 })
                 .collect(),
         }
     }
 
     /// The first difference between the snapshot's schema (`self`) and the store's, in words.
-    pub(crate) fn difference(&self, current: &SchemaDesc) -> Option<String> {
+    pub(crate) fn difference(&self, current: &SchemaDesc<'_>) -> Option<String> {
         for (i, theirs) in self.entities.iter().enumerate() {
             let Some(ours) = current.entities.iter().find(|e| e.table == theirs.table) else {
                 return Some(format!(
@@ -270,7 +281,7 @@ impl SchemaDesc {
     }
 }
 
-fn entity_difference(theirs: &EntityDesc, ours: &EntityDesc) -> Option<String> {
+fn entity_difference(theirs: &EntityDesc<'_>, ours: &EntityDesc<'_>) -> Option<String> {
     for (i, f) in theirs.fields.iter().enumerate() {
         match ours.fields.get(i) {
             None => return Some(format!("field {} is in the snapshot but not in the schema", f.0)),

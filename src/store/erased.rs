@@ -35,8 +35,10 @@ pub(crate) trait AnyTable: Send + Sync {
     fn render_undo(&self, pos: usize) -> Option<Vec<String>>;
     /// Appends this table's snapshot part.
     fn save(&self, out: &mut Vec<u8>) -> Result<(), crate::snapshot::SnapshotError>;
-    /// Loads this (empty) table from its snapshot part; returns the bytes used.
+    /// Loads this (empty) table's ground truth from its snapshot part; returns the bytes used.
     fn load(&mut self, bytes: &[u8]) -> Result<usize, crate::snapshot::SnapshotError>;
+    /// Rebuilds derived state after a load, once foreign keys are validated.
+    fn rebuild(&mut self) -> Result<(), crate::snapshot::SnapshotError>;
     fn text_len(&self) -> usize;
     /// Drops text appended after `len`; only valid once every row using it is gone.
     fn truncate_text(&mut self, len: usize);
@@ -120,6 +122,9 @@ impl<E: Entity> AnyTable for Table<E> {
     }
     fn load(&mut self, bytes: &[u8]) -> Result<usize, crate::snapshot::SnapshotError> {
         Table::load(self, bytes)
+    }
+    fn rebuild(&mut self) -> Result<(), crate::snapshot::SnapshotError> {
+        Table::rebuild(self)
     }
     fn value_of(&self, key: RawKey, field: usize) -> crate::value::Value<'_> {
         self.value(key, field)

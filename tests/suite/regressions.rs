@@ -170,3 +170,29 @@ fn integer_lookups_ignore_signedness() {
         .collect();
     assert_eq!(hits, [p]);
 }
+
+/// Found by the `snapshot_load` fuzz target: a snapshot whose description announces a string
+/// of 7.8 exabytes. bincode's serde path allocated an owned `String` at the announced length
+/// before checking the input held it, and the process aborted. Strings are now decoded
+/// borrowed from the input (checked against its length) and copied.
+#[test]
+fn a_snapshot_announcing_a_huge_string_is_an_error_not_an_abort() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-snapshot-huge-string.bin");
+    let mut bytes = std::fs::read(path).unwrap();
+    relata::__private::reseal(&mut bytes);
+    assert!(Store::from_snapshot(relata_testkit::schema::schema(), &bytes).is_err());
+}
+
+/// Found by the `snapshot_load` fuzz target: a 22 KB snapshot whose foreign key names a parent
+/// in slot ~4 billion. Children lists are indexed by parent slot, and the load rebuilt them
+/// before validating foreign keys, so it tried to allocate gigabytes. Keys are now validated
+/// (against the decoded arenas) before any derived structure is built.
+#[test]
+fn a_snapshot_with_a_far_parent_slot_is_refused_before_indexes_are_built() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fuzz-snapshot-huge-parent-slot.bin");
+    let mut bytes = std::fs::read(path).unwrap();
+    relata::__private::reseal(&mut bytes);
+    assert!(Store::from_snapshot(relata_testkit::schema::schema(), &bytes).is_err());
+}

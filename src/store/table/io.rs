@@ -18,10 +18,12 @@ struct TableOut<'a, R> {
     high_water: u32,
 }
 
+/// Decoded borrowing `text` from the input: an owned `String` would be allocated at its
+/// announced length before bincode checks that the input holds it (found by fuzzing).
 #[derive(Deserialize)]
-struct TableIn<R> {
+struct TableIn<'a, R> {
     rows: SlotMap<DefaultKey, R>,
-    text: String,
+    text: &'a str,
     next_seq: Vec<u32>,
     high_water: u32,
 }
@@ -42,12 +44,14 @@ impl<E: Entity> Table<E> {
             })
     }
 
-    /// Replaces this (empty) table with the part at the start of `bytes`; returns the bytes
-    /// consumed. Validates text spans and counters and rebuilds every index.
+    /// Replaces this (empty) table's ground truth with the part at the start of `bytes`;
+    /// returns the bytes consumed. Validates text spans and counters; the caller validates
+    /// foreign keys and then calls [`rebuild`](Self::rebuild) (children lists are sized by
+    /// parent slots, so they must not be built from unvalidated keys).
     pub(crate) fn load(&mut self, bytes: &[u8]) -> Result<usize, SnapshotError> {
         let table = E::DEF.table;
-        let (part, used): (TableIn<E::Row>, usize) =
-            bincode::serde::decode_from_slice(bytes, format::config()).map_err(|e| {
+        let (part, used): (TableIn<'_, E::Row>, usize) =
+            bincode::serde::borrow_decode_from_slice(bytes, format::config()).map_err(|e| {
                 SnapshotError::Decode {
                     part: table,
                     detail: e.to_string(),
@@ -60,11 +64,10 @@ impl<E: Entity> Table<E> {
             });
         }
         self.rows = part.rows;
-        self.text = TextHeap::from_string(part.text);
+        self.text = TextHeap::from_string(part.text.to_owned());
         self.next_seq = part.next_seq;
         self.high_water = part.high_water;
         self.validate_rows()?;
-        self.rebuild()?;
         Ok(used)
     }
 
@@ -95,7 +98,7 @@ impl<E: Entity> Table<E> {
 
     /// Rebuilds unique and secondary indexes and children lists from the rows, refusing
     /// duplicate unique values and ambiguous link order.
-    fn rebuild(&mut self) -> Result<(), SnapshotError> {
+    pub(crate) fn rebuild(&mut self) -> Result<(), SnapshotError> {
         let keys: Vec<RawKey> = self.rows.keys().map(RawKey::from_slot).collect();
         self.reserve_indexes(keys.len());
         let mut last: Vec<Vec<u32>> = vec![Vec::new(); E::DEF.fks.len()];
