@@ -183,23 +183,19 @@ fn delete_code(d: OnDelete) -> u8 {
 
 fn describe_entity(def: &'static EntityDef) -> EntityDesc<'static> {
     EntityDesc {
-        type_name: def.type_name.into(),
-        table: def.table.into(),
+        type_name: def.type_name,
+        table: def.table,
         fields: def
             .fields
             .iter()
-            .map(|f| (f.name.into(), f.column.into(), sql_code(f.sql_type), f.nullable))
+            .map(|f| (f.name, f.column, sql_code(f.sql_type), f.nullable))
             .collect(),
         uniques: def
             .uniques
             .iter()
-            .map(|u| (u.name.into(), u.fields.to_vec(), u.deferrable))
+            .map(|u| (u.name, u.fields.to_vec(), u.deferrable))
             .collect(),
-        indexes: def
-            .indexes
-            .iter()
-            .map(|x| (x.name.into(), x.fields.to_vec()))
-            .collect(),
+        indexes: def.indexes.iter().map(|x| (x.name, x.fields.to_vec())).collect(),
         fks: def
             .fks
             .iter()
