@@ -5,6 +5,7 @@
 //! cargo bench --bench compare -- --quick     # 10k and 100k users, a few minutes at most
 //! cargo bench --bench compare                # adds 1M users
 //! cargo bench --bench compare -- --sizes 20000,50000
+//! target/release/deps/compare-<hash> --profile o2m_fields --system relata   # see profile.rs
 //! ```
 //!
 //! Prints `op size relata_ns sqlite_ns baseline_ns sqlite_over_relata relata_over_baseline`,
@@ -21,6 +22,7 @@ mod parts {
     pub mod hand_sys;
     pub mod harness;
     pub mod memory;
+    pub mod profile;
     pub mod relata_sys;
     pub mod report;
     pub mod schema;
@@ -28,12 +30,12 @@ mod parts {
     pub mod subject;
 }
 
-use parts::{cases, data, hand, harness, memory, report, schema, sqlite_sys, subject};
+use parts::{cases, data, hand, harness, memory, profile, report, schema, sqlite_sys, subject};
 
 use cases::{CascadeDelete, Fork, FromUser, LookupUnique, Members, MoveChild, Reset100, SnapshotLoad};
 use cases::{SnapshotSave, Traverse, UniqueViolation};
 use data::{Dataset, Picks};
-use harness::{Op, Trio};
+use harness::{Op, Samples, Trio};
 use report::Line;
 
 /// Point lookups and traversals per repetition.
@@ -57,7 +59,7 @@ impl Plan {
         let bulk_reps = if users > 100_000 { 3 } else { 5 };
         Plan {
             users,
-            reps: 5,
+            reps: 7,
             bulk_reps,
         }
     }
@@ -73,19 +75,33 @@ impl Plan {
     }
 }
 
+/// Progress on stderr: each system's median and range.
+fn progress(op: &str, samples: &Samples, took: f64) {
+    let summary = samples.each_ref().map(|s| match harness::median(s) {
+        None => "n/a".to_string(),
+        Some(m) => {
+            let (lo, hi) = (
+                s.iter().copied().fold(f64::MAX, f64::min),
+                s.iter().copied().fold(0.0, f64::max),
+            );
+            format!("{m:.1} ({lo:.1}-{hi:.1})")
+        }
+    });
+    eprintln!("  {op:<17} {}  [{took:.1} s]", summary.join(" | "));
+}
+
 /// Runs one operation, reports progress on stderr, and records its line.
 fn run<O: Op>(trio: &mut Trio, mut op: O, reps: usize, users: usize, lines: &mut Vec<Line>) {
     let started = std::time::Instant::now();
-    let values = harness::measure(trio, &mut op, reps);
-    let took = started.elapsed().as_secs_f64();
-    eprintln!("  {:<17} {values:?}  ({took:.1} s)", op.name());
+    let samples = harness::measure(trio, &mut op, reps);
+    progress(op.name(), &samples, started.elapsed().as_secs_f64());
     for note in op.notes() {
         eprintln!("    {note}");
     }
     lines.push(Line {
         op: op.name(),
         size: users,
-        values,
+        samples,
     });
 }
 
@@ -95,13 +111,14 @@ fn run_size(plan: &Plan, lines: &mut Vec<Line>) {
     eprintln!("== {n} users: generating");
     let data = Dataset::generate(n);
     eprintln!("== {n} users: insert ({} rows)", data.rows());
-    let (values, mut trio) = harness::insert(&data, plan.bulk_reps);
+    let started = std::time::Instant::now();
+    let (samples, mut trio) = harness::insert(&data, plan.bulk_reps);
     drop(data);
-    eprintln!("  insert            {values:?}");
+    progress("insert", &samples, started.elapsed().as_secs_f64());
     lines.push(Line {
         op: "insert",
         size: n,
-        values,
+        samples,
     });
     let p = &mut Picks::new(n as u64);
     let (t, reps, bulk) = (&mut trio, plan.reps, plan.bulk_reps);
@@ -119,12 +136,12 @@ fn run_size(plan: &Plan, lines: &mut Vec<Line>) {
     run(t, CascadeDelete::new(p, n, plan.deletes(), reps), reps, n, lines);
     drop(trio);
     eprintln!("== {n} users: memory (one child process per system)");
-    let values = memory::measure(n);
-    eprintln!("  memory_per_user   {values:?}");
+    let samples = memory::measure(n).map(|v| v.into_iter().collect());
+    progress("memory_per_user", &samples, 0.0);
     lines.push(Line {
         op: "memory_per_user",
         size: n,
-        values,
+        samples,
     });
 }
 
@@ -152,6 +169,10 @@ fn main() {
             .and_then(|u| u.parse().ok())
             .expect("a user count");
         memory::child_main(system, users);
+        return;
+    }
+    if args.iter().any(|a| a == "--profile") {
+        profile::main(&args);
         return;
     }
     let mut lines = Vec::new();

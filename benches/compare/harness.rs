@@ -30,8 +30,9 @@ pub struct Trio {
     pub hand: Loaded<Hand>,
 }
 
-/// Medians per system, in the order relata, SQLite, baseline.
-pub type Medians = [Option<f64>; 3];
+/// Samples per system (one per repetition), in the order relata, SQLite, baseline; empty for a
+/// system that lacks the operation.
+pub type Samples = [Vec<f64>; 3];
 
 /// One measured operation.
 pub trait Op {
@@ -55,7 +56,8 @@ pub fn time_per_op<R>(ops: usize, f: impl FnOnce() -> R) -> (f64, R) {
 }
 
 /// The median of the samples (`None` if there are none).
-pub fn median(mut samples: Vec<f64>) -> Option<f64> {
+pub fn median(samples: &[f64]) -> Option<f64> {
+    let mut samples = samples.to_vec();
     samples.sort_by(f64::total_cmp);
     let n = samples.len();
     match n {
@@ -65,9 +67,9 @@ pub fn median(mut samples: Vec<f64>) -> Option<f64> {
     }
 }
 
-/// Runs `op` for `reps` repetitions on every system and returns the medians.
-pub fn measure<O: Op>(trio: &mut Trio, op: &mut O, reps: usize) -> Medians {
-    let mut samples: [Vec<f64>; 3] = Default::default();
+/// Runs `op` for `reps` repetitions on every system and returns the samples.
+pub fn measure<O: Op>(trio: &mut Trio, op: &mut O, reps: usize) -> Samples {
+    let mut samples = Samples::default();
     for rep in 0..reps {
         let mut counts = [None; 3];
         for turn in 0..3 {
@@ -91,11 +93,11 @@ pub fn measure<O: Op>(trio: &mut Trio, op: &mut O, reps: usize) -> Medians {
             );
         }
     }
-    samples.map(median)
+    samples
 }
 
 /// Bulk-loads a copy of `data` into a new `S`: the load in ns per row, and the store.
-fn load_once<S: Subject>(data: &Dataset) -> (f64, Loaded<S>) {
+pub fn load_once<S: Subject>(data: &Dataset) -> (f64, Loaded<S>) {
     let mut copy = data.clone();
     let mut store = S::open();
     let (ns, ids) = time_per_op(data.rows(), || {
@@ -122,11 +124,11 @@ fn reload<S: Subject>(slot: &mut Option<Loaded<S>>, data: &Dataset, samples: &mu
     *slot = Some(loaded);
 }
 
-/// The `insert` operation: `reps` bulk loads per system, interleaved; returns the medians (ns
+/// The `insert` operation: `reps` bulk loads per system, interleaved; returns the samples (ns
 /// per row) and the loaded systems of the last repetition.
-pub fn insert(data: &Dataset, reps: usize) -> (Medians, Trio) {
+pub fn insert(data: &Dataset, reps: usize) -> (Samples, Trio) {
     let (mut relata, mut sqlite, mut hand) = (None, None, None);
-    let mut samples: [Vec<f64>; 3] = Default::default();
+    let mut samples = Samples::default();
     for rep in 0..reps {
         for turn in 0..3 {
             match (rep + turn) % 3 {
@@ -141,5 +143,5 @@ pub fn insert(data: &Dataset, reps: usize) -> (Medians, Trio) {
         sqlite: sqlite.expect("at least one repetition"),
         hand: hand.expect("at least one repetition"),
     };
-    (samples.map(median), trio)
+    (samples, trio)
 }

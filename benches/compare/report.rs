@@ -1,10 +1,11 @@
 //! The summary: one line per (operation, size), printed as a table and written as CSV to
-//! `target/compare/summary.csv`.
+//! `target/compare/summary.csv`; every sample goes to `target/compare/samples.csv`.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::harness::Medians;
+use crate::harness::{median, Samples};
+use crate::memory::SYSTEMS;
 
 /// The column names, shared by the table and the CSV.
 pub const HEADER: [&str; 7] = [
@@ -21,8 +22,8 @@ pub const HEADER: [&str; 7] = [
 pub struct Line {
     pub op: &'static str,
     pub size: usize,
-    /// relata, SQLite, baseline.
-    pub values: Medians,
+    /// relata, SQLite, baseline: one sample per repetition.
+    pub samples: Samples,
 }
 
 impl Line {
@@ -32,7 +33,7 @@ impl Line {
 
     /// The seven cells, formatted.
     fn cells(&self) -> [String; 7] {
-        let [relata, sqlite, baseline] = self.values;
+        let [relata, sqlite, baseline] = self.samples.each_ref().map(|s| median(s));
         [
             self.op.to_string(),
             self.size.to_string(),
@@ -96,7 +97,19 @@ pub fn csv_path() -> PathBuf {
     target.join("compare").join("summary.csv")
 }
 
-/// Writes the CSV and returns its path.
+/// Every sample: `op,size,system,samples` (space-separated, in repetition order).
+fn samples_csv(lines: &[Line]) -> String {
+    let mut csv = String::from("op,size,system,samples\n");
+    for line in lines {
+        for (system, samples) in SYSTEMS.iter().zip(&line.samples) {
+            let list: Vec<String> = samples.iter().map(|v| format!("{v:.1}")).collect();
+            let _ = writeln!(csv, "{},{},{system},{}", line.op, line.size, list.join(" "));
+        }
+    }
+    csv
+}
+
+/// Writes the summary and samples CSVs; returns the summary's path.
 pub fn write_csv(lines: &[Line]) -> std::io::Result<PathBuf> {
     let mut csv = HEADER.join(",") + "\n";
     for line in lines {
@@ -108,5 +121,6 @@ pub fn write_csv(lines: &[Line]) -> std::io::Result<PathBuf> {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(&path, csv)?;
+    std::fs::write(path.with_file_name("samples.csv"), samples_csv(lines))?;
     Ok(path)
 }
