@@ -137,10 +137,12 @@ impl<E: Entity> Table<E> {
             .map_or(Value::Null, |r| E::__value(r, &self.text, field))
     }
 
-    /// The first unique constraint (in declaration order) that `row` would violate, with the
-    /// record already holding the value. `except` is the record being rewritten.
+    /// The unique constraint `row` would violate, with the record already holding the value;
+    /// with several, the last declared (SQLite's order). `except` is the record being rewritten.
     pub(crate) fn unique_conflict(&self, row: &E::Row, except: Option<RawKey>) -> Option<(usize, RawKey)> {
-        for (u, def) in E::DEF.uniques.iter().enumerate() {
+        // Last declared first, as SQLite reports them (found by the differential tests): a
+        // row violating two constraints gets the same error here as in production.
+        for (u, def) in E::DEF.uniques.iter().enumerate().rev() {
             if def.deferrable {
                 continue;
             }

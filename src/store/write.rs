@@ -12,7 +12,8 @@ use crate::text::TextHeap;
 impl Store {
     /// Inserts a record and returns its key.
     ///
-    /// Checks, in this order: every unique constraint (in declaration order), then every
+    /// Checks, in this order: every unique constraint (last declared first, as SQLite reports
+    /// them), then every
     /// foreign key's target (exists and is live). Cost: O(1) average per constraint, plus the
     /// record's text copied into the table's heap.
     ///

@@ -240,12 +240,13 @@ fn two_violations_at_once_report_the_unique_one_first() {
     let alice = s.insert(user("alice")).unwrap();
     let first = s.insert(post(alice, "Hello")).unwrap();
     let ghost = Key::<User>::from_u64(0x0000_0001_0000_0063);
-    // Unique constraints are checked before foreign keys, in declaration order, like SQLite.
+    // Unique constraints are checked before foreign keys, like SQLite.
+    // Of two violated unique constraints the last declared is reported, as SQLite reports it.
     let err = unique(
         "users",
-        &["username"],
-        "uq_users_username",
-        "'alice'",
+        &["email"],
+        "uq_users_email",
+        "'alice@example.com'",
         alice.raw(),
     );
     assert_fails_unchanged(&mut s, &err, |s| s.insert(user("alice")));

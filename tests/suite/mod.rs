@@ -1,6 +1,7 @@
 mod constraints;
 mod ddl;
 mod deletes;
+mod differential;
 mod fuzz_corpus;
 mod keys;
 mod model;

@@ -51,7 +51,8 @@ pub struct TableSpec {
     pub name: &'static str,
     /// SQL column names in field order.
     pub columns: &'static [&'static str],
-    /// Unique constraints in the order relata checks them (single-field ones first).
+    /// Unique constraints in declaration order (single-field ones first); relata checks them
+    /// last to first, as SQLite does.
     pub uniques: &'static [UniqueSpec],
     /// Foreign keys in field order.
     pub fks: &'static [FkSpec],

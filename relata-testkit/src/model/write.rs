@@ -16,7 +16,7 @@ impl Model {
 
     fn check_uniques(&self, t: TableId, key: Option<RawKey>, values: &[V]) -> Result<(), Error> {
         let spec = t.spec();
-        for u in spec.uniques {
+        for u in spec.uniques.iter().rev() {
             let wanted: Vec<V> = u.fields.iter().map(|&f| values[f].clone()).collect();
             let holder = self
                 .matching(t, u.fields, &wanted)
