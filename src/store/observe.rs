@@ -147,6 +147,21 @@ impl Store {
     }
 
     /// Starts recording operations (clearing an earlier log).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// store.start_log();
+    /// let ada = store.insert(User { name: "ada".into() })?;
+    /// let _ = store.insert(User { name: "ada".into() });       // refused: logged too
+    /// let log = store.stop_log();
+    /// assert_eq!(log.len(), 2);
+    /// assert_eq!((log[0].op, log[0].table, log[0].key), ("insert", "users", Some(ada.raw())));
+    /// assert!(log[1].outcome.is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn start_log(&mut self) {
         self.log = Some(Vec::new());
     }
