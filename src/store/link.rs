@@ -37,13 +37,10 @@ impl Store {
         left: Key<L>,
         right: Key<R>,
     ) -> Result<(), Error> {
-        let r = self.relation_of(rel)?;
-        let result = self.statement(|s| {
-            if s.relations[r].contains(left.raw(), right.raw()) {
-                return Err(s.duplicate_link(r, left.raw(), right.raw()));
-            }
-            s.add_link(r, left.raw(), right.raw())
-        });
+        let result = match self.link_new(rel, left, right) {
+            Ok(false) => Err(self.duplicate_link(self.relation_of(rel)?, left.raw(), right.raw())),
+            other => other.map(drop),
+        };
         self.logged("link", rel.name, Some(left.raw()), result, |_| None)
     }
 
@@ -57,14 +54,25 @@ impl Store {
         left: Key<L>,
         right: Key<R>,
     ) -> Result<bool, Error> {
+        let result = self.link_new(rel, left, right);
+        self.logged("link_if_absent", rel.name, Some(left.raw()), result, |_| None)
+    }
+
+    /// Adds the pair in one statement unless it is linked already (`Ok(false)`): the path
+    /// shared by [`link`](Self::link) and [`link_if_absent`](Self::link_if_absent).
+    fn link_new<L: Entity, R: Entity>(
+        &mut self,
+        rel: ManyToMany<L, R>,
+        left: Key<L>,
+        right: Key<R>,
+    ) -> Result<bool, Error> {
         let r = self.relation_of(rel)?;
-        let result = self.statement(|s| {
+        self.statement(|s| {
             if s.relations[r].contains(left.raw(), right.raw()) {
                 return Ok(false);
             }
             s.add_link(r, left.raw(), right.raw()).map(|()| true)
-        });
-        self.logged("link_if_absent", rel.name, Some(left.raw()), result, |_| None)
+        })
     }
 
     /// Removes the link between `left` and `right`; both records stay.
