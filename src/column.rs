@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::entity::{Entity, EntityDef};
 use crate::error::Error;
 use crate::key::{Key, RawKey};
+use crate::snapshot::codec::Compact;
 use crate::text::{Span, Text, TextHeap};
 use crate::value::{QueryValue, SqlType, Value};
 
@@ -21,7 +22,7 @@ use crate::value::{QueryValue, SqlType, Value};
 pub trait Column: Sized + 'static {
     /// The compact stored form (private to the store).
     #[doc(hidden)]
-    type Stored: Clone + Debug + PartialEq + Send + Sync + Serialize + DeserializeOwned + 'static;
+    type Stored: Clone + Debug + PartialEq + Send + Sync + Serialize + DeserializeOwned + Compact + 'static;
     /// What a read returns: [`Text`] (a lazy `&str`) for `String`, the value itself for
     /// scalars and keys.
     type Ref<'a>: Copy + Debug + PartialEq;

@@ -46,12 +46,29 @@ impl RawKey {
         (self.to_u64() & 0xffff_ffff) as u32
     }
 
+    /// The generation part of the key.
+    pub(crate) fn version(self) -> u32 {
+        (self.to_u64() >> 32) as u32
+    }
+
     pub(crate) fn slot(self) -> DefaultKey {
         DefaultKey::from(self.0)
     }
 
     pub(crate) fn from_slot(k: DefaultKey) -> Self {
         RawKey(k.data())
+    }
+}
+
+/// The null key: no table ever hands it out, so it names no record.
+///
+/// ```
+/// # use relata::RawKey;
+/// assert_ne!(RawKey::default(), RawKey::from_u64(0x0000_0001_0000_0001));
+/// ```
+impl Default for RawKey {
+    fn default() -> Self {
+        RawKey(KeyData::default())
     }
 }
 

@@ -41,6 +41,7 @@ pub use value::{Composite, QueryValue, SqlType, Value};
 /// Re-exports used by `#[derive(Entity)]`'s generated code. Not API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::snapshot::codec::{Compact, Reader, Writer};
     pub use crate::snapshot::reseal;
     pub use serde;
 }

@@ -21,6 +21,10 @@ pub struct Span {
 }
 
 impl Span {
+    pub(crate) fn new(off: u32, len: u32) -> Span {
+        Span { off, len }
+    }
+
     /// Length in bytes.
     pub fn len(self) -> usize {
         self.len as usize

@@ -55,7 +55,7 @@ fn row_type(m: &Model, n_fk: usize) -> Tokens {
     let tys: Vec<_> = m.fields.iter().map(|f| &f.ty).collect();
     quote! {
         #[doc(hidden)]
-        #[derive(Clone, Debug, PartialEq, ::relata::__private::serde::Serialize, ::relata::__private::serde::Deserialize)]
+        #[derive(Clone, Debug, Default, PartialEq, ::relata::__private::serde::Serialize, ::relata::__private::serde::Deserialize)]
         #[serde(crate = "::relata::__private::serde")]
         pub struct __RelataRow {
             #( #fs: <#tys as ::relata::Column>::Stored, )*
@@ -148,6 +148,26 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
             fn __seqs_mut(row: &mut __RelataRow) -> &mut [u32] { &mut row.seq }
             fn __for_each_span(row: &mut __RelataRow, f: &mut dyn FnMut(&mut ::relata::Span)) {
                 #( <#tys as ::relata::Column>::for_each_span(&mut row.#fs, f); )*
+            }
+            fn __spans(row: &__RelataRow, f: &mut dyn FnMut(::relata::Span)) {
+                #( ::relata::__private::Compact::spans(&row.#fs, f); )*
+            }
+            fn __encode_row(row: &__RelataRow, w: &mut ::relata::__private::Writer<'_>) {
+                #( ::relata::__private::Compact::encode(&row.#fs, w); )*
+                for s in &row.seq {
+                    w.u64(u64::from(*s));
+                }
+            }
+            #[inline]
+            fn __decode_row(r: &mut ::relata::__private::Reader<'_>) -> ::core::option::Option<__RelataRow> {
+                let mut row = __RelataRow {
+                    #( #fs: ::relata::__private::Compact::decode(r)?, )*
+                    seq: [0u32; #n_fk],
+                };
+                for s in &mut row.seq {
+                    *s = r.u32()?;
+                }
+                ::core::option::Option::Some(row)
             }
         }
     }

@@ -4,7 +4,7 @@
 //! ```text
 //! offset  size  field
 //! 0       8     magic  b"RELATA\0S"
-//! 8       4     format version (u32 LE), currently 1
+//! 8       4     format version (u32 LE): 2, or 1 (still read)
 //! 12      8     schema fingerprint (u64 LE, `checksum` of the schema description)
 //! 20      4     length of the description block (u32 LE)
 //! 24      8     length of the payload (u64 LE)
@@ -22,7 +22,10 @@ use crate::snapshot::SnapshotError;
 use crate::value::SqlType;
 
 pub(crate) const MAGIC: [u8; 8] = *b"RELATA\0S";
-pub(crate) const VERSION: u32 = 1;
+/// The format this build writes.
+pub(crate) const VERSION: u32 = 2;
+/// The oldest format this build reads (format 1 has only the serde table form).
+pub(crate) const OLDEST_READ: u32 = 1;
 pub(crate) const HEADER_LEN: usize = 40;
 /// The description block is small (names and counts); anything larger is corrupt.
 pub(crate) const MAX_DESCRIPTION: usize = 16 << 20;
@@ -62,6 +65,7 @@ pub(crate) fn checksum(bytes: &[u8]) -> u64 {
 /// The fixed-size header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Header {
+    pub(crate) version: u32,
     pub(crate) fingerprint: u64,
     pub(crate) description_len: u32,
     pub(crate) payload_len: u64,
@@ -72,7 +76,7 @@ impl Header {
     pub(crate) fn encode(&self) -> [u8; HEADER_LEN] {
         let mut out = [0u8; HEADER_LEN];
         out[0..8].copy_from_slice(&MAGIC);
-        out[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        out[8..12].copy_from_slice(&self.version.to_le_bytes());
         out[12..20].copy_from_slice(&self.fingerprint.to_le_bytes());
         out[20..24].copy_from_slice(&self.description_len.to_le_bytes());
         out[24..32].copy_from_slice(&self.payload_len.to_le_bytes());
@@ -92,13 +96,14 @@ impl Header {
         let u32_at = |at| field(at, 4).map(|b| u32::from_le_bytes(b.try_into().unwrap_or_default()));
         let u64_at = |at| field(at, 8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()));
         let version = u32_at(8)?;
-        if version != VERSION {
+        if !(OLDEST_READ..=VERSION).contains(&version) {
             return Err(SnapshotError::UnsupportedVersion {
                 found: version,
                 supported: VERSION,
             });
         }
         Ok(Header {
+            version,
             fingerprint: u64_at(12)?,
             description_len: u32_at(20)?,
             payload_len: u64_at(24)?,

@@ -7,8 +7,10 @@
 //! load returns a store that passes [`Store::check_integrity`], or a typed [`SnapshotError`].
 //! The layout is documented in `docs/SNAPSHOT.md`.
 
+pub(crate) mod codec;
 pub(crate) mod format;
 mod fs;
+pub(crate) mod slots;
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -209,6 +211,7 @@ impl Store {
             })?;
         }
         let header = Header {
+            version: format::VERSION,
             fingerprint,
             description_len: u32::try_from(description_len).map_err(|_| SnapshotError::Encode {
                 detail: "schema description too large".into(),
@@ -286,7 +289,7 @@ impl Store {
             });
         }
         let mut store = Store::new(schema);
-        store.load_parts(&body[description_len..], &description)?;
+        store.load_parts(&body[description_len..], &description, header.version)?;
         debug_assert_eq!(store.check_integrity(), Ok(()));
         Ok(store)
     }
@@ -312,7 +315,12 @@ impl Store {
         Store::from_snapshot(schema, &bytes)
     }
 
-    fn load_parts(&mut self, payload: &[u8], description: &Description<'_>) -> Result<(), SnapshotError> {
+    fn load_parts(
+        &mut self,
+        payload: &[u8],
+        description: &Description<'_>,
+        format: u32,
+    ) -> Result<(), SnapshotError> {
         if description.counts.len() != self.tables.len() || description.links.len() != self.relations.len() {
             return Err(SnapshotError::Decode {
                 part: "description",
@@ -321,7 +329,7 @@ impl Store {
         }
         let mut at = 0;
         for (t, table) in self.tables.iter_mut().enumerate() {
-            at += table.load(payload.get(at..).unwrap_or_default())?;
+            at += table.load(payload.get(at..).unwrap_or_default(), format)?;
             let (expected, found) = (description.counts[t], table.len() as u64);
             if expected != found {
                 return Err(SnapshotError::CountMismatch {

@@ -36,7 +36,7 @@ pub(crate) trait AnyTable: Send + Sync {
     /// Appends this table's snapshot part.
     fn save(&self, out: &mut Vec<u8>) -> Result<(), crate::snapshot::SnapshotError>;
     /// Loads this (empty) table's ground truth from its snapshot part; returns the bytes used.
-    fn load(&mut self, bytes: &[u8]) -> Result<usize, crate::snapshot::SnapshotError>;
+    fn load(&mut self, bytes: &[u8], format: u32) -> Result<usize, crate::snapshot::SnapshotError>;
     /// Rebuilds derived state after a load, once foreign keys are validated.
     fn rebuild(&mut self) -> Result<(), crate::snapshot::SnapshotError>;
     fn text_len(&self) -> usize;
@@ -120,8 +120,8 @@ impl<E: Entity> AnyTable for Table<E> {
     fn save(&self, out: &mut Vec<u8>) -> Result<(), crate::snapshot::SnapshotError> {
         Table::save(self, out)
     }
-    fn load(&mut self, bytes: &[u8]) -> Result<usize, crate::snapshot::SnapshotError> {
-        Table::load(self, bytes)
+    fn load(&mut self, bytes: &[u8], format: u32) -> Result<usize, crate::snapshot::SnapshotError> {
+        Table::load(self, bytes, format)
     }
     fn rebuild(&mut self) -> Result<(), crate::snapshot::SnapshotError> {
         Table::rebuild(self)

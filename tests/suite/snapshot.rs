@@ -143,12 +143,12 @@ fn empty_and_foreign_bytes_are_bad_magic() {
 fn future_versions_are_refused_by_name() {
     let (s, ..) = populated();
     let mut bytes = s.to_snapshot().unwrap();
-    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+    bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
     assert_eq!(
         Store::from_snapshot(schema(), &bytes).unwrap_err(),
         SnapshotError::UnsupportedVersion {
-            found: 2,
-            supported: 1
+            found: 3,
+            supported: 2
         }
     );
 }
@@ -288,17 +288,47 @@ fn duplicate_unique_values_are_refused() {
     );
 }
 
+/// A key as the compact table form writes it: the slot index, then the version (varints).
+fn compact_key(k: relata::RawKey) -> Vec<u8> {
+    let mut out = Vec::new();
+    for mut v in [k.to_u64() & 0xffff_ffff, k.to_u64() >> 32] {
+        while v >= 0x80 {
+            out.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    out
+}
+
 #[test]
-fn dangling_foreign_keys_and_links_are_refused() {
-    let (s, alice, gone) = populated();
-    let bytes = s.to_snapshot().unwrap();
-    // Every reference to alice now names the deleted user.
-    let mut bad = bytes.clone();
-    assert!(replace_all(&mut bad, &key_pattern(alice.raw()), &key_pattern(gone.raw())) > 0);
+fn dangling_foreign_keys_are_refused() {
+    let mut s = store();
+    // Slots past 128 give keys two-byte indexes that no other byte of this snapshot matches.
+    for i in 0..200 {
+        s.insert(user(&format!("filler{i}"))).unwrap();
+    }
+    let alice = s.insert(user("alice")).unwrap();
+    let gone = s.insert(user("gone")).unwrap();
+    s.delete(gone).unwrap();
+    s.insert(post(alice, "one")).unwrap();
+    let mut bad = s.to_snapshot().unwrap();
+    // The post now names the deleted user.
+    assert_eq!(
+        replace_all(&mut bad, &compact_key(alice.raw()), &compact_key(gone.raw())),
+        1
+    );
     reseal(&mut bad);
     let err = Store::from_snapshot(schema(), &bad).unwrap_err();
     assert!(
-        matches!(err, SnapshotError::DanglingReference { target: "users", .. }),
+        matches!(
+            err,
+            SnapshotError::DanglingReference {
+                table: "posts",
+                target: "users",
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -492,19 +522,91 @@ mod golden {
     }
 }
 
+/// Every format this build reads has a golden file; `RELATA_BLESS=1` rewrites the current
+/// one (never an older one: those are what old builds wrote).
 #[test]
-fn the_golden_snapshot_still_loads() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden-v1.snap");
+fn the_golden_snapshots_still_load() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     if std::env::var_os("RELATA_BLESS").is_some() {
-        golden::store().save_to_path(&path).unwrap();
+        golden::store().save_to_path(data.join("golden-v2.snap")).unwrap();
     }
-    let loaded = Store::load_from_path(golden::schema(), &path).expect("golden-v1.snap must keep loading");
-    loaded.check_integrity().unwrap();
-    assert!(loaded == golden::store(), "golden snapshot content changed");
-    let ada = loaded.find_unique(golden::GUser::BY_USERNAME, "ada").unwrap();
-    let titles: Vec<_> = loaded
-        .children(golden::GPost::AUTHOR, ada)
-        .map(|p| loaded.get(p).unwrap().title.to_string())
-        .collect();
-    assert_eq!(titles, ["alpha", "mu", "zeta"]);
+    for file in ["golden-v1.snap", "golden-v2.snap"] {
+        let loaded = Store::load_from_path(golden::schema(), data.join(file))
+            .unwrap_or_else(|e| panic!("{file} must keep loading: {e}"));
+        loaded.check_integrity().unwrap();
+        assert!(loaded == golden::store(), "{file}: content changed");
+        let ada = loaded.find_unique(golden::GUser::BY_USERNAME, "ada").unwrap();
+        let titles: Vec<_> = loaded
+            .children(golden::GPost::AUTHOR, ada)
+            .map(|p| loaded.get(p).unwrap().title.to_string())
+            .collect();
+        assert_eq!(titles, ["alpha", "mu", "zeta"], "{file}");
+    }
+    let v2 = std::fs::read(data.join("golden-v2.snap")).unwrap();
+    assert_eq!(
+        v2,
+        golden::store().to_snapshot().unwrap(),
+        "format 2 output changed"
+    );
+}
+
+/// Slots freed and reused: a few times each, the compact form replays the versions; thousands
+/// of times, the table falls back to slotmap's serde form. Either way stale keys stay stale
+/// and the next insert behaves as it would have.
+#[test]
+fn reused_slots_keep_their_versions_in_both_table_forms() {
+    for reuses in [3, 10_000] {
+        let mut s = store();
+        let keep = s.insert(user("keep")).unwrap();
+        let mut stale = Vec::new();
+        for i in 0..reuses {
+            let k = s.insert(user(&format!("temp{i}"))).unwrap();
+            s.delete(k).unwrap();
+            stale.push(k);
+        }
+        let vacant = s.insert(user("vacant")).unwrap();
+        s.delete(vacant).unwrap();
+        let bytes = s.to_snapshot().unwrap();
+        let mut loaded = Store::from_snapshot(schema(), &bytes).unwrap();
+        loaded.check_integrity().unwrap();
+        assert!(loaded == s, "reuses {reuses}");
+        assert_eq!(loaded.get(keep).unwrap().username, "keep");
+        for k in stale.iter().chain([&vacant]) {
+            assert!(
+                loaded.get(*k).is_none(),
+                "reuses {reuses}: stale key {k:?} found a record"
+            );
+        }
+        let (a, b) = (
+            s.insert(user("next")).unwrap(),
+            loaded.insert(user("next")).unwrap(),
+        );
+        assert_eq!(
+            a, b,
+            "reuses {reuses}: the next insert takes the same slot and version"
+        );
+    }
+}
+
+#[test]
+fn malformed_compact_parts_are_refused_by_table() {
+    let (s, ..) = populated();
+    let bytes = s.to_snapshot().unwrap();
+    // The users part follows the description: its first byte is the table form.
+    let at = 40 + u32::from_le_bytes(bytes[20..24].try_into().unwrap()) as usize;
+    assert_eq!(bytes[at], 0, "compact form");
+    let text = at + bytes[at..].windows(5).position(|w| w == b"alice").unwrap();
+    for (edit, expected) in [
+        ((at, 7u8), "unknown table form"),
+        ((text, 0xff), "text block is not UTF-8"),
+    ] {
+        let mut bad = bytes.clone();
+        bad[edit.0] = edit.1;
+        reseal(&mut bad);
+        let err = Store::from_snapshot(schema(), &bad).unwrap_err();
+        assert!(
+            matches!(&err, SnapshotError::Decode { part: "users", detail } if detail.contains(expected)),
+            "{err:?}"
+        );
+    }
 }

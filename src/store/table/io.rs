@@ -1,5 +1,9 @@
 //! A table's part of a snapshot: ground truth out (slots with their versions, the text heap,
 //! link counters), and on the way in the same, validated, with every derived structure rebuilt.
+//!
+//! Format 2 starts each part with its form: 0 for the compact form (`compact.rs`), 1 for
+//! slotmap's serde form through bincode, the only form of format 1, kept for arenas whose slot
+//! versions the compact form does not replay cheaply (see `snapshot/slots.rs`).
 
 use serde::{Deserialize, Serialize};
 use slotmap::{DefaultKey, SlotMap};
@@ -7,8 +11,12 @@ use slotmap::{DefaultKey, SlotMap};
 use super::{row_hash, same_values, Table};
 use crate::entity::Entity;
 use crate::key::RawKey;
-use crate::snapshot::{format, SnapshotError};
+use crate::snapshot::{format, slots, SnapshotError};
 use crate::text::{Span, TextHeap};
+
+/// The part's first byte in format 2: which form follows.
+const COMPACT: u8 = 0;
+const SERDE: u8 = 1;
 
 #[derive(Serialize)]
 struct TableOut<'a, R> {
@@ -29,8 +37,40 @@ struct TableIn<'a, R> {
 }
 
 impl<E: Entity> Table<E> {
-    /// Appends this table's ground truth to `out`.
+    /// Appends this table's ground truth to `out`, in the compact form when it can.
     pub(crate) fn save(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
+        let versions = slots::versions(&self.rows);
+        if slots::replayable(&versions) {
+            out.push(COMPACT);
+            self.save_compact(&versions, out);
+            Ok(())
+        } else {
+            out.push(SERDE);
+            self.save_serde(out)
+        }
+    }
+
+    /// Loads this (empty) table from the part at the start of `bytes`, written in snapshot
+    /// format `format`; returns the bytes consumed.
+    pub(crate) fn load(&mut self, bytes: &[u8], format: u32) -> Result<usize, SnapshotError> {
+        if format == 1 {
+            return self.load_serde(bytes);
+        }
+        let rest = bytes.get(1..).unwrap_or_default();
+        let used = match bytes.first() {
+            Some(&COMPACT) => self.load_compact(rest)?,
+            Some(&SERDE) => self.load_serde(rest)?,
+            _ => {
+                return Err(SnapshotError::Decode {
+                    part: E::DEF.table,
+                    detail: "unknown table form".into(),
+                })
+            }
+        };
+        Ok(used + 1)
+    }
+
+    fn save_serde(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
         let part = TableOut {
             rows: &self.rows,
             text: self.text.as_str(),
@@ -44,11 +84,11 @@ impl<E: Entity> Table<E> {
             })
     }
 
-    /// Replaces this (empty) table's ground truth with the part at the start of `bytes`;
+    /// Replaces this (empty) table's ground truth with the serde part at the start of `bytes`;
     /// returns the bytes consumed. Validates text spans and counters; the caller validates
     /// foreign keys and then calls [`rebuild`](Self::rebuild) (children lists are sized by
     /// parent slots, so they must not be built from unvalidated keys).
-    pub(crate) fn load(&mut self, bytes: &[u8]) -> Result<usize, SnapshotError> {
+    fn load_serde(&mut self, bytes: &[u8]) -> Result<usize, SnapshotError> {
         let table = E::DEF.table;
         let (part, used): (TableIn<'_, E::Row>, usize) =
             bincode::serde::borrow_decode_from_slice(bytes, format::config()).map_err(|e| {
