@@ -53,19 +53,28 @@ impl ChildIndex {
     /// Inserts `child` keeping the list sorted by link sequence number; O(1) for the newest
     /// link.
     pub(crate) fn insert(&mut self, parent: RawKey, child: RawKey, seq: u32, seq_of: impl Fn(RawKey) -> u32) {
-        self.insert_by(parent, child, |c| seq_of(c) < seq)
+        self.insert_by(parent, child, |c| seq_of(c) < seq);
     }
 
     /// Inserts `child` after every entry `sorts_before` accepts (the list is sorted, so those
-    /// form a prefix); O(1) when it sorts last.
-    pub(crate) fn insert_by(&mut self, parent: RawKey, child: RawKey, sorts_before: impl Fn(RawKey) -> bool) {
+    /// form a prefix) and returns its position; O(1) when it sorts last.
+    pub(crate) fn insert_by(
+        &mut self,
+        parent: RawKey,
+        child: RawKey,
+        sorts_before: impl Fn(RawKey) -> bool,
+    ) -> usize {
         let list = self.list_mut(parent);
         match list.last() {
             Some(&last) if !sorts_before(last) => {
                 let at = list.partition_point(|&c| sorts_before(c));
                 list.insert(at, child);
+                at
             }
-            _ => list.push(child),
+            _ => {
+                list.push(child);
+                list.len() - 1
+            }
         }
     }
 

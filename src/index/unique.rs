@@ -62,6 +62,13 @@ impl UniqueIndex {
         self.keys.iter_hash(hash).copied()
     }
 
+    /// The mask hashbrown applies to a hash to find its first bucket, as implied by the
+    /// capacity (a guess used only to order bulk inserts; any value is correct).
+    pub(crate) fn bucket_mask_hint(&self) -> u64 {
+        let capacity = self.keys.capacity() as u64;
+        (capacity + capacity / 7).next_power_of_two() - 1
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.keys.len()
     }

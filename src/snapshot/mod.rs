@@ -25,6 +25,9 @@ use crate::schema::Schema;
 use crate::store::Store;
 use format::{checksum, Description, Header, SchemaDesc, HEADER_LEN, MAX_DESCRIPTION};
 
+/// Snapshots at least this large are checksummed on a second thread while they decode.
+const PARALLEL_CHECKSUM: usize = 1 << 20;
+
 /// Why a snapshot could not be saved or loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -237,7 +240,8 @@ impl Store {
     ///
     /// Safe on untrusted input: any bytes give `Ok` or a typed error, never a panic, and
     /// allocations stay proportional to the input's size. Cost: O(bytes + records), with every
-    /// index rebuilt and every invariant validated.
+    /// index rebuilt and every invariant validated; from 1 MiB on, the checksum is computed
+    /// on a second thread while the tables decode.
     ///
     /// # Errors
     /// A [`SnapshotError`] naming what is wrong: the magic, version, checksum, schema (which
@@ -271,13 +275,36 @@ impl Store {
                 extra: body.len() - end,
             });
         }
-        let found = checksum(body);
+        // The checksum runs beside the decoding (on a second thread for a large snapshot);
+        // decoding is safe on damaged bytes, and a mismatch wins over whatever it found.
+        let (found, loaded) = std::thread::scope(|scope| {
+            let sum = (body.len() >= PARALLEL_CHECKSUM)
+                .then(|| {
+                    std::thread::Builder::new()
+                        .spawn_scoped(scope, || checksum(body))
+                        .ok()
+                })
+                .flatten();
+            let loaded = Store::load_body(schema, &header, body, description_len);
+            let found = sum.and_then(|h| h.join().ok()).unwrap_or_else(|| checksum(body));
+            (found, loaded)
+        });
         if found != header.payload_checksum {
             return Err(SnapshotError::ChecksumMismatch {
                 expected: header.payload_checksum,
                 found,
             });
         }
+        loaded
+    }
+
+    /// Everything after the header: the description, the schema check, the parts.
+    fn load_body(
+        schema: Schema,
+        header: &Header,
+        body: &[u8],
+        description_len: usize,
+    ) -> Result<Store, SnapshotError> {
         let description = decode_description(&body[..description_len])?;
         let current = SchemaDesc::of(&schema);
         if let Some(detail) = description.schema.difference(&current) {

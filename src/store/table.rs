@@ -332,7 +332,7 @@ impl<E: Entity> Table<E> {
     fn link_derived(&mut self, key: RawKey) {
         self.link_uniques(key);
         self.link_indexes(key);
-        self.link_children(key, None);
+        self.link_children(key);
     }
 
     fn link_uniques(&mut self, key: RawKey) {
@@ -376,7 +376,8 @@ impl<E: Entity> Table<E> {
     /// Adds `key` to its parents' children lists. `last`, when given (a rebuild visiting rows
     /// in slot order), holds each parent's last link number per foreign key: a child that
     /// comes after it is appended without reading any sibling's row.
-    fn link_children(&mut self, key: RawKey, mut last: Option<&mut [Vec<u32>]>) {
+    /// Inserts `key` into each parent's children list at its place in link order.
+    fn link_children(&mut self, key: RawKey) {
         let Table {
             rows,
             text,
@@ -389,23 +390,6 @@ impl<E: Entity> Table<E> {
             let Some(parent) = E::__fk(row, fk).filter(|_| fk_unique[fk].is_none()) else {
                 continue;
             };
-            let seq = E::__seqs(row)[fk];
-            let slot = last
-                .as_deref_mut()
-                .filter(|_| E::DEF.fks[fk].order_by.is_none())
-                .map(|l| &mut l[fk]);
-            if let Some(seen) = slot {
-                let at = parent.index() as usize;
-                if seen.len() <= at {
-                    seen.resize(at + 1, u32::MAX);
-                }
-                let in_order = seen[at] == u32::MAX || seen[at] < seq;
-                seen[at] = if in_order { seq } else { seen[at] };
-                if in_order {
-                    list.insert_by(parent, key, |_| true);
-                    continue;
-                }
-            }
             let mine = link_order::<E>(row, text, fk);
             list.insert_by(parent, key, |c| {
                 rows.get(c.slot())

@@ -334,6 +334,54 @@ fn dangling_foreign_keys_are_refused() {
 }
 
 #[test]
+fn link_numbers_that_repeat_or_pass_their_counter_are_refused() {
+    let mut s = store();
+    for i in 0..200 {
+        s.insert(user(&format!("filler{i}"))).unwrap();
+    }
+    let alice = s.insert(user("alice")).unwrap();
+    for t in ["a", "b", "c"] {
+        s.insert(post(alice, t)).unwrap(); // link numbers 0, 1, 2; the counter is at 3
+    }
+    let bytes = s.to_snapshot().unwrap();
+    let key = compact_key(alice.raw());
+    let at: Vec<usize> = (0..bytes.len() - key.len())
+        .filter(|&i| bytes[i..].starts_with(&key))
+        .map(|i| i + key.len()) // each post's author key is followed by its link number
+        .collect();
+    // The posts come last; an earlier part may hold the same bytes by chance.
+    let at = &at[at.len() - 3..];
+    for (seqs, expected) in [
+        ([0, 0, 2], "share link number 0"), // a repeat in slot order
+        ([2, 1, 2], "share link number 2"), // a repeat of the newest after one out of order
+        ([2, 0, 0], "share link number 0"), // a repeat among those out of order
+        ([0, 1, 9], "link number beyond its counter"),
+    ] {
+        let mut bad = bytes.clone();
+        for (&i, seq) in at.iter().zip(seqs) {
+            bad[i] = seq;
+        }
+        reseal(&mut bad);
+        let err = Store::from_snapshot(schema(), &bad).unwrap_err();
+        assert!(
+            matches!(&err, SnapshotError::Decode { part: "posts", detail } if detail.contains(expected)),
+            "{seqs:?}: {err:?}"
+        );
+    }
+    let mut shuffled = bytes.clone();
+    for (&i, seq) in at.iter().zip([2, 0, 1]) {
+        shuffled[i] = seq;
+    }
+    reseal(&mut shuffled);
+    let loaded = Store::from_snapshot(schema(), &shuffled).unwrap();
+    let titles: Vec<_> = loaded
+        .children(Post::AUTHOR, alice)
+        .map(|p| loaded.get(p).unwrap().title.to_string())
+        .collect();
+    assert_eq!(titles, ["b", "c", "a"], "children follow link numbers, not slots");
+}
+
+#[test]
 fn edges_to_missing_records_and_duplicate_edges_are_refused() {
     const FOLLOWS: relata::ManyToMany<User, Group> =
         relata::ManyToMany::new("follows", "followed", "followers");

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use slotmap::{DefaultKey, SlotMap};
 
-use super::{row_hash, same_values, Table};
+use super::{link_order, row_hash, same_values, Table};
 use crate::entity::Entity;
 use crate::key::RawKey;
 use crate::snapshot::{format, slots, SnapshotError};
@@ -140,80 +140,123 @@ impl<E: Entity> Table<E> {
     /// duplicate unique values and ambiguous link order.
     pub(crate) fn rebuild(&mut self) -> Result<(), SnapshotError> {
         let keys: Vec<RawKey> = self.rows.keys().map(RawKey::from_slot).collect();
-        self.reserve_indexes(keys.len());
-        let mut last: Vec<Vec<u32>> = vec![Vec::new(); E::DEF.fks.len()];
-        for &key in &keys {
-            self.insert_unique_entries(key)?;
-            self.link_indexes(key);
-            self.link_children(key, Some(&mut last));
+        for u in 0..E::DEF.uniques.len() {
+            self.fill_unique(u, &keys)?;
         }
-        for (fk, list) in self.children.iter().enumerate() {
+        let mut newest: Vec<Vec<u32>> = vec![Vec::new(); E::DEF.fks.len()];
+        for &key in &keys {
+            self.link_indexes(key);
+            self.relink_children(key, &mut newest)?;
+        }
+        Ok(())
+    }
+
+    /// Adds `key` to its parents' children lists. Records come in slot order, which is
+    /// usually link order: `newest[fk][parent slot]` holds the highest link number seen, so
+    /// a child in order is appended without reading its siblings, and only one out of order
+    /// is placed by comparing. Refuses two children of one parent sharing a link number.
+    fn relink_children(&mut self, key: RawKey, newest: &mut [Vec<u32>]) -> Result<(), SnapshotError> {
+        let Some(row) = self.rows.get(key.slot()) else {
+            return Ok(());
+        };
+        for fk in 0..E::DEF.fks.len() {
+            let Some(parent) = E::__fk(row, fk).filter(|_| self.fk_unique[fk].is_none()) else {
+                continue;
+            };
             if E::DEF.fks[fk].order_by.is_some() {
+                let (rows, text) = (&self.rows, &self.text);
+                let mine = link_order::<E>(row, text, fk);
+                self.children[fk].insert_by(parent, key, |c| {
+                    rows.get(c.slot())
+                        .is_some_and(|r| link_order::<E>(r, text, fk).cmp_with(&mine).is_lt())
+                });
                 continue;
             }
-            for (_, kids) in list.iter() {
-                let seqs = kids.iter().map(|k| self.row(*k).map_or(0, |r| E::__seqs(r)[fk]));
-                let seqs: Vec<u32> = seqs.collect();
-                if seqs.windows(2).any(|w| w[0] == w[1]) {
-                    let detail = format!("two children of one parent share link number {}", seqs[0]);
-                    return Err(SnapshotError::Decode {
-                        part: E::DEF.table,
-                        detail,
-                    });
-                }
+            let seq = E::__seqs(row)[fk];
+            let seen = &mut newest[fk];
+            let at = parent.index() as usize;
+            if seen.len() <= at {
+                seen.resize(at + 1, u32::MAX);
+            }
+            let shared = if seen[at] == u32::MAX || seen[at] < seq {
+                seen[at] = seq;
+                self.children[fk].insert_by(parent, key, |_| true);
+                false
+            } else {
+                let rows = &self.rows;
+                let seq_of = |c: RawKey| rows.get(c.slot()).map_or(0, |r| E::__seqs(r)[fk]);
+                let list = &mut self.children[fk];
+                let pos = list.insert_by(parent, key, |c| seq_of(c) < seq);
+                // Siblings before `pos` have smaller numbers; the next one must be larger.
+                seen[at] == seq || list.get(parent).get(pos + 1).is_some_and(|&c| seq_of(c) == seq)
+            };
+            if shared {
+                let detail = format!("two children of parent {parent} share link number {seq}");
+                return Err(SnapshotError::Decode {
+                    part: E::DEF.table,
+                    detail,
+                });
             }
         }
         Ok(())
     }
 
-    fn reserve_indexes(&mut self, rows: usize) {
-        let Table {
-            rows: arena,
-            text,
-            uniques,
-            ..
-        } = self;
-        for (u, def) in E::DEF.uniques.iter().enumerate() {
-            let rehash = |k: RawKey| {
-                arena
-                    .get(k.slot())
-                    .and_then(|r| row_hash::<E>(r, text, def.fields))
-                    .unwrap_or(0)
-            };
-            uniques[u].reserve(rows, rehash);
-        }
-    }
-
-    /// Adds `key` to every unique index, refusing a value another record holds (one probe).
-    fn insert_unique_entries(&mut self, key: RawKey) -> Result<(), SnapshotError> {
+    /// Fills unique index `u`, refusing a value two records hold. Every record is hashed
+    /// first (one pass in slot order), then inserted grouped by where its hash lands in the
+    /// table, so the probes sweep the table's memory once instead of missing the cache on
+    /// every record. The grouping is stable: of two records holding one value, the one in the
+    /// lower slot goes in first and the other is reported.
+    fn fill_unique(&mut self, u: usize, keys: &[RawKey]) -> Result<(), SnapshotError> {
         let Table {
             rows, text, uniques, ..
         } = self;
-        let Some(row) = rows.get(key.slot()) else {
-            return Ok(());
+        let def = &E::DEF.uniques[u];
+        let hash_of = |k: RawKey| {
+            rows.get(k.slot())
+                .and_then(|r| row_hash::<E>(r, text, def.fields))
         };
-        for (u, def) in E::DEF.uniques.iter().enumerate() {
-            let Some(hash) = row_hash::<E>(row, text, def.fields) else {
-                continue;
-            };
+        let hashed: Vec<(u64, RawKey)> = keys.iter().filter_map(|&k| hash_of(k).map(|h| (h, k))).collect();
+        let index = &mut uniques[u];
+        index.reserve(hashed.len(), |k| hash_of(k).unwrap_or(0));
+        for (hash, key) in group_by_bucket(hashed, index.bucket_mask_hint()) {
+            let row = rows.get(key.slot());
             let eq = |k: RawKey| {
-                rows.get(k.slot())
-                    .is_some_and(|o| same_values::<E>(row, o, text, def.fields))
+                let other = rows.get(k.slot());
+                row.zip(other)
+                    .is_some_and(|(a, b)| same_values::<E>(a, b, text, def.fields))
             };
-            let rehash = |k: RawKey| {
-                rows.get(k.slot())
-                    .and_then(|r| row_hash::<E>(r, text, def.fields))
-                    .unwrap_or(0)
-            };
-            if let Err(existing) = uniques[u].insert_new(hash, key, eq, rehash) {
-                let (table, constraint) = (E::DEF.table, def.name);
+            if let Err(existing) = index.insert_new(hash, key, eq, |k| hash_of(k).unwrap_or(0)) {
                 return Err(SnapshotError::DuplicateUnique {
-                    table,
-                    constraint,
+                    table: E::DEF.table,
+                    constraint: def.name,
                     keys: [existing, key],
                 });
             }
         }
         Ok(())
     }
+}
+
+/// `items` stably reordered by the top (at most) 12 bits of `hash & mask`: a counting sort,
+/// O(n). Small inputs stay as they are; their table fits in the cache anyway.
+fn group_by_bucket(items: Vec<(u64, RawKey)>, mask: u64) -> Vec<(u64, RawKey)> {
+    if items.len() < 1 << 14 {
+        return items;
+    }
+    let shift = (64 - mask.leading_zeros()).saturating_sub(12);
+    let group = |h: u64| ((h & mask) >> shift) as usize;
+    let mut starts = vec![0usize; group(mask) + 2];
+    for &(h, _) in &items {
+        starts[group(h) + 1] += 1;
+    }
+    for g in 1..starts.len() {
+        starts[g] += starts[g - 1];
+    }
+    let mut out = vec![(0, RawKey::default()); items.len()];
+    for item in items {
+        let at = &mut starts[group(item.0)];
+        out[*at] = item;
+        *at += 1;
+    }
+    out
 }
