@@ -159,7 +159,7 @@ impl<E: Entity> Table<E> {
         let Some(row) = self.rows.get(key.slot()) else {
             return Ok(());
         };
-        for fk in 0..E::DEF.fks.len() {
+        for (fk, seen) in newest.iter_mut().enumerate() {
             let Some(parent) = E::__fk(row, fk).filter(|_| self.fk_unique[fk].is_none()) else {
                 continue;
             };
@@ -173,7 +173,6 @@ impl<E: Entity> Table<E> {
                 continue;
             }
             let seq = E::__seqs(row)[fk];
-            let seen = &mut newest[fk];
             let at = parent.index() as usize;
             if seen.len() <= at {
                 seen.resize(at + 1, u32::MAX);
