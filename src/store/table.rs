@@ -373,11 +373,16 @@ impl<E: Entity> Table<E> {
         }
     }
 
-    /// Adds `key` to its parents' children lists. `last`, when given (a rebuild visiting rows
-    /// in slot order), holds each parent's last link number per foreign key: a child that
-    /// comes after it is appended without reading any sibling's row.
     /// Inserts `key` into each parent's children list at its place in link order.
     fn link_children(&mut self, key: RawKey) {
+        for fk in 0..E::DEF.fks.len() {
+            self.link_child(fk, key);
+        }
+    }
+
+    /// Inserts `key` into its parent's list for foreign key `fk` (none for a NULL or
+    /// one-to-one key), comparing with siblings by link order; returns its position.
+    fn link_child(&mut self, fk: usize, key: RawKey) -> Option<usize> {
         let Table {
             rows,
             text,
@@ -385,17 +390,14 @@ impl<E: Entity> Table<E> {
             fk_unique,
             ..
         } = self;
-        let Some(row) = rows.get(key.slot()) else { return };
-        for (fk, list) in children.iter_mut().enumerate() {
-            let Some(parent) = E::__fk(row, fk).filter(|_| fk_unique[fk].is_none()) else {
-                continue;
-            };
-            let mine = link_order::<E>(row, text, fk);
-            list.insert_by(parent, key, |c| {
-                rows.get(c.slot())
-                    .is_some_and(|r| link_order::<E>(r, text, fk).cmp_with(&mine).is_lt())
-            });
-        }
+        let row = rows.get(key.slot())?;
+        let parent = E::__fk(row, fk).filter(|_| fk_unique[fk].is_none())?;
+        let mine = link_order::<E>(row, text, fk);
+        let at = children[fk].insert_by(parent, key, |c| {
+            rows.get(c.slot())
+                .is_some_and(|r| link_order::<E>(r, text, fk).cmp_with(&mine).is_lt())
+        });
+        Some(at)
     }
 
     fn unlink_derived(&mut self, key: RawKey) {
@@ -492,6 +494,12 @@ impl LinkOrder<'_> {
         };
         by_field.then(self.seq.cmp(&other.seq))
     }
+}
+
+/// Whether every link number of `row` (under a non-NULL key) is below its counter.
+pub(crate) fn links_within_counters<E: Entity>(row: &E::Row, next_seq: &[u32]) -> bool {
+    let seqs = E::__seqs(row);
+    (0..next_seq.len()).all(|fk| E::__fk(row, fk).is_none() || seqs[fk] < next_seq[fk])
 }
 
 pub(crate) fn link_order<'a, E: Entity>(row: &'a E::Row, text: &'a TextHeap, fk: usize) -> LinkOrder<'a> {

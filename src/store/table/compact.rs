@@ -9,7 +9,7 @@
 //! records        each live record in slot order: its fields, then its link numbers
 //! ```
 
-use super::Table;
+use super::{links_within_counters, Table};
 use crate::entity::Entity;
 use crate::snapshot::codec::{Reader, Writer};
 use crate::snapshot::{slots, SnapshotError};
@@ -53,6 +53,15 @@ impl<E: Entity> Table<E> {
         if slots > bytes.len() as u64 {
             return Err(malformed());
         }
+        // One past the highest slot index handed out (every slot was, once); slotmap holds
+        // fewer than u32::MAX slots, so a count that does not fit is refused before any insert.
+        let high_water = match slots {
+            0 => 0,
+            n => u32::try_from(n + 1)
+                .ok()
+                .filter(|&h| h < u32::MAX)
+                .ok_or_else(malformed)?,
+        };
         let versions: Option<Vec<u32>> = (0..slots).map(|_| r.u32()).collect();
         let versions = versions.ok_or_else(malformed)?;
         let next_seq: Option<Vec<u32>> = E::DEF.fks.iter().map(|_| r.u32()).collect();
@@ -70,8 +79,7 @@ impl<E: Entity> Table<E> {
         let rows = slots::rebuild(table, &versions, |i| {
             let row = E::__decode_row(&mut rows_in)
                 .ok_or_else(|| bad(format!("record in slot {} is malformed", i + 1)))?;
-            let seqs = E::__seqs(&row);
-            if (0..next_seq.len()).any(|fk| E::__fk(&row, fk).is_some() && seqs[fk] >= next_seq[fk]) {
+            if !links_within_counters::<E>(&row, &next_seq) {
                 return Err(bad(format!(
                     "record in slot {}: link number beyond its counter",
                     i + 1
@@ -85,11 +93,7 @@ impl<E: Entity> Table<E> {
         self.rows = rows;
         self.text = TextHeap::from_string(text.to_owned());
         self.next_seq = next_seq;
-        // One past the highest slot index handed out: every slot was, once.
-        self.high_water = match slots {
-            0 => 0,
-            n => u32::try_from(n + 1).map_err(|_| malformed())?,
-        };
+        self.high_water = high_water;
         Ok(text_end + rows_in.position())
     }
 }

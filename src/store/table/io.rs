@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use slotmap::{DefaultKey, SlotMap};
 
-use super::{link_order, row_hash, same_values, Table};
+use super::{links_within_counters, row_hash, same_values, Table};
 use crate::entity::Entity;
 use crate::key::RawKey;
 use crate::snapshot::{format, slots, SnapshotError};
@@ -123,13 +123,11 @@ impl<E: Entity> Table<E> {
             if bad {
                 return Err(SnapshotError::TextOutOfBounds { table, key });
             }
-            for fk in 0..E::DEF.fks.len() {
-                if E::__fk(row, fk).is_some() && E::__seqs(row)[fk] >= self.next_seq[fk] {
-                    return Err(SnapshotError::Decode {
-                        part: table,
-                        detail: format!("record {key}: link number beyond its counter"),
-                    });
-                }
+            if !links_within_counters::<E>(row, &self.next_seq) {
+                return Err(SnapshotError::Decode {
+                    part: table,
+                    detail: format!("record {key}: link number beyond its counter"),
+                });
             }
         }
         self.high_water = high;
@@ -156,20 +154,15 @@ impl<E: Entity> Table<E> {
     /// a child in order is appended without reading its siblings, and only one out of order
     /// is placed by comparing. Refuses two children of one parent sharing a link number.
     fn relink_children(&mut self, key: RawKey, newest: &mut [Vec<u32>]) -> Result<(), SnapshotError> {
-        let Some(row) = self.rows.get(key.slot()) else {
-            return Ok(());
-        };
         for (fk, seen) in newest.iter_mut().enumerate() {
+            let Some(row) = self.rows.get(key.slot()) else {
+                return Ok(());
+            };
             let Some(parent) = E::__fk(row, fk).filter(|_| self.fk_unique[fk].is_none()) else {
                 continue;
             };
             if E::DEF.fks[fk].order_by.is_some() {
-                let (rows, text) = (&self.rows, &self.text);
-                let mine = link_order::<E>(row, text, fk);
-                self.children[fk].insert_by(parent, key, |c| {
-                    rows.get(c.slot())
-                        .is_some_and(|r| link_order::<E>(r, text, fk).cmp_with(&mine).is_lt())
-                });
+                self.link_child(fk, key); // sorted by a field: link numbers order nothing
                 continue;
             }
             let seq = E::__seqs(row)[fk];
@@ -177,19 +170,19 @@ impl<E: Entity> Table<E> {
             if seen.len() <= at {
                 seen.resize(at + 1, u32::MAX);
             }
-            let shared = if seen[at] == u32::MAX || seen[at] < seq {
+            if seen[at] == u32::MAX || seen[at] < seq {
                 seen[at] = seq;
                 self.children[fk].insert_by(parent, key, |_| true);
-                false
-            } else {
-                let rows = &self.rows;
-                let seq_of = |c: RawKey| rows.get(c.slot()).map_or(0, |r| E::__seqs(r)[fk]);
-                let list = &mut self.children[fk];
-                let pos = list.insert_by(parent, key, |c| seq_of(c) < seq);
-                // Siblings before `pos` have smaller numbers; the next one must be larger.
-                seen[at] == seq || list.get(parent).get(pos + 1).is_some_and(|&c| seq_of(c) == seq)
+                continue;
+            }
+            let repeat = seen[at] == seq;
+            let Some(pos) = self.link_child(fk, key) else {
+                continue;
             };
-            if shared {
+            // Siblings before `pos` have smaller numbers; the next one must be larger.
+            let seq_of = |c: RawKey| self.rows.get(c.slot()).map_or(0, |r| E::__seqs(r)[fk]);
+            let next = self.children[fk].get(parent).get(pos + 1);
+            if repeat || next.is_some_and(|&c| seq_of(c) == seq) {
                 let detail = format!("two children of parent {parent} share link number {seq}");
                 return Err(SnapshotError::Decode {
                     part: E::DEF.table,
