@@ -1,13 +1,16 @@
-//! The per-table text heap: every string field of a table lives in one `String`.
+//! The per-table text heap: every string field of a table lives in a few shared `String`s.
 //!
 //! A record stores a [`Span`] (offset and length, 8 bytes) instead of a `String` (24 bytes
-//! plus its own allocation). This is what keeps memory per record below SQLite's and makes a
-//! fork a handful of `memcpy`s instead of millions of small allocations.
+//! plus its own allocation). This is what keeps memory per record below SQLite's, and because
+//! text once written never changes, a fork shares it instead of copying it.
 //!
 //! **Invariant:** while the store's journal is non-empty (inside a statement, transaction or
 //! fixture mark) the heap is append-only, so spans held by undo records stay valid. Space of
 //! replaced and deleted values is counted as garbage and reclaimed by [`TextHeap::compact`]
 //! only when the journal is empty.
+
+use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -34,10 +37,6 @@ impl Span {
     pub fn is_empty(self) -> bool {
         self.len == 0
     }
-
-    fn range(self) -> std::ops::Range<usize> {
-        self.off as usize..self.off as usize + self.len as usize
-    }
 }
 
 /// A text field read from the store: a lazy `&str`.
@@ -61,14 +60,14 @@ impl Span {
 /// ```
 #[derive(Clone, Copy)]
 pub struct Text<'a> {
-    heap: &'a str,
+    heap: &'a TextHeap,
     span: Span,
 }
 
 impl<'a> Text<'a> {
     /// The text, borrowed from the store.
     pub fn as_str(&self) -> &'a str {
-        self.heap.get(self.span.range()).unwrap_or_default()
+        self.heap.get(self.span).unwrap_or_default()
     }
 }
 
@@ -132,29 +131,68 @@ impl PartialEq<Text<'_>> for String {
 /// The most bytes one table's heap may hold (spans use 32-bit offsets).
 pub const TEXT_HEAP_LIMIT: usize = u32::MAX as usize;
 
+/// Below this many bytes, a shared last chunk is copied on the next append instead of being
+/// left behind (so forking and then writing a little never fragments the heap). Debug builds
+/// use a tiny limit, so the tests (whose drivers clone the store before every step) walk the
+/// many-chunk paths all the time.
+const COPY_ON_WRITE_LIMIT: usize = if cfg!(debug_assertions) { 64 } else { 64 * 1024 };
+
 /// A table's text buffer. Only the store mutates it.
 ///
-/// It is a `String`, not a `Vec<u8>`: every span starts and ends on a char boundary (we only
+/// Its offset space is covered by chunks, each an `Arc<String>` starting where the previous
+/// one ends. A [fork](crate::Store::fork) shares every chunk (reference counts, no copy); the
+/// first append after that copies a small last chunk or starts a new one behind a large one,
+/// so text already written is never copied by a fork and never changes while shared. A heap
+/// that was never forked is one chunk, as cheap to read as a single `String`.
+///
+/// Chunks hold `String`s, not bytes: every span starts and ends on a char boundary (we only
 /// ever append whole `&str`s), so reading a value is an O(1) boundary check, never a UTF-8
 /// validation of the whole value.
 #[derive(Clone, Debug, Default)]
 pub struct TextHeap {
-    bytes: String,
+    /// Ascending by `base`; the first starts at 0.
+    chunks: Vec<Chunk>,
+    /// One past the last byte in use. A shared chunk may hold bytes past it (truncated here,
+    /// still used by the other store); they are unreachable from this heap.
+    end: usize,
     garbage: usize,
+}
+
+#[derive(Clone, Debug)]
+struct Chunk {
+    base: u32,
+    text: Arc<String>,
 }
 
 impl TextHeap {
     /// A heap holding `text` (a loaded snapshot's), with no garbage known.
     pub(crate) fn from_string(text: String) -> TextHeap {
         TextHeap {
-            bytes: text,
+            end: text.len(),
+            chunks: vec![Chunk {
+                base: 0,
+                text: Arc::new(text),
+            }],
             garbage: 0,
         }
     }
 
-    /// The whole heap.
-    pub(crate) fn as_str(&self) -> &str {
-        &self.bytes
+    /// The whole offset space as one string: borrowed when it is one chunk, else assembled,
+    /// with NUL bytes where a chunk ends before the next begins. O(1) or O(bytes).
+    pub(crate) fn contiguous(&self) -> Cow<'_, str> {
+        if let [only] = self.chunks.as_slice() {
+            return Cow::Borrowed(only.text.get(..self.end).unwrap_or_default());
+        }
+        let mut all = String::with_capacity(self.end);
+        for (i, c) in self.chunks.iter().enumerate() {
+            let stop = self.chunks.get(i + 1).map_or(self.end, |n| n.base as usize);
+            all.extend(std::iter::repeat_n(
+                '\0',
+                (c.base as usize).saturating_sub(all.len()),
+            ));
+            all.push_str(c.text.get(..stop - c.base as usize).unwrap_or(&c.text));
+        }
+        Cow::Owned(all)
     }
 
     /// Appends text and returns its span.
@@ -165,47 +203,96 @@ impl TextHeap {
         if data.is_empty() {
             return Ok(Span::default());
         }
-        let off = self.bytes.len();
+        let off = self.end;
         if off + data.len() > TEXT_HEAP_LIMIT {
             return Err(Error::CapacityExceeded {
                 what: "text heap (4 GiB per table)",
             });
         }
-        self.bytes.push_str(data);
+        self.tail().push_str(data);
+        self.end += data.len();
         Ok(Span {
             off: off as u32,
             len: data.len() as u32,
         })
     }
 
+    /// The string that ends at `end`, owned by this heap alone: the last chunk, copied first
+    /// if it is shared and small, or a new chunk when it is shared and large.
+    fn tail(&mut self) -> &mut String {
+        let end = self.end;
+        let keep = |c: &Chunk| Arc::strong_count(&c.text) == 1 || c.text.len() <= COPY_ON_WRITE_LIMIT;
+        if !self.chunks.last().is_some_and(keep) {
+            self.chunks.push(Chunk {
+                base: end as u32,
+                text: Arc::default(),
+            });
+        }
+        let last = self.chunks.len() - 1;
+        let chunk = &mut self.chunks[last];
+        let text = Arc::make_mut(&mut chunk.text);
+        text.truncate(end - chunk.base as usize);
+        text
+    }
+
     /// A lazy view of a span's text.
     pub(crate) fn text(&self, span: Span) -> Text<'_> {
-        Text {
-            heap: &self.bytes,
-            span,
-        }
+        Text { heap: self, span }
     }
 
     /// The text of a span. A span the heap never handed out yields `""` (debug builds assert
     /// instead): reads never panic.
     pub(crate) fn str(&self, span: Span) -> &str {
         debug_assert!(self.contains(span), "span {span:?} outside heap");
-        self.bytes.get(span.range()).unwrap_or_default()
+        self.get(span).unwrap_or_default()
+    }
+
+    /// The text of a span, if it lies inside one chunk below `end`, on char boundaries.
+    fn get(&self, span: Span) -> Option<&str> {
+        if span.len == 0 {
+            return Some("");
+        }
+        let off = span.off as usize;
+        let chunk = match self.chunks.as_slice() {
+            [only] => only,
+            chunks => chunks.get(
+                chunks
+                    .partition_point(|c| c.base as usize <= off)
+                    .checked_sub(1)?,
+            )?,
+        };
+        let local = off.checked_sub(chunk.base as usize)?;
+        let stop = local + span.len as usize;
+        (off + span.len as usize <= self.end)
+            .then(|| chunk.text.get(local..stop))
+            .flatten()
     }
 
     /// `true` when the span lies inside the heap, on char boundaries.
     pub(crate) fn contains(&self, span: Span) -> bool {
-        self.bytes.get(span.range()).is_some()
+        self.get(span).is_some()
     }
 
-    /// Bytes in use, garbage included.
+    /// Bytes in use (the offset space), garbage included.
     pub(crate) fn len(&self) -> usize {
-        self.bytes.len()
+        self.end
     }
 
-    /// Drops bytes appended after `len` (used to discard the text of a rejected write).
+    /// Drops bytes appended after `len` (used to discard the text of a rejected write, and by
+    /// rollback). Bytes of a shared chunk are left to its other owner.
     pub(crate) fn truncate(&mut self, len: usize) {
-        self.bytes.truncate(len);
+        if len >= self.end {
+            return;
+        }
+        while self.chunks.last().is_some_and(|c| c.base as usize >= len) {
+            self.chunks.pop();
+        }
+        if let Some(c) = self.chunks.last_mut() {
+            if let Some(text) = Arc::get_mut(&mut c.text) {
+                text.truncate(len - c.base as usize);
+            }
+        }
+        self.end = len;
     }
 
     /// Records that a span is no longer referenced.
@@ -215,21 +302,109 @@ impl TextHeap {
 
     /// `true` when at least half the heap is garbage and compaction pays for itself.
     pub(crate) fn wants_compaction(&self) -> bool {
-        self.garbage > 4096 && self.garbage * 2 > self.bytes.len()
+        self.garbage > 4096 && self.garbage * 2 > self.end
     }
 
     /// Copies every live span (reported through `for_each_live`) into a fresh buffer and
     /// rewrites the spans. O(live bytes).
     pub(crate) fn compact(&mut self, for_each_live: impl FnOnce(&mut dyn FnMut(&mut Span))) {
-        let live = self.bytes.len().saturating_sub(self.garbage);
+        let live = self.end.saturating_sub(self.garbage);
         let mut fresh = String::with_capacity(live);
-        let old = &self.bytes;
         for_each_live(&mut |span: &mut Span| {
             let off = fresh.len() as u32;
-            fresh.push_str(old.get(span.range()).unwrap_or_default());
+            fresh.push_str(self.get(*span).unwrap_or_default());
             span.off = if span.len == 0 { 0 } else { off };
         });
-        self.bytes = fresh;
-        self.garbage = 0;
+        *self = TextHeap::from_string(fresh);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heap_of(texts: &[&str]) -> (TextHeap, Vec<Span>) {
+        let mut heap = TextHeap::default();
+        let spans = texts.iter().map(|t| heap.push_str(t).unwrap()).collect();
+        (heap, spans)
+    }
+
+    fn read_all(heap: &TextHeap, spans: &[Span]) -> Vec<String> {
+        spans.iter().map(|&s| heap.str(s).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_clone_shares_chunks_and_appends_apart() {
+        let (mut a, mut spans) = heap_of(&["ab", "cdé"]);
+        let mut b = a.clone();
+        assert!(Arc::ptr_eq(&a.chunks[0].text, &b.chunks[0].text));
+        let sa = a.push_str("from a").unwrap();
+        let sb = b.push_str("from b").unwrap();
+        assert_eq!(sa, sb, "both continue the same offset space");
+        assert_eq!((a.str(sa), b.str(sb)), ("from a", "from b"));
+        assert_eq!(read_all(&a, &spans), read_all(&b, &spans));
+        spans.push(sa);
+        assert_eq!(read_all(&a, &spans), ["ab", "cdé", "from a"]);
+        assert_eq!(a.chunks.len(), 1, "a small shared chunk is copied, not split");
+    }
+
+    #[test]
+    fn a_large_shared_chunk_is_left_behind_not_copied() {
+        let big = "x".repeat(COPY_ON_WRITE_LIMIT + 1);
+        let (mut a, spans) = heap_of(&[&big, "tail"]);
+        let b = a.clone();
+        let new = a.push_str("new").unwrap();
+        assert_eq!(a.chunks.len(), 2);
+        assert!(Arc::ptr_eq(&a.chunks[0].text, &b.chunks[0].text));
+        assert_eq!(read_all(&a, &spans), [big.as_str(), "tail"]);
+        assert_eq!(a.str(new), "new");
+        assert_eq!(a.contiguous().len(), a.len());
+        assert!(
+            !a.contains(Span::new(new.off - 2, 4)),
+            "a span across chunks is refused"
+        );
+    }
+
+    #[test]
+    fn truncate_drops_chunks_and_leaves_shared_bytes_alone() {
+        let big = "y".repeat(COPY_ON_WRITE_LIMIT + 1);
+        let (mut a, spans) = heap_of(&[&big]);
+        let mark = a.len();
+        let b = a.clone();
+        let s = a.push_str("gone").unwrap();
+        a.truncate(mark);
+        assert_eq!((a.len(), a.chunks.len()), (mark, 1));
+        assert!(!a.contains(s));
+        a.truncate(mark - 10);
+        assert_eq!(b.str(spans[0]), big, "the other owner keeps its bytes");
+        assert!(!a.contains(spans[0]));
+        let again = a.push_str("zz").unwrap();
+        assert_eq!((again.off as usize, a.str(again)), (mark - 10, "zz"));
+        assert_eq!(a.contiguous().len(), a.len());
+    }
+
+    #[test]
+    fn contiguous_pads_between_chunks() {
+        let big = "z".repeat(COPY_ON_WRITE_LIMIT + 1);
+        let (mut a, _) = heap_of(&[&big]);
+        let keep = a.clone();
+        a.truncate(4);
+        let s = a.push_str("é").unwrap();
+        let all = a.contiguous();
+        assert_eq!(&all[s.off as usize..][..2], "é");
+        assert_eq!(&all[..4], "zzzz");
+        drop(keep);
+    }
+
+    #[test]
+    fn compaction_makes_one_unshared_chunk() {
+        let big = "w".repeat(COPY_ON_WRITE_LIMIT + 1);
+        let (mut a, mut spans) = heap_of(&[&big, "k"]);
+        let _shared = a.clone();
+        spans.push(a.push_str("after").unwrap());
+        a.compact(|each| spans.iter_mut().skip(1).for_each(each));
+        assert_eq!(a.chunks.len(), 1);
+        assert_eq!((a.str(spans[1]), a.str(spans[2])), ("k", "after"));
+        assert_eq!(a.len(), 6);
     }
 }

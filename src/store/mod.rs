@@ -79,8 +79,9 @@ pub struct Store {
 }
 
 impl Clone for Store {
-    /// A full, independent copy. O(records): the arenas, text heaps and indexes are copied as
-    /// large buffers (per-parent children lists are the only per-record allocations).
+    /// A full, independent copy. O(records): the arenas and indexes are copied as large
+    /// buffers (per-parent children lists are the only per-record allocations); text written
+    /// so far is shared, never copied (see [`Store::fork`]).
     fn clone(&self) -> Self {
         Store {
             schema: self.schema.clone(),

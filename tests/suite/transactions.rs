@@ -404,6 +404,37 @@ fn forks_are_independent() {
     assert!(fork == s);
 }
 
+/// Forks share the text already written (large chunks are never copied); every write after
+/// the fork, rollback and reset included, stays in the store that made it.
+#[test]
+fn forks_share_written_text_but_not_later_writes() {
+    let (mut s, alice, ..) = fixture();
+    let long = "long ".repeat(30_000); // past the heap's copy-on-write limit
+    let big = s.insert(post(alice, &long)).unwrap();
+    let mark = s.mark().unwrap();
+    let before = s.fork();
+    let mut fork = s.fork();
+    fork.update(big, |p| p.content = "rewritten in the fork".into())
+        .unwrap();
+    let extra = fork.insert(post(alice, "fork only")).unwrap();
+    s.insert(post(alice, "original only")).unwrap();
+    fork.begin().unwrap();
+    fork.update(big, |p| p.title = "rolled back".into()).unwrap();
+    fork.rollback().unwrap();
+    assert_eq!(s.get(big).unwrap().content, format!("content of {long}"));
+    assert_eq!(fork.get(big).unwrap().title, long);
+    assert_eq!(fork.get(big).unwrap().content, "rewritten in the fork");
+    assert_eq!(fork.get(extra).unwrap().title, "fork only");
+    assert!(s.get(extra).is_none_or(|p| p.title != "fork only"));
+    for store in [&s, &fork] {
+        store.check_integrity().unwrap();
+    }
+    fork.reset(&mark).unwrap();
+    s.reset(&mark).unwrap();
+    assert!(fork == before && s == before);
+    fork.check_integrity().unwrap();
+}
+
 #[test]
 fn the_store_is_send_and_sync_and_forks_serve_parallel_tests() {
     fn assert_send_sync<T: Send + Sync>() {}

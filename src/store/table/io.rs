@@ -71,9 +71,10 @@ impl<E: Entity> Table<E> {
     }
 
     fn save_serde(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
+        let text = self.text.contiguous();
         let part = TableOut {
             rows: &self.rows,
-            text: self.text.as_str(),
+            text: &text,
             next_seq: &self.next_seq,
             high_water: self.high_water,
         };
