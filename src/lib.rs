@@ -13,6 +13,7 @@ mod error;
 mod index;
 mod json;
 mod key;
+mod par;
 mod relation;
 mod schema;
 mod snapshot;

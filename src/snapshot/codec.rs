@@ -58,13 +58,15 @@ impl<'a> Writer<'a> {
 pub struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
-    text: &'a str,
+    /// The text block, possibly not yet validated as UTF-8 (another thread does that while
+    /// the rows decode); spans only need to end on char boundaries of it.
+    text: &'a [u8],
     /// Where the next text field starts in the text block.
     text_at: usize,
 }
 
 impl<'a> Reader<'a> {
-    pub(crate) fn new(bytes: &'a [u8], text: &'a str) -> Self {
+    pub(crate) fn new(bytes: &'a [u8], text: &'a [u8]) -> Self {
         Reader {
             bytes,
             at: 0,
@@ -130,8 +132,12 @@ impl<'a> Reader<'a> {
             return Some(Span::default());
         }
         let end = self.text_at.checked_add(len as usize)?;
-        if !self.text.is_char_boundary(end) {
-            return None; // also false past the end
+        // The end of the block, or a byte that is not a UTF-8 continuation byte: once the
+        // block is valid UTF-8, that is a char boundary.
+        match self.text.get(end) {
+            Some(&b) if b & 0xC0 == 0x80 => return None,
+            None if end != self.text.len() => return None,
+            _ => {}
         }
         let span = Span::new(self.text_at as u32, len);
         self.text_at = end;
@@ -266,7 +272,7 @@ mod tests {
         for v in [0, -1, 1, i64::MIN, i64::MAX] {
             w.i64(v);
         }
-        let mut r = Reader::new(&out, "");
+        let mut r = Reader::new(&out, b"");
         for v in values {
             assert_eq!(r.u64(), Some(v));
         }
@@ -275,13 +281,13 @@ mod tests {
         }
         assert_eq!(r.u64(), None, "end of input");
         let overlong = [0xff; 10];
-        assert_eq!(Reader::new(&overlong, "").u64(), None);
-        assert_eq!(Reader::new(&[0x80, 0x80], "").u64(), None, "unterminated");
+        assert_eq!(Reader::new(&overlong, b"").u64(), None);
+        assert_eq!(Reader::new(&[0x80, 0x80], b"").u64(), None, "unterminated");
     }
 
     #[test]
     fn spans_follow_each_other_and_stay_on_char_boundaries() {
-        let text = "héllo";
+        let text = "héllo".as_bytes();
         let mut r = Reader::new(&[1, 0, 2, 9], text);
         assert_eq!(r.span(), Some(Span::new(0, 1)));
         assert_eq!(r.span(), Some(Span::default()));

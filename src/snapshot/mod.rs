@@ -21,12 +21,11 @@ pub use fs::SaveStep;
 
 use crate::error::IntegrityError;
 use crate::key::RawKey;
+use crate::par;
 use crate::schema::Schema;
+use crate::store::erased::AnyTable;
 use crate::store::Store;
 use format::{checksum, Description, Header, SchemaDesc, HEADER_LEN, MAX_DESCRIPTION};
-
-/// Snapshots at least this large are checksummed on a second thread while they decode.
-const PARALLEL_CHECKSUM: usize = 1 << 20;
 
 /// Why a snapshot could not be saved or loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -277,18 +276,11 @@ impl Store {
         }
         // The checksum runs beside the decoding (on a second thread for a large snapshot);
         // decoding is safe on damaged bytes, and a mismatch wins over whatever it found.
-        let (found, loaded) = std::thread::scope(|scope| {
-            let sum = (body.len() >= PARALLEL_CHECKSUM)
-                .then(|| {
-                    std::thread::Builder::new()
-                        .spawn_scoped(scope, || checksum(body))
-                        .ok()
-                })
-                .flatten();
-            let loaded = Store::load_body(schema, &header, body, description_len);
-            let found = sum.and_then(|h| h.join().ok()).unwrap_or_else(|| checksum(body));
-            (found, loaded)
-        });
+        let (found, loaded) = par::join(
+            body.len() >= par::PARALLEL_BYTES,
+            || checksum(body),
+            || Store::load_body(schema, &header, body, description_len),
+        );
         if found != header.payload_checksum {
             return Err(SnapshotError::ChecksumMismatch {
                 expected: header.payload_checksum,
@@ -366,11 +358,17 @@ impl Store {
                 });
             }
         }
-        // Keys are validated before any derived structure is sized by them.
+        // Keys are validated before any derived structure is sized by them. Both steps work
+        // table by table, on two threads for a large store; the first error in table order
+        // wins, as it would one table after the other.
         self.validate_references()?;
-        for table in &mut self.tables {
-            table.rebuild()?;
-        }
+        let results = par::for_each_split(
+            &mut self.tables,
+            par::PARALLEL_RECORDS,
+            |t| rebuild_weight(&**t),
+            |t| t.rebuild(),
+        );
+        results.into_iter().collect::<Result<(), _>>()?;
         for r in 0..self.relations.len() {
             at += self.load_relation(r, payload.get(at..).unwrap_or_default(), description.links[r])?;
         }
@@ -425,27 +423,41 @@ impl Store {
     }
 
     fn validate_references(&self) -> Result<(), SnapshotError> {
-        for (t, table) in self.tables.iter().enumerate() {
-            let entry = &self.schema.inner.tables[t];
-            let mut dangling = None;
-            table.for_each_fk(&mut |child, fk, parent| {
-                let target = &self.tables[entry.fk_targets[fk]];
-                if dangling.is_none() && target.state(parent) != crate::store::table::KeyState::Live {
-                    dangling = Some((child, fk, parent));
-                }
-            });
-            if let Some((key, fk, target_key)) = dangling {
-                return Err(SnapshotError::DanglingReference {
-                    table: entry.def.table,
-                    column: entry.def.fk_column(fk),
-                    key,
-                    target: self.tables[entry.fk_targets[fk]].def().table,
-                    target_key,
-                });
-            }
-        }
-        Ok(())
+        let mut tables: Vec<usize> = (0..self.tables.len()).collect();
+        let weight = |&t: &usize| self.tables[t].len() * self.tables[t].def().fks.len();
+        let results = par::for_each_split(&mut tables, par::PARALLEL_RECORDS, weight, |&mut t| {
+            self.validate_table_references(t)
+        });
+        results.into_iter().collect()
     }
+
+    /// Every foreign key of table `t` names a live record.
+    fn validate_table_references(&self, t: usize) -> Result<(), SnapshotError> {
+        let entry = &self.schema.inner.tables[t];
+        let mut dangling = None;
+        self.tables[t].for_each_fk(&mut |child, fk, parent| {
+            let target = &self.tables[entry.fk_targets[fk]];
+            if dangling.is_none() && target.state(parent) != crate::store::table::KeyState::Live {
+                dangling = Some((child, fk, parent));
+            }
+        });
+        match dangling {
+            None => Ok(()),
+            Some((key, fk, target_key)) => Err(SnapshotError::DanglingReference {
+                table: entry.def.table,
+                column: entry.def.fk_column(fk),
+                key,
+                target: self.tables[entry.fk_targets[fk]].def().table,
+                target_key,
+            }),
+        }
+    }
+}
+
+/// About how much work rebuilding a table's derived state is: a unit per record and index.
+fn rebuild_weight(table: &dyn AnyTable) -> usize {
+    let def = table.def();
+    table.len() * (1 + def.uniques.len() + def.indexes.len() + def.fks.len())
 }
 
 /// Rewrites a snapshot's checksum to match its content, so fuzzers and tests can reach the

@@ -11,6 +11,7 @@
 
 use super::{links_within_counters, Table};
 use crate::entity::Entity;
+use crate::par;
 use crate::snapshot::codec::{Reader, Writer};
 use crate::snapshot::{slots, SnapshotError};
 use crate::text::TextHeap;
@@ -47,7 +48,7 @@ impl<E: Entity> Table<E> {
         let table = E::DEF.table;
         let bad = |detail: String| SnapshotError::Decode { part: table, detail };
         let malformed = || bad("malformed slot list or counters".into());
-        let mut r = Reader::new(bytes, "");
+        let mut r = Reader::new(bytes, b"");
         let slots = r.u64().ok_or_else(malformed)?;
         // Each version takes a byte at least: a longer list cannot be in the input.
         if slots > bytes.len() as u64 {
@@ -73,27 +74,56 @@ impl<E: Entity> Table<E> {
             .and_then(|n| start.checked_add(n))
             .filter(|&end| end <= bytes.len())
             .ok_or_else(|| bad("text block runs past the input".into()))?;
-        let text = std::str::from_utf8(&bytes[start..text_end])
-            .map_err(|e| bad(format!("text block is not UTF-8: {e}")))?;
-        let mut rows_in = Reader::new(&bytes[text_end..], text);
-        let rows = slots::rebuild(table, &versions, |i| {
-            let row = E::__decode_row(&mut rows_in)
-                .ok_or_else(|| bad(format!("record in slot {} is malformed", i + 1)))?;
-            if !links_within_counters::<E>(&row, &next_seq) {
-                return Err(bad(format!(
-                    "record in slot {}: link number beyond its counter",
-                    i + 1
-                )));
-            }
-            Ok(row)
-        })?;
+        let block = &bytes[start..text_end];
+        let mut rows_in = Reader::new(&bytes[text_end..], block);
+        // The text block is validated and copied on a second thread while the rows decode.
+        let (text, rows) = par::join(
+            block.len() >= par::PARALLEL_BYTES,
+            || owned_text(block),
+            || {
+                slots::rebuild(table, &versions, |i| {
+                    let row = E::__decode_row(&mut rows_in)
+                        .ok_or_else(|| bad(format!("record in slot {} is malformed", i + 1)))?;
+                    if !links_within_counters::<E>(&row, &next_seq) {
+                        return Err(bad(format!(
+                            "record in slot {}: link number beyond its counter",
+                            i + 1
+                        )));
+                    }
+                    Ok(row)
+                })
+            },
+        );
+        let text = text.map_err(|e| bad(format!("text block is not UTF-8: {e}")))?;
+        self.rows = rows?;
         if rows_in.text_used() != text.len() {
             return Err(bad("text block holds bytes no record uses".into()));
         }
-        self.rows = rows;
-        self.text = TextHeap::from_string(text.to_owned());
+        self.text = TextHeap::from_string(text);
         self.next_seq = next_seq;
         self.high_water = high_water;
         Ok(text_end + rows_in.position())
     }
+}
+
+/// The text block as an owned `String`, validated piece by piece as it is copied (each piece
+/// is still in cache when it is copied).
+fn owned_text(block: &[u8]) -> Result<String, std::str::Utf8Error> {
+    const PIECE: usize = 64 * 1024;
+    let mut text = String::with_capacity(block.len());
+    let mut rest = block;
+    while !rest.is_empty() {
+        let mut cut = rest.len().min(PIECE);
+        // Back up to a char start (a char has at most 3 continuation bytes), so a piece never
+        // splits a valid char; 4 in a row are invalid and fail the check below anyway.
+        for _ in 0..3 {
+            if rest.get(cut).is_some_and(|&b| b & 0xC0 == 0x80) {
+                cut -= 1;
+            }
+        }
+        let piece = std::str::from_utf8(&rest[..cut])?;
+        text.push_str(piece);
+        rest = &rest[cut..];
+    }
+    Ok(text)
 }
