@@ -1,9 +1,16 @@
-//! The parent -> children side of a one-to-many foreign key.
+//! The parent -> children side of a one-to-many foreign key (and of an edge set's two
+//! directions).
 //!
 //! One list per parent slot, holding the children in link order (ascending link sequence
 //! number, which each child stores as ground truth next to its foreign key). Appending a new
-//! link is O(1); removing one is O(k) in the parent's fan-out (a scan and a shift that keeps
-//! the order); undo re-inserts at the position given by the sequence number.
+//! link is O(1) amortized; removing one is O(k) in the parent's fan-out (a scan and a shift
+//! that keeps the order); undo re-inserts at the position given by the sequence number.
+//!
+//! All lists share one pool, each a contiguous run with room to grow at its end, so the index
+//! is two buffers however many parents it has: a fork copies it with two `memcpy`s and a load
+//! sizes it exactly from a counting pass. A full list that is not last in the pool moves to the
+//! end with twice its room; the run it leaves is garbage, and the pool is compacted when
+//! garbage passes half of it.
 
 use crate::key::RawKey;
 
@@ -12,88 +19,170 @@ use crate::key::RawKey;
 /// the parent's table.
 ///
 /// **Invariant:** the list at slot `i` holds exactly the children of its owner; it is empty
-/// when that owner is no longer live (outside a transaction with deferred restrictions).
+/// when that owner is no longer live (outside a transaction with deferred restrictions). Lists'
+/// runs (`start..start + cap`) lie in the pool and never overlap.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ChildIndex {
-    lists: Vec<Owned>,
+    lists: Vec<List>,
+    pool: Vec<RawKey>,
+    /// Pool entries outside every list's run.
+    garbage: usize,
 }
 
-#[derive(Clone, Debug)]
-struct Owned {
+#[derive(Clone, Copy, Debug)]
+struct List {
     owner: RawKey,
-    children: Vec<RawKey>,
+    start: usize,
+    len: u32,
+    cap: u32,
 }
+
+impl List {
+    fn new(owner: RawKey) -> List {
+        List {
+            owner,
+            start: 0,
+            len: 0,
+            cap: 0,
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<usize> {
+        self.start..self.start + self.len as usize
+    }
+}
+
+/// Compaction waits until this many pool entries are garbage (small indexes never compact).
+const COMPACT_MIN: usize = 1024;
 
 impl ChildIndex {
+    /// An empty index with each parent's run sized exactly: `counts` gives, per parent, how
+    /// many children it is about to receive (a load's counting pass). O(parents + children).
+    pub(crate) fn with_counts(counts: impl IntoIterator<Item = (RawKey, u32)>) -> ChildIndex {
+        let mut index = ChildIndex::default();
+        for (parent, count) in counts {
+            let at = parent.index() as usize;
+            if index.lists.len() <= at {
+                index.lists.resize(at + 1, List::new(parent));
+            }
+            index.lists[at] = List {
+                owner: parent,
+                start: index.pool.len(),
+                len: 0,
+                cap: count,
+            };
+            index
+                .pool
+                .resize(index.pool.len() + count as usize, RawKey::default());
+        }
+        index
+    }
+
     /// The children of `parent` in link order; empty for a key that does not own its slot's
     /// list (a stale key of a reused slot). O(1), one memory access besides the list itself.
     pub(crate) fn get(&self, parent: RawKey) -> &[RawKey] {
         match self.lists.get(parent.index() as usize) {
-            Some(l) if l.owner == parent => &l.children,
+            Some(l) if l.owner == parent => self.pool.get(l.range()).unwrap_or_default(),
             _ => &[],
         }
     }
 
-    fn list_mut(&mut self, parent: RawKey) -> &mut Vec<RawKey> {
+    /// The list of `parent`'s slot, taken over by `parent` if another key owned it.
+    fn list_mut(&mut self, parent: RawKey) -> &mut List {
         let at = parent.index() as usize;
         if self.lists.len() <= at {
-            self.lists.resize_with(at + 1, || Owned {
-                owner: parent,
-                children: Vec::new(),
-            });
+            self.lists.resize(at + 1, List::new(parent));
         }
         let list = &mut self.lists[at];
         if list.owner != parent {
-            debug_assert!(list.children.is_empty(), "slot {at} reused while it had children");
+            debug_assert!(list.len == 0, "slot {at} reused while it had children");
             list.owner = parent;
         }
-        &mut list.children
+        list
     }
 
-    /// Inserts `child` keeping the list sorted by link sequence number; O(1) for the newest
-    /// link.
+    /// Makes room for one more child in `parent`'s list; returns the list.
+    fn grow(&mut self, parent: RawKey) -> List {
+        let pool_len = self.pool.len();
+        let list = *self.list_mut(parent);
+        if list.len < list.cap {
+            return list;
+        }
+        let at = parent.index() as usize;
+        if list.start + list.cap as usize == pool_len {
+            // Last in the pool: grow in place.
+            self.pool.push(RawKey::default());
+            self.lists[at].cap += 1;
+            return self.lists[at];
+        }
+        if self.garbage >= COMPACT_MIN && self.garbage * 2 > pool_len {
+            self.compact();
+            return self.grow(parent); // once: the pool has no garbage now
+        }
+        let cap = list.cap.saturating_mul(2).max(4);
+        self.pool.extend_from_within(list.range());
+        self.pool.resize(pool_len + cap as usize, RawKey::default());
+        self.garbage += list.cap as usize;
+        self.lists[at].start = pool_len;
+        self.lists[at].cap = cap;
+        self.lists[at]
+    }
+
+    /// Inserts `child` keeping the list sorted by link sequence number; O(1) amortized for
+    /// the newest link.
     pub(crate) fn insert(&mut self, parent: RawKey, child: RawKey, seq: u32, seq_of: impl Fn(RawKey) -> u32) {
         self.insert_by(parent, child, |c| seq_of(c) < seq);
     }
 
     /// Inserts `child` after every entry `sorts_before` accepts (the list is sorted, so those
-    /// form a prefix) and returns its position; O(1) when it sorts last.
+    /// form a prefix) and returns its position; O(1) amortized when it sorts last.
     pub(crate) fn insert_by(
         &mut self,
         parent: RawKey,
         child: RawKey,
         sorts_before: impl Fn(RawKey) -> bool,
     ) -> usize {
-        let list = self.list_mut(parent);
-        match list.last() {
-            Some(&last) if !sorts_before(last) => {
-                let at = list.partition_point(|&c| sorts_before(c));
-                list.insert(at, child);
-                at
-            }
-            _ => {
-                list.push(child);
-                list.len() - 1
-            }
-        }
+        let list = self.grow(parent);
+        let len = list.len as usize;
+        let run = &mut self.pool[list.start..list.start + len + 1];
+        let at = match run[..len].last() {
+            Some(&prev) if !sorts_before(prev) => run[..len].partition_point(|&c| sorts_before(c)),
+            _ => len,
+        };
+        run.copy_within(at..len, at + 1);
+        run[at] = child;
+        self.lists[parent.index() as usize].len += 1;
+        at
     }
 
     /// Removes `child` from `parent`'s list; `false` if it was not there.
     pub(crate) fn remove(&mut self, parent: RawKey, child: RawKey) -> bool {
-        let Some(list) = self
-            .lists
-            .get_mut(parent.index() as usize)
-            .map(|l| &mut l.children)
-        else {
+        let Some(list) = self.lists.get_mut(parent.index() as usize) else {
             return false;
         };
-        match list.iter().rposition(|&c| c == child) {
-            Some(at) => {
-                list.remove(at);
-                true
-            }
-            None => false,
+        let run = &mut self.pool[list.start..list.start + list.len as usize];
+        let Some(at) = run.iter().rposition(|&c| c == child) else {
+            return false;
+        };
+        run.copy_within(at + 1.., at);
+        list.len -= 1;
+        if self.garbage >= COMPACT_MIN && self.garbage * 2 > self.pool.len() {
+            self.compact();
         }
+        true
+    }
+
+    /// Rewrites the pool with every list's run exactly as long as the list. O(pool).
+    fn compact(&mut self) {
+        let live = self.lists.iter().map(|l| l.len as usize).sum();
+        let mut pool = Vec::with_capacity(live);
+        for list in &mut self.lists {
+            let start = pool.len();
+            pool.extend_from_slice(&self.pool[list.range()]);
+            (list.start, list.cap) = (start, list.len);
+        }
+        self.pool = pool;
+        self.garbage = 0;
     }
 
     /// All non-empty lists with their slot index, for the integrity checker.
@@ -101,15 +190,116 @@ impl ChildIndex {
         self.lists
             .iter()
             .enumerate()
-            .filter(|(_, l)| !l.children.is_empty())
-            .map(|(i, l)| (i as u32, l.children.as_slice()))
+            .filter(|(_, l)| l.len > 0)
+            .map(|(i, l)| (i as u32, self.pool.get(l.range()).unwrap_or_default()))
     }
 
     /// The owner of the non-empty list at slot `index`.
     pub(crate) fn owner(&self, index: u32) -> Option<RawKey> {
         self.lists
             .get(index as usize)
-            .filter(|l| !l.children.is_empty())
+            .filter(|l| l.len > 0)
             .map(|l| l.owner)
+    }
+
+    /// Checks that the lists' runs lie in the pool without overlapping and that the garbage
+    /// count is right; for the integrity checker.
+    pub(crate) fn check_layout(&self) -> Result<(), String> {
+        let mut runs: Vec<(usize, usize)> = self
+            .lists
+            .iter()
+            .filter(|l| l.cap > 0)
+            .map(|l| (l.start, l.start + l.cap as usize))
+            .collect();
+        runs.sort_unstable();
+        let mut end = 0;
+        let mut used = 0;
+        for (i, l) in self.lists.iter().enumerate() {
+            if l.len > l.cap {
+                return Err(format!("list of slot {i} is longer than its run"));
+            }
+        }
+        for (start, stop) in runs {
+            if start < end || stop > self.pool.len() {
+                return Err(format!("run {start}..{stop} overlaps another or leaves the pool"));
+            }
+            (end, used) = (stop, used + stop - start);
+        }
+        match self.pool.len() - used == self.garbage {
+            true => Ok(()),
+            false => Err(format!(
+                "garbage {} but {} pool entries unused",
+                self.garbage,
+                self.pool.len() - used
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slotmap::{DefaultKey, SlotMap};
+
+    fn keys(n: usize) -> Vec<RawKey> {
+        let mut arena: SlotMap<DefaultKey, ()> = SlotMap::new();
+        (0..n).map(|_| RawKey::from_slot(arena.insert(()))).collect()
+    }
+
+    #[test]
+    fn lists_keep_link_order_while_they_move_and_compact() {
+        let k = keys(3000);
+        let (parents, children) = k.split_at(100);
+        let mut index = ChildIndex::default();
+        let mut model: Vec<Vec<RawKey>> = vec![Vec::new(); parents.len()];
+        // Round-robin appends make every list move many times (garbage, then compaction).
+        for (i, &c) in children.iter().enumerate() {
+            let p = i % parents.len();
+            index.insert_by(parents[p], c, |_| true);
+            model[p].push(c);
+            index.check_layout().unwrap();
+        }
+        // Remove every third child, then re-insert one in the middle by order.
+        for (i, &c) in children.iter().enumerate().step_by(3) {
+            let p = i % parents.len();
+            assert!(index.remove(parents[p], c));
+            model[p].retain(|&x| x != c);
+            index.check_layout().unwrap();
+        }
+        let again = children[parents.len() * 3];
+        let p = 0;
+        let at = index.insert_by(parents[p], again, |c| c.to_u64() < again.to_u64());
+        model[p].insert(at, again);
+        assert!(model[p].windows(2).all(|w| w[0].to_u64() < w[1].to_u64()));
+        for (p, want) in model.iter().enumerate() {
+            assert_eq!(index.get(parents[p]), want.as_slice());
+        }
+        assert!(index.pool.len() <= 4 * children.len(), "garbage is bounded");
+        index.check_layout().unwrap();
+    }
+
+    #[test]
+    fn presized_lists_fill_without_moving() {
+        let k = keys(8);
+        let mut index = ChildIndex::with_counts([(k[0], 2), (k[2], 3)]);
+        let pool = index.pool.len();
+        for (p, c) in [(0, 3), (2, 4), (0, 5), (2, 6), (2, 7)] {
+            index.insert_by(k[p], k[c], |_| true);
+        }
+        assert_eq!((index.pool.len(), index.garbage), (pool, 0));
+        assert_eq!(index.get(k[0]), &[k[3], k[5]]);
+        assert_eq!(index.get(k[2]), &[k[4], k[6], k[7]]);
+        index.check_layout().unwrap();
+    }
+
+    #[test]
+    fn a_stale_parent_key_sees_nothing() {
+        let k = keys(2);
+        let mut index = ChildIndex::default();
+        index.insert_by(k[0], k[1], |_| true);
+        let stale = RawKey::from_u64(k[0].to_u64() + (2 << 32)); // same slot, later generation
+        assert!(index.get(stale).is_empty());
+        assert_eq!(index.get(k[0]), &[k[1]]);
+        assert_eq!(index.owner(k[0].index()), Some(k[0]));
     }
 }

@@ -80,6 +80,8 @@ impl EdgeSet {
         for (seq, l, r) in self.pairs() {
             fresh.insert(l, r, seq);
         }
+        self.rights.check_layout()?;
+        self.lefts.check_layout()?;
         let lists = |c: &ChildIndex| c.iter().map(|(i, l)| (i, l.to_vec())).collect::<Vec<_>>();
         if lists(&fresh.rights) != lists(&self.rights) {
             return Err("the rights-per-left lists disagree with the pairs".into());

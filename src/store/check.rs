@@ -126,6 +126,7 @@ fn check_children<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
     let table = E::DEF.table;
     for fk in 0..E::DEF.fks.len() {
         let Some(index) = t.child_index(fk) else { continue };
+        index.check_layout().map_err(|detail| fail(table, detail))?;
         let mut expected: BTreeMap<u32, Vec<(LinkOrder<'_>, RawKey)>> = BTreeMap::new();
         for (slot, row) in t.rows.iter() {
             if let Some(parent) = E::__fk(row, fk) {

@@ -10,6 +10,7 @@ use slotmap::{DefaultKey, SlotMap};
 
 use super::{links_within_counters, row_hash, same_values, Table};
 use crate::entity::Entity;
+use crate::index::children::ChildIndex;
 use crate::key::RawKey;
 use crate::snapshot::{format, slots, SnapshotError};
 use crate::text::{Span, TextHeap};
@@ -142,12 +143,33 @@ impl<E: Entity> Table<E> {
         for u in 0..E::DEF.uniques.len() {
             self.fill_unique(u, &keys)?;
         }
+        self.presize_children();
         let mut newest: Vec<Vec<u32>> = vec![Vec::new(); E::DEF.fks.len()];
         for &key in &keys {
             self.link_indexes(key);
             self.relink_children(key, &mut newest)?;
         }
         Ok(())
+    }
+
+    /// Replaces every children index with an empty one whose lists are sized exactly (one
+    /// counting pass over the rows; foreign keys are validated, so parents' slot indexes are
+    /// bounded by their tables).
+    fn presize_children(&mut self) {
+        for fk in 0..E::DEF.fks.len() {
+            if self.fk_unique[fk].is_some() {
+                continue;
+            }
+            let mut counts: Vec<(RawKey, u32)> = Vec::new();
+            for parent in self.rows.values().filter_map(|row| E::__fk(row, fk)) {
+                let at = parent.index() as usize;
+                if counts.len() <= at {
+                    counts.resize(at + 1, (parent, 0));
+                }
+                counts[at] = (parent, counts[at].1 + 1);
+            }
+            self.children[fk] = ChildIndex::with_counts(counts.into_iter().filter(|&(_, n)| n > 0));
+        }
     }
 
     /// Adds `key` to its parents' children lists. Records come in slot order, which is
