@@ -5,6 +5,7 @@
 //! cargo bench --bench compare -- --quick     # 10k and 100k users, a few minutes at most
 //! cargo bench --bench compare                # adds 1M users
 //! cargo bench --bench compare -- --sizes 20000,50000
+//! cargo bench --bench compare -- --sizes 100000 --only snapshot_load,fork
 //! target/release/deps/compare-<hash> --profile o2m_fields --system relata   # see profile.rs
 //! ```
 //!
@@ -52,16 +53,24 @@ struct Plan {
     reps: usize,
     /// Repetitions of whole-store operations (bulk load, snapshot, fork, reset).
     bulk_reps: usize,
+    /// `--only a,b`: run just these operations (the bulk load always runs: it builds the
+    /// stores). For iterating on one operation; the numbers of record come from full runs.
+    only: Option<Vec<String>>,
 }
 
 impl Plan {
-    fn new(users: usize) -> Plan {
+    fn new(users: usize, only: Option<Vec<String>>) -> Plan {
         let bulk_reps = if users > 100_000 { 3 } else { 5 };
         Plan {
             users,
             reps: 7,
             bulk_reps,
+            only,
         }
+    }
+
+    fn wants(&self, op: &str) -> bool {
+        self.only.as_ref().is_none_or(|ops| ops.iter().any(|o| o == op))
     }
 
     /// Groups visited per repetition of `m2m_reverse` (fan-out grows with N).
@@ -122,19 +131,30 @@ fn run_size(plan: &Plan, lines: &mut Vec<Line>) {
     });
     let p = &mut Picks::new(n as u64);
     let (t, reps, bulk) = (&mut trio, plan.reps, plan.bulk_reps);
-    run(t, LookupUnique::new(p, n, POINT_OPS, reps), reps, n, lines);
-    for kind in [FromUser::PostKeys, FromUser::PostTitles, FromUser::Groups] {
-        run(t, Traverse::new(kind, p, n, POINT_OPS, reps), reps, n, lines);
+    macro_rules! measure {
+        ($op:expr, $reps:expr) => {{
+            let op = $op;
+            if plan.wants(op.name()) {
+                run(t, op, $reps, n, lines);
+            }
+        }};
     }
-    run(t, Members::new(p, plan.reverse_ops(), reps), reps, n, lines);
-    run(t, UniqueViolation::new(p, n, VIOLATIONS, reps), reps, n, lines);
-    run(t, MoveChild::new(p, n, MOVE_PAIRS, reps), reps, n, lines);
-    run(t, SnapshotSave::default(), bulk, n, lines);
-    run(t, SnapshotLoad, bulk, n, lines);
-    run(t, Fork, bulk, n, lines);
-    run(t, Reset100::new(p, n, bulk), bulk, n, lines);
-    run(t, CascadeDelete::new(p, n, plan.deletes(), reps), reps, n, lines);
+    measure!(LookupUnique::new(p, n, POINT_OPS, reps), reps);
+    for kind in [FromUser::PostKeys, FromUser::PostTitles, FromUser::Groups] {
+        measure!(Traverse::new(kind, p, n, POINT_OPS, reps), reps);
+    }
+    measure!(Members::new(p, plan.reverse_ops(), reps), reps);
+    measure!(UniqueViolation::new(p, n, VIOLATIONS, reps), reps);
+    measure!(MoveChild::new(p, n, MOVE_PAIRS, reps), reps);
+    measure!(SnapshotSave::default(), bulk);
+    measure!(SnapshotLoad, bulk);
+    measure!(Fork, bulk);
+    measure!(Reset100::new(p, n, bulk), bulk);
+    measure!(CascadeDelete::new(p, n, plan.deletes(), reps), reps);
     drop(trio);
+    if !plan.wants("memory_per_user") {
+        return;
+    }
     eprintln!("== {n} users: memory (one child process per system)");
     let samples = memory::measure(n).map(|v| v.into_iter().collect());
     progress("memory_per_user", &samples, 0.0);
@@ -176,8 +196,13 @@ fn main() {
         return;
     }
     let mut lines = Vec::new();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .map(|at| args.get(at + 1).expect("--only needs a comma-separated list"))
+        .map(|list| list.split(',').map(str::to_owned).collect());
     for users in sizes(&args) {
-        run_size(&Plan::new(users), &mut lines);
+        run_size(&Plan::new(users, only.clone()), &mut lines);
     }
     report::print_table(&lines);
     match report::write_csv(&lines) {

@@ -64,7 +64,13 @@ fn main() {
     eprintln!("snapshot {} bytes", bytes.len());
     for _ in 0..6 {
         let t = Instant::now();
-        if what == "load" {
+        if what == "saveload" {
+            let bytes = s.to_snapshot().unwrap();
+            let t = Instant::now();
+            let l = Store::from_snapshot(s.schema().clone(), &bytes).unwrap();
+            println!("load after save {:?}", t.elapsed());
+            drop(l);
+        } else if what == "load" {
             let l = Store::from_snapshot(s.schema().clone(), &bytes).unwrap();
             let e = t.elapsed();
             println!("load {e:?}");
