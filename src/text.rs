@@ -177,6 +177,23 @@ impl TextHeap {
         }
     }
 
+    /// A heap holding a loaded text block as two chunks, `head` from offset 0 and `tail` from
+    /// `tail_base` (no greater than `head`'s length: the overlap is unreachable through
+    /// `head`), with no garbage known.
+    pub(crate) fn from_split(head: String, tail_base: usize, tail: String) -> TextHeap {
+        debug_assert!(tail_base <= head.len());
+        if tail_base == 0 {
+            return TextHeap::from_string(tail);
+        }
+        let mut heap = TextHeap::from_string(head);
+        heap.end = tail_base + tail.len();
+        heap.chunks.push(Chunk {
+            base: tail_base as u32,
+            text: Arc::new(tail),
+        });
+        heap
+    }
+
     /// The whole offset space as one string: borrowed when it is one chunk, else assembled,
     /// with NUL bytes where a chunk ends before the next begins. O(1) or O(bytes).
     pub(crate) fn contiguous(&self) -> Cow<'_, str> {
@@ -253,17 +270,21 @@ impl TextHeap {
             return Some("");
         }
         let off = span.off as usize;
-        let chunk = match self.chunks.as_slice() {
-            [only] => only,
-            chunks => chunks.get(
-                chunks
+        // The chunk holding `off`, and where the next one (or the heap) begins: a chunk may
+        // hold bytes past that (shared, or a loaded block's overlap); they are not its own.
+        let (chunk, limit) = match self.chunks.as_slice() {
+            [only] => (only, self.end),
+            chunks => {
+                let i = chunks
                     .partition_point(|c| c.base as usize <= off)
-                    .checked_sub(1)?,
-            )?,
+                    .checked_sub(1)?;
+                let limit = chunks.get(i + 1).map_or(self.end, |next| next.base as usize);
+                (chunks.get(i)?, limit)
+            }
         };
         let local = off.checked_sub(chunk.base as usize)?;
         let stop = local + span.len as usize;
-        (off + span.len as usize <= self.end)
+        (off + span.len as usize <= limit)
             .then(|| chunk.text.get(local..stop))
             .flatten()
     }
@@ -394,6 +415,23 @@ mod tests {
         assert_eq!(&all[s.off as usize..][..2], "é");
         assert_eq!(&all[..4], "zzzz");
         drop(keep);
+    }
+
+    #[test]
+    fn a_split_heap_reads_the_overlap_from_its_second_chunk() {
+        // A loaded block "abcdef" cut after "abcd", the second chunk starting at the field
+        // "cdef" that crosses the cut.
+        let heap = TextHeap::from_split("abcd".into(), 2, "cdef".into());
+        assert_eq!(heap.len(), 6);
+        assert_eq!(heap.str(Span::new(0, 2)), "ab");
+        assert_eq!(heap.str(Span::new(2, 4)), "cdef");
+        assert!(
+            !heap.contains(Span::new(1, 2)),
+            "a span across the chunks is refused"
+        );
+        assert_eq!(heap.contiguous(), "abcdef");
+        let whole = TextHeap::from_split("ab".into(), 0, "abcdef".into());
+        assert_eq!((whole.chunks.len(), whole.str(Span::new(1, 5))), (1, "bcdef"));
     }
 
     #[test]

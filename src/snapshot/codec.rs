@@ -63,6 +63,10 @@ pub struct Reader<'a> {
     text: &'a [u8],
     /// Where the next text field starts in the text block.
     text_at: usize,
+    /// The load splits the text block in two chunks near this offset (see `split_start`).
+    split_goal: usize,
+    /// Where the first text field that ends past `split_goal` starts.
+    split_start: Option<usize>,
 }
 
 impl<'a> Reader<'a> {
@@ -72,7 +76,26 @@ impl<'a> Reader<'a> {
             at: 0,
             text,
             text_at: 0,
+            split_goal: usize::MAX,
+            split_start: None,
         }
+    }
+
+    /// Also finds where the first text field ending past `goal` starts ([`split_start`]).
+    ///
+    /// [`split_start`]: Self::split_start
+    pub(crate) fn with_split_goal(self, goal: usize) -> Self {
+        Reader {
+            split_goal: goal,
+            ..self
+        }
+    }
+
+    /// The start of the first text field read that ends past the split goal: every field
+    /// before it lies below it, so the text block can be held as two chunks, the second
+    /// starting here.
+    pub(crate) fn split_start(&self) -> Option<usize> {
+        self.split_start
     }
 
     /// Bytes consumed so far.
@@ -138,6 +161,9 @@ impl<'a> Reader<'a> {
             Some(&b) if b & 0xC0 == 0x80 => return None,
             None if end != self.text.len() => return None,
             _ => {}
+        }
+        if end > self.split_goal && self.split_start.is_none() {
+            self.split_start = Some(self.text_at);
         }
         let span = Span::new(self.text_at as u32, len);
         self.text_at = end;

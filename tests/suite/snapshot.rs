@@ -700,3 +700,41 @@ fn malformed_compact_parts_are_refused_by_table() {
         );
     }
 }
+
+/// A large text block is copied in two pieces on two threads (from 4 KiB in debug builds) and
+/// held as two chunks; every byte of it is still validated, whichever piece it falls in.
+#[test]
+fn a_large_text_block_loads_in_two_chunks_and_is_validated_whole() {
+    let mut s = store();
+    let author = s.insert(user("writer")).unwrap();
+    for i in 0..300 {
+        s.insert(Post {
+            title: format!("é{i}ü"),
+            content: "ключ ".repeat(i % 7 + 1),
+            author,
+        })
+        .unwrap();
+    }
+    let good = s.to_snapshot().unwrap();
+    let loaded = Store::from_snapshot(schema(), &good).unwrap();
+    assert!(loaded == s);
+    loaded.check_integrity().unwrap();
+    let needle = "ключ".as_bytes();
+    let hits: Vec<usize> = (0..good.len() - needle.len())
+        .filter(|&i| good[i..].starts_with(needle))
+        .collect();
+    for at in [hits[0], hits[hits.len() / 2], hits[hits.len() - 1]] {
+        let mut bad = good.clone();
+        bad[at + 1] = 0xFF;
+        reseal(&mut bad);
+        match Store::from_snapshot(schema(), &bad) {
+            Err(SnapshotError::Decode {
+                part: "posts",
+                detail,
+            }) => {
+                assert!(detail.contains("not UTF-8"), "{detail}")
+            }
+            other => panic!("byte {at}: {other:?}"),
+        }
+    }
+}

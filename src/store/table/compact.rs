@@ -14,7 +14,7 @@ use crate::entity::Entity;
 use crate::par;
 use crate::snapshot::codec::{Reader, Writer};
 use crate::snapshot::{slots, SnapshotError};
-use crate::text::TextHeap;
+use crate::text::{TextHeap, TEXT_HEAP_LIMIT};
 
 impl<E: Entity> Table<E> {
     /// Appends the compact form, given the arena's slot versions. O(slots + text).
@@ -45,65 +45,130 @@ impl<E: Entity> Table<E> {
     /// by exactly one field, char boundaries) and link numbers; allocates at most a few times
     /// the input's size. The caller validates foreign keys, then rebuilds the indexes.
     pub(crate) fn load_compact(&mut self, bytes: &[u8]) -> Result<usize, SnapshotError> {
-        let table = E::DEF.table;
-        let bad = |detail: String| SnapshotError::Decode { part: table, detail };
-        let malformed = || bad("malformed slot list or counters".into());
+        let head = PartHead::read(bytes, E::DEF.fks.len()).map_err(|detail| bad::<E>(detail.into()))?;
+        let block = &bytes[head.text.clone()];
+        let mut rows_in = Reader::new(&bytes[head.text.end..], block);
+        let decode_rows = |rows_in: &mut Reader<'_>| decode_rows::<E>(rows_in, &head);
+        let (rows, text) = if block.len() < par::PARALLEL_BYTES {
+            let text = owned_text(block).map_err(not_utf8::<E>)?;
+            (decode_rows(&mut rows_in), TextHeap::from_string(text))
+        } else {
+            // A second thread copies (and validates) the head of the block while this one
+            // decodes the rows and then copies the rest, from the first text field that
+            // crosses the cut; the heap holds the two as chunks.
+            let cut = char_start_at_or_before(block, block.len() / 8 * 5);
+            rows_in = rows_in.with_split_goal(cut);
+            let (first, (rows, second_base, second)) = par::join(
+                true,
+                || owned_text(&block[..cut]),
+                || {
+                    let rows = decode_rows(&mut rows_in);
+                    let base = rows_in.split_start().unwrap_or(cut);
+                    (rows, base, owned_text(&block[base..]))
+                },
+            );
+            let (first, second) = (first.map_err(not_utf8::<E>)?, second.map_err(not_utf8::<E>)?);
+            (rows, TextHeap::from_split(first, second_base, second))
+        };
+        self.rows = rows?;
+        if rows_in.text_used() != block.len() {
+            return Err(bad::<E>("text block holds bytes no record uses".into()));
+        }
+        self.text = text;
+        self.next_seq = head.next_seq;
+        self.high_water = head.high_water;
+        Ok(head.text.end + rows_in.position())
+    }
+}
+
+/// What precedes a compact part's records.
+struct PartHead {
+    versions: Vec<u32>,
+    next_seq: Vec<u32>,
+    /// One past the highest slot index handed out.
+    high_water: u32,
+    /// Where the text block lies in the part.
+    text: std::ops::Range<usize>,
+}
+
+impl PartHead {
+    fn read(bytes: &[u8], fks: usize) -> Result<PartHead, &'static str> {
+        const MALFORMED: &str = "malformed slot list or counters";
         let mut r = Reader::new(bytes, b"");
-        let slots = r.u64().ok_or_else(malformed)?;
+        let slots = r.u64().ok_or(MALFORMED)?;
         // Each version takes a byte at least: a longer list cannot be in the input.
         if slots > bytes.len() as u64 {
-            return Err(malformed());
+            return Err(MALFORMED);
         }
-        // One past the highest slot index handed out (every slot was, once); slotmap holds
-        // fewer than u32::MAX slots, so a count that does not fit is refused before any insert.
+        // Every slot was handed out once; slotmap holds fewer than u32::MAX slots, so a count
+        // that does not fit is refused before any insert.
         let high_water = match slots {
             0 => 0,
             n => u32::try_from(n + 1)
                 .ok()
                 .filter(|&h| h < u32::MAX)
-                .ok_or_else(malformed)?,
+                .ok_or(MALFORMED)?,
         };
         let versions: Option<Vec<u32>> = (0..slots).map(|_| r.u32()).collect();
-        let versions = versions.ok_or_else(malformed)?;
-        let next_seq: Option<Vec<u32>> = E::DEF.fks.iter().map(|_| r.u32()).collect();
-        let next_seq = next_seq.ok_or_else(malformed)?;
-        let text_len = r.u64().ok_or_else(malformed)?;
+        let next_seq: Option<Vec<u32>> = (0..fks).map(|_| r.u32()).collect();
+        let (versions, next_seq) = versions.zip(next_seq).ok_or(MALFORMED)?;
+        let text_len = r.u64().ok_or(MALFORMED)?;
         let start = r.position();
-        let text_end = usize::try_from(text_len)
+        let end = usize::try_from(text_len)
             .ok()
             .and_then(|n| start.checked_add(n))
             .filter(|&end| end <= bytes.len())
-            .ok_or_else(|| bad("text block runs past the input".into()))?;
-        let block = &bytes[start..text_end];
-        let mut rows_in = Reader::new(&bytes[text_end..], block);
-        // The text block is validated and copied on a second thread while the rows decode.
-        let (text, rows) = par::join(
-            block.len() >= par::PARALLEL_BYTES,
-            || owned_text(block),
-            || {
-                slots::rebuild(table, &versions, |i| {
-                    let row = E::__decode_row(&mut rows_in)
-                        .ok_or_else(|| bad(format!("record in slot {} is malformed", i + 1)))?;
-                    if !links_within_counters::<E>(&row, &next_seq) {
-                        return Err(bad(format!(
-                            "record in slot {}: link number beyond its counter",
-                            i + 1
-                        )));
-                    }
-                    Ok(row)
-                })
-            },
-        );
-        let text = text.map_err(|e| bad(format!("text block is not UTF-8: {e}")))?;
-        self.rows = rows?;
-        if rows_in.text_used() != text.len() {
-            return Err(bad("text block holds bytes no record uses".into()));
+            .ok_or("text block runs past the input")?;
+        if text_len > TEXT_HEAP_LIMIT as u64 {
+            return Err("text block larger than a table's text heap");
         }
-        self.text = TextHeap::from_string(text);
-        self.next_seq = next_seq;
-        self.high_water = high_water;
-        Ok(text_end + rows_in.position())
+        Ok(PartHead {
+            versions,
+            next_seq,
+            high_water,
+            text: start..end,
+        })
     }
+}
+
+/// Decodes every live record into an arena with the part's slot versions.
+fn decode_rows<E: Entity>(
+    rows_in: &mut Reader<'_>,
+    head: &PartHead,
+) -> Result<slotmap::SlotMap<slotmap::DefaultKey, E::Row>, SnapshotError> {
+    slots::rebuild(E::DEF.table, &head.versions, |i| {
+        let row = E::__decode_row(rows_in)
+            .ok_or_else(|| bad::<E>(format!("record in slot {} is malformed", i + 1)))?;
+        match links_within_counters::<E>(&row, &head.next_seq) {
+            true => Ok(row),
+            false => Err(bad::<E>(format!(
+                "record in slot {}: link number beyond its counter",
+                i + 1
+            ))),
+        }
+    })
+}
+
+fn bad<E: Entity>(detail: String) -> SnapshotError {
+    SnapshotError::Decode {
+        part: E::DEF.table,
+        detail,
+    }
+}
+
+fn not_utf8<E: Entity>(e: std::str::Utf8Error) -> SnapshotError {
+    bad::<E>(format!("text block is not UTF-8: {e}"))
+}
+
+/// The last char boundary at or before `at` in `block` (a valid block's; at most 3 steps).
+fn char_start_at_or_before(block: &[u8], at: usize) -> usize {
+    let mut at = at.min(block.len());
+    for _ in 0..3 {
+        if block.get(at).is_some_and(|&b| b & 0xC0 == 0x80) {
+            at = at.saturating_sub(1);
+        }
+    }
+    at
 }
 
 /// The text block as an owned `String`, validated piece by piece as it is copied (each piece

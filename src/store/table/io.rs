@@ -234,10 +234,12 @@ impl<E: Entity> Table<E> {
         let index = &mut uniques[u];
         index.reserve(hashed.len(), |k| hash_of(k).unwrap_or(0));
         for (hash, key) in group_by_bucket(hashed, index.bucket_mask_hint()) {
-            let row = rows.get(key.slot());
+            // Reads the two records only on a tag match (rare): fetching this record up front
+            // would be a cache miss per insert, the records being in bucket order, not slot
+            // order.
             let eq = |k: RawKey| {
-                let other = rows.get(k.slot());
-                row.zip(other)
+                rows.get(key.slot())
+                    .zip(rows.get(k.slot()))
                     .is_some_and(|(a, b)| same_values::<E>(a, b, text, def.fields))
             };
             if let Err(existing) = index.insert_new(hash, key, eq, |k| hash_of(k).unwrap_or(0)) {
