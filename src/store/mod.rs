@@ -80,12 +80,12 @@ pub struct Store {
 
 impl Clone for Store {
     /// A full, independent copy. O(records): the arenas and indexes are copied as large
-    /// buffers (per-parent children lists are the only per-record allocations); text written
-    /// so far is shared, never copied (see [`Store::fork`]).
+    /// buffers (tables of a large store in two groups on two threads); text written so far
+    /// is shared, never copied (see [`Store::fork`]).
     fn clone(&self) -> Self {
         Store {
             schema: self.schema.clone(),
-            tables: self.tables.iter().map(|t| t.clone_box()).collect(),
+            tables: clone_tables(&self.tables),
             relations: self.relations.clone(),
             journal: self.journal.clone(),
             depth: self.depth,
@@ -95,6 +95,18 @@ impl Clone for Store {
             log: None,
         }
     }
+}
+
+/// Copies every table, in two groups on two threads for a large store (the copy is mostly
+/// first-touch page faults, which two cores take in parallel).
+fn clone_tables(tables: &[Box<dyn AnyTable>]) -> Vec<Box<dyn AnyTable>> {
+    let mut each: Vec<&dyn AnyTable> = tables.iter().map(|t| &**t).collect();
+    crate::par::for_each_split(
+        &mut each,
+        crate::par::PARALLEL_RECORDS,
+        |t| t.len(),
+        |t| t.clone_box(),
+    )
 }
 
 impl PartialEq for Store {

@@ -305,10 +305,10 @@ impl Store {
     }
 
     /// An independent copy of the whole store, open scopes included (a fork of a marked
-    /// fixture can be reset on its own). O(records): arenas and indexes are copied as large
-    /// buffers, per-parent children lists are the only per-record allocations, and text is
-    /// not copied at all: both stores share what was written before the fork (immutable,
-    /// reference-counted) and each appends its later writes apart. For tests running in
+    /// fixture can be reset on its own). O(records): arenas and indexes are copied as a few
+    /// large buffers per table (for a store of 64k records or more, the tables in two groups
+    /// on two threads), and text is not copied at all: both stores share what was written
+    /// before the fork (immutable, reference-counted) and each appends its later writes apart. For tests running in
     /// parallel threads, fork one fixture per thread; see the crate docs.
     pub fn fork(&self) -> Store {
         self.clone()
