@@ -22,17 +22,17 @@ pub(crate) fn join<A: Send, B>(
     side: impl FnOnce() -> A + Send,
     main: impl FnOnce() -> B,
 ) -> (A, B) {
+    if !parallel {
+        let b = main();
+        return (side(), b);
+    }
     let work = Mutex::new(Some(side));
     // Nothing panics while the lock is held, so it is never poisoned.
     let take = || work.lock().ok().and_then(|mut w| w.take());
     let (on_thread, b) = std::thread::scope(|scope| {
-        let handle = parallel
-            .then(|| {
-                std::thread::Builder::new()
-                    .spawn_scoped(scope, || take().map(|f| f()))
-                    .ok()
-            })
-            .flatten();
+        let handle = std::thread::Builder::new()
+            .spawn_scoped(scope, || take().map(|f| f()))
+            .ok();
         let b = main();
         let a = handle.and_then(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
         (a, b)
@@ -54,6 +54,9 @@ pub(crate) fn for_each_split<T: Send, R: Send>(
     each: impl Fn(&mut T) -> R + Sync,
 ) -> Vec<R> {
     let weights: Vec<usize> = items.iter().map(&weight).collect();
+    if items.len() < 2 || weights.iter().sum::<usize>() < threshold {
+        return items.iter_mut().map(each).collect();
+    }
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(weights[i]));
     let mut in_first = vec![false; items.len()];
@@ -74,8 +77,7 @@ pub(crate) fn for_each_split<T: Send, R: Send>(
         }
     }
     let run = |group: Vec<(usize, &mut T)>| group.into_iter().map(|(i, t)| (i, each(t))).collect::<Vec<_>>();
-    let parallel = first_weight + second_weight >= threshold && !second.is_empty();
-    let (mut a, b) = join(parallel, || run(first), || run(second));
+    let (mut a, b) = join(!second.is_empty(), || run(first), || run(second));
     a.extend(b);
     a.sort_unstable_by_key(|&(i, _)| i);
     a.into_iter().map(|(_, r)| r).collect()

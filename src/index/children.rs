@@ -53,6 +53,7 @@ impl List {
 }
 
 /// Compaction waits until this many pool entries are garbage (small indexes never compact).
+/// Only a move makes garbage, so only a move (in `grow`) checks for it.
 const COMPACT_MIN: usize = 1024;
 
 impl ChildIndex {
@@ -166,9 +167,6 @@ impl ChildIndex {
         };
         run.copy_within(at + 1.., at);
         list.len -= 1;
-        if self.garbage >= COMPACT_MIN && self.garbage * 2 > self.pool.len() {
-            self.compact();
-        }
         true
     }
 

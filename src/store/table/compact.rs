@@ -48,10 +48,9 @@ impl<E: Entity> Table<E> {
         let head = PartHead::read(bytes, E::DEF.fks.len()).map_err(|detail| bad::<E>(detail.into()))?;
         let block = &bytes[head.text.clone()];
         let mut rows_in = Reader::new(&bytes[head.text.end..], block);
-        let decode_rows = |rows_in: &mut Reader<'_>| decode_rows::<E>(rows_in, &head);
         let (rows, text) = if block.len() < par::PARALLEL_BYTES {
             let text = owned_text(block).map_err(not_utf8::<E>)?;
-            (decode_rows(&mut rows_in), TextHeap::from_string(text))
+            (decode_rows::<E>(&mut rows_in, &head), TextHeap::from_string(text))
         } else {
             // A second thread copies (and validates) the head of the block while this one
             // decodes the rows and then copies the rest, from the first text field that
@@ -62,7 +61,7 @@ impl<E: Entity> Table<E> {
                 true,
                 || owned_text(&block[..cut]),
                 || {
-                    let rows = decode_rows(&mut rows_in);
+                    let rows = decode_rows::<E>(&mut rows_in, &head);
                     let base = rows_in.split_start().unwrap_or(cut);
                     (rows, base, owned_text(&block[base..]))
                 },
@@ -160,7 +159,8 @@ fn not_utf8<E: Entity>(e: std::str::Utf8Error) -> SnapshotError {
     bad::<E>(format!("text block is not UTF-8: {e}"))
 }
 
-/// The last char boundary at or before `at` in `block` (a valid block's; at most 3 steps).
+/// The last char boundary at or before `at` in `block` (a valid block's: a char has at most 3
+/// continuation bytes, so at most 3 steps back).
 fn char_start_at_or_before(block: &[u8], at: usize) -> usize {
     let mut at = at.min(block.len());
     for _ in 0..3 {
@@ -178,14 +178,9 @@ fn owned_text(block: &[u8]) -> Result<String, std::str::Utf8Error> {
     let mut text = String::with_capacity(block.len());
     let mut rest = block;
     while !rest.is_empty() {
-        let mut cut = rest.len().min(PIECE);
-        // Back up to a char start (a char has at most 3 continuation bytes), so a piece never
-        // splits a valid char; 4 in a row are invalid and fail the check below anyway.
-        for _ in 0..3 {
-            if rest.get(cut).is_some_and(|&b| b & 0xC0 == 0x80) {
-                cut -= 1;
-            }
-        }
+        // A piece never splits a valid char; 4 continuation bytes in a row are invalid and
+        // fail the check below anyway.
+        let cut = char_start_at_or_before(rest, PIECE);
         let piece = std::str::from_utf8(&rest[..cut])?;
         text.push_str(piece);
         rest = &rest[cut..];
