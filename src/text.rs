@@ -194,6 +194,12 @@ impl TextHeap {
         heap
     }
 
+    /// How many chunks hold the text (for tests of loading and forking).
+    #[cfg(test)]
+    pub(crate) fn chunk_count(&self) -> usize {
+        self.chunks.len()
+    }
+
     /// The whole offset space as one string: borrowed when it is one chunk, else assembled,
     /// with NUL bytes where a chunk ends before the next begins. O(1) or O(bytes).
     pub(crate) fn contiguous(&self) -> Cow<'_, str> {

@@ -63,10 +63,13 @@ pub struct Reader<'a> {
     text: &'a [u8],
     /// Where the next text field starts in the text block.
     text_at: usize,
-    /// The load splits the text block in two chunks near this offset (see `split_start`).
-    split_goal: usize,
-    /// Where the first text field that ends past `split_goal` starts.
-    split_start: Option<usize>,
+    /// Offsets in the text block, ascending, where the load may cut it into chunks (see
+    /// [`field_starts`](Self::field_starts)).
+    goals: &'a [usize],
+    /// The next goal not yet passed (`usize::MAX` after the last): one compare per field.
+    next_goal: usize,
+    /// For each goal passed, the start of the first field ending past it.
+    starts: Vec<usize>,
 }
 
 impl<'a> Reader<'a> {
@@ -76,26 +79,36 @@ impl<'a> Reader<'a> {
             at: 0,
             text,
             text_at: 0,
-            split_goal: usize::MAX,
-            split_start: None,
+            goals: &[],
+            next_goal: usize::MAX,
+            starts: Vec::new(),
         }
     }
 
-    /// Also finds where the first text field ending past `goal` starts ([`split_start`]).
-    ///
-    /// [`split_start`]: Self::split_start
-    pub(crate) fn with_split_goal(self, goal: usize) -> Self {
+    /// Also records, for each of `goals` (ascending offsets in the text block), where the
+    /// first text field ending past it starts ([`field_starts`](Self::field_starts)).
+    pub(crate) fn with_goals(self, goals: &'a [usize]) -> Self {
         Reader {
-            split_goal: goal,
+            goals,
+            next_goal: goals.first().copied().unwrap_or(usize::MAX),
             ..self
         }
     }
 
-    /// The start of the first text field read that ends past the split goal: every field
-    /// before it lies below it, so the text block can be held as two chunks, the second
-    /// starting here.
-    pub(crate) fn split_start(&self) -> Option<usize> {
-        self.split_start
+    /// For each goal passed so far, the start of the first text field that ends past it:
+    /// every field before it lies below the goal, so the text block can be held as two
+    /// chunks, the first up to the goal and the second from here.
+    pub(crate) fn field_starts(&self) -> &[usize] {
+        &self.starts
+    }
+
+    /// Records the current field's start for every goal that `end` passes.
+    #[cold]
+    fn pass_goals(&mut self, end: usize) {
+        while self.goals.get(self.starts.len()).is_some_and(|&g| end > g) {
+            self.starts.push(self.text_at);
+        }
+        self.next_goal = self.goals.get(self.starts.len()).copied().unwrap_or(usize::MAX);
     }
 
     /// Bytes consumed so far.
@@ -162,8 +175,8 @@ impl<'a> Reader<'a> {
             None if end != self.text.len() => return None,
             _ => {}
         }
-        if end > self.split_goal && self.split_start.is_none() {
-            self.split_start = Some(self.text_at);
+        if end > self.next_goal {
+            self.pass_goals(end);
         }
         let span = Span::new(self.text_at as u32, len);
         self.text_at = end;

@@ -11,6 +11,7 @@ pub(crate) mod codec;
 pub(crate) mod format;
 mod fs;
 pub(crate) mod slots;
+pub(crate) mod text_copy;
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -23,9 +24,9 @@ use crate::error::IntegrityError;
 use crate::key::RawKey;
 use crate::par;
 use crate::schema::Schema;
-use crate::store::erased::AnyTable;
 use crate::store::Store;
 use format::{checksum, Description, Header, SchemaDesc, HEADER_LEN, MAX_DESCRIPTION};
+use text_copy::TextCopies;
 
 /// Why a snapshot could not be saved or loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -274,12 +275,23 @@ impl Store {
                 extra: body.len() - end,
             });
         }
-        // The checksum runs beside the decoding (on a second thread for a large snapshot);
-        // decoding is safe on damaged bytes, and a mismatch wins over whatever it found.
-        let (found, loaded) = par::join(
-            body.len() >= par::PARALLEL_BYTES,
-            || checksum(body),
-            || Store::load_body(schema, &header, body, description_len),
+        // The checksum runs beside the decoding (on a second thread for a large snapshot, which
+        // then copies text blocks; see `text_copy.rs`); decoding is safe on damaged bytes, and a
+        // mismatch wins over whatever it found.
+        let parallel = body.len() >= par::PARALLEL_BYTES;
+        let copies = TextCopies::new(parallel);
+        let ((found, fronts), (decoded, backs)) = par::join(
+            parallel,
+            || (checksum(body), copies.copy_front()),
+            || {
+                let _close = copies.closer();
+                let decoded = Store::decode_body(schema, &header, body, description_len, &copies);
+                let backs = decoded
+                    .as_ref()
+                    .ok()
+                    .map(|d| copies.copy_back(|block, goal| d.field_start(block, goal)));
+                (decoded, backs)
+            },
         );
         if found != header.payload_checksum {
             return Err(SnapshotError::ChecksumMismatch {
@@ -287,30 +299,52 @@ impl Store {
                 found,
             });
         }
-        loaded
-    }
-
-    /// Everything after the header: the description, the schema check, the parts.
-    fn load_body(
-        schema: Schema,
-        header: &Header,
-        body: &[u8],
-        description_len: usize,
-    ) -> Result<Store, SnapshotError> {
-        let description = decode_description(&body[..description_len])?;
-        let current = SchemaDesc::of(&schema);
-        if let Some(detail) = description.schema.difference(&current) {
-            return Err(SnapshotError::SchemaMismatch { detail });
+        // The first table with an error reports it, its text before its records.
+        let heaps = copies.heaps(fronts, backs.unwrap_or_default());
+        let failed_at = decoded.as_ref().err().map_or(usize::MAX, |(t, _)| *t);
+        if let Some((_, Err(e))) = heaps.iter().find(|(t, heap)| heap.is_err() && *t <= failed_at) {
+            return Err(e.clone());
         }
-        if header.fingerprint != fingerprint(&current)? {
-            return Err(SnapshotError::SchemaMismatch {
-                detail: "schema fingerprint differs".into(),
-            });
+        let mut decoded = decoded.map_err(|(_, e)| e)?;
+        for (t, heap) in heaps {
+            decoded.store.tables[t].set_text(heap?);
         }
-        let mut store = Store::new(schema);
-        store.load_parts(&body[description_len..], &description, header.version)?;
+        let mut store = decoded.store;
+        let payload = &body[description_len..];
+        store.finish_load(payload, decoded.at, &decoded.links)?;
         debug_assert_eq!(store.check_integrity(), Ok(()));
         Ok(store)
+    }
+
+    /// Everything after the header up to the records' end: the description, the schema
+    /// check, every table's part (large text blocks posted to `copies`). An error comes with
+    /// the table it was found in.
+    fn decode_body<'a>(
+        schema: Schema,
+        header: &Header,
+        body: &'a [u8],
+        description_len: usize,
+        copies: &TextCopies<'a>,
+    ) -> Result<Decoded, (usize, SnapshotError)> {
+        let before_tables = |e| (0, e);
+        let description = decode_description(&body[..description_len]).map_err(before_tables)?;
+        let current = SchemaDesc::of(&schema);
+        if let Some(detail) = description.schema.difference(&current) {
+            return Err((0, SnapshotError::SchemaMismatch { detail }));
+        }
+        if header.fingerprint != fingerprint(&current).map_err(before_tables)? {
+            let detail = "schema fingerprint differs".into();
+            return Err((0, SnapshotError::SchemaMismatch { detail }));
+        }
+        let mut store = Store::new(schema);
+        let payload = &body[description_len..];
+        let (at, field_starts) = store.decode_tables(payload, &description, header.version, copies)?;
+        Ok(Decoded {
+            store,
+            at,
+            field_starts,
+            links: description.links,
+        })
     }
 
     /// Loads a store from a reader (read to its end).
@@ -334,43 +368,62 @@ impl Store {
         Store::from_snapshot(schema, &bytes)
     }
 
-    fn load_parts(
+    /// Decodes every table's part; returns where the relations' parts start, and per posted
+    /// text block the field starts the decoder recorded.
+    #[allow(clippy::type_complexity)]
+    fn decode_tables<'a>(
         &mut self,
-        payload: &[u8],
+        payload: &'a [u8],
         description: &Description<'_>,
         format: u32,
-    ) -> Result<(), SnapshotError> {
+        copies: &TextCopies<'a>,
+    ) -> Result<(usize, Vec<Vec<usize>>), (usize, SnapshotError)> {
         if description.counts.len() != self.tables.len() || description.links.len() != self.relations.len() {
-            return Err(SnapshotError::Decode {
-                part: "description",
-                detail: "wrong number of tables".into(),
-            });
+            let detail = "wrong number of tables".into();
+            return Err((
+                0,
+                SnapshotError::Decode {
+                    part: "description",
+                    detail,
+                },
+            ));
         }
         let mut at = 0;
+        let mut field_starts = Vec::new();
         for (t, table) in self.tables.iter_mut().enumerate() {
-            at += table.load(payload.get(at..).unwrap_or_default(), format)?;
+            let part = payload.get(at..).unwrap_or_default();
+            let loaded = table.load(part, format, copies, t).map_err(|e| (t, e))?;
+            at += loaded.used;
+            field_starts.extend(loaded.text.map(|(_, starts)| starts));
             let (expected, found) = (description.counts[t], table.len() as u64);
             if expected != found {
-                return Err(SnapshotError::CountMismatch {
-                    table: table.def().table,
-                    expected,
-                    found,
-                });
+                let table = table.def().table;
+                return Err((
+                    t,
+                    SnapshotError::CountMismatch {
+                        table,
+                        expected,
+                        found,
+                    },
+                ));
             }
         }
-        // Keys are validated before any derived structure is sized by them. Both steps work
-        // table by table, on two threads for a large store; the first error in table order
-        // wins, as it would one table after the other.
+        Ok((at, field_starts))
+    }
+
+    /// The rest of a load once every table holds its records and text: references validated,
+    /// derived state rebuilt, the relations' parts (from `at` in `payload`) decoded.
+    fn finish_load(&mut self, payload: &[u8], mut at: usize, links: &[u64]) -> Result<(), SnapshotError> {
+        // Keys are validated before any derived structure is sized by them. Validation works
+        // table by table and the rebuild index by index, on two threads for a large store;
+        // the first error in table (and index) order wins, as it would on one thread.
         self.validate_references()?;
-        let results = par::for_each_split(
-            &mut self.tables,
-            par::PARALLEL_RECORDS,
-            |t| rebuild_weight(&**t),
-            |t| t.rebuild(),
-        );
+        let mut jobs: Vec<_> = self.tables.iter_mut().flat_map(|t| t.rebuild_jobs()).collect();
+        let results = par::for_each_split(&mut jobs, par::PARALLEL_RECORDS, |j| j.weight, |j| j.run());
+        drop(jobs);
         results.into_iter().collect::<Result<(), _>>()?;
-        for r in 0..self.relations.len() {
-            at += self.load_relation(r, payload.get(at..).unwrap_or_default(), description.links[r])?;
+        for (r, &expected) in links.iter().enumerate() {
+            at += self.load_relation(r, payload.get(at..).unwrap_or_default(), expected)?;
         }
         if at != payload.len() {
             return Err(SnapshotError::TrailingBytes {
@@ -454,10 +507,27 @@ impl Store {
     }
 }
 
-/// About how much work rebuilding a table's derived state is: a unit per record and index.
-fn rebuild_weight(table: &dyn AnyTable) -> usize {
-    let def = table.def();
-    table.len() * (1 + def.uniques.len() + def.indexes.len() + def.fks.len())
+/// What the main thread's decoding leaves for the rest of a load.
+struct Decoded {
+    store: Store,
+    /// Where the relations' parts start in the payload.
+    at: usize,
+    /// Per posted text block, the start of the field crossing each of its goals.
+    field_starts: Vec<Vec<usize>>,
+    /// Each relation's link count, from the description.
+    links: Vec<u64>,
+}
+
+impl Decoded {
+    /// Where block `block`'s second chunk starts if cut at its goal number `goal`; 0 (the
+    /// whole block in one chunk) if the decoder did not record it.
+    fn field_start(&self, block: usize, goal: usize) -> usize {
+        self.field_starts
+            .get(block)
+            .and_then(|starts| starts.get(goal))
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 /// Rewrites a snapshot's checksum to match its content, so fuzzers and tests can reach the

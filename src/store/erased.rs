@@ -6,7 +6,11 @@ use std::any::Any;
 use crate::entity::{Entity, EntityDef};
 use crate::error::{Error, IntegrityError};
 use crate::key::RawKey;
+use crate::snapshot::text_copy::TextCopies;
+use crate::store::table::compact::PartLoaded;
+use crate::store::table::io::RebuildJob;
 use crate::store::table::{ChildrenOf, KeyState, Table};
+use crate::text::TextHeap;
 
 pub(crate) trait AnyTable: Send + Sync {
     fn def(&self) -> &'static EntityDef;
@@ -35,10 +39,19 @@ pub(crate) trait AnyTable: Send + Sync {
     fn render_undo(&self, pos: usize) -> Option<Vec<String>>;
     /// Appends this table's snapshot part.
     fn save(&self, out: &mut Vec<u8>) -> Result<(), crate::snapshot::SnapshotError>;
-    /// Loads this (empty) table's ground truth from its snapshot part; returns the bytes used.
-    fn load(&mut self, bytes: &[u8], format: u32) -> Result<usize, crate::snapshot::SnapshotError>;
-    /// Rebuilds derived state after a load, once foreign keys are validated.
-    fn rebuild(&mut self) -> Result<(), crate::snapshot::SnapshotError>;
+    /// Loads this (empty) table's ground truth from its snapshot part (see `Table::load`).
+    fn load<'a>(
+        &mut self,
+        bytes: &'a [u8],
+        format: u32,
+        copies: &TextCopies<'a>,
+        table: usize,
+    ) -> Result<PartLoaded, crate::snapshot::SnapshotError>;
+    /// Installs a text heap copied after the records were decoded.
+    fn set_text(&mut self, text: TextHeap);
+    /// The independent pieces of rebuilding derived state after a load, once foreign keys are
+    /// validated (see `Table::rebuild_jobs`).
+    fn rebuild_jobs(&mut self) -> Vec<RebuildJob<'_>>;
     fn text_len(&self) -> usize;
     /// Drops text appended after `len`; only valid once every row using it is gone.
     fn truncate_text(&mut self, len: usize);
@@ -120,11 +133,20 @@ impl<E: Entity> AnyTable for Table<E> {
     fn save(&self, out: &mut Vec<u8>) -> Result<(), crate::snapshot::SnapshotError> {
         Table::save(self, out)
     }
-    fn load(&mut self, bytes: &[u8], format: u32) -> Result<usize, crate::snapshot::SnapshotError> {
-        Table::load(self, bytes, format)
+    fn load<'a>(
+        &mut self,
+        bytes: &'a [u8],
+        format: u32,
+        copies: &TextCopies<'a>,
+        table: usize,
+    ) -> Result<PartLoaded, crate::snapshot::SnapshotError> {
+        Table::load(self, bytes, format, copies, table)
     }
-    fn rebuild(&mut self) -> Result<(), crate::snapshot::SnapshotError> {
-        Table::rebuild(self)
+    fn set_text(&mut self, text: TextHeap) {
+        Table::set_text(self, text)
+    }
+    fn rebuild_jobs(&mut self) -> Vec<RebuildJob<'_>> {
+        Table::rebuild_jobs(self)
     }
     fn value_of(&self, key: RawKey, field: usize) -> crate::value::Value<'_> {
         self.value(key, field)

@@ -4,8 +4,8 @@
 //! The `p_*` methods are the primitive changes; each has an `undo_*` inverse. The store
 //! journals every primitive it applies (see `journal.rs`) and nothing else mutates a table.
 
-mod compact;
-mod io;
+pub(crate) mod compact;
+pub(crate) mod io;
 
 use slotmap::{DefaultKey, SlotMap};
 
@@ -392,12 +392,15 @@ impl<E: Entity> Table<E> {
         } = self;
         let row = rows.get(key.slot())?;
         let parent = E::__fk(row, fk).filter(|_| fk_unique[fk].is_none())?;
-        let mine = link_order::<E>(row, text, fk);
-        let at = children[fk].insert_by(parent, key, |c| {
-            rows.get(c.slot())
-                .is_some_and(|r| link_order::<E>(r, text, fk).cmp_with(&mine).is_lt())
-        });
-        Some(at)
+        Some(place_child::<E>(
+            rows,
+            text,
+            fk,
+            &mut children[fk],
+            parent,
+            row,
+            key,
+        ))
     }
 
     fn unlink_derived(&mut self, key: RawKey) {
@@ -507,6 +510,24 @@ pub(crate) fn link_order<'a, E: Entity>(row: &'a E::Row, text: &'a TextHeap, fk:
         field: E::DEF.fks[fk].order_by.map(|f| E::__value(row, text, f as usize)),
         seq: E::__seqs(row)[fk],
     }
+}
+
+/// Inserts `key` (whose record is `row`) into `parent`'s list of children index `index` (of
+/// foreign key `fk`) at its place in link order; returns the position.
+pub(crate) fn place_child<E: Entity>(
+    rows: &SlotMap<DefaultKey, E::Row>,
+    text: &TextHeap,
+    fk: usize,
+    index: &mut ChildIndex,
+    parent: RawKey,
+    row: &E::Row,
+    key: RawKey,
+) -> usize {
+    let mine = link_order::<E>(row, text, fk);
+    index.insert_by(parent, key, |c| {
+        rows.get(c.slot())
+            .is_some_and(|r| link_order::<E>(r, text, fk).cmp_with(&mine).is_lt())
+    })
 }
 
 fn release_text<E: Entity>(row: &mut E::Row, text: &mut TextHeap) {

@@ -11,8 +11,8 @@
 
 use super::{links_within_counters, Table};
 use crate::entity::Entity;
-use crate::par;
 use crate::snapshot::codec::{Reader, Writer};
+use crate::snapshot::text_copy::{not_utf8, owned_text, TextCopies};
 use crate::snapshot::{slots, SnapshotError};
 use crate::text::{TextHeap, TEXT_HEAP_LIMIT};
 
@@ -41,43 +41,49 @@ impl<E: Entity> Table<E> {
     }
 
     /// Replaces this (empty) table's ground truth with the compact part at the start of
-    /// `bytes`; returns the bytes consumed. Validates versions, text (UTF-8, every byte used
-    /// by exactly one field, char boundaries) and link numbers; allocates at most a few times
-    /// the input's size. The caller validates foreign keys, then rebuilds the indexes.
-    pub(crate) fn load_compact(&mut self, bytes: &[u8]) -> Result<usize, SnapshotError> {
+    /// `bytes`; returns the bytes consumed and, for a large text block, which block of
+    /// `copies` holds it (installed with [`set_text`](Table::set_text) once copied). Validates
+    /// versions, text (UTF-8, every byte used by exactly one field, char boundaries) and link
+    /// numbers; allocates at most a few times the input's size. The caller validates foreign
+    /// keys, then rebuilds the indexes.
+    pub(crate) fn load_compact<'a>(
+        &mut self,
+        bytes: &'a [u8],
+        copies: &TextCopies<'a>,
+        table: usize,
+    ) -> Result<PartLoaded, SnapshotError> {
         let head = PartHead::read(bytes, E::DEF.fks.len()).map_err(|detail| bad::<E>(detail.into()))?;
         let block = &bytes[head.text.clone()];
-        let mut rows_in = Reader::new(&bytes[head.text.end..], block);
-        let (rows, text) = if block.len() < par::PARALLEL_BYTES {
-            let text = owned_text(block).map_err(not_utf8::<E>)?;
-            (decode_rows::<E>(&mut rows_in, &head), TextHeap::from_string(text))
-        } else {
-            // A second thread copies (and validates) the head of the block while this one
-            // decodes the rows and then copies the rest, from the first text field that
-            // crosses the cut; the heap holds the two as chunks.
-            let cut = char_start_at_or_before(block, block.len() / 8 * 5);
-            rows_in = rows_in.with_split_goal(cut);
-            let (first, (rows, second_base, second)) = par::join(
-                true,
-                || owned_text(&block[..cut]),
-                || {
-                    let rows = decode_rows::<E>(&mut rows_in, &head);
-                    let base = rows_in.split_start().unwrap_or(cut);
-                    (rows, base, owned_text(&block[base..]))
-                },
-            );
-            let (first, second) = (first.map_err(not_utf8::<E>)?, second.map_err(not_utf8::<E>)?);
-            (rows, TextHeap::from_split(first, second_base, second))
+        let posted = copies.post(table, E::DEF.table, block);
+        let here = match posted {
+            None => Some(owned_text(block).map_err(|e| not_utf8(E::DEF.table, e))?),
+            Some(_) => None,
         };
-        self.rows = rows?;
+        let goals = posted.as_ref().map_or(&[][..], |p| &p.goals);
+        let mut rows_in = Reader::new(&bytes[head.text.end..], block).with_goals(goals);
+        self.rows = decode_rows::<E>(&mut rows_in, &head)?;
         if rows_in.text_used() != block.len() {
             return Err(bad::<E>("text block holds bytes no record uses".into()));
         }
-        self.text = text;
+        if let Some(text) = here {
+            self.text = TextHeap::from_string(text);
+        }
+        let used = head.text.end + rows_in.position();
+        let field_starts = rows_in.field_starts().to_vec();
         self.next_seq = head.next_seq;
         self.high_water = head.high_water;
-        Ok(head.text.end + rows_in.position())
+        Ok(PartLoaded {
+            used,
+            text: posted.map(|p| (p.block, field_starts)),
+        })
     }
+}
+
+/// A table part, decoded: the bytes it took, and when its text is still being copied, the
+/// block number and the start of the field crossing each of its goals.
+pub(crate) struct PartLoaded {
+    pub(crate) used: usize,
+    pub(crate) text: Option<(usize, Vec<usize>)>,
 }
 
 /// What precedes a compact part's records.
@@ -153,37 +159,4 @@ fn bad<E: Entity>(detail: String) -> SnapshotError {
         part: E::DEF.table,
         detail,
     }
-}
-
-fn not_utf8<E: Entity>(e: std::str::Utf8Error) -> SnapshotError {
-    bad::<E>(format!("text block is not UTF-8: {e}"))
-}
-
-/// The last char boundary at or before `at` in `block` (a valid block's: a char has at most 3
-/// continuation bytes, so at most 3 steps back).
-fn char_start_at_or_before(block: &[u8], at: usize) -> usize {
-    let mut at = at.min(block.len());
-    for _ in 0..3 {
-        if block.get(at).is_some_and(|&b| b & 0xC0 == 0x80) {
-            at = at.saturating_sub(1);
-        }
-    }
-    at
-}
-
-/// The text block as an owned `String`, validated piece by piece as it is copied (each piece
-/// is still in cache when it is copied).
-fn owned_text(block: &[u8]) -> Result<String, std::str::Utf8Error> {
-    const PIECE: usize = 64 * 1024;
-    let mut text = String::with_capacity(block.len());
-    let mut rest = block;
-    while !rest.is_empty() {
-        // A piece never splits a valid char; 4 continuation bytes in a row are invalid and
-        // fail the check below anyway.
-        let cut = char_start_at_or_before(rest, PIECE);
-        let piece = std::str::from_utf8(&rest[..cut])?;
-        text.push_str(piece);
-        rest = &rest[cut..];
-    }
-    Ok(text)
 }

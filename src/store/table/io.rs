@@ -8,10 +8,14 @@
 use serde::{Deserialize, Serialize};
 use slotmap::{DefaultKey, SlotMap};
 
-use super::{links_within_counters, row_hash, same_values, Table};
+use super::compact::PartLoaded;
+use super::{links_within_counters, place_child, row_hash, same_values, Table};
 use crate::entity::Entity;
 use crate::index::children::ChildIndex;
+use crate::index::secondary::SecondaryIndex;
+use crate::index::unique::UniqueIndex;
 use crate::key::RawKey;
+use crate::snapshot::text_copy::TextCopies;
 use crate::snapshot::{format, slots, SnapshotError};
 use crate::text::{Span, TextHeap};
 
@@ -51,16 +55,24 @@ impl<E: Entity> Table<E> {
         }
     }
 
-    /// Loads this (empty) table from the part at the start of `bytes`, written in snapshot
-    /// format `format`; returns the bytes consumed.
-    pub(crate) fn load(&mut self, bytes: &[u8], format: u32) -> Result<usize, SnapshotError> {
+    /// Loads this (empty) table, number `table` of its store, from the part at the start of
+    /// `bytes`, written in snapshot format `format`; a large text block in the compact form
+    /// is posted to `copies` and installed later with [`set_text`](Self::set_text).
+    pub(crate) fn load<'a>(
+        &mut self,
+        bytes: &'a [u8],
+        format: u32,
+        copies: &TextCopies<'a>,
+        table: usize,
+    ) -> Result<PartLoaded, SnapshotError> {
+        let whole = |used| PartLoaded { used, text: None };
         if format == 1 {
-            return self.load_serde(bytes);
+            return self.load_serde(bytes).map(whole);
         }
         let rest = bytes.get(1..).unwrap_or_default();
-        let used = match bytes.first() {
-            Some(&COMPACT) => self.load_compact(rest)?,
-            Some(&SERDE) => self.load_serde(rest)?,
+        let mut loaded = match bytes.first() {
+            Some(&COMPACT) => self.load_compact(rest, copies, table)?,
+            Some(&SERDE) => whole(self.load_serde(rest)?),
             _ => {
                 return Err(SnapshotError::Decode {
                     part: E::DEF.table,
@@ -68,7 +80,13 @@ impl<E: Entity> Table<E> {
                 })
             }
         };
-        Ok(used + 1)
+        loaded.used += 1;
+        Ok(loaded)
+    }
+
+    /// Installs the text heap of a part whose block was copied after its records decoded.
+    pub(crate) fn set_text(&mut self, text: TextHeap) {
+        self.text = text;
     }
 
     fn save_serde(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
@@ -136,122 +154,185 @@ impl<E: Entity> Table<E> {
         Ok(())
     }
 
-    /// Rebuilds unique and secondary indexes and children lists from the rows, refusing
-    /// duplicate unique values and ambiguous link order.
-    pub(crate) fn rebuild(&mut self) -> Result<(), SnapshotError> {
-        let keys: Vec<RawKey> = self.rows.keys().map(RawKey::from_slot).collect();
-        for u in 0..E::DEF.uniques.len() {
-            self.fill_unique(u, &keys)?;
-        }
-        self.presize_children();
-        let mut newest: Vec<Vec<u32>> = vec![Vec::new(); E::DEF.fks.len()];
-        for &key in &keys {
-            self.link_indexes(key);
-            self.relink_children(key, &mut newest)?;
-        }
-        Ok(())
-    }
-
-    /// Replaces every children index with an empty one whose lists are sized exactly (one
-    /// counting pass over the rows; foreign keys are validated, so parents' slot indexes are
-    /// bounded by their tables).
-    fn presize_children(&mut self) {
-        for fk in 0..E::DEF.fks.len() {
-            if self.fk_unique[fk].is_some() {
-                continue;
-            }
-            let mut counts: Vec<(RawKey, u32)> = Vec::new();
-            for parent in self.rows.values().filter_map(|row| E::__fk(row, fk)) {
-                let at = parent.index() as usize;
-                if counts.len() <= at {
-                    counts.resize(at + 1, (parent, 0));
-                }
-                counts[at] = (parent, counts[at].1 + 1);
-            }
-            self.children[fk] = ChildIndex::with_counts(counts.into_iter().filter(|&(_, n)| n > 0));
-        }
-    }
-
-    /// Adds `key` to its parents' children lists. Records come in slot order, which is
-    /// usually link order: `newest[fk][parent slot]` holds the highest link number seen, so
-    /// a child in order is appended without reading its siblings, and only one out of order
-    /// is placed by comparing. Refuses two children of one parent sharing a link number.
-    fn relink_children(&mut self, key: RawKey, newest: &mut [Vec<u32>]) -> Result<(), SnapshotError> {
-        for (fk, seen) in newest.iter_mut().enumerate() {
-            let Some(row) = self.rows.get(key.slot()) else {
-                return Ok(());
-            };
-            let Some(parent) = E::__fk(row, fk).filter(|_| self.fk_unique[fk].is_none()) else {
-                continue;
-            };
-            if E::DEF.fks[fk].order_by.is_some() {
-                self.link_child(fk, key); // sorted by a field: link numbers order nothing
-                continue;
-            }
-            let seq = E::__seqs(row)[fk];
-            let at = parent.index() as usize;
-            if seen.len() <= at {
-                seen.resize(at + 1, u32::MAX);
-            }
-            if seen[at] == u32::MAX || seen[at] < seq {
-                seen[at] = seq;
-                self.children[fk].insert_by(parent, key, |_| true);
-                continue;
-            }
-            let repeat = seen[at] == seq;
-            let Some(pos) = self.link_child(fk, key) else {
-                continue;
-            };
-            // Siblings before `pos` have smaller numbers; the next one must be larger.
-            let seq_of = |c: RawKey| self.rows.get(c.slot()).map_or(0, |r| E::__seqs(r)[fk]);
-            let next = self.children[fk].get(parent).get(pos + 1);
-            if repeat || next.is_some_and(|&c| seq_of(c) == seq) {
-                let detail = format!("two children of parent {parent} share link number {seq}");
-                return Err(SnapshotError::Decode {
-                    part: E::DEF.table,
-                    detail,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Fills unique index `u`, refusing a value two records hold. Every record is hashed
-    /// first (one pass in slot order), then inserted grouped by where its hash lands in the
-    /// table, so the probes sweep the table's memory once instead of missing the cache on
-    /// every record. The grouping is stable: of two records holding one value, the one in the
-    /// lower slot goes in first and the other is reported.
-    fn fill_unique(&mut self, u: usize, keys: &[RawKey]) -> Result<(), SnapshotError> {
+    /// The pieces of rebuilding this table's derived state from its rows: one per unique
+    /// index, secondary index and children index, each owning its structure and sharing the
+    /// rows and text, so they can run on either thread. Their errors (duplicate unique values,
+    /// ambiguous link order) rank in this order: uniques, indexes, children by foreign key.
+    pub(crate) fn rebuild_jobs(&mut self) -> Vec<RebuildJob<'_>> {
         let Table {
-            rows, text, uniques, ..
+            rows,
+            text,
+            uniques,
+            indexes,
+            children,
+            fk_unique,
+            ..
         } = self;
-        let def = &E::DEF.uniques[u];
-        let hash_of = |k: RawKey| {
+        let (rows, text, n) = (&*rows, &*text, rows.len());
+        let mut jobs: Vec<RebuildJob<'_>> = Vec::new();
+        for (u, index) in uniques.iter_mut().enumerate() {
+            jobs.push(RebuildJob::new(3 * n, move || {
+                fill_unique::<E>(rows, text, u, index)
+            }));
+        }
+        for (x, index) in indexes.iter_mut().enumerate() {
+            jobs.push(RebuildJob::new(3 * n, move || {
+                fill_index::<E>(rows, text, x, index);
+                Ok(())
+            }));
+        }
+        for (fk, index) in children.iter_mut().enumerate() {
+            if fk_unique[fk].is_none() {
+                jobs.push(RebuildJob::new(n, move || {
+                    fill_children::<E>(rows, text, fk, index)
+                }));
+            }
+        }
+        jobs
+    }
+}
+
+/// One piece of a table's rebuild (see [`Table::rebuild_jobs`]), with about how much work it
+/// is, for sharing the pieces between two threads.
+pub(crate) struct RebuildJob<'a> {
+    pub(crate) weight: usize,
+    run: Option<Box<dyn FnOnce() -> Result<(), SnapshotError> + Send + 'a>>,
+}
+
+impl<'a> RebuildJob<'a> {
+    fn new(weight: usize, run: impl FnOnce() -> Result<(), SnapshotError> + Send + 'a) -> Self {
+        RebuildJob {
+            weight,
+            run: Some(Box::new(run)),
+        }
+    }
+
+    /// Runs the job (once; later calls do nothing).
+    pub(crate) fn run(&mut self) -> Result<(), SnapshotError> {
+        self.run.take().map_or(Ok(()), |run| run())
+    }
+}
+
+type Rows<E> = SlotMap<DefaultKey, <E as Entity>::Row>;
+
+/// Fills unique index `u`, refusing a value two records hold. Every record is hashed first
+/// (one pass in slot order), then inserted grouped by where its hash lands in the table, so
+/// the probes sweep the table's memory once instead of missing the cache on every record. The
+/// grouping is stable: of two records holding one value, the one in the lower slot goes in
+/// first and the other is reported.
+fn fill_unique<E: Entity>(
+    rows: &Rows<E>,
+    text: &TextHeap,
+    u: usize,
+    index: &mut UniqueIndex,
+) -> Result<(), SnapshotError> {
+    let def = &E::DEF.uniques[u];
+    let hash_of = |k: RawKey| {
+        rows.get(k.slot())
+            .and_then(|r| row_hash::<E>(r, text, def.fields))
+    };
+    let hashed: Vec<(u64, RawKey)> = rows
+        .iter()
+        .filter_map(|(slot, row)| row_hash::<E>(row, text, def.fields).map(|h| (h, RawKey::from_slot(slot))))
+        .collect();
+    index.reserve(hashed.len(), |k| hash_of(k).unwrap_or(0));
+    for (hash, key) in group_by_bucket(hashed, index.bucket_mask_hint()) {
+        // Reads the two records only on a tag match (rare): fetching this record up front
+        // would be a cache miss per insert, the records being in bucket order, not slot order.
+        let eq = |k: RawKey| {
+            rows.get(key.slot())
+                .zip(rows.get(k.slot()))
+                .is_some_and(|(a, b)| same_values::<E>(a, b, text, def.fields))
+        };
+        if let Err(existing) = index.insert_new(hash, key, eq, |k| hash_of(k).unwrap_or(0)) {
+            return Err(SnapshotError::DuplicateUnique {
+                table: E::DEF.table,
+                constraint: def.name,
+                keys: [existing, key],
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Fills secondary index `x` with every record, in slot order.
+fn fill_index<E: Entity>(rows: &Rows<E>, text: &TextHeap, x: usize, index: &mut SecondaryIndex) {
+    let def = &E::DEF.indexes[x];
+    for (slot, row) in rows.iter() {
+        let Some(hash) = row_hash::<E>(row, text, def.fields) else {
+            continue;
+        };
+        let eq = |k: RawKey| {
+            rows.get(k.slot())
+                .is_some_and(|r| same_values::<E>(row, r, text, def.fields))
+        };
+        let rehash = |k: RawKey| {
             rows.get(k.slot())
                 .and_then(|r| row_hash::<E>(r, text, def.fields))
+                .unwrap_or(0)
         };
-        let hashed: Vec<(u64, RawKey)> = keys.iter().filter_map(|&k| hash_of(k).map(|h| (h, k))).collect();
-        let index = &mut uniques[u];
-        index.reserve(hashed.len(), |k| hash_of(k).unwrap_or(0));
-        for (hash, key) in group_by_bucket(hashed, index.bucket_mask_hint()) {
-            // Reads the two records only on a tag match (rare): fetching this record up front
-            // would be a cache miss per insert, the records being in bucket order, not slot
-            // order.
-            let eq = |k: RawKey| {
-                rows.get(key.slot())
-                    .zip(rows.get(k.slot()))
-                    .is_some_and(|(a, b)| same_values::<E>(a, b, text, def.fields))
-            };
-            if let Err(existing) = index.insert_new(hash, key, eq, |k| hash_of(k).unwrap_or(0)) {
-                return Err(SnapshotError::DuplicateUnique {
-                    table: E::DEF.table,
-                    constraint: def.name,
-                    keys: [existing, key],
-                });
-            }
-        }
-        Ok(())
+        index.insert(hash, RawKey::from_slot(slot), eq, rehash);
     }
+}
+
+/// Fills the children index of foreign key `fk` (not one-to-one), each list sized exactly by
+/// a counting pass first (foreign keys are validated, so parents' slot indexes are bounded by
+/// their tables).
+///
+/// Records come in slot order, which is usually link order: `newest[parent slot]` holds the
+/// highest link number seen, so a child in order is appended without reading its siblings,
+/// and only one out of order is placed by comparing. Refuses two children of one parent
+/// sharing a link number.
+fn fill_children<E: Entity>(
+    rows: &Rows<E>,
+    text: &TextHeap,
+    fk: usize,
+    index: &mut ChildIndex,
+) -> Result<(), SnapshotError> {
+    let mut counts: Vec<(RawKey, u32)> = Vec::new();
+    for parent in rows.values().filter_map(|row| E::__fk(row, fk)) {
+        let at = parent.index() as usize;
+        if counts.len() <= at {
+            counts.resize(at + 1, (parent, 0));
+        }
+        counts[at] = (parent, counts[at].1 + 1);
+    }
+    *index = ChildIndex::with_counts(counts.into_iter().filter(|&(_, n)| n > 0));
+    let by_field = E::DEF.fks[fk].order_by.is_some();
+    let mut newest: Vec<u32> = Vec::new();
+    for (slot, row) in rows.iter() {
+        let Some(parent) = E::__fk(row, fk) else {
+            continue;
+        };
+        let key = RawKey::from_slot(slot);
+        if by_field {
+            place_child::<E>(rows, text, fk, index, parent, row, key); // link numbers order nothing
+            continue;
+        }
+        let seq = E::__seqs(row)[fk];
+        let at = parent.index() as usize;
+        if newest.len() <= at {
+            newest.resize(at + 1, u32::MAX);
+        }
+        if newest[at] == u32::MAX || newest[at] < seq {
+            newest[at] = seq;
+            index.insert_by(parent, key, |_| true);
+            continue;
+        }
+        let repeat = newest[at] == seq;
+        let pos = place_child::<E>(rows, text, fk, index, parent, row, key);
+        // Siblings before `pos` have smaller numbers; the next one must be larger.
+        let seq_of = |c: RawKey| rows.get(c.slot()).map_or(0, |r| E::__seqs(r)[fk]);
+        let next = index.get(parent).get(pos + 1);
+        if repeat || next.is_some_and(|&c| seq_of(c) == seq) {
+            let detail = format!("two children of parent {parent} share link number {seq}");
+            return Err(SnapshotError::Decode {
+                part: E::DEF.table,
+                detail,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `items` stably reordered by the top (at most) 12 bits of `hash & mask`: a counting sort,
