@@ -129,6 +129,21 @@ impl ChildIndex {
         self.lists[at]
     }
 
+    /// Appends `child` to `parent`'s list, which must have room: a load sized it with
+    /// [`with_counts`](Self::with_counts). Falls back to [`insert_by`](Self::insert_by) if not.
+    pub(crate) fn push_in_room(&mut self, parent: RawKey, child: RawKey) {
+        match self.lists.get_mut(parent.index() as usize) {
+            Some(list) if list.owner == parent && list.len < list.cap => {
+                self.pool[list.start + list.len as usize] = child;
+                list.len += 1;
+            }
+            _ => {
+                debug_assert!(false, "no room for a child of {parent}");
+                self.insert_by(parent, child, |_| true);
+            }
+        }
+    }
+
     /// Inserts `child` keeping the list sorted by link sequence number; O(1) amortized for
     /// the newest link.
     pub(crate) fn insert(&mut self, parent: RawKey, child: RawKey, seq: u32, seq_of: impl Fn(RawKey) -> u32) {

@@ -70,6 +70,9 @@ pub struct Reader<'a> {
     next_goal: usize,
     /// For each goal passed, the start of the first field ending past it.
     starts: Vec<usize>,
+    /// Whether each field must end on a char boundary of `text` (else the caller checks
+    /// field ends once the text is validated; see `Table::check_field_ends`).
+    boundaries: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -82,6 +85,16 @@ impl<'a> Reader<'a> {
             goals: &[],
             next_goal: usize::MAX,
             starts: Vec::new(),
+            boundaries: true,
+        }
+    }
+
+    /// Leaves checking that each field ends on a char boundary to the caller: the text is
+    /// being copied meanwhile, and if it turns out to be all ASCII, every offset is one.
+    pub(crate) fn without_boundary_checks(self) -> Self {
+        Reader {
+            boundaries: false,
+            ..self
         }
     }
 
@@ -159,8 +172,9 @@ impl<'a> Reader<'a> {
         b.try_into().ok()
     }
 
-    /// The next text field: its length, then a span that must end inside the text block on
-    /// a char boundary (it starts where the previous one ended, a boundary already).
+    /// The next text field: its length, then a span that must end inside the text block, on a
+    /// char boundary unless that check is left to the caller (it starts where the previous
+    /// one ended, a boundary already).
     #[inline]
     fn span(&mut self) -> Option<Span> {
         let len = self.u32()?;
@@ -168,12 +182,13 @@ impl<'a> Reader<'a> {
             return Some(Span::default());
         }
         let end = self.text_at.checked_add(len as usize)?;
-        // The end of the block, or a byte that is not a UTF-8 continuation byte: once the
-        // block is valid UTF-8, that is a char boundary.
-        match self.text.get(end) {
-            Some(&b) if b & 0xC0 == 0x80 => return None,
-            None if end != self.text.len() => return None,
-            _ => {}
+        // Inside the block, and at its end or before a byte that is not a UTF-8 continuation
+        // byte: once the block is valid UTF-8, that is a char boundary.
+        if end > self.text.len() {
+            return None;
+        }
+        if self.boundaries && self.text.get(end).is_some_and(|&b| b & 0xC0 == 0x80) {
+            return None;
         }
         if end > self.next_goal {
             self.pass_goals(end);

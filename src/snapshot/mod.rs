@@ -24,6 +24,8 @@ use crate::error::IntegrityError;
 use crate::key::RawKey;
 use crate::par;
 use crate::schema::Schema;
+use crate::store::erased::AnyTable;
+use crate::store::table::io::LiveKeys;
 use crate::store::Store;
 use format::{checksum, Description, Header, SchemaDesc, HEADER_LEN, MAX_DESCRIPTION};
 use text_copy::TextCopies;
@@ -306,10 +308,14 @@ impl Store {
             return Err(e.clone());
         }
         let mut decoded = decoded.map_err(|(_, e)| e)?;
+        let mut unchecked = vec![false; decoded.store.tables.len()];
         for (t, heap) in heaps {
-            decoded.store.tables[t].set_text(heap?);
+            let (heap, ascii) = heap?;
+            decoded.store.tables[t].set_text(heap);
+            unchecked[t] = !ascii;
         }
         let mut store = decoded.store;
+        store.check_field_ends(&unchecked)?;
         let payload = &body[description_len..];
         store.finish_load(payload, decoded.at, &decoded.links)?;
         debug_assert_eq!(store.check_integrity(), Ok(()));
@@ -325,7 +331,7 @@ impl Store {
         body: &'a [u8],
         description_len: usize,
         copies: &TextCopies<'a>,
-    ) -> Result<Decoded, (usize, SnapshotError)> {
+    ) -> Result<Decoded, InTable> {
         let before_tables = |e| (0, e);
         let description = decode_description(&body[..description_len]).map_err(before_tables)?;
         let current = SchemaDesc::of(&schema);
@@ -370,14 +376,13 @@ impl Store {
 
     /// Decodes every table's part; returns where the relations' parts start, and per posted
     /// text block the field starts the decoder recorded.
-    #[allow(clippy::type_complexity)]
     fn decode_tables<'a>(
         &mut self,
         payload: &'a [u8],
         description: &Description<'_>,
         format: u32,
         copies: &TextCopies<'a>,
-    ) -> Result<(usize, Vec<Vec<usize>>), (usize, SnapshotError)> {
+    ) -> Result<(usize, Vec<Vec<usize>>), InTable> {
         if description.counts.len() != self.tables.len() || description.links.len() != self.relations.len() {
             let detail = "wrong number of tables".into();
             return Err((
@@ -414,14 +419,7 @@ impl Store {
     /// The rest of a load once every table holds its records and text: references validated,
     /// derived state rebuilt, the relations' parts (from `at` in `payload`) decoded.
     fn finish_load(&mut self, payload: &[u8], mut at: usize, links: &[u64]) -> Result<(), SnapshotError> {
-        // Keys are validated before any derived structure is sized by them. Validation works
-        // table by table and the rebuild index by index, on two threads for a large store;
-        // the first error in table (and index) order wins, as it would on one thread.
-        self.validate_references()?;
-        let mut jobs: Vec<_> = self.tables.iter_mut().flat_map(|t| t.rebuild_jobs()).collect();
-        let results = par::for_each_split(&mut jobs, par::PARALLEL_RECORDS, |j| j.weight, |j| j.run());
-        drop(jobs);
-        results.into_iter().collect::<Result<(), _>>()?;
+        self.rebuild_derived()?;
         for (r, &expected) in links.iter().enumerate() {
             at += self.load_relation(r, payload.get(at..).unwrap_or_default(), expected)?;
         }
@@ -431,6 +429,45 @@ impl Store {
             });
         }
         self.check_acyclic().map_err(SnapshotError::Integrity)
+    }
+
+    /// Checks that the text fields of each table marked in `unchecked` end on char boundaries
+    /// (text blocks copied while their records decoded, and not all ASCII), on two threads
+    /// for large tables; the first error in table order wins.
+    fn check_field_ends(&self, unchecked: &[bool]) -> Result<(), SnapshotError> {
+        let mut tables: Vec<&dyn AnyTable> = (self.tables.iter().zip(unchecked))
+            .filter(|(_, &unchecked)| unchecked)
+            .map(|(t, _)| &**t)
+            .collect();
+        let results = par::for_each_split(
+            &mut tables,
+            par::PARALLEL_RECORDS,
+            |t| t.len(),
+            |t| t.check_field_ends(),
+        );
+        results.into_iter().collect()
+    }
+
+    /// Validates every foreign key and rebuilds every index from the records.
+    ///
+    /// Each foreign key is validated before anything is sized by it, by the job that builds
+    /// its children index; the jobs run on two threads for a large store. Of several errors, a
+    /// dangling reference wins, then the first in table and job order, so the report does not
+    /// depend on the threads.
+    fn rebuild_derived(&mut self) -> Result<(), SnapshotError> {
+        let (mut keys, mut jobs) = (Vec::new(), Vec::new());
+        for (t, table) in self.tables.iter_mut().enumerate() {
+            let (live, table_jobs) = table.rebuild_jobs(&self.schema.inner.tables[t].fk_targets);
+            keys.push(live);
+            jobs.extend(table_jobs);
+        }
+        let live: Vec<&dyn LiveKeys> = keys.iter().map(|k| &**k).collect();
+        let results = par::for_each_split(&mut jobs, par::PARALLEL_RECORDS, |j| j.weight, |j| j.run(&live));
+        let first = results
+            .into_iter()
+            .filter_map(Result::err)
+            .min_by_key(|e| !matches!(e, SnapshotError::DanglingReference { .. }));
+        first.map_or(Ok(()), Err)
     }
 
     fn load_relation(&mut self, r: usize, bytes: &[u8], expected: u64) -> Result<usize, SnapshotError> {
@@ -474,38 +511,10 @@ impl Store {
         }
         Ok(used)
     }
-
-    fn validate_references(&self) -> Result<(), SnapshotError> {
-        let mut tables: Vec<usize> = (0..self.tables.len()).collect();
-        let weight = |&t: &usize| self.tables[t].len() * self.tables[t].def().fks.len();
-        let results = par::for_each_split(&mut tables, par::PARALLEL_RECORDS, weight, |&mut t| {
-            self.validate_table_references(t)
-        });
-        results.into_iter().collect()
-    }
-
-    /// Every foreign key of table `t` names a live record.
-    fn validate_table_references(&self, t: usize) -> Result<(), SnapshotError> {
-        let entry = &self.schema.inner.tables[t];
-        let mut dangling = None;
-        self.tables[t].for_each_fk(&mut |child, fk, parent| {
-            let target = &self.tables[entry.fk_targets[fk]];
-            if dangling.is_none() && target.state(parent) != crate::store::table::KeyState::Live {
-                dangling = Some((child, fk, parent));
-            }
-        });
-        match dangling {
-            None => Ok(()),
-            Some((key, fk, target_key)) => Err(SnapshotError::DanglingReference {
-                table: entry.def.table,
-                column: entry.def.fk_column(fk),
-                key,
-                target: self.tables[entry.fk_targets[fk]].def().table,
-                target_key,
-            }),
-        }
-    }
 }
+
+/// An error, with the number of the table it was found in (0 before the tables).
+type InTable = (usize, SnapshotError);
 
 /// What the main thread's decoding leaves for the rest of a load.
 struct Decoded {

@@ -66,11 +66,49 @@ pub(crate) struct Posted {
 
 /// The side thread's prefixes, one per block it reached (in block order).
 #[derive(Default)]
-pub(crate) struct Fronts(Vec<Result<String, Utf8Error>>);
+pub(crate) struct Fronts(Vec<Result<Copied, Utf8Error>>);
 
 /// The main thread's suffixes: block, where the suffix starts, and the copy.
 #[derive(Default)]
-pub(crate) struct Backs(Vec<(usize, usize, Result<String, Utf8Error>)>);
+pub(crate) struct Backs(Vec<(usize, usize, Result<Copied, Utf8Error>)>);
+
+/// A block's heap, and whether it is all ASCII.
+pub(crate) type Heap = (TextHeap, bool);
+
+/// A copied part of a block, and whether it is all ASCII (then every offset in it is a char
+/// boundary, and the decoder's deferred check of field ends can be skipped).
+#[derive(Default)]
+pub(crate) struct Copied {
+    text: String,
+    ascii: bool,
+}
+
+impl Copied {
+    fn with_capacity(capacity: usize) -> Copied {
+        Copied {
+            text: String::with_capacity(capacity),
+            ascii: true,
+        }
+    }
+
+    /// Appends `bytes`, validated in pieces small enough to still be in cache when they are
+    /// copied (and checked for ASCII, until a piece is not).
+    fn append(&mut self, bytes: &[u8]) -> Result<(), Utf8Error> {
+        const CACHED: usize = 64 * 1024;
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let cut = match rest.len() > CACHED {
+                true => char_start_at_or_before(rest, CACHED),
+                false => rest.len(),
+            };
+            let piece = std::str::from_utf8(&rest[..cut])?;
+            self.ascii = self.ascii && piece.is_ascii();
+            self.text.push_str(piece);
+            rest = &rest[cut..];
+        }
+        Ok(())
+    }
+}
 
 impl<'a> TextCopies<'a> {
     pub(crate) fn new(parallel: bool) -> Self {
@@ -132,8 +170,8 @@ impl<'a> TextCopies<'a> {
     pub(crate) fn copy_front(&self) -> Fronts {
         let mut fronts = Fronts::default();
         self.copy_pieces(&mut fronts, usize::MAX);
-        for text in fronts.0.iter_mut().flatten() {
-            text.shrink_to_fit();
+        for copied in fronts.0.iter_mut().flatten() {
+            copied.text.shrink_to_fit();
         }
         fronts
     }
@@ -146,10 +184,10 @@ impl<'a> TextCopies<'a> {
                 return;
             };
             while fronts.len() <= block {
-                fronts.push(Ok(String::with_capacity(len)));
+                fronts.push(Ok(Copied::with_capacity(len)));
             }
-            if let Ok(text) = &mut fronts[block] {
-                if let Err(e) = append_validated(text, piece) {
+            if let Ok(copied) = &mut fronts[block] {
+                if let Err(e) = copied.append(piece) {
                     fronts[block] = Err(e);
                 }
             }
@@ -203,7 +241,9 @@ impl<'a> TextCopies<'a> {
                 p => field_start(b, p - 1),
             };
             let block = blocks[b];
-            backs.push((b, base, owned_text(block.get(base..).unwrap_or_default())));
+            let bytes = block.get(base..).unwrap_or_default();
+            let mut copied = Copied::with_capacity(bytes.len());
+            backs.push((b, base, copied.append(bytes).map(|()| copied)));
         }
         Backs(backs)
     }
@@ -254,20 +294,21 @@ impl<'a> TextCopies<'a> {
         claim
     }
 
-    /// Each posted block's table and heap, from the two threads' copies, in posting order.
-    pub(crate) fn heaps(
-        &self,
-        fronts: Fronts,
-        backs: Backs,
-    ) -> Vec<(usize, Result<TextHeap, SnapshotError>)> {
+    /// Each posted block's table, heap, and whether the heap is all ASCII, from the two
+    /// threads' copies, in posting order.
+    pub(crate) fn heaps(&self, fronts: Fronts, backs: Backs) -> Vec<(usize, Result<Heap, SnapshotError>)> {
         let tables = self.lock().tables.clone();
         let mut fronts = fronts.0.into_iter();
         let mut backs = backs.0.into_iter().peekable();
         let mut heap = |b: usize| {
-            let front = fronts.next().unwrap_or_else(|| Ok(String::new()))?;
+            let front = fronts.next().unwrap_or_else(|| Ok(Copied::with_capacity(0)))?;
             match backs.next_if(|&(block, _, _)| block == b) {
-                None => Ok(TextHeap::from_string(front)),
-                Some((_, base, back)) => Ok(TextHeap::from_split(front, base, back?)),
+                None => Ok((TextHeap::from_string(front.text), front.ascii)),
+                Some((_, base, back)) => {
+                    let back = back?;
+                    let ascii = front.ascii && back.ascii;
+                    Ok((TextHeap::from_split(front.text, base, back.text), ascii))
+                }
             }
         };
         let named = |(b, (table, name))| (table, heap(b).map_err(|e| not_utf8(name, e)));
@@ -314,27 +355,9 @@ pub(crate) fn char_start_at_or_before(block: &[u8], at: usize) -> usize {
 
 /// `block` as an owned `String`, validated piece by piece as it is copied.
 pub(crate) fn owned_text(block: &[u8]) -> Result<String, Utf8Error> {
-    let mut text = String::with_capacity(block.len());
-    append_validated(&mut text, block)?;
-    Ok(text)
-}
-
-/// Appends `bytes` to `text`, validated in pieces small enough to still be in cache when
-/// they are copied.
-fn append_validated(text: &mut String, bytes: &[u8]) -> Result<(), Utf8Error> {
-    const CACHED: usize = 64 * 1024;
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        // A piece never splits a valid char; 4 continuation bytes in a row are invalid and
-        // fail the check below anyway.
-        let cut = match rest.len() > CACHED {
-            true => char_start_at_or_before(rest, CACHED),
-            false => rest.len(),
-        };
-        text.push_str(std::str::from_utf8(&rest[..cut])?);
-        rest = &rest[cut..];
-    }
-    Ok(())
+    let mut copied = Copied::with_capacity(block.len());
+    copied.append(block)?;
+    Ok(copied.text)
 }
 
 /// The error for a text block that is not UTF-8.
@@ -369,7 +392,7 @@ mod tests {
 
     /// Posts `blocks`, lets the side thread take `early` pieces, claims, lets it finish, and
     /// returns the heaps, the bytes copied before the claim, and the bytes the claim took.
-    fn run(blocks: &[String], early: usize) -> (Vec<TextHeap>, usize, usize) {
+    fn run(blocks: &[String], early: usize) -> (Vec<(TextHeap, bool)>, usize, usize) {
         let copies = TextCopies::new(true);
         for (t, b) in blocks.iter().enumerate() {
             copies
@@ -378,14 +401,14 @@ mod tests {
         }
         let mut fronts = Fronts::default();
         copies.copy_pieces(&mut fronts, early);
-        let before_claim = fronts.0.iter().flatten().map(String::len).sum();
+        let before_claim = fronts.0.iter().flatten().map(|c| c.text.len()).sum();
         let goals = goals_of(&copies);
         let backs = copies.copy_back(|b, g| goals[b][g]);
         copies.copy_pieces(&mut fronts, usize::MAX);
         let claimed = backs
             .0
             .iter()
-            .map(|(_, _, t)| t.as_ref().map_or(0, String::len))
+            .map(|(_, _, t)| t.as_ref().map_or(0, |c| c.text.len()))
             .sum();
         let heaps = copies
             .heaps(fronts, backs)
@@ -401,14 +424,26 @@ mod tests {
         let pieces: usize = blocks.iter().map(|b| piece_bounds(b.as_bytes()).len() - 1).sum();
         for early in 0..=pieces {
             let (heaps, before_claim, claimed) = run(&blocks, early);
-            for (heap, block) in heaps.iter().zip(&blocks) {
+            for ((heap, ascii), block) in heaps.iter().zip(&blocks) {
                 assert_eq!(heap.contiguous(), block.as_str(), "after {early} pieces");
                 assert!(heap.chunk_count() <= 2);
+                assert!(!ascii);
             }
             // The claim takes half of what was left, give or take a piece (of up to 1.5).
             let left = blocks.iter().map(String::len).sum::<usize>() - before_claim;
             let off = claimed.abs_diff(left / 2);
             assert!(off <= PIECE * 3 / 2, "after {early}: claimed {claimed} of {left}");
+        }
+    }
+
+    #[test]
+    fn a_block_is_all_ascii_only_if_both_parts_are() {
+        let ascii = "abc ".repeat(2 * PIECE);
+        let mut late = ascii.clone();
+        late.push('é');
+        for early in [0, 1, 4] {
+            let (heaps, ..) = run(&[ascii.clone(), late.clone()], early);
+            assert_eq!((heaps[0].1, heaps[1].1), (true, false), "after {early} pieces");
         }
     }
 
@@ -423,7 +458,8 @@ mod tests {
             "nothing is posted once closed"
         );
         let heaps = copies.heaps(copies.copy_front(), Backs::default());
-        let heap = heaps.into_iter().next().unwrap().1.unwrap();
+        let (heap, ascii) = heaps.into_iter().next().unwrap().1.unwrap();
+        assert!(!ascii);
         assert_eq!(
             (heap.contiguous().as_ref(), heap.chunk_count()),
             (block.as_str(), 1)

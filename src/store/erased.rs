@@ -8,7 +8,7 @@ use crate::error::{Error, IntegrityError};
 use crate::key::RawKey;
 use crate::snapshot::text_copy::TextCopies;
 use crate::store::table::compact::PartLoaded;
-use crate::store::table::io::RebuildJob;
+use crate::store::table::io::{LiveKeys, RebuildJob};
 use crate::store::table::{ChildrenOf, KeyState, Table};
 use crate::text::TextHeap;
 
@@ -49,9 +49,14 @@ pub(crate) trait AnyTable: Send + Sync {
     ) -> Result<PartLoaded, crate::snapshot::SnapshotError>;
     /// Installs a text heap copied after the records were decoded.
     fn set_text(&mut self, text: TextHeap);
-    /// The independent pieces of rebuilding derived state after a load, once foreign keys are
-    /// validated (see `Table::rebuild_jobs`).
-    fn rebuild_jobs(&mut self) -> Vec<RebuildJob<'_>>;
+    /// Every text field ends on a char boundary (see `Table::check_field_ends`).
+    fn check_field_ends(&self) -> Result<(), crate::snapshot::SnapshotError>;
+    /// The independent pieces of validating foreign keys and rebuilding derived state after
+    /// a load (see `Table::rebuild_jobs`).
+    fn rebuild_jobs<'a>(
+        &'a mut self,
+        fk_targets: &'a [usize],
+    ) -> (Box<dyn LiveKeys + 'a>, Vec<RebuildJob<'a>>);
     fn text_len(&self) -> usize;
     /// Drops text appended after `len`; only valid once every row using it is gone.
     fn truncate_text(&mut self, len: usize);
@@ -145,8 +150,14 @@ impl<E: Entity> AnyTable for Table<E> {
     fn set_text(&mut self, text: TextHeap) {
         Table::set_text(self, text)
     }
-    fn rebuild_jobs(&mut self) -> Vec<RebuildJob<'_>> {
-        Table::rebuild_jobs(self)
+    fn check_field_ends(&self) -> Result<(), crate::snapshot::SnapshotError> {
+        Table::check_field_ends(self)
+    }
+    fn rebuild_jobs<'a>(
+        &'a mut self,
+        fk_targets: &'a [usize],
+    ) -> (Box<dyn LiveKeys + 'a>, Vec<RebuildJob<'a>>) {
+        Table::rebuild_jobs(self, fk_targets)
     }
     fn value_of(&self, key: RawKey, field: usize) -> crate::value::Value<'_> {
         self.value(key, field)

@@ -737,3 +737,46 @@ fn a_large_text_block_loads_in_two_chunks_and_is_validated_whole() {
         }
     }
 }
+
+/// A field may not end inside a char, though the whole text block is valid UTF-8. A small
+/// block is checked as its records decode; a large one (from 4 KiB in debug builds) is copied
+/// meanwhile and checked after, unless it is all ASCII.
+#[test]
+fn a_text_field_ending_inside_a_char_is_refused() {
+    for fillers in [0, 300] {
+        let mut s = store();
+        let author = s.insert(user("writer")).unwrap();
+        // First in the block: "é" (2 bytes) then "ab"; the records follow the block's end.
+        s.insert(Post {
+            title: "é".into(),
+            content: "ab".into(),
+            author,
+        })
+        .unwrap();
+        for i in 0..fillers {
+            s.insert(post(author, &format!("filler post {i}"))).unwrap();
+        }
+        s.insert(Post {
+            title: "last".into(),
+            content: "ZZEND".into(),
+            author,
+        })
+        .unwrap();
+        let good = s.to_snapshot().unwrap();
+        assert!(Store::from_snapshot(schema(), &good).unwrap() == s);
+        let find = |needle: &[u8]| good.windows(needle.len()).position(|w| w == needle).unwrap();
+        let first_row = find(b"ZZEND") + 5;
+        let lengths = first_row..first_row + 2;
+        assert_eq!(good[lengths.clone()], [2, 2], "title and content lengths");
+        let mut bad = good.clone();
+        bad[lengths].copy_from_slice(&[1, 3]); // "\xC3" and "\xA9ab"
+        reseal(&mut bad);
+        match Store::from_snapshot(schema(), &bad) {
+            Err(SnapshotError::Decode {
+                part: "posts",
+                detail,
+            }) => assert!(detail.contains("malformed"), "{detail}"),
+            other => panic!("{fillers} fillers: {other:?}"),
+        }
+    }
+}

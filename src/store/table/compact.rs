@@ -11,6 +11,7 @@
 
 use super::{links_within_counters, Table};
 use crate::entity::Entity;
+use crate::key::RawKey;
 use crate::snapshot::codec::{Reader, Writer};
 use crate::snapshot::text_copy::{not_utf8, owned_text, TextCopies};
 use crate::snapshot::{slots, SnapshotError};
@@ -42,10 +43,11 @@ impl<E: Entity> Table<E> {
 
     /// Replaces this (empty) table's ground truth with the compact part at the start of
     /// `bytes`; returns the bytes consumed and, for a large text block, which block of
-    /// `copies` holds it (installed with [`set_text`](Table::set_text) once copied). Validates
-    /// versions, text (UTF-8, every byte used by exactly one field, char boundaries) and link
-    /// numbers; allocates at most a few times the input's size. The caller validates foreign
-    /// keys, then rebuilds the indexes.
+    /// `copies` holds it (installed with [`set_text`](Table::set_text) once copied; the
+    /// caller then checks field ends with [`check_field_ends`](Table::check_field_ends) unless
+    /// the block is all ASCII). Validates versions, text (UTF-8, every byte used by exactly one
+    /// field, fields ending on char boundaries) and link numbers; allocates at most a few times
+    /// the input's size. The caller validates foreign keys, then rebuilds the indexes.
     pub(crate) fn load_compact<'a>(
         &mut self,
         bytes: &'a [u8],
@@ -59,8 +61,10 @@ impl<E: Entity> Table<E> {
             None => Some(owned_text(block).map_err(|e| not_utf8(E::DEF.table, e))?),
             Some(_) => None,
         };
-        let goals = posted.as_ref().map_or(&[][..], |p| &p.goals);
-        let mut rows_in = Reader::new(&bytes[head.text.end..], block).with_goals(goals);
+        let mut rows_in = Reader::new(&bytes[head.text.end..], block);
+        if let Some(posted) = &posted {
+            rows_in = rows_in.with_goals(&posted.goals).without_boundary_checks();
+        }
         self.rows = decode_rows::<E>(&mut rows_in, &head)?;
         if rows_in.text_used() != block.len() {
             return Err(bad::<E>("text block holds bytes no record uses".into()));
@@ -84,6 +88,25 @@ impl<E: Entity> Table<E> {
 pub(crate) struct PartLoaded {
     pub(crate) used: usize,
     pub(crate) text: Option<(usize, Vec<usize>)>,
+}
+
+impl<E: Entity> Table<E> {
+    /// Every text field lies in the heap on char boundaries (for a loaded text block whose
+    /// field ends were not checked while the records decoded). O(records), reading each
+    /// field's ends.
+    pub(crate) fn check_field_ends(&self) -> Result<(), SnapshotError> {
+        for (slot, row) in self.rows.iter() {
+            let mut inside = true;
+            E::__spans(row, &mut |s| inside &= self.text.contains(s));
+            if !inside {
+                let slot = RawKey::from_slot(slot).index();
+                return Err(bad::<E>(format!(
+                    "record in slot {slot} is malformed: a text field ends inside a char"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What precedes a compact part's records.

@@ -155,10 +155,14 @@ impl<E: Entity> Table<E> {
     }
 
     /// The pieces of rebuilding this table's derived state from its rows: one per unique
-    /// index, secondary index and children index, each owning its structure and sharing the
-    /// rows and text, so they can run on either thread. Their errors (duplicate unique values,
-    /// ambiguous link order) rank in this order: uniques, indexes, children by foreign key.
-    pub(crate) fn rebuild_jobs(&mut self) -> Vec<RebuildJob<'_>> {
+    /// index, secondary index and foreign key, each owning its structure and sharing the rows
+    /// and text, so they can run on either thread; and what the jobs of other tables may read
+    /// of this one (its live keys). The job of foreign key `fk` validates it against table
+    /// `fk_targets[fk]` before building anything sized by it.
+    pub(crate) fn rebuild_jobs<'a>(
+        &'a mut self,
+        fk_targets: &'a [usize],
+    ) -> (Box<dyn LiveKeys + 'a>, Vec<RebuildJob<'a>>) {
         let Table {
             rows,
             text,
@@ -169,51 +173,102 @@ impl<E: Entity> Table<E> {
             ..
         } = self;
         let (rows, text, n) = (&*rows, &*text, rows.len());
-        let mut jobs: Vec<RebuildJob<'_>> = Vec::new();
+        let mut jobs: Vec<RebuildJob<'a>> = Vec::new();
         for (u, index) in uniques.iter_mut().enumerate() {
-            jobs.push(RebuildJob::new(3 * n, move || {
+            jobs.push(RebuildJob::new(3 * n, move |_| {
                 fill_unique::<E>(rows, text, u, index)
             }));
         }
         for (x, index) in indexes.iter_mut().enumerate() {
-            jobs.push(RebuildJob::new(3 * n, move || {
+            jobs.push(RebuildJob::new(3 * n, move |_| {
                 fill_index::<E>(rows, text, x, index);
                 Ok(())
             }));
         }
         for (fk, index) in children.iter_mut().enumerate() {
-            if fk_unique[fk].is_none() {
-                jobs.push(RebuildJob::new(n, move || {
-                    fill_children::<E>(rows, text, fk, index)
-                }));
-            }
+            let one_to_one = fk_unique[fk].is_some();
+            jobs.push(RebuildJob::new(n, move |tables: &[&dyn LiveKeys]| {
+                let target = *tables.get(fk_targets[fk]).ok_or(SnapshotError::Decode {
+                    part: E::DEF.table,
+                    detail: "foreign key to a table the store lacks".into(),
+                })?;
+                match one_to_one {
+                    true => validate_fk::<E>(rows, fk, target), // its unique index serves
+                    false => fill_children::<E>(rows, text, fk, index, target),
+                }
+            }));
         }
-        jobs
+        (Box::new(Live::<E>(rows)), jobs)
     }
 }
+
+type Rows<E> = SlotMap<DefaultKey, <E as Entity>::Row>;
+
+/// What a rebuild job may read of another table.
+pub(crate) trait LiveKeys: Sync {
+    fn is_live(&self, key: RawKey) -> bool;
+    fn table(&self) -> &'static str;
+}
+
+struct Live<'a, E: Entity>(&'a Rows<E>);
+
+impl<E: Entity> LiveKeys for Live<'_, E> {
+    fn is_live(&self, key: RawKey) -> bool {
+        self.0.contains_key(key.slot())
+    }
+    fn table(&self) -> &'static str {
+        E::DEF.table
+    }
+}
+
+/// A rebuild job: given every table's live keys, fills one structure.
+type RunJob<'a> = Box<dyn FnOnce(&[&dyn LiveKeys]) -> Result<(), SnapshotError> + Send + 'a>;
 
 /// One piece of a table's rebuild (see [`Table::rebuild_jobs`]), with about how much work it
 /// is, for sharing the pieces between two threads.
 pub(crate) struct RebuildJob<'a> {
     pub(crate) weight: usize,
-    run: Option<Box<dyn FnOnce() -> Result<(), SnapshotError> + Send + 'a>>,
+    run: Option<RunJob<'a>>,
 }
 
 impl<'a> RebuildJob<'a> {
-    fn new(weight: usize, run: impl FnOnce() -> Result<(), SnapshotError> + Send + 'a) -> Self {
+    fn new(
+        weight: usize,
+        run: impl FnOnce(&[&dyn LiveKeys]) -> Result<(), SnapshotError> + Send + 'a,
+    ) -> Self {
         RebuildJob {
             weight,
             run: Some(Box::new(run)),
         }
     }
 
-    /// Runs the job (once; later calls do nothing).
-    pub(crate) fn run(&mut self) -> Result<(), SnapshotError> {
-        self.run.take().map_or(Ok(()), |run| run())
+    /// Runs the job (once; later calls do nothing), reading other tables through `tables`.
+    pub(crate) fn run(&mut self, tables: &[&dyn LiveKeys]) -> Result<(), SnapshotError> {
+        self.run.take().map_or(Ok(()), |run| run(tables))
     }
 }
 
-type Rows<E> = SlotMap<DefaultKey, <E as Entity>::Row>;
+/// Every value of foreign key `fk` names a live record of `target`; the first that does not
+/// (in slot order) is reported.
+fn validate_fk<E: Entity>(rows: &Rows<E>, fk: usize, target: &dyn LiveKeys) -> Result<(), SnapshotError> {
+    for (slot, row) in rows.iter() {
+        match E::__fk(row, fk) {
+            Some(parent) if !target.is_live(parent) => return Err(dangling::<E>(slot, fk, parent, target)),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn dangling<E: Entity>(slot: DefaultKey, fk: usize, parent: RawKey, target: &dyn LiveKeys) -> SnapshotError {
+    SnapshotError::DanglingReference {
+        table: E::DEF.table,
+        column: E::DEF.fk_column(fk),
+        key: RawKey::from_slot(slot),
+        target: target.table(),
+        target_key: parent,
+    }
+}
 
 /// Fills unique index `u`, refusing a value two records hold. Every record is hashed first
 /// (one pass in slot order), then inserted grouped by where its hash lands in the table, so
@@ -275,9 +330,9 @@ fn fill_index<E: Entity>(rows: &Rows<E>, text: &TextHeap, x: usize, index: &mut 
     }
 }
 
-/// Fills the children index of foreign key `fk` (not one-to-one), each list sized exactly by
-/// a counting pass first (foreign keys are validated, so parents' slot indexes are bounded by
-/// their tables).
+/// Validates foreign key `fk` (not one-to-one) against `target` and fills its children
+/// index, each list sized exactly by the validating pass (so parents' slot indexes are bounded
+/// by their table before anything is sized by them).
 ///
 /// Records come in slot order, which is usually link order: `newest[parent slot]` holds the
 /// highest link number seen, so a child in order is appended without reading its siblings,
@@ -288,43 +343,46 @@ fn fill_children<E: Entity>(
     text: &TextHeap,
     fk: usize,
     index: &mut ChildIndex,
+    target: &dyn LiveKeys,
 ) -> Result<(), SnapshotError> {
     let mut counts: Vec<(RawKey, u32)> = Vec::new();
-    for parent in rows.values().filter_map(|row| E::__fk(row, fk)) {
+    for (slot, row) in rows.iter() {
+        let Some(parent) = E::__fk(row, fk) else {
+            continue;
+        };
+        if !target.is_live(parent) {
+            return Err(dangling::<E>(slot, fk, parent, target));
+        }
         let at = parent.index() as usize;
         if counts.len() <= at {
             counts.resize(at + 1, (parent, 0));
         }
         counts[at] = (parent, counts[at].1 + 1);
     }
+    let mut newest = vec![u32::MAX; counts.len()];
     *index = ChildIndex::with_counts(counts.into_iter().filter(|&(_, n)| n > 0));
     let by_field = E::DEF.fks[fk].order_by.is_some();
-    let mut newest: Vec<u32> = Vec::new();
     for (slot, row) in rows.iter() {
         let Some(parent) = E::__fk(row, fk) else {
             continue;
         };
         let key = RawKey::from_slot(slot);
-        if by_field {
-            place_child::<E>(rows, text, fk, index, parent, row, key); // link numbers order nothing
-            continue;
-        }
         let seq = E::__seqs(row)[fk];
-        let at = parent.index() as usize;
-        if newest.len() <= at {
-            newest.resize(at + 1, u32::MAX);
-        }
-        if newest[at] == u32::MAX || newest[at] < seq {
-            newest[at] = seq;
-            index.insert_by(parent, key, |_| true);
+        let newest = &mut newest[parent.index() as usize];
+        if !by_field && (*newest == u32::MAX || *newest < seq) {
+            *newest = seq;
+            index.push_in_room(parent, key);
             continue;
         }
-        let repeat = newest[at] == seq;
+        // Sorted by a field (link numbers order nothing), or out of link order.
         let pos = place_child::<E>(rows, text, fk, index, parent, row, key);
+        if by_field {
+            continue;
+        }
         // Siblings before `pos` have smaller numbers; the next one must be larger.
         let seq_of = |c: RawKey| rows.get(c.slot()).map_or(0, |r| E::__seqs(r)[fk]);
         let next = index.get(parent).get(pos + 1);
-        if repeat || next.is_some_and(|&c| seq_of(c) == seq) {
+        if *newest == seq || next.is_some_and(|&c| seq_of(c) == seq) {
             let detail = format!("two children of parent {parent} share link number {seq}");
             return Err(SnapshotError::Decode {
                 part: E::DEF.table,
