@@ -5,7 +5,7 @@
 //! cargo bench --bench compare -- --quick     # 10k and 100k users, a few minutes at most
 //! cargo bench --bench compare                # adds 1M users
 //! cargo bench --bench compare -- --sizes 20000,50000
-//! cargo bench --bench compare -- --sizes 100000 --only snapshot_load,fork
+//! cargo bench --bench compare -- --sizes 100000 --only snapshot_load,fork --bulk-reps 15
 //! target/release/deps/compare-<hash> --profile o2m_fields --system relata   # see profile.rs
 //! ```
 //!
@@ -59,8 +59,10 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(users: usize, only: Option<Vec<String>>) -> Plan {
-        let bulk_reps = if users > 100_000 { 3 } else { 5 };
+    /// `bulk_reps` overrides the repetitions of whole-store operations (`--bulk-reps N`): on
+    /// a noisy machine their medians need more than the default.
+    fn new(users: usize, only: Option<Vec<String>>, bulk_reps: Option<usize>) -> Plan {
+        let bulk_reps = bulk_reps.unwrap_or(if users > 100_000 { 3 } else { 5 });
         Plan {
             users,
             reps: 7,
@@ -201,8 +203,13 @@ fn main() {
         .position(|a| a == "--only")
         .map(|at| args.get(at + 1).expect("--only needs a comma-separated list"))
         .map(|list| list.split(',').map(str::to_owned).collect());
+    let bulk_reps = args.iter().position(|a| a == "--bulk-reps").map(|at| {
+        args.get(at + 1)
+            .and_then(|n| n.parse().ok())
+            .expect("--bulk-reps needs a count")
+    });
     for users in sizes(&args) {
-        run_size(&Plan::new(users, only.clone()), &mut lines);
+        run_size(&Plan::new(users, only.clone(), bulk_reps), &mut lines);
     }
     report::print_table(&lines);
     match report::write_csv(&lines) {

@@ -331,7 +331,7 @@ impl Store {
         body: &'a [u8],
         description_len: usize,
         copies: &TextCopies<'a>,
-    ) -> Result<Decoded, InTable> {
+    ) -> Result<Decoded, (usize, SnapshotError)> {
         let before_tables = |e| (0, e);
         let description = decode_description(&body[..description_len]).map_err(before_tables)?;
         let current = SchemaDesc::of(&schema);
@@ -376,13 +376,14 @@ impl Store {
 
     /// Decodes every table's part; returns where the relations' parts start, and per posted
     /// text block the field starts the decoder recorded.
+    #[allow(clippy::type_complexity)]
     fn decode_tables<'a>(
         &mut self,
         payload: &'a [u8],
         description: &Description<'_>,
         format: u32,
         copies: &TextCopies<'a>,
-    ) -> Result<(usize, Vec<Vec<usize>>), InTable> {
+    ) -> Result<(usize, Vec<Vec<usize>>), (usize, SnapshotError)> {
         if description.counts.len() != self.tables.len() || description.links.len() != self.relations.len() {
             let detail = "wrong number of tables".into();
             return Err((
@@ -512,9 +513,6 @@ impl Store {
         Ok(used)
     }
 }
-
-/// An error, with the number of the table it was found in (0 before the tables).
-type InTable = (usize, SnapshotError);
 
 /// What the main thread's decoding leaves for the rest of a load.
 struct Decoded {

@@ -270,11 +270,10 @@ fn dangling<E: Entity>(slot: DefaultKey, fk: usize, parent: RawKey, target: &dyn
     }
 }
 
-/// Fills unique index `u`, refusing a value two records hold. Every record is hashed first
-/// (one pass in slot order), then inserted grouped by where its hash lands in the table, so
-/// the probes sweep the table's memory once instead of missing the cache on every record. The
-/// grouping is stable: of two records holding one value, the one in the lower slot goes in
-/// first and the other is reported.
+/// Fills unique index `u`, refusing a value two records hold (both are named, the lower slot
+/// first). Every record is hashed first (one pass in slot order), then inserted grouped by
+/// where its hash lands in the table, so the probes sweep the table's memory once instead of
+/// missing the cache on every record when the table is larger than the cache.
 fn fill_unique<E: Entity>(
     rows: &Rows<E>,
     text: &TextHeap,
@@ -286,12 +285,13 @@ fn fill_unique<E: Entity>(
         rows.get(k.slot())
             .and_then(|r| row_hash::<E>(r, text, def.fields))
     };
-    let hashed: Vec<(u64, RawKey)> = rows
+    let mut hashed: Vec<(u64, RawKey)> = rows
         .iter()
         .filter_map(|(slot, row)| row_hash::<E>(row, text, def.fields).map(|h| (h, RawKey::from_slot(slot))))
         .collect();
     index.reserve(hashed.len(), |k| hash_of(k).unwrap_or(0));
-    for (hash, key) in group_by_bucket(hashed, index.bucket_mask_hint()) {
+    group_by_bucket(&mut hashed, index.bucket_mask_hint());
+    for (hash, key) in hashed {
         // Reads the two records only on a tag match (rare): fetching this record up front
         // would be a cache miss per insert, the records being in bucket order, not slot order.
         let eq = |k: RawKey| {
@@ -300,10 +300,12 @@ fn fill_unique<E: Entity>(
                 .is_some_and(|(a, b)| same_values::<E>(a, b, text, def.fields))
         };
         if let Err(existing) = index.insert_new(hash, key, eq, |k| hash_of(k).unwrap_or(0)) {
+            let mut keys = [existing, key];
+            keys.sort_by_key(|k| k.index());
             return Err(SnapshotError::DuplicateUnique {
                 table: E::DEF.table,
                 constraint: def.name,
-                keys: [existing, key],
+                keys,
             });
         }
     }
@@ -393,26 +395,62 @@ fn fill_children<E: Entity>(
     Ok(())
 }
 
-/// `items` stably reordered by the top (at most) 12 bits of `hash & mask`: a counting sort,
-/// O(n). Small inputs stay as they are; their table fits in the cache anyway.
-fn group_by_bucket(items: Vec<(u64, RawKey)>, mask: u64) -> Vec<(u64, RawKey)> {
+/// `items` reordered in place by the top (at most) 12 bits of `hash & mask`: an in-place
+/// counting sort (one pass to count, then each item swapped straight into its group), O(n)
+/// with no second buffer; not stable. Small inputs stay as they are: their table fits in the
+/// cache anyway.
+fn group_by_bucket(items: &mut [(u64, RawKey)], mask: u64) {
     if items.len() < 1 << 14 {
-        return items;
+        return;
     }
     let shift = (64 - mask.leading_zeros()).saturating_sub(12);
     let group = |h: u64| ((h & mask) >> shift) as usize;
-    let mut starts = vec![0usize; group(mask) + 2];
-    for &(h, _) in &items {
-        starts[group(h) + 1] += 1;
+    let groups = group(mask) + 1;
+    // `next[g]`: the first slot of group g not yet holding one of its items; `ends[g]`: the
+    // slot after the group.
+    let mut next = vec![0usize; groups + 1];
+    for &(h, _) in items.iter() {
+        next[group(h) + 1] += 1;
     }
-    for g in 1..starts.len() {
-        starts[g] += starts[g - 1];
+    for g in 1..next.len() {
+        next[g] += next[g - 1];
     }
-    let mut out = vec![(0, RawKey::default()); items.len()];
-    for item in items {
-        let at = &mut starts[group(item.0)];
-        out[*at] = item;
-        *at += 1;
+    let ends = next[1..].to_vec();
+    for g in 0..groups {
+        while next[g] < ends[g] {
+            let home = group(items[next[g]].0);
+            if home == g {
+                next[g] += 1;
+            } else {
+                items.swap(next[g], next[home]);
+                next[home] += 1;
+            }
+        }
     }
-    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grouping_by_bucket_keeps_every_item_and_orders_the_groups() {
+        let mask = (1u64 << 20) - 1;
+        let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut items: Vec<(u64, RawKey)> = (0..40_000u64)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x, RawKey::from_u64(i << 32 | 1))
+            })
+            .collect();
+        let mut before = items.clone();
+        group_by_bucket(&mut items, mask);
+        let group = |h: u64| (h & mask) >> 8;
+        assert!(items.windows(2).all(|w| group(w[0].0) <= group(w[1].0)));
+        before.sort_unstable_by_key(|&(h, k)| (h, k.to_u64()));
+        items.sort_unstable_by_key(|&(h, k)| (h, k.to_u64()));
+        assert_eq!(items, before);
+    }
 }
