@@ -28,7 +28,7 @@ use crate::store::erased::AnyTable;
 use crate::store::table::io::LiveKeys;
 use crate::store::Store;
 use format::{checksum, Description, Header, SchemaDesc, HEADER_LEN, MAX_DESCRIPTION};
-use text_copy::TextCopies;
+use text_copy::{Heap, TextCopies};
 
 /// Why a snapshot could not be saved or loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -242,41 +242,16 @@ impl Store {
     ///
     /// Safe on untrusted input: any bytes give `Ok` or a typed error, never a panic, and
     /// allocations stay proportional to the input's size. Cost: O(bytes + records), with every
-    /// index rebuilt and every invariant validated; from 1 MiB on, the checksum is computed
-    /// on a second thread while the tables decode.
+    /// index rebuilt and every invariant validated; from 1 MiB on, a second thread computes
+    /// the checksum and shares the text copying and the index rebuild (see `docs/SNAPSHOT.md`).
     ///
     /// # Errors
     /// A [`SnapshotError`] naming what is wrong: the magic, version, checksum, schema (which
     /// table and field differ), a truncated or undecodable part, or a violated constraint.
     pub fn from_snapshot(schema: Schema, bytes: &[u8]) -> Result<Store, SnapshotError> {
         let header = Header::decode(bytes)?;
+        let body = body_of(&header, bytes)?;
         let description_len = header.description_len as usize;
-        if description_len > MAX_DESCRIPTION {
-            return Err(SnapshotError::Decode {
-                part: "description",
-                detail: "announced length too large".into(),
-            });
-        }
-        let body = bytes.get(HEADER_LEN..).unwrap_or_default();
-        let payload_len =
-            usize::try_from(header.payload_len).map_err(|_| SnapshotError::Truncated { what: "payload" })?;
-        let end = description_len
-            .checked_add(payload_len)
-            .ok_or(SnapshotError::Truncated { what: "payload" })?;
-        if body.len() < end {
-            return Err(SnapshotError::Truncated {
-                what: if body.len() < description_len {
-                    "description"
-                } else {
-                    "payload"
-                },
-            });
-        }
-        if body.len() > end {
-            return Err(SnapshotError::TrailingBytes {
-                extra: body.len() - end,
-            });
-        }
         // The checksum runs beside the decoding (on a second thread for a large snapshot, which
         // then copies text blocks; see `text_copy.rs`); decoding is safe on damaged bytes, and a
         // mismatch wins over whatever it found.
@@ -301,23 +276,9 @@ impl Store {
                 found,
             });
         }
-        // The first table with an error reports it, its text before its records.
         let heaps = copies.heaps(fronts, backs.unwrap_or_default());
-        let failed_at = decoded.as_ref().err().map_or(usize::MAX, |(t, _)| *t);
-        if let Some((_, Err(e))) = heaps.iter().find(|(t, heap)| heap.is_err() && *t <= failed_at) {
-            return Err(e.clone());
-        }
-        let mut decoded = decoded.map_err(|(_, e)| e)?;
-        let mut unchecked = vec![false; decoded.store.tables.len()];
-        for (t, heap) in heaps {
-            let (heap, ascii) = heap?;
-            decoded.store.tables[t].set_text(heap);
-            unchecked[t] = !ascii;
-        }
-        let mut store = decoded.store;
-        store.check_field_ends(&unchecked)?;
-        let payload = &body[description_len..];
-        store.finish_load(payload, decoded.at, &decoded.links)?;
+        let (mut store, at, links) = Decoded::with_text(decoded, heaps)?;
+        store.finish_load(&body[description_len..], at, &links)?;
         debug_assert_eq!(store.check_integrity(), Ok(()));
         Ok(store)
     }
@@ -331,7 +292,7 @@ impl Store {
         body: &'a [u8],
         description_len: usize,
         copies: &TextCopies<'a>,
-    ) -> Result<Decoded, (usize, SnapshotError)> {
+    ) -> Result<Decoded, InTable> {
         let before_tables = |e| (0, e);
         let description = decode_description(&body[..description_len]).map_err(before_tables)?;
         let current = SchemaDesc::of(&schema);
@@ -376,14 +337,13 @@ impl Store {
 
     /// Decodes every table's part; returns where the relations' parts start, and per posted
     /// text block the field starts the decoder recorded.
-    #[allow(clippy::type_complexity)]
     fn decode_tables<'a>(
         &mut self,
         payload: &'a [u8],
         description: &Description<'_>,
         format: u32,
         copies: &TextCopies<'a>,
-    ) -> Result<(usize, Vec<Vec<usize>>), (usize, SnapshotError)> {
+    ) -> Result<(usize, Vec<Vec<usize>>), InTable> {
         if description.counts.len() != self.tables.len() || description.links.len() != self.relations.len() {
             let detail = "wrong number of tables".into();
             return Err((
@@ -514,6 +474,9 @@ impl Store {
     }
 }
 
+/// An error, with the number of the table it was found in (0 before the tables).
+type InTable = (usize, SnapshotError);
+
 /// What the main thread's decoding leaves for the rest of a load.
 struct Decoded {
     store: Store,
@@ -535,6 +498,62 @@ impl Decoded {
             .copied()
             .unwrap_or(0)
     }
+
+    /// The decoded store with its copied text installed and field ends checked, where the
+    /// relations' parts start, and their link counts. The first table with an error reports
+    /// it, its text before its records.
+    fn with_text(
+        decoded: Result<Decoded, InTable>,
+        heaps: Vec<(usize, Result<Heap, SnapshotError>)>,
+    ) -> Result<(Store, usize, Vec<u64>), SnapshotError> {
+        let failed_at = decoded.as_ref().err().map_or(usize::MAX, |(t, _)| *t);
+        if let Some((_, Err(e))) = heaps.iter().find(|(t, heap)| heap.is_err() && *t <= failed_at) {
+            return Err(e.clone());
+        }
+        let Decoded {
+            mut store, at, links, ..
+        } = decoded.map_err(|(_, e)| e)?;
+        let mut unchecked = vec![false; store.tables.len()];
+        for (t, heap) in heaps {
+            let (heap, ascii) = heap?;
+            store.tables[t].set_text(heap);
+            unchecked[t] = !ascii;
+        }
+        store.check_field_ends(&unchecked)?;
+        Ok((store, at, links))
+    }
+}
+
+/// The body (description and payload) behind `header`, once its announced lengths are
+/// checked against the input.
+fn body_of<'a>(header: &Header, bytes: &'a [u8]) -> Result<&'a [u8], SnapshotError> {
+    let description_len = header.description_len as usize;
+    if description_len > MAX_DESCRIPTION {
+        return Err(SnapshotError::Decode {
+            part: "description",
+            detail: "announced length too large".into(),
+        });
+    }
+    let body = bytes.get(HEADER_LEN..).unwrap_or_default();
+    let truncated = |what| SnapshotError::Truncated { what };
+    let payload_len = usize::try_from(header.payload_len).map_err(|_| truncated("payload"))?;
+    let end = description_len
+        .checked_add(payload_len)
+        .ok_or(truncated("payload"))?;
+    if body.len() < end {
+        let what = if body.len() < description_len {
+            "description"
+        } else {
+            "payload"
+        };
+        return Err(truncated(what));
+    }
+    if body.len() > end {
+        return Err(SnapshotError::TrailingBytes {
+            extra: body.len() - end,
+        });
+    }
+    Ok(body)
 }
 
 /// Rewrites a snapshot's checksum to match its content, so fuzzers and tests can reach the

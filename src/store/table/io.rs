@@ -274,6 +274,7 @@ fn dangling<E: Entity>(slot: DefaultKey, fk: usize, parent: RawKey, target: &dyn
 /// first). Every record is hashed first (one pass in slot order), then inserted grouped by
 /// where its hash lands in the table, so the probes sweep the table's memory once instead of
 /// missing the cache on every record when the table is larger than the cache.
+/// The grouping is stable, so of two records holding one value the lower slot goes in first.
 fn fill_unique<E: Entity>(
     rows: &Rows<E>,
     text: &TextHeap,
@@ -285,13 +286,12 @@ fn fill_unique<E: Entity>(
         rows.get(k.slot())
             .and_then(|r| row_hash::<E>(r, text, def.fields))
     };
-    let mut hashed: Vec<(u64, RawKey)> = rows
+    let hashed: Vec<(u64, RawKey)> = rows
         .iter()
         .filter_map(|(slot, row)| row_hash::<E>(row, text, def.fields).map(|h| (h, RawKey::from_slot(slot))))
         .collect();
     index.reserve(hashed.len(), |k| hash_of(k).unwrap_or(0));
-    group_by_bucket(&mut hashed, index.bucket_mask_hint());
-    for (hash, key) in hashed {
+    for (hash, key) in group_by_bucket(hashed, index.bucket_mask_hint()) {
         // Reads the two records only on a tag match (rare): fetching this record up front
         // would be a cache miss per insert, the records being in bucket order, not slot order.
         let eq = |k: RawKey| {
@@ -395,38 +395,30 @@ fn fill_children<E: Entity>(
     Ok(())
 }
 
-/// `items` reordered in place by the top (at most) 12 bits of `hash & mask`: an in-place
-/// counting sort (one pass to count, then each item swapped straight into its group), O(n)
-/// with no second buffer; not stable. Small inputs stay as they are: their table fits in the
-/// cache anyway.
-fn group_by_bucket(items: &mut [(u64, RawKey)], mask: u64) {
+/// `items` stably reordered by the top (at most) 8 bits of `hash & mask`: a counting sort,
+/// O(n). 256 groups keep each group's part of a large table within the cache while the
+/// scatter writes only 256 streams (a page each, so the TLB keeps up); small inputs stay as
+/// they are: their table fits in the cache anyway.
+fn group_by_bucket(items: Vec<(u64, RawKey)>, mask: u64) -> Vec<(u64, RawKey)> {
     if items.len() < 1 << 14 {
-        return;
+        return items;
     }
-    let shift = (64 - mask.leading_zeros()).saturating_sub(12);
+    let shift = (64 - mask.leading_zeros()).saturating_sub(8);
     let group = |h: u64| ((h & mask) >> shift) as usize;
-    let groups = group(mask) + 1;
-    // `next[g]`: the first slot of group g not yet holding one of its items; `ends[g]`: the
-    // slot after the group.
-    let mut next = vec![0usize; groups + 1];
-    for &(h, _) in items.iter() {
-        next[group(h) + 1] += 1;
+    let mut starts = vec![0usize; group(mask) + 2];
+    for &(h, _) in &items {
+        starts[group(h) + 1] += 1;
     }
-    for g in 1..next.len() {
-        next[g] += next[g - 1];
+    for g in 1..starts.len() {
+        starts[g] += starts[g - 1];
     }
-    let ends = next[1..].to_vec();
-    for g in 0..groups {
-        while next[g] < ends[g] {
-            let home = group(items[next[g]].0);
-            if home == g {
-                next[g] += 1;
-            } else {
-                items.swap(next[g], next[home]);
-                next[home] += 1;
-            }
-        }
+    let mut out = vec![(0, RawKey::default()); items.len()];
+    for item in items {
+        let at = &mut starts[group(item.0)];
+        out[*at] = item;
+        *at += 1;
     }
+    out
 }
 
 #[cfg(test)]
@@ -437,7 +429,7 @@ mod tests {
     fn grouping_by_bucket_keeps_every_item_and_orders_the_groups() {
         let mask = (1u64 << 20) - 1;
         let mut x = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut items: Vec<(u64, RawKey)> = (0..40_000u64)
+        let items: Vec<(u64, RawKey)> = (0..40_000u64)
             .map(|i| {
                 x ^= x << 13;
                 x ^= x >> 7;
@@ -445,12 +437,13 @@ mod tests {
                 (x, RawKey::from_u64(i << 32 | 1))
             })
             .collect();
-        let mut before = items.clone();
-        group_by_bucket(&mut items, mask);
-        let group = |h: u64| (h & mask) >> 8;
-        assert!(items.windows(2).all(|w| group(w[0].0) <= group(w[1].0)));
-        before.sort_unstable_by_key(|&(h, k)| (h, k.to_u64()));
-        items.sort_unstable_by_key(|&(h, k)| (h, k.to_u64()));
-        assert_eq!(items, before);
+        let grouped = group_by_bucket(items.clone(), mask);
+        let group = |h: u64| (h & mask) >> 12;
+        assert!(grouped.windows(2).all(|w| group(w[0].0) <= group(w[1].0)));
+        // Stable: within a group, the input order.
+        for g in 0..256 {
+            let of = |v: &[(u64, RawKey)]| v.iter().filter(|i| group(i.0) == g).copied().collect::<Vec<_>>();
+            assert_eq!(of(&grouped), of(&items));
+        }
     }
 }
