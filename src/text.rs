@@ -28,6 +28,11 @@ impl Span {
         Span { off, len }
     }
 
+    /// Offset in the heap.
+    pub(crate) fn off(self) -> usize {
+        self.off as usize
+    }
+
     /// Length in bytes.
     pub fn len(self) -> usize {
         self.len as usize
@@ -198,6 +203,29 @@ impl TextHeap {
     #[cfg(test)]
     pub(crate) fn chunk_count(&self) -> usize {
         self.chunks.len()
+    }
+
+    /// The bytes of the offsets in `range`, as the slices of the chunks holding them, in
+    /// order; `None` if some offset in it is not held (past the end, or in a gap between a
+    /// chunk's end and the next chunk's base). O(chunks).
+    pub(crate) fn range_pieces(&self, range: std::ops::Range<usize>) -> Option<Vec<&[u8]>> {
+        let mut pieces = Vec::new();
+        let mut at = range.start;
+        for (i, c) in self.chunks.iter().enumerate() {
+            let base = c.base as usize;
+            let limit = self.chunks.get(i + 1).map_or(self.end, |n| n.base as usize);
+            let held = limit.min(base + c.text.len());
+            if at >= range.end || at >= held {
+                continue;
+            }
+            if at < base {
+                return None;
+            }
+            let stop = range.end.min(held);
+            pieces.push(c.text.as_bytes().get(at - base..stop - base)?);
+            at = stop;
+        }
+        (at >= range.end).then_some(pieces)
     }
 
     /// The whole offset space as one string: borrowed when it is one chunk, else assembled,
@@ -428,6 +456,10 @@ mod tests {
         // A loaded block "abcdef" cut after "abcd", the second chunk starting at the field
         // "cdef" that crosses the cut.
         let heap = TextHeap::from_split("abcd".into(), 2, "cdef".into());
+        let joined = |r| heap.range_pieces(r).map(|p: Vec<&[u8]>| p.concat());
+        assert_eq!(joined(0..6).as_deref(), Some(&b"abcdef"[..]));
+        assert_eq!(joined(1..3).as_deref(), Some(&b"bc"[..]));
+        assert_eq!(joined(3..7), None, "past the end");
         assert_eq!(heap.len(), 6);
         assert_eq!(heap.str(Span::new(0, 2)), "ab");
         assert_eq!(heap.str(Span::new(2, 4)), "cdef");

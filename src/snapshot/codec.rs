@@ -50,6 +50,18 @@ impl<'a> Writer<'a> {
     pub(crate) fn text(&mut self, s: Span) {
         self.out.extend_from_slice(self.heap.str(s).as_bytes());
     }
+
+    /// The heap's bytes at offsets `range`, for a text block whose fields lie there back to
+    /// back; `false` (nothing written) if the heap does not hold them all.
+    pub(crate) fn text_range(&mut self, range: std::ops::Range<usize>) -> bool {
+        let Some(pieces) = self.heap.range_pieces(range) else {
+            return false;
+        };
+        for piece in pieces {
+            self.out.extend_from_slice(piece);
+        }
+        true
+    }
 }
 
 /// Reads rows written by [`Writer`]. Every read checks its bounds and returns `None` on

@@ -28,13 +28,27 @@ impl<E: Entity> Table<E> {
         for &s in &self.next_seq {
             w.u64(s.into());
         }
-        let mut text_len = 0;
+        // The text block is every field's text in slot and field order: when the fields lie
+        // back to back in the heap (a loaded or bulk-inserted table), one copy of that range.
+        let (mut text_len, mut run, mut back_to_back) = (0, None, true);
         for row in self.rows.values() {
-            E::__spans(row, &mut |s| text_len += s.len());
+            E::__spans(row, &mut |s| {
+                text_len += s.len();
+                let (off, end) = (s.off(), s.off() + s.len());
+                match &mut run {
+                    _ if s.len() == 0 => {}
+                    None => run = Some(off..end),
+                    Some(r) if r.end == off => r.end = end,
+                    Some(_) => back_to_back = false,
+                }
+            });
         }
         w.u64(text_len as u64);
-        for row in self.rows.values() {
-            E::__spans(row, &mut |s| w.text(s));
+        let copied = back_to_back && run.is_some_and(|r| w.text_range(r));
+        if !copied {
+            for row in self.rows.values() {
+                E::__spans(row, &mut |s| w.text(s));
+            }
         }
         for row in self.rows.values() {
             E::__encode_row(row, &mut w);
