@@ -36,7 +36,7 @@ impl<E: Entity> Table<E> {
                 text_len += s.len();
                 let (off, end) = (s.off(), s.off() + s.len());
                 match &mut run {
-                    _ if s.len() == 0 => {}
+                    _ if s.is_empty() => {}
                     None => run = Some(off..end),
                     Some(r) if r.end == off => r.end = end,
                     Some(_) => back_to_back = false,
