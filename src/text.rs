@@ -213,7 +213,7 @@ impl TextHeap {
         let mut at = range.start;
         for (i, c) in self.chunks.iter().enumerate() {
             let base = c.base as usize;
-            let limit = self.chunks.get(i + 1).map_or(self.end, |n| n.base as usize);
+            let limit = self.limit(i);
             let held = limit.min(base + c.text.len());
             if at >= range.end || at >= held {
                 continue;
@@ -236,7 +236,7 @@ impl TextHeap {
         }
         let mut all = String::with_capacity(self.end);
         for (i, c) in self.chunks.iter().enumerate() {
-            let stop = self.chunks.get(i + 1).map_or(self.end, |n| n.base as usize);
+            let stop = self.limit(i);
             all.extend(std::iter::repeat_n(
                 '\0',
                 (c.base as usize).saturating_sub(all.len()),
@@ -298,6 +298,12 @@ impl TextHeap {
         self.get(span).unwrap_or_default()
     }
 
+    /// Where chunk `i`'s own offsets end: at the next chunk's base, or the heap's end (a chunk
+    /// may hold bytes past that: shared with a fork, or a loaded block's overlap).
+    fn limit(&self, i: usize) -> usize {
+        self.chunks.get(i + 1).map_or(self.end, |next| next.base as usize)
+    }
+
     /// The text of a span, if it lies inside one chunk below `end`, on char boundaries.
     fn get(&self, span: Span) -> Option<&str> {
         if span.len == 0 {
@@ -312,7 +318,7 @@ impl TextHeap {
                 let i = chunks
                     .partition_point(|c| c.base as usize <= off)
                     .checked_sub(1)?;
-                let limit = chunks.get(i + 1).map_or(self.end, |next| next.base as usize);
+                let limit = self.limit(i);
                 (chunks.get(i)?, limit)
             }
         };

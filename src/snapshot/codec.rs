@@ -8,6 +8,7 @@
 //! holds no garbage).
 
 use crate::key::RawKey;
+use crate::snapshot::text_copy::is_continuation;
 use crate::text::{Span, TextHeap};
 
 /// Appends rows to a snapshot part; text goes to a separate block written before the rows.
@@ -199,7 +200,7 @@ impl<'a> Reader<'a> {
         if end > self.text.len() {
             return None;
         }
-        if self.boundaries && self.text.get(end).is_some_and(|&b| b & 0xC0 == 0x80) {
+        if self.boundaries && self.text.get(end).copied().is_some_and(is_continuation) {
             return None;
         }
         if end > self.next_goal {

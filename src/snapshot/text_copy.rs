@@ -29,8 +29,9 @@ const PIECE: usize = if cfg!(debug_assertions) { 1 << 10 } else { 1 << 20 };
 
 /// The blocks of one load, shared by the main thread and the side thread.
 pub(crate) struct TextCopies<'a> {
-    /// Whether a side thread runs [`copy_front`](Self::copy_front); if not, blocks are not
-    /// posted but copied where they are decoded.
+    /// Whether the load runs two threads (one of them calling [`copy_front`]
+    /// (Self::copy_front) beside the decoding, or after it if the thread could not start);
+    /// if not, blocks are not posted but copied where they are decoded.
     parallel: bool,
     state: Mutex<State<'a>>,
     posted: Condvar,
@@ -236,11 +237,13 @@ impl<'a> TextCopies<'a> {
         let blocks = self.lock().blocks.clone();
         let mut backs = Vec::new();
         for (b, piece) in claim {
+            let block = blocks[b];
+            // A field start; in a bad block whose field ends inside a char, the start of that
+            // char, so the copy stays valid UTF-8 and the field-end check reports the field.
             let base = match piece {
                 0 => 0,
-                p => field_start(b, p - 1),
+                p => char_start_at_or_before(block, field_start(b, p - 1)),
             };
-            let block = blocks[b];
             let bytes = block.get(base..).unwrap_or_default();
             let mut copied = Copied::with_capacity(bytes.len());
             backs.push((b, base, copied.append(bytes).map(|()| copied)));
@@ -301,8 +304,11 @@ impl<'a> TextCopies<'a> {
         let mut fronts = fronts.0.into_iter();
         let mut backs = backs.0.into_iter().peekable();
         let mut heap = |b: usize| {
-            let front = fronts.next().unwrap_or_else(|| Ok(Copied::with_capacity(0)))?;
-            match backs.next_if(|&(block, _, _)| block == b) {
+            // Both parts are taken before either error returns: the next block needs its own.
+            let front = fronts.next().unwrap_or_else(|| Ok(Copied::with_capacity(0)));
+            let back = backs.next_if(|&(block, _, _)| block == b);
+            let front = front?;
+            match back {
                 None => Ok((TextHeap::from_string(front.text), front.ascii)),
                 Some((_, base, back)) => {
                     let back = back?;
@@ -346,11 +352,16 @@ fn piece_bounds(block: &[u8]) -> Vec<usize> {
 pub(crate) fn char_start_at_or_before(block: &[u8], at: usize) -> usize {
     let mut at = at.min(block.len());
     for _ in 0..3 {
-        if block.get(at).is_some_and(|&b| b & 0xC0 == 0x80) {
+        if block.get(at).copied().is_some_and(is_continuation) {
             at = at.saturating_sub(1);
         }
     }
     at
+}
+
+/// Whether `b` continues a UTF-8 char (so the byte before it is not a char's end).
+pub(crate) fn is_continuation(b: u8) -> bool {
+    b & 0xC0 == 0x80
 }
 
 /// `block` as an owned `String`, validated piece by piece as it is copied.
@@ -481,6 +492,32 @@ mod tests {
                 _ => panic!("bad byte at {at} not reported"),
             }
         }
+    }
+
+    #[test]
+    fn a_bad_block_split_between_the_threads_leaves_the_next_block_whole() {
+        let mut bad = text(12 * PIECE, 8).into_bytes();
+        bad[2 * PIECE + 10] = 0xFF; // in the side thread's part
+        let good = text(5 * PIECE, 9);
+        let copies = TextCopies::new(true);
+        copies.post(0, "bad", &bad).unwrap();
+        copies.post(1, "good", good.as_bytes()).unwrap();
+        let mut fronts = Fronts::default();
+        copies.copy_pieces(&mut fronts, 1);
+        let goals = goals_of(&copies);
+        let backs = copies.copy_back(|b, g| goals[b][g]);
+        assert!(
+            backs.0.iter().any(|&(b, ..)| b == 0),
+            "the claim reaches the bad block"
+        );
+        copies.copy_pieces(&mut fronts, usize::MAX);
+        let heaps = copies.heaps(fronts, backs);
+        assert!(matches!(
+            heaps[0],
+            (0, Err(SnapshotError::Decode { part: "bad", .. }))
+        ));
+        let (heap, _) = heaps[1].1.as_ref().unwrap();
+        assert_eq!(heap.contiguous(), good.as_str());
     }
 
     #[test]

@@ -11,7 +11,6 @@ use crate::error::IntegrityError;
 use crate::key::RawKey;
 use crate::store::table::{link_order, row_hash, KeyState, LinkOrder, Table};
 use crate::store::Store;
-use crate::text::Span;
 
 fn fail(table: &'static str, detail: String) -> IntegrityError {
     IntegrityError { table, detail }
@@ -26,23 +25,13 @@ pub(crate) fn check_table<E: Entity>(t: &Table<E>, strict: bool) -> Result<(), I
 }
 
 fn check_text<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
-    for (slot, row) in t.rows.iter() {
-        let mut row = row.clone();
-        let mut bad = None;
-        E::__for_each_span(&mut row, &mut |s: &mut Span| {
-            if !t.text.contains(*s) {
-                bad = Some(*s);
-            }
-        });
-        if let Some(span) = bad {
-            let key = RawKey::from_slot(slot);
-            return Err(fail(
-                E::DEF.table,
-                format!("record {key} has text span {span:?} outside the heap"),
-            ));
-        }
+    match t.first_bad_span() {
+        None => Ok(()),
+        Some((key, span)) => Err(fail(
+            E::DEF.table,
+            format!("record {key} has text span {span:?} outside the heap"),
+        )),
     }
-    Ok(())
 }
 
 fn check_uniques<E: Entity>(t: &Table<E>, strict: bool) -> Result<(), IntegrityError> {

@@ -129,6 +129,20 @@ impl<E: Entity> Table<E> {
         }
     }
 
+    /// The first record (in slot order) with a text field outside the heap or off its char
+    /// boundaries, and that field. O(records).
+    pub(crate) fn first_bad_span(&self) -> Option<(RawKey, Span)> {
+        self.rows.iter().find_map(|(slot, row)| {
+            let mut bad = None;
+            E::__spans(row, &mut |s| {
+                if bad.is_none() && !self.text.contains(s) {
+                    bad = Some(s);
+                }
+            });
+            bad.map(|s| (RawKey::from_slot(slot), s))
+        })
+    }
+
     pub(crate) fn view(&self, key: RawKey) -> Option<E::Ref<'_>> {
         self.row(key).map(|r| E::__view(r, &self.text))
     }

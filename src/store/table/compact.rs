@@ -11,7 +11,6 @@
 
 use super::{links_within_counters, Table};
 use crate::entity::Entity;
-use crate::key::RawKey;
 use crate::snapshot::codec::{Reader, Writer};
 use crate::snapshot::text_copy::{not_utf8, owned_text, TextCopies};
 use crate::snapshot::{slots, SnapshotError};
@@ -59,9 +58,10 @@ impl<E: Entity> Table<E> {
     /// `bytes`; returns the bytes consumed and, for a large text block, which block of
     /// `copies` holds it (installed with [`set_text`](Table::set_text) once copied; the
     /// caller then checks field ends with [`check_field_ends`](Table::check_field_ends) unless
-    /// the block is all ASCII). Validates versions, text (UTF-8, every byte used by exactly one
-    /// field, fields ending on char boundaries) and link numbers; allocates at most a few times
-    /// the input's size. The caller validates foreign keys, then rebuilds the indexes.
+    /// the block is all ASCII). Validates versions, every text byte used by exactly one field,
+    /// and link numbers; a block copied here is also validated as UTF-8 and its field ends
+    /// checked, a posted block is validated by its copies. Allocates at most a few times the
+    /// input's size. Foreign keys are validated by the rebuild jobs.
     pub(crate) fn load_compact<'a>(
         &mut self,
         bytes: &'a [u8],
@@ -109,17 +109,13 @@ impl<E: Entity> Table<E> {
     /// field ends were not checked while the records decoded). O(records), reading each
     /// field's ends.
     pub(crate) fn check_field_ends(&self) -> Result<(), SnapshotError> {
-        for (slot, row) in self.rows.iter() {
-            let mut inside = true;
-            E::__spans(row, &mut |s| inside &= self.text.contains(s));
-            if !inside {
-                let slot = RawKey::from_slot(slot).index();
-                return Err(bad::<E>(format!(
-                    "record in slot {slot} is malformed: a text field ends inside a char"
-                )));
-            }
+        match self.first_bad_span() {
+            None => Ok(()),
+            Some((key, _)) => Err(bad::<E>(format!(
+                "record in slot {} is malformed: a text field ends inside a char",
+                key.index()
+            ))),
         }
-        Ok(())
     }
 }
 

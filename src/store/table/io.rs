@@ -17,7 +17,7 @@ use crate::index::unique::UniqueIndex;
 use crate::key::RawKey;
 use crate::snapshot::text_copy::TextCopies;
 use crate::snapshot::{format, slots, SnapshotError};
-use crate::text::{Span, TextHeap};
+use crate::text::TextHeap;
 
 /// The part's first byte in format 2: which form follows.
 const COMPACT: u8 = 0;
@@ -105,9 +105,8 @@ impl<E: Entity> Table<E> {
     }
 
     /// Replaces this (empty) table's ground truth with the serde part at the start of `bytes`;
-    /// returns the bytes consumed. Validates text spans and counters; the caller validates
-    /// foreign keys and then calls [`rebuild`](Self::rebuild) (children lists are sized by
-    /// parent slots, so they must not be built from unvalidated keys).
+    /// returns the bytes consumed. Validates text spans and counters; foreign keys are
+    /// validated by the [`rebuild_jobs`](Self::rebuild_jobs) that size children lists by them.
     fn load_serde(&mut self, bytes: &[u8]) -> Result<usize, SnapshotError> {
         let table = E::DEF.table;
         let (part, used): (TableIn<'_, E::Row>, usize) =
@@ -133,16 +132,13 @@ impl<E: Entity> Table<E> {
 
     fn validate_rows(&mut self) -> Result<(), SnapshotError> {
         let table = E::DEF.table;
-        let text = &self.text;
+        if let Some((key, _)) = self.first_bad_span() {
+            return Err(SnapshotError::TextOutOfBounds { table, key });
+        }
         let mut high = self.high_water;
-        for (slot, row) in self.rows.iter_mut() {
+        for (slot, row) in self.rows.iter() {
             let key = RawKey::from_slot(slot);
             high = high.max(key.index().saturating_add(1));
-            let mut bad = false;
-            E::__for_each_span(row, &mut |s: &mut Span| bad |= !text.contains(*s));
-            if bad {
-                return Err(SnapshotError::TextOutOfBounds { table, key });
-            }
             if !links_within_counters::<E>(row, &self.next_seq) {
                 return Err(SnapshotError::Decode {
                     part: table,
@@ -252,21 +248,29 @@ impl<'a> RebuildJob<'a> {
 /// (in slot order) is reported.
 fn validate_fk<E: Entity>(rows: &Rows<E>, fk: usize, target: &dyn LiveKeys) -> Result<(), SnapshotError> {
     for (slot, row) in rows.iter() {
-        match E::__fk(row, fk) {
-            Some(parent) if !target.is_live(parent) => return Err(dangling::<E>(slot, fk, parent, target)),
-            _ => {}
+        if let Some(parent) = E::__fk(row, fk) {
+            check_target::<E>(target, slot, fk, parent)?;
         }
     }
     Ok(())
 }
 
-fn dangling<E: Entity>(slot: DefaultKey, fk: usize, parent: RawKey, target: &dyn LiveKeys) -> SnapshotError {
-    SnapshotError::DanglingReference {
-        table: E::DEF.table,
-        column: E::DEF.fk_column(fk),
-        key: RawKey::from_slot(slot),
-        target: target.table(),
-        target_key: parent,
+/// `parent`, foreign key `fk` of the record in `slot`, is a live record of `target`.
+fn check_target<E: Entity>(
+    target: &dyn LiveKeys,
+    slot: DefaultKey,
+    fk: usize,
+    parent: RawKey,
+) -> Result<(), SnapshotError> {
+    match target.is_live(parent) {
+        true => Ok(()),
+        false => Err(SnapshotError::DanglingReference {
+            table: E::DEF.table,
+            column: E::DEF.fk_column(fk),
+            key: RawKey::from_slot(slot),
+            target: target.table(),
+            target_key: parent,
+        }),
     }
 }
 
@@ -352,9 +356,7 @@ fn fill_children<E: Entity>(
         let Some(parent) = E::__fk(row, fk) else {
             continue;
         };
-        if !target.is_live(parent) {
-            return Err(dangling::<E>(slot, fk, parent, target));
-        }
+        check_target::<E>(target, slot, fk, parent)?;
         let at = parent.index() as usize;
         if counts.len() <= at {
             counts.resize(at + 1, (parent, 0));
