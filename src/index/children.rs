@@ -57,24 +57,30 @@ impl List {
 const COMPACT_MIN: usize = 1024;
 
 impl ChildIndex {
-    /// An empty index with each parent's run sized exactly: `counts` gives, per parent, how
-    /// many children it is about to receive (a load's counting pass). O(parents + children).
-    pub(crate) fn with_counts(counts: impl IntoIterator<Item = (RawKey, u32)>) -> ChildIndex {
-        let mut index = ChildIndex::default();
-        for (parent, count) in counts {
+    /// An empty index with each parent's run sized exactly: `counts` gives parents (each at
+    /// most once) and how many children each is about to receive (a load's counting pass;
+    /// parents with none are skipped). Both buffers are allocated once. O(parents + children).
+    pub(crate) fn with_counts(counts: &[(RawKey, u32)]) -> ChildIndex {
+        let total = counts.iter().map(|&(_, n)| n as usize).sum();
+        let slots = counts.iter().map(|&(p, _)| p.index() as usize + 1).max();
+        let mut index = ChildIndex {
+            lists: Vec::with_capacity(slots.unwrap_or(0)),
+            pool: vec![RawKey::default(); total],
+            garbage: 0,
+        };
+        let mut start = 0;
+        for &(parent, cap) in counts.iter().filter(|&&(_, n)| n > 0) {
             let at = parent.index() as usize;
             if index.lists.len() <= at {
                 index.lists.resize(at + 1, List::new(parent));
             }
             index.lists[at] = List {
                 owner: parent,
-                start: index.pool.len(),
+                start,
                 len: 0,
-                cap: count,
+                cap,
             };
-            index
-                .pool
-                .resize(index.pool.len() + count as usize, RawKey::default());
+            start += cap as usize;
         }
         index
     }
@@ -294,7 +300,7 @@ mod tests {
     #[test]
     fn presized_lists_fill_without_moving() {
         let k = keys(8);
-        let mut index = ChildIndex::with_counts([(k[0], 2), (k[2], 3)]);
+        let mut index = ChildIndex::with_counts(&[(k[0], 2), (k[1], 0), (k[2], 3)]);
         let pool = index.pool.len();
         for (p, c) in [(0, 3), (2, 4), (0, 5), (2, 6), (2, 7)] {
             index.insert_by(k[p], k[c], |_| true);

@@ -364,7 +364,7 @@ fn fill_children<E: Entity>(
         counts[at] = (parent, counts[at].1 + 1);
     }
     let mut newest = vec![u32::MAX; counts.len()];
-    *index = ChildIndex::with_counts(counts.into_iter().filter(|&(_, n)| n > 0));
+    *index = ChildIndex::with_counts(&counts);
     let by_field = E::DEF.fks[fk].order_by.is_some();
     for (slot, row) in rows.iter() {
         let Some(parent) = E::__fk(row, fk) else {
