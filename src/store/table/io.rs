@@ -290,10 +290,10 @@ fn fill_unique<E: Entity>(
         rows.get(k.slot())
             .and_then(|r| row_hash::<E>(r, text, def.fields))
     };
-    let hashed: Vec<(u64, RawKey)> = rows
-        .iter()
-        .filter_map(|(slot, row)| row_hash::<E>(row, text, def.fields).map(|h| (h, RawKey::from_slot(slot))))
-        .collect();
+    let mut hashed: Vec<(u64, RawKey)> = Vec::with_capacity(rows.len());
+    hashed.extend(rows.iter().filter_map(|(slot, row)| {
+        row_hash::<E>(row, text, def.fields).map(|h| (h, RawKey::from_slot(slot)))
+    }));
     index.reserve(hashed.len(), |k| hash_of(k).unwrap_or(0));
     for (hash, key) in group_by_bucket(hashed, index.bucket_mask_hint()) {
         // Reads the two records only on a tag match (rare): fetching this record up front
