@@ -78,7 +78,6 @@ pub(crate) type Heap = (TextHeap, bool);
 
 /// A copied part of a block, and whether it is all ASCII (then every offset in it is a char
 /// boundary, and the decoder's deferred check of field ends can be skipped).
-#[derive(Default)]
 pub(crate) struct Copied {
     text: String,
     ascii: bool,

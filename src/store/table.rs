@@ -371,19 +371,8 @@ impl<E: Entity> Table<E> {
             rows, text, indexes, ..
         } = self;
         let Some(row) = rows.get(key.slot()) else { return };
-        for (x, def) in E::DEF.indexes.iter().enumerate() {
-            if let Some(hash) = row_hash::<E>(row, text, def.fields) {
-                let eq = |k: RawKey| {
-                    rows.get(k.slot())
-                        .is_some_and(|r| same_values::<E>(row, r, text, def.fields))
-                };
-                let rehash = |k: RawKey| {
-                    rows.get(k.slot())
-                        .and_then(|r| row_hash::<E>(r, text, def.fields))
-                        .unwrap_or(0)
-                };
-                indexes[x].insert(hash, key, eq, rehash);
-            }
+        for (x, index) in indexes.iter_mut().enumerate() {
+            index_row::<E>(rows, text, x, index, key, row);
         }
     }
 
@@ -524,6 +513,31 @@ pub(crate) fn link_order<'a, E: Entity>(row: &'a E::Row, text: &'a TextHeap, fk:
         field: E::DEF.fks[fk].order_by.map(|f| E::__value(row, text, f as usize)),
         seq: E::__seqs(row)[fk],
     }
+}
+
+/// Adds `key` (whose record is `row`) to secondary index `x` (nothing if a field is NULL).
+pub(crate) fn index_row<E: Entity>(
+    rows: &SlotMap<DefaultKey, E::Row>,
+    text: &TextHeap,
+    x: usize,
+    index: &mut SecondaryIndex,
+    key: RawKey,
+    row: &E::Row,
+) {
+    let def = &E::DEF.indexes[x];
+    let Some(hash) = row_hash::<E>(row, text, def.fields) else {
+        return;
+    };
+    let eq = |k: RawKey| {
+        rows.get(k.slot())
+            .is_some_and(|r| same_values::<E>(row, r, text, def.fields))
+    };
+    let rehash = |k: RawKey| {
+        rows.get(k.slot())
+            .and_then(|r| row_hash::<E>(r, text, def.fields))
+            .unwrap_or(0)
+    };
+    index.insert(hash, key, eq, rehash);
 }
 
 /// Inserts `key` (whose record is `row`) into `parent`'s list of children index `index` (of

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use slotmap::{DefaultKey, SlotMap};
 
 use super::compact::PartLoaded;
-use super::{links_within_counters, place_child, row_hash, same_values, Table};
+use super::{index_row, links_within_counters, place_child, row_hash, same_values, Table};
 use crate::entity::Entity;
 use crate::index::children::ChildIndex;
 use crate::index::secondary::SecondaryIndex;
@@ -318,21 +318,8 @@ fn fill_unique<E: Entity>(
 
 /// Fills secondary index `x` with every record, in slot order.
 fn fill_index<E: Entity>(rows: &Rows<E>, text: &TextHeap, x: usize, index: &mut SecondaryIndex) {
-    let def = &E::DEF.indexes[x];
     for (slot, row) in rows.iter() {
-        let Some(hash) = row_hash::<E>(row, text, def.fields) else {
-            continue;
-        };
-        let eq = |k: RawKey| {
-            rows.get(k.slot())
-                .is_some_and(|r| same_values::<E>(row, r, text, def.fields))
-        };
-        let rehash = |k: RawKey| {
-            rows.get(k.slot())
-                .and_then(|r| row_hash::<E>(r, text, def.fields))
-                .unwrap_or(0)
-        };
-        index.insert(hash, RawKey::from_slot(slot), eq, rehash);
+        index_row::<E>(rows, text, x, index, RawKey::from_slot(slot), row);
     }
 }
 
