@@ -60,16 +60,21 @@ impl ChildIndex {
     /// An empty index with each parent's run sized exactly: `counts` gives parents (each at
     /// most once) and how many children each is about to receive (a load's counting pass;
     /// parents with none are skipped). Both buffers are allocated once. O(parents + children).
-    pub(crate) fn with_counts(counts: &[(RawKey, u32)]) -> ChildIndex {
-        let total = counts.iter().map(|&(_, n)| n as usize).sum();
-        let slots = counts.iter().map(|&(p, _)| p.index() as usize + 1).max();
+    pub(crate) fn with_counts<I>(counts: I) -> ChildIndex
+    where
+        I: IntoIterator<Item = (RawKey, u32)>,
+        I::IntoIter: Clone,
+    {
+        let counts = counts.into_iter().filter(|&(_, n)| n > 0);
+        let total = counts.clone().map(|(_, n)| n as usize).sum();
+        let slots = counts.clone().map(|(p, _)| p.index() as usize + 1).max();
         let mut index = ChildIndex {
             lists: Vec::with_capacity(slots.unwrap_or(0)),
             pool: vec![RawKey::default(); total],
             garbage: 0,
         };
         let mut start = 0;
-        for &(parent, cap) in counts.iter().filter(|&&(_, n)| n > 0) {
+        for (parent, cap) in counts {
             let at = parent.index() as usize;
             if index.lists.len() <= at {
                 index.lists.resize(at + 1, List::new(parent));
@@ -137,6 +142,7 @@ impl ChildIndex {
 
     /// Appends `child` to `parent`'s list, which must have room: a load sized it with
     /// [`with_counts`](Self::with_counts). Falls back to [`insert_by`](Self::insert_by) if not.
+    #[inline]
     pub(crate) fn push_in_room(&mut self, parent: RawKey, child: RawKey) {
         match self.lists.get_mut(parent.index() as usize) {
             Some(list) if list.owner == parent && list.len < list.cap => {
@@ -300,7 +306,7 @@ mod tests {
     #[test]
     fn presized_lists_fill_without_moving() {
         let k = keys(8);
-        let mut index = ChildIndex::with_counts(&[(k[0], 2), (k[1], 0), (k[2], 3)]);
+        let mut index = ChildIndex::with_counts([(k[0], 2), (k[1], 0), (k[2], 3)]);
         let pool = index.pool.len();
         for (p, c) in [(0, 3), (2, 4), (0, 5), (2, 6), (2, 7)] {
             index.insert_by(k[p], k[c], |_| true);

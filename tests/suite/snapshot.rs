@@ -339,6 +339,68 @@ fn dangling_foreign_keys_are_refused() {
     );
 }
 
+/// The rebuild checks each parent slot once, not each child: a slot named with two versions,
+/// or a slot index past the parent table, must still be found, and the report must name the
+/// first dangling child in slot order.
+#[test]
+fn a_stale_version_beside_a_live_one_and_a_slot_past_the_table_are_refused() {
+    let mut s = store();
+    for i in 0..200 {
+        s.insert(user(&format!("filler{i}"))).unwrap();
+    }
+    let old = s.insert(user("old")).unwrap();
+    s.delete(old).unwrap();
+    let alice = s.insert(user("alice")).unwrap(); // the same slot, a newer version
+    assert_eq!(
+        alice.raw().to_u64() & 0xffff_ffff,
+        old.raw().to_u64() & 0xffff_ffff
+    );
+    let bob = s.insert(user("bob")).unwrap();
+    s.insert(user("dave")).unwrap(); // so the slot count's bytes are not bob's key's
+    let first = s.insert(post(bob, "one")).unwrap();
+    s.insert(post(alice, "two")).unwrap();
+    // The first post names the stale version of alice's slot, the second the live one.
+    let err = load_redirected(&s, bob, old, 1);
+    let SnapshotError::DanglingReference {
+        table: "posts",
+        key,
+        target_key,
+        ..
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((key, target_key), (first.raw(), old.raw()));
+    // A child naming a deleted user, then one naming a slot far past the users' slots: the
+    // count pass stops at the far one, and still reports the earlier child.
+    let mut t = store();
+    for i in 0..200 {
+        t.insert(user(&format!("filler{i}"))).unwrap();
+    }
+    let carol = t.insert(user("carol")).unwrap();
+    let bob = t.insert(user("bob")).unwrap();
+    let gone = t.insert(user("gone")).unwrap();
+    t.delete(gone).unwrap();
+    let early = t.insert(post(carol, "early")).unwrap();
+    t.insert(post(bob, "late")).unwrap();
+    let far = relata::RawKey::from_u64(1 << 32 | 16_000); // a two-byte index, as bob's
+    let mut bad = t.to_snapshot().unwrap();
+    assert_eq!(
+        replace_all(&mut bad, &compact_key(carol.raw()), &compact_key(gone.raw())),
+        1
+    );
+    assert_eq!(
+        replace_all(&mut bad, &compact_key(bob.raw()), &compact_key(far)),
+        1
+    );
+    reseal(&mut bad);
+    let err = Store::from_snapshot(schema(), &bad).unwrap_err();
+    let SnapshotError::DanglingReference { key, target_key, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((key, target_key), (early.raw(), gone.raw()));
+}
+
 /// Validation and rebuild run table by table on two threads for a large store (debug builds
 /// do so from 64 records on); the error reported is still the first in table order.
 #[test]

@@ -203,6 +203,8 @@ type Rows<E> = SlotMap<DefaultKey, <E as Entity>::Row>;
 /// What a rebuild job may read of another table.
 pub(crate) trait LiveKeys: Sync {
     fn is_live(&self, key: RawKey) -> bool;
+    /// How many slots the table has: every live key's index is below it.
+    fn slots(&self) -> usize;
     fn table(&self) -> &'static str;
 }
 
@@ -211,6 +213,9 @@ struct Live<'a, E: Entity>(&'a Rows<E>);
 impl<E: Entity> LiveKeys for Live<'_, E> {
     fn is_live(&self, key: RawKey) -> bool {
         self.0.contains_key(key.slot())
+    }
+    fn slots(&self) -> usize {
+        self.0.capacity() + 1
     }
     fn table(&self) -> &'static str {
         E::DEF.table
@@ -324,10 +329,13 @@ fn fill_index<E: Entity>(rows: &Rows<E>, text: &TextHeap, x: usize, index: &mut 
 }
 
 /// Validates foreign key `fk` (not one-to-one) against `target` and fills its children
-/// index, each list sized exactly by the validating pass (so parents' slot indexes are bounded
-/// by their table before anything is sized by them).
+/// index, each list sized exactly by the counting pass.
 ///
-/// Records come in slot order, which is usually link order: `newest[parent slot]` holds the
+/// The counting pass bounds every parent's slot index by `target`'s slots before sizing
+/// anything by it, and checks each distinct parent once rather than once per child; only
+/// when some slot is named with two versions is every child checked, in slot order.
+///
+/// Records come in slot order, which is usually link order: each parent's tally keeps the
 /// highest link number seen, so a child in order is appended without reading its siblings,
 /// and only one out of order is placed by comparing. Refuses two children of one parent
 /// sharing a link number.
@@ -338,20 +346,8 @@ fn fill_children<E: Entity>(
     index: &mut ChildIndex,
     target: &dyn LiveKeys,
 ) -> Result<(), SnapshotError> {
-    let mut counts: Vec<(RawKey, u32)> = Vec::new();
-    for (slot, row) in rows.iter() {
-        let Some(parent) = E::__fk(row, fk) else {
-            continue;
-        };
-        check_target::<E>(target, slot, fk, parent)?;
-        let at = parent.index() as usize;
-        if counts.len() <= at {
-            counts.resize(at + 1, (parent, 0));
-        }
-        counts[at] = (parent, counts[at].1 + 1);
-    }
-    let mut newest = vec![u32::MAX; counts.len()];
-    *index = ChildIndex::with_counts(&counts);
+    let mut tally = count_children::<E>(rows, fk, target)?;
+    *index = ChildIndex::with_counts(tally.iter().map(|t| (t.parent, t.count)));
     let by_field = E::DEF.fks[fk].order_by.is_some();
     for (slot, row) in rows.iter() {
         let Some(parent) = E::__fk(row, fk) else {
@@ -359,7 +355,7 @@ fn fill_children<E: Entity>(
         };
         let key = RawKey::from_slot(slot);
         let seq = E::__seqs(row)[fk];
-        let newest = &mut newest[parent.index() as usize];
+        let newest = &mut tally[parent.index() as usize].newest;
         if !by_field && (*newest == u32::MAX || *newest < seq) {
             *newest = seq;
             index.push_in_room(parent, key);
@@ -382,6 +378,55 @@ fn fill_children<E: Entity>(
         }
     }
     Ok(())
+}
+
+/// One parent slot's share of a children index being filled.
+#[derive(Clone, Copy)]
+struct Tally {
+    parent: RawKey,
+    count: u32,
+    /// The highest link number placed so far; `u32::MAX` before the first.
+    newest: u32,
+}
+
+/// Per parent slot of `target`, how many records name it through foreign key `fk`, once
+/// every named parent is known to be live (the first record naming a dead one, in slot
+/// order, is reported).
+fn count_children<E: Entity>(
+    rows: &Rows<E>,
+    fk: usize,
+    target: &dyn LiveKeys,
+) -> Result<Vec<Tally>, SnapshotError> {
+    let none = Tally {
+        parent: RawKey::default(),
+        count: 0,
+        newest: u32::MAX,
+    };
+    let (bound, mut mixed) = (target.slots(), false);
+    let mut tally: Vec<Tally> = Vec::new();
+    for (slot, row) in rows.iter() {
+        let Some(parent) = E::__fk(row, fk) else {
+            continue;
+        };
+        let at = parent.index() as usize;
+        if at >= bound {
+            // Dangling for sure; the report names the first dangling reference in slot order.
+            validate_fk::<E>(rows, fk, target)?;
+            return check_target::<E>(target, slot, fk, parent).map(|()| Vec::new());
+        }
+        if tally.len() <= at {
+            tally.resize(at + 1, none);
+        }
+        let t = &mut tally[at];
+        mixed |= t.count > 0 && t.parent != parent;
+        t.parent = parent;
+        t.count += 1;
+    }
+    let dead = tally.iter().any(|t| t.count > 0 && !target.is_live(t.parent));
+    if mixed || dead {
+        validate_fk::<E>(rows, fk, target)?;
+    }
+    Ok(tally)
 }
 
 /// `items` stably reordered by the top (at most) 8 bits of `hash & mask`: a counting sort,
