@@ -38,28 +38,90 @@ pub(crate) fn config() -> bincode::config::Configuration {
 /// A stable 64-bit checksum (four multiply-rotate lanes over little-endian words). Ours, so
 /// that golden files keep loading whatever hash crates do; any single bit flip changes it.
 pub(crate) fn checksum(bytes: &[u8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut lanes = [
-        0x243F_6A88_85A3_08D3_u64,
-        0x1319_8A2E_0370_7344,
-        0xA409_3822_299F_31D0,
-        0x082E_FA98_EC4E_6C89,
-    ];
-    let mix = |lane: u64, word: u64| (lane ^ word).wrapping_mul(K).rotate_left(29);
-    let mut chunks = bytes.chunks_exact(32);
-    for chunk in &mut chunks {
-        for (lane, word) in lanes.iter_mut().zip(chunk.chunks_exact(8)) {
+    let mut sum = Checksum::new();
+    sum.update(bytes);
+    sum.finish()
+}
+
+/// [`checksum`] fed in pieces: updates with consecutive slices give what it gives over their
+/// concatenation, so a load can hash each piece of text while it is in the cache for copying.
+#[derive(Clone, Debug)]
+pub(crate) struct Checksum {
+    lanes: [u64; 4],
+    /// The start of a 32-byte block that the next update completes.
+    pending: [u8; 32],
+    pending_len: usize,
+    len: u64,
+}
+
+const LANE_SEEDS: [u64; 4] = [
+    0x243F_6A88_85A3_08D3,
+    0x1319_8A2E_0370_7344,
+    0xA409_3822_299F_31D0,
+    0x082E_FA98_EC4E_6C89,
+];
+
+fn mix(lane: u64, word: u64) -> u64 {
+    (lane ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29)
+}
+
+/// Mixes whole 32-byte blocks of `bytes` into `lanes`; returns the bytes after the last one.
+fn absorb<'b>(lanes: &mut [u64; 4], bytes: &'b [u8]) -> &'b [u8] {
+    let mut local = *lanes; // in registers for the loop
+    let mut blocks = bytes.chunks_exact(32);
+    for block in &mut blocks {
+        for (lane, word) in local.iter_mut().zip(block.chunks_exact(8)) {
             *lane = mix(*lane, u64::from_le_bytes(word.try_into().unwrap_or_default()));
         }
     }
-    let mut tail = [0u8; 32];
-    let rest = chunks.remainder();
-    tail[..rest.len()].copy_from_slice(rest);
-    for (lane, word) in lanes.iter_mut().zip(tail.chunks_exact(8)) {
-        *lane = mix(*lane, u64::from_le_bytes(word.try_into().unwrap_or_default()));
+    *lanes = local;
+    blocks.remainder()
+}
+
+impl Checksum {
+    pub(crate) fn new() -> Checksum {
+        Checksum {
+            lanes: LANE_SEEDS,
+            pending: [0; 32],
+            pending_len: 0,
+            len: 0,
+        }
     }
-    let folded = lanes.iter().fold(bytes.len() as u64, |acc, &l| mix(acc, l));
-    mix(folded, folded >> 31)
+
+    /// Hashes `bytes` after everything hashed so far. O(bytes).
+    pub(crate) fn update(&mut self, mut bytes: &[u8]) {
+        self.len += bytes.len() as u64;
+        if self.pending_len > 0 {
+            let take = (32 - self.pending_len).min(bytes.len());
+            self.pending[self.pending_len..self.pending_len + take].copy_from_slice(&bytes[..take]);
+            self.pending_len += take;
+            bytes = &bytes[take..];
+            if self.pending_len < 32 {
+                return;
+            }
+            let block = self.pending;
+            absorb(&mut self.lanes, &block);
+            self.pending_len = 0;
+        }
+        let rest = absorb(&mut self.lanes, bytes);
+        self.pending[..rest.len()].copy_from_slice(rest);
+        self.pending_len = rest.len();
+    }
+
+    /// How many bytes were hashed.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// The checksum of everything hashed: the last block zero-padded (an empty one too), then
+    /// the lanes folded with the length.
+    pub(crate) fn finish(mut self) -> u64 {
+        let mut tail = [0u8; 32];
+        tail[..self.pending_len].copy_from_slice(&self.pending[..self.pending_len]);
+        absorb(&mut self.lanes, &tail);
+        let folded = self.lanes.iter().fold(self.len, |acc, &l| mix(acc, l));
+        mix(folded, folded >> 31)
+    }
 }
 
 /// The fixed-size header.
@@ -316,4 +378,38 @@ fn entity_difference(theirs: &EntityDesc<'_>, ours: &EntityDesc<'_>) -> Option<S
             theirs.type_name, ours.type_name
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checksum_fed_in_pieces_equals_the_one_shot_checksum() {
+        let bytes: Vec<u8> = (0..300u32).map(|i| (i * 37 % 251) as u8).collect();
+        for len in [0, 1, 31, 32, 33, 64, 95, 300] {
+            let whole = checksum(&bytes[..len]);
+            for cut in 0..=len {
+                for cut2 in cut..=len.min(cut + 40) {
+                    let mut sum = Checksum::new();
+                    sum.update(&bytes[..cut]);
+                    sum.update(&bytes[cut..cut2]);
+                    sum.update(&bytes[cut2..len]);
+                    assert_eq!(sum.len(), len as u64);
+                    assert_eq!(sum.finish(), whole, "len {len}, cuts {cut} {cut2}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_checksum_is_pinned() {
+        // Golden files depend on it: this value must never change within a format version.
+        assert_eq!(checksum(b""), checksum(&[]));
+        assert_ne!(checksum(b"a"), checksum(b"b"));
+        assert_eq!(checksum(b"relata snapshot checksum, pinned"), PINNED);
+    }
+
+    /// Computed with the one-shot implementation of format 2 (before `Checksum` existed).
+    const PINNED: u64 = 0xfead_25af_0d2c_7eeb;
 }

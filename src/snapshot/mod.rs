@@ -253,13 +253,13 @@ impl Store {
         let body = body_of(&header, bytes)?;
         let description_len = header.description_len as usize;
         // The checksum runs beside the decoding (on a second thread for a large snapshot, which
-        // then copies text blocks; see `text_copy.rs`); decoding is safe on damaged bytes, and a
-        // mismatch wins over whatever it found.
+        // also copies text blocks, hashing them on the way; see `text_copy.rs`); decoding is
+        // safe on damaged bytes, and a mismatch wins over whatever it found.
         let parallel = body.len() >= par::PARALLEL_BYTES;
-        let copies = TextCopies::new(parallel);
+        let copies = TextCopies::new(parallel, body);
         let ((found, fronts), (decoded, backs)) = par::join(
             parallel,
-            || (checksum(body), copies.copy_front()),
+            || copies.copy_front(),
             || {
                 let _close = copies.closer();
                 let decoded = Store::decode_body(schema, &header, body, description_len, &copies);

@@ -6,11 +6,14 @@
 //!
 //! - the main thread decodes the records, table after table, and [posts](TextCopies::post)
 //!   each large text block as it reaches it;
-//! - the side thread computes the checksum, then [copies posted blocks from the
-//!   front](TextCopies::copy_front), one piece (about a megabyte, ending on a char start) at a
-//!   time;
+//! - the side thread [copies posted blocks from the front](TextCopies::copy_front), one piece
+//!   (about a megabyte, ending on a char start) at a time, and computes the checksum of the
+//!   whole body on the way: each piece it copies is hashed while it is in the cache, the bytes
+//!   between pieces (records, small blocks) in order around them, and ahead while no piece is
+//!   posted;
 //! - once every record is decoded, the main thread [claims](TextCopies::copy_back) the back
-//!   half of what is left, from a piece boundary on, so both threads finish together.
+//!   share of what is left that makes both threads finish together (the side thread still has
+//!   to hash what it does not copy), from a piece boundary on.
 //!
 //! A block then ends as at most two chunks of its table's heap: the side thread's prefix, and
 //! the main thread's suffix, which starts at the start of the field crossing the cut (a field
@@ -20,6 +23,7 @@
 use std::str::Utf8Error;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
+use crate::snapshot::format::Checksum;
 use crate::snapshot::SnapshotError;
 use crate::text::TextHeap;
 
@@ -27,8 +31,18 @@ use crate::text::TextHeap;
 /// of a millisecond, large enough that taking one costs nothing in comparison.
 const PIECE: usize = if cfg!(debug_assertions) { 1 << 10 } else { 1 << 20 };
 
+/// While no piece is posted, the side thread hashes ahead this many bytes at a time.
+const AHEAD: usize = PIECE / 4;
+
+/// Hashing a byte it does not copy costs the side thread about this fraction of what copying
+/// one costs (reading it, against reading, writing and first touching the page): the claim
+/// leaves the side thread correspondingly less to copy.
+const HASH_PER_COPY: (usize, usize) = (1, 4);
+
 /// The blocks of one load, shared by the main thread and the side thread.
 pub(crate) struct TextCopies<'a> {
+    /// Everything the checksum covers; every posted block lies in it.
+    body: &'a [u8],
     /// Whether the load runs two threads (one of them calling [`copy_front`]
     /// (Self::copy_front) beside the decoding, or after it if the thread could not start);
     /// if not, blocks are not posted but copied where they are decoded.
@@ -49,6 +63,8 @@ struct State<'a> {
     limit: Option<Place>,
     /// No block is posted after this (set by the claim, or when the main thread gives up).
     closed: bool,
+    /// How much of the body the side thread has hashed.
+    hashed: usize,
 }
 
 /// A piece of a posted block, in posting order.
@@ -56,6 +72,18 @@ struct State<'a> {
 struct Place {
     block: usize,
     piece: usize,
+}
+
+/// What the side thread does next.
+enum Step<'a> {
+    /// Copy this piece of block `block` (of length `len`).
+    Piece {
+        block: usize,
+        len: usize,
+        bytes: &'a [u8],
+    },
+    /// Hash ahead: no piece is posted yet.
+    Ahead,
 }
 
 /// A block as posted: its number, and the interior piece boundaries, where the decoder must
@@ -68,6 +96,60 @@ pub(crate) struct Posted {
 /// The side thread's prefixes, one per block it reached (in block order).
 #[derive(Default)]
 pub(crate) struct Fronts(Vec<Result<Copied, Utf8Error>>);
+
+/// The side thread's work in progress: its prefixes, and the checksum of the body so far.
+struct Front<'a> {
+    fronts: Fronts,
+    hash: BodyHash<'a>,
+}
+
+impl<'a> Front<'a> {
+    fn new(body: &'a [u8]) -> Self {
+        Front {
+            fronts: Fronts::default(),
+            hash: BodyHash {
+                body,
+                sum: Checksum::new(),
+            },
+        }
+    }
+
+    /// The checksum of the whole body, and the prefixes.
+    fn finish(mut self) -> (u64, Fronts) {
+        self.hash.hash_to(self.hash.body.len());
+        for copied in self.fronts.0.iter_mut().flatten() {
+            copied.text.shrink_to_fit();
+        }
+        (self.hash.sum.finish(), self.fronts)
+    }
+}
+
+/// The checksum of a prefix of the body.
+struct BodyHash<'a> {
+    body: &'a [u8],
+    sum: Checksum,
+}
+
+impl BodyHash<'_> {
+    /// How much of the body is hashed.
+    fn hashed(&self) -> usize {
+        self.sum.len() as usize
+    }
+
+    /// Hashes the body up to `end` (or its end), if not hashed yet.
+    fn hash_to(&mut self, end: usize) {
+        let (from, end) = (self.hashed(), end.min(self.body.len()));
+        self.sum.update(self.body.get(from..end).unwrap_or_default());
+    }
+
+    /// Hashes what of `piece` (a part of the body just copied) is not hashed yet.
+    fn hash_copied(&mut self, piece: &[u8]) {
+        if let Some(start) = offset_in(self.body, piece) {
+            self.hash_to(start); // nothing, unless a copy failed earlier
+            self.hash_to(start + piece.len());
+        }
+    }
+}
 
 /// The main thread's suffixes: block, where the suffix starts, and the copy.
 #[derive(Default)]
@@ -94,6 +176,11 @@ impl Copied {
     /// Appends `bytes`, validated in pieces small enough to still be in cache when they are
     /// copied (and checked for ASCII, until a piece is not).
     fn append(&mut self, bytes: &[u8]) -> Result<(), Utf8Error> {
+        self.append_then(bytes, |_| {})
+    }
+
+    /// [`append`](Self::append), calling `then` with each piece once it is copied.
+    fn append_then(&mut self, bytes: &[u8], mut then: impl FnMut(&[u8])) -> Result<(), Utf8Error> {
         const CACHED: usize = 64 * 1024;
         let mut rest = bytes;
         while !rest.is_empty() {
@@ -104,6 +191,7 @@ impl Copied {
             let piece = std::str::from_utf8(&rest[..cut])?;
             self.ascii = self.ascii && piece.is_ascii();
             self.text.push_str(piece);
+            then(piece.as_bytes());
             rest = &rest[cut..];
         }
         Ok(())
@@ -111,8 +199,10 @@ impl Copied {
 }
 
 impl<'a> TextCopies<'a> {
-    pub(crate) fn new(parallel: bool) -> Self {
+    /// The copies of blocks posted from `body`, which the side thread checksums.
+    pub(crate) fn new(parallel: bool, body: &'a [u8]) -> Self {
         TextCopies {
+            body,
             parallel,
             state: Mutex::new(State {
                 blocks: Vec::new(),
@@ -121,6 +211,7 @@ impl<'a> TextCopies<'a> {
                 front: Place { block: 0, piece: 0 },
                 limit: None,
                 closed: false,
+                hashed: 0,
             }),
             posted: Condvar::new(),
         }
@@ -165,39 +256,46 @@ impl<'a> TextCopies<'a> {
         Closer(self)
     }
 
-    /// The side thread's part: copies pieces from the front until it reaches the main
-    /// thread's claim, or every block once they are closed without one.
-    pub(crate) fn copy_front(&self) -> Fronts {
-        let mut fronts = Fronts::default();
-        self.copy_pieces(&mut fronts, usize::MAX);
-        for copied in fronts.0.iter_mut().flatten() {
-            copied.text.shrink_to_fit();
-        }
-        fronts
+    /// The side thread's part: the checksum of the body, and the copies of pieces from the
+    /// front until the main thread's claim (or of every block, once they are closed without
+    /// one).
+    pub(crate) fn copy_front(&self) -> (u64, Fronts) {
+        let mut front = Front::new(self.body);
+        self.copy_pieces(&mut front, usize::MAX);
+        front.finish()
     }
 
-    /// Copies at most `max` pieces from the front into `fronts`.
-    fn copy_pieces(&self, fronts: &mut Fronts, max: usize) {
+    /// Copies at most `max` pieces from the front, hashing the body on the way.
+    fn copy_pieces(&self, front: &mut Front<'a>, max: usize) {
+        let Front { fronts, hash } = front;
         let fronts = &mut fronts.0;
-        for _ in 0..max {
-            let Some(((block, len), piece)) = self.next_front() else {
-                return;
-            };
-            while fronts.len() <= block {
-                fronts.push(Ok(Copied::with_capacity(len)));
-            }
-            if let Ok(copied) = &mut fronts[block] {
-                if let Err(e) = copied.append(piece) {
-                    fronts[block] = Err(e);
+        let mut copied = 0;
+        while copied < max {
+            let hashed = hash.hashed();
+            match self.next_front(hashed, hashed < self.body.len()) {
+                None => return,
+                Some(Step::Ahead) => hash.hash_to(hashed + AHEAD),
+                Some(Step::Piece { block, len, bytes }) => {
+                    copied += 1;
+                    while fronts.len() <= block {
+                        fronts.push(Ok(Copied::with_capacity(len)));
+                    }
+                    if let Ok(copy) = &mut fronts[block] {
+                        if let Err(e) = copy.append_then(bytes, |piece| hash.hash_copied(piece)) {
+                            fronts[block] = Err(e);
+                        }
+                    }
                 }
             }
         }
     }
 
-    /// The side thread's next piece: (block number, block length) and its bytes; waits for
-    /// blocks to be posted, `None` at the claim or once closed and done.
-    fn next_front(&self) -> Option<((usize, usize), &'a [u8])> {
+    /// The side thread's next step, having hashed `hashed` bytes of the body: a piece to copy;
+    /// else [`Step::Ahead`] if `ahead` (there is more to hash) and no piece is posted; else it
+    /// waits for one. `None` at the claim, or once closed and done.
+    fn next_front(&self, hashed: usize, ahead: bool) -> Option<Step<'a>> {
         let mut state = self.lock();
+        state.hashed = hashed;
         loop {
             let Place { block, piece } = state.front;
             if state.limit.is_some_and(|limit| state.front >= limit) {
@@ -216,10 +314,18 @@ impl<'a> TextCopies<'a> {
                         piece: 0,
                     },
                 };
-                return Some(((block, bytes.len()), &bytes[range]));
+                let len = bytes.len();
+                return Some(Step::Piece {
+                    block,
+                    len,
+                    bytes: &bytes[range],
+                });
             }
             if state.closed {
                 return None;
+            }
+            if ahead {
+                return Some(Step::Ahead);
             }
             state = self
                 .posted
@@ -265,7 +371,13 @@ impl<'a> TextCopies<'a> {
         let later: usize = (front.block + 1..state.blocks.len())
             .map(|b| left(Place { block: b, piece: 0 }))
             .sum();
-        let mut want = (left(front) + later) / 2;
+        // The side thread copies `keep` and hashes the rest of the body it has not hashed, at
+        // a fraction n/d of the cost: keep + (unhashed - keep) n/d = total - keep balances.
+        let total = left(front) + later;
+        let unhashed = self.body.len().saturating_sub(state.hashed);
+        let (n, d) = HASH_PER_COPY;
+        let keep = (total * d).saturating_sub(unhashed * n) / (2 * d - n);
+        let mut want = total - keep.min(total);
         let mut claim = Vec::new();
         let mut limit = Place {
             block: state.blocks.len(),
@@ -330,6 +442,12 @@ impl Drop for Closer<'_, '_> {
     }
 }
 
+/// Where `part` starts in `whole`, if it lies within it.
+fn offset_in(whole: &[u8], part: &[u8]) -> Option<usize> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    (start + part.len() <= whole.len()).then_some(start)
+}
+
 /// 0, then char starts about [`PIECE`] apart, then `block.len()`.
 fn piece_bounds(block: &[u8]) -> Vec<usize> {
     let mut bounds = vec![0];
@@ -381,6 +499,7 @@ pub(crate) fn not_utf8(table: &'static str, e: Utf8Error) -> SnapshotError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::format;
 
     /// Text with one-, two- and three-byte chars, `len` bytes or a little less.
     fn text(len: usize, seed: usize) -> String {
@@ -400,21 +519,37 @@ mod tests {
         state.bounds.iter().map(|b| b[1..b.len() - 1].to_vec()).collect()
     }
 
+    /// `blocks` laid out in one body, each after some other bytes (as records would be).
+    fn body_of(blocks: &[String]) -> (Vec<u8>, Vec<std::ops::Range<usize>>) {
+        let (mut body, mut ranges) = (Vec::new(), Vec::new());
+        for (i, b) in blocks.iter().enumerate() {
+            body.extend((0..100 + i * PIECE / 2).map(|j| (j * 7 + i) as u8));
+            ranges.push(body.len()..body.len() + b.len());
+            body.extend_from_slice(b.as_bytes());
+        }
+        body.extend_from_slice(b"the relations' parts");
+        (body, ranges)
+    }
+
     /// Posts `blocks`, lets the side thread take `early` pieces, claims, lets it finish, and
-    /// returns the heaps, the bytes copied before the claim, and the bytes the claim took.
+    /// returns the heaps, the bytes copied before the claim, and the bytes the claim took;
+    /// checks the checksum.
     fn run(blocks: &[String], early: usize) -> (Vec<(TextHeap, bool)>, usize, usize) {
-        let copies = TextCopies::new(true);
-        for (t, b) in blocks.iter().enumerate() {
+        let (body, ranges) = body_of(blocks);
+        let copies = TextCopies::new(true, &body);
+        for (t, range) in ranges.into_iter().enumerate() {
             copies
-                .post(t, "t", b.as_bytes())
+                .post(t, "t", &body[range])
                 .expect("large blocks are posted");
         }
-        let mut fronts = Fronts::default();
-        copies.copy_pieces(&mut fronts, early);
-        let before_claim = fronts.0.iter().flatten().map(|c| c.text.len()).sum();
+        let mut front = Front::new(&body);
+        copies.copy_pieces(&mut front, early);
+        let before_claim = front.fronts.0.iter().flatten().map(|c| c.text.len()).sum();
         let goals = goals_of(&copies);
         let backs = copies.copy_back(|b, g| goals[b][g]);
-        copies.copy_pieces(&mut fronts, usize::MAX);
+        copies.copy_pieces(&mut front, usize::MAX);
+        let (sum, fronts) = front.finish();
+        assert_eq!(sum, format::checksum(&body), "after {early} pieces");
         let claimed = backs
             .0
             .iter()
@@ -439,10 +574,14 @@ mod tests {
                 assert!(heap.chunk_count() <= 2);
                 assert!(!ascii);
             }
-            // The claim takes half of what was left, give or take a piece (of up to 1.5).
+            // The claim leaves the side thread what balances its hashing, give or take a
+            // piece (of up to 1.5).
             let left = blocks.iter().map(String::len).sum::<usize>() - before_claim;
-            let off = claimed.abs_diff(left / 2);
-            assert!(off <= PIECE * 3 / 2, "after {early}: claimed {claimed} of {left}");
+            assert!(
+                claimed + PIECE * 3 / 2 >= left / 2,
+                "after {early}: claimed {claimed} of {left}"
+            );
+            assert!(claimed <= left, "after {early}: claimed {claimed} of {left}");
         }
     }
 
@@ -460,14 +599,16 @@ mod tests {
     #[test]
     fn closed_without_a_claim_the_side_thread_copies_everything() {
         let block = text(6 * PIECE, 4);
-        let copies = TextCopies::new(true);
+        let copies = TextCopies::new(true, block.as_bytes());
         copies.post(0, "t", block.as_bytes()).unwrap();
         copies.close();
         assert!(
             copies.post(1, "t", block.as_bytes()).is_none(),
             "nothing is posted once closed"
         );
-        let heaps = copies.heaps(copies.copy_front(), Backs::default());
+        let (sum, fronts) = copies.copy_front();
+        assert_eq!(sum, format::checksum(block.as_bytes()));
+        let heaps = copies.heaps(fronts, Backs::default());
         let (heap, ascii) = heaps.into_iter().next().unwrap().1.unwrap();
         assert!(!ascii);
         assert_eq!(
@@ -482,10 +623,12 @@ mod tests {
         for at in [10, 7 * PIECE] {
             let mut bad = good.clone().into_bytes();
             bad[at] = 0xFF;
-            let copies = TextCopies::new(true);
+            let copies = TextCopies::new(true, &bad);
             copies.post(3, "posts", &bad).unwrap();
             let backs = copies.copy_back(|_, g| piece_bounds(&bad)[g + 1]);
-            let heaps = copies.heaps(copies.copy_front(), backs);
+            let (sum, fronts) = copies.copy_front();
+            assert_eq!(sum, format::checksum(&bad), "hashed whole despite the bad byte");
+            let heaps = copies.heaps(fronts, backs);
             match &heaps[..] {
                 [(3, Err(SnapshotError::Decode { part: "posts", .. }))] => {}
                 _ => panic!("bad byte at {at} not reported"),
@@ -498,19 +641,19 @@ mod tests {
         let mut bad = text(12 * PIECE, 8).into_bytes();
         bad[2 * PIECE + 10] = 0xFF; // in the side thread's part
         let good = text(5 * PIECE, 9);
-        let copies = TextCopies::new(true);
+        let copies = TextCopies::new(true, &[]);
         copies.post(0, "bad", &bad).unwrap();
         copies.post(1, "good", good.as_bytes()).unwrap();
-        let mut fronts = Fronts::default();
-        copies.copy_pieces(&mut fronts, 1);
+        let mut front = Front::new(&[]);
+        copies.copy_pieces(&mut front, 1);
         let goals = goals_of(&copies);
         let backs = copies.copy_back(|b, g| goals[b][g]);
         assert!(
             backs.0.iter().any(|&(b, ..)| b == 0),
             "the claim reaches the bad block"
         );
-        copies.copy_pieces(&mut fronts, usize::MAX);
-        let heaps = copies.heaps(fronts, backs);
+        copies.copy_pieces(&mut front, usize::MAX);
+        let heaps = copies.heaps(front.finish().1, backs);
         assert!(matches!(
             heaps[0],
             (0, Err(SnapshotError::Decode { part: "bad", .. }))
@@ -521,9 +664,9 @@ mod tests {
 
     #[test]
     fn small_blocks_and_one_thread_copy_in_place() {
-        let copies = TextCopies::new(true);
+        let copies = TextCopies::new(true, &[]);
         assert!(copies.post(0, "t", b"short").is_none());
-        let alone = TextCopies::new(false);
+        let alone = TextCopies::new(false, &[]);
         assert!(alone.post(0, "t", text(8 * PIECE, 6).as_bytes()).is_none());
     }
 
