@@ -52,6 +52,7 @@ pub fn apply(store: &mut Store, model: &mut Model, op: &Op) -> Result<Outcome, S
             with_entity!(*t, E => delete::<E>(store, model, key, true))
         }
         Op::CloneAndCompare => clone_and_compare(store).map(|()| OK),
+        Op::SnapshotRoundTrip => snapshot_round_trip(store).map(|()| OK),
     }?;
     same_change(store, &store_before, model, &model_before)?;
     Ok(outcome)
@@ -226,6 +227,22 @@ fn clone_and_compare(store: &mut Store) -> Result<(), String> {
         return Err(format!("a clone fails check_integrity: {e}"));
     }
     *store = copy;
+    Ok(())
+}
+
+fn snapshot_round_trip(store: &mut Store) -> Result<(), String> {
+    let bytes = store
+        .to_snapshot()
+        .map_err(|e| format!("a store fails to save: {e}"))?;
+    let loaded = Store::from_snapshot(store.schema().clone(), &bytes)
+        .map_err(|e| format!("a saved store fails to load: {e}"))?;
+    if loaded != *store {
+        return Err("a loaded snapshot is != the store it was saved from".to_owned());
+    }
+    if let Err(e) = loaded.check_integrity() {
+        return Err(format!("a loaded snapshot fails check_integrity: {e}"));
+    }
+    *store = loaded;
     Ok(())
 }
 

@@ -236,6 +236,9 @@ pub enum Op {
     ExplainThenDelete(TableId, KeyRef),
     /// Clone the store, compare the clone with the original, and carry on with the clone.
     CloneAndCompare,
+    /// Save a snapshot, load it, compare the loaded store with the original, and carry on
+    /// with the loaded one (so later operations run on rebuilt indexes).
+    SnapshotRoundTrip,
 }
 
 /// The most operations one input decodes to (keeps fuzz iterations short).
