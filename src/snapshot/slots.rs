@@ -5,7 +5,8 @@
 //! [`versions`] reads it there with a serializer that records each version and skips every
 //! value. [`rebuild`] gets the versions back through slotmap's public API: one insert per
 //! slot, then for a slot reused `n` times, `n` remove-insert rounds (slotmap hands the slot
-//! just freed to the next insert), then a remove for a vacant one.
+//! just freed to the next insert), then a remove for a vacant one. A table whose slots were
+//! all filled once and never freed (every version 1, the usual case) is read without a list.
 
 use std::fmt;
 
@@ -33,27 +34,70 @@ pub(crate) fn replayable(versions: &[u32]) -> bool {
     rounds <= 4 * versions.len() as u64 + 4096 && !versions.contains(&0)
 }
 
+/// A table's slot versions as read from a snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Versions {
+    /// This many slots, each filled once and never freed (version 1): no list needed.
+    AllOnes(usize),
+    /// Any versions, in slot order.
+    List(Vec<u32>),
+}
+
+impl Versions {
+    /// `n` versions taken from `next` (`None` if it runs out), kept as a list only from the
+    /// first one that is not 1.
+    pub(crate) fn read(n: usize, mut next: impl FnMut() -> Option<u32>) -> Option<Versions> {
+        for i in 0..n {
+            let v = next()?;
+            if v != 1 {
+                let mut list = Vec::with_capacity(n);
+                list.resize(i, 1);
+                list.push(v);
+                for _ in i + 1..n {
+                    list.push(next()?);
+                }
+                return Some(Versions::List(list));
+            }
+        }
+        Some(Versions::AllOnes(n))
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Versions::AllOnes(n) => *n,
+            Versions::List(list) => list.len(),
+        }
+    }
+}
+
 /// Builds an arena whose slot `i + 1` has version `versions[i]` and, when that is odd, the
 /// record `live(i)` returns (called in slot order). Refuses versions that are not
 /// [`replayable`].
 pub(crate) fn rebuild<R: Default>(
     table: &'static str,
-    versions: &[u32],
+    versions: &Versions,
     mut live: impl FnMut(usize) -> Result<R, SnapshotError>,
 ) -> Result<SlotMap<DefaultKey, R>, SnapshotError> {
     let bad = |detail: &str| SnapshotError::Decode {
         part: table,
         detail: detail.into(),
     };
-    if !replayable(versions) {
-        return Err(bad("slot versions that no compact snapshot holds"));
-    }
     let mut rows = SlotMap::with_capacity(versions.len());
-    for (i, &v) in versions.iter().enumerate() {
+    let list = match versions {
+        Versions::AllOnes(n) => {
+            for i in 0..*n {
+                rows.insert(live(i)?);
+            }
+            return Ok(rows);
+        }
+        Versions::List(list) if replayable(list) => list,
+        Versions::List(_) => return Err(bad("slot versions that no compact snapshot holds")),
+    };
+    for (i, &v) in list.iter().enumerate() {
         let row = if v % 2 == 1 { live(i)? } else { R::default() };
         rows.insert(row);
     }
-    for (i, &v) in versions.iter().enumerate().filter(|&(_, &v)| v != 1) {
+    for (i, &v) in list.iter().enumerate().filter(|&(_, &v)| v != 1) {
         let mut key = DefaultKey::from(KeyData::from_ffi(1 << 32 | (i as u64 + 1)));
         for _ in 0..(v - 1) / 2 {
             let row = rows.remove(key).ok_or_else(|| bad("slot replay"))?;
@@ -227,7 +271,7 @@ mod tests {
         assert_eq!(found, [1, 2, 1, 3, 1]);
         let live: Vec<_> = rows.iter().map(|(_, v)| *v).collect();
         let mut next = live.into_iter();
-        let copy = rebuild("t", &found, |_| Ok(next.next().unwrap())).unwrap();
+        let copy = rebuild("t", &Versions::List(found.clone()), |_| Ok(next.next().unwrap())).unwrap();
         assert_eq!(versions(&copy), found);
         assert_eq!(copy.get(again), Some(&9));
         assert_eq!(copy.get(keys[3]), None, "a stale key stays stale");
@@ -237,9 +281,29 @@ mod tests {
     #[test]
     fn versions_beyond_the_replay_budget_or_zero_are_refused() {
         let zero = |_| Ok(0u8);
-        assert!(rebuild("t", &[u32::MAX], zero).is_err());
-        assert!(rebuild("t", &[0], zero).is_err());
-        assert!(rebuild("t", &[8193], zero).is_ok());
+        let list = |v: &[u32]| Versions::List(v.to_vec());
+        assert!(rebuild("t", &list(&[u32::MAX]), zero).is_err());
+        assert!(rebuild("t", &list(&[0]), zero).is_err());
+        assert!(rebuild("t", &list(&[8193]), zero).is_ok());
         assert!(!replayable(&[8211]));
+    }
+
+    #[test]
+    fn versions_are_listed_only_from_the_first_that_is_not_one() {
+        let read = |v: &[u32]| {
+            let mut it = v.iter().copied();
+            Versions::read(v.len(), || it.next())
+        };
+        assert_eq!(read(&[1, 1, 1]), Some(Versions::AllOnes(3)));
+        assert_eq!(read(&[]), Some(Versions::AllOnes(0)));
+        assert_eq!(read(&[1, 1, 4, 1]), Some(Versions::List(vec![1, 1, 4, 1])));
+        let mut short = [1, 1].into_iter();
+        assert_eq!(Versions::read(3, || short.next()), None);
+        let mut short = [3].into_iter();
+        assert_eq!(Versions::read(2, || short.next()), None);
+        let mut next = 0..;
+        let rows = rebuild("t", &read(&[1, 1, 1]).unwrap(), |_| Ok(next.next().unwrap())).unwrap();
+        assert_eq!(versions(&rows), [1, 1, 1]);
+        assert_eq!(rows.values().copied().collect::<Vec<u32>>(), [0, 1, 2]);
     }
 }

@@ -121,7 +121,7 @@ impl<E: Entity> Table<E> {
 
 /// What precedes a compact part's records.
 struct PartHead {
-    versions: Vec<u32>,
+    versions: slots::Versions,
     next_seq: Vec<u32>,
     /// One past the highest slot index handed out.
     high_water: u32,
@@ -147,7 +147,7 @@ impl PartHead {
                 .filter(|&h| h < u32::MAX)
                 .ok_or(MALFORMED)?,
         };
-        let versions: Option<Vec<u32>> = (0..slots).map(|_| r.u32()).collect();
+        let versions = slots::Versions::read(slots as usize, || r.u32());
         let next_seq: Option<Vec<u32>> = (0..fks).map(|_| r.u32()).collect();
         let (versions, next_seq) = versions.zip(next_seq).ok_or(MALFORMED)?;
         let text_len = r.u64().ok_or(MALFORMED)?;
