@@ -26,6 +26,7 @@ use crate::par;
 use crate::schema::Schema;
 use crate::store::erased::AnyTable;
 use crate::store::table::io::LiveKeys;
+use crate::store::table::tally::{ParentSlots, Tallies};
 use crate::store::Store;
 use format::{checksum, Description, Header, SchemaDesc, HEADER_LEN, MAX_DESCRIPTION};
 use text_copy::{Heap, TextCopies};
@@ -277,8 +278,8 @@ impl Store {
             });
         }
         let heaps = copies.heaps(fronts, backs.unwrap_or_default());
-        let (mut store, at, links) = Decoded::with_text(decoded, heaps)?;
-        store.finish_load(&body[description_len..], at, &links)?;
+        let (mut store, parts, links) = Decoded::with_text(decoded, heaps)?;
+        store.finish_load(&body[description_len..], parts, &links)?;
         debug_assert_eq!(store.check_integrity(), Ok(()));
         Ok(store)
     }
@@ -305,11 +306,10 @@ impl Store {
         }
         let mut store = Store::new(schema);
         let payload = &body[description_len..];
-        let (at, field_starts) = store.decode_tables(payload, &description, header.version, copies)?;
+        let parts = store.decode_tables(payload, &description, header.version, copies)?;
         Ok(Decoded {
             store,
-            at,
-            field_starts,
+            parts,
             links: description.links,
         })
     }
@@ -335,15 +335,15 @@ impl Store {
         Store::from_snapshot(schema, &bytes)
     }
 
-    /// Decodes every table's part; returns where the relations' parts start, and per posted
-    /// text block the field starts the decoder recorded.
+    /// Decodes every table's part; returns where the relations' parts start, per posted text
+    /// block the field starts the decoder recorded, and the children it counted.
     fn decode_tables<'a>(
         &mut self,
         payload: &'a [u8],
         description: &Description<'_>,
         format: u32,
         copies: &TextCopies<'a>,
-    ) -> Result<(usize, Vec<Vec<usize>>), InTable> {
+    ) -> Result<Parts, InTable> {
         if description.counts.len() != self.tables.len() || description.links.len() != self.relations.len() {
             let detail = "wrong number of tables".into();
             return Err((
@@ -355,12 +355,17 @@ impl Store {
             ));
         }
         let mut at = 0;
-        let mut field_starts = Vec::new();
-        for (t, table) in self.tables.iter_mut().enumerate() {
+        let (mut field_starts, mut tallies) = (Vec::new(), Vec::new());
+        for t in 0..self.tables.len() {
+            let parents = self.parent_slots(t);
             let part = payload.get(at..).unwrap_or_default();
-            let loaded = table.load(part, format, copies, t).map_err(|e| (t, e))?;
+            let table = &mut self.tables[t];
+            let loaded = table
+                .load(part, format, copies, (t, &parents))
+                .map_err(|e| (t, e))?;
             at += loaded.used;
             field_starts.extend(loaded.text.map(|(_, starts)| starts));
+            tallies.push(loaded.tallies);
             let (expected, found) = (description.counts[t], table.len() as u64);
             if expected != found {
                 let table = table.def().table;
@@ -374,13 +379,31 @@ impl Store {
                 ));
             }
         }
-        Ok((at, field_starts))
+        Ok(Parts {
+            at,
+            field_starts,
+            tallies,
+        })
+    }
+
+    /// How far the parent slot indexes of each foreign key of table `t` go, as known while
+    /// the tables decode in order.
+    fn parent_slots(&self, t: usize) -> Vec<ParentSlots> {
+        let targets = &self.schema.inner.tables[t].fk_targets;
+        let known = |target: usize| match target.cmp(&t) {
+            std::cmp::Ordering::Less => ParentSlots::Below(self.tables[target].slot_bound()),
+            std::cmp::Ordering::Equal => ParentSlots::Own,
+            std::cmp::Ordering::Greater => ParentSlots::Unknown,
+        };
+        targets.iter().map(|&target| known(target)).collect()
     }
 
     /// The rest of a load once every table holds its records and text: references validated,
-    /// derived state rebuilt, the relations' parts (from `at` in `payload`) decoded.
-    fn finish_load(&mut self, payload: &[u8], mut at: usize, links: &[u64]) -> Result<(), SnapshotError> {
-        self.rebuild_derived()?;
+    /// derived state rebuilt (from what the decoder counted), the relations' parts (from
+    /// `parts.at` in `payload`) decoded.
+    fn finish_load(&mut self, payload: &[u8], parts: Parts, links: &[u64]) -> Result<(), SnapshotError> {
+        self.rebuild_derived(parts.tallies)?;
+        let mut at = parts.at;
         for (r, &expected) in links.iter().enumerate() {
             at += self.load_relation(r, payload.get(at..).unwrap_or_default(), expected)?;
         }
@@ -415,10 +438,12 @@ impl Store {
     /// its children index; the jobs run on two threads for a large store. Of several errors, a
     /// dangling reference wins, then the first in table and job order, so the report does not
     /// depend on the threads.
-    fn rebuild_derived(&mut self) -> Result<(), SnapshotError> {
+    fn rebuild_derived(&mut self, counted: Vec<Vec<Option<Tallies>>>) -> Result<(), SnapshotError> {
         let (mut keys, mut jobs) = (Vec::new(), Vec::new());
+        let mut counted = counted.into_iter();
         for (t, table) in self.tables.iter_mut().enumerate() {
-            let (live, table_jobs) = table.rebuild_jobs(&self.schema.inner.tables[t].fk_targets);
+            let fk_targets = &self.schema.inner.tables[t].fk_targets;
+            let (live, table_jobs) = table.rebuild_jobs(fk_targets, counted.next().unwrap_or_default());
             keys.push(live);
             jobs.extend(table_jobs);
         }
@@ -480,38 +505,49 @@ type InTable = (usize, SnapshotError);
 /// What the main thread's decoding leaves for the rest of a load.
 struct Decoded {
     store: Store,
+    parts: Parts,
+    /// Each relation's link count, from the description.
+    links: Vec<u64>,
+}
+
+/// What decoding the tables' parts found besides the records.
+struct Parts {
     /// Where the relations' parts start in the payload.
     at: usize,
     /// Per posted text block, the start of the field crossing each of its goals.
     field_starts: Vec<Vec<usize>>,
-    /// Each relation's link count, from the description.
-    links: Vec<u64>,
+    /// Per table and foreign key, the children counted per parent while decoding, if they
+    /// were (see `store/table/tally.rs`).
+    tallies: Vec<Vec<Option<Tallies>>>,
 }
 
 impl Decoded {
     /// Where block `block`'s second chunk starts if cut at its goal number `goal`; 0 (the
     /// whole block in one chunk) if the decoder did not record it.
     fn field_start(&self, block: usize, goal: usize) -> usize {
-        self.field_starts
+        self.parts
+            .field_starts
             .get(block)
             .and_then(|starts| starts.get(goal))
             .copied()
             .unwrap_or(0)
     }
 
-    /// The decoded store with its copied text installed and field ends checked, where the
-    /// relations' parts start, and their link counts. The first table with an error reports
+    /// The decoded store with its copied text installed and field ends checked, what else
+    /// the decoding found, and the relations' link counts. The first table with an error reports
     /// it, its text before its records.
     fn with_text(
         decoded: Result<Decoded, InTable>,
         heaps: Vec<(usize, Result<Heap, SnapshotError>)>,
-    ) -> Result<(Store, usize, Vec<u64>), SnapshotError> {
+    ) -> Result<(Store, Parts, Vec<u64>), SnapshotError> {
         let failed_at = decoded.as_ref().err().map_or(usize::MAX, |(t, _)| *t);
         if let Some((_, Err(e))) = heaps.iter().find(|(t, heap)| heap.is_err() && *t <= failed_at) {
             return Err(e.clone());
         }
         let Decoded {
-            mut store, at, links, ..
+            mut store,
+            parts,
+            links,
         } = decoded.map_err(|(_, e)| e)?;
         let mut unchecked = vec![false; store.tables.len()];
         for (t, heap) in heaps {
@@ -520,7 +556,7 @@ impl Decoded {
             unchecked[t] = !ascii;
         }
         store.check_field_ends(&unchecked)?;
-        Ok((store, at, links))
+        Ok((store, parts, links))
     }
 }
 

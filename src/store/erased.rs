@@ -9,6 +9,7 @@ use crate::key::RawKey;
 use crate::snapshot::text_copy::TextCopies;
 use crate::store::table::compact::PartLoaded;
 use crate::store::table::io::{LiveKeys, RebuildJob};
+use crate::store::table::tally::{ParentSlots, Tallies};
 use crate::store::table::{ChildrenOf, KeyState, Table};
 use crate::text::TextHeap;
 
@@ -45,8 +46,10 @@ pub(crate) trait AnyTable: Send + Sync {
         bytes: &'a [u8],
         format: u32,
         copies: &TextCopies<'a>,
-        table: usize,
+        table: (usize, &[ParentSlots]),
     ) -> Result<PartLoaded, crate::snapshot::SnapshotError>;
+    /// Every slot index of this table is below this.
+    fn slot_bound(&self) -> usize;
     /// Installs a text heap copied after the records were decoded.
     fn set_text(&mut self, text: TextHeap);
     /// Every text field ends on a char boundary (see `Table::check_field_ends`).
@@ -56,6 +59,7 @@ pub(crate) trait AnyTable: Send + Sync {
     fn rebuild_jobs<'a>(
         &'a mut self,
         fk_targets: &'a [usize],
+        counted: Vec<Option<Tallies>>,
     ) -> (Box<dyn LiveKeys + 'a>, Vec<RebuildJob<'a>>);
     fn text_len(&self) -> usize;
     /// Drops text appended after `len`; only valid once every row using it is gone.
@@ -143,9 +147,12 @@ impl<E: Entity> AnyTable for Table<E> {
         bytes: &'a [u8],
         format: u32,
         copies: &TextCopies<'a>,
-        table: usize,
+        table: (usize, &[ParentSlots]),
     ) -> Result<PartLoaded, crate::snapshot::SnapshotError> {
         Table::load(self, bytes, format, copies, table)
+    }
+    fn slot_bound(&self) -> usize {
+        self.rows.capacity() + 1
     }
     fn set_text(&mut self, text: TextHeap) {
         Table::set_text(self, text)
@@ -156,8 +163,9 @@ impl<E: Entity> AnyTable for Table<E> {
     fn rebuild_jobs<'a>(
         &'a mut self,
         fk_targets: &'a [usize],
+        counted: Vec<Option<Tallies>>,
     ) -> (Box<dyn LiveKeys + 'a>, Vec<RebuildJob<'a>>) {
-        Table::rebuild_jobs(self, fk_targets)
+        Table::rebuild_jobs(self, fk_targets, counted)
     }
     fn value_of(&self, key: RawKey, field: usize) -> crate::value::Value<'_> {
         self.value(key, field)

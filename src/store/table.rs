@@ -6,6 +6,7 @@
 
 pub(crate) mod compact;
 pub(crate) mod io;
+pub(crate) mod tally;
 
 use slotmap::{DefaultKey, SlotMap};
 

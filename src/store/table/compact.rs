@@ -9,6 +9,7 @@
 //! records        each live record in slot order: its fields, then its link numbers
 //! ```
 
+use super::tally::{ParentSlots, Tallies};
 use super::{links_within_counters, Table};
 use crate::entity::Entity;
 use crate::snapshot::codec::{Reader, Writer};
@@ -67,8 +68,10 @@ impl<E: Entity> Table<E> {
         bytes: &'a [u8],
         copies: &TextCopies<'a>,
         table: usize,
+        parents: &[ParentSlots],
     ) -> Result<PartLoaded, SnapshotError> {
         let head = PartHead::read(bytes, E::DEF.fks.len()).map_err(|detail| bad::<E>(detail.into()))?;
+        let mut tallies = self.tallies_to_count(parents, head.high_water as usize);
         let block = &bytes[head.text.clone()];
         let posted = copies.post(table, E::DEF.table, block);
         let here = match posted {
@@ -79,7 +82,7 @@ impl<E: Entity> Table<E> {
         if let Some(posted) = &posted {
             rows_in = rows_in.with_goals(&posted.goals).without_boundary_checks();
         }
-        self.rows = decode_rows::<E>(&mut rows_in, &head)?;
+        self.rows = decode_rows::<E>(&mut rows_in, &head, &mut tallies)?;
         if rows_in.text_used() != block.len() {
             return Err(bad::<E>("text block holds bytes no record uses".into()));
         }
@@ -93,15 +96,36 @@ impl<E: Entity> Table<E> {
         Ok(PartLoaded {
             used,
             text: posted.map(|p| (p.block, field_starts)),
+            tallies,
         })
+    }
+
+    /// Per foreign key with a children index whose parents' slots are known (their table
+    /// decoded already, or this one, of `own_slots` slots), tallies to count into while the
+    /// records decode.
+    fn tallies_to_count(&self, parents: &[ParentSlots], own_slots: usize) -> Vec<Option<Tallies>> {
+        let bound = |fk: usize| match parents.get(fk) {
+            Some(ParentSlots::Below(n)) => Some(*n),
+            Some(ParentSlots::Own) => Some(own_slots),
+            Some(ParentSlots::Unknown) | None => None,
+        };
+        (0..E::DEF.fks.len())
+            .map(|fk| {
+                bound(fk)
+                    .filter(|_| self.fk_unique[fk].is_none())
+                    .map(Tallies::new)
+            })
+            .collect()
     }
 }
 
-/// A table part, decoded: the bytes it took, and when its text is still being copied, the
-/// block number and the start of the field crossing each of its goals.
+/// A table part, decoded: the bytes it took; when its text is still being copied, the block
+/// number and the start of the field crossing each of its goals; and per foreign key, the
+/// children counted per parent, if they were.
 pub(crate) struct PartLoaded {
     pub(crate) used: usize,
     pub(crate) text: Option<(usize, Vec<usize>)>,
+    pub(crate) tallies: Vec<Option<Tallies>>,
 }
 
 impl<E: Entity> Table<E> {
@@ -169,14 +193,24 @@ impl PartHead {
     }
 }
 
-/// Decodes every live record into an arena with the part's slot versions.
+/// Decodes every live record into an arena with the part's slot versions, counting each
+/// record's parent into `tallies` (per foreign key, where there is one).
 fn decode_rows<E: Entity>(
     rows_in: &mut Reader<'_>,
     head: &PartHead,
+    tallies: &mut [Option<Tallies>],
 ) -> Result<slotmap::SlotMap<slotmap::DefaultKey, E::Row>, SnapshotError> {
+    let mut counting: Vec<(usize, &mut Tallies)> = (tallies.iter_mut().enumerate())
+        .filter_map(|(fk, t)| t.as_mut().map(|t| (fk, t)))
+        .collect();
     slots::rebuild(E::DEF.table, &head.versions, |i| {
         let row = E::__decode_row(rows_in)
             .ok_or_else(|| bad::<E>(format!("record in slot {} is malformed", i + 1)))?;
+        for (fk, tallies) in &mut counting {
+            if let Some(parent) = E::__fk(&row, *fk) {
+                tallies.add(parent);
+            }
+        }
         match links_within_counters::<E>(&row, &head.next_seq) {
             true => Ok(row),
             false => Err(bad::<E>(format!(

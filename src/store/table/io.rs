@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use slotmap::{DefaultKey, SlotMap};
 
 use super::compact::PartLoaded;
+use super::tally::{ParentSlots, Tallies};
 use super::{index_row, links_within_counters, place_child, row_hash, same_values, Table};
 use crate::entity::Entity;
 use crate::index::children::ChildIndex;
@@ -57,21 +58,27 @@ impl<E: Entity> Table<E> {
 
     /// Loads this (empty) table, number `table` of its store, from the part at the start of
     /// `bytes`, written in snapshot format `format`; a large text block in the compact form
-    /// is posted to `copies` and installed later with [`set_text`](Self::set_text).
+    /// is posted to `copies` and installed later with [`set_text`](Self::set_text). The
+    /// compact form also counts children per parent for each foreign key whose `parents`
+    /// bound is known.
     pub(crate) fn load<'a>(
         &mut self,
         bytes: &'a [u8],
         format: u32,
         copies: &TextCopies<'a>,
-        table: usize,
+        (table, parents): (usize, &[ParentSlots]),
     ) -> Result<PartLoaded, SnapshotError> {
-        let whole = |used| PartLoaded { used, text: None };
+        let whole = |used| PartLoaded {
+            used,
+            text: None,
+            tallies: Vec::new(),
+        };
         if format == 1 {
             return self.load_serde(bytes).map(whole);
         }
         let rest = bytes.get(1..).unwrap_or_default();
         let mut loaded = match bytes.first() {
-            Some(&COMPACT) => self.load_compact(rest, copies, table)?,
+            Some(&COMPACT) => self.load_compact(rest, copies, table, parents)?,
             Some(&SERDE) => whole(self.load_serde(rest)?),
             _ => {
                 return Err(SnapshotError::Decode {
@@ -154,10 +161,12 @@ impl<E: Entity> Table<E> {
     /// index, secondary index and foreign key, each owning its structure and sharing the rows
     /// and text, so they can run on either thread; and what the jobs of other tables may read
     /// of this one (its live keys). The job of foreign key `fk` validates it against table
-    /// `fk_targets[fk]` before building anything sized by it.
+    /// `fk_targets[fk]` before building anything sized by it, from `counted[fk]` if the
+    /// decoder counted its children.
     pub(crate) fn rebuild_jobs<'a>(
         &'a mut self,
         fk_targets: &'a [usize],
+        mut counted: Vec<Option<Tallies>>,
     ) -> (Box<dyn LiveKeys + 'a>, Vec<RebuildJob<'a>>) {
         let Table {
             rows,
@@ -183,6 +192,7 @@ impl<E: Entity> Table<E> {
         }
         for (fk, index) in children.iter_mut().enumerate() {
             let one_to_one = fk_unique[fk].is_some();
+            let counted = counted.get_mut(fk).and_then(Option::take);
             jobs.push(RebuildJob::new(n, move |tables: &[&dyn LiveKeys]| {
                 let target = *tables.get(fk_targets[fk]).ok_or(SnapshotError::Decode {
                     part: E::DEF.table,
@@ -190,7 +200,7 @@ impl<E: Entity> Table<E> {
                 })?;
                 match one_to_one {
                     true => validate_fk::<E>(rows, fk, target), // its unique index serves
-                    false => fill_children::<E>(rows, text, fk, index, target),
+                    false => fill_children::<E>(rows, text, (fk, counted), index, target),
                 }
             }));
         }
@@ -329,11 +339,8 @@ fn fill_index<E: Entity>(rows: &Rows<E>, text: &TextHeap, x: usize, index: &mut 
 }
 
 /// Validates foreign key `fk` (not one-to-one) against `target` and fills its children
-/// index, each list sized exactly by the counting pass.
-///
-/// The counting pass bounds every parent's slot index by `target`'s slots before sizing
-/// anything by it, and checks each distinct parent once rather than once per child; only
-/// when some slot is named with two versions is every child checked, in slot order.
+/// index, each list sized exactly by the tallies the decoder `counted`, or by a counting pass
+/// here (see `tally.rs`: nothing is sized by a parent before its slot index is bounded).
 ///
 /// Records come in slot order, which is usually link order: each parent's tally keeps the
 /// highest link number seen, so a child in order is appended without reading its siblings,
@@ -342,11 +349,13 @@ fn fill_index<E: Entity>(rows: &Rows<E>, text: &TextHeap, x: usize, index: &mut 
 fn fill_children<E: Entity>(
     rows: &Rows<E>,
     text: &TextHeap,
-    fk: usize,
+    (fk, counted): (usize, Option<Tallies>),
     index: &mut ChildIndex,
     target: &dyn LiveKeys,
 ) -> Result<(), SnapshotError> {
-    let mut tally = count_children::<E>(rows, fk, target)?;
+    let counted = counted.unwrap_or_else(|| count_children::<E>(rows, fk, target.slots()));
+    let one_by_one = || validate_fk::<E>(rows, fk, target);
+    let mut tally = counted.check(|p| target.is_live(p), one_by_one, E::DEF.table)?;
     *index = ChildIndex::with_counts(tally.iter().map(|t| (t.parent, t.count)));
     let by_field = E::DEF.fks[fk].order_by.is_some();
     for (slot, row) in rows.iter() {
@@ -380,53 +389,16 @@ fn fill_children<E: Entity>(
     Ok(())
 }
 
-/// One parent slot's share of a children index being filled.
-#[derive(Clone, Copy)]
-struct Tally {
-    parent: RawKey,
-    count: u32,
-    /// The highest link number placed so far; `u32::MAX` before the first.
-    newest: u32,
-}
-
-/// Per parent slot of `target`, how many records name it through foreign key `fk`, once
-/// every named parent is known to be live (the first record naming a dead one, in slot
-/// order, is reported).
-fn count_children<E: Entity>(
-    rows: &Rows<E>,
-    fk: usize,
-    target: &dyn LiveKeys,
-) -> Result<Vec<Tally>, SnapshotError> {
-    let none = Tally {
-        parent: RawKey::default(),
-        count: 0,
-        newest: u32::MAX,
-    };
-    let (bound, mut mixed) = (target.slots(), false);
-    let mut tally: Vec<Tally> = Vec::new();
-    for (slot, row) in rows.iter() {
-        let Some(parent) = E::__fk(row, fk) else {
-            continue;
-        };
-        let at = parent.index() as usize;
-        if at >= bound {
-            // Dangling for sure; the report names the first dangling reference in slot order.
-            validate_fk::<E>(rows, fk, target)?;
-            return check_target::<E>(target, slot, fk, parent).map(|()| Vec::new());
+/// Counts the children of each parent of foreign key `fk`, whose slot indexes are below
+/// `bound`: the pass a part decoded before its parent table did not make.
+fn count_children<E: Entity>(rows: &Rows<E>, fk: usize, bound: usize) -> Tallies {
+    let mut tallies = Tallies::new(bound);
+    for (_, row) in rows.iter() {
+        if let Some(parent) = E::__fk(row, fk) {
+            tallies.add(parent);
         }
-        if tally.len() <= at {
-            tally.resize(at + 1, none);
-        }
-        let t = &mut tally[at];
-        mixed |= t.count > 0 && t.parent != parent;
-        t.parent = parent;
-        t.count += 1;
     }
-    let dead = tally.iter().any(|t| t.count > 0 && !target.is_live(t.parent));
-    if mixed || dead {
-        validate_fk::<E>(rows, fk, target)?;
-    }
-    Ok(tally)
+    tallies
 }
 
 /// `items` stably reordered by the top (at most) 8 bits of `hash & mask`: a counting sort,
