@@ -182,20 +182,24 @@ impl TextHeap {
         }
     }
 
-    /// A heap holding a loaded text block as two chunks, `head` from offset 0 and `tail` from
-    /// `tail_base` (no greater than `head`'s length: the overlap is unreachable through
-    /// `head`), with no garbage known.
-    pub(crate) fn from_split(head: String, tail_base: usize, tail: String) -> TextHeap {
-        debug_assert!(tail_base <= head.len());
-        if tail_base == 0 {
-            return TextHeap::from_string(tail);
-        }
+    /// A heap holding a loaded text block in chunks: `head` from offset 0, then each of
+    /// `tails` from its base, in order; each base is no greater than where the chunk before
+    /// it ends (an overlap is unreachable through the earlier chunk), and the heap ends where
+    /// the last one does. No garbage known.
+    pub(crate) fn from_parts(head: String, tails: Vec<(usize, String)>) -> TextHeap {
         let mut heap = TextHeap::from_string(head);
-        heap.end = tail_base + tail.len();
-        heap.chunks.push(Chunk {
-            base: tail_base as u32,
-            text: Arc::new(tail),
-        });
+        for (base, text) in tails {
+            debug_assert!(base <= heap.end, "a gap before offset {base}");
+            if base == 0 {
+                heap = TextHeap::from_string(text); // the head is empty
+                continue;
+            }
+            heap.end = base + text.len();
+            heap.chunks.push(Chunk {
+                base: base as u32,
+                text: Arc::new(text),
+            });
+        }
         heap
     }
 
@@ -461,7 +465,7 @@ mod tests {
     fn a_split_heap_reads_the_overlap_from_its_second_chunk() {
         // A loaded block "abcdef" cut after "abcd", the second chunk starting at the field
         // "cdef" that crosses the cut.
-        let heap = TextHeap::from_split("abcd".into(), 2, "cdef".into());
+        let heap = TextHeap::from_parts("abcd".into(), vec![(2, "cdef".into())]);
         let joined = |r| heap.range_pieces(r).map(|p: Vec<&[u8]>| p.concat());
         assert_eq!(joined(0..6).as_deref(), Some(&b"abcdef"[..]));
         assert_eq!(joined(1..3).as_deref(), Some(&b"bc"[..]));
@@ -474,8 +478,22 @@ mod tests {
             "a span across the chunks is refused"
         );
         assert_eq!(heap.contiguous(), "abcdef");
-        let whole = TextHeap::from_split("ab".into(), 0, "abcdef".into());
+        let whole = TextHeap::from_parts("ab".into(), vec![(0, "abcdef".into())]);
         assert_eq!((whole.chunks.len(), whole.str(Span::new(1, 5))), (1, "bcdef"));
+        // Claimed twice from the back: "ab|cd|ef" in three chunks, the last two exact.
+        let three = TextHeap::from_parts("abc".into(), vec![(2, "cd".into()), (4, "ef".into())]);
+        assert_eq!((three.chunks.len(), three.len()), (3, 6));
+        assert_eq!(three.contiguous(), "abcdef");
+        assert_eq!(three.str(Span::new(2, 2)), "cd");
+        assert!(
+            !three.contains(Span::new(2, 3)),
+            "a span across two tails is refused"
+        );
+        let tails_only = TextHeap::from_parts(String::new(), vec![(0, "abc".into()), (3, "def".into())]);
+        assert_eq!(
+            (tails_only.chunks.len(), tails_only.contiguous().as_ref()),
+            (2, "abcdef")
+        );
     }
 
     #[test]

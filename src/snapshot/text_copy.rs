@@ -13,12 +13,13 @@
 //!   posted;
 //! - once every record is decoded, the main thread [claims](TextCopies::copy_back) the back
 //!   share of what is left that makes both threads finish together (the side thread still has
-//!   to hash what it does not copy), from a piece boundary on.
+//!   to hash what it does not copy), from a piece boundary on; if the side thread has fallen
+//!   behind by then (another process took its core), it claims again from what is left.
 //!
-//! A block then ends as at most two chunks of its table's heap: the side thread's prefix, and
-//! the main thread's suffix, which starts at the start of the field crossing the cut (a field
-//! never straddles two chunks; the decoder records those starts). Every byte is validated as
-//! UTF-8 by the thread that copies it.
+//! A block then ends as a few chunks of its table's heap (two, unless the main thread claimed
+//! again): the side thread's prefix, and the main thread's claims, each starting at the start
+//! of the field crossing its cut (a field never straddles two chunks; the decoder records
+//! those starts). Every byte is validated as UTF-8 by the thread that copies it.
 
 use std::str::Utf8Error;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -30,6 +31,10 @@ use crate::text::TextHeap;
 /// Pieces are about this long: small enough to balance the two threads to within a fraction
 /// of a millisecond, large enough that taking one costs nothing in comparison.
 const PIECE: usize = if cfg!(debug_assertions) { 1 << 10 } else { 1 << 20 };
+
+/// The most times the main thread claims part of what the side thread has left (each claim
+/// is a chunk of the heaps it reaches).
+const CLAIMS: usize = 3;
 
 /// While no piece is posted, the side thread hashes ahead this many bytes at a time.
 const AHEAD: usize = PIECE / 4;
@@ -335,72 +340,94 @@ impl<'a> TextCopies<'a> {
         }
     }
 
-    /// The main thread's part, once every record is decoded: claims the back half of the
-    /// bytes still to copy and copies them, each block's share from `field_start(block,
-    /// goal)`, the start of the field crossing that block's goal number `goal`.
+    /// The main thread's part, once every record is decoded: claims the back share of the
+    /// bytes still to copy that balances the two threads and copies it, each block's share
+    /// from `field_start(block, goal)`, the start of the field crossing that block's goal
+    /// number `goal`. Then, if the side thread has fallen behind (another process took its
+    /// core), claims again from what it has left, up to [`CLAIMS`] times; each claim is a
+    /// chunk of its block's heap.
     pub(crate) fn copy_back(&self, field_start: impl Fn(usize, usize) -> usize) -> Backs {
-        let claim = self.claim();
-        let blocks = self.lock().blocks.clone();
         let mut backs = Vec::new();
-        for (b, piece) in claim {
-            let block = blocks[b];
-            // A field start; in a bad block whose field ends inside a char, the start of that
-            // char, so the copy stays valid UTF-8 and the field-end check reports the field.
-            let base = match piece {
-                0 => 0,
-                p => char_start_at_or_before(block, field_start(b, p - 1)),
-            };
-            let bytes = block.get(base..).unwrap_or_default();
-            let mut copied = Copied::with_capacity(bytes.len());
-            backs.push((b, base, copied.append(bytes).map(|()| copied)));
+        for _ in 0..CLAIMS {
+            let claim = self.claim();
+            if claim.is_empty() {
+                break;
+            }
+            let state = self.lock();
+            let blocks: Vec<(&'a [u8], usize)> = (state.blocks.iter().zip(&state.bounds))
+                .map(|(&block, bounds)| (block, bounds.len() - 1))
+                .collect();
+            drop(state);
+            for (b, first, end) in claim {
+                let (block, last) = blocks[b];
+                // A field start; in a bad block whose field ends inside a char, the start of
+                // that char, so the copy stays valid UTF-8 and the field-end check reports it.
+                let cut = |p: usize| match p {
+                    0 => 0,
+                    p if p == last => block.len(),
+                    p => char_start_at_or_before(block, field_start(b, p - 1)),
+                };
+                let (base, stop) = (cut(first), cut(end));
+                if base >= stop {
+                    continue; // one field crosses the whole claim: the later chunk holds it
+                }
+                let bytes = block.get(base..stop).unwrap_or_default();
+                let mut copied = Copied::with_capacity(bytes.len());
+                backs.push((b, base, copied.append(bytes).map(|()| copied)));
+            }
         }
         Backs(backs)
     }
 
-    /// Sets the side thread's limit so that about half the remaining bytes lie past it;
-    /// returns, per claimed block in block order, the first claimed piece.
-    fn claim(&self) -> Vec<(usize, usize)> {
+    /// Moves the side thread's limit back so that, of the pieces between its front and the
+    /// limit, the share that balances the two threads lies past it; returns those pieces,
+    /// per block in block order, as the first claimed piece and the end (a piece number, the
+    /// block's last bound for its end). Empty if there is nothing to claim.
+    fn claim(&self) -> Vec<(usize, usize, usize)> {
         let mut state = self.lock();
         state.closed = true;
-        let front = state.front;
-        let left = |p: Place| {
-            state
-                .bounds
-                .get(p.block)
-                .map_or(0, |b| b[b.len() - 1] - b[p.piece])
+        let (front, blocks) = (state.front, state.blocks.len());
+        let old = state.limit.unwrap_or(Place {
+            block: blocks,
+            piece: 0,
+        });
+        // Per block from the front's to the limit's: the pieces still to copy, [first, end).
+        let open = |b: usize| {
+            let bounds = &state.bounds[b];
+            let first = if b == front.block { front.piece } else { 0 };
+            let end = if b == old.block {
+                old.piece
+            } else {
+                bounds.len() - 1
+            };
+            (first, end.max(first))
         };
-        let later: usize = (front.block + 1..state.blocks.len())
-            .map(|b| left(Place { block: b, piece: 0 }))
-            .sum();
+        let span = |b: usize, (first, end): (usize, usize)| state.bounds[b][end] - state.bounds[b][first];
+        let ahead = front.block..old.block.saturating_add(1).min(blocks);
+        let total: usize = ahead.clone().map(|b| span(b, open(b))).sum();
         // The side thread copies `keep` and hashes the rest of the body it has not hashed, at
         // a fraction n/d of the cost: keep + (unhashed - keep) n/d = total - keep balances.
-        let total = left(front) + later;
         let unhashed = self.body.len().saturating_sub(state.hashed);
         let (n, d) = HASH_PER_COPY;
         let keep = (total * d).saturating_sub(unhashed * n) / (2 * d - n);
         let mut want = total - keep.min(total);
-        let mut claim = Vec::new();
-        let mut limit = Place {
-            block: state.blocks.len(),
-            piece: 0,
-        };
+        let (mut claim, mut limit) = (Vec::new(), old);
         // Whole blocks from the back, then the pieces of one block that fit what is wanted.
-        for b in (front.block..state.blocks.len()).rev() {
+        for b in ahead.rev() {
+            let (first, end) = open(b);
             let bounds = &state.bounds[b];
-            let first = if b == front.block { front.piece } else { 0 };
-            let end = bounds[bounds.len() - 1];
-            let mut piece = bounds.len() - 1;
-            while piece > first && end - bounds[piece - 1] <= want {
+            let mut piece = end;
+            while piece > first && bounds[end] - bounds[piece - 1] <= want {
                 piece -= 1;
             }
-            if piece < bounds.len() - 1 {
-                claim.push((b, piece));
+            if piece < end {
+                claim.push((b, piece, end));
                 limit = Place { block: b, piece };
             }
             if piece > first {
                 break;
             }
-            want -= end - bounds[first];
+            want -= bounds[end] - bounds[first];
         }
         state.limit = Some(limit);
         drop(state);
@@ -414,20 +441,27 @@ impl<'a> TextCopies<'a> {
     pub(crate) fn heaps(&self, fronts: Fronts, backs: Backs) -> Vec<(usize, Result<Heap, SnapshotError>)> {
         let tables = self.lock().tables.clone();
         let mut fronts = fronts.0.into_iter();
-        let mut backs = backs.0.into_iter().peekable();
-        let mut heap = |b: usize| {
-            // Both parts are taken before either error returns: the next block needs its own.
-            let front = fronts.next().unwrap_or_else(|| Ok(Copied::with_capacity(0)));
-            let back = backs.next_if(|&(block, _, _)| block == b);
-            let front = front?;
-            match back {
-                None => Ok((TextHeap::from_string(front.text), front.ascii)),
-                Some((_, base, back)) => {
-                    let back = back?;
-                    let ascii = front.ascii && back.ascii;
-                    Ok((TextHeap::from_split(front.text, base, back.text), ascii))
-                }
+        let mut backs_of: Vec<Vec<(usize, Result<Copied, Utf8Error>)>> =
+            (0..tables.len()).map(|_| Vec::new()).collect();
+        for (b, base, back) in backs.0 {
+            if let Some(parts) = backs_of.get_mut(b) {
+                parts.push((base, back));
             }
+        }
+        let mut heap = |b: usize| {
+            // Every part is taken before an error returns: the next block needs its own.
+            let front = fronts.next().unwrap_or_else(|| Ok(Copied::with_capacity(0)));
+            let mut parts = std::mem::take(&mut backs_of[b]);
+            parts.sort_by_key(|&(base, _)| base);
+            let front = front?;
+            let mut ascii = front.ascii;
+            let mut tails = Vec::with_capacity(parts.len());
+            for (base, back) in parts {
+                let back = back?;
+                ascii &= back.ascii;
+                tails.push((base, back.text));
+            }
+            Ok((TextHeap::from_parts(front.text, tails), ascii))
         };
         let named = |(b, (table, name))| (table, heap(b).map_err(|e| not_utf8(name, e)));
         tables.into_iter().enumerate().map(named).collect()
@@ -572,14 +606,16 @@ mod tests {
             let (heaps, before_claim, claimed) = run(&blocks, early);
             for ((heap, ascii), block) in heaps.iter().zip(&blocks) {
                 assert_eq!(heap.contiguous(), block.as_str(), "after {early} pieces");
-                assert!(heap.chunk_count() <= 2);
+                assert!(heap.chunk_count() <= 1 + CLAIMS);
                 assert!(!ascii);
             }
-            // The claim leaves the side thread what balances its hashing, give or take a
-            // piece (of up to 1.5).
+            // The side thread copies nothing while the main thread claims here, so each claim
+            // takes at least half of what it left (give or take a piece of up to 1.5): after
+            // three, most of it.
             let left = blocks.iter().map(String::len).sum::<usize>() - before_claim;
+            let most = left - left / 8;
             assert!(
-                claimed + PIECE * 3 / 2 >= left / 2,
+                claimed + 3 * PIECE >= most,
                 "after {early}: claimed {claimed} of {left}"
             );
             assert!(claimed <= left, "after {early}: claimed {claimed} of {left}");
