@@ -347,17 +347,18 @@ impl<'a> TextCopies<'a> {
     /// core), claims again from what it has left, up to [`CLAIMS`] times; each claim is a
     /// chunk of its block's heap.
     pub(crate) fn copy_back(&self, field_start: impl Fn(usize, usize) -> usize) -> Backs {
+        // Only the main thread posts, and it has decoded every record: the blocks are final.
+        let state = self.lock();
+        let blocks: Vec<(&'a [u8], usize)> = (state.blocks.iter().zip(&state.bounds))
+            .map(|(&block, bounds)| (block, bounds.len() - 1))
+            .collect();
+        drop(state);
         let mut backs = Vec::new();
         for _ in 0..CLAIMS {
             let claim = self.claim();
             if claim.is_empty() {
                 break;
             }
-            let state = self.lock();
-            let blocks: Vec<(&'a [u8], usize)> = (state.blocks.iter().zip(&state.bounds))
-                .map(|(&block, bounds)| (block, bounds.len() - 1))
-                .collect();
-            drop(state);
             for (b, first, end) in claim {
                 let (block, last) = blocks[b];
                 // A field start; in a bad block whose field ends inside a char, the start of
