@@ -2,12 +2,15 @@
 //! (`perf record`) without the comparison harness around them:
 //!
 //! ```text
-//! cargo run --release --example snapshot_timing -- 100000 load   # or fork, or save
+//! cargo run --release --example snapshot_timing -- 100000 load   # or saveload, fork, save
 //! ```
 //!
 //! Builds N users (each with a profile, 10 posts and 5 memberships), then repeats the
-//! operation six times; every repetition gets fresh memory, as a test process would.
-//! The numbers of record come from `cargo bench --bench compare` (docs/PERFORMANCE.md).
+//! operation six times; every repetition here gets fresh memory, as a test process's first
+//! load would (the bench's loop, which saves before each load, gets much of the previous
+//! repetition's memory back from the allocator, and loads faster). Each load prints its CPU
+//! time on all threads and how much the resident memory grew. The numbers of record come
+//! from `cargo bench --bench compare` (docs/PERFORMANCE.md).
 
 #[path = "../benches/compare/schema.rs"]
 mod schema;
@@ -66,18 +69,21 @@ fn main() {
         let t = Instant::now();
         if what == "saveload" {
             let bytes = s.to_snapshot().unwrap();
+            let (cpu, resident) = (cpu_ms(), resident_mb());
             let t = Instant::now();
             let l = Store::from_snapshot(s.schema().clone(), &bytes).unwrap();
-            println!("load after save {:?}", t.elapsed());
+            let e = t.elapsed();
+            let cpu = cpu_ms().zip(cpu).map(|(b, a)| b - a);
+            let grown = resident_mb().zip(resident).map(|(b, a)| b - a);
+            println!("load {e:?} after a save (cpu {cpu:?} ms on all threads, resident +{grown:?} MB)");
             drop(l);
         } else if what == "load" {
-            let faults = minor_faults();
+            let (cpu, resident) = (cpu_ms(), resident_mb());
             let l = Store::from_snapshot(s.schema().clone(), &bytes).unwrap();
             let e = t.elapsed();
-            let faulted = minor_faults()
-                .zip(faults)
-                .map(|(b, a)| (b - a) * 4096 / 1_000_000);
-            println!("load {e:?} (about {faulted:?} MB of fresh pages)");
+            let cpu = cpu_ms().zip(cpu).map(|(b, a)| b - a);
+            let grown = resident_mb().zip(resident).map(|(b, a)| b - a);
+            println!("load {e:?} (cpu {cpu:?} ms on all threads, resident +{grown:?} MB)");
             drop(l);
         } else if what == "fork" {
             let l = s.fork();
@@ -92,11 +98,22 @@ fn main() {
     }
 }
 
-/// Minor page faults of this process so far (Linux only): each is a 4 KiB page touched for
-/// the first time, so a difference estimates how much fresh memory an operation wrote.
-fn minor_faults() -> Option<u64> {
+/// CPU time of this process so far, all threads, user and system, in ms (Linux only; the
+/// kernel counts it in ticks of 10 ms, so a difference is accurate to about 10 ms).
+fn cpu_ms() -> Option<u64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which ends with the last ')'); minflt is field 10.
-    let after = stat.rsplit_once(')')?.1;
-    after.split_whitespace().nth(7)?.parse().ok()
+    // Fields after the command name (which ends with the last ')'): utime and stime are
+    // fields 14 and 15.
+    let mut after = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let user: u64 = after.next()?.parse().ok()?;
+    let system: u64 = after.next()?.parse().ok()?;
+    Some((user + system) * 10)
+}
+
+/// Resident memory of this process in MB (Linux only): its growth over a load is the fresh
+/// memory the load touched and kept.
+fn resident_mb() -> Option<i64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: i64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096 / 1_000_000)
 }
