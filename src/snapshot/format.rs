@@ -4,11 +4,12 @@
 //! ```text
 //! offset  size  field
 //! 0       8     magic  b"RELATA\0S"
-//! 8       4     format version (u32 LE): 2, or 1 (still read)
+//! 8       4     format version (u32 LE): 3, or 2 or 1 (still read)
 //! 12      8     schema fingerprint (u64 LE, `checksum` of the schema description)
 //! 20      4     length of the description block (u32 LE)
 //! 24      8     length of the payload (u64 LE)
-//! 32      8     checksum of the payload (u64 LE)
+//! 32      8     checksum of the payload (u64 LE; format 3: of its 64 KiB chunks, see
+//!               `checksum_of`)
 //! 40      n     description block (bincode): the schema description and record counts
 //! 40+n    m     payload (bincode): per table, its slots, text and counters; per relation,
 //!               its pairs and counter
@@ -23,7 +24,7 @@ use crate::value::SqlType;
 
 pub(crate) const MAGIC: [u8; 8] = *b"RELATA\0S";
 /// The format this build writes.
-pub(crate) const VERSION: u32 = 2;
+pub(crate) const VERSION: u32 = 3;
 /// The oldest format this build reads (format 1 has only the serde table form).
 pub(crate) const OLDEST_READ: u32 = 1;
 pub(crate) const HEADER_LEN: usize = 40;
@@ -41,6 +42,169 @@ pub(crate) fn checksum(bytes: &[u8]) -> u64 {
     let mut sum = Checksum::new();
     sum.update(bytes);
     sum.finish()
+}
+
+/// Format 3 checksums its body in chunks of this many bytes (the last one shorter), so that
+/// two threads can each hash the part they copy while it is in the cache.
+pub(crate) const CHUNK: usize = 64 << 10;
+
+/// The chunk length of format `version`'s body checksum: [`CHUNK`] from format 3 on; before,
+/// the whole body was one sequence (`usize::MAX` stands for it).
+pub(crate) fn chunk_len(version: u32) -> usize {
+    if version >= 3 {
+        CHUNK
+    } else {
+        usize::MAX
+    }
+}
+
+/// The checksum of a body in format `version`: before format 3 [`checksum`] of the whole;
+/// from format 3 on, the chunks' checksums folded with the length ([`ChunkSums`]).
+pub(crate) fn checksum_of(version: u32, body: &[u8]) -> u64 {
+    checksum_in_chunks(body, chunk_len(version))
+}
+
+/// The checksum of `body` cut every `chunk` bytes (`usize::MAX`: [`checksum`] of the whole).
+pub(crate) fn checksum_in_chunks(body: &[u8], chunk: usize) -> u64 {
+    if chunk == usize::MAX {
+        return checksum(body);
+    }
+    let mut sums = ChunkSums::new(body.len(), chunk);
+    for (i, piece) in body.chunks(chunk).enumerate() {
+        sums.set(i, checksum(piece));
+    }
+    sums.finish(body)
+}
+
+/// The checksums of a body's chunks, set in any order by whoever hashed each, then folded in
+/// chunk order with the body's length into the format-3 checksum (or, for one chunk of
+/// `usize::MAX` bytes, the earlier formats' checksum of the whole).
+#[derive(Clone, Debug)]
+pub(crate) struct ChunkSums {
+    len: usize,
+    chunk: usize,
+    sums: Vec<Option<u64>>,
+}
+
+impl ChunkSums {
+    /// Room for the chunks of a `len`-byte body cut every `chunk` bytes (bounded by the
+    /// input's size).
+    pub(crate) fn new(len: usize, chunk: usize) -> ChunkSums {
+        let chunk = chunk.max(1);
+        ChunkSums {
+            len,
+            chunk,
+            sums: vec![None; len.div_ceil(chunk)],
+        }
+    }
+
+    /// Records chunk `i`'s checksum (ignored past the last chunk).
+    pub(crate) fn set(&mut self, i: usize, sum: u64) {
+        if let Some(slot) = self.sums.get_mut(i) {
+            *slot = Some(sum);
+        }
+    }
+
+    /// Whether chunk `i`'s checksum is recorded.
+    #[cfg(test)]
+    pub(crate) fn has(&self, i: usize) -> bool {
+        self.sums.get(i).is_some_and(Option::is_some)
+    }
+
+    /// How many chunks have no checksum recorded.
+    #[cfg(test)]
+    pub(crate) fn missing(&self) -> usize {
+        self.sums.iter().filter(|s| s.is_none()).count()
+    }
+
+    /// The checksum of the body, hashing from `body` any chunk nobody recorded (none, unless
+    /// a thread stopped early).
+    pub(crate) fn finish(mut self, body: &[u8]) -> u64 {
+        for (i, sum) in self.sums.iter_mut().enumerate().filter(|(_, s)| s.is_none()) {
+            let from = i.saturating_mul(self.chunk);
+            let to = from.saturating_add(self.chunk).min(body.len());
+            *sum = Some(checksum(body.get(from..to).unwrap_or_default()));
+        }
+        let mut sums = self.sums.into_iter().flatten();
+        if self.chunk == usize::MAX {
+            return sums.next().unwrap_or_else(|| checksum(&[]));
+        }
+        let folded = sums.fold(mix(self.len as u64, LANE_SEEDS[0]), mix);
+        mix(folded, folded >> 31)
+    }
+}
+
+/// Hashes, fed in order from body offset `at`, the whole chunks of a run of the body: a chunk
+/// the run starts inside is left to whoever hashes the bytes before it.
+#[derive(Clone, Debug)]
+pub(crate) struct RunHasher {
+    chunk: usize,
+    body_len: usize,
+    /// The body offset of the next byte.
+    at: usize,
+    /// The chunk in progress, unless the run started inside it.
+    sum: Option<Checksum>,
+    /// The whole chunks hashed: number and checksum.
+    pub(crate) done: Vec<(usize, u64)>,
+}
+
+impl RunHasher {
+    pub(crate) fn new(at: usize, chunk: usize, body_len: usize) -> RunHasher {
+        let chunk = chunk.max(1);
+        RunHasher {
+            chunk,
+            body_len,
+            at,
+            sum: (at % chunk == 0).then(Checksum::new),
+            done: Vec::new(),
+        }
+    }
+
+    /// The body offset of the next byte.
+    pub(crate) fn at(&self) -> usize {
+        self.at
+    }
+
+    /// The number of the chunk the next byte is in, if it is that chunk's first byte.
+    pub(crate) fn at_chunk_start(&self) -> Option<usize> {
+        (self.at % self.chunk == 0).then_some(self.at / self.chunk)
+    }
+
+    /// Hashes `bytes`, the next ones of the body.
+    pub(crate) fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let take = bytes.len().min(self.chunk_end().saturating_sub(self.at));
+            if take == 0 {
+                return; // past the body's end: not part of it
+            }
+            if let Some(sum) = &mut self.sum {
+                sum.update(&bytes[..take]);
+            }
+            (self.at, bytes) = (self.at + take, &bytes[take..]);
+            self.end_chunk_if_done();
+        }
+    }
+
+    /// Skips the chunk starting at the next byte (someone else hashes it).
+    pub(crate) fn skip_chunk(&mut self) {
+        self.at = self.chunk_end();
+        self.sum = Some(Checksum::new());
+    }
+
+    /// Where the chunk of the next byte ends.
+    pub(crate) fn chunk_end(&self) -> usize {
+        (self.at / self.chunk + 1)
+            .saturating_mul(self.chunk)
+            .min(self.body_len)
+    }
+
+    fn end_chunk_if_done(&mut self) {
+        if self.at == self.chunk_end() || self.at % self.chunk == 0 {
+            if let Some(sum) = self.sum.replace(Checksum::new()) {
+                self.done.push(((self.at - 1) / self.chunk, sum.finish()));
+            }
+        }
+    }
 }
 
 /// [`checksum`] fed in pieces: updates with consecutive slices give what it gives over their
@@ -106,11 +270,6 @@ impl Checksum {
         let rest = absorb(&mut self.lanes, bytes);
         self.pending[..rest.len()].copy_from_slice(rest);
         self.pending_len = rest.len();
-    }
-
-    /// How many bytes were hashed.
-    pub(crate) fn len(&self) -> u64 {
-        self.len
     }
 
     /// The checksum of everything hashed: the last block zero-padded (an empty one too), then
@@ -395,7 +554,6 @@ mod tests {
                     sum.update(&bytes[..cut]);
                     sum.update(&bytes[cut..cut2]);
                     sum.update(&bytes[cut2..len]);
-                    assert_eq!(sum.len(), len as u64);
                     assert_eq!(sum.finish(), whole, "len {len}, cuts {cut} {cut2}");
                 }
             }
@@ -412,4 +570,71 @@ mod tests {
 
     /// Computed with the one-shot implementation of format 2 (before `Checksum` existed).
     const PINNED: u64 = 0xfead_25af_0d2c_7eeb;
+
+    #[test]
+    fn the_chunked_checksum_is_pinned_and_sees_every_chunk() {
+        let bytes: Vec<u8> = (0..3 * CHUNK as u32 + 5).map(|i| (i * 37 % 251) as u8).collect();
+        assert_eq!(checksum_of(2, &bytes), checksum(&bytes));
+        let v3 = checksum_of(3, &bytes);
+        assert_ne!(v3, checksum(&bytes));
+        assert_eq!(checksum_of(3, b"relata snapshot checksum, pinned"), PINNED_V3);
+        assert_ne!(checksum_of(3, b""), checksum_of(3, b"\0"), "the length counts");
+        for at in [0, CHUNK - 1, CHUNK, 3 * CHUNK + 4] {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 1;
+            assert_ne!(checksum_of(3, &flipped), v3, "a flip at {at}");
+        }
+        let mut swapped = bytes.clone();
+        swapped[..CHUNK].copy_from_slice(&bytes[CHUNK..2 * CHUNK]);
+        swapped[CHUNK..2 * CHUNK].copy_from_slice(&bytes[..CHUNK]);
+        assert_ne!(checksum_of(3, &swapped), v3, "chunks in order");
+    }
+
+    #[test]
+    fn chunk_sums_hash_what_nobody_recorded() {
+        let body: Vec<u8> = (0..2 * CHUNK as u32 + 1).map(|i| (i % 253) as u8).collect();
+        let mut sums = ChunkSums::new(body.len(), CHUNK);
+        sums.set(2, checksum(&body[2 * CHUNK..]));
+        sums.set(7, 8); // past the end: ignored
+        assert_eq!(sums.finish(&body), checksum_of(3, &body));
+        assert_eq!(ChunkSums::new(0, CHUNK).finish(&[]), checksum_of(3, b""));
+        assert_eq!(ChunkSums::new(0, usize::MAX).finish(&[]), checksum(b""));
+    }
+
+    #[test]
+    fn runs_fed_in_any_pieces_hash_their_whole_chunks() {
+        let body: Vec<u8> = (0..4 * CHUNK as u32 + 9).map(|i| (i * 7 % 249) as u8).collect();
+        let whole = |i: usize| checksum(&body[i * CHUNK..((i + 1) * CHUNK).min(body.len())]);
+        for (from, to) in [
+            (0, body.len()),
+            (CHUNK + 3, body.len()),
+            (5, 3 * CHUNK),
+            (CHUNK, CHUNK + 1),
+        ] {
+            for step in [1000, CHUNK, 3 * CHUNK - 1] {
+                let mut run = RunHasher::new(from, CHUNK, body.len());
+                for piece in body[from..to].chunks(step) {
+                    run.feed(piece);
+                }
+                let expected: Vec<(usize, u64)> = (from.div_ceil(CHUNK)..=4)
+                    .filter(|&i| ((i + 1) * CHUNK).min(body.len()) <= to)
+                    .map(|i| (i, whole(i)))
+                    .collect();
+                assert_eq!(run.done, expected, "run {from}..{to} fed by {step}");
+            }
+        }
+        let mut skipping = RunHasher::new(0, CHUNK, body.len());
+        skipping.skip_chunk();
+        assert_eq!((skipping.at(), skipping.at_chunk_start()), (CHUNK, Some(1)));
+        skipping.feed(&body[CHUNK..]);
+        let skipped: Vec<usize> = skipping.done.iter().map(|&(i, _)| i).collect();
+        assert_eq!(skipped, [1, 2, 3, 4]);
+        let mut one = RunHasher::new(0, usize::MAX, body.len());
+        one.feed(&body[..10]);
+        one.feed(&body[10..]);
+        assert_eq!(one.done, [(0, checksum(&body))], "one chunk before format 3");
+    }
+
+    /// The format-3 checksum of the pinned text, computed when format 3 was introduced.
+    const PINNED_V3: u64 = 0x0c6b_62ee_0754_c9f9;
 }

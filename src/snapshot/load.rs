@@ -45,8 +45,8 @@ impl Store {
         // also copies text blocks, hashing them on the way; see `text_copy.rs`); decoding is
         // safe on damaged bytes, and a mismatch wins over whatever it found.
         let parallel = body.len() >= par::PARALLEL_BYTES;
-        let copies = TextCopies::new(parallel, body);
-        let ((found, fronts), (decoded, backs)) = par::join(
+        let copies = TextCopies::new(parallel, body, format::chunk_len(header.version));
+        let ((sums, fronts), (decoded, backs)) = par::join(
             parallel,
             || copies.copy_front(),
             || {
@@ -59,13 +59,15 @@ impl Store {
                 (decoded, backs)
             },
         );
+        let backs = backs.unwrap_or_default();
+        let found = backs.checksum(sums, body);
         if found != header.payload_checksum {
             return Err(SnapshotError::ChecksumMismatch {
                 expected: header.payload_checksum,
                 found,
             });
         }
-        let heaps = copies.heaps(fronts, backs.unwrap_or_default());
+        let heaps = copies.heaps(fronts, backs);
         let (mut store, parts, links) = Decoded::with_text(decoded, heaps)?;
         store.finish_load(&body[description_len..], parts, &links)?;
         debug_assert_eq!(store.check_integrity(), Ok(()));

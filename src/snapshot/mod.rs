@@ -88,7 +88,7 @@ impl Store {
                 detail: "schema description too large".into(),
             })?,
             payload_len: (out.len() - HEADER_LEN - description_len) as u64,
-            payload_checksum: checksum(&out[HEADER_LEN..]),
+            payload_checksum: format::checksum_of(format::VERSION, &out[HEADER_LEN..]),
         };
         out[..HEADER_LEN].copy_from_slice(&header.encode());
         Ok(out)
@@ -110,7 +110,8 @@ impl Store {
 #[doc(hidden)]
 pub fn reseal(bytes: &mut [u8]) {
     if bytes.len() >= HEADER_LEN {
-        let sum = checksum(&bytes[HEADER_LEN..]);
+        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+        let sum = format::checksum_of(version, &bytes[HEADER_LEN..]);
         bytes[32..40].copy_from_slice(&sum.to_le_bytes());
     }
 }

@@ -21,10 +21,11 @@
 //! of the field crossing its cut (a field never straddles two chunks; the decoder records
 //! those starts). Every byte is validated as UTF-8 by the thread that copies it.
 
+use std::ops::Range;
 use std::str::Utf8Error;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-use crate::snapshot::format::Checksum;
+use crate::snapshot::format::{ChunkSums, RunHasher};
 use crate::snapshot::SnapshotError;
 use crate::text::TextHeap;
 
@@ -53,6 +54,9 @@ pub(crate) struct TextCopies<'a> {
     /// (Self::copy_front) beside the decoding, or after it if the thread could not start);
     /// if not, blocks are not posted but copied where they are decoded.
     parallel: bool,
+    /// The body's checksum chunks: `CHUNK` from format 3 on, else one chunk (`usize::MAX`),
+    /// which the side thread hashes alone.
+    chunk: usize,
     state: Mutex<State<'a>>,
     posted: Condvar,
 }
@@ -71,6 +75,8 @@ struct State<'a> {
     closed: bool,
     /// How much of the body the side thread has hashed.
     hashed: usize,
+    /// The chunks the main thread hashes: whole chunks inside the parts it claimed.
+    main_chunks: Vec<Range<usize>>,
 }
 
 /// A piece of a posted block, in posting order.
@@ -103,49 +109,68 @@ pub(crate) struct Posted {
 #[derive(Default)]
 pub(crate) struct Fronts(Vec<Result<Copied, Utf8Error>>);
 
-/// The side thread's work in progress: its prefixes, and the checksum of the body so far.
+/// The side thread's work in progress: its prefixes, and the checksums of the body's chunks
+/// so far.
 struct Front<'a> {
     fronts: Fronts,
     hash: BodyHash<'a>,
 }
 
 impl<'a> Front<'a> {
-    fn new(body: &'a [u8]) -> Self {
+    fn new(body: &'a [u8], chunk: usize) -> Self {
         Front {
             fronts: Fronts::default(),
             hash: BodyHash {
                 body,
-                sum: Checksum::new(),
+                run: RunHasher::new(0, chunk, body.len()),
+                skip: Vec::new(),
             },
         }
     }
 
-    /// The checksum of the whole body, and the prefixes.
-    fn finish(mut self) -> (u64, Fronts) {
+    /// The checksums of every chunk of the body but those the main thread hashes, and the
+    /// prefixes.
+    fn finish(mut self, copies: &TextCopies<'_>) -> (ChunkSums, Fronts) {
+        copies.skipped(&mut self.hash.skip);
         self.hash.hash_to(self.hash.body.len());
         for copied in self.fronts.0.iter_mut().flatten() {
             copied.text.shrink_to_fit();
         }
-        (self.hash.sum.finish(), self.fronts)
+        let mut sums = ChunkSums::new(self.hash.body.len(), copies.chunk);
+        for (i, sum) in self.hash.run.done {
+            sums.set(i, sum);
+        }
+        (sums, self.fronts)
     }
 }
 
-/// The checksum of a prefix of the body.
+/// The checksums of the chunks of a prefix of the body, hashed in order, except the chunks
+/// the main thread hashes (`skip`, as far as the side thread has seen them).
 struct BodyHash<'a> {
     body: &'a [u8],
-    sum: Checksum,
+    run: RunHasher,
+    skip: Vec<Range<usize>>,
 }
 
 impl BodyHash<'_> {
-    /// How much of the body is hashed.
+    /// How much of the body is hashed (or skipped).
     fn hashed(&self) -> usize {
-        self.sum.len() as usize
+        self.run.at()
     }
 
-    /// Hashes the body up to `end` (or its end), if not hashed yet.
+    /// Hashes the body up to `end` (or its end), if not hashed yet, skipping the chunks in
+    /// `skip`.
     fn hash_to(&mut self, end: usize) {
-        let (from, end) = (self.hashed(), end.min(self.body.len()));
-        self.sum.update(self.body.get(from..end).unwrap_or_default());
+        let end = end.min(self.body.len());
+        while self.run.at() < end {
+            let skipped = self.run.at_chunk_start();
+            if skipped.is_some_and(|i| self.skip.iter().any(|r| r.contains(&i))) {
+                self.run.skip_chunk();
+                continue;
+            }
+            let (from, to) = (self.run.at(), end.min(self.run.chunk_end()));
+            self.run.feed(self.body.get(from..to).unwrap_or_default());
+        }
     }
 
     /// Hashes what of `piece` (a part of the body just copied) is not hashed yet.
@@ -157,9 +182,21 @@ impl BodyHash<'_> {
     }
 }
 
-/// The main thread's suffixes: block, where the suffix starts, and the copy.
+/// The main thread's suffixes (block, where the suffix starts, and the copy), and the
+/// checksums of the chunks it hashed (chunk number and checksum).
 #[derive(Default)]
-pub(crate) struct Backs(Vec<(usize, usize, Result<Copied, Utf8Error>)>);
+pub(crate) struct Backs(Vec<(usize, usize, Result<Copied, Utf8Error>)>, Vec<(usize, u64)>);
+
+impl Backs {
+    /// The body's checksum, from the side thread's chunk checksums `sums` and the main
+    /// thread's.
+    pub(crate) fn checksum(&self, mut sums: ChunkSums, body: &[u8]) -> u64 {
+        for &(i, sum) in &self.1 {
+            sums.set(i, sum);
+        }
+        sums.finish(body)
+    }
+}
 
 /// A block's heap, and whether it is all ASCII.
 pub(crate) type Heap = (TextHeap, bool);
@@ -205,11 +242,13 @@ impl Copied {
 }
 
 impl<'a> TextCopies<'a> {
-    /// The copies of blocks posted from `body`, which the side thread checksums.
-    pub(crate) fn new(parallel: bool, body: &'a [u8]) -> Self {
+    /// The copies of blocks posted from `body`, whose checksum the two threads compute in
+    /// chunks of `chunk` bytes (see [`chunk_len`](crate::snapshot::format::chunk_len)).
+    pub(crate) fn new(parallel: bool, body: &'a [u8], chunk: usize) -> Self {
         TextCopies {
             body,
             parallel,
+            chunk,
             state: Mutex::new(State {
                 blocks: Vec::new(),
                 tables: Vec::new(),
@@ -218,6 +257,7 @@ impl<'a> TextCopies<'a> {
                 limit: None,
                 closed: false,
                 hashed: 0,
+                main_chunks: Vec::new(),
             }),
             posted: Condvar::new(),
         }
@@ -265,10 +305,16 @@ impl<'a> TextCopies<'a> {
     /// The side thread's part: the checksum of the body, and the copies of pieces from the
     /// front until the main thread's claim (or of every block, once they are closed without
     /// one).
-    pub(crate) fn copy_front(&self) -> (u64, Fronts) {
-        let mut front = Front::new(self.body);
+    pub(crate) fn copy_front(&self) -> (ChunkSums, Fronts) {
+        let mut front = Front::new(self.body, self.chunk);
         self.copy_pieces(&mut front, usize::MAX);
-        front.finish()
+        front.finish(self)
+    }
+
+    /// Adds to `skip` the chunk ranges the main thread published since it last looked.
+    fn skipped(&self, skip: &mut Vec<Range<usize>>) {
+        let state = self.lock();
+        skip.extend(state.main_chunks.iter().skip(skip.len()).cloned());
     }
 
     /// Copies at most `max` pieces from the front, hashing the body on the way.
@@ -278,7 +324,7 @@ impl<'a> TextCopies<'a> {
         let mut copied = 0;
         while copied < max {
             let hashed = hash.hashed();
-            match self.next_front(hashed, hashed < self.body.len()) {
+            match self.next_front(hashed, hashed < self.body.len(), &mut hash.skip) {
                 None => return,
                 Some(Step::Ahead) => hash.hash_to(hashed + AHEAD),
                 Some(Step::Piece { block, len, bytes }) => {
@@ -299,9 +345,11 @@ impl<'a> TextCopies<'a> {
     /// The side thread's next step, having hashed `hashed` bytes of the body: a piece to copy;
     /// else [`Step::Ahead`] if `ahead` (there is more to hash) and no piece is posted; else it
     /// waits for one. `None` at the claim, or once closed and done.
-    fn next_front(&self, hashed: usize, ahead: bool) -> Option<Step<'a>> {
+    /// Adds the chunk ranges the main thread published to `skip` on the way.
+    fn next_front(&self, hashed: usize, ahead: bool, skip: &mut Vec<Range<usize>>) -> Option<Step<'a>> {
         let mut state = self.lock();
         state.hashed = hashed;
+        skip.extend(state.main_chunks.iter().skip(skip.len()).cloned());
         loop {
             let Place { block, piece } = state.front;
             if state.limit.is_some_and(|limit| state.front >= limit) {
@@ -353,31 +401,58 @@ impl<'a> TextCopies<'a> {
             .map(|(&block, bounds)| (block, bounds.len() - 1))
             .collect();
         drop(state);
-        let mut backs = Vec::new();
+        let (mut backs, mut sums) = (Vec::new(), Vec::new());
         for _ in 0..CLAIMS {
             let claim = self.claim();
             if claim.is_empty() {
                 break;
             }
-            for (b, first, end) in claim {
-                let (block, last) = blocks[b];
-                // A field start; in a bad block whose field ends inside a char, the start of
-                // that char, so the copy stays valid UTF-8 and the field-end check reports it.
-                let cut = |p: usize| match p {
-                    0 => 0,
-                    p if p == last => block.len(),
-                    p => char_start_at_or_before(block, field_start(b, p - 1)),
-                };
-                let (base, stop) = (cut(first), cut(end));
-                if base >= stop {
-                    continue; // one field crosses the whole claim: the later chunk holds it
-                }
-                let bytes = block.get(base..stop).unwrap_or_default();
+            let parts: Vec<(usize, usize, &'a [u8])> = claim
+                .into_iter()
+                .filter_map(|(b, first, end)| {
+                    let (block, last) = blocks[b];
+                    // A field start; in a bad block whose field ends inside a char, the start
+                    // of that char, so the copy stays valid UTF-8 and the field-end check
+                    // reports it.
+                    let cut = |p: usize| match p {
+                        0 => 0,
+                        p if p == last => block.len(),
+                        p => char_start_at_or_before(block, field_start(b, p - 1)),
+                    };
+                    let (base, stop) = (cut(first), cut(end));
+                    // Empty if one field crosses the whole claim: the later chunk holds it.
+                    (base < stop).then(|| (b, base, block.get(base..stop).unwrap_or_default()))
+                })
+                .collect();
+            self.publish_chunks(parts.iter().map(|&(.., bytes)| bytes));
+            for (b, base, bytes) in parts {
+                let at = offset_in(self.body, bytes);
+                let mut run = at.map(|at| RunHasher::new(at, self.chunk, self.body.len()));
                 let mut copied = Copied::with_capacity(bytes.len());
-                backs.push((b, base, copied.append(bytes).map(|()| copied)));
+                let done = copied.append_then(bytes, |piece| run.iter_mut().for_each(|r| r.feed(piece)));
+                backs.push((b, base, done.map(|()| copied)));
+                sums.extend(run.into_iter().flat_map(|r| r.done));
             }
         }
-        Backs(backs)
+        Backs(backs, sums)
+    }
+
+    /// Tells the side thread which chunks the main thread hashes while copying `parts`: the
+    /// whole chunks inside each.
+    fn publish_chunks(&self, parts: impl Iterator<Item = &'a [u8]>) {
+        let (chunk, len) = (self.chunk, self.body.len());
+        let whole = |part: &[u8]| {
+            let start = offset_in(self.body, part)?;
+            let end = start + part.len();
+            let last = if end == len {
+                len.div_ceil(chunk)
+            } else {
+                end / chunk
+            };
+            Some(start.div_ceil(chunk)..last)
+        };
+        let ranges: Vec<Range<usize>> = parts.filter_map(whole).filter(|r| !r.is_empty()).collect();
+        self.lock().main_chunks.extend(ranges);
     }
 
     /// Moves the side thread's limit back so that, of the pieces between its front and the
@@ -407,10 +482,17 @@ impl<'a> TextCopies<'a> {
         let ahead = front.block..old.block.saturating_add(1).min(blocks);
         let total: usize = ahead.clone().map(|b| span(b, open(b))).sum();
         // The side thread copies `keep` and hashes the rest of the body it has not hashed, at
-        // a fraction n/d of the cost: keep + (unhashed - keep) n/d = total - keep balances.
+        // a fraction n/d of the cost (before format 3, what the main thread copies too):
+        // keep + (unhashed - keep) n/d = total - keep balances.
         let unhashed = self.body.len().saturating_sub(state.hashed);
         let (n, d) = HASH_PER_COPY;
-        let keep = (total * d).saturating_sub(unhashed * n) / (2 * d - n);
+        let keep = if self.chunk == usize::MAX {
+            (total * d).saturating_sub(unhashed * n) / (2 * d - n)
+        } else {
+            // Chunked (format 3): the main thread hashes what it copies, in the cache, and the
+            // side thread the rest beyond the text: keep + (unhashed - total) n/d = total - keep.
+            (total * d).saturating_sub(unhashed.saturating_sub(total) * n) / (2 * d)
+        };
         let mut want = total - keep.min(total);
         let (mut claim, mut limit) = (Vec::new(), old);
         // Whole blocks from the back, then the pieces of one block that fit what is wanted.
@@ -567,25 +649,40 @@ mod tests {
         (body, ranges)
     }
 
+    /// Checksum chunk lengths to test with: whole (formats 1 and 2), and smaller and larger
+    /// than a piece (so chunks straddle the claims), never aligned with the pieces.
+    const CHUNKS: [usize; 3] = [usize::MAX, PIECE / 3 + 7, 3 * PIECE + 11];
+
     /// Posts `blocks`, lets the side thread take `early` pieces, claims, lets it finish, and
     /// returns the heaps, the bytes copied before the claim, and the bytes the claim took;
-    /// checks the checksum.
-    fn run(blocks: &[String], early: usize) -> (Vec<(TextHeap, bool)>, usize, usize) {
+    /// checks the checksum, hashed in chunks of `chunk` bytes.
+    fn run(blocks: &[String], early: usize, chunk: usize) -> (Vec<(TextHeap, bool)>, usize, usize) {
         let (body, ranges) = body_of(blocks);
-        let copies = TextCopies::new(true, &body);
+        let copies = TextCopies::new(true, &body, chunk);
         for (t, range) in ranges.into_iter().enumerate() {
             copies
                 .post(t, "t", &body[range])
                 .expect("large blocks are posted");
         }
-        let mut front = Front::new(&body);
+        let mut front = Front::new(&body, chunk);
         copies.copy_pieces(&mut front, early);
         let before_claim = front.fronts.0.iter().flatten().map(|c| c.text.len()).sum();
         let goals = goals_of(&copies);
         let backs = copies.copy_back(|b, g| goals[b][g]);
         copies.copy_pieces(&mut front, usize::MAX);
-        let (sum, fronts) = front.finish();
-        assert_eq!(sum, format::checksum(&body), "after {early} pieces");
+        let (sums, fronts) = front.finish(&copies);
+        let mut both = sums.clone();
+        for &(i, sum) in &backs.1 {
+            assert!(!sums.has(i), "chunk {i} hashed by both threads");
+            both.set(i, sum);
+        }
+        assert_eq!(both.missing(), 0, "every chunk hashed by one thread");
+        let expected = format::checksum_in_chunks(&body, chunk);
+        assert_eq!(
+            backs.checksum(sums, &body),
+            expected,
+            "after {early} pieces, chunk {chunk}"
+        );
         let claimed = backs
             .0
             .iter()
@@ -604,22 +701,24 @@ mod tests {
         let blocks = [text(9 * PIECE + 5, 1), text(5 * PIECE, 2), text(12 * PIECE, 3)];
         let pieces: usize = blocks.iter().map(|b| piece_bounds(b.as_bytes()).len() - 1).sum();
         for early in 0..=pieces {
-            let (heaps, before_claim, claimed) = run(&blocks, early);
-            for ((heap, ascii), block) in heaps.iter().zip(&blocks) {
-                assert_eq!(heap.contiguous(), block.as_str(), "after {early} pieces");
-                assert!(heap.chunk_count() <= 1 + CLAIMS);
-                assert!(!ascii);
+            for chunk in CHUNKS {
+                let (heaps, before_claim, claimed) = run(&blocks, early, chunk);
+                for ((heap, ascii), block) in heaps.iter().zip(&blocks) {
+                    assert_eq!(heap.contiguous(), block.as_str(), "after {early} pieces");
+                    assert!(heap.chunk_count() <= 1 + CLAIMS);
+                    assert!(!ascii);
+                }
+                // The side thread copies nothing while the main thread claims here, so each claim
+                // takes at least half of what it left (give or take a piece of up to 1.5): after
+                // three, most of it.
+                let left = blocks.iter().map(String::len).sum::<usize>() - before_claim;
+                let most = left - left / 8;
+                assert!(
+                    claimed + 3 * PIECE >= most,
+                    "after {early}: claimed {claimed} of {left}"
+                );
+                assert!(claimed <= left, "after {early}: claimed {claimed} of {left}");
             }
-            // The side thread copies nothing while the main thread claims here, so each claim
-            // takes at least half of what it left (give or take a piece of up to 1.5): after
-            // three, most of it.
-            let left = blocks.iter().map(String::len).sum::<usize>() - before_claim;
-            let most = left - left / 8;
-            assert!(
-                claimed + 3 * PIECE >= most,
-                "after {early}: claimed {claimed} of {left}"
-            );
-            assert!(claimed <= left, "after {early}: claimed {claimed} of {left}");
         }
     }
 
@@ -629,7 +728,7 @@ mod tests {
         let mut late = ascii.clone();
         late.push('é');
         for early in [0, 1, 4] {
-            let (heaps, ..) = run(&[ascii.clone(), late.clone()], early);
+            let (heaps, ..) = run(&[ascii.clone(), late.clone()], early, usize::MAX);
             assert_eq!((heaps[0].1, heaps[1].1), (true, false), "after {early} pieces");
         }
     }
@@ -637,15 +736,17 @@ mod tests {
     #[test]
     fn closed_without_a_claim_the_side_thread_copies_everything() {
         let block = text(6 * PIECE, 4);
-        let copies = TextCopies::new(true, block.as_bytes());
+        let copies = TextCopies::new(true, block.as_bytes(), PIECE / 3);
         copies.post(0, "t", block.as_bytes()).unwrap();
         copies.close();
         assert!(
             copies.post(1, "t", block.as_bytes()).is_none(),
             "nothing is posted once closed"
         );
-        let (sum, fronts) = copies.copy_front();
-        assert_eq!(sum, format::checksum(block.as_bytes()));
+        let (sums, fronts) = copies.copy_front();
+        assert_eq!(sums.missing(), 0, "the side thread hashed every chunk");
+        let sum = Backs::default().checksum(sums, block.as_bytes());
+        assert_eq!(sum, format::checksum_in_chunks(block.as_bytes(), PIECE / 3));
         let heaps = copies.heaps(fronts, Backs::default());
         let (heap, ascii) = heaps.into_iter().next().unwrap().1.unwrap();
         assert!(!ascii);
@@ -661,11 +762,13 @@ mod tests {
         for at in [10, 7 * PIECE] {
             let mut bad = good.clone().into_bytes();
             bad[at] = 0xFF;
-            let copies = TextCopies::new(true, &bad);
+            let copies = TextCopies::new(true, &bad, PIECE / 3);
             copies.post(3, "posts", &bad).unwrap();
             let backs = copies.copy_back(|_, g| piece_bounds(&bad)[g + 1]);
-            let (sum, fronts) = copies.copy_front();
-            assert_eq!(sum, format::checksum(&bad), "hashed whole despite the bad byte");
+            let (sums, fronts) = copies.copy_front();
+            let sum = backs.checksum(sums, &bad);
+            let whole = format::checksum_in_chunks(&bad, PIECE / 3);
+            assert_eq!(sum, whole, "hashed whole despite the bad byte");
             let heaps = copies.heaps(fronts, backs);
             match &heaps[..] {
                 [(3, Err(SnapshotError::Decode { part: "posts", .. }))] => {}
@@ -679,10 +782,10 @@ mod tests {
         let mut bad = text(12 * PIECE, 8).into_bytes();
         bad[2 * PIECE + 10] = 0xFF; // in the side thread's part
         let good = text(5 * PIECE, 9);
-        let copies = TextCopies::new(true, &[]);
+        let copies = TextCopies::new(true, &[], usize::MAX);
         copies.post(0, "bad", &bad).unwrap();
         copies.post(1, "good", good.as_bytes()).unwrap();
-        let mut front = Front::new(&[]);
+        let mut front = Front::new(&[], usize::MAX);
         copies.copy_pieces(&mut front, 1);
         let goals = goals_of(&copies);
         let backs = copies.copy_back(|b, g| goals[b][g]);
@@ -691,7 +794,7 @@ mod tests {
             "the claim reaches the bad block"
         );
         copies.copy_pieces(&mut front, usize::MAX);
-        let heaps = copies.heaps(front.finish().1, backs);
+        let heaps = copies.heaps(front.finish(&copies).1, backs);
         assert!(matches!(
             heaps[0],
             (0, Err(SnapshotError::Decode { part: "bad", .. }))
@@ -702,9 +805,9 @@ mod tests {
 
     #[test]
     fn small_blocks_and_one_thread_copy_in_place() {
-        let copies = TextCopies::new(true, &[]);
+        let copies = TextCopies::new(true, &[], format::CHUNK);
         assert!(copies.post(0, "t", b"short").is_none());
-        let alone = TextCopies::new(false, &[]);
+        let alone = TextCopies::new(false, &[], format::CHUNK);
         assert!(alone.post(0, "t", text(8 * PIECE, 6).as_bytes()).is_none());
     }
 

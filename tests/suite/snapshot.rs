@@ -143,12 +143,12 @@ fn empty_and_foreign_bytes_are_bad_magic() {
 fn future_versions_are_refused_by_name() {
     let (s, ..) = populated();
     let mut bytes = s.to_snapshot().unwrap();
-    bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
+    bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
     assert_eq!(
         Store::from_snapshot(schema(), &bytes).unwrap_err(),
         SnapshotError::UnsupportedVersion {
-            found: 3,
-            supported: 2
+            found: 4,
+            supported: 3
         }
     );
 }
@@ -724,9 +724,9 @@ mod golden {
 fn the_golden_snapshots_still_load() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     if std::env::var_os("RELATA_BLESS").is_some() {
-        golden::store().save_to_path(data.join("golden-v2.snap")).unwrap();
+        golden::store().save_to_path(data.join("golden-v3.snap")).unwrap();
     }
-    for file in ["golden-v1.snap", "golden-v2.snap"] {
+    for file in ["golden-v1.snap", "golden-v2.snap", "golden-v3.snap"] {
         let loaded = Store::load_from_path(golden::schema(), data.join(file))
             .unwrap_or_else(|e| panic!("{file} must keep loading: {e}"));
         loaded.check_integrity().unwrap();
@@ -738,12 +738,17 @@ fn the_golden_snapshots_still_load() {
             .collect();
         assert_eq!(titles, ["alpha", "mu", "zeta"], "{file}");
     }
-    let v2 = std::fs::read(data.join("golden-v2.snap")).unwrap();
+    let v3 = std::fs::read(data.join("golden-v3.snap")).unwrap();
     assert_eq!(
-        v2,
+        v3,
         golden::store().to_snapshot().unwrap(),
-        "format 2 output changed"
+        "format 3 output changed"
     );
+    // Format 3 changed only the checksum: format 2's bytes, resealed as format 3, are it.
+    let mut v2 = std::fs::read(data.join("golden-v2.snap")).unwrap();
+    v2[8..12].copy_from_slice(&3u32.to_le_bytes());
+    relata::__private::reseal(&mut v2);
+    assert_eq!(v2, v3, "format 3 is format 2 with a chunked checksum");
 }
 
 /// Slots freed and reused: a few times each, the compact form replays the versions; thousands
