@@ -182,16 +182,20 @@ impl BodyHash<'_> {
     }
 }
 
-/// The main thread's suffixes (block, where the suffix starts, and the copy), and the
-/// checksums of the chunks it hashed (chunk number and checksum).
+/// The main thread's share of the text, and of the checksum.
 #[derive(Default)]
-pub(crate) struct Backs(Vec<(usize, usize, Result<Copied, Utf8Error>)>, Vec<(usize, u64)>);
+pub(crate) struct Backs {
+    /// Its suffixes: block, where the suffix starts, and the copy.
+    copies: Vec<(usize, usize, Result<Copied, Utf8Error>)>,
+    /// The chunks it hashed: number and checksum.
+    sums: Vec<(usize, u64)>,
+}
 
 impl Backs {
     /// The body's checksum, from the side thread's chunk checksums `sums` and the main
     /// thread's.
     pub(crate) fn checksum(&self, mut sums: ChunkSums, body: &[u8]) -> u64 {
-        for &(i, sum) in &self.1 {
+        for &(i, sum) in &self.sums {
             sums.set(i, sum);
         }
         sums.finish(body)
@@ -393,7 +397,8 @@ impl<'a> TextCopies<'a> {
     /// from `field_start(block, goal)`, the start of the field crossing that block's goal
     /// number `goal`. Then, if the side thread has fallen behind (another process took its
     /// core), claims again from what it has left, up to [`CLAIMS`] times; each claim is a
-    /// chunk of its block's heap.
+    /// chunk of its block's heap. From format 3 on it also checksums the whole checksum chunks
+    /// of what it copies, which the side thread then skips.
     pub(crate) fn copy_back(&self, field_start: impl Fn(usize, usize) -> usize) -> Backs {
         // Only the main thread posts, and it has decoded every record: the blocks are final.
         let state = self.lock();
@@ -426,15 +431,22 @@ impl<'a> TextCopies<'a> {
                 .collect();
             self.publish_chunks(parts.iter().map(|&(.., bytes)| bytes));
             for (b, base, bytes) in parts {
-                let at = offset_in(self.body, bytes);
-                let mut run = at.map(|at| RunHasher::new(at, self.chunk, self.body.len()));
-                let mut copied = Copied::with_capacity(bytes.len());
-                let done = copied.append_then(bytes, |piece| run.iter_mut().for_each(|r| r.feed(piece)));
-                backs.push((b, base, done.map(|()| copied)));
-                sums.extend(run.into_iter().flat_map(|r| r.done));
+                let (copied, hashed) = self.copy_hashing(bytes);
+                backs.push((b, base, copied));
+                sums.extend(hashed);
             }
         }
-        Backs(backs, sums)
+        Backs { copies: backs, sums }
+    }
+
+    /// Copies `bytes`, a part of the body, and checksums the whole chunks inside it, each
+    /// right after copying it.
+    fn copy_hashing(&self, bytes: &[u8]) -> (Result<Copied, Utf8Error>, Vec<(usize, u64)>) {
+        let at = offset_in(self.body, bytes);
+        let mut run = at.map(|at| RunHasher::new(at, self.chunk, self.body.len()));
+        let mut copied = Copied::with_capacity(bytes.len());
+        let done = copied.append_then(bytes, |piece| run.iter_mut().for_each(|r| r.feed(piece)));
+        (done.map(|()| copied), run.map(|r| r.done).unwrap_or_default())
     }
 
     /// Tells the side thread which chunks the main thread hashes while copying `parts`: the
@@ -526,7 +538,7 @@ impl<'a> TextCopies<'a> {
         let mut fronts = fronts.0.into_iter();
         let mut backs_of: Vec<Vec<(usize, Result<Copied, Utf8Error>)>> =
             (0..tables.len()).map(|_| Vec::new()).collect();
-        for (b, base, back) in backs.0 {
+        for (b, base, back) in backs.copies {
             if let Some(parts) = backs_of.get_mut(b) {
                 parts.push((base, back));
             }
@@ -672,7 +684,7 @@ mod tests {
         copies.copy_pieces(&mut front, usize::MAX);
         let (sums, fronts) = front.finish(&copies);
         let mut both = sums.clone();
-        for &(i, sum) in &backs.1 {
+        for &(i, sum) in &backs.sums {
             assert!(!sums.has(i), "chunk {i} hashed by both threads");
             both.set(i, sum);
         }
@@ -684,7 +696,7 @@ mod tests {
             "after {early} pieces, chunk {chunk}"
         );
         let claimed = backs
-            .0
+            .copies
             .iter()
             .map(|(_, _, t)| t.as_ref().map_or(0, |c| c.text.len()))
             .sum();
@@ -790,7 +802,7 @@ mod tests {
         let goals = goals_of(&copies);
         let backs = copies.copy_back(|b, g| goals[b][g]);
         assert!(
-            backs.0.iter().any(|&(b, ..)| b == 0),
+            backs.copies.iter().any(|&(b, ..)| b == 0),
             "the claim reaches the bad block"
         );
         copies.copy_pieces(&mut front, usize::MAX);
