@@ -66,14 +66,7 @@ pub(crate) fn checksum_of(version: u32, body: &[u8]) -> u64 {
 
 /// The checksum of `body` cut every `chunk` bytes (`usize::MAX`: [`checksum`] of the whole).
 pub(crate) fn checksum_in_chunks(body: &[u8], chunk: usize) -> u64 {
-    if chunk == usize::MAX {
-        return checksum(body);
-    }
-    let mut sums = ChunkSums::new(body.len(), chunk);
-    for (i, piece) in body.chunks(chunk).enumerate() {
-        sums.set(i, checksum(piece));
-    }
-    sums.finish(body)
+    ChunkSums::new(body.len(), chunk).finish(body) // hashes every chunk nobody recorded
 }
 
 /// The checksums of a body's chunks, set in any order by whoever hashed each, then folded in
@@ -199,7 +192,7 @@ impl RunHasher {
     }
 
     fn end_chunk_if_done(&mut self) {
-        if self.at == self.chunk_end() || self.at % self.chunk == 0 {
+        if self.at % self.chunk == 0 || self.at == self.body_len {
             if let Some(sum) = self.sum.replace(Checksum::new()) {
                 self.done.push(((self.at - 1) / self.chunk, sum.finish()));
             }

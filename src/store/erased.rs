@@ -152,7 +152,7 @@ impl<E: Entity> AnyTable for Table<E> {
         Table::load(self, bytes, format, copies, table)
     }
     fn slot_bound(&self) -> usize {
-        self.rows.capacity() + 1
+        crate::store::table::slot_bound(&self.rows)
     }
     fn set_text(&mut self, text: TextHeap) {
         Table::set_text(self, text)

@@ -509,6 +509,12 @@ pub(crate) fn links_within_counters<E: Entity>(row: &E::Row, next_seq: &[u32]) -
     (0..next_seq.len()).all(|fk| E::__fk(row, fk).is_none() || seqs[fk] < next_seq[fk])
 }
 
+/// Every slot index of `rows` is below this: slotmap never hands out a slot past its
+/// buffer's capacity (slot 0, its sentinel, included).
+pub(crate) fn slot_bound<R>(rows: &SlotMap<DefaultKey, R>) -> usize {
+    rows.capacity() + 1
+}
+
 pub(crate) fn link_order<'a, E: Entity>(row: &'a E::Row, text: &'a TextHeap, fk: usize) -> LinkOrder<'a> {
     LinkOrder {
         field: E::DEF.fks[fk].order_by.map(|f| E::__value(row, text, f as usize)),

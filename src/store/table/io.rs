@@ -225,7 +225,7 @@ impl<E: Entity> LiveKeys for Live<'_, E> {
         self.0.contains_key(key.slot())
     }
     fn slots(&self) -> usize {
-        self.0.capacity() + 1
+        super::slot_bound(self.0)
     }
     fn table(&self) -> &'static str {
         E::DEF.table
