@@ -4,6 +4,8 @@
 
 use relata::{Entity, Error, Key, Schema, Store};
 
+pub mod pg;
+
 /// SQLAlchemy's `User`: unique username and email.
 #[derive(Entity, Clone, Debug, PartialEq)]
 #[relata(table = "users")]
