@@ -17,8 +17,17 @@ use crate::snapshot::codec::Compact;
 use crate::text::{Span, Text, TextHeap};
 use crate::value::{QueryValue, SqlType, Value};
 
-/// A field type relata can store. Implemented for `String`, `bool`, the integer and float
-/// types, [`Key<T>`], and `Option` of each.
+/// A field type relata can store. Implemented for `String`, `Vec<u8>`, `bool`, the integer and
+/// float types, [`Key<T>`], every [`AsColumn`] type (your own, and the built-in ones behind
+/// cargo features), and `Option` of each.
+///
+/// Do not implement it directly: implement [`AsColumn`] (or derive it with
+/// `#[derive(relata::Column)]`), which maps your type onto one of these.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a relata column type",
+    label = "relata cannot store this field",
+    note = "implement `relata::AsColumn` for `{Self}`, or `#[derive(relata::Column)]` on a newtype or a field-less enum"
+)]
 pub trait Column: Sized + 'static {
     /// The compact stored form (private to the store).
     #[doc(hidden)]
@@ -48,6 +57,20 @@ pub trait Column: Sized + 'static {
     fn value<'a>(s: &'a Self::Stored, text: &'a TextHeap) -> Value<'a>;
     #[doc(hidden)]
     fn for_each_span(_s: &mut Self::Stored, _f: &mut dyn FnMut(&mut Span)) {}
+    /// The value as people read it when that differs from its representation (a timestamp
+    /// stored as microseconds): errors and diffs quote it as text, JSON writes it as a string.
+    #[doc(hidden)]
+    fn shown(_s: &Self::Stored, _text: &TextHeap) -> Option<String> {
+        None
+    }
+    /// `true` when [`accepts`](Self::accepts) accepts everything.
+    #[doc(hidden)]
+    const ACCEPTS_ALL: bool = true;
+    /// Whether a stored value (read from a snapshot) is one this type can hold.
+    #[doc(hidden)]
+    fn accepts(_s: &Self::Stored, _text: &TextHeap) -> bool {
+        true
+    }
 }
 
 /// A column that references another entity: `Key<T>` (required, NOT NULL) or
@@ -107,6 +130,7 @@ impl<T: Column> Column for Option<T> {
     type Query = T::Query;
     const SQL_TYPE: SqlType = T::SQL_TYPE;
     const NULLABLE: bool = true;
+    const ACCEPTS_ALL: bool = T::ACCEPTS_ALL;
 
     fn store(self, text: &mut TextHeap) -> Result<Self::Stored, Error> {
         self.map(|v| v.store(text)).transpose()
@@ -130,6 +154,12 @@ impl<T: Column> Column for Option<T> {
         if let Some(v) = s {
             T::for_each_span(v, f)
         }
+    }
+    fn shown(s: &Self::Stored, text: &TextHeap) -> Option<String> {
+        s.as_ref().and_then(|v| T::shown(v, text))
+    }
+    fn accepts(s: &Self::Stored, text: &TextHeap) -> bool {
+        s.as_ref().is_none_or(|v| T::accepts(v, text))
     }
 }
 
@@ -210,3 +240,159 @@ scalar_column!(Integer, Int, i64: i8, i16, i32, i64);
 scalar_column!(Integer, UInt, u64: u8, u16, u32, u64);
 scalar_column!(Integer, Bool, bool: bool);
 scalar_column!(Real, Float, f64: f32, f64);
+
+impl Column for Vec<u8> {
+    type Stored = Box<[u8]>;
+    type Ref<'a> = &'a [u8];
+    type Query = [u8];
+    const SQL_TYPE: SqlType = SqlType::Blob;
+    const NULLABLE: bool = false;
+
+    fn store(self, _: &mut TextHeap) -> Result<Box<[u8]>, Error> {
+        Ok(self.into_boxed_slice())
+    }
+    fn view<'a>(s: &'a Box<[u8]>, _: &'a TextHeap) -> &'a [u8] {
+        s
+    }
+    fn load(s: &Box<[u8]>, _: &TextHeap) -> Vec<u8> {
+        s.to_vec()
+    }
+    fn value<'a>(s: &'a Box<[u8]>, _: &'a TextHeap) -> Value<'a> {
+        Value::Bytes(s)
+    }
+}
+
+/// A column type another type can be stored as: `String`, `Vec<u8>`, `bool`, the integer and
+/// float types, and every [`AsColumn`] type (never `Option` or `Key`). Implemented by relata
+/// only; make a type a representation by implementing [`AsColumn`] for it.
+#[doc(hidden)]
+pub trait Repr: Column + QueryValue {}
+
+impl Repr for String {}
+impl Repr for Vec<u8> {}
+impl<T: AsColumn> Repr for T {}
+macro_rules! scalar_repr {
+    ($($t:ty),*) => {$( impl Repr for $t {} )*};
+}
+scalar_repr!(i8, i16, i32, i64, u8, u16, u32, u64, bool, f32, f64);
+
+/// A type stored as another column type, its *representation*: the way to make any type a
+/// column.
+///
+/// Each value is converted to its representation (`String`, `Vec<u8>`, `i64`, `f64`, `bool`,
+/// ... or another `AsColumn` type) when it is written and back when it is read, so it gets the
+/// representation's storage (text in the table's compact text heap, numbers inline), its
+/// equality, hashing and ordering in unique and secondary indexes, its snapshot form, and its
+/// SQL type unless [`SQL_TYPE`](Self::SQL_TYPE) names another. Look-ups through a
+/// `BY_<FIELD>` handle take the type itself.
+///
+/// Newtypes and field-less enums need no hand-written impl: `#[derive(relata::Column)]`.
+/// Behind cargo features relata implements it for `chrono`, `time`, `uuid`, `rust_decimal`
+/// and `serde_json` types.
+///
+/// ```
+/// use relata::{AsColumn, Column, Entity, Schema, SqlType, Store};
+///
+/// /// Cents, stored as an integer.
+/// #[derive(Clone, Copy, Debug, PartialEq)]
+/// struct Money { cents: i64 }
+///
+/// impl AsColumn for Money {
+///     type Repr = i64;
+///     type Ref<'a> = Money;
+///     const SQL_TYPE: SqlType = SqlType::Integer;
+///     fn into_repr(self) -> i64 { self.cents }
+///     fn from_repr(cents: i64) -> Money { Money { cents } }
+///     // Both types spelled as projections (they are `i64` and `Money`), so lifetimes match.
+///     fn view(cents: <i64 as Column>::Ref<'_>) -> <Self as AsColumn>::Ref<'_> {
+///         Money { cents }
+///     }
+///     fn shown(m: Money) -> Option<String> { Some(format!("{}.{:02}", m.cents / 100, m.cents % 100)) }
+/// }
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// struct Order { #[relata(index)] total: Money }
+///
+/// let mut store = Store::new(Schema::builder().entity::<Order>().build()?);
+/// let k = store.insert(Order { total: Money { cents: 1250 } })?;
+/// assert_eq!(store.get(k).unwrap().total, Money { cents: 1250 });
+/// assert_eq!(store.find_by(Order::BY_TOTAL, &Money { cents: 1250 }).collect::<Vec<_>>(), [k]);
+/// assert!(store.to_json().contains(r#""total": "12.50""#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait AsColumn: Clone + Sized + 'static {
+    /// The column type values are stored as.
+    type Repr: Repr;
+    /// What a read hands out: usually `Self` for a `Copy` type, or the representation's
+    /// borrowed form (`relata::Text<'a>` for text) to read without allocating.
+    type Ref<'a>: Copy + Debug + PartialEq;
+    /// The SQL column type (DDL export). Usually the representation's, or a more precise one
+    /// such as [`SqlType::TimestampTz`].
+    const SQL_TYPE: SqlType;
+    /// The value as its representation.
+    fn into_repr(self) -> Self::Repr;
+    /// The value back from its representation. Total: relata passes only representations
+    /// [`into_repr`](Self::into_repr) produced or [`accepts`](Self::accepts) accepted, so for
+    /// anything else any value will do.
+    fn from_repr(repr: Self::Repr) -> Self;
+    /// The borrowed form a read hands out, from the representation's. Spell both types as
+    /// projections, as in this declaration (`<i64 as Column>::Ref<'_>`, which is `i64`;
+    /// `<String as Column>::Ref<'_>`, which is [`Text<'_>`](crate::Text);
+    /// `<Self as AsColumn>::Ref<'_>`), so the lifetime matches the trait's.
+    fn view(repr: <Self::Repr as Column>::Ref<'_>) -> Self::Ref<'_>;
+    /// Whether a representation read from a snapshot is a value of this type (an enum's
+    /// variant name, an in-range timestamp). Default: every one is.
+    fn accepts(_repr: <Self::Repr as Column>::Ref<'_>) -> bool {
+        true
+    }
+    /// The value as people read it, when that is not its representation (a timestamp stored as
+    /// microseconds): errors and diffs quote it as text, JSON writes it as a string. Default
+    /// `None`: shown as the representation.
+    fn shown(_value: Self::Ref<'_>) -> Option<String> {
+        None
+    }
+}
+
+impl<T: AsColumn> Column for T {
+    type Stored = <T::Repr as Column>::Stored;
+    type Ref<'a> = T::Ref<'a>;
+    type Query = T;
+    const SQL_TYPE: SqlType = T::SQL_TYPE;
+    const NULLABLE: bool = false;
+    const ACCEPTS_ALL: bool = false;
+
+    #[inline]
+    fn store(self, text: &mut TextHeap) -> Result<Self::Stored, Error> {
+        self.into_repr().store(text)
+    }
+    #[inline]
+    fn store_reusing(self, old: &Self::Stored, text: &mut TextHeap) -> Result<Self::Stored, Error> {
+        self.into_repr().store_reusing(old, text)
+    }
+    #[inline]
+    fn view<'a>(s: &'a Self::Stored, text: &'a TextHeap) -> T::Ref<'a> {
+        <T as AsColumn>::view(T::Repr::view(s, text))
+    }
+    fn load(s: &Self::Stored, text: &TextHeap) -> Self {
+        T::from_repr(T::Repr::load(s, text))
+    }
+    #[inline]
+    fn value<'a>(s: &'a Self::Stored, text: &'a TextHeap) -> Value<'a> {
+        T::Repr::value(s, text)
+    }
+    fn for_each_span(s: &mut Self::Stored, f: &mut dyn FnMut(&mut Span)) {
+        T::Repr::for_each_span(s, f)
+    }
+    fn shown(s: &Self::Stored, text: &TextHeap) -> Option<String> {
+        <T as AsColumn>::shown(<T as Column>::view(s, text)).or_else(|| T::Repr::shown(s, text))
+    }
+    fn accepts(s: &Self::Stored, text: &TextHeap) -> bool {
+        T::Repr::accepts(s, text) && <T as AsColumn>::accepts(T::Repr::view(s, text))
+    }
+}
+
+impl<T: AsColumn> QueryValue for T {
+    fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R {
+        self.clone().into_repr().with_query_value(f)
+    }
+}

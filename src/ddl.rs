@@ -36,6 +36,16 @@ fn sql_type(t: SqlType, dialect: Dialect) -> &'static str {
         (SqlType::Text, _) => "TEXT",
         (SqlType::Blob, Dialect::Sqlite) => "BLOB",
         (SqlType::Blob, Dialect::Postgres) => "BYTEA",
+        (SqlType::TimestampTz | SqlType::Timestamp | SqlType::Date, Dialect::Sqlite) => "INTEGER",
+        (SqlType::TimestampTz, Dialect::Postgres) => "TIMESTAMPTZ",
+        (SqlType::Timestamp, Dialect::Postgres) => "TIMESTAMP",
+        (SqlType::Date, Dialect::Postgres) => "DATE",
+        (SqlType::Uuid | SqlType::Numeric | SqlType::Json, Dialect::Sqlite) => "TEXT",
+        (SqlType::Uuid, Dialect::Postgres) => "UUID",
+        (SqlType::Numeric, Dialect::Postgres) => "NUMERIC",
+        (SqlType::Json, Dialect::Postgres) => "JSONB",
+        (SqlType::Custom { sqlite, .. }, Dialect::Sqlite) => sqlite,
+        (SqlType::Custom { postgres, .. }, Dialect::Postgres) => postgres,
     }
 }
 

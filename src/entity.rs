@@ -70,6 +70,21 @@ pub trait Entity: Sized + Send + Sync + 'static {
     fn __from_row(row: &Self::Row, text: &TextHeap) -> Self;
     #[doc(hidden)]
     fn __value<'a>(row: &'a Self::Row, text: &'a TextHeap, field: usize) -> Value<'a>;
+    /// A field as people read it when that is not its representation (see
+    /// [`AsColumn::shown`](crate::AsColumn::shown)).
+    #[doc(hidden)]
+    fn __shown(_row: &Self::Row, _text: &TextHeap, _field: usize) -> Option<String> {
+        None
+    }
+    /// Whether every stored value of every field is a value of its type (no field needs
+    /// [`__rejected`](Self::__rejected)'s check).
+    #[doc(hidden)]
+    const __ACCEPTS_ALL: bool = true;
+    /// The first field whose stored value its type does not accept (a snapshot's bytes).
+    #[doc(hidden)]
+    fn __rejected(_row: &Self::Row, _text: &TextHeap) -> Option<usize> {
+        None
+    }
     #[doc(hidden)]
     fn __fk(row: &Self::Row, fk: usize) -> Option<RawKey>;
     #[doc(hidden)]

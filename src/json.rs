@@ -43,7 +43,10 @@ impl Serialize for RecordJson<'_> {
         let mut map = s.serialize_map(Some(def.fields.len() + 1))?;
         map.serialize_entry("id", &self.key.to_string())?;
         for (f, field) in def.fields.iter().enumerate() {
-            map.serialize_entry(field.column, &table.value_of(self.key, f))?;
+            match table.shown_of(self.key, f) {
+                Some(shown) => map.serialize_entry(field.column, &shown)?,
+                None => map.serialize_entry(field.column, &table.value_of(self.key, f))?,
+            }
         }
         map.end()
     }

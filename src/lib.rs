@@ -21,14 +21,14 @@ mod store;
 mod text;
 mod value;
 
-pub use column::{Column, KeyColumn};
+pub use column::{AsColumn, Column, KeyColumn, Repr};
 pub use ddl::Dialect;
 pub use diff::{Diff, Record, RelationDiff, TableDiff, Update};
 pub use dot::DotOptions;
 pub use entity::{Entity, EntityDef, FieldDef, Fk, FkDef, Index, IndexDef, OnDelete, Unique, UniqueDef};
 pub use error::{Error, IntegrityError};
 pub use key::{Key, RawKey};
-pub use relata_derive::Entity;
+pub use relata_derive::{Column, Entity};
 pub use relation::ManyToMany;
 pub use schema::{Schema, SchemaBuilder, SchemaError};
 pub use snapshot::{SaveStep, SnapshotError};

@@ -210,8 +210,29 @@ pub enum SqlType {
     Real,
     /// TEXT.
     Text,
-    /// BLOB.
+    /// BLOB (PostgreSQL BYTEA).
     Blob,
+    /// A point in time, time zone aware: PostgreSQL TIMESTAMPTZ (SQLite: INTEGER, relata's
+    /// microseconds since 1970-01-01 UTC).
+    TimestampTz,
+    /// A date and time without time zone: PostgreSQL TIMESTAMP (SQLite: INTEGER microseconds).
+    Timestamp,
+    /// A calendar date: DATE (SQLite: INTEGER days since 1970-01-01).
+    Date,
+    /// A UUID: PostgreSQL UUID (SQLite: TEXT, hyphenated lower case).
+    Uuid,
+    /// An exact decimal number: PostgreSQL NUMERIC (SQLite: TEXT, as SQLite's NUMERIC would
+    /// round it to a float).
+    Numeric,
+    /// A JSON document: PostgreSQL JSONB (SQLite: TEXT, canonical JSON).
+    Json,
+    /// Any other type, named per dialect (a PostgreSQL enum type, `INET`, ...).
+    Custom {
+        /// The SQLite type name.
+        sqlite: &'static str,
+        /// The PostgreSQL type name.
+        postgres: &'static str,
+    },
 }
 
 /// Marker query type of composite (multi-column) unique constraints and indexes: look them up
@@ -221,49 +242,60 @@ pub enum Composite {}
 
 /// A Rust value that can be looked up in a single-column unique constraint or index.
 pub trait QueryValue {
-    /// The value as the store compares it.
-    fn query_value(&self) -> Value<'_>;
+    /// Calls `f` with the value as the store compares it (a value converted to its
+    /// representation for the call, for an [`AsColumn`](crate::AsColumn) type).
+    fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R;
 }
 
 impl QueryValue for str {
-    fn query_value(&self) -> Value<'_> {
-        Value::Text(self)
+    fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R {
+        f(Value::Text(self))
     }
 }
 impl QueryValue for [u8] {
-    fn query_value(&self) -> Value<'_> {
-        Value::Bytes(self)
+    fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R {
+        f(Value::Bytes(self))
     }
 }
 impl QueryValue for bool {
-    fn query_value(&self) -> Value<'_> {
-        Value::Bool(*self)
+    fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R {
+        f(Value::Bool(*self))
     }
 }
 impl<T> QueryValue for Key<T> {
-    fn query_value(&self) -> Value<'_> {
-        Value::Key(self.raw())
+    fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R {
+        f(Value::Key(self.raw()))
     }
 }
 impl QueryValue for f64 {
-    fn query_value(&self) -> Value<'_> {
-        Value::Float(*self)
+    fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R {
+        f(Value::Float(*self))
     }
 }
 impl QueryValue for f32 {
-    fn query_value(&self) -> Value<'_> {
-        Value::Float(f64::from(*self))
+    fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R {
+        f(Value::Float(f64::from(*self)))
     }
 }
 
 macro_rules! query_ints {
     ($variant:ident, $wide:ty: $($t:ty),*) => {$(
         impl QueryValue for $t {
-            fn query_value(&self) -> Value<'_> {
-                Value::$variant(<$wide>::from(*self))
+            fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R {
+                f(Value::$variant(<$wide>::from(*self)))
             }
         }
     )*};
 }
 query_ints!(Int, i64: i8, i16, i32, i64);
 query_ints!(UInt, u64: u8, u16, u32, u64);
+impl QueryValue for String {
+    fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R {
+        f(Value::Text(self))
+    }
+}
+impl QueryValue for Vec<u8> {
+    fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R {
+        f(Value::Bytes(self))
+    }
+}

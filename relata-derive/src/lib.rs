@@ -9,6 +9,7 @@
 //!   constraints and indexes, `BY_<A>_<B>` for composite ones.
 
 mod attrs;
+mod column;
 
 use attrs::{FieldModel, Model, OnDelete};
 use proc_macro::TokenStream;
@@ -22,6 +23,18 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     match attrs::parse(&input) {
         Ok(model) => expand(&model, &input.vis).into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// Derives `relata::AsColumn` for a newtype (`struct Email(String)`, stored as its field) or a
+/// field-less enum (stored as its variant names, or with `#[relata(integer)]` its
+/// discriminants). See `relata::AsColumn`.
+#[proc_macro_derive(Column, attributes(relata))]
+pub fn derive_column(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match column::expand(&input) {
+        Ok(tokens) => tokens.into(),
         Err(e) => e.to_compile_error().into(),
     }
 }
@@ -131,6 +144,19 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
                     #( #idx => <#tys as ::relata::Column>::value(&row.#fs, text), )*
                     _ => ::relata::Value::Null,
                 }
+            }
+            fn __shown(row: &__RelataRow, text: &::relata::TextHeap, field: usize) -> ::core::option::Option<::std::string::String> {
+                match field {
+                    #( #idx => <#tys as ::relata::Column>::shown(&row.#fs, text), )*
+                    _ => ::core::option::Option::None,
+                }
+            }
+            const __ACCEPTS_ALL: bool = true #( && <#tys as ::relata::Column>::ACCEPTS_ALL )*;
+            fn __rejected(row: &__RelataRow, text: &::relata::TextHeap) -> ::core::option::Option<usize> {
+                #( if !<#tys as ::relata::Column>::accepts(&row.#fs, text) {
+                    return ::core::option::Option::Some(#idx);
+                } )*
+                ::core::option::Option::None
             }
             fn __fk(row: &__RelataRow, fk: usize) -> ::core::option::Option<::relata::RawKey> {
                 match fk {

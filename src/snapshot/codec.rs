@@ -275,6 +275,21 @@ impl<T: Compact> Compact for Option<T> {
     }
 }
 
+/// Bytes as a length and the bytes themselves, in the row stream (not the text block).
+impl Compact for Box<[u8]> {
+    fn encode(&self, w: &mut Writer<'_>) {
+        w.u64(self.len() as u64);
+        w.bytes(self);
+    }
+    fn decode(r: &mut Reader<'_>) -> Option<Self> {
+        let len = usize::try_from(r.u64()?).ok()?;
+        let end = r.at.checked_add(len)?;
+        let b = r.bytes.get(r.at..end)?;
+        r.at = end;
+        Some(b.into())
+    }
+}
+
 /// Integers as varints: a value that does not fit its type is malformed input.
 macro_rules! compact_int {
     ($read:ident, $write:ident, $wide:ty: $($t:ty),*) => {$(

@@ -389,6 +389,13 @@ fn sql_code(t: SqlType) -> u8 {
         SqlType::Real => 2,
         SqlType::Text => 3,
         SqlType::Blob => 4,
+        SqlType::TimestampTz => 5,
+        SqlType::Timestamp => 6,
+        SqlType::Date => 7,
+        SqlType::Uuid => 8,
+        SqlType::Numeric => 9,
+        SqlType::Json => 10,
+        SqlType::Custom { .. } => 11,
     }
 }
 

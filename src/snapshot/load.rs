@@ -192,6 +192,9 @@ impl Store {
     /// derived state rebuilt (from what the decoder counted), the relations' parts (from
     /// `parts.at` in `payload`) decoded.
     fn finish_load(&mut self, payload: &[u8], parts: Parts, links: &[u64]) -> Result<(), SnapshotError> {
+        for table in &self.tables {
+            table.check_values()?;
+        }
         self.rebuild_derived(parts.tallies)?;
         let mut at = parts.at;
         for (r, &expected) in links.iter().enumerate() {

@@ -32,6 +32,9 @@ pub(crate) trait AnyTable: Send + Sync {
     fn finalize(&mut self);
     /// One column of a live record (`Null` if absent).
     fn value_of(&self, key: RawKey, field: usize) -> crate::value::Value<'_>;
+    /// One column of a live record as people read it, when that is not its value (see
+    /// `Column::shown`).
+    fn shown_of(&self, key: RawKey, field: usize) -> Option<String>;
     /// Live keys in slot order.
     fn keys(&self) -> Vec<RawKey>;
     /// A live record's values rendered for messages and diffs.
@@ -54,6 +57,8 @@ pub(crate) trait AnyTable: Send + Sync {
     fn set_text(&mut self, text: TextHeap);
     /// Every text field ends on a char boundary (see `Table::check_field_ends`).
     fn check_field_ends(&self) -> Result<(), crate::snapshot::SnapshotError>;
+    /// Every field holds a value of its type (see `Table::check_values`).
+    fn check_values(&self) -> Result<(), crate::snapshot::SnapshotError>;
     /// The independent pieces of validating foreign keys and rebuilding derived state after
     /// a load (see `Table::rebuild_jobs`).
     fn rebuild_jobs<'a>(
@@ -160,6 +165,9 @@ impl<E: Entity> AnyTable for Table<E> {
     fn check_field_ends(&self) -> Result<(), crate::snapshot::SnapshotError> {
         Table::check_field_ends(self)
     }
+    fn check_values(&self) -> Result<(), crate::snapshot::SnapshotError> {
+        Table::check_values(self)
+    }
     fn rebuild_jobs<'a>(
         &'a mut self,
         fk_targets: &'a [usize],
@@ -172,6 +180,9 @@ impl<E: Entity> AnyTable for Table<E> {
     }
     fn keys(&self) -> Vec<RawKey> {
         self.rows.keys().map(RawKey::from_slot).collect()
+    }
+    fn shown_of(&self, key: RawKey, field: usize) -> Option<String> {
+        self.row(key).and_then(|r| E::__shown(r, &self.text, field))
     }
     fn render(&self, key: RawKey) -> Option<Vec<String>> {
         self.row(key).map(|r| render_row::<E>(r, &self.text))

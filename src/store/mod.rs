@@ -281,7 +281,7 @@ impl Store {
         by: Unique<E, Q>,
         value: &Q,
     ) -> Option<Key<E>> {
-        self.find_unique_values(by.index, &[value.query_value()])
+        value.with_query_value(|v| self.find_unique_values(by.index, &[v]))
     }
 
     /// The record holding `values` (one per column, in declaration order) under a composite
@@ -306,7 +306,7 @@ impl Store {
         value: &Q,
     ) -> impl ExactSizeIterator<Item = Key<E>> + '_ {
         let hits = match self.table::<E>() {
-            Ok(t) => t.find_index(by.index, &[value.query_value()]),
+            Ok(t) => value.with_query_value(|v| t.find_index(by.index, &[v])),
             Err(_) => &[],
         };
         hits.iter().map(|&k| Key::from_raw(k))

@@ -280,6 +280,9 @@ pub(crate) fn unique_violation<E: Entity>(
 
 /// A column value for a message; a key names its table, like `users[1v1]`.
 pub(crate) fn render<E: Entity>(row: &E::Row, text: &TextHeap, field: u16) -> String {
+    if let Some(shown) = E::__shown(row, text, field as usize) {
+        return crate::value::Value::Text(&shown).to_string();
+    }
     let value = E::__value(row, text, field as usize);
     match (value, E::DEF.fks.iter().find(|fk| fk.field == field)) {
         (crate::value::Value::Key(k), Some(fk)) => format!("{}[{k}]", (fk.target)().table),

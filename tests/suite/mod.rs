@@ -1,3 +1,4 @@
+mod column_types;
 mod constraints;
 mod ddl;
 mod deletes;

@@ -12,6 +12,7 @@
 use super::tally::{ParentSlots, Tallies};
 use super::{links_within_counters, Table};
 use crate::entity::Entity;
+use crate::key::RawKey;
 use crate::snapshot::codec::{Reader, Writer};
 use crate::snapshot::text_copy::{not_utf8, owned_text, TextCopies};
 use crate::snapshot::{slots, SnapshotError};
@@ -140,6 +141,26 @@ impl<E: Entity> Table<E> {
                 key.index()
             ))),
         }
+    }
+}
+
+impl<E: Entity> Table<E> {
+    /// Every field holds a value its type accepts (an enum's variant, an in-range
+    /// timestamp): O(records) for a table with such fields, nothing otherwise.
+    pub(crate) fn check_values(&self) -> Result<(), SnapshotError> {
+        if E::__ACCEPTS_ALL {
+            return Ok(());
+        }
+        for (slot, row) in self.rows.iter() {
+            if let Some(field) = E::__rejected(row, &self.text) {
+                let key = RawKey::from_slot(slot);
+                let column = E::DEF.fields.get(field).map_or("?", |f| f.column);
+                return Err(bad::<E>(format!(
+                    "record {key}: {column} holds no value of its type"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
