@@ -7,6 +7,7 @@
 //! cargo bench --bench compare -- --sizes 20000,50000
 //! cargo bench --bench compare -- --sizes 100000 --only snapshot_load,fork --bulk-reps 15
 //! target/release/deps/compare-<hash> --profile o2m_fields --system relata   # see profile.rs
+//! cargo bench --bench compare -- --instructions   # callgrind counts per op, see instructions.rs
 //! ```
 //!
 //! Prints `op size relata_ns sqlite_ns baseline_ns sqlite_over_relata relata_over_baseline`,
@@ -22,6 +23,7 @@ mod parts {
     pub mod hand;
     pub mod hand_sys;
     pub mod harness;
+    pub mod instructions;
     pub mod memory;
     pub mod profile;
     pub mod relata_sys;
@@ -31,7 +33,7 @@ mod parts {
     pub mod subject;
 }
 
-use parts::{cases, data, hand, harness, memory, profile, report, schema, sqlite_sys, subject};
+use parts::{cases, data, hand, harness, instructions, memory, profile, report, schema, sqlite_sys, subject};
 
 use cases::{CascadeDelete, Fork, FromUser, LookupUnique, Members, MoveChild, Reset100, SnapshotLoad};
 use cases::{SnapshotSave, Traverse, UniqueViolation};
@@ -191,6 +193,14 @@ fn main() {
             .and_then(|u| u.parse().ok())
             .expect("a user count");
         memory::child_main(system, users);
+        return;
+    }
+    if args.iter().any(|a| a == "--instructions-child") {
+        instructions::child_main(&args);
+        return;
+    }
+    if args.iter().any(|a| a == "--instructions") {
+        instructions::main(&args);
         return;
     }
     if args.iter().any(|a| a == "--profile") {

@@ -6,6 +6,7 @@
 //! (`std::time::Instant`); results pass through `std::hint::black_box` inside the batch. The
 //! counts the batches return must agree across systems in every repetition.
 
+use std::cell::{Cell, RefCell};
 use std::time::Instant;
 
 use relata::Store;
@@ -47,12 +48,48 @@ pub trait Op {
     }
 }
 
+thread_local! {
+    /// Set by an `--instructions` child (`instructions.rs`): timed batches then run inside
+    /// [`counted`], the function callgrind collects in, and their operation counts are logged.
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    /// The operation count of every batch run inside [`counted`], in order.
+    static COUNTED: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether the timed batches from now on run inside [`counted`].
+pub fn set_counting(on: bool) {
+    COUNTING.with(|c| c.set(on));
+}
+
+/// The operation counts of the batches run inside [`counted`] since the last call.
+pub fn take_counted() -> Vec<usize> {
+    COUNTED.with(|c| std::mem::take(&mut *c.borrow_mut()))
+}
+
 /// Nanoseconds `f` takes, divided by `ops`, with `f`'s result.
 pub fn time_per_op<R>(ops: usize, f: impl FnOnce() -> R) -> (f64, R) {
+    let counting = COUNTING.with(Cell::get);
+    if counting {
+        COUNTED.with(|c| c.borrow_mut().push(ops));
+    }
     let start = Instant::now();
-    let out = f();
+    let out = if counting { dumped(f) } else { f() };
     let ns = start.elapsed().as_nanos() as f64;
     (ns / ops.max(1) as f64, out)
+}
+
+/// Runs `f` through [`counted`]. Never inlined: callgrind writes one dump after each call
+/// (`--dump-after`; callgrind 3.19 ignores it on the function it toggles collection in).
+#[inline(never)]
+pub fn dumped<R>(f: impl FnOnce() -> R) -> R {
+    std::hint::black_box(counted(f))
+}
+
+/// Runs `f`. Never inlined: callgrind collects instructions only inside this function
+/// (`--toggle-collect`).
+#[inline(never)]
+pub fn counted<R>(f: impl FnOnce() -> R) -> R {
+    std::hint::black_box(f())
 }
 
 /// The median of the samples (`None` if there are none).
