@@ -64,7 +64,7 @@ pub fn main(args: &[String]) {
     let table = table(&columns);
     print!("{table}");
     let csv = dir.with_file_name("instructions.csv");
-    match std::fs::write(&csv, table.replace(|c: char| c == ' ', "").replace('|', ",")) {
+    match std::fs::write(&csv, table.replace(' ', "").replace('|', ",")) {
         Ok(()) => eprintln!("wrote {}", csv.display()),
         Err(e) => eprintln!("could not write {}: {e}", csv.display()),
     }
