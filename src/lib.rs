@@ -4,6 +4,7 @@
 
 extern crate self as relata;
 
+mod builtin;
 mod column;
 mod ddl;
 mod diff;

@@ -169,3 +169,18 @@ fn ddl_types_apply_to_sqlite() {
     );
     assert!(dup.unwrap_err().to_string().contains("accounts.avatar"));
 }
+
+#[test]
+fn postgres_accepts_the_ddl() {
+    let Some(mut pg) = crate::common::pg::connect("column_types::postgres_accepts_the_ddl") else {
+        return;
+    };
+    let sql = Schema::builder()
+        .entity::<Account>()
+        .build()
+        .unwrap()
+        .to_sql(Dialect::Postgres);
+    pg.client
+        .batch_execute(&sql)
+        .unwrap_or_else(|e| panic!("DDL rejected by PostgreSQL: {e}\n{sql}"));
+}

@@ -1,3 +1,4 @@
+mod builtin_types;
 mod column_types;
 mod constraints;
 mod ddl;

@@ -1,0 +1,150 @@
+//! The column types behind cargo features (chrono, time, uuid, rust_decimal, serde_json):
+//! each through insert, get, update, unique and secondary look-ups, snapshot save and load,
+//! JSON, diffs and DDL applied to SQLite.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use relata::{Dialect, Entity, Schema, Store};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "events")]
+pub struct Event {
+    #[relata(unique)]
+    public_id: Uuid,
+    #[relata(index)]
+    at: DateTime<Utc>,
+    local: NaiveDateTime,
+    #[relata(index)]
+    day: NaiveDate,
+    t_at: time::OffsetDateTime,
+    t_day: Option<time::Date>,
+    #[relata(index)]
+    price: Decimal,
+    settings: serde_json::Value,
+}
+
+fn schema() -> Schema {
+    Schema::builder().entity::<Event>().build().unwrap()
+}
+
+fn event(n: u8) -> Event {
+    let at = Utc.with_ymd_and_hms(2024, 1, n.into(), 12, 30, 0).unwrap() + chrono::Duration::microseconds(7);
+    Event {
+        public_id: Uuid::from_bytes([n; 16]),
+        at,
+        local: at.naive_utc(),
+        day: at.date_naive(),
+        t_at: time::OffsetDateTime::from_unix_timestamp(1_700_000_000 + i64::from(n)).unwrap(),
+        t_day: time::Date::from_calendar_date(2024, time::Month::March, n).ok(),
+        price: Decimal::new(1050 + i64::from(n), 2),
+        settings: serde_json::json!({"theme": "dark", "n": n, "a": [1, 2]}),
+    }
+}
+
+#[test]
+fn round_trip_through_insert_get_update() {
+    let mut s = Store::new(schema());
+    let e = event(1);
+    let k = s.insert(e.clone()).unwrap();
+    let view = s.get(k).unwrap();
+    assert_eq!((view.public_id, view.at, view.day), (e.public_id, e.at, e.day));
+    assert_eq!((view.t_at, view.t_day, view.price), (e.t_at, e.t_day, e.price));
+    assert_eq!(
+        view.settings, r#"{"a":[1,2],"n":1,"theme":"dark"}"#,
+        "canonical JSON"
+    );
+    assert_eq!(s.get_owned(k).unwrap(), e);
+    s.replace(k, event(2)).unwrap();
+    assert_eq!(s.get_owned(k).unwrap(), event(2));
+    s.check_integrity().unwrap();
+}
+
+#[test]
+fn nanoseconds_are_truncated_to_microseconds_as_in_postgresql() {
+    let mut s = Store::new(schema());
+    let mut e = event(1);
+    e.at = DateTime::from_timestamp(1_700_000_000, 123_456_789).unwrap();
+    let k = s.insert(e).unwrap();
+    assert_eq!(s.get(k).unwrap().at.timestamp_subsec_nanos(), 123_456_000);
+}
+
+#[test]
+fn look_ups_take_the_types() {
+    let mut s = Store::new(schema());
+    let a = s.insert(event(1)).unwrap();
+    let b = s.insert(event(2)).unwrap();
+    assert_eq!(
+        s.find_unique(Event::BY_PUBLIC_ID, &Uuid::from_bytes([2; 16])),
+        Some(b)
+    );
+    assert_eq!(s.find_by(Event::BY_AT, &event(1).at).collect::<Vec<_>>(), [a]);
+    assert_eq!(s.find_by(Event::BY_DAY, &event(2).day).collect::<Vec<_>>(), [b]);
+    assert_eq!(
+        s.find_by(Event::BY_PRICE, &Decimal::new(1051, 2))
+            .collect::<Vec<_>>(),
+        [a]
+    );
+    let mut twin = event(3);
+    twin.public_id = Uuid::from_bytes([1; 16]);
+    let err = s.insert(twin).unwrap_err().to_string();
+    assert!(
+        err.contains("value '01010101-0101-0101-0101-010101010101'"),
+        "{err}"
+    );
+    s.check_integrity().unwrap();
+}
+
+#[test]
+fn snapshot_json_and_diff_show_readable_values() {
+    let mut s = Store::new(schema());
+    let mark = s.mark().unwrap();
+    s.insert(event(1)).unwrap();
+    let diff = s.changes_since(&mark).unwrap().to_string();
+    assert!(diff.contains("at: '2024-01-01T12:30:00.000007Z'"), "{diff}");
+    assert!(
+        diff.contains("day: '2024-01-01'") && diff.contains("t_day: '2024-03-01'"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("t_at: '2023-11-14T22:13:21Z'") && diff.contains("price: '10.51'"),
+        "{diff}"
+    );
+    let json = s.to_json();
+    assert!(json.contains(r#""at": "2024-01-01T12:30:00.000007Z""#), "{json}");
+    let bytes = s.to_snapshot().unwrap();
+    let again = Store::from_snapshot(schema(), &bytes).unwrap();
+    assert!(again == s);
+    assert_eq!(again.iter::<Event>().next().unwrap().1.at, event(1).at);
+}
+
+#[test]
+fn ddl_names_the_types_and_applies_to_sqlite() {
+    let pg = schema().to_sql(Dialect::Postgres);
+    for column in [
+        r#""public_id" UUID NOT NULL"#,
+        r#""at" TIMESTAMPTZ NOT NULL"#,
+        r#""local" TIMESTAMP NOT NULL"#,
+        r#""day" DATE NOT NULL"#,
+        r#""t_day" DATE,"#,
+        r#""price" NUMERIC NOT NULL"#,
+        r#""settings" JSONB NOT NULL"#,
+    ] {
+        assert!(pg.contains(column), "{column} in\n{pg}");
+    }
+    let sql = schema().to_sql(Dialect::Sqlite);
+    assert!(sql.contains(r#""at" INTEGER NOT NULL"#) && sql.contains(r#""price" TEXT NOT NULL"#));
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch(&sql).unwrap();
+}
+
+#[test]
+fn postgres_accepts_the_ddl() {
+    let Some(mut pg) = crate::common::pg::connect("builtin_types::postgres_accepts_the_ddl") else {
+        return;
+    };
+    let sql = schema().to_sql(Dialect::Postgres);
+    pg.client
+        .batch_execute(&sql)
+        .unwrap_or_else(|e| panic!("DDL rejected by PostgreSQL: {e}\n{sql}"));
+}
