@@ -320,6 +320,11 @@ scalar_repr!(i8, i16, i32, i64, u8, u16, u32, u64, bool, f32, f64);
 /// assert!(store.to_json().contains(r#""total": "12.50""#));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a relata column type",
+    label = "relata cannot store this field",
+    note = "implement `relata::AsColumn` for `{Self}`, or `#[derive(relata::Column)]` on a newtype or a field-less enum"
+)]
 pub trait AsColumn: Clone + Sized + 'static {
     /// The column type values are stored as.
     type Repr: Repr;
