@@ -3,7 +3,7 @@
 //! (success, a UNIQUE failure on the same columns, or a FOREIGN KEY failure) and so must the
 //! whole contents of every table.
 //!
-//! Deliberate divergences (SEMANTICS.md Part A), accepted here and asserted elsewhere:
+//! Deliberate divergences (`docs/SEMANTICS.md` Part D), accepted here and asserted elsewhere:
 //! - writing or deleting a row that does not exist: relata returns `NotFound` / `Stale`, SQL
 //!   changes 0 rows; both leave the data as it was.
 //! - of two violated unique constraints relata reports the last declared, as SQLite does
@@ -135,7 +135,7 @@ struct Pair {
 const NAMES: [&str; 4] = ["ann", "Ann", "bob", "o'k"];
 
 /// The `i`th record handed out (past the end: a key and id never handed out). SQLite reuses
-/// the highest deleted rowid, relata never reuses a key (SEMANTICS A.12), so a record relata
+/// the highest deleted rowid, relata never reuses a key (docs/SEMANTICS.md A.12), so a record relata
 /// no longer has maps to an id no row will ever have.
 fn pick<E: Entity>(store: &Store, ids: &[(RawKey, i64)], i: u8) -> (RawKey, i64) {
     match ids.get(i as usize) {

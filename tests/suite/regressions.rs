@@ -85,7 +85,7 @@ struct Reading {
 
 /// SQLite and PostgreSQL compare REAL values numerically, so `0.0` and `-0.0` are equal and
 /// a UNIQUE column rejects the second; relata compares float bits and accepts both. A test
-/// double that accepts what production rejects gives a false green (SEMANTICS Part A).
+/// double that accepts what production rejects gives a false green (`docs/SEMANTICS.md`).
 #[test]
 fn negative_zero_collides_with_zero_under_unique() {
     let mut s = Store::new(Schema::builder().entity::<Reading>().build().unwrap());
@@ -111,10 +111,10 @@ struct File {
     folder: Option<Key<Folder>>,
 }
 
-/// Delete-orphan: SEMANTICS Part A.7 says "a child that loses its parent through an unlink
-/// is deleted", and §3.2 makes the end of every auto-committed call a point where a child
-/// that lost its parent and has none is swept. relata only applies `orphan` when the parent
-/// is deleted: unlinking the child (setting the key to `None`) leaves it in place.
+/// Delete-orphan: `docs/SEMANTICS.md` A.7 says a child that loses its parent is deleted, at
+/// the commit point (the end of the call outside a transaction) if it still has no parent.
+/// relata used to apply `orphan` only when the parent was deleted: unlinking the child
+/// (setting the key to `None`) left it in place.
 #[test]
 fn unlinking_a_delete_orphan_child_deletes_it() {
     let mut s = Store::new(

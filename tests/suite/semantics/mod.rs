@@ -1,5 +1,5 @@
-//! SEMANTICS.md §14, row by row: each test is named after its scenario and asserts relata's
-//! outcome (as Part A adjusts it), the unchanged state on failure, and `check_integrity`.
+//! `docs/SEMANTICS.md` §14, row by row: each test is named after its scenario and asserts
+//! relata's outcome (as Part A sets it), the unchanged state on failure, and `check_integrity`.
 //! Rows about transactions live in `tests/suite/transactions.rs`.
 
 mod schema;
@@ -1220,7 +1220,7 @@ fn uniq_02_composite_unique_with_nulls() {
 
 #[test]
 fn m3_writing_the_key_to_null_is_an_unlink_for_delete_orphan() {
-    // SEMANTICS A.3 and A.7: a raw key write is the relationship write, so it orphans too.
+    // docs/SEMANTICS.md A.3 and A.7: a raw key write is the relationship write, so it orphans too.
     let mut s = store();
     let u = user(&mut s, "u");
     let loose = s

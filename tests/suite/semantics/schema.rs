@@ -1,5 +1,5 @@
-//! One entity per SQLAlchemy configuration studied in SEMANTICS.md, so each scenario can pick
-//! the relationship policy it is about.
+//! One entity per SQLAlchemy configuration of the scenarios in `docs/SEMANTICS.md` §14, so
+//! each scenario can pick the relationship policy it is about.
 
 use relata::{Entity, Key, ManyToMany, Schema, Store};
 
