@@ -40,6 +40,7 @@ use cases::{SnapshotSave, Traverse, UniqueViolation};
 use data::{Dataset, Picks};
 use harness::{Op, Samples, Trio};
 use report::Line;
+use subject::Restore;
 
 /// Point lookups and traversals per repetition.
 const POINT_OPS: usize = 20_000;
@@ -153,7 +154,9 @@ fn run_size(plan: &Plan, lines: &mut Vec<Line>) {
     measure!(SnapshotSave::default(), bulk);
     measure!(SnapshotLoad, bulk);
     measure!(Fork, bulk);
-    measure!(Reset100::new(p, n, bulk), bulk);
+    for how in [Restore::Rollback, Restore::Copy] {
+        measure!(Reset100::new(p, n, bulk, how), bulk);
+    }
     measure!(CascadeDelete::new(p, n, plan.deletes(), reps), reps);
     drop(trio);
     if !plan.wants("memory_per_user") {

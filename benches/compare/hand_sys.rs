@@ -7,7 +7,7 @@ use std::mem::take;
 
 use crate::data::{Bundle, UserRow};
 use crate::hand::{Group, GroupKey, Hand, HandError, Post, PostKey, Profile, User, UserKey};
-use crate::subject::{Counts, Ids, Subject};
+use crate::subject::{read_text, Counts, Ids, Restore, Subject};
 
 impl Subject for Hand {
     const NAME: &'static str = "baseline";
@@ -81,7 +81,7 @@ impl Subject for Hand {
         for &u in users {
             for &post in self.posts_of(u) {
                 if let Some(p) = self.post(post) {
-                    black_box(p.title.as_str());
+                    read_text(&p.title);
                     n += 1;
                 }
             }
@@ -153,7 +153,7 @@ impl Subject for Hand {
         snapshot.len()
     }
 
-    fn fixture_mark(&mut self) -> bool {
+    fn fixture_mark(&mut self, _how: Restore) -> bool {
         self.mark();
         true
     }

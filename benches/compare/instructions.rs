@@ -28,7 +28,7 @@ use crate::data::{Dataset, Picks};
 use crate::hand::Hand;
 use crate::harness::{self, load_once, Loaded, Op};
 use crate::sqlite_sys::Sqlite;
-use crate::subject::Subject;
+use crate::subject::{Restore, Subject};
 
 /// The systems, in column order.
 const SYSTEMS: [&str; 3] = ["relata", "sqlite", "baseline"];
@@ -198,13 +198,13 @@ pub fn child_main(args: &[String]) {
 /// Loads the data set (counted: `insert`, per row), then runs each operation twice, counting
 /// the second run.
 fn child<S: Subject>(users: usize, only: Option<Vec<&str>>) {
+    let wants = |op: &str| only.as_ref().is_none_or(|o| o.contains(&op));
     let data = Dataset::generate(users);
-    harness::set_counting(true);
+    harness::set_counting(wants("insert"));
     let (_, mut sys) = load_once::<S>(&data);
     harness::set_counting(false);
     report("insert");
     drop(data);
-    let wants = |op: &str| only.as_ref().is_none_or(|o| o.contains(&op));
     let p = &mut Picks::new(users as u64);
     let s = &mut sys;
     let n = POINT_OPS;
@@ -226,8 +226,11 @@ fn child<S: Subject>(users: usize, only: Option<Vec<&str>>) {
     if wants("move_child") {
         twice(MoveChild::new(p, users, MOVE_PAIRS, 2), s);
     }
-    if wants("reset_100") {
-        twice(Reset100::new(p, users, 2), s);
+    for how in [Restore::Rollback, Restore::Copy] {
+        let op = Reset100::new(p, users, 2, how);
+        if wants(op.name()) {
+            twice(op, s);
+        }
     }
     if wants("cascade_delete") {
         twice(CascadeDelete::new(p, users, DELETES, 2), s);

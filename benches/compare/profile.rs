@@ -19,7 +19,7 @@ use crate::data::{Dataset, Picks};
 use crate::hand::Hand;
 use crate::harness::{load_once, Loaded, Op};
 use crate::sqlite_sys::Sqlite;
-use crate::subject::Subject;
+use crate::subject::{Restore, Subject};
 
 /// Batches prepared per operation; the loop cycles through them.
 const BATCHES: usize = 20;
@@ -82,7 +82,8 @@ fn profile<S: Subject>(op: &str, users: usize, run: Duration) {
         "snapshot_save" => repeat(SnapshotSave::default(), &mut sys, run),
         "snapshot_load" => repeat(SnapshotLoad, &mut sys, run),
         "fork" => repeat(Fork, &mut sys, run),
-        "reset_100" => repeat(Reset100::new(p, users, BATCHES), &mut sys, run),
+        "reset_100" => repeat(Reset100::new(p, users, BATCHES, Restore::Rollback), &mut sys, run),
+        "reset_100_backup" => repeat(Reset100::new(p, users, BATCHES, Restore::Copy), &mut sys, run),
         "cascade_delete" => repeat(CascadeDelete::new(p, users, users / 25, BATCHES), &mut sys, run),
         other => panic!("unknown operation {other:?}"),
     }

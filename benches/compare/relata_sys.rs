@@ -4,8 +4,8 @@
 //! prepared `String`s in (allocated before the timer); relata copies them into its text heap
 //! and frees them, and that free is inside the timed loop.
 //!
-//! Not yet in relata (see the module docs of `subject.rs`): snapshots and fixture reset. Each
-//! becomes one method here once main has it.
+//! Fixture reset undoes relata's journal back to a `mark`, whichever SQLite restore it is
+//! compared with.
 
 use std::hint::black_box;
 use std::mem::take;
@@ -14,7 +14,7 @@ use relata::{Error, Key, Store};
 
 use crate::data::{Bundle, UserRow};
 use crate::schema::{self, Group, Post, Profile, User, UserGroup};
-use crate::subject::{Counts, Ids, Subject};
+use crate::subject::{read_text, Counts, Ids, Restore, Subject};
 
 impl Subject for Store {
     const NAME: &'static str = "relata";
@@ -97,7 +97,7 @@ impl Subject for Store {
         for &u in users {
             for post in self.children(Post::AUTHOR, u) {
                 if let Some(p) = self.get(post) {
-                    black_box(p.title);
+                    read_text(p.title.as_str());
                     n += 1;
                 }
             }
@@ -173,7 +173,7 @@ impl Subject for Store {
         snapshot.len()
     }
 
-    fn fixture_mark(&mut self) -> bool {
+    fn fixture_mark(&mut self, _how: Restore) -> bool {
         let mark = self.mark().expect("mark the fixture");
         MARK.with(|m| *m.borrow_mut() = Some(mark));
         true

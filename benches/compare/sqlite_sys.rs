@@ -3,8 +3,10 @@
 //!
 //! Every batch prepares its statement once (`prepare_cached`) and holds it across the loop.
 //! Bulk loads run in one transaction; single writes (violations, moves, deletes) autocommit.
-//! Snapshots are `sqlite3_serialize` / `sqlite3_deserialize`; fork and fixture reset use the
-//! backup API.
+//! Snapshots are `sqlite3_serialize` / `sqlite3_deserialize`; fork uses the backup API.
+//! Fixture reset is either `ROLLBACK TO` a savepoint opened at the mark (the writes after it,
+//! bulk loads included, then run inside that transaction) or a backup-API copy back from a
+//! fixture copy.
 
 use std::hint::black_box;
 
@@ -14,7 +16,7 @@ use rusqlite::serialize::{Data, OwnedData};
 use rusqlite::{params, Connection, OptionalExtension, MAIN_DB};
 
 use crate::data::{Bundle, UserRow};
-use crate::subject::{Counts, Ids, Subject};
+use crate::subject::{read_text, Counts, Ids, Restore, Subject};
 
 const DDL: &str = r#"
 CREATE TABLE users(id INTEGER PRIMARY KEY, username TEXT UNIQUE NOT NULL, email TEXT UNIQUE NOT NULL);
@@ -36,10 +38,18 @@ const INSERT_POST: &str = "INSERT INTO posts(title, content, user_id) VALUES (?1
 const INSERT_GROUP: &str = r#"INSERT INTO "groups"(name) VALUES (?1)"#;
 const INSERT_MEMBER: &str = "INSERT INTO user_groups(user_id, group_id, joined_on) VALUES (?1, ?2, ?3)";
 
-/// A `:memory:` connection, plus the fixture copy while a fixture mark is active.
+/// A `:memory:` connection, plus the fixture while a fixture mark is active.
 pub struct Sqlite {
     conn: Connection,
-    fixture: Option<Connection>,
+    fixture: Option<Fixture>,
+}
+
+/// How an active fixture mark is kept.
+enum Fixture {
+    /// The savepoint `fixture` is open; bulk loads nest their own savepoint inside it.
+    Savepoint,
+    /// A copy of the database at the mark.
+    Copy(Connection),
 }
 
 /// A fresh `:memory:` connection with foreign keys on and a 64-entry statement cache.
@@ -93,11 +103,19 @@ impl Subject for Sqlite {
     }
 
     fn begin(&mut self) {
-        self.conn.execute_batch("BEGIN DEFERRED").expect("begin");
+        let sql = match self.fixture {
+            Some(Fixture::Savepoint) => "SAVEPOINT load",
+            _ => "BEGIN DEFERRED",
+        };
+        self.conn.execute_batch(sql).expect("begin");
     }
 
     fn commit(&mut self) {
-        self.conn.execute_batch("COMMIT").expect("commit");
+        let sql = match self.fixture {
+            Some(Fixture::Savepoint) => "RELEASE load",
+            _ => "COMMIT",
+        };
+        self.conn.execute_batch(sql).expect("commit");
     }
 
     fn insert_groups(&mut self, names: &mut [String]) -> Vec<i64> {
@@ -151,7 +169,7 @@ impl Subject for Sqlite {
 
     fn o2m_fields(&mut self, users: &[i64]) -> usize {
         self.per_key("SELECT title FROM posts WHERE user_id = ?1", users, |row| {
-            black_box(row.get_ref_unwrap(0).as_str().expect("title is text"));
+            read_text(row.get_ref_unwrap(0).as_str().expect("title is text"));
         })
     }
 
@@ -220,17 +238,30 @@ impl Subject for Sqlite {
         snapshot.len()
     }
 
-    fn fixture_mark(&mut self) -> bool {
-        self.fixture = Some(self.fork().conn);
+    fn fixture_mark(&mut self, how: Restore) -> bool {
+        self.fixture = Some(match how {
+            Restore::Rollback => {
+                self.conn.execute_batch("SAVEPOINT fixture").expect("savepoint");
+                Fixture::Savepoint
+            }
+            Restore::Copy => Fixture::Copy(self.fork().conn),
+        });
         true
     }
 
     fn fixture_reset(&mut self) {
-        let fixture = self.fixture.as_ref().expect("a fixture mark");
-        copy_pages(fixture, &mut self.conn);
+        match self.fixture.as_ref().expect("a fixture mark") {
+            Fixture::Savepoint => {
+                let sql = "ROLLBACK TO fixture";
+                self.conn.execute_batch(sql).expect("rollback to the fixture");
+            }
+            Fixture::Copy(fixture) => copy_pages(fixture, &mut self.conn),
+        }
     }
 
     fn fixture_release(&mut self) {
-        self.fixture = None;
+        if let Some(Fixture::Savepoint) = self.fixture.take() {
+            self.conn.execute_batch("RELEASE fixture").expect("release");
+        }
     }
 }

@@ -12,6 +12,16 @@
 
 use crate::data::{Bundle, UserRow};
 
+/// How a system returns to a fixture. relata and the baseline undo a journal of the writes
+/// either way; SQLite has two ways, and `reset_100` measures both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restore {
+    /// SQLite: `ROLLBACK TO` a savepoint opened at the mark (how SQLite users reset a fixture).
+    Rollback,
+    /// SQLite: copy every page back from a fixture copy with the backup API (O(database)).
+    Copy,
+}
+
 /// Row counts per table: users, profiles, posts, groups, memberships.
 pub type Counts = [usize; 5];
 
@@ -66,7 +76,8 @@ pub trait Subject: Sized {
     fn lookup_unique(&mut self, names: &[String]) -> usize;
     /// Visits the post keys of each user; returns the number visited.
     fn o2m_keys(&mut self, users: &[Self::User]) -> usize;
-    /// Reads the title of each post of each user; returns the number read.
+    /// Reads the title of each post of each user (through [`read_text`]); returns the number
+    /// read.
     fn o2m_fields(&mut self, users: &[Self::User]) -> usize;
     /// Visits the group keys of each user through its memberships; returns the number visited.
     fn m2m_forward(&mut self, users: &[Self::User]) -> usize;
@@ -94,8 +105,9 @@ pub trait Subject: Sized {
     fn snapshot_len(_snapshot: &Self::Snapshot) -> usize {
         0
     }
-    /// Marks the current state as the fixture to reset to; `false` if unsupported.
-    fn fixture_mark(&mut self) -> bool {
+    /// Marks the current state as the fixture to reset to, to be restored `how`; `false` if
+    /// unsupported.
+    fn fixture_mark(&mut self, _how: Restore) -> bool {
         false
     }
     /// Returns the store to the marked fixture, undoing every write since the mark; the mark
@@ -103,6 +115,18 @@ pub trait Subject: Sized {
     fn fixture_reset(&mut self) {}
     /// Drops the fixture mark.
     fn fixture_release(&mut self) {}
+}
+
+/// Reaches the bytes of `text`: its length and its first and last byte go through
+/// `black_box`, so each system pays for getting to the text's memory (relata's `Text` is lazy;
+/// a `&str` can go unread), with no per-byte work that would hide the systems' own costs.
+/// Used by every system's `o2m_fields`.
+#[inline(always)]
+pub fn read_text(text: &str) -> usize {
+    let bytes = std::hint::black_box(text.as_bytes());
+    let ends = bytes.first().zip(bytes.last());
+    std::hint::black_box(ends.map_or(0, |(&a, &b)| usize::from(a) + usize::from(b)));
+    bytes.len()
 }
 
 /// Bulk-loads `groups` and `bundles` in one transaction; returns the keys handed out.

@@ -3,7 +3,7 @@
 
 use crate::data::{bundle, user_row, Picks, POSTS_PER_USER};
 use crate::harness::{time_per_op, Loaded, Op};
-use crate::subject::{Ids, Subject};
+use crate::subject::{Ids, Restore, Subject};
 
 /// `snapshot_save`: the whole store to a byte image (SQLite: `sqlite3_serialize` copy;
 /// baseline: bincode of the ground truth). ns per snapshot.
@@ -79,19 +79,21 @@ const MOVES: usize = 15;
 
 /// `reset_100`: return the store to a fixture after a test made 100 writes (85 inserted rows:
 /// 5 users with profile, posts and memberships; 15 existing posts moved to the new users).
-/// SQLite: backup API from a fixture copy; baseline: undo journal. ns per reset (the writes
-/// and the mark are not timed).
+/// relata and the baseline undo a journal; SQLite rolls back to a savepoint opened at the mark
+/// (`reset_100`) or copies the fixture back with the backup API (`reset_100_backup`). ns per
+/// reset (the writes and the mark are not timed).
 pub struct Reset100 {
     users: usize,
     moved: Vec<Vec<usize>>,
+    how: Restore,
 }
 
 impl Reset100 {
-    pub fn new(picks: &mut Picks, users: usize, reps: usize) -> Self {
+    pub fn new(picks: &mut Picks, users: usize, reps: usize, how: Restore) -> Self {
         let moved = (0..reps)
             .map(|_| picks.indexes(MOVES, users * POSTS_PER_USER))
             .collect();
-        Reset100 { users, moved }
+        Reset100 { users, moved, how }
     }
 
     /// The test's 100 writes.
@@ -113,10 +115,13 @@ impl Reset100 {
 
 impl Op for Reset100 {
     fn name(&self) -> &'static str {
-        "reset_100"
+        match self.how {
+            Restore::Rollback => "reset_100",
+            Restore::Copy => "reset_100_backup",
+        }
     }
     fn run<S: Subject>(&mut self, sys: &mut Loaded<S>, rep: usize) -> Option<(f64, usize)> {
-        if !sys.store.fixture_mark() {
+        if !sys.store.fixture_mark(self.how) {
             return None;
         }
         let before = sys.store.counts();
