@@ -42,9 +42,11 @@ use crate::value::{SqlType, Value};
 ///
 /// Struct options: `table = "name"` (default: snake_case plural of the type name),
 /// `unique(a, b, name = "...", deferrable)` for a composite unique constraint (a `None` part
-/// never collides, as in SQL), `index(a, b)` for a composite secondary index.
+/// never collides, as in SQL), `index(a, b)` for a composite secondary index
+/// (`index(a, b, ordered)` also keeps it sorted, for prefix and range scans).
 ///
-/// Field options: `unique` (or `unique(deferrable)`), `index`, `column = "sql_name"`, and for
+/// Field options: `unique` (or `unique(deferrable)`), `index` (or `index(ordered)`, sorted
+/// too: see [`Store::range`](crate::Store::range)), `column = "sql_name"`, and for
 /// foreign keys (every `Key<T>` or `Option<Key<T>>` field): `back = "name"` (the parent-side
 /// name of the relationship), `on_delete = "restrict" | "cascade" | "set_null"` (default
 /// restrict; set_null needs `Option<Key<T>>`), `orphan` (delete-orphan), `acyclic` (for
@@ -172,6 +174,9 @@ pub struct IndexDef {
     pub name: &'static str,
     /// Field positions.
     pub fields: &'static [u16],
+    /// Also kept sorted by value (`index(ordered)`): range scans, prefix scans and ordered
+    /// reads in O(log n + k).
+    pub ordered: bool,
 }
 
 /// What deleting a parent does to the children that reference it.

@@ -52,13 +52,16 @@ pub(crate) struct IndexModel {
     pub(crate) name: Option<String>,
     pub(crate) fields: Vec<usize>,
     pub(crate) single: bool,
+    /// `index(ordered)`: also kept sorted, for range scans and ordered reads.
+    pub(crate) ordered: bool,
 }
 
 /// Raw field-level options before we know whether the field is a key.
 #[derive(Default)]
 struct FieldOpts {
     unique: Option<(bool, Option<String>)>,
-    index: bool,
+    /// `Some(ordered)` for `index` / `index(ordered)`.
+    index: Option<bool>,
     column: Option<String>,
     back: Option<String>,
     on_delete: Option<OnDelete>,
@@ -129,11 +132,12 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
                 single: true,
             });
         }
-        if opts.index {
+        if let Some(ordered) = opts.index {
             model.indexes.push(IndexModel {
                 name: None,
                 fields: vec![i],
                 single: true,
+                ordered,
             });
         }
     }
@@ -245,7 +249,20 @@ fn parse_field_attrs(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
                     }
                     o.unique = Some((deferrable, name));
                 }
-                "index" => o.index = true,
+                "index" => {
+                    let mut ordered = false;
+                    if meta.input.peek(syn::token::Paren) {
+                        meta.parse_nested_meta(|inner| {
+                            if inner.path.is_ident("ordered") {
+                                ordered = true;
+                                Ok(())
+                            } else {
+                                Err(inner.error("relata: expected `ordered` in `index(...)`"))
+                            }
+                        })?;
+                    }
+                    o.index = Some(ordered);
+                }
                 "column" => o.column = Some(meta.value()?.parse::<LitStr>()?.value()),
                 "back" => {
                     o.back = Some(meta.value()?.parse::<LitStr>()?.value());
@@ -307,11 +324,14 @@ fn parse_struct_attrs(attrs: &[Attribute], model: &mut Model) -> syn::Result<()>
             let mut fields = Vec::new();
             let mut name = None;
             let mut deferrable = false;
+            let mut ordered = false;
             meta.parse_nested_meta(|inner| {
                 if inner.path.is_ident("name") && inner.input.peek(syn::Token![=]) {
                     name = Some(inner.value()?.parse::<LitStr>()?.value());
                 } else if inner.path.is_ident("deferrable") && composite {
                     deferrable = true;
+                } else if inner.path.is_ident("ordered") && !composite {
+                    ordered = true;
                 } else if let Some(id) = inner.path.get_ident() {
                     let pos = model.fields.iter().position(|f| f.ident == *id).ok_or_else(|| {
                         inner.error(format!("relata: no field named `{id}` in this struct"))
@@ -331,7 +351,7 @@ fn parse_struct_attrs(attrs: &[Attribute], model: &mut Model) -> syn::Result<()>
             if composite {
                 model.uniques.push(UniqueModel { name, fields, deferrable, single: false });
             } else {
-                model.indexes.push(IndexModel { name, fields, single: false });
+                model.indexes.push(IndexModel { name, fields, single: false, ordered });
             }
             Ok(())
         })?;

@@ -232,7 +232,8 @@ fn entity_def(m: &Model) -> Tokens {
             .clone()
             .unwrap_or_else(|| constraint_name("ix", m, &x.fields)));
         let fields = x.fields.iter().map(|&i| i as u16);
-        quote! { ::relata::IndexDef { name: #name, fields: &[#(#fields),*] } }
+        let ordered = x.ordered;
+        quote! { ::relata::IndexDef { name: #name, fields: &[#(#fields),*], ordered: #ordered } }
     });
     let fks = m.fields.iter().enumerate().filter_map(|(i, f)| {
         let fk = f.fk.as_ref()?;
