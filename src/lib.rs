@@ -35,7 +35,7 @@ pub use schema::{Schema, SchemaBuilder, SchemaError};
 pub use snapshot::{SaveStep, SnapshotError};
 pub use store::{
     Children, DeleteReport, DeletedRecord, FaultPoint, Linked, LogEntry, Mark, NulledReference, PendingFault,
-    Query, Savepoint, Store, UnlinkedPair,
+    Order, Query, Savepoint, Scan, Sorted, Store, UnlinkedPair,
 };
 pub use text::{Span, Text, TextHeap, TEXT_HEAP_LIMIT};
 pub use value::{Composite, QueryValue, SqlType, Value};

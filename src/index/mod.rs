@@ -5,6 +5,7 @@
 //! mutably from outside the crate.
 
 pub(crate) mod children;
+pub(crate) mod ordered;
 pub(crate) mod secondary;
 pub(crate) mod unique;
 

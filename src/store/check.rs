@@ -9,7 +9,7 @@ use hashbrown::{HashMap, HashSet};
 use crate::entity::Entity;
 use crate::error::IntegrityError;
 use crate::key::RawKey;
-use crate::store::table::{link_order, row_hash, KeyState, LinkOrder, Table};
+use crate::store::table::{has_null, link_order, order_cmp, row_hash, KeyState, LinkOrder, Table};
 use crate::store::Store;
 
 fn fail(table: &'static str, detail: String) -> IntegrityError {
@@ -107,8 +107,46 @@ fn check_indexes<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
                 format!("index {} holds {n} keys, expected {expected}", def.name),
             ));
         }
+        check_ordered(t, x)?;
     }
     Ok(())
+}
+
+/// An ordered index holds exactly the records with no NULL indexed value, in (values, key)
+/// order, recomputed here by sorting them.
+fn check_ordered<E: Entity>(t: &Table<E>, x: usize) -> Result<(), IntegrityError> {
+    let Some(sorted) = t.ordered_index(x) else {
+        return Ok(());
+    };
+    let def = &E::DEF.indexes[x];
+    sorted
+        .check_layout()
+        .map_err(|detail| fail(E::DEF.table, format!("index {}: {detail}", def.name)))?;
+    let mut want: Vec<(RawKey, &E::Row)> = t
+        .rows
+        .iter()
+        .map(|(slot, row)| (RawKey::from_slot(slot), row))
+        .filter(|(_, row)| !has_null::<E>(row, &t.text, def.fields))
+        .collect();
+    want.sort_by(|a, b| order_cmp::<E>(&t.text, def.fields, *a, *b));
+    let mismatch = sorted
+        .iter()
+        .map(Some)
+        .chain(std::iter::repeat(None))
+        .zip(want.iter().map(|(k, _)| Some(*k)).chain([None]))
+        .position(|(got, want)| got != want);
+    match mismatch {
+        None => Ok(()),
+        Some(at) => Err(fail(
+            E::DEF.table,
+            format!(
+                "ordered index {} at position {at}: expected {:?}, found {:?}",
+                def.name,
+                want.get(at).map(|w| w.0),
+                sorted.iter().nth(at)
+            ),
+        )),
+    }
 }
 
 fn check_children<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {

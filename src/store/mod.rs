@@ -9,6 +9,7 @@ mod link;
 mod observe;
 mod query;
 mod relate;
+mod scan;
 pub(crate) mod table;
 mod txn;
 pub(crate) mod write;
@@ -19,7 +20,8 @@ use std::marker::PhantomData;
 pub use delete::{DeleteReport, DeletedRecord, NulledReference, UnlinkedPair};
 pub use link::Linked;
 pub use observe::{FaultPoint, LogEntry, PendingFault};
-pub use query::Query;
+pub use query::{Order, Query, Sorted};
+pub use scan::Scan;
 pub use txn::{Mark, Savepoint};
 
 use crate::entity::{Entity, Fk, Index, Unique};

@@ -3,13 +3,16 @@
 //! Each step is eager (it computes the next key list) and keeps a deterministic order: the
 //! order of the previous step, then link order, each key once.
 
+use std::ops::Bound;
+
 use hashbrown::HashSet;
 
 use crate::entity::{Entity, Fk, Index};
-use crate::key::Key;
+use crate::key::{Key, RawKey};
 use crate::relation::ManyToMany;
+use crate::store::table::{has_null, order_cmp, prefix_cmp, Table};
 use crate::store::Store;
-use crate::value::QueryValue;
+use crate::value::{QueryValue, Value};
 
 /// An ordered set of records of type `E`; see [`Store::query`].
 ///
@@ -57,7 +60,8 @@ use crate::value::QueryValue;
 #[derive(Debug)]
 pub struct Query<'s, E> {
     store: &'s Store,
-    keys: Vec<Key<E>>,
+    /// `None`: every record, in slot order (listed only when a step needs the list).
+    keys: Option<Vec<Key<E>>>,
 }
 
 impl<E> Clone for Query<'_, E> {
@@ -70,29 +74,21 @@ impl<E> Clone for Query<'_, E> {
 }
 
 impl Store {
-    /// Every record of type `E`, in slot order. O(n).
+    /// Every record of type `E`, in slot order. O(1): the records are listed by the first
+    /// step that needs them (O(n)).
     pub fn query<E: Entity>(&self) -> Query<'_, E> {
-        Query {
-            store: self,
-            keys: self.keys::<E>().collect(),
-        }
+        Query { store: self, keys: None }
     }
 
     /// The given records (stale keys are dropped, duplicates kept once).
     pub fn query_keys<E: Entity>(&self, keys: impl IntoIterator<Item = Key<E>>) -> Query<'_, E> {
         let keys = keys.into_iter().filter(|k| self.contains(*k));
-        Query {
-            store: self,
-            keys: distinct(keys),
-        }
+        Query::listed(self, distinct(keys))
     }
 
     /// The records whose indexed column equals `value`.
     pub fn query_by<E: Entity, Q: QueryValue + ?Sized>(&self, by: Index<E, Q>, value: &Q) -> Query<'_, E> {
-        Query {
-            store: self,
-            keys: self.find_by(by, value).collect(),
-        }
+        Query::listed(self, self.find_by(by, value).collect())
     }
 
     /// The read-only many-to-many view over an association entity `A`: from `key` through
@@ -119,132 +115,411 @@ impl<'s, E: Entity> Query<'s, E> {
     /// Keeps the records whose view satisfies `pred`.
     pub fn filter(mut self, mut pred: impl FnMut(E::Ref<'s>) -> bool) -> Self {
         let store = self.store;
-        self.keys.retain(|k| store.get(*k).is_some_and(&mut pred));
+        self.list_mut().retain(|k| store.get(*k).is_some_and(&mut pred));
         self
     }
 
     /// Keeps the records whose indexed column equals `value`.
     pub fn where_eq<Q: QueryValue + ?Sized>(mut self, by: Index<E, Q>, value: &Q) -> Self {
         let hits: HashSet<Key<E>> = self.store.find_by(by, value).collect();
-        self.keys.retain(|k| hits.contains(k));
+        self.list_mut().retain(|k| hits.contains(k));
         self
     }
 
     /// The children of every record through `fk`.
     pub fn children<C: Entity>(self, fk: Fk<C, E>) -> Query<'s, C> {
         let store = self.store;
-        let keys = self.keys.iter().flat_map(|k| store.children(fk, *k));
-        Query {
-            store,
-            keys: distinct(keys),
-        }
+        let keys = self.each().flat_map(|k| store.children(fk, k));
+        Query::listed(store, distinct(keys))
     }
 
     /// The distinct parents of the records through `fk` (records with a NULL key add none).
     pub fn parents<P: Entity>(self, fk: Fk<E, P>) -> Query<'s, P> {
         let store = self.store;
-        let keys = self.keys.iter().filter_map(|k| store.parent(fk, *k));
-        Query {
-            store,
-            keys: distinct(keys),
-        }
+        let keys = self.each().filter_map(|k| store.parent(fk, k));
+        Query::listed(store, distinct(keys))
     }
 
     /// The right ends linked to the records (e.g. the groups of some users).
     pub fn rights<R: Entity>(self, rel: ManyToMany<E, R>) -> Query<'s, R> {
         let store = self.store;
-        let keys = self.keys.iter().flat_map(|k| store.rights(rel, *k));
-        Query {
-            store,
-            keys: distinct(keys),
-        }
+        let keys = self.each().flat_map(|k| store.rights(rel, k));
+        Query::listed(store, distinct(keys))
     }
 
     /// The left ends linked to the records (e.g. the members of some groups).
     pub fn lefts<L: Entity>(self, rel: ManyToMany<L, E>) -> Query<'s, L> {
         let store = self.store;
-        let keys = self.keys.iter().flat_map(|k| store.lefts(rel, *k));
-        Query {
-            store,
-            keys: distinct(keys),
-        }
+        let keys = self.each().flat_map(|k| store.lefts(rel, k));
+        Query::listed(store, distinct(keys))
     }
 
     /// Navigates an association entity `A`: from the records through `A`'s key `from` to what
     /// `A`'s key `to` references.
     pub fn through<A: Entity, R: Entity>(self, from: Fk<A, E>, to: Fk<A, R>) -> Query<'s, R> {
         let store = self.store;
-        let keys = self.keys.iter().flat_map(|k| store.through(from, to, *k));
-        Query {
-            store,
-            keys: distinct(keys),
-        }
+        let keys = self.each().flat_map(|k| store.through(from, to, k));
+        Query::listed(store, distinct(keys))
     }
 
     /// Keeps the records with no child through `fk` (e.g. users in no group).
     pub fn without_children<C: Entity>(mut self, fk: Fk<C, E>) -> Self {
         let store = self.store;
-        self.keys.retain(|k| store.child_count(fk, *k) == 0);
+        self.list_mut().retain(|k| store.child_count(fk, *k) == 0);
         self
     }
 
     /// Keeps the records with at least one child through `fk`.
     pub fn with_children<C: Entity>(mut self, fk: Fk<C, E>) -> Self {
         let store = self.store;
-        self.keys.retain(|k| store.child_count(fk, *k) > 0);
+        self.list_mut().retain(|k| store.child_count(fk, *k) > 0);
         self
     }
 
     /// Keeps the records linked to no right end of `rel`.
     pub fn without_rights<R: Entity>(mut self, rel: ManyToMany<E, R>) -> Self {
         let store = self.store;
-        self.keys.retain(|k| store.rights(rel, *k).len() == 0);
+        self.list_mut().retain(|k| store.rights(rel, *k).len() == 0);
         self
     }
 
     /// Keeps the records linked to no left end of `rel`.
     pub fn without_lefts<L: Entity>(mut self, rel: ManyToMany<L, E>) -> Self {
         let store = self.store;
-        self.keys.retain(|k| store.lefts(rel, *k).len() == 0);
+        self.list_mut().retain(|k| store.lefts(rel, *k).len() == 0);
         self
     }
 
     /// Each record with its number of children through `fk` (e.g. member count per group).
     pub fn count_children<C: Entity>(&self, fk: Fk<C, E>) -> Vec<(Key<E>, usize)> {
-        self.keys
-            .iter()
-            .map(|k| (*k, self.store.child_count(fk, *k)))
+        self.each()
+            .map(|k| (k, self.store.child_count(fk, k)))
             .collect()
     }
 
     /// Each record with its number of left ends in `rel` (e.g. member count per group).
     pub fn count_lefts<L: Entity>(&self, rel: ManyToMany<L, E>) -> Vec<(Key<E>, usize)> {
-        self.keys
-            .iter()
-            .map(|k| (*k, self.store.lefts(rel, *k).len()))
+        self.each()
+            .map(|k| (k, self.store.lefts(rel, k).len()))
             .collect()
     }
 
-    /// The keys, in query order.
+    /// The keys, in query order. O(k).
     pub fn keys(self) -> Vec<Key<E>> {
-        self.keys
+        match self.keys {
+            Some(keys) => keys,
+            None => self.store.keys::<E>().collect(),
+        }
     }
 
-    /// How many records.
+    /// How many records. O(1).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Tag { #[relata(unique)] name: String }
+    /// let mut s = Store::new(Schema::builder().entity::<Tag>().build()?);
+    /// s.insert(Tag { name: "rust".into() })?;
+    /// assert_eq!(s.query::<Tag>().count(), 1);
+    /// assert!(s.query::<Tag>().exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn count(&self) -> usize {
-        self.keys.len()
+        match &self.keys {
+            Some(keys) => keys.len(),
+            None => self.store.count::<E>(),
+        }
     }
 
-    /// `true` if no record matched.
+    /// `true` if no record matched. O(1).
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.count() == 0
     }
 
-    /// The records with their views, in query order.
+    /// `true` if some record matched (SQL `EXISTS`). O(1).
+    pub fn exists(&self) -> bool {
+        !self.is_empty()
+    }
+
+    /// The first record in query order. O(1).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Tag { #[relata(unique)] name: String }
+    /// let mut s = Store::new(Schema::builder().entity::<Tag>().build()?);
+    /// let rust = s.insert(Tag { name: "rust".into() })?;
+    /// assert_eq!(s.query::<Tag>().first(), Some(rust));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn first(&self) -> Option<Key<E>> {
+        self.each().next()
+    }
+
+    /// Skips the first `n` records (SQL `OFFSET`). O(k).
+    pub fn offset(mut self, n: usize) -> Self {
+        let keys = self.list_mut();
+        keys.drain(..n.min(keys.len()));
+        self
+    }
+
+    /// Keeps the first `n` records (SQL `LIMIT`). O(1).
+    pub fn limit(mut self, n: usize) -> Self {
+        self.list_mut().truncate(n);
+        self
+    }
+
+    /// The records with their views, in query order. O(1) per record.
     pub fn iter(&self) -> impl Iterator<Item = (Key<E>, E::Ref<'s>)> + '_ {
         let store = self.store;
-        self.keys
-            .iter()
-            .filter_map(move |k| store.get(*k).map(|r| (*k, r)))
+        self.each().filter_map(move |k| store.get(k).map(|r| (k, r)))
+    }
+
+    fn listed(store: &'s Store, keys: Vec<Key<E>>) -> Self {
+        Query {
+            store,
+            keys: Some(keys),
+        }
+    }
+
+    /// The keys in query order.
+    fn each(&self) -> impl Iterator<Item = Key<E>> + '_ {
+        let (listed, all) = match &self.keys {
+            Some(keys) => (Some(keys.iter().copied()), None),
+            None => (None, Some(self.store.keys::<E>())),
+        };
+        listed.into_iter().flatten().chain(all.into_iter().flatten())
+    }
+
+    /// The key list, listing every record first if the query still means the whole table.
+    fn list_mut(&mut self) -> &mut Vec<Key<E>> {
+        let store = self.store;
+        self.keys.get_or_insert_with(|| store.keys::<E>().collect())
+    }
+}
+
+/// A direction of [`Query::order_by`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Order {
+    /// Ascending: NULL first, then smaller values; ties by ascending key.
+    Asc,
+    /// Descending: the exact reverse of [`Order::Asc`] (ties by descending key, NULL last).
+    Desc,
+}
+
+/// A query in the order of an index's values; see [`Query::order_by`]. Nothing is sorted
+/// until [`keys`](Self::keys), [`first`](Self::first) or [`iter`](Self::iter).
+#[derive(Debug)]
+pub struct Sorted<'s, E> {
+    query: Query<'s, E>,
+    index: usize,
+    order: Order,
+    offset: usize,
+    limit: Option<usize>,
+}
+
+impl<'s, E: Entity> Query<'s, E> {
+    /// The records in the order of index `by`'s values (single-column or composite, ordered or
+    /// not), ascending or descending. Ties are broken by key ([`Key`]'s order: slot index, then
+    /// generation), so the order is total and the same on every run; [`Order::Desc`] is the
+    /// exact reverse of [`Order::Asc`]. NULL sorts first ascending (SQLite's rule).
+    ///
+    /// Cost when read: for the whole table and an `index(ordered)`, a walk of the index, O(m)
+    /// for the m = offset + limit records read; otherwise a sort of the k records, O(k log k),
+    /// or with a limit a selection, O(k + m log m). Ordering the children of a few parents
+    /// (a feed: the posts of the users someone follows) costs O(k) for their k records.
+    ///
+    /// ```
+    /// use relata::{Entity, Key, ManyToMany, Order, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Article {
+    ///     #[relata(on_delete = "cascade")] author: Key<User>,
+    ///     #[relata(index(ordered))] created_at: i64,
+    /// }
+    /// const FOLLOWS: ManyToMany<User, User> =
+    ///     ManyToMany::new("follows", "following", "followers").columns("follower_id", "followee_id");
+    /// let schema = Schema::builder().entity::<User>().entity::<Article>().relation(FOLLOWS).build()?;
+    /// let mut s = Store::new(schema);
+    /// let [alice, bob, carol] = ["alice", "bob", "carol"].map(|n| s.insert(User { name: n.into() }).unwrap());
+    /// s.link(FOLLOWS, alice, bob)?;
+    /// s.link(FOLLOWS, alice, carol)?;
+    /// let a1 = s.insert(Article { author: bob, created_at: 1 })?;
+    /// let a2 = s.insert(Article { author: carol, created_at: 2 })?;
+    /// let a3 = s.insert(Article { author: bob, created_at: 3 })?;
+    /// s.insert(Article { author: alice, created_at: 4 })?;
+    ///
+    /// // The articles of the users alice follows, newest first, two per page.
+    /// let feed = || s.query_keys([alice]).rights(FOLLOWS).children(Article::AUTHOR)
+    ///     .order_by(Article::BY_CREATED_AT, Order::Desc).limit(2);
+    /// assert_eq!(feed().keys(), [a3, a2]);
+    /// assert_eq!(feed().offset(2).keys(), [a1]);
+    /// // Keyset pagination: the page after the last row seen, by its values and key.
+    /// assert_eq!(feed().after(&[2.into()], a2).keys(), [a1]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn order_by<Q: ?Sized>(self, by: Index<E, Q>, order: Order) -> Sorted<'s, E> {
+        Sorted {
+            query: self,
+            index: by.index,
+            order,
+            offset: 0,
+            limit: None,
+        }
+    }
+
+    /// Keeps the records whose value under the single-column index `by` lies in `range`
+    /// (SQL `WHERE col >= a AND col < b`; NULL is never in a range). O(k).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Event { #[relata(index)] day: i64 }
+    /// let mut s = Store::new(Schema::builder().entity::<Event>().build()?);
+    /// let days: Vec<_> = (0..5).map(|day| s.insert(Event { day })).collect::<Result<_, _>>()?;
+    /// assert_eq!(s.query::<Event>().where_range(Event::BY_DAY, 1..=2).keys(), days[1..3]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn where_range<Q: QueryValue + ?Sized, B: std::borrow::Borrow<Q>>(
+        mut self,
+        by: Index<E, Q>,
+        range: impl std::ops::RangeBounds<B>,
+    ) -> Self {
+        let Ok(t) = self.store.table::<E>() else {
+            return self;
+        };
+        let Some(&field) = E::DEF.indexes.get(by.index).and_then(|d| d.fields.first()) else {
+            return self;
+        };
+        let in_range = |k: &Key<E>| {
+            let v = t.value(k.raw(), field as usize);
+            let low = match range.start_bound() {
+                Bound::Included(b) => v.sql_cmp(&b.borrow().query_value()).is_ge(),
+                Bound::Excluded(b) => v.sql_cmp(&b.borrow().query_value()).is_gt(),
+                Bound::Unbounded => true,
+            };
+            let high = match range.end_bound() {
+                Bound::Included(b) => v.sql_cmp(&b.borrow().query_value()).is_le(),
+                Bound::Excluded(b) => v.sql_cmp(&b.borrow().query_value()).is_lt(),
+                Bound::Unbounded => true,
+            };
+            !v.is_null() && low && high
+        };
+        self.list_mut().retain(in_range);
+        self
+    }
+}
+
+impl<'s, E: Entity> Sorted<'s, E> {
+    /// Skips the first `n` records of the order (SQL `OFFSET`). O(1).
+    pub fn offset(mut self, n: usize) -> Self {
+        self.offset = self.offset.saturating_add(n);
+        self
+    }
+
+    /// Reads at most `n` records (SQL `LIMIT`). O(1).
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(self.limit.map_or(n, |l| l.min(n)));
+        self
+    }
+
+    /// Keeps the records after the row `(values, key)` in this order: keyset pagination
+    /// (SQL `WHERE (col, id) > (?, ?)`, `<` descending), where `values` are the index's
+    /// values of the last row of the previous page and `key` its key. The row itself may
+    /// have been deleted since. O(k) when called.
+    pub fn after(mut self, values: &[Value<'_>], key: Key<E>) -> Self {
+        let Ok(t) = self.query.store.table::<E>() else {
+            return self;
+        };
+        let fields = E::DEF.indexes.get(self.index).map_or(&[][..], |d| d.fields);
+        let order = self.order;
+        self.query.list_mut().retain(|k| {
+            let by_values = t
+                .row(k.raw())
+                .map_or(std::cmp::Ordering::Less, |r| prefix_cmp::<E>(r, &t.text, fields, values));
+            let cmp = by_values.then(k.raw().cmp(&key.raw()));
+            match order {
+                Order::Asc => cmp.is_gt(),
+                Order::Desc => cmp.is_lt(),
+            }
+        });
+        self
+    }
+
+    /// The keys in order, after the offset, at most the limit. Cost: see
+    /// [`Query::order_by`].
+    pub fn keys(mut self) -> Vec<Key<E>> {
+        let Ok(t) = self.query.store.table::<E>() else {
+            return Vec::new();
+        };
+        if self.query.keys.is_none() && t.ordered_index(self.index).is_some() {
+            return self.walk(t);
+        }
+        let keys = std::mem::take(self.query.list_mut());
+        self.select(t, keys)
+    }
+
+    /// The first record in order (after the offset). Cost: see [`Query::order_by`], with a
+    /// limit of one.
+    pub fn first(self) -> Option<Key<E>> {
+        self.limit(1).keys().into_iter().next()
+    }
+
+    /// The records with their views, in order. Cost: as [`keys`](Self::keys).
+    pub fn iter(self) -> impl Iterator<Item = (Key<E>, E::Ref<'s>)> {
+        let store = self.query.store;
+        self.keys()
+            .into_iter()
+            .filter_map(move |k| store.get(k).map(|r| (k, r)))
+    }
+
+    /// The whole table through its ordered index: the records with a NULL value first (they
+    /// are not in the index), then the index.
+    fn walk(&self, t: &Table<E>) -> Vec<Key<E>> {
+        let Some(run) = t.scan(self.index, Bound::Unbounded, Bound::Unbounded) else {
+            return Vec::new();
+        };
+        let fields = E::DEF.indexes[self.index].fields;
+        let mut nulls: Vec<(RawKey, &E::Row)> = Vec::new();
+        if t.ordered_index(self.index).map_or(0, |o| o.len()) < t.rows.len() {
+            nulls.extend(
+                t.rows
+                    .iter()
+                    .map(|(slot, row)| (RawKey::from_slot(slot), row))
+                    .filter(|(_, row)| has_null::<E>(row, &t.text, fields)),
+            );
+            nulls.sort_unstable_by(|a, b| order_cmp::<E>(&t.text, fields, *a, *b));
+        }
+        let nulls = nulls.into_iter().map(|(k, _)| k);
+        let take = self.limit.unwrap_or(usize::MAX);
+        let keys: Vec<RawKey> = match self.order {
+            Order::Asc => nulls.chain(run).skip(self.offset).take(take).collect(),
+            Order::Desc => run.rev().chain(nulls.rev()).skip(self.offset).take(take).collect(),
+        };
+        keys.into_iter().map(Key::from_raw).collect()
+    }
+
+    /// Sorts `keys`, only as far as the offset and limit need.
+    fn select(&self, t: &Table<E>, mut keys: Vec<Key<E>>) -> Vec<Key<E>> {
+        let cmp = |a: &Key<E>, b: &Key<E>| {
+            let o = t.order_of(self.index, a.raw(), b.raw());
+            match self.order {
+                Order::Asc => o,
+                Order::Desc => o.reverse(),
+            }
+        };
+        if let Some(m) = self.limit.map(|l| self.offset.saturating_add(l)) {
+            if m == 0 {
+                return Vec::new();
+            }
+            if m < keys.len() {
+                keys.select_nth_unstable_by(m - 1, cmp);
+                keys.truncate(m);
+            }
+        }
+        keys.sort_unstable_by(cmp);
+        keys.drain(..self.offset.min(keys.len()));
+        keys
     }
 }

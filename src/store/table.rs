@@ -8,12 +8,16 @@ pub(crate) mod compact;
 pub(crate) mod io;
 pub(crate) mod tally;
 
+use std::cmp::Ordering;
+use std::ops::Bound;
+
 use slotmap::{DefaultKey, SlotMap};
 
 use crate::entity::Entity;
 use crate::error::Error;
 use crate::index::children::ChildIndex;
 use crate::index::hash_values;
+use crate::index::ordered::{OrderedIndex, Run};
 use crate::index::secondary::SecondaryIndex;
 use crate::index::unique::UniqueIndex;
 use crate::key::RawKey;
@@ -45,6 +49,8 @@ pub(crate) struct Table<E: Entity> {
     pub(crate) text: TextHeap,
     uniques: Vec<UniqueIndex>,
     indexes: Vec<SecondaryIndex>,
+    /// Per secondary index: its sorted form if it is `ordered`.
+    ordered: Vec<Option<OrderedIndex>>,
     /// Per foreign key; unused (empty) for one-to-one keys, whose unique index serves instead.
     children: Vec<ChildIndex>,
     /// Per foreign key: the unique constraint that makes it one-to-one, if any.
@@ -80,6 +86,7 @@ impl<E: Entity> Clone for Table<E> {
             text: self.text.clone(),
             uniques: self.uniques.clone(),
             indexes: self.indexes.clone(),
+            ordered: self.ordered.clone(),
             children: self.children.clone(),
             fk_unique: self.fk_unique.clone(),
             next_seq: self.next_seq.clone(),
@@ -108,6 +115,11 @@ impl<E: Entity> Table<E> {
             text: TextHeap::default(),
             uniques: vec![UniqueIndex::default(); def.uniques.len()],
             indexes: vec![SecondaryIndex::default(); def.indexes.len()],
+            ordered: def
+                .indexes
+                .iter()
+                .map(|d| d.ordered.then(OrderedIndex::default))
+                .collect(),
             children: vec![ChildIndex::default(); def.fks.len()],
             fk_unique,
             next_seq: vec![0; def.fks.len()],
@@ -219,6 +231,38 @@ impl<E: Entity> Table<E> {
             self.row(k)
                 .is_some_and(|r| matches_values::<E>(r, &self.text, def.fields, values))
         })
+    }
+
+    /// The records of ordered index `x` whose leading values lie between `lower` and `upper`
+    /// (each a prefix of the index's values, compared by [`Value::sql_cmp`]), in index order;
+    /// `None` if index `x` is not ordered. O(log n) to start, O(1) per record.
+    pub(crate) fn scan(&self, x: usize, lower: Bound<&[Value<'_>]>, upper: Bound<&[Value<'_>]>) -> Option<Run<'_>> {
+        let sorted = self.ordered.get(x)?.as_ref()?;
+        let fields = E::DEF.indexes[x].fields;
+        let cmp = |k: RawKey, bound: &[Value<'_>]| {
+            self.row(k)
+                .map_or(Ordering::Less, |r| prefix_cmp::<E>(r, &self.text, fields, bound))
+        };
+        let lower = |k: RawKey| match lower {
+            Bound::Included(b) => cmp(k, b).is_lt(),
+            Bound::Excluded(b) => cmp(k, b).is_le(),
+            Bound::Unbounded => false,
+        };
+        let upper = |k: RawKey| match upper {
+            Bound::Included(b) => cmp(k, b).is_le(),
+            Bound::Excluded(b) => cmp(k, b).is_lt(),
+            Bound::Unbounded => true,
+        };
+        Some(sorted.range(lower, upper))
+    }
+
+    /// How two live records compare in the order of index `x` (values, then key).
+    pub(crate) fn order_of(&self, x: usize, a: RawKey, b: RawKey) -> Ordering {
+        let fields = E::DEF.indexes.get(x).map_or(&[][..], |d| d.fields);
+        match (self.row(a), self.row(b)) {
+            (Some(ra), Some(rb)) => order_cmp::<E>(&self.text, fields, (a, ra), (b, rb)),
+            _ => a.cmp(&b),
+        }
     }
 
     /// Children of a live `parent` through foreign key `fk`, in link order.
@@ -369,11 +413,23 @@ impl<E: Entity> Table<E> {
 
     fn link_indexes(&mut self, key: RawKey) {
         let Table {
-            rows, text, indexes, ..
+            rows,
+            text,
+            indexes,
+            ordered,
+            ..
         } = self;
         let Some(row) = rows.get(key.slot()) else { return };
         for (x, index) in indexes.iter_mut().enumerate() {
             index_row::<E>(rows, text, x, index, key, row);
+        }
+        for (x, sorted) in ordered.iter_mut().enumerate() {
+            let Some(sorted) = sorted else { continue };
+            let fields = E::DEF.indexes[x].fields;
+            if has_null::<E>(row, text, fields) {
+                continue;
+            }
+            sorted.insert(key, |k| sorts_before::<E>(rows, text, fields, k, (key, row)));
         }
     }
 
@@ -413,6 +469,7 @@ impl<E: Entity> Table<E> {
             text,
             uniques,
             indexes,
+            ordered,
             children,
             fk_unique,
             ..
@@ -434,6 +491,10 @@ impl<E: Entity> Table<E> {
                 let removed = indexes[x].remove(hash, key, eq);
                 debug_assert!(removed, "{}: index entry of {key} missing", E::DEF.table);
             }
+            if let Some(sorted) = ordered[x].as_mut().filter(|_| !has_null::<E>(row, text, def.fields)) {
+                let removed = sorted.remove(key, |k| sorts_before::<E>(rows, text, def.fields, k, (key, row)));
+                debug_assert!(removed, "{}: ordered entry of {key} missing", E::DEF.table);
+            }
         }
         for (fk, list) in children.iter_mut().enumerate() {
             if fk_unique[fk].is_some() {
@@ -453,6 +514,9 @@ impl<E: Entity> Table<E> {
     }
     pub(crate) fn secondary_index(&self, x: usize) -> &SecondaryIndex {
         &self.indexes[x]
+    }
+    pub(crate) fn ordered_index(&self, x: usize) -> Option<&OrderedIndex> {
+        self.ordered.get(x)?.as_ref()
     }
     pub(crate) fn child_index(&self, fk: usize) -> Option<&ChildIndex> {
         self.fk_unique[fk].is_none().then(|| &self.children[fk])
@@ -501,6 +565,48 @@ impl LinkOrder<'_> {
         };
         by_field.then(self.seq.cmp(&other.seq))
     }
+}
+
+/// Whether any of `fields` of `row` is NULL (such a record is in no secondary index).
+pub(crate) fn has_null<E: Entity>(row: &E::Row, text: &TextHeap, fields: &[u16]) -> bool {
+    fields.iter().any(|&f| E::__value(row, text, f as usize).is_null())
+}
+
+/// The order of ordered indexes and of sorted queries: by the values of `fields` in turn
+/// ([`Value::sql_cmp`]: NULL first), then by key.
+pub(crate) fn order_cmp<E: Entity>(
+    text: &TextHeap,
+    fields: &[u16],
+    (a, ra): (RawKey, &E::Row),
+    (b, rb): (RawKey, &E::Row),
+) -> Ordering {
+    fields
+        .iter()
+        .map(|&f| E::__value(ra, text, f as usize).sql_cmp(&E::__value(rb, text, f as usize)))
+        .find(|o| o.is_ne())
+        .unwrap_or(a.cmp(&b))
+}
+
+/// Whether the live record `k` sorts before `(key, row)` under [`order_cmp`].
+pub(crate) fn sorts_before<E: Entity>(
+    rows: &SlotMap<DefaultKey, E::Row>,
+    text: &TextHeap,
+    fields: &[u16],
+    k: RawKey,
+    (key, row): (RawKey, &E::Row),
+) -> bool {
+    rows.get(k.slot())
+        .is_some_and(|r| order_cmp::<E>(text, fields, (k, r), (key, row)).is_lt())
+}
+
+/// How the first `bound.len()` values of `row`'s `fields` compare with `bound` (a prefix).
+pub(crate) fn prefix_cmp<E: Entity>(row: &E::Row, text: &TextHeap, fields: &[u16], bound: &[Value<'_>]) -> Ordering {
+    fields
+        .iter()
+        .zip(bound)
+        .map(|(&f, v)| E::__value(row, text, f as usize).sql_cmp(v))
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
 }
 
 /// Whether every link number of `row` (under a non-NULL key) is below its counter.

@@ -7,6 +7,7 @@ mod differential;
 mod fuzz_corpus;
 mod keys;
 mod model;
+mod ordered;
 mod records;
 mod regressions;
 mod schema_errors;

@@ -10,9 +10,12 @@ use slotmap::{DefaultKey, SlotMap};
 
 use super::compact::PartLoaded;
 use super::tally::{ParentSlots, Tallies};
-use super::{index_row, links_within_counters, place_child, row_hash, same_values, Table};
+use super::{
+    has_null, index_row, links_within_counters, order_cmp, place_child, row_hash, same_values, Table,
+};
 use crate::entity::Entity;
 use crate::index::children::ChildIndex;
+use crate::index::ordered::OrderedIndex;
 use crate::index::secondary::SecondaryIndex;
 use crate::index::unique::UniqueIndex;
 use crate::key::RawKey;
@@ -173,6 +176,7 @@ impl<E: Entity> Table<E> {
             text,
             uniques,
             indexes,
+            ordered,
             children,
             fk_unique,
             ..
@@ -187,6 +191,13 @@ impl<E: Entity> Table<E> {
         for (x, index) in indexes.iter_mut().enumerate() {
             jobs.push(RebuildJob::new(3 * n, move |_| {
                 fill_index::<E>(rows, text, x, index);
+                Ok(())
+            }));
+        }
+        for (x, sorted) in ordered.iter_mut().enumerate() {
+            let Some(sorted) = sorted.as_mut() else { continue };
+            jobs.push(RebuildJob::new(20 * n, move |_| {
+                *sorted = sort_index::<E>(rows, text, x);
                 Ok(())
             }));
         }
@@ -336,6 +347,19 @@ fn fill_index<E: Entity>(rows: &Rows<E>, text: &TextHeap, x: usize, index: &mut 
     for (slot, row) in rows.iter() {
         index_row::<E>(rows, text, x, index, RawKey::from_slot(slot), row);
     }
+}
+
+/// Ordered index `x` built from every record: the records with no NULL indexed value, sorted
+/// by (values, key). O(n log n).
+fn sort_index<E: Entity>(rows: &Rows<E>, text: &TextHeap, x: usize) -> OrderedIndex {
+    let fields = E::DEF.indexes[x].fields;
+    let mut keyed: Vec<(RawKey, &E::Row)> = rows
+        .iter()
+        .map(|(slot, row)| (RawKey::from_slot(slot), row))
+        .filter(|(_, row)| !has_null::<E>(row, text, fields))
+        .collect();
+    keyed.sort_unstable_by(|a, b| order_cmp::<E>(text, fields, *a, *b));
+    OrderedIndex::from_sorted(keyed.into_iter().map(|(k, _)| k).collect())
 }
 
 /// Validates foreign key `fk` (not one-to-one) against `target` and fills its children

@@ -1,0 +1,243 @@
+//! Ordered indexes, range and prefix scans, and sorted queries, each checked against a naive
+//! sort of the same records, through every kind of write and undo.
+
+use std::ops::Bound::{Excluded, Included};
+
+use relata::{Entity, Key, Order, Schema, Store, Value};
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "authors")]
+struct Author {
+    #[relata(unique)]
+    name: String,
+}
+
+/// Every article is indexed three ways: ordered by time, ordered by (author, time), and by
+/// title in a hash index, which the scans answer with a sort.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "articles", index(author, at, ordered))]
+struct Article {
+    #[relata(on_delete = "cascade")]
+    author: Key<Author>,
+    #[relata(index(ordered))]
+    at: i64,
+    #[relata(index(ordered))]
+    score: Option<i32>,
+    #[relata(index)]
+    title: String,
+}
+
+fn schema() -> Schema {
+    Schema::builder()
+        .entity::<Author>()
+        .entity::<Article>()
+        .build()
+        .unwrap()
+}
+
+fn article(author: Key<Author>, at: i64, score: Option<i32>, title: &str) -> Article {
+    Article {
+        author,
+        at,
+        score,
+        title: title.into(),
+    }
+}
+
+/// The articles sorted by `key` then by key, as the ordered index keeps them.
+fn naive<T: Ord>(s: &Store, key: impl Fn(&Article) -> Option<T>) -> Vec<Key<Article>> {
+    let mut all: Vec<(T, Key<Article>)> = s
+        .keys::<Article>()
+        .filter_map(|k| key(&s.get_owned(k).unwrap()).map(|v| (v, k)))
+        .collect();
+    all.sort();
+    all.into_iter().map(|(_, k)| k).collect()
+}
+
+/// Every scan of the fixture agrees with the naive sort, both ways, and the store checks.
+fn assert_scans(s: &Store) {
+    s.check_integrity().unwrap();
+    let by_at = naive(s, |a| Some(a.at));
+    assert_eq!(s.scan(Article::BY_AT).collect::<Vec<_>>(), by_at);
+    let rev: Vec<_> = s.scan(Article::BY_AT).rev().collect();
+    assert_eq!(rev, by_at.iter().rev().copied().collect::<Vec<_>>());
+    let mid = naive(s, |a| (10..20).contains(&a.at).then_some(a.at));
+    assert_eq!(s.range(Article::BY_AT, 10..20).collect::<Vec<_>>(), mid);
+    let upto = naive(s, |a| (a.at <= 7).then_some(a.at));
+    assert_eq!(s.range(Article::BY_AT, ..=7).collect::<Vec<_>>(), upto);
+    let from = naive(s, |a| (a.at >= 25).then_some(a.at));
+    assert_eq!(s.range(Article::BY_AT, 25..).collect::<Vec<_>>(), from);
+    // NULL scores are in no range; the rest by score.
+    let scored = naive(s, |a| a.score);
+    assert_eq!(s.scan(Article::BY_SCORE).collect::<Vec<_>>(), scored);
+    // The hash index answers by sorting: the same results.
+    let titled = naive(s, |a| (a.title.as_str() >= "t1").then(|| a.title.clone()));
+    assert_eq!(s.range(Article::BY_TITLE, "t1"..).collect::<Vec<_>>(), titled);
+    for author in s.keys::<Author>() {
+        let own = naive(s, |a| (a.author == author).then_some(a.at));
+        let got: Vec<_> = s.prefix(Article::BY_AUTHOR_AT, &[author.into()]).collect();
+        assert_eq!(got, own);
+        let newest: Vec<_> = s.prefix(Article::BY_AUTHOR_AT, &[author.into()]).rev().take(3).collect();
+        assert_eq!(newest, own.iter().rev().take(3).copied().collect::<Vec<_>>());
+        let (lo, hi) = ([author.into(), Value::Int(5)], [author.into(), Value::Int(15)]);
+        let window: Vec<_> = s
+            .range_values(Article::BY_AUTHOR_AT, Excluded(&lo[..]), Included(&hi[..]))
+            .collect();
+        let want = naive(s, |a| (a.author == author && a.at > 5 && a.at <= 15).then_some(a.at));
+        assert_eq!(window, want);
+    }
+}
+
+/// Two authors, 30 articles with repeated times (ties broken by key) and some NULL scores.
+fn fixture() -> (Store, Vec<Key<Author>>, Vec<Key<Article>>) {
+    let mut s = Store::new(schema());
+    let authors: Vec<_> = ["ann", "bob"]
+        .iter()
+        .map(|n| s.insert(Author { name: n.to_string() }).unwrap())
+        .collect();
+    let articles = (0..30)
+        .map(|i| {
+            let score = (i % 4 != 0).then_some((i * 7 % 11) as i32);
+            let a = article(authors[i % 2], (i as i64 * 13) % 31, score, &format!("t{}", i % 3));
+            s.insert(a).unwrap()
+        })
+        .collect();
+    (s, authors, articles)
+}
+
+#[test]
+fn scans_follow_inserts_updates_and_deletes() {
+    let (mut s, authors, articles) = fixture();
+    assert_scans(&s);
+    for (i, &k) in articles.iter().enumerate().step_by(3) {
+        s.update(k, |a| {
+            a.at = 40 - a.at;
+            a.score = if i % 2 == 0 { None } else { Some(i as i32) };
+            a.author = authors[(i + 1) % 2];
+        })
+        .unwrap();
+        assert_scans(&s);
+    }
+    for &k in articles.iter().step_by(4) {
+        s.delete(k).unwrap();
+        assert_scans(&s);
+    }
+    // A cascade removes every article of an author from every index.
+    s.delete(authors[0]).unwrap();
+    assert_scans(&s);
+    assert_eq!(s.prefix(Article::BY_AUTHOR_AT, &[authors[0].into()]).count(), 0);
+}
+
+#[test]
+fn scans_follow_rollback_reset_fork_and_snapshot() {
+    let (mut s, authors, articles) = fixture();
+    let before: Vec<_> = s.scan(Article::BY_AT).collect();
+    s.begin().unwrap();
+    s.delete(articles[3]).unwrap();
+    s.update(articles[4], |a| a.at = -1).unwrap();
+    s.insert(article(authors[1], 12, Some(1), "new")).unwrap();
+    assert_scans(&s);
+    s.rollback().unwrap();
+    assert_scans(&s);
+    assert_eq!(s.scan(Article::BY_AT).collect::<Vec<_>>(), before);
+
+    let mark = s.mark().unwrap();
+    s.delete(authors[1]).unwrap();
+    let fork = s.fork();
+    assert_scans(&fork);
+    s.reset(&mark).unwrap();
+    assert_scans(&s);
+    assert_eq!(s.scan(Article::BY_AT).collect::<Vec<_>>(), before);
+    s.release_mark(mark).unwrap();
+
+    let loaded = Store::from_snapshot(schema(), &s.to_snapshot().unwrap()).unwrap();
+    assert_scans(&loaded);
+    assert_eq!(loaded.scan(Article::BY_AT).collect::<Vec<_>>(), before);
+}
+
+#[test]
+fn a_failed_write_leaves_every_scan_unchanged() {
+    let (mut s, _, articles) = fixture();
+    let before: Vec<_> = s.scan(Article::BY_AT).collect();
+    // The author does not exist any more: the update fails after building its row.
+    let gone = s.insert(Author { name: "gone".into() }).unwrap();
+    s.delete(gone).unwrap();
+    s.update(articles[0], |a| {
+        a.at = 99;
+        a.author = gone;
+    })
+    .unwrap_err();
+    assert_scans(&s);
+    assert_eq!(s.scan(Article::BY_AT).collect::<Vec<_>>(), before);
+}
+
+/// `order_by` sorts by the index's values then key, both ways; `Desc` is the exact reverse.
+#[test]
+fn order_by_limit_offset_and_after_agree_with_a_sort() {
+    let (mut s, authors, articles) = fixture();
+    s.delete(articles[5]).unwrap();
+    let by_score = {
+        // NULL first, as SQLite sorts ascending.
+        let mut all: Vec<(Option<i32>, Key<Article>)> =
+            s.iter::<Article>().map(|(k, a)| (a.score, k)).collect();
+        all.sort();
+        all.into_iter().map(|(_, k)| k).collect::<Vec<_>>()
+    };
+    for whole in [true, false] {
+        let q = || match whole {
+            true => s.query::<Article>(),
+            false => s.query_keys(s.keys::<Article>()),
+        };
+        assert_eq!(q().order_by(Article::BY_SCORE, Order::Asc).keys(), by_score);
+        let desc: Vec<_> = by_score.iter().rev().copied().collect();
+        assert_eq!(q().order_by(Article::BY_SCORE, Order::Desc).keys(), desc);
+        for (offset, limit) in [(0, 5), (3, 4), (27, 10), (40, 2), (2, 0)] {
+            let page = q()
+                .order_by(Article::BY_SCORE, Order::Desc)
+                .offset(offset)
+                .limit(limit)
+                .keys();
+            let want: Vec<_> = desc.iter().skip(offset).take(limit).copied().collect();
+            assert_eq!(page, want, "offset {offset} limit {limit}");
+        }
+        assert_eq!(q().order_by(Article::BY_SCORE, Order::Asc).first(), by_score.first().copied());
+    }
+    // Keyset pagination over the children of one author, newest first, three per page,
+    // with the last row of each page deleted before the next page is read.
+    let own: Vec<_> = naive(&s, |a| (a.author == authors[1]).then_some(a.at));
+    let mut seen = Vec::new();
+    let mut cursor: Option<(i64, Key<Article>)> = None;
+    loop {
+        let q = s
+            .query_keys([authors[1]])
+            .children(Article::AUTHOR)
+            .order_by(Article::BY_AT, Order::Desc);
+        let q = match cursor {
+            Some((at, k)) => q.after(&[at.into()], k),
+            None => q,
+        };
+        let page = q.limit(3).keys();
+        let Some(&last) = page.last() else { break };
+        seen.extend(page.iter().copied());
+        cursor = Some((s.get(last).unwrap().at, last));
+        s.delete(last).unwrap();
+        s.check_integrity().unwrap();
+    }
+    assert_eq!(seen, own.iter().rev().copied().collect::<Vec<_>>());
+}
+
+#[test]
+fn where_range_first_and_exists() {
+    let (s, authors, _) = fixture();
+    let want = naive(&s, |a| (a.author == authors[0] && (3..9).contains(&a.at)).then_some(a.at));
+    let got = s
+        .query_keys([authors[0]])
+        .children(Article::AUTHOR)
+        .where_range(Article::BY_AT, 3..9)
+        .order_by(Article::BY_AT, Order::Asc)
+        .keys();
+    assert_eq!(got, want);
+    assert!(s.query::<Article>().where_range(Article::BY_AT, 0..=0).exists());
+    assert!(!s.query::<Article>().where_range(Article::BY_AT, 100..).exists());
+    assert_eq!(s.query::<Article>().count(), 30);
+}
