@@ -77,7 +77,10 @@ impl Store {
     /// Every record of type `E`, in slot order. O(1): the records are listed by the first
     /// step that needs them (O(n)).
     pub fn query<E: Entity>(&self) -> Query<'_, E> {
-        Query { store: self, keys: None }
+        Query {
+            store: self,
+            keys: None,
+        }
     }
 
     /// The given records (stale keys are dropped, duplicates kept once).
@@ -192,16 +195,12 @@ impl<'s, E: Entity> Query<'s, E> {
 
     /// Each record with its number of children through `fk` (e.g. member count per group).
     pub fn count_children<C: Entity>(&self, fk: Fk<C, E>) -> Vec<(Key<E>, usize)> {
-        self.each()
-            .map(|k| (k, self.store.child_count(fk, k)))
-            .collect()
+        self.each().map(|k| (k, self.store.child_count(fk, k))).collect()
     }
 
     /// Each record with its number of left ends in `rel` (e.g. member count per group).
     pub fn count_lefts<L: Entity>(&self, rel: ManyToMany<L, E>) -> Vec<(Key<E>, usize)> {
-        self.each()
-            .map(|k| (k, self.store.lefts(rel, k).len()))
-            .collect()
+        self.each().map(|k| (k, self.store.lefts(rel, k).len())).collect()
     }
 
     /// The keys, in query order. O(k).
@@ -435,9 +434,9 @@ impl<'s, E: Entity> Sorted<'s, E> {
         let fields = E::DEF.indexes.get(self.index).map_or(&[][..], |d| d.fields);
         let order = self.order;
         self.query.list_mut().retain(|k| {
-            let by_values = t
-                .row(k.raw())
-                .map_or(std::cmp::Ordering::Less, |r| prefix_cmp::<E>(r, &t.text, fields, values));
+            let by_values = t.row(k.raw()).map_or(std::cmp::Ordering::Less, |r| {
+                prefix_cmp::<E>(r, &t.text, fields, values)
+            });
             let cmp = by_values.then(k.raw().cmp(&key.raw()));
             match order {
                 Order::Asc => cmp.is_gt(),
@@ -495,7 +494,12 @@ impl<'s, E: Entity> Sorted<'s, E> {
         let take = self.limit.unwrap_or(usize::MAX);
         let keys: Vec<RawKey> = match self.order {
             Order::Asc => nulls.chain(run).skip(self.offset).take(take).collect(),
-            Order::Desc => run.rev().chain(nulls.rev()).skip(self.offset).take(take).collect(),
+            Order::Desc => run
+                .rev()
+                .chain(nulls.rev())
+                .skip(self.offset)
+                .take(take)
+                .collect(),
         };
         keys.into_iter().map(Key::from_raw).collect()
     }

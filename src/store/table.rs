@@ -236,7 +236,12 @@ impl<E: Entity> Table<E> {
     /// The records of ordered index `x` whose leading values lie between `lower` and `upper`
     /// (each a prefix of the index's values, compared by [`Value::sql_cmp`]), in index order;
     /// `None` if index `x` is not ordered. O(log n) to start, O(1) per record.
-    pub(crate) fn scan(&self, x: usize, lower: Bound<&[Value<'_>]>, upper: Bound<&[Value<'_>]>) -> Option<Run<'_>> {
+    pub(crate) fn scan(
+        &self,
+        x: usize,
+        lower: Bound<&[Value<'_>]>,
+        upper: Bound<&[Value<'_>]>,
+    ) -> Option<Run<'_>> {
         let sorted = self.ordered.get(x)?.as_ref()?;
         let fields = E::DEF.indexes[x].fields;
         let cmp = |k: RawKey, bound: &[Value<'_>]| {
@@ -491,8 +496,12 @@ impl<E: Entity> Table<E> {
                 let removed = indexes[x].remove(hash, key, eq);
                 debug_assert!(removed, "{}: index entry of {key} missing", E::DEF.table);
             }
-            if let Some(sorted) = ordered[x].as_mut().filter(|_| !has_null::<E>(row, text, def.fields)) {
-                let removed = sorted.remove(key, |k| sorts_before::<E>(rows, text, def.fields, k, (key, row)));
+            if let Some(sorted) = ordered[x]
+                .as_mut()
+                .filter(|_| !has_null::<E>(row, text, def.fields))
+            {
+                let removed =
+                    sorted.remove(key, |k| sorts_before::<E>(rows, text, def.fields, k, (key, row)));
                 debug_assert!(removed, "{}: ordered entry of {key} missing", E::DEF.table);
             }
         }
@@ -569,7 +578,9 @@ impl LinkOrder<'_> {
 
 /// Whether any of `fields` of `row` is NULL (such a record is in no secondary index).
 pub(crate) fn has_null<E: Entity>(row: &E::Row, text: &TextHeap, fields: &[u16]) -> bool {
-    fields.iter().any(|&f| E::__value(row, text, f as usize).is_null())
+    fields
+        .iter()
+        .any(|&f| E::__value(row, text, f as usize).is_null())
 }
 
 /// The order of ordered indexes and of sorted queries: by the values of `fields` in turn
@@ -600,7 +611,12 @@ pub(crate) fn sorts_before<E: Entity>(
 }
 
 /// How the first `bound.len()` values of `row`'s `fields` compare with `bound` (a prefix).
-pub(crate) fn prefix_cmp<E: Entity>(row: &E::Row, text: &TextHeap, fields: &[u16], bound: &[Value<'_>]) -> Ordering {
+pub(crate) fn prefix_cmp<E: Entity>(
+    row: &E::Row,
+    text: &TextHeap,
+    fields: &[u16],
+    bound: &[Value<'_>],
+) -> Ordering {
     fields
         .iter()
         .zip(bound)

@@ -77,13 +77,19 @@ fn assert_scans(s: &Store) {
         let own = naive(s, |a| (a.author == author).then_some(a.at));
         let got: Vec<_> = s.prefix(Article::BY_AUTHOR_AT, &[author.into()]).collect();
         assert_eq!(got, own);
-        let newest: Vec<_> = s.prefix(Article::BY_AUTHOR_AT, &[author.into()]).rev().take(3).collect();
+        let newest: Vec<_> = s
+            .prefix(Article::BY_AUTHOR_AT, &[author.into()])
+            .rev()
+            .take(3)
+            .collect();
         assert_eq!(newest, own.iter().rev().take(3).copied().collect::<Vec<_>>());
         let (lo, hi) = ([author.into(), Value::Int(5)], [author.into(), Value::Int(15)]);
         let window: Vec<_> = s
             .range_values(Article::BY_AUTHOR_AT, Excluded(&lo[..]), Included(&hi[..]))
             .collect();
-        let want = naive(s, |a| (a.author == author && a.at > 5 && a.at <= 15).then_some(a.at));
+        let want = naive(s, |a| {
+            (a.author == author && a.at > 5 && a.at <= 15).then_some(a.at)
+        });
         assert_eq!(window, want);
     }
 }
@@ -98,7 +104,12 @@ fn fixture() -> (Store, Vec<Key<Author>>, Vec<Key<Article>>) {
     let articles = (0..30)
         .map(|i| {
             let score = (i % 4 != 0).then_some((i * 7 % 11) as i32);
-            let a = article(authors[i % 2], (i as i64 * 13) % 31, score, &format!("t{}", i % 3));
+            let a = article(
+                authors[i % 2],
+                (i as i64 * 13) % 31,
+                score,
+                &format!("t{}", i % 3),
+            );
             s.insert(a).unwrap()
         })
         .collect();
@@ -200,7 +211,10 @@ fn order_by_limit_offset_and_after_agree_with_a_sort() {
             let want: Vec<_> = desc.iter().skip(offset).take(limit).copied().collect();
             assert_eq!(page, want, "offset {offset} limit {limit}");
         }
-        assert_eq!(q().order_by(Article::BY_SCORE, Order::Asc).first(), by_score.first().copied());
+        assert_eq!(
+            q().order_by(Article::BY_SCORE, Order::Asc).first(),
+            by_score.first().copied()
+        );
     }
     // Keyset pagination over the children of one author, newest first, three per page,
     // with the last row of each page deleted before the next page is read.
@@ -229,7 +243,9 @@ fn order_by_limit_offset_and_after_agree_with_a_sort() {
 #[test]
 fn where_range_first_and_exists() {
     let (s, authors, _) = fixture();
-    let want = naive(&s, |a| (a.author == authors[0] && (3..9).contains(&a.at)).then_some(a.at));
+    let want = naive(&s, |a| {
+        (a.author == authors[0] && (3..9).contains(&a.at)).then_some(a.at)
+    });
     let got = s
         .query_keys([authors[0]])
         .children(Article::AUTHOR)
