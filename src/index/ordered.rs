@@ -159,7 +159,10 @@ mod tests {
         want.sort();
         assert_eq!(all, want);
         let within = |lo: u64, hi: u64| -> Vec<RawKey> {
-            want.iter().copied().filter(|&k| key(lo) <= k && k < key(hi)).collect()
+            want.iter()
+                .copied()
+                .filter(|&k| key(lo) <= k && k < key(hi))
+                .collect()
         };
         let mid: Vec<RawKey> = ix.range(|k| k < key(100), |k| k < key(110)).collect();
         assert_eq!(mid, within(100, 110));

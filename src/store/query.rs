@@ -3,13 +3,16 @@
 //! Each step is eager (it computes the next key list) and keeps a deterministic order: the
 //! order of the previous step, then link order, each key once.
 
-use std::ops::Bound;
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::ops::{Bound, RangeBounds};
 
 use hashbrown::HashSet;
 
 use crate::entity::{Entity, Fk, Index};
 use crate::key::{Key, RawKey};
 use crate::relation::ManyToMany;
+use crate::store::scan::{with_bound, within};
 use crate::store::table::{has_null, order_cmp, prefix_cmp, Table};
 use crate::store::Store;
 use crate::value::{QueryValue, Value};
@@ -380,10 +383,10 @@ impl<'s, E: Entity> Query<'s, E> {
     /// assert_eq!(s.query::<Event>().where_range(Event::BY_DAY, 1..=2).keys(), days[1..3]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn where_range<Q: QueryValue + ?Sized, B: std::borrow::Borrow<Q>>(
+    pub fn where_range<Q: QueryValue + ?Sized, B: Borrow<Q>>(
         mut self,
         by: Index<E, Q>,
-        range: impl std::ops::RangeBounds<B>,
+        range: impl RangeBounds<B>,
     ) -> Self {
         let Ok(t) = self.store.table::<E>() else {
             return self;
@@ -391,21 +394,18 @@ impl<'s, E: Entity> Query<'s, E> {
         let Some(&field) = E::DEF.indexes.get(by.index).and_then(|d| d.fields.first()) else {
             return self;
         };
-        let in_range = |k: &Key<E>| {
-            let v = t.value(k.raw(), field as usize);
-            let low = match range.start_bound() {
-                Bound::Included(b) => v.sql_cmp(&b.borrow().query_value()).is_ge(),
-                Bound::Excluded(b) => v.sql_cmp(&b.borrow().query_value()).is_gt(),
-                Bound::Unbounded => true,
-            };
-            let high = match range.end_bound() {
-                Bound::Included(b) => v.sql_cmp(&b.borrow().query_value()).is_le(),
-                Bound::Excluded(b) => v.sql_cmp(&b.borrow().query_value()).is_lt(),
-                Bound::Unbounded => true,
-            };
-            !v.is_null() && low && high
-        };
-        self.list_mut().retain(in_range);
+        let (lower, upper) = (
+            range.start_bound().map(Borrow::borrow),
+            range.end_bound().map(Borrow::borrow),
+        );
+        with_bound(lower, |lo| {
+            with_bound(upper, |hi| {
+                self.list_mut().retain(|k| {
+                    let v = t.value(k.raw(), field as usize);
+                    !v.is_null() && within(|b| b.first().map_or(Ordering::Equal, |b| v.sql_cmp(b)), lo, hi)
+                })
+            })
+        });
         self
     }
 }

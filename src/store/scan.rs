@@ -66,20 +66,33 @@ impl<'s, E> Scan<'s, E> {
     }
 }
 
-/// A bound on a single value as a one-value prefix.
-fn one<'a, Q: QueryValue + ?Sized>(b: Bound<&'a Q>) -> Bound<[Value<'a>; 1]> {
+/// Calls `f` with a bound on a single value as a bound on a one-value prefix.
+pub(crate) fn with_bound<Q: QueryValue + ?Sized, R>(
+    b: Bound<&Q>,
+    f: impl FnOnce(Bound<&[Value<'_>]>) -> R,
+) -> R {
     match b {
-        Bound::Included(q) => Bound::Included([q.query_value()]),
-        Bound::Excluded(q) => Bound::Excluded([q.query_value()]),
-        Bound::Unbounded => Bound::Unbounded,
+        Bound::Included(q) => q.with_query_value(|v| f(Bound::Included(&[v]))),
+        Bound::Excluded(q) => q.with_query_value(|v| f(Bound::Excluded(&[v]))),
+        Bound::Unbounded => f(Bound::Unbounded),
     }
 }
 
-fn as_slice<'b, 'v>(b: &'b Bound<[Value<'v>; 1]>) -> Bound<&'b [Value<'v>]> {
-    match b {
-        Bound::Included(v) => Bound::Included(v.as_slice()),
-        Bound::Excluded(v) => Bound::Excluded(v.as_slice()),
-        Bound::Unbounded => Bound::Unbounded,
+/// Whether something between `lower` and `upper` (prefixes): `cmp` compares it with one.
+pub(crate) fn within(
+    cmp: impl Fn(&[Value<'_>]) -> Ordering,
+    lower: Bound<&[Value<'_>]>,
+    upper: Bound<&[Value<'_>]>,
+) -> bool {
+    let low = match lower {
+        Bound::Included(b) => cmp(b).is_ge(),
+        Bound::Excluded(b) => cmp(b).is_gt(),
+        Bound::Unbounded => true,
+    };
+    low && match upper {
+        Bound::Included(b) => cmp(b).is_le(),
+        Bound::Excluded(b) => cmp(b).is_lt(),
+        Bound::Unbounded => true,
     }
 }
 
@@ -107,9 +120,13 @@ impl Store {
         by: Index<E, Q>,
         range: impl RangeBounds<B>,
     ) -> Scan<'_, E> {
-        let lower = one(range.start_bound().map(Borrow::borrow));
-        let upper = one(range.end_bound().map(Borrow::borrow));
-        self.scan_index(by.index, as_slice(&lower), as_slice(&upper))
+        let (lower, upper) = (
+            range.start_bound().map(Borrow::borrow),
+            range.end_bound().map(Borrow::borrow),
+        );
+        with_bound(lower, |lo| {
+            with_bound(upper, |hi| self.scan_index(by.index, lo, hi))
+        })
     }
 
     /// Every record with no NULL value under index `by`, in index order (values, then key);
@@ -215,18 +232,7 @@ fn sorted_hits<E: Entity>(
     let Some(def) = E::DEF.indexes.get(x) else {
         return Vec::new();
     };
-    let within = |row: &E::Row| {
-        let low = match lower {
-            Bound::Included(b) => prefix_cmp::<E>(row, &t.text, def.fields, b) != Ordering::Less,
-            Bound::Excluded(b) => prefix_cmp::<E>(row, &t.text, def.fields, b) == Ordering::Greater,
-            Bound::Unbounded => true,
-        };
-        low && match upper {
-            Bound::Included(b) => prefix_cmp::<E>(row, &t.text, def.fields, b) != Ordering::Greater,
-            Bound::Excluded(b) => prefix_cmp::<E>(row, &t.text, def.fields, b) == Ordering::Less,
-            Bound::Unbounded => true,
-        }
-    };
+    let within = |row: &E::Row| within(|b| prefix_cmp::<E>(row, &t.text, def.fields, b), lower, upper);
     let mut hits: Vec<(RawKey, &E::Row)> = t
         .rows
         .iter()
