@@ -204,6 +204,18 @@ pub enum Error {
     #[error("no transaction is open")]
     NoTransaction,
 
+    /// A `commit`, `rollback`, `rollback_to`, `release`, `reset` or `release_mark` that would
+    /// end a transaction, savepoint or mark owned by a running call: a
+    /// [`Store::transaction`](crate::Store::transaction) or
+    /// [`Store::with_fault`](crate::Store::with_fault) closure, or a
+    /// [`FixtureScope`](crate::FixtureScope). Nothing changed; end it by returning from the
+    /// closure (or dropping the scope).
+    #[error("{operation} would end a scope that an enclosing call owns (a `transaction` or `with_fault` closure, or a fixture scope); return from the closure or drop the scope instead")]
+    EndsEnclosingScope {
+        /// The refused operation.
+        operation: &'static str,
+    },
+
     /// A savepoint that was released or rolled past.
     #[error("the savepoint is no longer open")]
     UnknownSavepoint,

@@ -34,8 +34,8 @@ pub use relation::ManyToMany;
 pub use schema::{Schema, SchemaBuilder, SchemaError};
 pub use snapshot::{SaveStep, SnapshotError};
 pub use store::{
-    Children, DeleteReport, DeletedRecord, FaultPoint, Linked, LogEntry, Mark, NulledReference, Order,
-    PendingFault, Query, Savepoint, Scan, Sorted, Store, UnlinkedPair,
+    Children, DeleteReport, DeletedRecord, FaultPoint, FixtureScope, Linked, LogEntry, Mark, NulledReference,
+    Order, PendingFault, Query, Savepoint, Scan, Sorted, Store, UnlinkedPair,
 };
 pub use text::{Span, Text, TextHeap, TEXT_HEAP_LIMIT};
 pub use value::{Composite, QueryValue, SqlType, Value};

@@ -12,6 +12,7 @@ use hashbrown::HashMap;
 use crate::diff::FirstChanges;
 use crate::error::Error;
 use crate::key::RawKey;
+use crate::store::guard::{Undo, Unwind};
 use crate::store::Store;
 
 /// One primitive change, with enough to undo it (old rows live in the table's undo stack).
@@ -132,37 +133,50 @@ impl Store {
         }
     }
 
-    /// Runs one statement atomically: on error every change it made is undone. Outside a
-    /// transaction the statement's end is a commit point (orphans swept, deferred constraints
-    /// checked); with no scope open the journal is then finalized.
+    /// Runs one statement atomically: on error, or if `f` panics, every change it made is
+    /// undone (the guard's drop). Outside a transaction the statement's end is a commit point
+    /// (orphans swept, deferred constraints checked); with no scope open the journal is then
+    /// finalized.
     pub(crate) fn statement<R>(
         &mut self,
         f: impl FnOnce(&mut Store) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let mark = self.journal.len();
-        let orphan_mark = self.orphans.len();
+        let journal = self.journal.len();
+        let orphans = self.orphans.len();
         if self.depth == 0 {
             self.fire_write_fault()?;
         }
-        self.depth += 1;
-        let mut out = f(self);
-        if out.is_ok() && self.depth == 1 && !self.in_transaction() {
-            out = self.commit_point(mark).and(out);
+        let depth = self.depth;
+        let mut guard = Unwind::new(
+            self,
+            Undo::Statement {
+                journal,
+                orphans,
+                depth,
+            },
+        );
+        let s = &mut *guard.store;
+        s.depth += 1;
+        let mut out = f(s);
+        if out.is_ok() && s.depth == 1 && !s.in_transaction() {
+            out = s.commit_point(journal).and(out);
         }
-        self.depth -= 1;
-        match out {
-            Err(e) => {
-                self.undo_to(mark);
-                self.orphans.truncate(orphan_mark);
-                Err(e)
-            }
-            Ok(r) => {
-                if self.depth == 0 && self.scopes.is_empty() {
-                    self.finalize_journal();
-                }
-                Ok(r)
-            }
+        s.depth -= 1;
+        let r = out?; // on error the guard undoes the statement
+        guard.disarm();
+        let s = &mut *guard.store;
+        if s.depth == 0 && s.scopes.is_empty() {
+            s.finalize_journal();
         }
+        Ok(r)
+    }
+
+    /// Undoes a statement that failed or whose user code panicked: back to its journal and
+    /// orphan-queue positions and its nesting depth.
+    pub(crate) fn abandon_statement(&mut self, journal: usize, orphans: usize, depth: u32) {
+        self.undo_to(journal);
+        self.orphans.truncate(orphans);
+        self.depth = depth;
     }
 
     /// An autocommit statement's commit point: sweep orphans, then check deferred constraints

@@ -4,6 +4,7 @@ mod check;
 mod deferred;
 mod delete;
 pub(crate) mod erased;
+mod guard;
 mod journal;
 mod link;
 mod observe;
@@ -22,7 +23,7 @@ pub use link::Linked;
 pub use observe::{FaultPoint, LogEntry, PendingFault};
 pub use query::{Order, Query, Sorted};
 pub use scan::Scan;
-pub use txn::{Mark, Savepoint};
+pub use txn::{FixtureScope, Mark, Savepoint};
 
 use crate::entity::{Entity, Fk, Index, Unique};
 use crate::error::Error;
@@ -92,7 +93,15 @@ impl Clone for Store {
             journal: self.journal.clone(),
             depth: self.depth,
             orphans: self.orphans.clone(),
-            scopes: self.scopes.clone(),
+            // A fork's scopes belong to no running call.
+            scopes: self
+                .scopes
+                .iter()
+                .map(|s| txn::Scope {
+                    held: false,
+                    ..s.clone()
+                })
+                .collect(),
             faults: Vec::new(),
             log: None,
         }

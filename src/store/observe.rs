@@ -9,6 +9,8 @@
 use crate::entity::Entity;
 use crate::error::Error;
 use crate::key::RawKey;
+use crate::store::guard::{Undo, Unwind};
+use crate::store::txn::ScopeKind;
 use crate::store::Store;
 
 /// Where an injected fault fires; see [`Store::inject_fault`].
@@ -87,19 +89,51 @@ impl Store {
     /// Runs `f` with a fault injected, and reports a fault that never fired instead of
     /// ignoring it: the helper for testing one error path.
     ///
+    /// `f` runs in a scope the call owns (a mark, or a savepoint inside a transaction): if `f`
+    /// panics, everything it did is undone and the pending faults are as before the call.
+    /// Inside `f`, a `reset` or `rollback_to` that would end that scope is refused with
+    /// [`Error::EndsEnclosingScope`]. Cost: O(tables) on top of `f`.
+    ///
     /// # Errors
     /// [`Error::FaultNotTriggered`] if `f` never reached the fault (which is then removed).
+    ///
+    /// ```
+    /// # use relata::{Entity, Error, FaultPoint, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let down = Error::Unavailable { reason: "down" };
+    /// let out = store.with_fault(FaultPoint::NthWrite(1), down.clone(), |s| {
+    ///     s.insert(User { name: "a".into() })
+    /// })?;
+    /// assert_eq!(out, Err(down.clone()));
+    /// let never = store.with_fault(FaultPoint::Commit, down, |_| ());
+    /// assert!(matches!(never, Err(Error::FaultNotTriggered { .. })));
+    /// assert!(store.pending_faults().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_fault<R>(
         &mut self,
         at: FaultPoint,
         error: Error,
         f: impl FnOnce(&mut Store) -> R,
     ) -> Result<R, Error> {
+        let saved = self.faults.clone();
         let before = self.faults.len();
         self.inject_fault(at.clone(), error);
-        let out = f(self);
-        if self.faults.len() > before {
-            self.faults.truncate(before);
+        let kind = match self.in_transaction() {
+            true => ScopeKind::Savepoint,
+            false => ScopeKind::Mark,
+        };
+        let id = self.open_held(kind);
+        let faults = Some(saved);
+        let mut guard = Unwind::new(self, Undo::Scope { id, faults });
+        let out = f(&mut *guard.store);
+        guard.disarm();
+        let s = &mut *guard.store;
+        s.close_held(id);
+        if s.faults.len() > before {
+            s.faults.truncate(before);
             return Err(Error::FaultNotTriggered {
                 fault: format!("{at:?}"),
             });

@@ -10,6 +10,7 @@
 //! (deleted rows freed, text reclaimed) only when no scope is open.
 
 use crate::error::Error;
+use crate::store::guard::{Undo, Unwind};
 use crate::store::Store;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +29,9 @@ pub(crate) struct Scope {
     pub(crate) orphans: usize,
     /// Each table's text-heap length when the scope opened (truncated back on rollback).
     pub(crate) text: Vec<usize>,
+    /// Owned by a running call (a `transaction` or `with_fault` closure, a fixture scope):
+    /// nothing else may end it. A fork's copy is not held.
+    pub(crate) held: bool,
 }
 
 /// A savepoint inside a transaction; see [`Store::savepoint`].
@@ -41,6 +45,43 @@ pub struct Savepoint {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Mark {
     id: u64,
+}
+
+/// A fixture scope: a [`Mark`] that resets itself. While it lives it lends the store (it
+/// derefs to [`Store`]); when it is dropped, at the end of the test or while a panic unwinds
+/// through it, every change since [`Store::scope`] is undone and the mark released, so a
+/// failing test cannot leave a shared fixture dirty. See [`Store::scope`].
+#[derive(Debug)]
+#[must_use = "the scope resets the store when dropped: bind it (`let mut store = fixture.scope()?;`)"]
+pub struct FixtureScope<'s> {
+    store: &'s mut Store,
+    mark: Mark,
+}
+
+impl FixtureScope<'_> {
+    /// The scope's mark, for [`Store::changes_since`] (what the test changed so far).
+    pub fn mark(&self) -> &Mark {
+        &self.mark
+    }
+}
+
+impl std::ops::Deref for FixtureScope<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.store
+    }
+}
+
+impl std::ops::DerefMut for FixtureScope<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        self.store
+    }
+}
+
+impl Drop for FixtureScope<'_> {
+    fn drop(&mut self) {
+        self.store.abandon_scope(self.mark.id);
+    }
 }
 
 impl Store {
@@ -60,6 +101,7 @@ impl Store {
             journal: self.journal.len(),
             orphans: self.orphans.len(),
             text,
+            held: false,
         };
         self.scopes.push(scope);
         id
@@ -89,6 +131,49 @@ impl Store {
         self.scopes.truncate(at);
         if self.scopes.is_empty() {
             self.finalize_journal();
+        }
+    }
+
+    /// Opens a scope owned by the running call (see [`Scope::held`]).
+    pub(crate) fn open_held(&mut self, kind: ScopeKind) -> u64 {
+        let id = self.open_scope(kind);
+        if let Some(top) = self.scopes.last_mut() {
+            top.held = true;
+        }
+        id
+    }
+
+    /// The position of scope `id`, no longer held; `None` if the closure replaced the store.
+    pub(crate) fn unhold(&mut self, id: u64) -> Option<usize> {
+        let at = self.scopes.iter().rposition(|s| s.id == id)?;
+        self.scopes[at].held = false;
+        Some(at)
+    }
+
+    /// Ends scope `id` keeping its changes; scopes opened above it stay open.
+    pub(crate) fn close_held(&mut self, id: u64) {
+        if let Some(at) = self.unhold(id) {
+            self.scopes.remove(at);
+            if self.scopes.is_empty() {
+                self.finalize_journal();
+            }
+        }
+    }
+
+    /// Undoes everything since scope `id` and closes it (and the scopes above): what a guard
+    /// does when the code it ran panicked.
+    pub(crate) fn abandon_scope(&mut self, id: u64) {
+        if let Some(at) = self.scopes.iter().rposition(|s| s.id == id) {
+            self.rollback_within(at);
+            self.close_from(at);
+        }
+    }
+
+    /// Refuses `operation` if it would end a held scope: one at position `from` or above.
+    fn not_held(&self, from: usize, operation: &'static str) -> Result<(), Error> {
+        match self.scopes.get(from..).is_some_and(|s| s.iter().any(|s| s.held)) {
+            true => Err(Error::EndsEnclosingScope { operation }),
+            false => Ok(()),
         }
     }
 
@@ -124,8 +209,10 @@ impl Store {
     /// constraint against the final state.
     ///
     /// # Errors
-    /// [`Error::NoTransaction`]; [`Error::CommitFailed`] listing every violation, after which
-    /// the store is exactly as before [`begin`](Self::begin) and the transaction is closed.
+    /// [`Error::NoTransaction`]; [`Error::EndsEnclosingScope`] inside a
+    /// [`transaction`](Self::transaction) closure (nothing changes); [`Error::CommitFailed`]
+    /// listing every violation, after which the store is exactly as before
+    /// [`begin`](Self::begin) and the transaction is closed.
     pub fn commit(&mut self) -> Result<(), Error> {
         let result = self.commit_inner();
         self.logged("commit", "", None, result, |_| None)
@@ -135,6 +222,7 @@ impl Store {
         let at = self
             .scope_position(ScopeKind::Transaction, None)
             .ok_or(Error::NoTransaction)?;
+        self.not_held(at, "commit")?;
         if let Err(injected) = self.fire_commit_fault() {
             self.rollback_within(at);
             self.close_from(at);
@@ -161,14 +249,14 @@ impl Store {
     /// exactly as before [`begin`](Self::begin); keys handed out inside it are stale.
     ///
     /// # Errors
-    /// [`Error::NoTransaction`].
+    /// [`Error::NoTransaction`]; [`Error::EndsEnclosingScope`] inside a
+    /// [`transaction`](Self::transaction) closure (nothing changes).
     pub fn rollback(&mut self) -> Result<(), Error> {
         let result = match self.scope_position(ScopeKind::Transaction, None) {
-            Some(at) => {
+            Some(at) => self.not_held(at, "rollback").map(|()| {
                 self.rollback_within(at);
                 self.close_from(at);
-                Ok(())
-            }
+            }),
             None => Err(Error::NoTransaction),
         };
         self.logged("rollback", "", None, result, |_| None)
@@ -177,28 +265,85 @@ impl Store {
     /// Runs `f` in a transaction: commit on `Ok`, roll back on `Err`. Inside an open
     /// transaction it runs in a savepoint instead, so calls nest.
     ///
+    /// The transaction (or savepoint) belongs to the call: inside `f`, `commit`, `rollback`,
+    /// and any `rollback_to`, `release` or `reset` that would end it are refused with
+    /// [`Error::EndsEnclosingScope`] and change nothing, so `Err` always means nothing `f` did
+    /// stayed. If `f` panics, everything it did is undone before the panic goes on: the store
+    /// is as before the call and fully usable (a test harness catching the panic can carry on
+    /// with it).
+    ///
     /// # Errors
     /// `f`'s error, or the commit's ([`Error::CommitFailed`]) converted into `E`.
+    ///
+    /// ```
+    /// # use relata::{Entity, Error, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let out: Result<(), Error> = store.transaction(|s| {
+    ///     s.insert(User { name: "alice".into() })?;
+    ///     assert_eq!(s.commit(), Err(Error::EndsEnclosingScope { operation: "commit" }));
+    ///     s.insert(User { name: "alice".into() })?; // a duplicate: the closure fails
+    ///     Ok(())
+    /// });
+    /// assert!(out.is_err());
+    /// assert_eq!(store.count::<User>(), 0); // nothing stayed
+    ///
+    /// let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    ///     store.transaction(|s| -> Result<(), Error> {
+    ///         s.insert(User { name: "bob".into() })?;
+    ///         panic!("a failing test");
+    ///     })
+    /// }));
+    /// assert!(panicked.is_err());
+    /// assert_eq!(store.count::<User>(), 0);
+    /// assert!(!store.in_transaction());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn transaction<R, E: From<Error>>(
         &mut self,
         f: impl FnOnce(&mut Store) -> Result<R, E>,
     ) -> Result<R, E> {
-        if self.in_transaction() {
-            let sp = self.savepoint()?;
-            let out = f(self);
-            if out.is_err() {
-                self.rollback_to(&sp)?;
+        let nested = self.in_transaction();
+        let id = match nested {
+            true => self.open_held(ScopeKind::Savepoint),
+            false => {
+                self.begin()?;
+                self.hold_top()
             }
-            self.release(sp)?;
+        };
+        let mut guard = Unwind::new(self, Undo::Scope { id, faults: None });
+        let out = f(&mut *guard.store);
+        guard.disarm();
+        let s = &mut *guard.store;
+        let Some(at) = s.unhold(id) else {
+            let operation = "replacing the store inside a transaction closure";
+            return Err(Error::EndsEnclosingScope { operation }.into());
+        };
+        if nested {
+            if out.is_err() {
+                s.rollback_within(at);
+            }
+            s.scopes.truncate(at);
             return out;
         }
-        self.begin()?;
-        match f(self) {
-            Ok(r) => self.commit().map(|()| r).map_err(E::from),
+        match out {
+            Ok(r) => s.commit().map(|()| r).map_err(E::from),
             Err(e) => {
-                self.rollback()?;
+                s.rollback()?;
                 Err(e)
             }
+        }
+    }
+
+    /// Marks the innermost scope held and returns its id.
+    fn hold_top(&mut self) -> u64 {
+        match self.scopes.last_mut() {
+            Some(top) => {
+                top.held = true;
+                top.id
+            }
+            None => 0,
         }
     }
 
@@ -218,11 +363,14 @@ impl Store {
     /// Undoes everything since `sp`; `sp` stays open, savepoints opened after it close.
     ///
     /// # Errors
-    /// [`Error::UnknownSavepoint`] if `sp` was released or rolled past.
+    /// [`Error::UnknownSavepoint`] if `sp` was released or rolled past;
+    /// [`Error::EndsEnclosingScope`] if that would end a scope a running
+    /// [`transaction`](Self::transaction) closure owns (nothing changes).
     pub fn rollback_to(&mut self, sp: &Savepoint) -> Result<(), Error> {
         let at = self
             .scope_position(ScopeKind::Savepoint, Some(sp.id))
             .ok_or(Error::UnknownSavepoint)?;
+        self.not_held(at + 1, "rollback_to")?;
         self.rollback_within(at);
         Ok(())
     }
@@ -230,11 +378,13 @@ impl Store {
     /// Forgets `sp`, keeping its changes in the enclosing transaction.
     ///
     /// # Errors
-    /// [`Error::UnknownSavepoint`] if `sp` was released or rolled past.
+    /// [`Error::UnknownSavepoint`] if `sp` was released or rolled past;
+    /// [`Error::EndsEnclosingScope`] as for [`rollback_to`](Self::rollback_to).
     pub fn release(&mut self, sp: Savepoint) -> Result<(), Error> {
         let at = self
             .scope_position(ScopeKind::Savepoint, Some(sp.id))
             .ok_or(Error::UnknownSavepoint)?;
+        self.not_held(at, "release")?;
         self.scopes.truncate(at);
         Ok(())
     }
@@ -275,12 +425,58 @@ impl Store {
     /// Returns how many primitive changes were undone.
     ///
     /// # Errors
-    /// [`Error::UnknownMark`] if the mark was released or belongs to another store.
+    /// [`Error::UnknownMark`] if the mark was released or belongs to another store;
+    /// [`Error::EndsEnclosingScope`] if a scope opened after the mark is owned by a running
+    /// call (a [`transaction`](Self::transaction) closure, a [`FixtureScope`]): nothing changes.
     pub fn reset(&mut self, mark: &Mark) -> Result<usize, Error> {
         let at = self
             .scope_position(ScopeKind::Mark, Some(mark.id))
             .ok_or(Error::UnknownMark)?;
+        self.not_held(at + 1, "reset")?;
         Ok(self.rollback_within(at))
+    }
+
+    /// Opens a [`FixtureScope`]: a mark that the scope resets to (and releases) when it is
+    /// dropped, including while a panic unwinds. Use the scope as the store. Inside it,
+    /// `reset` or `release_mark` of a mark opened before it would end it, and is refused with
+    /// [`Error::EndsEnclosingScope`]. Cost: as [`mark`](Self::mark) to open, as
+    /// [`reset`](Self::reset) (O(changes)) to drop.
+    ///
+    /// For tests running on parallel threads: fork the fixture once per thread, then open a
+    /// scope per test on that thread's fork.
+    ///
+    /// # Errors
+    /// [`Error::TransactionOpen`] inside a transaction.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut fixture = Store::new(Schema::builder().entity::<User>().build()?);
+    /// fixture.insert(User { name: "alice".into() })?;
+    /// {
+    ///     let mut store = fixture.scope()?;               // one test
+    ///     store.insert(User { name: "bob".into() })?;
+    ///     assert_eq!(store.count::<User>(), 2);
+    /// }                                                    // dropped: reset
+    /// assert_eq!(fixture.count::<User>(), 1);
+    /// let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    ///     let mut store = fixture.scope().unwrap();
+    ///     store.insert(User { name: "carol".into() }).unwrap();
+    ///     panic!("a failing test");
+    /// }));
+    /// assert!(failed.is_err());
+    /// assert_eq!(fixture.count::<User>(), 1);               // still clean
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scope(&mut self) -> Result<FixtureScope<'_>, Error> {
+        if self.in_transaction() {
+            return Err(Error::TransactionOpen);
+        }
+        let mark = Mark {
+            id: self.open_held(ScopeKind::Mark),
+        };
+        Ok(FixtureScope { store: self, mark })
     }
 
     /// The journal position of an open mark.
@@ -292,7 +488,8 @@ impl Store {
     /// Keeps every change since `mark` and forgets it (and any mark opened after it).
     ///
     /// # Errors
-    /// [`Error::UnknownMark`], or [`Error::TransactionOpen`] inside a transaction.
+    /// [`Error::UnknownMark`], [`Error::TransactionOpen`] inside a transaction, or
+    /// [`Error::EndsEnclosingScope`] as for [`reset`](Self::reset).
     pub fn release_mark(&mut self, mark: Mark) -> Result<(), Error> {
         if self.in_transaction() {
             return Err(Error::TransactionOpen);
@@ -300,6 +497,7 @@ impl Store {
         let at = self
             .scope_position(ScopeKind::Mark, Some(mark.id))
             .ok_or(Error::UnknownMark)?;
+        self.not_held(at, "release_mark")?;
         self.close_from(at);
         Ok(())
     }

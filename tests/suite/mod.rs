@@ -15,3 +15,4 @@ mod semantics;
 mod snapshot;
 mod toolkit;
 mod transactions;
+mod unwinding;
