@@ -150,9 +150,38 @@ fn churn(c: &mut Criterion) {
     });
 }
 
+/// A chain of nodes, each the parent of the next (cycles allowed: no `acyclic`).
+#[derive(relata::Entity, Clone, Debug, PartialEq)]
+#[relata(table = "nodes")]
+struct Node {
+    #[relata(back = "children", on_delete = "cascade")]
+    parent: Option<Key<Node>>,
+}
+
+/// Tree walks on a 100,000-node chain: `ancestors` of the deepest node (quadratic before
+/// issue 17 item 10: 2 s; linear now) and `descendants` of the root.
+fn trees(c: &mut Criterion) {
+    let mut store = Store::new(relata::Schema::builder().entity::<Node>().build().unwrap());
+    let root = store.insert(Node { parent: None }).unwrap();
+    let mut deepest = root;
+    for _ in 1..100_000 {
+        deepest = store
+            .insert(Node {
+                parent: Some(deepest),
+            })
+            .unwrap();
+    }
+    c.bench_function("ancestors_100k_chain", |b| {
+        b.iter(|| black_box(store.ancestors(Node::PARENT, deepest)).len())
+    });
+    c.bench_function("descendants_100k_chain", |b| {
+        b.iter(|| black_box(store.descendants(Node::PARENT, root)).len())
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = reads, writes, churn
+    targets = reads, writes, churn, trees
 }
 criterion_main!(benches);

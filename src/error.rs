@@ -174,6 +174,22 @@ pub enum Error {
         relation: &'static str,
     },
 
+    /// A relation handle whose name is registered but whose end types are not the
+    /// registration's: refused like an unregistered relation, never matched by name alone.
+    #[error("relation {relation} is registered as ManyToMany<{left}, {right}>, not ManyToMany<{handle_left}, {handle_right}>")]
+    RelationMismatch {
+        /// The relation name.
+        relation: &'static str,
+        /// The registered left type.
+        left: &'static str,
+        /// The registered right type.
+        right: &'static str,
+        /// The handle's left type.
+        handle_left: &'static str,
+        /// The handle's right type.
+        handle_right: &'static str,
+    },
+
     /// `remove_child` of a record that is not a child of that parent.
     #[error("{table}[{key}] is not a child of [{parent}] through {table}.{column}")]
     NotAChild {

@@ -1,5 +1,7 @@
 //! Many-to-many links: link, unlink, and navigation from both ends.
 
+use std::any::TypeId;
+
 use crate::entity::Entity;
 use crate::error::Error;
 use crate::key::{Key, RawKey};
@@ -16,10 +18,26 @@ fn typed<T>(k: &RawKey) -> Key<T> {
 }
 
 impl Store {
-    fn relation_of<L, R>(&self, rel: ManyToMany<L, R>) -> Result<usize, Error> {
-        self.schema
+    /// The registered relation a handle names: its name and both end types must match the
+    /// registration, so a handle cannot reach another relation's pairs by sharing its name.
+    fn relation_of<L: Entity, R: Entity>(&self, rel: ManyToMany<L, R>) -> Result<usize, Error> {
+        let r = self
+            .schema
             .relation_index(rel.name)
-            .ok_or(Error::UnknownRelation { relation: rel.name })
+            .ok_or(Error::UnknownRelation { relation: rel.name })?;
+        let entry = &self.schema.inner.relations[r];
+        let tables = &self.schema.inner.tables;
+        if tables[entry.left].type_id == TypeId::of::<L>() && tables[entry.right].type_id == TypeId::of::<R>()
+        {
+            return Ok(r);
+        }
+        Err(Error::RelationMismatch {
+            relation: rel.name,
+            left: tables[entry.left].def.type_name,
+            right: tables[entry.right].def.type_name,
+            handle_left: L::DEF.type_name,
+            handle_right: R::DEF.type_name,
+        })
     }
 
     /// Links `left` and `right`. Both must be live.
@@ -30,7 +48,8 @@ impl Store {
     /// [`Error::DuplicateLink`] if the pair is already linked (SQL's primary-key violation on
     /// the association table; see [`link_if_absent`](Self::link_if_absent) for the idempotent
     /// form), [`Error::MissingTarget`] / [`Error::DeletedTarget`] for an endpoint,
-    /// [`Error::UnknownRelation`]. On error nothing changed.
+    /// [`Error::UnknownRelation`], [`Error::RelationMismatch`] for a handle whose types are
+    /// not the registered relation's. On error nothing changed.
     pub fn link<L: Entity, R: Entity>(
         &mut self,
         rel: ManyToMany<L, R>,
@@ -81,7 +100,7 @@ impl Store {
     ///
     /// # Errors
     /// [`Error::NotLinked`] if the pair is not linked (nothing changes),
-    /// [`Error::UnknownRelation`].
+    /// [`Error::UnknownRelation`], [`Error::RelationMismatch`].
     pub fn unlink<L: Entity, R: Entity>(
         &mut self,
         rel: ManyToMany<L, R>,

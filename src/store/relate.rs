@@ -170,11 +170,10 @@ impl Store {
     /// repeating a record, so cycles (allowed without `acyclic`) end the walk. O(depth).
     pub fn ancestors<C: Entity>(&self, fk: Fk<C, C>, key: Key<C>) -> Vec<Key<C>> {
         let mut out: Vec<Key<C>> = Vec::new();
+        let mut seen = hashbrown::HashSet::new();
+        seen.insert(key);
         let mut cur = self.parent(fk, key);
-        while let Some(k) = cur {
-            if k == key || out.contains(&k) {
-                break;
-            }
+        while let Some(k) = cur.filter(|k| seen.insert(*k)) {
             out.push(k);
             cur = self.parent(fk, k);
         }

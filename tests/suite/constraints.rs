@@ -328,6 +328,88 @@ fn an_unregistered_relation_and_a_non_child_are_typed_errors() {
     assert_fails_unchanged(&mut s, &err, |s| s.remove_child(Post::AUTHOR, v, p));
 }
 
+/// Issue 17 item 5: a handle whose name equals a registered relation's but whose types differ
+/// must not reach that relation's pairs (it used to link the registered relation's records).
+#[test]
+fn a_relation_handle_is_matched_by_its_types_not_only_its_name() {
+    const MEMBERS: relata::ManyToMany<User, Group> = relata::ManyToMany::new("members", "groups", "users");
+    const IMPOSTOR: relata::ManyToMany<Node, Employee> = relata::ManyToMany::new("members", "x", "y");
+    let mut s = relata::Store::new(
+        relata::Schema::builder()
+            .entity::<User>()
+            .entity::<Group>()
+            .entity::<Node>()
+            .entity::<Employee>()
+            .relation(MEMBERS)
+            .build()
+            .unwrap(),
+    );
+    let u = s.insert(user("u")).unwrap();
+    let g = s.insert(Group { name: "g".into() }).unwrap();
+    let n = s
+        .insert(Node {
+            name: "n".into(),
+            parent: None,
+        })
+        .unwrap();
+    let e = s
+        .insert(Employee {
+            name: "e".into(),
+            manager: None,
+        })
+        .unwrap();
+    s.link(MEMBERS, u, g).unwrap();
+    let err = Error::RelationMismatch {
+        relation: "members",
+        left: "User",
+        right: "Group",
+        handle_left: "Node",
+        handle_right: "Employee",
+    };
+    assert_fails_unchanged(&mut s, &err, |s| s.link(IMPOSTOR, n, e));
+    assert_fails_unchanged(&mut s, &err, |s| s.link_if_absent(IMPOSTOR, n, e));
+    assert_fails_unchanged(&mut s, &err, |s| s.unlink(IMPOSTOR, n, e));
+    assert!(!s.is_linked(IMPOSTOR, n, e));
+    assert_eq!(s.rights(IMPOSTOR, n).count(), 0);
+    assert_eq!(s.lefts(IMPOSTOR, e).count(), 0);
+    assert_eq!(s.link_count(IMPOSTOR), 0);
+    assert!(err
+        .to_string()
+        .contains("ManyToMany<User, Group>, not ManyToMany<Node, Employee>"));
+    assert_eq!(s.link_count(MEMBERS), 1);
+}
+
+/// Issue 17 item 10: `ancestors` stops at a repeated record (cycles are allowed without
+/// `acyclic`) and walks a long chain in linear time (`benches/ops.rs`, `ancestors`, measures
+/// the deepest node of a 100,000-node chain; it was quadratic).
+#[test]
+fn ancestors_of_a_long_chain_and_of_a_cycle() {
+    let mut s = store();
+    let mut prev = None;
+    let mut chain = Vec::new();
+    for i in 0..2_000 {
+        let k = s
+            .insert(Employee {
+                name: format!("e{i}"),
+                manager: prev,
+            })
+            .unwrap();
+        chain.push(k);
+        prev = Some(k);
+    }
+    let deepest = *chain.last().unwrap();
+    let mut want: Vec<_> = chain[..chain.len() - 1].to_vec();
+    want.reverse();
+    assert_eq!(s.ancestors(Employee::MANAGER, deepest), want);
+    // Close the loop: the walk stops before repeating a record, the start included.
+    s.update(chain[0], |e| e.manager = Some(deepest)).unwrap();
+    let around = s.ancestors(Employee::MANAGER, deepest);
+    assert_eq!(around.len(), chain.len() - 1);
+    assert!(!around.contains(&deepest));
+    s.update(chain[0], |e| e.manager = Some(chain[1])).unwrap();
+    assert_eq!(s.ancestors(Employee::MANAGER, chain[2]), [chain[1], chain[0]]);
+}
+
 #[test]
 fn floats_compare_numerically_under_unique() {
     #[derive(relata::Entity, Clone, Debug, PartialEq)]
