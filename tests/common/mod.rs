@@ -197,3 +197,55 @@ pub fn ok<T>(store: &mut Store, op: impl FnOnce(&mut Store) -> Result<T, Error>)
         .expect("integrity after a successful operation");
     v
 }
+
+/// Factories for the blog schema: unique names from sequences, parents from their factories.
+pub fn factories() -> relata::Factories {
+    relata::Factories::new()
+        .define(|c| {
+            Ok(User {
+                username: format!("user{}", c.n()),
+                email: String::new(),
+            })
+        })
+        .computed(
+            |u: &mut User| &mut u.email,
+            |u| format!("{}@example.com", u.username),
+        )
+        .define(|c| {
+            Ok(Profile {
+                bio: "hi".into(),
+                user: c.parent(Profile::USER)?,
+            })
+        })
+        .define(|c| {
+            Ok(Post {
+                title: format!("post {}", c.n()),
+                content: "body".into(),
+                author: c.parent(Post::AUTHOR)?,
+            })
+        })
+        .define(|c| {
+            Ok(Comment {
+                body: "nice".into(),
+                post: c.parent(Comment::POST)?,
+            })
+        })
+        .define(|c| {
+            Ok(Group {
+                name: format!("group{}", c.n()),
+            })
+        })
+        .define(|c| {
+            Ok(UserGroup {
+                user: c.parent(UserGroup::USER)?,
+                group: c.parent(UserGroup::GROUP)?,
+                joined_on: c.n() as i64,
+            })
+        })
+        .define(|c| {
+            Ok(Node {
+                name: format!("node{}", c.n()),
+                parent: None,
+            })
+        })
+}

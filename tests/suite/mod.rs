@@ -4,6 +4,7 @@ mod constraints;
 mod ddl;
 mod deletes;
 mod differential;
+mod factories;
 mod fuzz_corpus;
 mod keys;
 mod model;
