@@ -67,6 +67,9 @@ mod chrono_types {
         fn shown(t: DateTime<Utc>) -> Option<String> {
             Some(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
         }
+        fn from_json(json: &serde_json::Value) -> Option<Self> {
+            json.as_str()?.parse().ok()
+        }
     }
 
     impl AsColumn for NaiveDateTime {
@@ -87,6 +90,9 @@ mod chrono_types {
         }
         fn shown(t: NaiveDateTime) -> Option<String> {
             Some(t.format("%Y-%m-%dT%H:%M:%S%.f").to_string())
+        }
+        fn from_json(json: &serde_json::Value) -> Option<Self> {
+            json.as_str()?.parse().ok()
         }
     }
 
@@ -113,6 +119,9 @@ mod chrono_types {
         }
         fn shown(d: NaiveDate) -> Option<String> {
             Some(d.to_string())
+        }
+        fn from_json(json: &serde_json::Value) -> Option<Self> {
+            json.as_str()?.parse().ok()
         }
     }
 }
@@ -151,6 +160,27 @@ mod time_types {
             let date = (t.year(), u8::from(t.month()), t.day());
             Some(iso_utc(date, (t.hour(), t.minute(), t.second()), t.microsecond()))
         }
+        /// The form `shown` writes: `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`.
+        fn from_json(json: &serde_json::Value) -> Option<Self> {
+            let (date, clock) = json.as_str()?.strip_suffix('Z')?.split_once('T')?;
+            let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+            let mut parts = hms.splitn(3, ':').map(str::parse::<u8>);
+            let (h, m, s) = (parts.next()?.ok()?, parts.next()?.ok()?, parts.next()?.ok()?);
+            if fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let nanos: u32 = format!("{fraction:0<9}").parse().ok()?;
+            let clock = time::Time::from_hms_nano(h, m, s, nanos).ok()?;
+            Some(time::PrimitiveDateTime::new(parse_date(date)?, clock).assume_utc())
+        }
+    }
+
+    /// `YYYY-MM-DD`, as `shown` writes a date.
+    fn parse_date(s: &str) -> Option<Date> {
+        let mut parts = s.splitn(3, '-');
+        let year = parts.next()?.parse().ok()?;
+        let month = time::Month::try_from(parts.next()?.parse::<u8>().ok()?).ok()?;
+        Date::from_calendar_date(year, month, parts.next()?.parse().ok()?).ok()
     }
 
     fn days(d: i64) -> Option<Date> {
@@ -181,6 +211,9 @@ mod time_types {
                 u8::from(d.month()),
                 d.day()
             ))
+        }
+        fn from_json(json: &serde_json::Value) -> Option<Self> {
+            parse_date(json.as_str()?)
         }
     }
 }

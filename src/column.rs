@@ -63,6 +63,9 @@ pub trait Column: Sized + 'static {
     fn shown(_s: &Self::Stored, _text: &TextHeap) -> Option<String> {
         None
     }
+    /// The value from a JSON fixture (see `Store::load_json`): the form `to_json` writes.
+    #[doc(hidden)]
+    fn decode_json(v: &serde_json::Value, cx: &mut JsonCx<'_>) -> Result<Self, JsonBad>;
     /// `true` when [`accepts`](Self::accepts) accepts everything.
     #[doc(hidden)]
     const ACCEPTS_ALL: bool = true;
@@ -119,6 +122,9 @@ impl Column for String {
     fn value<'a>(s: &'a Span, text: &'a TextHeap) -> Value<'a> {
         Value::Text(text.str(*s))
     }
+    fn decode_json(v: &serde_json::Value, _: &mut JsonCx<'_>) -> Result<String, JsonBad> {
+        v.as_str().map(str::to_owned).ok_or(JsonBad::Expected("a string"))
+    }
     fn for_each_span(s: &mut Span, f: &mut dyn FnMut(&mut Span)) {
         f(s)
     }
@@ -149,6 +155,16 @@ impl<T: Column> Column for Option<T> {
     }
     fn value<'a>(s: &'a Self::Stored, text: &'a TextHeap) -> Value<'a> {
         s.as_ref().map_or(Value::Null, |v| T::value(v, text))
+    }
+    /// `null` is `None`; a reference to a record not loaded yet is `None` for now.
+    fn decode_json(v: &serde_json::Value, cx: &mut JsonCx<'_>) -> Result<Self, JsonBad> {
+        if v.is_null() {
+            return Ok(None);
+        }
+        match T::decode_json(v, cx) {
+            Err(JsonBad::Later) => Ok(None),
+            other => other.map(Some),
+        }
     }
     fn for_each_span(s: &mut Self::Stored, f: &mut dyn FnMut(&mut Span)) {
         if let Some(v) = s {
@@ -182,6 +198,11 @@ impl<T: 'static> Column for Key<T> {
     fn value<'a>(s: &'a RawKey, _: &'a TextHeap) -> Value<'a> {
         Value::Key(*s)
     }
+    /// A record's id in the fixture (or a live key of the store, `"3v1"`).
+    fn decode_json(v: &serde_json::Value, cx: &mut JsonCx<'_>) -> Result<Self, JsonBad> {
+        let id = v.as_str().ok_or(JsonBad::Expected("a record id (a string)"))?;
+        (cx.resolve)(TypeId::of::<T>(), id).map(Key::from_raw)
+    }
 }
 
 impl<T: Entity> KeyColumn for Key<T> {
@@ -213,7 +234,7 @@ impl<T: Entity> KeyColumn for Option<Key<T>> {
 
 /// Implements [`Column`] for a `Copy` scalar stored as itself.
 macro_rules! scalar_column {
-    ($sql:ident, $variant:ident, $wide:ty: $($t:ty),*) => {$(
+    ($sql:ident, $variant:ident, $wide:ty, $json:expr; $($t:ty),*) => {$(
         impl Column for $t {
             type Stored = $t;
             type Ref<'a> = $t;
@@ -233,13 +254,32 @@ macro_rules! scalar_column {
             fn value<'a>(s: &'a $t, _: &'a TextHeap) -> Value<'a> {
                 Value::$variant(<$wide>::from(*s))
             }
+            fn decode_json(v: &serde_json::Value, _: &mut JsonCx<'_>) -> Result<$t, JsonBad> {
+                $json(v).ok_or(JsonBad::Expected(concat!("a ", stringify!($t))))
+            }
         }
     )*};
 }
-scalar_column!(Integer, Int, i64: i8, i16, i32, i64);
-scalar_column!(Integer, UInt, u64: u8, u16, u32, u64);
-scalar_column!(Integer, Bool, bool: bool);
-scalar_column!(Real, Float, f64: f32, f64);
+scalar_column!(Integer, Int, i64, json_int; i8, i16, i32, i64);
+scalar_column!(Integer, UInt, u64, json_uint; u8, u16, u32, u64);
+scalar_column!(Integer, Bool, bool, serde_json::Value::as_bool; bool);
+scalar_column!(Real, Float, f64, json_f64; f64);
+scalar_column!(Real, Float, f64, |v: &serde_json::Value| json_f64(v).map(|f| f as f32); f32);
+
+/// A JSON integer that fits `T`.
+fn json_int<T: TryFrom<i64>>(v: &serde_json::Value) -> Option<T> {
+    v.as_i64().and_then(|i| T::try_from(i).ok())
+}
+
+/// A JSON non-negative integer that fits `T`.
+fn json_uint<T: TryFrom<u64>>(v: &serde_json::Value) -> Option<T> {
+    v.as_u64().and_then(|i| T::try_from(i).ok())
+}
+
+/// A JSON number as `f64`.
+fn json_f64(v: &serde_json::Value) -> Option<f64> {
+    v.as_f64()
+}
 
 impl Column for Vec<u8> {
     type Stored = Box<[u8]>;
@@ -259,6 +299,15 @@ impl Column for Vec<u8> {
     }
     fn value<'a>(s: &'a Box<[u8]>, _: &'a TextHeap) -> Value<'a> {
         Value::Bytes(s)
+    }
+    /// An array of byte values, as `to_json` writes bytes.
+    fn decode_json(v: &serde_json::Value, _: &mut JsonCx<'_>) -> Result<Vec<u8>, JsonBad> {
+        let bad = JsonBad::Expected("an array of bytes (0 to 255)");
+        let items = v.as_array().ok_or(bad.clone())?;
+        items
+            .iter()
+            .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()).ok_or(bad.clone()))
+            .collect()
     }
 }
 
@@ -356,6 +405,12 @@ pub trait AsColumn: Clone + Sized + 'static {
     fn shown(_value: Self::Ref<'_>) -> Option<String> {
         None
     }
+    /// The value from a JSON fixture, for the forms the representation does not read: at
+    /// least the text [`shown`](Self::shown) writes, so that a store's `to_json` loads back.
+    /// Default `None`: the fixture holds the representation.
+    fn from_json(_json: &serde_json::Value) -> Option<Self> {
+        None
+    }
 }
 
 impl<T: AsColumn> Column for T {
@@ -394,10 +449,69 @@ impl<T: AsColumn> Column for T {
     fn accepts(s: &Self::Stored, text: &TextHeap) -> bool {
         T::Repr::accepts(s, text) && <T as AsColumn>::accepts(T::Repr::view(s, text))
     }
+    /// The type's own JSON form, else its representation's if the type accepts it.
+    fn decode_json(v: &serde_json::Value, cx: &mut JsonCx<'_>) -> Result<Self, JsonBad> {
+        if let Some(value) = <T as AsColumn>::from_json(v) {
+            return Ok(value);
+        }
+        let repr = T::Repr::decode_json(v, cx)?;
+        let mut text = TextHeap::default();
+        let bad = JsonBad::NotAccepted(std::any::type_name::<T>());
+        let stored = repr.store(&mut text).map_err(|_| bad.clone())?;
+        if !<T as Column>::accepts(&stored, &text) {
+            return Err(bad);
+        }
+        Ok(T::from_repr(T::Repr::load(&stored, &text)))
+    }
 }
 
 impl<T: AsColumn> QueryValue for T {
     fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R {
         self.clone().into_repr().with_query_value(f)
+    }
+}
+
+/// Why a JSON value is not a field's value. Hidden plumbing of `Store::load_json`.
+#[doc(hidden)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JsonBad {
+    /// The field is absent and not nullable.
+    Missing,
+    /// The JSON is not of the field's type: what was expected.
+    Expected(&'static str),
+    /// The representation is not a value of this type (an enum's unknown variant name).
+    NotAccepted(&'static str),
+    /// A reference the loader could not resolve (it keeps the details).
+    Reference,
+    /// A reference to a record of the fixture not loaded yet, in a nullable key: `None` for
+    /// now, set once the record is loaded.
+    Later,
+}
+
+/// What decoding a field needs from the loader: resolving a record id to a key of the
+/// referenced table (`TypeId` of the entity). Hidden plumbing of `Store::load_json`.
+#[doc(hidden)]
+pub struct JsonCx<'a> {
+    pub(crate) resolve: &'a mut dyn FnMut(TypeId, &str) -> Result<RawKey, JsonBad>,
+}
+
+impl std::fmt::Debug for JsonCx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JsonCx")
+    }
+}
+
+/// Field `field` of a fixture record: its column name or its Rust name, else `null` when
+/// it is nullable.
+#[doc(hidden)]
+pub fn field_from_json<T: Column>(
+    record: &serde_json::Map<String, serde_json::Value>,
+    field: &crate::entity::FieldDef,
+    cx: &mut JsonCx<'_>,
+) -> Result<T, JsonBad> {
+    match record.get(field.column).or_else(|| record.get(field.name)) {
+        Some(v) => T::decode_json(v, cx),
+        None if T::NULLABLE => T::decode_json(&serde_json::Value::Null, cx),
+        None => Err(JsonBad::Missing),
     }
 }

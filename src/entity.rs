@@ -9,6 +9,7 @@ use std::marker::PhantomData;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::column::{JsonBad, JsonCx};
 use crate::error::Error;
 use crate::key::RawKey;
 use crate::snapshot::codec::{Reader, Writer};
@@ -87,6 +88,12 @@ pub trait Entity: Sized + Send + Sync + 'static {
     fn __rejected(_row: &Self::Row, _text: &TextHeap) -> Option<usize> {
         None
     }
+    /// A record from a JSON fixture object; on error the field and why.
+    #[doc(hidden)]
+    fn __from_json(
+        record: &serde_json::Map<String, serde_json::Value>,
+        cx: &mut JsonCx<'_>,
+    ) -> Result<Self, (usize, JsonBad)>;
     #[doc(hidden)]
     fn __fk(row: &Self::Row, fk: usize) -> Option<RawKey>;
     #[doc(hidden)]

@@ -46,6 +46,8 @@ pub use value::{Composite, QueryValue, SqlType, Value};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::snapshot::codec::{Compact, Reader, Writer};
+    pub use crate::column::{field_from_json, JsonBad, JsonCx};
     pub use crate::snapshot::reseal;
     pub use serde;
+    pub use serde_json;
 }

@@ -158,6 +158,18 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
                 } )*
                 ::core::option::Option::None
             }
+            fn __from_json(
+                record: &::relata::__private::serde_json::Map<::std::string::String, ::relata::__private::serde_json::Value>,
+                cx: &mut ::relata::__private::JsonCx<'_>,
+            ) -> ::core::result::Result<Self, (usize, ::relata::__private::JsonBad)> {
+                ::core::result::Result::Ok(#ident {
+                    #( #names: ::relata::__private::field_from_json::<#tys>(
+                        record,
+                        &<Self as ::relata::Entity>::DEF.fields[#idx],
+                        cx,
+                    ).map_err(|e| (#idx, e))?, )*
+                })
+            }
             fn __fk(row: &__RelataRow, fk: usize) -> ::core::option::Option<::relata::RawKey> {
                 match fk {
                     #( #fk_idx => <#fk_ty as ::relata::KeyColumn>::raw(&row.#fk_f), )*
