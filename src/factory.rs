@@ -622,10 +622,10 @@ fn share_parents<E: Entity>(
 
 /// Runs `f`; on error undoes everything it did (a savepoint inside a transaction, a fixture
 /// mark outside one).
-fn atomically<R>(
+pub(crate) fn atomically<R, X: From<Error>>(
     store: &mut Store,
-    f: impl FnOnce(&mut Store) -> Result<R, FactoryError>,
-) -> Result<R, FactoryError> {
+    f: impl FnOnce(&mut Store) -> Result<R, X>,
+) -> Result<R, X> {
     if store.in_transaction() {
         let sp = store.savepoint()?;
         let result = f(store);

@@ -12,6 +12,7 @@ mod dot;
 mod entity;
 mod error;
 mod factory;
+mod fixture;
 mod index;
 mod json;
 mod key;
@@ -30,6 +31,7 @@ pub use dot::DotOptions;
 pub use entity::{Entity, EntityDef, FieldDef, Fk, FkDef, Index, IndexDef, OnDelete, Unique, UniqueDef};
 pub use error::{Error, IntegrityError};
 pub use factory::{Build, Ctx, Factories, FactoryError};
+pub use fixture::{Fixture, FixtureError};
 pub use key::{Key, RawKey};
 pub use relata_derive::{Column, Entity};
 pub use relation::ManyToMany;
@@ -45,8 +47,8 @@ pub use value::{Composite, QueryValue, SqlType, Value};
 /// Re-exports used by `#[derive(Entity)]`'s generated code. Not API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::snapshot::codec::{Compact, Reader, Writer};
     pub use crate::column::{field_from_json, JsonBad, JsonCx};
+    pub use crate::snapshot::codec::{Compact, Reader, Writer};
     pub use crate::snapshot::reseal;
     pub use serde;
     pub use serde_json;

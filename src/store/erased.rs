@@ -3,14 +3,17 @@
 
 use std::any::Any;
 
+use crate::column::{JsonBad, JsonCx};
 use crate::entity::{Entity, EntityDef};
 use crate::error::{Error, IntegrityError};
+use crate::key::Key;
 use crate::key::RawKey;
 use crate::snapshot::text_copy::TextCopies;
 use crate::store::table::compact::PartLoaded;
 use crate::store::table::io::{LiveKeys, RebuildJob};
 use crate::store::table::tally::{ParentSlots, Tallies};
 use crate::store::table::{ChildrenOf, KeyState, Table};
+use crate::store::Store;
 use crate::text::TextHeap;
 
 pub(crate) trait AnyTable: Send + Sync {
@@ -79,6 +82,37 @@ pub(crate) trait AnyTable: Send + Sync {
     /// Recomputes this table's derived state from its rows and compares.
     /// `strict`: deferrable constraints must hold too (no transaction is open).
     fn check_local(&self, strict: bool) -> Result<(), IntegrityError>;
+    /// How to decode a record of this table from a JSON fixture, and how to write it.
+    fn json_fns(&self) -> (DecodeJson, WriteJson);
+}
+
+/// Decodes a JSON fixture record into a boxed entity; on error the field and why.
+pub(crate) type DecodeJson = fn(
+    &serde_json::Map<String, serde_json::Value>,
+    &mut JsonCx<'_>,
+) -> Result<Box<dyn Any>, (usize, JsonBad)>;
+/// Inserts a decoded entity (or replaces the record `Some(key)`) through the normal write path.
+pub(crate) type WriteJson = fn(&mut Store, Option<RawKey>, Box<dyn Any>) -> Result<RawKey, Error>;
+
+fn decode_json<E: Entity>(
+    record: &serde_json::Map<String, serde_json::Value>,
+    cx: &mut JsonCx<'_>,
+) -> Result<Box<dyn Any>, (usize, JsonBad)> {
+    E::__from_json(record, cx).map(|e| Box::new(e) as Box<dyn Any>)
+}
+
+fn write_json<E: Entity>(
+    store: &mut Store,
+    key: Option<RawKey>,
+    value: Box<dyn Any>,
+) -> Result<RawKey, Error> {
+    let value = value.downcast::<E>().map_err(|_| Error::UnknownEntity {
+        type_name: E::DEF.type_name,
+    })?;
+    match key {
+        None => store.insert(*value).map(|k| k.raw()),
+        Some(k) => store.replace(Key::from_raw(k), *value).map(|_| k),
+    }
 }
 
 fn render_row<E: Entity>(row: &E::Row, text: &crate::text::TextHeap) -> Vec<String> {
@@ -94,6 +128,9 @@ pub(crate) fn make_table<E: Entity>() -> Box<dyn AnyTable> {
 impl<E: Entity> AnyTable for Table<E> {
     fn def(&self) -> &'static EntityDef {
         E::DEF
+    }
+    fn json_fns(&self) -> (DecodeJson, WriteJson) {
+        (decode_json::<E>, write_json::<E>)
     }
     fn as_any(&self) -> &dyn Any {
         self

@@ -94,6 +94,18 @@ impl Store {
         })
     }
 
+    /// Links two records of relation `r` by raw key, in one statement (JSON fixtures).
+    pub(crate) fn link_in(&mut self, r: usize, left: RawKey, right: RawKey) -> Result<(), Error> {
+        let result = self.statement(|s| {
+            if s.relations[r].contains(left, right) {
+                return Err(s.duplicate_link(r, left, right));
+            }
+            s.add_link(r, left, right)
+        });
+        let name = self.schema.inner.relations[r].name;
+        self.logged("link", name, Some(left), result, |_| None)
+    }
+
     /// Removes the link between `left` and `right`; both records stay.
     ///
     /// Cost: O(fan-out of the two endpoints).

@@ -6,6 +6,7 @@ mod deletes;
 mod differential;
 mod factories;
 mod fuzz_corpus;
+mod json_fixtures;
 mod keys;
 mod model;
 mod ordered;
