@@ -122,7 +122,11 @@ fn create_table(out: &mut String, def: &EntityDef, dialect: Dialect, foreign: &m
     )];
     for (i, f) in def.fields.iter().enumerate() {
         let null = if f.nullable { "" } else { " NOT NULL" };
-        let mut line = format!("  {} {}{null}", quote(f.column), sql_type(f.sql_type, dialect));
+        let ty = match (f.max_len, f.sql_type) {
+            (Some(n), SqlType::Text) => format!("VARCHAR({n})"),
+            (_, t) => sql_type(t, dialect).to_owned(),
+        };
+        let mut line = format!("  {} {ty}{null}", quote(f.column));
         if let Some(fk) = def.fks.iter().find(|fk| fk.field as usize == i) {
             let target = quote((fk.target)().table);
             let deferrable = if fk.deferrable {
@@ -147,7 +151,13 @@ fn create_table(out: &mut String, def: &EntityDef, dialect: Dialect, foreign: &m
         lines.push(line);
     }
     for u in def.uniques {
-        let cols: Vec<String> = def.columns(u.fields).into_iter().map(quote).collect();
+        if u.nocase && dialect == Dialect::Postgres {
+            continue; // a unique index on lower(col), after the table
+        }
+        let collate = if u.nocase { " COLLATE NOCASE" } else { "" };
+        let cols: Vec<String> = (def.columns(u.fields).into_iter())
+            .map(|c| format!("{}{collate}", quote(c)))
+            .collect();
         let deferrable = match (u.deferrable, dialect) {
             (true, Dialect::Postgres) => " DEFERRABLE INITIALLY DEFERRED",
             _ => "",
@@ -158,12 +168,44 @@ fn create_table(out: &mut String, def: &EntityDef, dialect: Dialect, foreign: &m
             cols.join(", ")
         ));
     }
+    for c in def.checks {
+        if let Some(sql) = c.sql {
+            lines.push(format!("  CONSTRAINT {} CHECK ({sql})", quote(c.name)));
+        }
+    }
     let _ = writeln!(out, "{}\n);", lines.join(",\n"));
     table_notes(out, def, dialect);
+    if dialect == Dialect::Postgres {
+        nocase_indexes(out, def);
+    }
     table_indexes(out, def);
 }
 
+/// PostgreSQL has no NOCASE collation: a case-insensitive unique constraint is a unique index
+/// on the lower-cased columns.
+fn nocase_indexes(out: &mut String, def: &EntityDef) {
+    for u in def.uniques.iter().filter(|u| u.nocase) {
+        let cols: Vec<String> = (def.columns(u.fields).into_iter())
+            .map(|c| format!("lower({})", quote(c)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "CREATE UNIQUE INDEX {} ON {} ({});",
+            quote(u.name),
+            quote(def.table),
+            cols.join(", ")
+        );
+    }
+}
+
 fn table_notes(out: &mut String, def: &EntityDef, dialect: Dialect) {
+    for c in def.checks.iter().filter(|c| c.sql.is_none()) {
+        let _ = writeln!(
+            out,
+            "-- {}: CHECK {} (a Rust predicate enforced by relata; give `sql` to export it)",
+            def.table, c.name
+        );
+    }
     for (i, fk) in def.fks.iter().enumerate() {
         let column = def.fk_column(i);
         if fk.acyclic {

@@ -41,17 +41,84 @@ use crate::value::{SqlType, Value};
 /// }
 /// ```
 ///
-/// Struct options: `table = "name"` (default: snake_case plural of the type name),
-/// `unique(a, b, name = "...", deferrable)` for a composite unique constraint (a `None` part
-/// never collides, as in SQL), `index(a, b)` for a composite secondary index
-/// (`index(a, b, ordered)` also keeps it sorted, for prefix and range scans).
+/// # Attributes
 ///
-/// Field options: `unique` (or `unique(deferrable)`), `index` (or `index(ordered)`, sorted
-/// too: see [`Store::range`](crate::Store::range)), `column = "sql_name"`, and for
-/// foreign keys (every `Key<T>` or `Option<Key<T>>` field): `back = "name"` (the parent-side
-/// name of the relationship), `on_delete = "restrict" | "cascade" | "set_null"` (default
-/// restrict; set_null needs `Option<Key<T>>`), `orphan` (delete-orphan), `acyclic` (for
-/// self-references), `deferrable`, and `unique` (which makes it one-to-one).
+/// On the struct, `#[relata(...)]` takes:
+///
+/// | option | example | meaning |
+/// |---|---|---|
+/// | `table = "..."` | `table = "users"` | the SQL table (default: snake_case plural of the type) |
+/// | `unique(fields, ...)` | `unique(author, title, name = "uq_x", deferrable, nocase)` | composite unique constraint; a `None` part never collides |
+/// | `index(fields, ...)` | `index(author, title, name = "ix_x")` | composite secondary index, looked up with `find_by_values` |
+/// | `index(fields, ordered)` | `index(author, title, ordered)` | also kept sorted, for prefix and range scans ([`Store::range`](crate::Store::range)) |
+/// | `check(predicate, ...)` | `check(in_stock, name = "ck_stock", sql = "stock >= 0")` | CHECK: `fn(&Self) -> bool` on every insert and rewrite; `sql` goes to the DDL |
+///
+/// On a field:
+///
+/// | option | example | meaning |
+/// |---|---|---|
+/// | `unique` | `unique`, `unique(name = "uq_x")` | single-column unique constraint; gives `Type::BY_FIELD` |
+/// | `unique(deferrable)` | | checked at commit instead of per operation |
+/// | `unique(nocase)` | | text compares ignoring ASCII case, in look-ups too (SQLite `COLLATE NOCASE`, PostgreSQL `lower(col)` index) |
+/// | `index` | | secondary index; gives `Type::BY_FIELD` for `find_by` |
+/// | `index(ordered)` | | also kept sorted, for range scans ([`Store::range`](crate::Store::range)) |
+/// | `max_len = N` | `max_len = 50` | text of at most N characters (`VARCHAR(N)`); more is `Error::TooLong`; a compile error on a non-text field |
+/// | `column = "..."` | `column = "user_name"` | the SQL column (foreign keys default to `<field>_id`) |
+///
+/// On a foreign key (a `Key<T>` or `Option<Key<T>>` field):
+///
+/// | option | example | meaning |
+/// |---|---|---|
+/// | `back = "..."` | `back = "posts"` | the relationship's name on the parent (default: the child table) |
+/// | `on_delete = "..."` | `"restrict"` (default), `"cascade"`, `"set_null"` | what deleting the parent does; `set_null` needs `Option<Key<T>>` |
+/// | `orphan` | | delete-orphan: a child that loses its parent is deleted |
+/// | `acyclic` | | on a self-reference: a cycle is an `Error::Cycle` |
+/// | `deferrable` | | checked at commit instead of per operation |
+/// | `unique` | | one-to-one: a second child of one parent is a unique violation |
+/// | `order_by = "field"` | `order_by = "position"` | the parent's children sorted by that field (ties in link order) |
+///
+/// Every option at once:
+///
+/// ```
+/// use relata::{Entity, Key};
+///
+/// fn non_empty(t: &Tag) -> bool {
+///     !t.name.is_empty()
+/// }
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// #[relata(table = "tags", check(non_empty, name = "ck_tags_name", sql = "name <> ''"))]
+/// struct Tag {
+///     #[relata(unique(nocase, name = "uq_tag_name"), max_len = 30, column = "tag_name")]
+///     name: String,
+///     #[relata(acyclic, on_delete = "set_null", back = "subtags", order_by = "position")]
+///     parent: Option<Key<Tag>>,
+///     #[relata(index)]
+///     position: i32,
+/// }
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// #[relata(unique(tag, label, deferrable), index(label, tag))]
+/// struct Alias {
+///     #[relata(on_delete = "cascade", orphan, deferrable)]
+///     tag: Key<Tag>,
+///     #[relata(unique(deferrable))]
+///     label: String,
+/// }
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// struct Icon {
+///     #[relata(unique, on_delete = "cascade")]
+///     tag: Key<Tag>,
+///     png: Vec<u8>,
+/// }
+///
+/// relata::Schema::builder().entity::<Tag>().entity::<Alias>().entity::<Icon>().build()?;
+/// # Ok::<(), relata::SchemaError>(())
+/// ```
+///
+/// Field types: see [`Column`](crate::Column); your own through [`AsColumn`](crate::AsColumn)
+/// or `#[derive(relata::Column)]`.
 ///
 /// The methods starting with `__` are generated plumbing, not API.
 pub trait Entity: Sized + Send + Sync + 'static {
@@ -77,6 +144,11 @@ pub trait Entity: Sized + Send + Sync + 'static {
     /// [`AsColumn::shown`](crate::AsColumn::shown)).
     #[doc(hidden)]
     fn __shown(_row: &Self::Row, _text: &TextHeap, _field: usize) -> Option<String> {
+        None
+    }
+    /// The first CHECK constraint (position in `DEF.checks`) the record fails.
+    #[doc(hidden)]
+    fn __check(&self) -> Option<usize> {
         None
     }
     /// Whether every stored value of every field is a value of its type (no field needs
@@ -130,6 +202,8 @@ pub struct EntityDef {
     pub indexes: &'static [IndexDef],
     /// Foreign keys, in field order.
     pub fks: &'static [FkDef],
+    /// CHECK constraints (Rust predicates over the whole record).
+    pub checks: &'static [CheckDef],
 }
 
 impl EntityDef {
@@ -161,6 +235,17 @@ pub struct FieldDef {
     pub sql_type: SqlType,
     /// Whether the column is nullable (`Option<_>`).
     pub nullable: bool,
+    /// `max_len = N`: the most characters a text value may have (SQL `VARCHAR(N)`).
+    pub max_len: Option<u32>,
+}
+
+/// A CHECK constraint: a Rust predicate every record must satisfy.
+#[derive(Debug)]
+pub struct CheckDef {
+    /// The constraint name (default `ck_<table>_<predicate>`).
+    pub name: &'static str,
+    /// The same condition in SQL, written to the DDL when given.
+    pub sql: Option<&'static str>,
 }
 
 /// A unique constraint over one or more fields.
@@ -172,6 +257,9 @@ pub struct UniqueDef {
     pub fields: &'static [u16],
     /// Checked at commit instead of per operation (SQL `DEFERRABLE INITIALLY DEFERRED`).
     pub deferrable: bool,
+    /// Text compares ignoring ASCII case (`unique(nocase)`: SQLite's `COLLATE NOCASE`,
+    /// PostgreSQL's unique index on `lower(col)`), in look-ups too.
+    pub nocase: bool,
 }
 
 /// A secondary (non-unique) index over one or more fields.

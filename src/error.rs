@@ -41,6 +41,32 @@ pub enum Error {
         existing: RawKey,
     },
 
+    /// A text value is longer than its column's `max_len` (PostgreSQL's `VARCHAR(N)`).
+    #[error(
+        "value too long for type character varying({limit}): {table}.{column} would hold {length} characters"
+    )]
+    TooLong {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The declared limit, in characters.
+        limit: u32,
+        /// The value's length, in characters.
+        length: usize,
+    },
+
+    /// A record fails a CHECK constraint.
+    #[error("CHECK constraint failed: {constraint} (on {table}{at})", at = key.map_or(String::new(), |k| format!("[{k}]")))]
+    CheckViolation {
+        /// The table.
+        table: &'static str,
+        /// The constraint name.
+        constraint: &'static str,
+        /// The record being rewritten (`None` for an insert).
+        key: Option<RawKey>,
+    },
+
     /// A foreign key names a record that never existed.
     #[error(
         "FOREIGN KEY constraint failed: {table}.{column} references {target}[{key}], which does not exist"

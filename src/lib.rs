@@ -28,7 +28,9 @@ pub use column::{AsColumn, Column, KeyColumn, Repr};
 pub use ddl::Dialect;
 pub use diff::{Diff, Record, RelationDiff, TableDiff, Update};
 pub use dot::DotOptions;
-pub use entity::{Entity, EntityDef, FieldDef, Fk, FkDef, Index, IndexDef, OnDelete, Unique, UniqueDef};
+pub use entity::{
+    CheckDef, Entity, EntityDef, FieldDef, Fk, FkDef, Index, IndexDef, OnDelete, Unique, UniqueDef,
+};
 pub use error::{Error, IntegrityError};
 pub use factory::{Build, Ctx, Factories, FactoryError};
 pub use fixture::{Fixture, FixtureError};

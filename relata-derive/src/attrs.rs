@@ -10,6 +10,14 @@ pub(crate) struct Model {
     pub(crate) fields: Vec<FieldModel>,
     pub(crate) uniques: Vec<UniqueModel>,
     pub(crate) indexes: Vec<IndexModel>,
+    pub(crate) checks: Vec<CheckModel>,
+}
+
+/// `check(path::to::predicate, name = "...", sql = "...")` on the struct.
+pub(crate) struct CheckModel {
+    pub(crate) predicate: syn::Path,
+    pub(crate) name: Option<String>,
+    pub(crate) sql: Option<String>,
 }
 
 pub(crate) struct FieldModel {
@@ -18,6 +26,8 @@ pub(crate) struct FieldModel {
     pub(crate) ty: Type,
     pub(crate) column: String,
     pub(crate) fk: Option<FkModel>,
+    /// `max_len = N`, with where it was written (for the text-only assertion).
+    pub(crate) max_len: Option<(u32, proc_macro2::Span)>,
 }
 
 pub(crate) struct FkModel {
@@ -44,6 +54,8 @@ pub(crate) struct UniqueModel {
     pub(crate) name: Option<String>,
     pub(crate) fields: Vec<usize>,
     pub(crate) deferrable: bool,
+    /// `unique(nocase)`: text compares ignoring ASCII case.
+    pub(crate) nocase: Option<proc_macro2::Span>,
     /// Declared on a single field (gets a typed `BY_<FIELD>` handle).
     pub(crate) single: bool,
 }
@@ -59,7 +71,9 @@ pub(crate) struct IndexModel {
 /// Raw field-level options before we know whether the field is a key.
 #[derive(Default)]
 struct FieldOpts {
-    unique: Option<(bool, Option<String>)>,
+    /// `unique`: deferrable, name, `nocase` (where written).
+    unique: Option<(bool, Option<String>, Option<proc_macro2::Span>)>,
+    max_len: Option<(u32, proc_macro2::Span)>,
     /// `Some(ordered)` for `index` / `index(ordered)`.
     index: Option<bool>,
     column: Option<String>,
@@ -102,6 +116,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
         fields: Vec::new(),
         uniques: Vec::new(),
         indexes: Vec::new(),
+        checks: Vec::new(),
     };
     let mut field_opts = Vec::new();
     for field in named {
@@ -120,15 +135,17 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
             ty: field.ty.clone(),
             column,
             fk,
+            max_len: opts.max_len,
         });
         field_opts.push(opts);
     }
     for (i, opts) in field_opts.iter().enumerate() {
-        if let Some((deferrable, name)) = &opts.unique {
+        if let Some((deferrable, name, nocase)) = &opts.unique {
             model.uniques.push(UniqueModel {
                 name: name.clone(),
                 fields: vec![i],
                 deferrable: *deferrable,
+                nocase: *nocase,
                 single: true,
             });
         }
@@ -232,22 +249,26 @@ fn parse_field_attrs(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
                 "unique" => {
                     let mut deferrable = false;
                     let mut name = None;
+                    let mut nocase = None;
                     if meta.input.peek(syn::token::Paren) {
                         meta.parse_nested_meta(|inner| {
                             if inner.path.is_ident("deferrable") {
                                 deferrable = true;
+                                Ok(())
+                            } else if inner.path.is_ident("nocase") {
+                                nocase = Some(inner.path.span());
                                 Ok(())
                             } else if inner.path.is_ident("name") {
                                 name = Some(inner.value()?.parse::<LitStr>()?.value());
                                 Ok(())
                             } else {
                                 Err(inner.error(
-                                    "relata: expected `deferrable` or `name = \"...\"` in `unique(...)`",
+                                    "relata: expected `deferrable`, `nocase` or `name = \"...\"` in `unique(...)`",
                                 ))
                             }
                         })?;
                     }
-                    o.unique = Some((deferrable, name));
+                    o.unique = Some((deferrable, name, nocase));
                 }
                 "index" => {
                     let mut ordered = false;
@@ -262,6 +283,10 @@ fn parse_field_attrs(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
                         })?;
                     }
                     o.index = Some(ordered);
+                }
+                "max_len" => {
+                    let lit = meta.value()?.parse::<syn::LitInt>()?;
+                    o.max_len = Some((lit.base10_parse::<u32>()?, lit.span()));
                 }
                 "column" => o.column = Some(meta.value()?.parse::<LitStr>()?.value()),
                 "back" => {
@@ -294,7 +319,7 @@ fn parse_field_attrs(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
                 "deferrable" => o.deferrable = true,
                 _ => {
                     return Err(meta.error(format!(
-                        "relata: unknown field option `{key}`; expected one of unique, index, column, back, on_delete, order_by, orphan, acyclic, deferrable"
+                        "relata: unknown field option `{key}`; expected one of unique, index, max_len, column, back, on_delete, order_by, orphan, acyclic, deferrable"
                     )))
                 }
             }
@@ -315,16 +340,21 @@ fn parse_struct_attrs(attrs: &[Attribute], model: &mut Model) -> syn::Result<()>
                 model.table = lit.value();
                 return Ok(());
             }
+            if meta.path.is_ident("check") {
+                model.checks.push(parse_check(&meta)?);
+                return Ok(());
+            }
             let composite = meta.path.is_ident("unique");
             if !composite && !meta.path.is_ident("index") {
                 return Err(meta.error(
-                    "relata: unknown struct option; expected `table = \"...\"`, `unique(a, b, ...)` or `index(a, b, ...)`",
+                    "relata: unknown struct option; expected `table = \"...\"`, `unique(a, b, ...)`, `index(a, b, ...)` or `check(path::to::predicate, name = \"...\", sql = \"...\")`",
                 ));
             }
             let mut fields = Vec::new();
             let mut name = None;
             let mut deferrable = false;
             let mut ordered = false;
+            let mut nocase = None;
             meta.parse_nested_meta(|inner| {
                 if inner.path.is_ident("name") && inner.input.peek(syn::Token![=]) {
                     name = Some(inner.value()?.parse::<LitStr>()?.value());
@@ -332,6 +362,8 @@ fn parse_struct_attrs(attrs: &[Attribute], model: &mut Model) -> syn::Result<()>
                     deferrable = true;
                 } else if inner.path.is_ident("ordered") && !composite {
                     ordered = true;
+                } else if inner.path.is_ident("nocase") && composite {
+                    nocase = Some(inner.path.span());
                 } else if let Some(id) = inner.path.get_ident() {
                     let pos = model.fields.iter().position(|f| f.ident == *id).ok_or_else(|| {
                         inner.error(format!("relata: no field named `{id}` in this struct"))
@@ -349,7 +381,7 @@ fn parse_struct_attrs(attrs: &[Attribute], model: &mut Model) -> syn::Result<()>
                 return Err(meta.error("relata: list at least one field"));
             }
             if composite {
-                model.uniques.push(UniqueModel { name, fields, deferrable, single: false });
+                model.uniques.push(UniqueModel { name, fields, deferrable, nocase, single: false });
             } else {
                 model.indexes.push(IndexModel { name, fields, single: false, ordered });
             }
@@ -357,6 +389,36 @@ fn parse_struct_attrs(attrs: &[Attribute], model: &mut Model) -> syn::Result<()>
         })?;
     }
     Ok(())
+}
+
+/// `check(path::to::predicate, name = "...", sql = "...")`: the predicate first.
+fn parse_check(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<CheckModel> {
+    let mut check = CheckModel {
+        predicate: syn::Path {
+            leading_colon: None,
+            segments: Default::default(),
+        },
+        name: None,
+        sql: None,
+    };
+    meta.parse_nested_meta(|inner| {
+        if inner.path.is_ident("name") && inner.input.peek(syn::Token![=]) {
+            check.name = Some(inner.value()?.parse::<LitStr>()?.value());
+        } else if inner.path.is_ident("sql") && inner.input.peek(syn::Token![=]) {
+            check.sql = Some(inner.value()?.parse::<LitStr>()?.value());
+        } else if check.predicate.segments.is_empty() {
+            check.predicate = inner.path.clone();
+        } else {
+            return Err(
+                inner.error("relata: `check(...)` takes one predicate, `name = \"...\"` and `sql = \"...\"`")
+            );
+        }
+        Ok(())
+    })?;
+    if check.predicate.segments.is_empty() {
+        return Err(meta.error("relata: `check(...)` needs a predicate: a `fn(&Self) -> bool` path"));
+    }
+    Ok(check)
 }
 
 /// `UserGroup` -> `user_groups`, `Category` -> `categories`.

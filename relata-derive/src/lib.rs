@@ -17,7 +17,8 @@ use proc_macro2::TokenStream as Tokens;
 use quote::{format_ident, quote};
 use syn::{parse_macro_input, DeriveInput};
 
-/// Derives `relata::Entity` for a struct with named fields. See the `relata` crate docs.
+/// Derives `relata::Entity` for a struct with named fields. Every `#[relata(...)]` option, with
+/// an example, is documented on the `relata::Entity` trait (its "Attributes" section).
 #[proc_macro_derive(Entity, attributes(relata))]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -27,9 +28,12 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
     }
 }
 
-/// Derives `relata::AsColumn` for a newtype (`struct Email(String)`, stored as its field) or a
-/// field-less enum (stored as its variant names, or with `#[relata(integer)]` its
-/// discriminants). See `relata::AsColumn`.
+/// Derives `relata::AsColumn` for a newtype (`struct Email(String)`, stored as its field and
+/// read as the field's borrowed form) or a field-less enum (read as itself, so it must be
+/// `Copy`). Enum options: `#[relata(text)]` (the default: stored as its variant names),
+/// `#[relata(integer)]` (stored as its discriminants), `#[relata(rename_all = "snake_case")]`
+/// (or `"lowercase"`, `"UPPERCASE"`, `"SCREAMING_SNAKE_CASE"`), and on a variant
+/// `#[relata(rename = "...")]`. See `relata::AsColumn` for an example.
 #[proc_macro_derive(Column, attributes(relata))]
 pub fn derive_column(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -112,6 +116,8 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
     let fk_f: Vec<_> = fk_fields.iter().map(|(i, _)| format_ident!("f{}", i)).collect();
     let fk_ty: Vec<_> = fk_fields.iter().map(|(_, f)| &f.ty).collect();
     let def = entity_def(m);
+    let check_paths: Vec<_> = m.checks.iter().map(|c| &c.predicate).collect();
+    let check_idx: Vec<usize> = (0..check_paths.len()).collect();
     quote! {
         impl ::relata::Entity for #ident {
             type Row = __RelataRow;
@@ -144,6 +150,12 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
                     #( #idx => <#tys as ::relata::Column>::value(&row.#fs, text), )*
                     _ => ::relata::Value::Null,
                 }
+            }
+            fn __check(&self) -> ::core::option::Option<usize> {
+                #( if !#check_paths(self) {
+                    return ::core::option::Option::Some(#check_idx);
+                } )*
+                ::core::option::Option::None
             }
             fn __shown(row: &__RelataRow, text: &::relata::TextHeap, field: usize) -> ::core::option::Option<::std::string::String> {
                 match field {
@@ -220,14 +232,38 @@ fn entity_def(m: &Model) -> Tokens {
     let table = lit(&m.table);
     let fields = m.fields.iter().map(|f| {
         let (name, column, ty) = (lit(&f.ident.to_string()), lit(&f.column), &f.ty);
+        let max_len = match f.max_len {
+            Some((n, _)) => quote!(::core::option::Option::Some(#n)),
+            None => quote!(::core::option::Option::None),
+        };
         quote! {
             ::relata::FieldDef {
                 name: #name,
                 column: #column,
                 sql_type: <#ty as ::relata::Column>::SQL_TYPE,
                 nullable: <#ty as ::relata::Column>::NULLABLE,
+                max_len: #max_len,
             }
         }
+    });
+    let checks = m.checks.iter().map(|c| {
+        let default = c
+            .predicate
+            .segments
+            .last()
+            .map_or(String::new(), |s| s.ident.to_string());
+        let name = lit(&c
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("ck_{}_{default}", m.table)));
+        let sql = match &c.sql {
+            Some(sql) => {
+                let sql = lit(sql);
+                quote!(::core::option::Option::Some(#sql))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        quote! { ::relata::CheckDef { name: #name, sql: #sql } }
     });
     let uniques = m.uniques.iter().map(|u| {
         let name = lit(&u
@@ -235,8 +271,8 @@ fn entity_def(m: &Model) -> Tokens {
             .clone()
             .unwrap_or_else(|| constraint_name("uq", m, &u.fields)));
         let fields = u.fields.iter().map(|&i| i as u16);
-        let deferrable = u.deferrable;
-        quote! { ::relata::UniqueDef { name: #name, fields: &[#(#fields),*], deferrable: #deferrable } }
+        let (deferrable, nocase) = (u.deferrable, u.nocase.is_some());
+        quote! { ::relata::UniqueDef { name: #name, fields: &[#(#fields),*], deferrable: #deferrable, nocase: #nocase } }
     });
     let indexes = m.indexes.iter().map(|x| {
         let name = lit(&x
@@ -289,6 +325,7 @@ fn entity_def(m: &Model) -> Tokens {
             uniques: &[#(#uniques),*],
             indexes: &[#(#indexes),*],
             fks: &[#(#fks),*],
+            checks: &[#(#checks),*],
         }
     }
 }
@@ -371,8 +408,40 @@ fn lookup_handle(m: &Model, kind: Tokens, what: &str, no: usize, fields: &[usize
     }
 }
 
+/// `max_len` and `unique(nocase)` apply to text columns only.
+fn text_checks(m: &Model) -> Tokens {
+    let mut out = Vec::new();
+    for f in &m.fields {
+        let ty = &f.ty;
+        let is_text = quote!(::core::matches!(<#ty as ::relata::Column>::SQL_TYPE, ::relata::SqlType::Text));
+        if let Some((_, span)) = f.max_len {
+            let msg = lit(&format!(
+                "relata: `max_len` on `{}.{}` needs a text field (String, Option<String>, or a type stored as text)",
+                m.ident, f.ident
+            ));
+            out.push(quote_spanned_assert(span, is_text.clone(), msg));
+        }
+    }
+    for u in &m.uniques {
+        let Some(span) = u.nocase else { continue };
+        for &i in &u.fields {
+            let f = &m.fields[i];
+            let ty = &f.ty;
+            let msg = lit(&format!(
+                "relata: `nocase` on `{}.{}` needs a text field (String, Option<String>, or a type stored as text)",
+                m.ident, f.ident
+            ));
+            let is_text =
+                quote!(::core::matches!(<#ty as ::relata::Column>::SQL_TYPE, ::relata::SqlType::Text));
+            out.push(quote_spanned_assert(span, is_text, msg));
+        }
+    }
+    quote!(#(#out)*)
+}
+
 /// Attribute misuse that only the type system can see becomes a compile-time assertion.
 fn const_checks(m: &Model) -> Tokens {
+    let text = text_checks(m);
     let checks = m.fields.iter().filter_map(|f| {
         let fk = f.fk.as_ref()?;
         let ty = &f.ty;
@@ -386,7 +455,7 @@ fn const_checks(m: &Model) -> Tokens {
         }
         Some(quote!(#(#out)*))
     });
-    quote!(#(#checks)*)
+    quote!(#text #(#checks)*)
 }
 
 fn quote_spanned_assert(span: proc_macro2::Span, cond: Tokens, msg: syn::LitStr) -> Tokens {

@@ -18,13 +18,27 @@ const HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed
 
 /// Hashes a tuple of column values; `None` when any part is NULL (SQL: NULLs never collide and
 /// are not found by equality look-ups).
-pub(crate) fn hash_values<'a>(values: impl IntoIterator<Item = Value<'a>>) -> Option<u64> {
+/// With `nocase`, text hashes with its ASCII letters lower-cased (SQLite's NOCASE).
+pub(crate) fn hash_values<'a>(values: impl IntoIterator<Item = Value<'a>>, nocase: bool) -> Option<u64> {
     let mut h = HASHER.build_hasher();
     for v in values {
-        if v.is_null() {
-            return None;
+        match v {
+            Value::Null => return None,
+            Value::Text(s) if nocase => {
+                h.write_u8(5);
+                s.bytes().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
+                h.write_u8(0xff);
+            }
+            v => v.hash(&mut h),
         }
-        v.hash(&mut h);
     }
     Some(h.finish())
+}
+
+/// Equality as `hash_values` hashes: with `nocase`, text ignoring ASCII case.
+pub(crate) fn same_value(a: Value<'_>, b: Value<'_>, nocase: bool) -> bool {
+    match (a, b) {
+        (Value::Text(x), Value::Text(y)) if nocase => x.eq_ignore_ascii_case(y),
+        (a, b) => a == b,
+    }
 }

@@ -41,7 +41,7 @@ fn check_uniques<E: Entity>(t: &Table<E>, strict: bool) -> Result<(), IntegrityE
         let mut seen: HashMap<u64, Vec<RawKey>> = HashMap::new();
         for (slot, row) in t.rows.iter() {
             let key = RawKey::from_slot(slot);
-            let Some(hash) = row_hash::<E>(row, &t.text, def.fields) else {
+            let Some(hash) = row_hash::<E>(row, &t.text, def) else {
                 continue;
             };
             if !index.contains(hash, key) {

@@ -16,10 +16,10 @@ use slotmap::{DefaultKey, SlotMap};
 use crate::entity::Entity;
 use crate::error::Error;
 use crate::index::children::ChildIndex;
-use crate::index::hash_values;
 use crate::index::ordered::{OrderedIndex, Run};
 use crate::index::secondary::SecondaryIndex;
 use crate::index::unique::UniqueIndex;
+use crate::index::{hash_values, same_value};
 use crate::key::RawKey;
 use crate::text::{Span, TextHeap};
 use crate::value::Value;
@@ -61,22 +61,46 @@ pub(crate) struct Table<E: Entity> {
     high_water: u32,
 }
 
-pub(crate) fn row_hash<E: Entity>(row: &E::Row, text: &TextHeap, fields: &[u16]) -> Option<u64> {
-    hash_values(fields.iter().map(|&f| E::__value(row, text, f as usize)))
+/// The columns of a unique constraint or an index, and how they compare.
+pub(crate) trait Cols {
+    fn fields(&self) -> &'static [u16];
+    /// Text compares ignoring ASCII case.
+    fn nocase(&self) -> bool;
+}
+impl Cols for crate::entity::UniqueDef {
+    fn fields(&self) -> &'static [u16] {
+        self.fields
+    }
+    fn nocase(&self) -> bool {
+        self.nocase
+    }
+}
+impl Cols for crate::entity::IndexDef {
+    fn fields(&self) -> &'static [u16] {
+        self.fields
+    }
+    fn nocase(&self) -> bool {
+        false
+    }
 }
 
-pub(crate) fn same_values<E: Entity>(a: &E::Row, b: &E::Row, text: &TextHeap, fields: &[u16]) -> bool {
-    fields
-        .iter()
-        .all(|&f| E::__value(a, text, f as usize) == E::__value(b, text, f as usize))
+pub(crate) fn row_hash<E: Entity>(row: &E::Row, text: &TextHeap, cols: &impl Cols) -> Option<u64> {
+    let values = cols.fields().iter().map(|&f| E::__value(row, text, f as usize));
+    hash_values(values, cols.nocase())
 }
 
-fn matches_values<E: Entity>(row: &E::Row, text: &TextHeap, fields: &[u16], values: &[Value<'_>]) -> bool {
+pub(crate) fn same_values<E: Entity>(a: &E::Row, b: &E::Row, text: &TextHeap, cols: &impl Cols) -> bool {
+    cols.fields().iter().all(|&f| {
+        let (x, y) = (E::__value(a, text, f as usize), E::__value(b, text, f as usize));
+        same_value(x, y, cols.nocase())
+    })
+}
+
+fn matches_values<E: Entity>(row: &E::Row, text: &TextHeap, cols: &impl Cols, values: &[Value<'_>]) -> bool {
+    let fields = cols.fields();
     fields.len() == values.len()
-        && fields
-            .iter()
-            .zip(values)
-            .all(|(&f, v)| E::__value(row, text, f as usize) == *v)
+        && (fields.iter().zip(values))
+            .all(|(&f, v)| same_value(E::__value(row, text, f as usize), *v, cols.nocase()))
 }
 
 impl<E: Entity> Clone for Table<E> {
@@ -174,14 +198,14 @@ impl<E: Entity> Table<E> {
             if def.deferrable {
                 continue;
             }
-            let Some(hash) = row_hash::<E>(row, &self.text, def.fields) else {
+            let Some(hash) = row_hash::<E>(row, &self.text, def) else {
                 continue;
             };
             let hit = self.uniques[u].find(hash, |k| {
                 Some(k) != except
                     && self
                         .row(k)
-                        .is_some_and(|other| same_values::<E>(row, other, &self.text, def.fields))
+                        .is_some_and(|other| same_values::<E>(row, other, &self.text, def))
             });
             if let Some(existing) = hit {
                 return Some((u, existing));
@@ -195,14 +219,14 @@ impl<E: Entity> Table<E> {
     pub(crate) fn deferred_unique_conflict(&self, key: RawKey) -> Option<(usize, RawKey)> {
         let row = self.row(key)?;
         for (u, def) in E::DEF.uniques.iter().enumerate().filter(|(_, d)| d.deferrable) {
-            let Some(hash) = row_hash::<E>(row, &self.text, def.fields) else {
+            let Some(hash) = row_hash::<E>(row, &self.text, def) else {
                 continue;
             };
             let other = self.uniques[u].find_all(hash).find(|&k| {
                 k != key
                     && self
                         .row(k)
-                        .is_some_and(|o| same_values::<E>(row, o, &self.text, def.fields))
+                        .is_some_and(|o| same_values::<E>(row, o, &self.text, def))
             });
             if let Some(other) = other {
                 return Some((u, other));
@@ -213,10 +237,10 @@ impl<E: Entity> Table<E> {
 
     pub(crate) fn find_unique(&self, u: usize, values: &[Value<'_>]) -> Option<RawKey> {
         let def = E::DEF.uniques.get(u)?;
-        let hash = hash_values(values.iter().copied())?;
+        let hash = hash_values(values.iter().copied(), def.nocase)?;
         self.uniques[u].find(hash, |k| {
             self.row(k)
-                .is_some_and(|r| matches_values::<E>(r, &self.text, def.fields, values))
+                .is_some_and(|r| matches_values::<E>(r, &self.text, def, values))
         })
     }
 
@@ -224,12 +248,12 @@ impl<E: Entity> Table<E> {
         let Some(def) = E::DEF.indexes.get(ix) else {
             return &[];
         };
-        let Some(hash) = hash_values(values.iter().copied()) else {
+        let Some(hash) = hash_values(values.iter().copied(), false) else {
             return &[];
         };
         self.indexes[ix].find(hash, |k| {
             self.row(k)
-                .is_some_and(|r| matches_values::<E>(r, &self.text, def.fields, values))
+                .is_some_and(|r| matches_values::<E>(r, &self.text, def, values))
         })
     }
 
@@ -405,10 +429,10 @@ impl<E: Entity> Table<E> {
         } = self;
         let Some(row) = rows.get(key.slot()) else { return };
         for (u, def) in E::DEF.uniques.iter().enumerate() {
-            if let Some(hash) = row_hash::<E>(row, text, def.fields) {
+            if let Some(hash) = row_hash::<E>(row, text, def) {
                 let rehash = |k: RawKey| {
                     rows.get(k.slot())
-                        .and_then(|r| row_hash::<E>(r, text, def.fields))
+                        .and_then(|r| row_hash::<E>(r, text, def))
                         .unwrap_or(0)
                 };
                 uniques[u].insert(hash, key, rehash);
@@ -482,16 +506,16 @@ impl<E: Entity> Table<E> {
         let (rows, text) = (&*rows, &*text);
         let Some(row) = rows.get(key.slot()) else { return };
         for (u, def) in E::DEF.uniques.iter().enumerate() {
-            if let Some(hash) = row_hash::<E>(row, text, def.fields) {
+            if let Some(hash) = row_hash::<E>(row, text, def) {
                 let removed = uniques[u].remove(hash, key);
                 debug_assert!(removed, "{}: unique entry of {key} missing", E::DEF.table);
             }
         }
         for (x, def) in E::DEF.indexes.iter().enumerate() {
-            if let Some(hash) = row_hash::<E>(row, text, def.fields) {
+            if let Some(hash) = row_hash::<E>(row, text, def) {
                 let eq = |k: RawKey| {
                     rows.get(k.slot())
-                        .is_some_and(|r| same_values::<E>(row, r, text, def.fields))
+                        .is_some_and(|r| same_values::<E>(row, r, text, def))
                 };
                 let removed = indexes[x].remove(hash, key, eq);
                 debug_assert!(removed, "{}: index entry of {key} missing", E::DEF.table);
@@ -654,16 +678,16 @@ pub(crate) fn index_row<E: Entity>(
     row: &E::Row,
 ) {
     let def = &E::DEF.indexes[x];
-    let Some(hash) = row_hash::<E>(row, text, def.fields) else {
+    let Some(hash) = row_hash::<E>(row, text, def) else {
         return;
     };
     let eq = |k: RawKey| {
         rows.get(k.slot())
-            .is_some_and(|r| same_values::<E>(row, r, text, def.fields))
+            .is_some_and(|r| same_values::<E>(row, r, text, def))
     };
     let rehash = |k: RawKey| {
         rows.get(k.slot())
-            .and_then(|r| row_hash::<E>(r, text, def.fields))
+            .and_then(|r| row_hash::<E>(r, text, def))
             .unwrap_or(0)
     };
     index.insert(hash, key, eq, rehash);

@@ -124,11 +124,13 @@ impl Store {
         old: Option<(RawKey, &E::Row)>,
         value: E,
     ) -> Result<E::Row, Error> {
+        check_predicates(&value, old.map(|(k, _)| k))?;
         let table = self.table_mut::<E>(t)?;
         let mut row = match old {
             Some((_, o)) => value.__into_row_reusing(o, &mut table.text)?,
             None => value.__into_row(&mut table.text)?,
         };
+        check_lengths::<E>(&row, &table.text)?;
         self.check_row::<E>(t, old, &mut row)?;
         Ok(row)
     }
@@ -287,5 +289,38 @@ pub(crate) fn render<E: Entity>(row: &E::Row, text: &TextHeap, field: u16) -> St
     match (value, E::DEF.fks.iter().find(|fk| fk.field == field)) {
         (crate::value::Value::Key(k), Some(fk)) => format!("{}[{k}]", (fk.target)().table),
         _ => value.to_string(),
+    }
+}
+
+/// Every `max_len` text column of `row` is within its limit, counted in characters as
+/// PostgreSQL counts them. O(columns), plus the characters of each limited value.
+pub(crate) fn check_lengths<E: Entity>(row: &E::Row, text: &TextHeap) -> Result<(), Error> {
+    for (f, def) in E::DEF.fields.iter().enumerate() {
+        let Some(limit) = def.max_len else { continue };
+        if let crate::value::Value::Text(s) = E::__value(row, text, f) {
+            let length = s.chars().count();
+            if length > limit as usize {
+                let (table, column) = (E::DEF.table, def.column);
+                return Err(Error::TooLong {
+                    table,
+                    column,
+                    limit,
+                    length,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The record satisfies every CHECK constraint of its entity.
+fn check_predicates<E: Entity>(value: &E, key: Option<RawKey>) -> Result<(), Error> {
+    match value.__check() {
+        None => Ok(()),
+        Some(c) => Err(Error::CheckViolation {
+            table: E::DEF.table,
+            constraint: E::DEF.checks.get(c).map_or("?", |d| d.name),
+            key,
+        }),
     }
 }

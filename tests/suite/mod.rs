@@ -1,4 +1,5 @@
 mod builtin_types;
+mod column_constraints;
 mod column_types;
 mod constraints;
 mod ddl;

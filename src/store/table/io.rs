@@ -312,14 +312,12 @@ fn fill_unique<E: Entity>(
     index: &mut UniqueIndex,
 ) -> Result<(), SnapshotError> {
     let def = &E::DEF.uniques[u];
-    let hash_of = |k: RawKey| {
-        rows.get(k.slot())
-            .and_then(|r| row_hash::<E>(r, text, def.fields))
-    };
+    let hash_of = |k: RawKey| rows.get(k.slot()).and_then(|r| row_hash::<E>(r, text, def));
     let mut hashed: Vec<(u64, RawKey)> = Vec::with_capacity(rows.len());
-    hashed.extend(rows.iter().filter_map(|(slot, row)| {
-        row_hash::<E>(row, text, def.fields).map(|h| (h, RawKey::from_slot(slot)))
-    }));
+    hashed.extend(
+        rows.iter()
+            .filter_map(|(slot, row)| row_hash::<E>(row, text, def).map(|h| (h, RawKey::from_slot(slot)))),
+    );
     index.reserve(hashed.len(), |k| hash_of(k).unwrap_or(0));
     for (hash, key) in group_by_bucket(hashed, index.bucket_mask_hint()) {
         // Reads the two records only on a tag match (rare): fetching this record up front
@@ -327,7 +325,7 @@ fn fill_unique<E: Entity>(
         let eq = |k: RawKey| {
             rows.get(key.slot())
                 .zip(rows.get(k.slot()))
-                .is_some_and(|(a, b)| same_values::<E>(a, b, text, def.fields))
+                .is_some_and(|(a, b)| same_values::<E>(a, b, text, def))
         };
         if let Err(existing) = index.insert_new(hash, key, eq, |k| hash_of(k).unwrap_or(0)) {
             let mut keys = [existing, key];

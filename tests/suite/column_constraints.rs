@@ -1,0 +1,161 @@
+//! Column constraints the real databases enforce: `max_len` (VARCHAR(N)), CHECK as a Rust
+//! predicate, and case-insensitive unique constraints; each against SQLite running relata's
+//! own DDL, with SQLite's one divergence (it does not enforce VARCHAR lengths) pinned.
+
+use crate::common::assert_fails_unchanged;
+use relata::{Dialect, Entity, Error, Schema, Store};
+use rusqlite::Connection;
+
+fn positive_stock(p: &Product) -> bool {
+    p.stock >= 0
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(
+    table = "products",
+    check(positive_stock, name = "ck_stock", sql = "stock >= 0")
+)]
+pub struct Product {
+    #[relata(unique(nocase), max_len = 5)]
+    code: String,
+    #[relata(max_len = 3)]
+    label: Option<String>,
+    stock: i64,
+}
+
+fn schema() -> Schema {
+    Schema::builder().entity::<Product>().build().unwrap()
+}
+
+fn product(code: &str, label: Option<&str>, stock: i64) -> Product {
+    Product {
+        code: code.into(),
+        label: label.map(Into::into),
+        stock,
+    }
+}
+
+fn sqlite() -> Connection {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(&schema().to_sql(Dialect::Sqlite)).unwrap();
+    conn
+}
+
+fn sqlite_insert(conn: &Connection, id: i64, p: &Product) -> Result<usize, String> {
+    conn.execute(
+        "INSERT INTO products (id, code, label, stock) VALUES (?1, ?2, ?3, ?4)",
+        rusqlite::params![id, p.code, p.label, p.stock],
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[test]
+fn max_len_counts_characters_and_names_column_limit_and_length() {
+    let mut s = Store::new(schema());
+    s.insert(product("é€ab5", Some("abc"), 1)).unwrap();
+    let too_long = Error::TooLong {
+        table: "products",
+        column: "code",
+        limit: 5,
+        length: 6,
+    };
+    assert_fails_unchanged(&mut s, &too_long, |s| s.insert(product("abcdef", None, 1)));
+    let k = s.insert(product("x", None, 1)).unwrap();
+    let label = Error::TooLong {
+        table: "products",
+        column: "label",
+        limit: 3,
+        length: 4,
+    };
+    assert_fails_unchanged(&mut s, &label, |s| s.update(k, |p| p.label = Some("four".into())));
+    assert_eq!(
+        label.to_string(),
+        "value too long for type character varying(3): products.label would hold 4 characters"
+    );
+}
+
+/// SQLite does not enforce VARCHAR(N) (PostgreSQL does, and relata does as PostgreSQL): the
+/// one outcome where the two references differ. If SQLite ever starts refusing, this fails.
+#[test]
+fn sqlite_does_not_enforce_varchar_length() {
+    let conn = sqlite();
+    assert_eq!(sqlite_insert(&conn, 1, &product("abcdefgh", None, 1)), Ok(1));
+}
+
+#[test]
+fn check_is_reported_like_the_database_and_exported() {
+    let mut s = Store::new(schema());
+    let err = Error::CheckViolation {
+        table: "products",
+        constraint: "ck_stock",
+        key: None,
+    };
+    assert_fails_unchanged(&mut s, &err, |s| s.insert(product("a", None, -1)));
+    let k = s.insert(product("a", None, 0)).unwrap();
+    let err = Error::CheckViolation {
+        table: "products",
+        constraint: "ck_stock",
+        key: Some(k.raw()),
+    };
+    assert_fails_unchanged(&mut s, &err, |s| s.update(k, |p| p.stock = -5));
+    assert!(err.to_string().starts_with("CHECK constraint failed: ck_stock"));
+    let sqlite_err = sqlite_insert(&sqlite(), 1, &product("a", None, -1)).unwrap_err();
+    assert!(
+        sqlite_err.contains("CHECK constraint failed: ck_stock"),
+        "{sqlite_err}"
+    );
+}
+
+#[test]
+fn nocase_unique_ignores_case_in_writes_and_look_ups() {
+    let mut s = Store::new(schema());
+    let a = s.insert(product("AbC", None, 1)).unwrap();
+    let err = s.insert(product("aBc", None, 1)).unwrap_err();
+    assert!(
+        matches!(err, Error::UniqueViolation { existing, .. } if existing == a.raw()),
+        "{err}"
+    );
+    assert_eq!(s.find_unique(Product::BY_CODE, "ABC"), Some(a));
+    assert_eq!(s.find_unique(Product::BY_CODE, "abd"), None);
+    s.update(a, |p| p.code = "ABC".into()).unwrap();
+    s.check_integrity().unwrap();
+    let again = Store::from_snapshot(schema(), &s.to_snapshot().unwrap()).unwrap();
+    assert_eq!(again.find_unique(Product::BY_CODE, "abc"), Some(a));
+    again.check_integrity().unwrap();
+    let conn = sqlite();
+    sqlite_insert(&conn, 1, &product("AbC", None, 1)).unwrap();
+    let sqlite_err = sqlite_insert(&conn, 2, &product("aBc", None, 1)).unwrap_err();
+    assert!(
+        sqlite_err.contains("UNIQUE constraint failed: products.code"),
+        "{sqlite_err}"
+    );
+}
+
+#[test]
+fn ddl_writes_varchar_check_and_nocase() {
+    let sql = schema().to_sql(Dialect::Sqlite);
+    assert!(sql.contains(r#""code" VARCHAR(5) NOT NULL"#), "{sql}");
+    assert!(sql.contains(r#"UNIQUE ("code" COLLATE NOCASE)"#), "{sql}");
+    assert!(
+        sql.contains(r#"CONSTRAINT "ck_stock" CHECK (stock >= 0)"#),
+        "{sql}"
+    );
+    let pg = schema().to_sql(Dialect::Postgres);
+    assert!(
+        pg.contains(r#"CREATE UNIQUE INDEX "uq_products_code" ON "products" (lower("code"));"#),
+        "{pg}"
+    );
+    let Some(mut pg_conn) = crate::common::pg::connect("column_constraints::ddl") else {
+        return;
+    };
+    pg_conn
+        .client
+        .batch_execute(&pg)
+        .unwrap_or_else(|e| panic!("{e}\n{pg}"));
+    let insert = "INSERT INTO products (id, code, label, stock) VALUES ($1, $2, NULL, 1)";
+    pg_conn.client.execute(insert, &[&1i64, &"AbC"]).unwrap();
+    let dup = pg_conn.client.execute(insert, &[&2i64, &"aBc"]).unwrap_err();
+    assert!(format!("{dup:?}").contains("uq_products_code"), "{dup:?}");
+    let long = pg_conn.client.execute(insert, &[&3i64, &"abcdef"]).unwrap_err();
+    assert!(format!("{long:?}").contains("value too long"), "{long:?}");
+}
