@@ -5,6 +5,7 @@
 //!
 //! Run: `cargo run --release --example blog`
 
+use chrono::{DateTime, TimeZone, Utc};
 use relata::{Entity, Error, Key, ManyToMany, Schema, Store};
 
 #[derive(Entity, Clone, Debug, PartialEq)]
@@ -64,7 +65,8 @@ struct UserGroup {
     user: Key<User>,
     #[relata(back = "user_groups", on_delete = "cascade")]
     group: Key<Group>,
-    joined_on: i64,
+    /// A timestamp column (`Column(DateTime)` in the tutorial): TIMESTAMPTZ in PostgreSQL.
+    joined_on: DateTime<Utc>,
 }
 
 /// Reported audit entries restrict deleting the post they point at.
@@ -105,6 +107,12 @@ fn user(name: &str) -> User {
         username: name.into(),
         email: format!("{name}@example.com"),
     }
+}
+
+/// Midnight UTC of a calendar day.
+fn day(year: i32, month: u32, day: u32) -> Result<DateTime<Utc>, String> {
+    (Utc.with_ymd_and_hms(year, month, day, 0, 0, 0).single())
+        .ok_or_else(|| format!("no day {year}-{month}-{day}"))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -197,24 +205,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     store.insert(UserGroup {
         user: alice,
         group: staff,
-        joined_on: 20240101,
+        joined_on: day(2024, 1, 1)?,
     })?;
     store.insert(UserGroup {
         user: alice,
         group: admin,
-        joined_on: 20240215,
+        joined_on: day(2024, 2, 15)?,
     })?;
     store.insert(UserGroup {
         user: bob,
         group: admin,
-        joined_on: 20240301,
+        joined_on: day(2024, 3, 1)?,
     })?;
     for m in store.children(UserGroup::USER, alice) {
         let m = store.get_one(m)?;
         println!(
             "  alice joined {} on {}",
             store.get_one(m.group)?.name,
-            m.joined_on
+            m.joined_on.format("%Y-%m-%d")
         );
     }
     let via = store.through(UserGroup::GROUP, UserGroup::USER, admin);
@@ -233,7 +241,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         store.insert(UserGroup {
             user: alice,
             group: admin,
-            joined_on: 20250101,
+            joined_on: day(2025, 1, 1)?,
         }),
     );
     let _ = (carol, empty);
