@@ -22,6 +22,7 @@ mod schema;
 mod snapshot;
 mod store;
 mod text;
+mod type_index;
 mod value;
 
 pub use column::{AsColumn, Column, KeyColumn, Repr};

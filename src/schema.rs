@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::entity::{Entity, EntityDef, OnDelete};
 use crate::relation::{intern, ManyToMany, RelationEntry};
 use crate::store::erased::{make_table, AnyTable};
+use crate::type_index::TypeIndex;
 
 /// A validated set of entity types. Build one with [`Schema::builder`], then create stores
 /// from it with [`Store::new`](crate::Store::new). Cheap to clone (shared).
@@ -32,6 +33,8 @@ pub(crate) struct SchemaInner {
     pub(crate) relations: Vec<RelationEntry>,
     /// Whether any constraint is deferrable (commit points skip the check otherwise).
     pub(crate) has_deferred: bool,
+    /// Each table's position by its entity type (`Store::table_index`).
+    pub(crate) by_type: TypeIndex,
 }
 
 pub(crate) struct TableEntry {
@@ -185,6 +188,7 @@ impl SchemaBuilder {
                 has_deferred: tables.iter().any(|t| {
                     t.def.uniques.iter().any(|u| u.deferrable) || t.def.fks.iter().any(|f| f.deferrable)
                 }),
+                by_type: TypeIndex::new(&tables.iter().map(|t| t.type_id).collect::<Vec<_>>()),
                 tables,
                 relations,
             }),
