@@ -13,6 +13,7 @@ mod relate;
 mod scan;
 pub(crate) mod table;
 mod txn;
+mod upsert;
 pub(crate) mod write;
 
 use std::any::TypeId;
@@ -24,6 +25,7 @@ pub use observe::{FaultPoint, LogEntry, PendingFault};
 pub use query::{Order, Query, Sorted};
 pub use scan::Scan;
 pub use txn::{FixtureScope, Mark, Savepoint};
+pub use upsert::Upserted;
 
 use crate::entity::{Entity, Fk, Index, Unique};
 use crate::error::Error;

@@ -85,7 +85,7 @@ impl Store {
         self.logged("replace", E::DEF.table, Some(key.raw()), result, |_| None)
     }
 
-    fn insert_in<E: Entity>(&mut self, t: usize, value: E) -> Result<RawKey, Error> {
+    pub(crate) fn insert_in<E: Entity>(&mut self, t: usize, value: E) -> Result<RawKey, Error> {
         let mark = self.table_mut::<E>(t)?.text.len();
         match self.build_row(t, None, value) {
             Ok(row) => {

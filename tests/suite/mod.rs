@@ -19,3 +19,4 @@ mod snapshot;
 mod toolkit;
 mod transactions;
 mod unwinding;
+mod upsert;

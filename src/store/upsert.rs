@@ -1,0 +1,193 @@
+//! Insert-or-update by a named unique constraint: SQL's `INSERT ... ON CONFLICT (cols) DO
+//! UPDATE` and `DO NOTHING`. Each is one statement: it either applies whole or not at all.
+
+use std::fmt;
+
+use crate::entity::{Entity, Unique};
+use crate::error::Error;
+use crate::key::{Key, RawKey};
+use crate::store::Store;
+use crate::value::Value;
+
+/// What an upsert did, and to which record.
+pub enum Upserted<E> {
+    /// No record held the value: the new record was inserted under this key.
+    Inserted(Key<E>),
+    /// This record held the value and was updated (possibly to the same values).
+    Updated(Key<E>),
+    /// This record held the value and was left alone ([`Store::insert_if_absent`]).
+    Existing(Key<E>),
+}
+
+impl<E> Upserted<E> {
+    /// The inserted, updated or existing record.
+    pub fn key(&self) -> Key<E> {
+        match *self {
+            Upserted::Inserted(k) | Upserted::Updated(k) | Upserted::Existing(k) => k,
+        }
+    }
+
+    /// `true` for [`Upserted::Inserted`].
+    pub fn inserted(&self) -> bool {
+        matches!(self, Upserted::Inserted(_))
+    }
+}
+
+impl<E> Clone for Upserted<E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<E> Copy for Upserted<E> {}
+impl<E> PartialEq for Upserted<E> {
+    fn eq(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other) && self.key() == other.key()
+    }
+}
+impl<E> Eq for Upserted<E> {}
+impl<E> fmt::Debug for Upserted<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self {
+            Upserted::Inserted(_) => "Inserted",
+            Upserted::Updated(_) => "Updated",
+            Upserted::Existing(_) => "Existing",
+        };
+        write!(f, "{what}({:?})", self.key())
+    }
+}
+
+impl Store {
+    /// Inserts `value`, or, if a record already holds its values under the unique constraint
+    /// `on`, replaces that record with `value` (SQL `INSERT ... ON CONFLICT (cols) DO UPDATE
+    /// SET` every column `= excluded.col`). A NULL part of `on` never conflicts, as in SQL.
+    ///
+    /// Checks and errors: those of [`insert`](Self::insert) or
+    /// [`replace`](Self::replace), whichever happens (another unique constraint may still be
+    /// violated). Atomic: on error nothing changed. Cost: O(1) average for the conflict
+    /// look-up, plus the insert or update.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store, Upserted};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] email: String, name: String }
+    /// let mut s = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let user = |name: &str| User { email: "a@example.com".into(), name: name.into() };
+    /// let first = s.upsert(User::BY_EMAIL, user("Ann"))?;
+    /// assert!(first.inserted());
+    /// assert_eq!(s.upsert(User::BY_EMAIL, user("Anna"))?, Upserted::Updated(first.key()));
+    /// assert_eq!(s.get(first.key()).unwrap().name, "Anna");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn upsert<E: Entity, Q: ?Sized>(&mut self, on: Unique<E, Q>, value: E) -> Result<Upserted<E>, Error> {
+        self.upsert_by(on.index, value, |s, t, key, value| {
+            s.rewrite_in(t, key.raw(), value)?;
+            Ok(Upserted::Updated(key))
+        })
+    }
+
+    /// Inserts `value`, or, if a record already holds its values under `on`, changes that
+    /// record through `f` instead (SQL `ON CONFLICT (cols) DO UPDATE SET ...` with
+    /// expressions, e.g. a counter incremented); `value` is then dropped.
+    ///
+    /// Checks, errors and cost: as [`upsert`](Self::upsert), with
+    /// [`update`](Self::update)'s for the change.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Hit { #[relata(unique)] path: String, count: i64 }
+    /// let mut s = Store::new(Schema::builder().entity::<Hit>().build()?);
+    /// for _ in 0..3 {
+    ///     s.upsert_with(Hit::BY_PATH, Hit { path: "/".into(), count: 1 }, |h| h.count += 1)?;
+    /// }
+    /// let home = s.find_unique(Hit::BY_PATH, "/").unwrap();
+    /// assert_eq!(s.get(home).unwrap().count, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn upsert_with<E: Entity, Q: ?Sized>(
+        &mut self,
+        on: Unique<E, Q>,
+        value: E,
+        f: impl FnOnce(&mut E),
+    ) -> Result<Upserted<E>, Error> {
+        self.upsert_by(on.index, value, |s, t, key, _| {
+            let mut current = s.get_owned(key)?;
+            f(&mut current);
+            s.rewrite_in(t, key.raw(), current)?;
+            Ok(Upserted::Updated(key))
+        })
+    }
+
+    /// Inserts `value` unless a record already holds its values under `on`, which is then
+    /// returned as [`Upserted::Existing`] (SQL `ON CONFLICT (cols) DO NOTHING`; compare
+    /// [`link_if_absent`](Self::link_if_absent)).
+    ///
+    /// Checks, errors and cost: as [`insert`](Self::insert) when it inserts; none otherwise.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store, Upserted};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Tag { #[relata(unique)] name: String }
+    /// let mut s = Store::new(Schema::builder().entity::<Tag>().build()?);
+    /// let rust = s.insert_if_absent(Tag::BY_NAME, Tag { name: "rust".into() })?.key();
+    /// assert_eq!(s.insert_if_absent(Tag::BY_NAME, Tag { name: "rust".into() })?, Upserted::Existing(rust));
+    /// assert_eq!(s.count::<Tag>(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn insert_if_absent<E: Entity, Q: ?Sized>(
+        &mut self,
+        on: Unique<E, Q>,
+        value: E,
+    ) -> Result<Upserted<E>, Error> {
+        self.upsert_by(on.index, value, |_, _, key, _| Ok(Upserted::Existing(key)))
+    }
+
+    /// One statement: finds the record holding `value`'s values under unique constraint `u`,
+    /// then inserts `value` or hands the record to `on_conflict`.
+    fn upsert_by<E: Entity>(
+        &mut self,
+        u: usize,
+        value: E,
+        on_conflict: impl FnOnce(&mut Store, usize, Key<E>, E) -> Result<Upserted<E>, Error>,
+    ) -> Result<Upserted<E>, Error> {
+        let t = self.table_index::<E>()?;
+        let result = self.statement(|s| {
+            let (holder, value) = s.holder_of(t, u, value)?;
+            match holder {
+                Some(key) => on_conflict(s, t, Key::from_raw(key), value),
+                None => s
+                    .insert_in(t, value)
+                    .map(|k| Upserted::Inserted(Key::from_raw(k))),
+            }
+        });
+        self.logged("upsert", E::DEF.table, None, result, |r| Some(r.key().raw()))
+    }
+
+    /// The record holding `value`'s values under unique constraint `u`, and `value` back
+    /// (read through a row built on the heap's end and truncated off again).
+    fn holder_of<E: Entity>(&mut self, t: usize, u: usize, value: E) -> Result<(Option<RawKey>, E), Error> {
+        let Some(def) = E::DEF.uniques.get(u) else {
+            return Err(Error::UnknownEntity {
+                type_name: E::DEF.type_name,
+            });
+        };
+        let table = self.table_mut::<E>(t)?;
+        let mark = table.text.len();
+        let row = match value.__into_row(&mut table.text) {
+            Ok(row) => row,
+            Err(e) => {
+                table.text.truncate(mark);
+                return Err(e);
+            }
+        };
+        let values: Vec<Value<'_>> = def
+            .fields
+            .iter()
+            .map(|&f| E::__value(&row, &table.text, f as usize))
+            .collect();
+        let holder = table.find_unique(u, &values);
+        let value = E::__from_row(&row, &table.text);
+        table.text.truncate(mark);
+        Ok((holder, value))
+    }
+}
