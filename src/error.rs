@@ -2,6 +2,7 @@
 //! it was. Display texts start like SQLite's ("UNIQUE constraint failed: users.username")
 //! and continue with relata's detail: the constraint, the records involved, the value.
 
+use crate::entity::{Entity, Unique};
 use crate::key::RawKey;
 
 /// The error of a store operation.
@@ -327,4 +328,32 @@ pub struct IntegrityError {
     pub table: &'static str,
     /// What differs, naming the record and structure.
     pub detail: String,
+}
+
+impl Error {
+    /// `true` if this is a unique violation of the constraint `on` (a typed handle such as
+    /// `User::BY_EMAIL`), instead of comparing table and constraint names by hand. O(1).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String, #[relata(unique)] email: String }
+    /// let mut s = Store::new(Schema::builder().entity::<User>().build()?);
+    /// s.insert(User { name: "ann".into(), email: "a@example.com".into() })?;
+    /// let err = s.insert(User { name: "bob".into(), email: "a@example.com".into() }).unwrap_err();
+    /// assert!(err.violates(User::BY_EMAIL));
+    /// assert!(!err.violates(User::BY_NAME));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn violates<E: Entity, Q: ?Sized>(&self, on: Unique<E, Q>) -> bool {
+        match self {
+            Error::UniqueViolation {
+                table, constraint, ..
+            } => {
+                let def = E::DEF;
+                *table == def.table && def.uniques.get(on.index).is_some_and(|u| u.name == *constraint)
+            }
+            _ => false,
+        }
+    }
 }

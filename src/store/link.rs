@@ -136,6 +136,40 @@ impl Store {
         self.logged("unlink", rel.name, Some(left.raw()), result, |_| None)
     }
 
+    /// Removes the link unless the pair is not linked; returns whether it removed one (the
+    /// counterpart of [`link_if_absent`](Self::link_if_absent)).
+    ///
+    /// Cost: as [`unlink`](Self::unlink).
+    ///
+    /// # Errors
+    /// [`Error::UnknownRelation`]; an absent pair is `Ok(false)`.
+    ///
+    /// ```
+    /// # use relata::{Entity, ManyToMany, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Group { #[relata(unique)] name: String }
+    /// const MEMBERS: ManyToMany<User, Group> = ManyToMany::new("members", "groups", "users");
+    /// let mut s = Store::new(Schema::builder().entity::<User>().entity::<Group>().relation(MEMBERS).build()?);
+    /// let ann = s.insert(User { name: "ann".into() })?;
+    /// let ops = s.insert(Group { name: "ops".into() })?;
+    /// s.link(MEMBERS, ann, ops)?;
+    /// assert!(s.unlink_if_present(MEMBERS, ann, ops)?);
+    /// assert!(!s.unlink_if_present(MEMBERS, ann, ops)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unlink_if_present<L: Entity, R: Entity>(
+        &mut self,
+        rel: ManyToMany<L, R>,
+        left: Key<L>,
+        right: Key<R>,
+    ) -> Result<bool, Error> {
+        let r = self.relation_of(rel)?;
+        let result = self.statement(|s| s.remove_link(r, left.raw(), right.raw()));
+        self.logged("unlink_if_present", rel.name, Some(left.raw()), result, |_| None)
+    }
+
     /// `true` if the pair is linked. O(1).
     pub fn is_linked<L: Entity, R: Entity>(
         &self,
