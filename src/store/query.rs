@@ -189,6 +189,21 @@ impl<'s, E: Entity> Query<'s, E> {
         self
     }
 
+    /// Keeps the records linked to at least one right end of `rel` (the counterpart of
+    /// [`without_rights`](Self::without_rights)). O(k).
+    pub fn with_rights<R: Entity>(mut self, rel: ManyToMany<E, R>) -> Self {
+        let store = self.store;
+        self.list_mut().retain(|k| store.rights(rel, *k).len() > 0);
+        self
+    }
+
+    /// Keeps the records linked to at least one left end of `rel`. O(k).
+    pub fn with_lefts<L: Entity>(mut self, rel: ManyToMany<L, E>) -> Self {
+        let store = self.store;
+        self.list_mut().retain(|k| store.lefts(rel, *k).len() > 0);
+        self
+    }
+
     /// Keeps the records linked to no left end of `rel`.
     pub fn without_lefts<L: Entity>(mut self, rel: ManyToMany<L, E>) -> Self {
         let store = self.store;
@@ -199,6 +214,14 @@ impl<'s, E: Entity> Query<'s, E> {
     /// Each record with its number of children through `fk` (e.g. member count per group).
     pub fn count_children<C: Entity>(&self, fk: Fk<C, E>) -> Vec<(Key<E>, usize)> {
         self.each().map(|k| (k, self.store.child_count(fk, k))).collect()
+    }
+
+    /// Each record with its number of right ends in `rel` (e.g. group count per user), the
+    /// counterpart of [`count_lefts`](Self::count_lefts). O(k).
+    pub fn count_rights<R: Entity>(&self, rel: ManyToMany<E, R>) -> Vec<(Key<E>, usize)> {
+        self.each()
+            .map(|k| (k, self.store.rights(rel, k).len()))
+            .collect()
     }
 
     /// Each record with its number of left ends in `rel` (e.g. member count per group).
