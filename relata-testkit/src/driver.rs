@@ -5,10 +5,10 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use relata::{DeleteReport, Error, Key, RawKey, Store};
+use relata::{DeleteReport, Error, Key, RawKey, Store, Upserted};
 
 use crate::check::check;
-use crate::entities::Modeled;
+use crate::entities::{Modeled, OnConflict};
 use crate::model::{DeleteOutcome, Expected, Model, TableId, V};
 use crate::op::Op;
 use crate::schema::schema;
@@ -53,6 +53,10 @@ pub fn apply(store: &mut Store, model: &mut Model, op: &Op) -> Result<Outcome, S
         }
         Op::CloneAndCompare => clone_and_compare(store).map(|()| OK),
         Op::SnapshotRoundTrip => snapshot_round_trip(store).map(|()| OK),
+        Op::Upsert(rec) => {
+            let values = rec.values(model);
+            with_entity!(rec.table(), E => upsert::<E>(store, model, values))
+        }
     }?;
     same_change(store, &store_before, model, &model_before)?;
     Ok(outcome)
@@ -110,6 +114,42 @@ fn insert<E: Modeled>(store: &mut Store, model: &mut Model, values: Vec<V>) -> R
         }
         model.insert_as(E::TABLE, key.raw(), values);
         Ok(OK)
+    })
+}
+
+/// An upsert: the model finds the holder of the values under the entity's upsert
+/// constraint and updates it (or leaves it), or inserts; the store must do the same.
+fn upsert<E: Modeled>(store: &mut Store, model: &mut Model, values: Vec<V>) -> Result<Outcome, String> {
+    let Some((u, on_conflict)) = E::UPSERT_ON else {
+        return insert::<E>(store, model, values);
+    };
+    let fields = E::TABLE.spec().uniques[u].fields;
+    let probe: Vec<V> = fields.iter().map(|&f| values[f].clone()).collect();
+    let Some(holder) = model.holder(E::TABLE, fields, &probe) else {
+        let expected = exactly(model.check_write(E::TABLE, None, &values));
+        let actual = E::upsert(store, E::from_values(&values));
+        return agree("upsert (insert)", expected, actual, |(), got| match got {
+            Upserted::Inserted(key) if !model.issued(E::TABLE).contains(&key.raw()) => {
+                model.insert_as(E::TABLE, key.raw(), values);
+                Ok(OK)
+            }
+            other => Err(format!("upsert should have inserted a new key, did {other:?}")),
+        });
+    };
+    let expected = match on_conflict {
+        OnConflict::Update => exactly(model.update(E::TABLE, holder, values.clone())),
+        OnConflict::Nothing => Ok(()),
+    };
+    let want = match on_conflict {
+        OnConflict::Update => Upserted::Updated(Key::from_raw(holder)),
+        OnConflict::Nothing => Upserted::Existing(Key::from_raw(holder)),
+    };
+    let actual = E::upsert(store, E::from_values(&values));
+    agree("upsert (conflict)", expected, actual, |(), got| {
+        match got == want {
+            true => Ok(OK),
+            false => Err(format!("upsert did {got:?}, the model expected {want:?}")),
+        }
     })
 }
 

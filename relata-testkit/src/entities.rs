@@ -1,7 +1,7 @@
 //! The bridge between the typed entities of [`crate::schema`] and the model's rows of
 //! [`V`]alues, plus each entity's typed read checks (its foreign-key handles and look-ups).
 
-use relata::{Entity, Key, RawKey, Value};
+use relata::{Entity, Error, Key, RawKey, Store, Upserted, Value};
 
 use crate::check::{check_fk, check_index, check_unique, Reads};
 use crate::domain::{Code, Name, Slug, Tier, Title};
@@ -19,6 +19,22 @@ pub trait Modeled: Entity + Clone + PartialEq + std::fmt::Debug {
     /// Checks the entity's relationships (children and parents through every foreign key)
     /// and its unique and index look-ups against the model.
     fn check_reads(r: &mut Reads<'_>);
+    /// The unique constraint [`upsert`](Self::upsert) goes by (its position in the
+    /// entity's uniques) and what a conflict does; `None`: upsert is a plain insert.
+    const UPSERT_ON: Option<(usize, OnConflict)> = None;
+    /// The store's upsert through [`UPSERT_ON`](Self::UPSERT_ON).
+    fn upsert(store: &mut Store, value: Self) -> Result<Upserted<Self>, Error> {
+        store.insert(value).map(Upserted::Inserted)
+    }
+}
+
+/// What an upsert does to the record already holding the value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnConflict {
+    /// `Store::upsert`: replaces it.
+    Update,
+    /// `Store::insert_if_absent`: leaves it.
+    Nothing,
 }
 
 /// Runs `$body` with `$E` bound to the entity type of table `$t`.
@@ -117,6 +133,11 @@ impl Modeled for Account {
             let got = r.store.find_by(Account::BY_TIER, tier).map(Key::raw).collect();
             check_index(r, Self::TABLE, &[1], &[V::UInt((*tier).into())], got);
         }
+        crate::ordered::check_accounts(r);
+    }
+    const UPSERT_ON: Option<(usize, OnConflict)> = Some((0, OnConflict::Update));
+    fn upsert(store: &mut Store, value: Self) -> Result<Upserted<Self>, Error> {
+        store.upsert(Account::BY_NAME, value)
     }
 }
 
@@ -140,6 +161,10 @@ impl Modeled for Profile {
             let got = raw(r.store.find_unique(Profile::BY_ACCOUNT, &k));
             check_unique(r, Self::TABLE, 0, &[account], got);
         }
+    }
+    const UPSERT_ON: Option<(usize, OnConflict)> = Some((0, OnConflict::Nothing));
+    fn upsert(store: &mut Store, value: Self) -> Result<Upserted<Self>, Error> {
+        store.insert_if_absent(Profile::BY_ACCOUNT, value)
     }
 }
 
@@ -185,6 +210,11 @@ impl Modeled for Project {
                 check_index(r, Self::TABLE, &[3, 1], &probe, got);
             }
         }
+        crate::ordered::check_projects(r, &key_domain(r.model, TableId::Accounts));
+    }
+    const UPSERT_ON: Option<(usize, OnConflict)> = Some((1, OnConflict::Update));
+    fn upsert(store: &mut Store, value: Self) -> Result<Upserted<Self>, Error> {
+        store.upsert(Project::BY_TITLE_CODE, value)
     }
 }
 
@@ -242,5 +272,9 @@ impl Modeled for Note {
                 check_unique(r, Self::TABLE, 0, &probe, got);
             }
         }
+    }
+    const UPSERT_ON: Option<(usize, OnConflict)> = Some((0, OnConflict::Update));
+    fn upsert(store: &mut Store, value: Self) -> Result<Upserted<Self>, Error> {
+        store.upsert(Note::BY_TASK_MENTION, value)
     }
 }

@@ -22,6 +22,7 @@ pub mod driver;
 pub mod entities;
 pub mod model;
 pub mod op;
+pub mod ordered;
 pub mod schema;
 pub mod shrink;
 pub mod snapshot;

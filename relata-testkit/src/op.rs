@@ -239,6 +239,10 @@ pub enum Op {
     /// Save a snapshot, load it, compare the loaded store with the original, and carry on
     /// with the loaded one (so later operations run on rebuilt indexes).
     SnapshotRoundTrip,
+    /// An upsert of the record by its table's upsert constraint (see
+    /// [`Modeled::UPSERT_ON`](crate::entities::Modeled::UPSERT_ON)): `Store::upsert`, or
+    /// `Store::insert_if_absent` for profiles.
+    Upsert(Record),
 }
 
 /// The most operations one input decodes to (keeps fuzz iterations short).

@@ -2,9 +2,9 @@
 //!
 //! | entity | features |
 //! |---|---|
-//! | [`Account`] | single-column unique (`name`), secondary index (`tier`), a self-reference that may form cycles and cascades (`mentor`) |
+//! | [`Account`] | single-column unique (`name`), ordered secondary index (`tier`), a self-reference that may form cycles and cascades (`mentor`) |
 //! | [`Profile`] | one-to-one: a UNIQUE optional foreign key with SET NULL (`account`) |
-//! | [`Project`] | two unique constraints (a nullable single one, `slug`, and a composite one with a nullable part, `(title, code)`), a composite index, a required cascading foreign key (`owner`), an optional SET NULL one (`reviewer`) |
+//! | [`Project`] | two unique constraints (a nullable single one, `slug`, and a composite one with a nullable part, `(title, code)`), a composite ordered index over a nullable part, a required cascading foreign key (`owner`), an optional SET NULL one (`reviewer`) |
 //! | [`Task`] | a RESTRICT foreign key (`project`), an `acyclic` cascading self-reference (`parent`), an optional cascading key (`assignee`) |
 //! | [`Note`] | a delete-orphan key (`task`), two SET NULL keys on one record (`mention`, and the self-reference `reply_to`), a composite unique over two foreign keys whose nullable part a delete can set to NULL (`(task, mention)`) |
 //!
@@ -20,8 +20,8 @@ pub struct Account {
     /// Unique, compared byte for byte (`"ann"`, `"Ann"` and `"ann "` all coexist).
     #[relata(unique)]
     pub name: String,
-    /// Indexed, not unique.
-    #[relata(index)]
+    /// Indexed, not unique, ordered (range scans and sorted queries).
+    #[relata(index(ordered))]
     pub tier: u8,
     /// Self-reference where cycles are allowed; deleting a mentor deletes the mentees.
     #[relata(back = "mentees", on_delete = "cascade")]
@@ -44,7 +44,7 @@ pub struct Profile {
 #[relata(
     table = "projects",
     unique(title, code, name = "uq_projects_title_code"),
-    index(owner, code)
+    index(owner, code, ordered)
 )]
 pub struct Project {
     /// First part of the composite unique constraint.
