@@ -9,10 +9,15 @@
 //! - of two violated unique constraints relata reports the last declared, as SQLite does
 //!   (this suite found the difference; PostgreSQL reports the first).
 //!
+//! Sorted reads (ORDER BY / LIMIT / OFFSET, a range) and upserts (`ON CONFLICT (username) DO
+//! UPDATE`) are operations too: their rows must agree in order. relata breaks ties by key
+//! (slot index, then generation); SQLite reproduces that through a side table holding each
+//! post's relata key as an integer in that order (`post_keys.rk`).
+//!
 //! `RELATA_PROPTEST_CASES` raises the case count (CI: 300).
 
 use proptest::prelude::*;
-use relata::{Dialect, Entity, Error, Key, RawKey, Schema, Store};
+use relata::{Dialect, Entity, Error, Key, Order, RawKey, Schema, Store, Upserted};
 use rusqlite::{params, Connection};
 
 #[derive(Entity, Clone, Debug, PartialEq)]
@@ -27,6 +32,7 @@ struct User {
 #[derive(Entity, Clone, Debug, PartialEq)]
 #[relata(table = "posts", unique(author, title))]
 struct Post {
+    #[relata(index(ordered))]
     title: String,
     #[relata(back = "posts", on_delete = "cascade")]
     author: Key<User>,
@@ -53,14 +59,51 @@ fn schema() -> Schema {
 /// ones included, so stale keys are exercised).
 #[derive(Clone, Debug)]
 enum Op {
-    AddUser { name: u8, email: u8 },
-    AddPost { author: u8, title: u8 },
-    AddComment { post: u8 },
-    Rename { user: u8, name: u8 },
-    MovePost { post: u8, author: u8 },
-    DeleteUser { user: u8 },
-    DeletePost { post: u8 },
-    DeleteComment { comment: u8 },
+    AddUser {
+        name: u8,
+        email: u8,
+    },
+    AddPost {
+        author: u8,
+        title: u8,
+    },
+    AddComment {
+        post: u8,
+    },
+    Rename {
+        user: u8,
+        name: u8,
+    },
+    MovePost {
+        post: u8,
+        author: u8,
+    },
+    DeleteUser {
+        user: u8,
+    },
+    DeletePost {
+        post: u8,
+    },
+    DeleteComment {
+        comment: u8,
+    },
+    /// Upsert a user by username (`ON CONFLICT (username) DO UPDATE SET email`).
+    UpsertUser {
+        name: u8,
+        email: u8,
+    },
+    /// A page of posts ordered by title (of one author, or all with `author: None`).
+    Page {
+        author: Option<u8>,
+        desc: bool,
+        offset: u8,
+        limit: u8,
+    },
+    /// The posts whose title lies in `lo..=hi`, in title order.
+    TitleRange {
+        lo: u8,
+        hi: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -75,6 +118,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any_ref().prop_map(|user| Op::DeleteUser { user }),
         1 => any_ref().prop_map(|post| Op::DeletePost { post }),
         1 => any_ref().prop_map(|comment| Op::DeleteComment { comment }),
+        2 => (small(), small()).prop_map(|(name, email)| Op::UpsertUser { name, email }),
+        2 => (prop::option::of(any_ref()), any::<bool>(), 0u8..4, 0u8..5)
+            .prop_map(|(author, desc, offset, limit)| Op::Page { author, desc, offset, limit }),
+        1 => (small(), small()).prop_map(|(lo, hi)| Op::TitleRange { lo, hi }),
     ]
 }
 
@@ -86,6 +133,12 @@ enum Outcome {
     ForeignKey,
     /// The addressed row does not exist (relata: an error; SQL: 0 rows changed).
     NoRow,
+    /// Rows read, as SQL ids in order.
+    Rows(Vec<i64>),
+    /// An upsert: whether it inserted.
+    Upserted {
+        inserted: bool,
+    },
 }
 
 fn relata_outcome<T>(r: Result<T, Error>) -> Outcome {
@@ -150,6 +203,8 @@ impl Pair {
         let db = Connection::open_in_memory().unwrap();
         db.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
         db.execute_batch(&schema().to_sql(Dialect::Sqlite)).unwrap();
+        db.execute_batch("CREATE TABLE post_keys (id INTEGER PRIMARY KEY, rk INTEGER NOT NULL);")
+            .unwrap();
         Pair {
             store: Store::new(schema()),
             db,
@@ -194,7 +249,14 @@ impl Pair {
                     params![t, id],
                 );
                 if let (Ok(p), Ok(_)) = (&r, &s) {
-                    self.posts.push((p.raw(), self.insert_id()));
+                    let id = self.insert_id();
+                    self.posts.push((p.raw(), id));
+                    self.db
+                        .execute(
+                            "INSERT OR REPLACE INTO post_keys (id, rk) VALUES (?1, ?2)",
+                            params![id, key_order(p.raw())],
+                        )
+                        .unwrap();
                 }
                 (relata_outcome(r), sqlite_outcome(s))
             }
@@ -245,7 +307,110 @@ impl Pair {
             Op::DeleteComment { comment } => {
                 self.delete::<Comment>("comments", pick::<Comment>(&self.store, &self.comments, comment))
             }
+            Op::UpsertUser { name, email } => self.upsert_user(name, email),
+            Op::Page {
+                author,
+                desc,
+                offset,
+                limit,
+            } => self.page(author, desc, offset, limit),
+            Op::TitleRange { lo, hi } => {
+                let (lo, hi) = (NAMES[lo as usize], NAMES[hi as usize]);
+                let mine: Vec<RawKey> = self.store.range(Post::BY_TITLE, lo..=hi).map(Key::raw).collect();
+                let sql = "SELECT p.id FROM posts p JOIN post_keys k ON k.id = p.id \
+                           WHERE p.title BETWEEN ?1 AND ?2 ORDER BY p.title, k.rk";
+                (self.rows(&mine), self.sql_rows(sql, params![lo, hi]))
+            }
         }
+    }
+
+    fn upsert_user(&mut self, name: u8, email: u8) -> (Outcome, Outcome) {
+        let (n, e) = (NAMES[name as usize], format!("{}@x", NAMES[email as usize]));
+        let existed: bool = self
+            .db
+            .query_row(
+                "SELECT count(*) > 0 FROM users WHERE username = ?1",
+                params![n],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let r = self.store.upsert(
+            User::BY_USERNAME,
+            User {
+                username: n.into(),
+                email: e.clone(),
+            },
+        );
+        let s = self.db.execute(
+            "INSERT INTO users (username, email) VALUES (?1, ?2) \
+             ON CONFLICT (username) DO UPDATE SET email = excluded.email",
+            params![n, e],
+        );
+        let mine = match &r {
+            Ok(u) => Outcome::Upserted {
+                inserted: u.inserted(),
+            },
+            Err(_) => relata_outcome(r.clone()),
+        };
+        let theirs = match s {
+            Ok(_) => Outcome::Upserted { inserted: !existed },
+            Err(e) => sqlite_outcome(Err(e)),
+        };
+        if let Ok(Upserted::Inserted(k)) = r {
+            let id = self
+                .db
+                .query_row("SELECT id FROM users WHERE username = ?1", params![n], |r| {
+                    r.get(0)
+                })
+                .unwrap_or(-3);
+            self.users.push((k.raw(), id));
+        }
+        (mine, theirs)
+    }
+
+    fn page(&mut self, author: Option<u8>, desc: bool, offset: u8, limit: u8) -> (Outcome, Outcome) {
+        let order = if desc { Order::Desc } else { Order::Asc };
+        let dir = if desc { "DESC" } else { "ASC" };
+        let (offset, limit) = (usize::from(offset), usize::from(limit));
+        let (query, author_id) = match author {
+            Some(a) => {
+                let (k, id) = pick::<User>(&self.store, &self.users, a);
+                let q = self
+                    .store
+                    .query_keys([Key::<User>::from_raw(k)])
+                    .children(Post::AUTHOR);
+                (q, Some(id))
+            }
+            None => (self.store.query::<Post>(), None),
+        };
+        let mine: Vec<RawKey> = query
+            .order_by(Post::BY_TITLE, order)
+            .offset(offset)
+            .limit(limit)
+            .keys()
+            .into_iter()
+            .map(Key::raw)
+            .collect();
+        let sql = format!(
+            "SELECT p.id FROM posts p JOIN post_keys k ON k.id = p.id \
+             WHERE ?1 IS NULL OR p.author_id = ?1 ORDER BY p.title {dir}, k.rk {dir} LIMIT ?2 OFFSET ?3"
+        );
+        (
+            self.rows(&mine),
+            self.sql_rows(&sql, params![author_id, limit as i64, offset as i64]),
+        )
+    }
+
+    /// relata's keys of posts as SQL ids.
+    fn rows(&self, keys: &[RawKey]) -> Outcome {
+        let id = |k: &RawKey| self.posts.iter().find(|p| p.0 == *k).map_or(-1, |p| p.1);
+        Outcome::Rows(keys.iter().map(id).collect())
+    }
+
+    fn sql_rows(&self, sql: &str, params: impl rusqlite::Params) -> Outcome {
+        let mut st = self.db.prepare(sql).unwrap();
+        let ids = st.query_map(params, |r| r.get::<_, i64>(0)).unwrap();
+        Outcome::Rows(ids.map(Result::unwrap).collect())
     }
 
     fn delete<E: Entity>(&mut self, table: &str, (k, id): (RawKey, i64)) -> (Outcome, Outcome) {
@@ -302,6 +467,12 @@ impl Pair {
         theirs.sort();
         (mine, theirs)
     }
+}
+
+/// A relata key as an integer that sorts as the key does (slot index, then generation).
+fn key_order(k: RawKey) -> i64 {
+    let bits = k.to_u64();
+    (((bits & 0xffff_ffff) << 32) | (bits >> 32)) as i64
 }
 
 fn cases() -> u32 {
