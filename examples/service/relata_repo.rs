@@ -14,7 +14,7 @@ pub struct User {
 }
 
 #[derive(Entity, Clone, Debug, PartialEq)]
-#[relata(table = "posts")]
+#[relata(table = "posts", index(author, title, ordered))]
 pub struct Post {
     pub title: String,
     pub body: String,
@@ -130,5 +130,25 @@ impl Repo for RelataRepo {
     }
     fn count_posts(&self) -> Result<usize, RepoError> {
         Ok(self.store.count::<Post>())
+    }
+    fn title_page(&self, author: Id, offset: usize, limit: usize) -> Result<Vec<String>, RepoError> {
+        let s = &self.store;
+        let author = Key::<User>::from_u64(author);
+        let page = s
+            .prefix(Post::BY_AUTHOR_TITLE, &[author.into()])
+            .skip(offset)
+            .take(limit);
+        Ok(page
+            .filter_map(|p| s.get(p))
+            .map(|p| p.title.to_string())
+            .collect())
+    }
+    fn save_user(&mut self, username: &str, email: &str) -> Result<Id, RepoError> {
+        let user = User {
+            username: username.into(),
+            email: email.into(),
+        };
+        let saved = self.store.upsert(User::BY_USERNAME, user).map_err(err)?;
+        Ok(saved.key().to_u64())
     }
 }

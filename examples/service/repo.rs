@@ -25,4 +25,8 @@ pub trait Repo {
     fn join(&mut self, user: Id, group: Id, joined_on: i64) -> Result<(), RepoError>;
     fn member_names(&self, group: Id) -> Result<Vec<String>, RepoError>;
     fn count_posts(&self) -> Result<usize, RepoError>;
+    /// One page of an author's post titles in alphabetical order (ties by id/key).
+    fn title_page(&self, author: Id, offset: usize, limit: usize) -> Result<Vec<String>, RepoError>;
+    /// Creates the user, or changes the email of the user with this username.
+    fn save_user(&mut self, username: &str, email: &str) -> Result<Id, RepoError>;
 }

@@ -67,6 +67,34 @@ impl<R: Repo> Blog<R> {
         })
     }
 
+    /// Page `page` (from 0) of a user's titles in alphabetical order, `per_page` a page.
+    pub fn titles_page(
+        &self,
+        username: &str,
+        page: usize,
+        per_page: usize,
+    ) -> Result<Vec<String>, ServiceError> {
+        let author = self
+            .repo
+            .find_user(username)
+            .map_err(storage)?
+            .ok_or(ServiceError::NoSuchUser)?;
+        self.repo
+            .title_page(author, page * per_page, per_page)
+            .map_err(storage)
+    }
+
+    /// Signs up, or updates the email of an existing user (an upsert by username).
+    pub fn save_account(&mut self, username: &str, email: &str) -> Result<Id, ServiceError> {
+        if username.is_empty() || username.contains(' ') {
+            return Err(ServiceError::InvalidName);
+        }
+        self.repo.save_user(username, email).map_err(|e| match e {
+            RepoError::Duplicate(column) if column.ends_with("email") => ServiceError::EmailTaken,
+            other => storage(other),
+        })
+    }
+
     pub fn close_account(&mut self, username: &str) -> Result<(), ServiceError> {
         let user = self
             .repo

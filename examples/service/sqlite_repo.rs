@@ -107,6 +107,22 @@ impl Repo for SqliteRepo {
         let rows = st.query_map(params![group as i64], |r| r.get(0)).map_err(err)?;
         rows.collect::<Result<_, _>>().map_err(err)
     }
+    fn title_page(&self, author: Id, offset: usize, limit: usize) -> Result<Vec<String>, RepoError> {
+        let sql = "SELECT title FROM posts WHERE author_id = ?1 ORDER BY title, id LIMIT ?2 OFFSET ?3";
+        let mut st = self.conn.prepare_cached(sql).map_err(err)?;
+        let rows = st
+            .query_map(params![author as i64, limit as i64, offset as i64], |r| r.get(0))
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
+    }
+    fn save_user(&mut self, username: &str, email: &str) -> Result<Id, RepoError> {
+        let sql = "INSERT INTO users (username, email) VALUES (?1, ?2) \
+                   ON CONFLICT (username) DO UPDATE SET email = excluded.email RETURNING id";
+        let mut st = self.conn.prepare_cached(sql).map_err(err)?;
+        st.query_row(params![username, email], |r| r.get::<_, i64>(0))
+            .map(|id| id as Id)
+            .map_err(err)
+    }
     fn count_posts(&self) -> Result<usize, RepoError> {
         self.conn
             .query_row("SELECT count(*) FROM posts", [], |r| r.get::<_, i64>(0))

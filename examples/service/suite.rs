@@ -22,7 +22,42 @@ pub fn cases<R: Repo>() -> Vec<Case<R>> {
             "members_are_listed_in_join_order",
             members_are_listed_in_join_order::<R>,
         ),
+        (
+            "titles_are_paged_alphabetically",
+            titles_are_paged_alphabetically::<R>,
+        ),
+        (
+            "saving_an_account_twice_updates_it",
+            saving_an_account_twice_updates_it::<R>,
+        ),
     ]
+}
+
+fn titles_are_paged_alphabetically<R: Repo>(b: &mut Blog<R>) {
+    b.sign_up("alice", "alice@example.com").unwrap();
+    b.sign_up("bob", "bob@example.com").unwrap();
+    for title in ["delta", "alpha", "echo", "charlie", "bravo"] {
+        b.publish("alice", title, "body").unwrap();
+    }
+    b.publish("bob", "aardvark", "body").unwrap();
+    assert_eq!(b.titles_page("alice", 0, 2).unwrap(), ["alpha", "bravo"]);
+    assert_eq!(b.titles_page("alice", 1, 2).unwrap(), ["charlie", "delta"]);
+    assert_eq!(b.titles_page("alice", 2, 2).unwrap(), ["echo"]);
+    assert!(b.titles_page("alice", 3, 2).unwrap().is_empty());
+}
+
+fn saving_an_account_twice_updates_it<R: Repo>(b: &mut Blog<R>) {
+    let first = b.save_account("alice", "old@example.com").unwrap();
+    assert_eq!(b.save_account("alice", "new@example.com").unwrap(), first);
+    b.sign_up("bob", "bob@example.com").unwrap();
+    assert_eq!(
+        b.save_account("alice", "bob@example.com"),
+        Err(ServiceError::EmailTaken)
+    );
+    assert_eq!(
+        b.sign_up("carol", "new@example.com"),
+        Err(ServiceError::EmailTaken)
+    );
 }
 
 fn sign_up_then_publish<R: Repo>(b: &mut Blog<R>) {
