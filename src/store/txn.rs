@@ -273,14 +273,21 @@ impl Store {
     /// with it).
     ///
     /// # Errors
-    /// `f`'s error, or the commit's ([`Error::CommitFailed`]) converted into `E`.
+    /// `f`'s error, or the commit's ([`Error::CommitFailed`]). The closure returns relata's
+    /// [`Error`], so a plain `Ok(())` needs no type annotation; map other errors into it (or
+    /// out of the call) with `map_err`.
     ///
     /// ```
     /// # use relata::{Entity, Error, Schema, Store};
     /// #[derive(Entity, Clone, Debug, PartialEq)]
     /// struct User { #[relata(unique)] name: String }
     /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
-    /// let out: Result<(), Error> = store.transaction(|s| {
+    /// store.transaction(|s| {
+    ///     s.insert(User { name: "ann".into() })?;
+    ///     Ok(())
+    /// })?;
+    /// store.delete(store.find_unique(User::BY_NAME, "ann").unwrap())?;
+    /// let out = store.transaction(|s| {
     ///     s.insert(User { name: "alice".into() })?;
     ///     assert_eq!(s.commit(), Err(Error::EndsEnclosingScope { operation: "commit" }));
     ///     s.insert(User { name: "alice".into() })?; // a duplicate: the closure fails
@@ -300,10 +307,7 @@ impl Store {
     /// assert!(!store.in_transaction());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn transaction<R, E: From<Error>>(
-        &mut self,
-        f: impl FnOnce(&mut Store) -> Result<R, E>,
-    ) -> Result<R, E> {
+    pub fn transaction<R>(&mut self, f: impl FnOnce(&mut Store) -> Result<R, Error>) -> Result<R, Error> {
         let nested = self.in_transaction();
         let id = match nested {
             true => self.open_held(ScopeKind::Savepoint),
@@ -318,7 +322,7 @@ impl Store {
         let s = &mut *guard.store;
         let Some(at) = s.unhold(id) else {
             let operation = "replacing the store inside a transaction closure";
-            return Err(Error::EndsEnclosingScope { operation }.into());
+            return Err(Error::EndsEnclosingScope { operation });
         };
         if nested {
             if out.is_err() {
@@ -328,7 +332,7 @@ impl Store {
             return out;
         }
         match out {
-            Ok(r) => s.commit().map(|()| r).map_err(E::from),
+            Ok(r) => s.commit().map(|()| r),
             Err(e) => {
                 s.rollback()?;
                 Err(e)
