@@ -50,7 +50,7 @@ mod tests {
     fn run_all<R: repo::Repo>(make: fn() -> R) {
         for (name, case) in suite::cases::<R>() {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                case(&mut service::Blog { repo: make() })
+                case(&mut service::Blog::new(make(), suite::epoch()))
             }));
             assert!(outcome.is_ok(), "case {name} failed");
         }

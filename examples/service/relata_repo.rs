@@ -1,16 +1,27 @@
 //! The same repository over relata.
 
-use relata::{Entity, Error, Key, Schema, Store};
+use chrono::{DateTime, Utc};
+use relata::{Column, Entity, Error, Key, Schema, Store};
+use uuid::Uuid;
 
-use crate::repo::{Id, Repo, RepoError};
+use crate::repo::{Account, Id, Repo, RepoError, Status};
+
+/// An email address: its own type in the entity, stored as text.
+#[derive(Column, Clone, Debug, PartialEq)]
+pub struct Email(pub String);
 
 #[derive(Entity, Clone, Debug, PartialEq)]
 #[relata(table = "users")]
 pub struct User {
     #[relata(unique)]
+    pub public_id: Uuid,
+    #[relata(unique, max_len = 30)]
     pub username: String,
-    #[relata(unique)]
-    pub email: String,
+    #[relata(unique(nocase), max_len = 254)]
+    pub email: Email,
+    #[relata(index)]
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Entity, Clone, Debug, PartialEq)]
@@ -36,7 +47,7 @@ pub struct Membership {
     pub user: Key<User>,
     #[relata(back = "members", on_delete = "cascade")]
     pub group: Key<Group>,
-    pub joined_on: i64,
+    pub joined_on: DateTime<Utc>,
 }
 
 pub struct RelataRepo {
@@ -49,6 +60,7 @@ fn err(e: Error) -> RepoError {
             let cols: Vec<String> = columns.iter().map(|c| format!("{table}.{c}")).collect();
             RepoError::Duplicate(cols.join(", "))
         }
+        Error::TooLong { table, column, .. } => RepoError::TooLong(format!("{table}.{column}")),
         Error::MissingTarget { .. } | Error::DeletedTarget { .. } => RepoError::Missing,
         other => RepoError::Other(other.to_string()),
     }
@@ -70,12 +82,32 @@ impl RelataRepo {
 }
 
 impl Repo for RelataRepo {
-    fn create_user(&mut self, username: &str, email: &str) -> Result<Id, RepoError> {
+    fn create_user(&mut self, a: &Account) -> Result<Id, RepoError> {
         let user = User {
-            username: username.into(),
-            email: email.into(),
+            public_id: a.public_id,
+            username: a.username.clone(),
+            email: Email(a.email.clone()),
+            status: a.status,
+            created_at: a.created_at,
         };
         self.store.insert(user).map(Key::to_u64).map_err(err)
+    }
+    fn find_by_email(&self, email: &str) -> Result<Option<Id>, RepoError> {
+        let found = self.store.find_unique(User::BY_EMAIL, &Email(email.into()));
+        Ok(found.map(Key::to_u64))
+    }
+    fn account(&self, user: Id) -> Result<Option<Account>, RepoError> {
+        Ok(self.store.get(Key::<User>::from_u64(user)).map(|u| Account {
+            public_id: u.public_id,
+            username: u.username.to_string(),
+            email: u.email.to_string(),
+            status: u.status,
+            created_at: u.created_at,
+        }))
+    }
+    fn set_status(&mut self, user: Id, status: Status) -> Result<(), RepoError> {
+        let key = Key::<User>::from_u64(user);
+        self.store.update(key, |u| u.status = status).map_err(err)
     }
     fn find_user(&self, username: &str) -> Result<Option<Id>, RepoError> {
         Ok(self
@@ -111,7 +143,7 @@ impl Repo for RelataRepo {
             .map(Key::to_u64)
             .map_err(err)
     }
-    fn join(&mut self, user: Id, group: Id, joined_on: i64) -> Result<(), RepoError> {
+    fn join(&mut self, user: Id, group: Id, joined_on: DateTime<Utc>) -> Result<(), RepoError> {
         let m = Membership {
             user: Key::from_u64(user),
             group: Key::from_u64(group),

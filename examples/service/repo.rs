@@ -1,5 +1,35 @@
 //! The repository trait the service is written against, and its error.
 
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// An account's state: stored as text (`'active'`, `'suspended'`) by both repositories.
+#[derive(relata::Column, Clone, Copy, Debug, PartialEq, Eq)]
+#[relata(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Suspended,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Suspended => "suspended",
+        }
+    }
+}
+
+/// What the service shows of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub public_id: Uuid,
+    pub username: String,
+    pub email: String,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+}
+
 /// A record id as the service sees it (a SQLite rowid, or a relata key's `u64`).
 pub type Id = u64;
 
@@ -8,6 +38,8 @@ pub type Id = u64;
 pub enum RepoError {
     /// A unique constraint refused the write (the column, as the database names it).
     Duplicate(String),
+    /// A value is longer than its column allows (the column, as `table.column`).
+    TooLong(String),
     /// A referenced record does not exist.
     Missing,
     /// Anything else, as text.
@@ -16,13 +48,17 @@ pub enum RepoError {
 
 /// The data-access layer of the blog service.
 pub trait Repo {
-    fn create_user(&mut self, username: &str, email: &str) -> Result<Id, RepoError>;
+    fn create_user(&mut self, account: &Account) -> Result<Id, RepoError>;
     fn find_user(&self, username: &str) -> Result<Option<Id>, RepoError>;
+    /// The account holding `email`, whatever its case.
+    fn find_by_email(&self, email: &str) -> Result<Option<Id>, RepoError>;
+    fn account(&self, user: Id) -> Result<Option<Account>, RepoError>;
+    fn set_status(&mut self, user: Id, status: Status) -> Result<(), RepoError>;
     fn delete_user(&mut self, user: Id) -> Result<(), RepoError>;
     fn create_post(&mut self, author: Id, title: &str, body: &str) -> Result<Id, RepoError>;
     fn post_titles(&self, author: Id) -> Result<Vec<String>, RepoError>;
     fn create_group(&mut self, name: &str) -> Result<Id, RepoError>;
-    fn join(&mut self, user: Id, group: Id, joined_on: i64) -> Result<(), RepoError>;
+    fn join(&mut self, user: Id, group: Id, joined_on: DateTime<Utc>) -> Result<(), RepoError>;
     fn member_names(&self, group: Id) -> Result<Vec<String>, RepoError>;
     fn count_posts(&self) -> Result<usize, RepoError>;
     /// One page of an author's post titles in alphabetical order (ties by id/key).

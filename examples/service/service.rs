@@ -1,14 +1,19 @@
 //! The service under test: sign-up, posting, group membership.
 
-use crate::repo::{Id, Repo, RepoError};
+use chrono::{DateTime, TimeDelta, Utc};
+use uuid::Uuid;
+
+use crate::repo::{Account, Id, Repo, RepoError, Status};
 
 /// Why a service call failed, in the service's own terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceError {
     InvalidName,
+    NameTooLong,
     NameTaken,
     EmailTaken,
     NoSuchUser,
+    Suspended,
     AlreadyMember,
     Storage(RepoError),
 }
@@ -20,29 +25,87 @@ fn storage(e: RepoError) -> ServiceError {
     }
 }
 
+/// Time and identifiers come from the service's environment; tests control both.
+pub struct Clock {
+    pub now: DateTime<Utc>,
+    /// Public ids are handed out in sequence (a real service would use `Uuid::new_v4`).
+    pub next_id: u128,
+}
+
+impl Clock {
+    pub fn at(now: DateTime<Utc>) -> Clock {
+        Clock { now, next_id: 1 }
+    }
+
+    pub fn advance(&mut self, by: TimeDelta) {
+        self.now += by;
+    }
+
+    fn new_id(&mut self) -> Uuid {
+        self.next_id += 1;
+        Uuid::from_u128(self.next_id - 1)
+    }
+}
+
 /// The blog service over any repository.
 pub struct Blog<R> {
     pub repo: R,
+    pub clock: Clock,
 }
 
 impl<R: Repo> Blog<R> {
+    pub fn new(repo: R, now: DateTime<Utc>) -> Blog<R> {
+        Blog {
+            repo,
+            clock: Clock::at(now),
+        }
+    }
+
     pub fn sign_up(&mut self, username: &str, email: &str) -> Result<Id, ServiceError> {
         if username.is_empty() || username.contains(' ') {
             return Err(ServiceError::InvalidName);
         }
-        self.repo.create_user(username, email).map_err(|e| match e {
+        let account = Account {
+            public_id: self.clock.new_id(),
+            username: username.into(),
+            email: email.into(),
+            status: Status::Active,
+            created_at: self.clock.now,
+        };
+        self.repo.create_user(&account).map_err(|e| match e {
             RepoError::Duplicate(column) if column.ends_with("username") => ServiceError::NameTaken,
             RepoError::Duplicate(column) if column.ends_with("email") => ServiceError::EmailTaken,
+            RepoError::TooLong(column) if column.ends_with("username") => ServiceError::NameTooLong,
             other => storage(other),
         })
     }
 
-    pub fn publish(&mut self, username: &str, title: &str, body: &str) -> Result<Id, ServiceError> {
-        let author = self
-            .repo
-            .find_user(username)
+    /// The account signed up with `email`, in any case.
+    pub fn account_by_email(&self, email: &str) -> Result<Account, ServiceError> {
+        let user = self.repo.find_by_email(email).map_err(storage)?;
+        let user = user.ok_or(ServiceError::NoSuchUser)?;
+        self.repo
+            .account(user)
             .map_err(storage)?
-            .ok_or(ServiceError::NoSuchUser)?;
+            .ok_or(ServiceError::NoSuchUser)
+    }
+
+    pub fn suspend(&mut self, username: &str) -> Result<(), ServiceError> {
+        let user = self.user(username)?;
+        self.repo.set_status(user, Status::Suspended).map_err(storage)
+    }
+
+    fn user(&self, username: &str) -> Result<Id, ServiceError> {
+        let user = self.repo.find_user(username).map_err(storage)?;
+        user.ok_or(ServiceError::NoSuchUser)
+    }
+
+    pub fn publish(&mut self, username: &str, title: &str, body: &str) -> Result<Id, ServiceError> {
+        let author = self.user(username)?;
+        let account = self.repo.account(author).map_err(storage)?;
+        if account.is_some_and(|a| a.status == Status::Suspended) {
+            return Err(ServiceError::Suspended);
+        }
         self.repo.create_post(author, title, body).map_err(storage)
     }
 
@@ -55,13 +118,9 @@ impl<R: Repo> Blog<R> {
         self.repo.post_titles(author).map_err(storage)
     }
 
-    pub fn join(&mut self, username: &str, group: Id, today: i64) -> Result<(), ServiceError> {
-        let user = self
-            .repo
-            .find_user(username)
-            .map_err(storage)?
-            .ok_or(ServiceError::NoSuchUser)?;
-        self.repo.join(user, group, today).map_err(|e| match e {
+    pub fn join(&mut self, username: &str, group: Id) -> Result<(), ServiceError> {
+        let user = self.user(username)?;
+        self.repo.join(user, group, self.clock.now).map_err(|e| match e {
             RepoError::Duplicate(_) => ServiceError::AlreadyMember,
             other => storage(other),
         })

@@ -1,8 +1,10 @@
 //! The repository over SQLite `:memory:` (rusqlite), foreign keys on.
 
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
+use uuid::Uuid;
 
-use crate::repo::{Id, Repo, RepoError};
+use crate::repo::{Account, Id, Repo, RepoError, Status};
 
 pub struct SqliteRepo {
     conn: Connection,
@@ -10,7 +12,12 @@ pub struct SqliteRepo {
 
 const DDL: &str = "
 PRAGMA foreign_keys = ON;
-CREATE TABLE users (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, email TEXT NOT NULL UNIQUE);
+CREATE TABLE users (id INTEGER PRIMARY KEY, public_id TEXT NOT NULL UNIQUE,
+  username VARCHAR(30) NOT NULL UNIQUE CONSTRAINT too_long_users_username CHECK (length(username) <= 30),
+  email VARCHAR(254) NOT NULL UNIQUE COLLATE NOCASE CONSTRAINT too_long_users_email CHECK (length(email) <= 254),
+  status TEXT NOT NULL CHECK (status IN ('active', 'suspended')),
+  created_at INTEGER NOT NULL);
+CREATE INDEX ix_users_status ON users(status);
 CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL,
   author_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE);
 CREATE INDEX ix_posts_author_id ON posts(author_id);
@@ -26,7 +33,10 @@ fn err(e: rusqlite::Error) -> RepoError {
             match msg.strip_prefix("UNIQUE constraint failed: ") {
                 Some(columns) => RepoError::Duplicate(columns.to_string()),
                 None if msg.contains("FOREIGN KEY") => RepoError::Missing,
-                None => RepoError::Other(msg.clone()),
+                None => match msg.strip_prefix("CHECK constraint failed: too_long_") {
+                    Some(column) => RepoError::TooLong(column.replacen('_', ".", 1)),
+                    None => RepoError::Other(msg.clone()),
+                },
             }
         }
         _ => RepoError::Other(e.to_string()),
@@ -42,13 +52,37 @@ impl SqliteRepo {
 }
 
 impl Repo for SqliteRepo {
-    fn create_user(&mut self, username: &str, email: &str) -> Result<Id, RepoError> {
-        let mut st = self
-            .conn
-            .prepare_cached("INSERT INTO users (username, email) VALUES (?1, ?2)")
-            .map_err(err)?;
-        st.insert(params![username, email])
-            .map(|id| id as Id)
+    fn create_user(&mut self, a: &Account) -> Result<Id, RepoError> {
+        let sql =
+            "INSERT INTO users (public_id, username, email, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+        let mut st = self.conn.prepare_cached(sql).map_err(err)?;
+        let values = params![
+            a.public_id.to_string(),
+            a.username,
+            a.email,
+            a.status.as_str(),
+            a.created_at.timestamp_micros()
+        ];
+        st.insert(values).map(|id| id as Id).map_err(err)
+    }
+    fn find_by_email(&self, email: &str) -> Result<Option<Id>, RepoError> {
+        let sql = "SELECT id FROM users WHERE email = ?1";
+        let mut st = self.conn.prepare_cached(sql).map_err(err)?;
+        let found = st.query_row(params![email], |r| r.get::<_, i64>(0)).optional();
+        found.map(|o| o.map(|i| i as Id)).map_err(err)
+    }
+    fn account(&self, user: Id) -> Result<Option<Account>, RepoError> {
+        let sql = "SELECT public_id, username, email, status, created_at FROM users WHERE id = ?1";
+        let mut st = self.conn.prepare_cached(sql).map_err(err)?;
+        st.query_row(params![user as i64], account)
+            .optional()
+            .map_err(err)
+    }
+    fn set_status(&mut self, user: Id, status: Status) -> Result<(), RepoError> {
+        let sql = "UPDATE users SET status = ?2 WHERE id = ?1";
+        let mut st = self.conn.prepare_cached(sql).map_err(err)?;
+        st.execute(params![user as i64, status.as_str()])
+            .map(drop)
             .map_err(err)
     }
     fn find_user(&self, username: &str) -> Result<Option<Id>, RepoError> {
@@ -92,12 +126,12 @@ impl Repo for SqliteRepo {
             .map_err(err)?;
         st.insert(params![name]).map(|id| id as Id).map_err(err)
     }
-    fn join(&mut self, user: Id, group: Id, joined_on: i64) -> Result<(), RepoError> {
+    fn join(&mut self, user: Id, group: Id, joined_on: DateTime<Utc>) -> Result<(), RepoError> {
         let mut st = self
             .conn
             .prepare_cached("INSERT INTO user_groups VALUES (?1, ?2, ?3)")
             .map_err(err)?;
-        st.execute(params![user as i64, group as i64, joined_on])
+        st.execute(params![user as i64, group as i64, joined_on.timestamp_micros()])
             .map(drop)
             .map_err(err)
     }
@@ -129,4 +163,24 @@ impl Repo for SqliteRepo {
             .map(|n| n as usize)
             .map_err(err)
     }
+}
+
+/// An `Account` from a `users` row (public_id, username, email, status, created_at).
+fn account(r: &Row<'_>) -> rusqlite::Result<Account> {
+    let bad =
+        |i, e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into());
+    let public_id: String = r.get(0)?;
+    let status: String = r.get(3)?;
+    let micros: i64 = r.get(4)?;
+    Ok(Account {
+        public_id: Uuid::parse_str(&public_id).map_err(|e| bad(0, e.to_string()))?,
+        username: r.get(1)?,
+        email: r.get(2)?,
+        status: match status.as_str() {
+            "active" => Status::Active,
+            "suspended" => Status::Suspended,
+            other => return Err(bad(3, format!("status {other:?}"))),
+        },
+        created_at: DateTime::from_timestamp_micros(micros).ok_or_else(|| bad(4, "created_at".into()))?,
+    })
 }

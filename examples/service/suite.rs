@@ -1,6 +1,9 @@
 //! One test suite for the service, run against every repository implementation.
 
-use crate::repo::Repo;
+use chrono::{TimeDelta, TimeZone, Utc};
+use uuid::Uuid;
+
+use crate::repo::{Repo, Status};
 use crate::service::{Blog, ServiceError};
 
 /// A named case: it builds its own data through the service and asserts outcomes.
@@ -11,6 +14,16 @@ pub fn cases<R: Repo>() -> Vec<Case<R>> {
         ("sign_up_then_publish", sign_up_then_publish::<R>),
         ("a_taken_username_is_refused", a_taken_username_is_refused::<R>),
         ("a_taken_email_is_refused", a_taken_email_is_refused::<R>),
+        (
+            "emails_are_unique_in_any_case",
+            emails_are_unique_in_any_case::<R>,
+        ),
+        ("a_long_name_is_refused", a_long_name_is_refused::<R>),
+        ("sign_up_records_time_and_id", sign_up_records_time_and_id::<R>),
+        (
+            "a_suspended_user_cannot_publish",
+            a_suspended_user_cannot_publish::<R>,
+        ),
         ("a_blank_name_is_invalid", a_blank_name_is_invalid::<R>),
         ("publishing_needs_a_user", publishing_needs_a_user::<R>),
         ("joining_twice_is_refused", joining_twice_is_refused::<R>),
@@ -83,6 +96,47 @@ fn a_taken_email_is_refused<R: Repo>(b: &mut Blog<R>) {
     );
 }
 
+fn emails_are_unique_in_any_case<R: Repo>(b: &mut Blog<R>) {
+    b.sign_up("alice", "Alice@Example.com").unwrap();
+    assert_eq!(
+        b.sign_up("bob", "alice@example.COM"),
+        Err(ServiceError::EmailTaken)
+    );
+    assert_eq!(b.account_by_email("ALICE@example.com").unwrap().username, "alice");
+}
+
+/// `username` is VARCHAR(30): relata refuses a longer one as PostgreSQL does, the SQLite
+/// repository through a CHECK (SQLite ignores VARCHAR lengths).
+fn a_long_name_is_refused<R: Repo>(b: &mut Blog<R>) {
+    let long = "a".repeat(31);
+    assert_eq!(
+        b.sign_up(&long, "long@example.com"),
+        Err(ServiceError::NameTooLong)
+    );
+    b.sign_up(&long[..30], "ok@example.com").unwrap();
+}
+
+fn sign_up_records_time_and_id<R: Repo>(b: &mut Blog<R>) {
+    let start = b.clock.now;
+    b.sign_up("alice", "alice@example.com").unwrap();
+    b.clock.advance(TimeDelta::minutes(90));
+    b.sign_up("bob", "bob@example.com").unwrap();
+    let bob = b.account_by_email("bob@example.com").unwrap();
+    assert_eq!(bob.created_at, start + TimeDelta::minutes(90));
+    assert_eq!(bob.public_id, Uuid::from_u128(2));
+    assert_eq!(bob.status, Status::Active);
+}
+
+fn a_suspended_user_cannot_publish<R: Repo>(b: &mut Blog<R>) {
+    b.sign_up("alice", "alice@example.com").unwrap();
+    b.suspend("alice").unwrap();
+    assert_eq!(b.publish("alice", "t", "b"), Err(ServiceError::Suspended));
+    assert_eq!(
+        b.account_by_email("alice@example.com").unwrap().status,
+        Status::Suspended
+    );
+}
+
 fn a_blank_name_is_invalid<R: Repo>(b: &mut Blog<R>) {
     assert_eq!(b.sign_up("", "x@example.com"), Err(ServiceError::InvalidName));
 }
@@ -94,8 +148,9 @@ fn publishing_needs_a_user<R: Repo>(b: &mut Blog<R>) {
 fn joining_twice_is_refused<R: Repo>(b: &mut Blog<R>) {
     b.sign_up("alice", "alice@example.com").unwrap();
     let admin = b.repo.create_group("admin").unwrap();
-    b.join("alice", admin, 20240101).unwrap();
-    assert_eq!(b.join("alice", admin, 20240102), Err(ServiceError::AlreadyMember));
+    b.join("alice", admin).unwrap();
+    b.clock.advance(TimeDelta::days(1));
+    assert_eq!(b.join("alice", admin), Err(ServiceError::AlreadyMember));
 }
 
 fn closing_an_account_removes_its_posts<R: Repo>(b: &mut Blog<R>) {
@@ -104,7 +159,7 @@ fn closing_an_account_removes_its_posts<R: Repo>(b: &mut Blog<R>) {
     b.publish("alice", "mine", "").unwrap();
     b.publish("bob", "his", "").unwrap();
     let admin = b.repo.create_group("admin").unwrap();
-    b.join("alice", admin, 1).unwrap();
+    b.join("alice", admin).unwrap();
     b.close_account("alice").unwrap();
     assert_eq!(b.repo.count_posts().unwrap(), 1);
     assert!(b.repo.member_names(admin).unwrap().is_empty());
@@ -117,7 +172,7 @@ fn members_are_listed_in_join_order<R: Repo>(b: &mut Blog<R>) {
     }
     let g = b.repo.create_group("g").unwrap();
     for name in ["bob", "carol", "alice"] {
-        b.join(name, g, 1).unwrap();
+        b.join(name, g).unwrap();
     }
     assert_eq!(b.repo.member_names(g).unwrap(), ["bob", "carol", "alice"]);
 }
@@ -127,9 +182,16 @@ pub fn run<R: Repo>(make: fn() -> R, rounds: usize) -> std::time::Duration {
     let start = std::time::Instant::now();
     for _ in 0..rounds {
         for (_, case) in cases::<R>() {
-            let mut blog = Blog { repo: make() };
+            let mut blog = Blog::new(make(), epoch());
             case(&mut blog);
         }
     }
     start.elapsed()
+}
+
+/// The time every case starts at.
+pub fn epoch() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 1, 1, 9, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
