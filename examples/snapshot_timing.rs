@@ -91,8 +91,11 @@ fn main() {
             println!("fork {e:?}");
             drop(l);
         } else {
+            let cpu = cpu_ms();
             let b = s.to_snapshot().unwrap();
-            println!("save {:?}", t.elapsed());
+            let e = t.elapsed();
+            let cpu = cpu_ms().zip(cpu).map(|(b, a)| b - a);
+            println!("save {e:?} (cpu {cpu:?} ms on all threads)");
             drop(b);
         }
     }

@@ -36,9 +36,23 @@ impl RawKey {
 
     /// Rebuilds a key from [`to_u64`](Self::to_u64). Any `u64` gives a key; one this table
     /// never handed out is reported as missing (an unused slot) or stale (a used slot, another
-    /// generation), never confused with a live record.
+    /// generation), never confused with a live record. Ids are canonical: only the exact
+    /// value `to_u64` gave names that key; any other `u64` (a forged or mistyped id) names no
+    /// record at all. O(1).
+    ///
+    /// ```
+    /// # use relata::RawKey;
+    /// let k = RawKey::from_u64(0x0000_0001_0000_0005);
+    /// assert_ne!(RawKey::from_u64(5), k); // not the same id, so not the same key
+    /// ```
     pub fn from_u64(bits: u64) -> Self {
-        RawKey(KeyData::from_ffi(bits))
+        // slotmap guarantees `from_ffi(as_ffi(k)) == k` and nothing more: it maps several
+        // `u64`s onto one key. Only the one its `as_ffi` gives back is that key's id.
+        let key = KeyData::from_ffi(bits);
+        match key.as_ffi() == bits {
+            true => RawKey(key),
+            false => RawKey::default(),
+        }
     }
 
     /// The slot index part of the key.

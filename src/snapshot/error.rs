@@ -63,6 +63,14 @@ pub enum SnapshotError {
         /// What went wrong.
         detail: String,
     },
+    /// The store is inside a transaction whose changes violate a deferred constraint (a
+    /// deferrable duplicate mid-swap, a restricted parent deleted before its children moved):
+    /// that state could never be loaded, so it is not saved. Commit or fix it first.
+    #[error("cannot snapshot a state that violates a deferred constraint: {}", violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    DeferredViolation {
+        /// Every violation, as a commit would report them.
+        violations: Vec<crate::Error>,
+    },
     /// Encoding failed.
     #[error("snapshot encoding failed: {detail}")]
     Encode {

@@ -34,11 +34,14 @@ struct RelationOut<'a> {
 
 impl Store {
     /// The store's ground truth as snapshot bytes. Saves the current state, including the
-    /// uncommitted changes of an open transaction (open scopes themselves are not saved).
-    /// O(records + text).
+    /// uncommitted changes of an open transaction (open scopes themselves are not saved), as
+    /// long as that state satisfies every constraint: a snapshot always loads. O(records +
+    /// text), plus O(changes since `begin`) inside a transaction.
     ///
     /// # Errors
-    /// [`SnapshotError::Encode`] (only if a value cannot be encoded).
+    /// [`SnapshotError::DeferredViolation`] inside a transaction whose changes violate a
+    /// deferred constraint right now (what its commit would refuse); nothing is saved and the
+    /// store is unchanged. [`SnapshotError::Encode`] only if a value cannot be encoded.
     ///
     /// ```
     /// # use relata::{Entity, Schema, Store};
@@ -54,6 +57,10 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn to_snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
+        let violations = self.uncommitted_violations();
+        if !violations.is_empty() {
+            return Err(SnapshotError::DeferredViolation { violations });
+        }
         let description = Description {
             schema: SchemaDesc::of(&self.schema),
             counts: self.tables.iter().map(|t| t.len() as u64).collect(),

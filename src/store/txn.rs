@@ -245,6 +245,14 @@ impl Store {
         Err(Error::CommitFailed { violations })
     }
 
+    /// The deferred constraints the open transaction's changes violate right now (what a
+    /// commit would report, before its orphan sweep); empty outside a transaction.
+    /// O(changes since `begin`).
+    pub(crate) fn uncommitted_violations(&self) -> Vec<Error> {
+        self.scope_position(ScopeKind::Transaction, None)
+            .map_or_else(Vec::new, |at| self.deferred_violations(self.scopes[at].journal))
+    }
+
     /// Rolls the open transaction back: records, links, indexes and children order are
     /// exactly as before [`begin`](Self::begin); keys handed out inside it are stale.
     ///

@@ -34,6 +34,24 @@ fn keys_round_trip_through_u64() {
     assert_eq!(s.get(Key::<User>::from_u64(id)).unwrap().username, "alice");
 }
 
+/// Every id names at most one key: an id the store never issued (here 1, and the issued id
+/// with its generation made even) is not found, rather than aliasing a live record.
+#[test]
+fn ids_are_canonical_so_a_forged_id_finds_nothing() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let id = alice.to_u64();
+    for forged in [id & 0xffff_ffff, id + (1 << 32), id & !(1 << 32), id | (1 << 33)] {
+        assert_ne!(forged, id);
+        let k = Key::<User>::from_u64(forged);
+        assert_ne!(k, alice, "{forged:#x} aliases {id:#x}");
+        assert!(
+            s.get(k).is_none(),
+            "{forged:#x} finds the record issued as {id:#x}"
+        );
+    }
+}
+
 #[test]
 fn arbitrary_u64_keys_never_panic() {
     let s = store();

@@ -127,6 +127,41 @@ fn a_snapshot_inside_a_transaction_saves_the_current_state() {
     assert!(s.contains(alice));
 }
 
+/// A state that breaks a deferred constraint mid-transaction could never be loaded: the
+/// snapshot is refused with every violation listed, and the store is left as it was; once the
+/// transaction repairs it, the snapshot is taken and loads.
+#[test]
+fn a_snapshot_inside_a_transaction_with_a_deferred_violation_is_refused() {
+    let mut s = store();
+    let a = s.insert(Handle { name: "a".into() }).unwrap();
+    let b = s.insert(Handle { name: "b".into() }).unwrap();
+    let folder = s.insert(Folder { name: "f".into() }).unwrap();
+    let file = s
+        .insert(File {
+            name: "x".into(),
+            folder,
+        })
+        .unwrap();
+    let other = s.insert(Folder { name: "g".into() }).unwrap();
+    s.begin().unwrap();
+    s.update(a, |h| h.name = "b".into()).unwrap(); // a duplicate mid-swap
+    s.delete(folder).unwrap(); // a restricted parent gone before its file moved
+    let before = s.fork();
+    let Err(SnapshotError::DeferredViolation { violations }) = s.to_snapshot() else {
+        panic!("a state violating deferred constraints was saved");
+    };
+    assert_eq!(violations.len(), 2, "{violations:?}");
+    assert!(matches!(violations[0], relata::Error::UniqueViolation { .. }));
+    assert!(matches!(violations[1], relata::Error::Restricted { .. }));
+    assert!(s == before && s.in_transaction());
+    s.update(b, |h| h.name = "a".into()).unwrap();
+    s.update(file, |f| f.folder = other).unwrap();
+    let loaded = Store::from_snapshot(schema(), &s.to_snapshot().unwrap()).unwrap();
+    loaded.check_integrity().unwrap();
+    s.commit().unwrap();
+    assert!(loaded == s);
+}
+
 #[test]
 fn empty_and_foreign_bytes_are_bad_magic() {
     assert_eq!(
@@ -613,6 +648,92 @@ fn a_failure_at_any_save_step_leaves_a_loadable_snapshot() {
         let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).collect();
         assert_eq!(leftovers.len(), 1, "temporary file left behind at {step:?}");
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Eight threads save eight different stores to one path, over and over, while two readers
+/// load it: every load sees one of the eight stores whole, every save returns `Ok`, the file
+/// ends as one of them, and no temporary file is left.
+#[test]
+fn saves_to_one_path_from_eight_threads_are_each_atomic() {
+    let dir = std::env::temp_dir().join(format!("relata-threads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("shared.snap");
+    let stores: Vec<Store> = (0..8)
+        .map(|i| {
+            let mut s = store();
+            for u in 0..=i {
+                s.insert(user(&format!("user{u}"))).unwrap();
+            }
+            s
+        })
+        .collect();
+    stores[0].save_to_path(&path).unwrap();
+    let writing = std::sync::atomic::AtomicUsize::new(stores.len());
+    std::thread::scope(|scope| {
+        for s in &stores {
+            let (path, writing) = (&path, &writing);
+            scope.spawn(move || {
+                for _ in 0..25 {
+                    s.save_to_path(path).unwrap();
+                }
+                writing.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            });
+        }
+        for _ in 0..2 {
+            scope.spawn(|| {
+                // Bounded, so a writer that panics cannot leave the readers spinning.
+                for _ in 0..400 {
+                    if writing.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                        break;
+                    }
+                    let loaded = Store::load_from_path(schema(), &path).unwrap();
+                    let n = loaded.count::<User>();
+                    assert!(n >= 1 && loaded == stores[n - 1], "a torn or mixed file");
+                }
+            });
+        }
+    });
+    let last = Store::load_from_path(schema(), &path).unwrap();
+    assert!(stores.contains(&last));
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).collect();
+    assert_eq!(files.len(), 1, "temporary files left: {files:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A save killed midway leaves its temporary file; the next save to that path removes those of
+/// dead processes, and leaves a living process's (a save in progress) alone.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_next_save_removes_temporary_files_of_dead_processes() {
+    let dir = std::env::temp_dir().join(format!("relata-stale-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("fixture.snap");
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let alive = std::process::id();
+    let stale = [
+        format!(".fixture.snap.tmp-{dead}"),
+        format!(".fixture.snap.tmp-{dead}-7"),
+    ];
+    let kept = [
+        format!(".fixture.snap.tmp-{alive}-999999"),
+        format!(".other.snap.tmp-{dead}-1"),
+    ];
+    for name in stale.iter().chain(&kept) {
+        std::fs::write(dir.join(name), b"partial").unwrap();
+    }
+    let (s, ..) = populated();
+    s.save_to_path(&path).unwrap();
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    let mut expected = vec![kept[0].clone(), kept[1].clone(), "fixture.snap".to_string()];
+    expected.sort();
+    assert_eq!(left, expected);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
