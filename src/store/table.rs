@@ -34,6 +34,9 @@ pub(crate) enum KeyState {
     Missing,
 }
 
+/// Old rows whose room the undo stack keeps across statements (see `Table::finalize`).
+const UNDO_KEPT: usize = 64;
+
 /// An old row kept for undo until the journal is finalized.
 #[derive(Clone, Debug)]
 struct UndoRow<R> {
@@ -327,8 +330,8 @@ impl<E: Entity> Table<E> {
 
     pub(crate) fn undo_insert(&mut self, key: RawKey) {
         self.unlink_derived(key);
-        if let Some(mut row) = self.rows.remove(key.slot()) {
-            release_text::<E>(&mut row, &mut self.text);
+        if let Some(row) = self.rows.remove(key.slot()) {
+            release_text::<E>(&row, &mut self.text);
         }
     }
 
@@ -381,30 +384,29 @@ impl<E: Entity> Table<E> {
         let Some(slot) = self.rows.get_mut(key.slot()) else {
             return;
         };
-        let mut newer = std::mem::replace(slot, entry.row);
-        release_replaced::<E>(&mut newer, slot, &mut self.text);
+        let newer = std::mem::replace(slot, entry.row);
+        release_replaced::<E>(&newer, slot, &mut self.text);
         self.link_derived(key);
     }
 
     /// The journal is being discarded: deleted rows are freed for good, replaced text becomes
     /// garbage, and the heap is compacted when that pays.
+    /// The undo stack keeps its buffer, so the next statement's old rows need no allocation.
     pub(crate) fn finalize(&mut self) {
-        for UndoRow {
-            key,
-            mut row,
-            deleted,
-        } in std::mem::take(&mut self.undo)
-        {
+        let Table { rows, text, undo, .. } = self;
+        for UndoRow { key, row, deleted } in undo.drain(..) {
             if deleted {
-                release_text::<E>(&mut row, &mut self.text);
-                self.rows.reattach(key.slot(), row);
-                self.rows.remove(key.slot());
-            } else if let Some(current) = self.rows.get_mut(key.slot()) {
-                release_replaced::<E>(&mut row, current, &mut self.text);
+                release_text::<E>(&row, text);
+                rows.reattach(key.slot(), row);
+                rows.remove(key.slot());
+            } else if let Some(current) = rows.get(key.slot()) {
+                release_replaced::<E>(&row, current, text);
             } else {
-                release_text::<E>(&mut row, &mut self.text);
+                release_text::<E>(&row, text);
             }
         }
+        // A large statement's buffer is not kept for ever.
+        undo.shrink_to(UNDO_KEPT);
         if self.text.wants_compaction() {
             let rows = &mut self.rows;
             self.text.compact(|f| {
@@ -711,25 +713,19 @@ pub(crate) fn place_child<E: Entity>(
     })
 }
 
-fn release_text<E: Entity>(row: &mut E::Row, text: &mut TextHeap) {
-    let mut spans = Vec::new();
-    E::__for_each_span(row, &mut |s: &mut Span| spans.push(*s));
-    for s in spans {
-        text.release(s);
-    }
+fn release_text<E: Entity>(row: &E::Row, text: &mut TextHeap) {
+    E::__spans(row, &mut |s| text.release(s));
 }
 
 /// Releases the spans of `old` that `current` no longer uses.
-fn release_replaced<E: Entity>(old: &mut E::Row, current: &mut E::Row, text: &mut TextHeap) {
-    let mut kept = Vec::new();
-    E::__for_each_span(current, &mut |s: &mut Span| kept.push(*s));
-    let mut gone = Vec::new();
-    E::__for_each_span(old, &mut |s: &mut Span| {
-        if !kept.contains(s) {
-            gone.push(*s)
+/// No allocation: a row has a few text fields, so each old span is looked for among the
+/// current ones directly.
+fn release_replaced<E: Entity>(old: &E::Row, current: &E::Row, text: &mut TextHeap) {
+    E::__spans(old, &mut |s| {
+        let mut kept = false;
+        E::__spans(current, &mut |c| kept |= c == s);
+        if !kept {
+            text.release(s);
         }
     });
-    for s in gone {
-        text.release(s);
-    }
 }
