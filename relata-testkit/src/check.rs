@@ -53,6 +53,7 @@ pub fn check(store: &Store, model: &Model) -> Result<(), String> {
     for t in TableId::ALL {
         with_entity!(t, E => check_table::<E>(&mut r));
     }
+    crate::entities::check_relations(&mut r);
     match r.problems.is_empty() {
         true => Ok(()),
         false => Err(r.problems.join("\n")),

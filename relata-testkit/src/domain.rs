@@ -132,6 +132,15 @@ mod note_text {
 }
 pub use note_text::NoteText;
 
+mod seat {
+    use super::*;
+    domain!(
+        /// A member's seat (deferrable unique).
+        Seat: u8 = [0, 1, 2], |x: u8| V::UInt(x.into())
+    );
+}
+pub use seat::Seat;
+
 /// A slug longer than error messages quote (83 bytes; byte 64 falls inside an `é`).
 const LONG_SLUG: &str = "a\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}'s";
 

@@ -1,34 +1,327 @@
 //! The driver: runs each [`Op`] on a real [`Store`] and on the [`Model`], and insists they
 //! agree on the outcome (the same `Ok`, or the same error) and, through [`check`], on the
 //! state afterwards.
+//!
+//! Closures are brackets in the flat operation list: [`Op::Transaction`],
+//! [`Op::WithFault`] and [`Op::FixtureScope`] open one, and the operations up to the
+//! matching [`Op::EndClosure`] run inside it, on the `&mut Store` the closure is lent, each
+//! checked like any other step. A closure that ends with [`Ending::Panic`] panics; the driver
+//! catches it and the store must then equal its state before the call.
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use relata::{DeleteReport, Error, Key, RawKey, Store, Upserted};
+use relata::{DeleteReport, Error, FaultPoint, Key, Mark, RawKey, Savepoint, Store, Upserted};
 
 use crate::check::check;
 use crate::entities::{Modeled, OnConflict};
-use crate::model::{DeleteOutcome, Expected, Model, TableId, V};
-use crate::op::Op;
-use crate::schema::schema;
+use crate::model::{ClosureKind, DeleteOutcome, Expected, Model, TableId, INJECTED, V};
+use crate::op::{Ending, FkRef, KeyRef, Op};
+use crate::schema::{schema, WATCHES};
 use crate::stats::{error_kind, Outcome, Stats};
-use crate::with_entity;
+use crate::{with_entity, with_fk};
 
 /// A fresh, empty store over the [test schema](crate::schema).
 pub fn new_store() -> Store {
     Store::new(schema())
 }
 
-/// Applies one operation to both sides and compares the outcomes. A failed operation must
-/// leave the store `==` to its state before; a successful one that changed the model must
-/// leave it `!=`.
+/// The payload of the panics the driver raises inside closures on purpose.
+#[derive(Debug)]
+pub struct Planned;
+
+/// The error a `transaction` closure ending with [`Ending::Err`] returns.
+pub const CLOSURE_FAILED: Error = Error::Unavailable {
+    reason: "the closure failed",
+};
+
+/// Installs (once) a panic hook that stays quiet for [`Planned`] panics and defers to the
+/// previous hook for every other.
+pub fn quiet_planned_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !info.payload().is::<Planned>() {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs a sequence of operations, closures included, keeping the scope handles.
+struct Runner<'o> {
+    ops: &'o [Op],
+    pos: usize,
+    model: Model,
+    stats: Stats,
+    savepoints: Vec<(u64, Savepoint)>,
+    marks: Vec<(u64, Mark)>,
+    /// How many closures are running.
+    depth: usize,
+}
+
+/// A disagreement at operation number `.0`.
+type Fail = (usize, String);
+
+impl<'o> Runner<'o> {
+    fn new(ops: &'o [Op]) -> Self {
+        Runner {
+            ops,
+            pos: 0,
+            model: Model::new(),
+            stats: Stats::default(),
+            savepoints: Vec::new(),
+            marks: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    /// Runs operations until the list ends or (inside a closure) its `EndClosure`.
+    fn block(&mut self, store: &mut Store) -> Result<Ending, Fail> {
+        while let Some(op) = self.ops.get(self.pos) {
+            let at = self.pos;
+            self.pos += 1;
+            if let (Op::EndClosure(ending), true) = (op, self.depth > 0) {
+                return Ok(*ending);
+            }
+            let (store_before, model_before) = (store.clone(), self.model.clone());
+            let outcome = self.step(store, op)?;
+            let after = same_change(store, &store_before, &self.model, &model_before)
+                .and_then(|()| same_scopes(store, &self.model))
+                .and_then(|()| check(store, &self.model).map_err(|d| format!("after the operation: {d}")));
+            after.map_err(|d| (at, d))?;
+            self.stats.record(op.kind(), outcome, &self.model);
+        }
+        Ok(Ending::Ok)
+    }
+
+    fn step(&mut self, store: &mut Store, op: &Op) -> Result<Outcome, Fail> {
+        let at = self.pos - 1;
+        let out = match op {
+            Op::Transaction => return self.closure(store, Opener::Transaction),
+            Op::WithFault(n) => return self.closure(store, Opener::WithFault(*n)),
+            Op::FixtureScope => return self.closure(store, Opener::FixtureScope),
+            Op::EndClosure(_) => Ok(OK),
+            Op::Savepoint => self.savepoint(store),
+            Op::RollbackTo(n) => self.rollback_to(store, *n),
+            Op::Release(n) => self.release(store, *n),
+            Op::Mark => self.mark(store),
+            Op::Reset(n) => self.reset(store, *n),
+            Op::ReleaseMark(n) => self.release_mark(store, *n),
+            Op::CloneAndCompare => clone_and_compare(store, self.depth == 0).map(|()| OK),
+            Op::SnapshotRoundTrip => {
+                let (replace, skip) = (
+                    self.depth == 0 && !self.model.has_scopes(),
+                    self.model.in_transaction(),
+                );
+                match skip {
+                    true => Ok(OK),
+                    false => snapshot_round_trip(store, replace).map(|()| OK),
+                }
+            }
+            other => apply(store, &mut self.model, other),
+        };
+        out.map_err(|d| (at, d))
+    }
+
+    fn savepoint(&mut self, store: &mut Store) -> Result<Outcome, String> {
+        let expected = self.model.savepoint().map_err(Expected::Exactly);
+        agree("savepoint", expected, store.savepoint(), |id, sp| {
+            self.savepoints.push((id, sp));
+            Ok(OK)
+        })
+    }
+
+    fn rollback_to(&mut self, store: &mut Store, n: u8) -> Result<Outcome, String> {
+        let Some((id, sp)) = pick(&self.savepoints, n) else {
+            return Ok(OK);
+        };
+        let expected = self.model.rollback_to(*id).map_err(Expected::Exactly);
+        agree("rollback_to", expected, store.rollback_to(sp), |(), ()| Ok(OK))
+    }
+
+    fn release(&mut self, store: &mut Store, n: u8) -> Result<Outcome, String> {
+        if self.savepoints.is_empty() {
+            return Ok(OK);
+        }
+        let (id, sp) = self.savepoints.remove(usize::from(n) % self.savepoints.len());
+        let expected = self.model.release(id).map_err(Expected::Exactly);
+        agree("release", expected, store.release(sp), |(), ()| Ok(OK))
+    }
+
+    fn mark(&mut self, store: &mut Store) -> Result<Outcome, String> {
+        let expected = self.model.mark().map_err(Expected::Exactly);
+        agree("mark", expected, store.mark(), |id, m| {
+            self.marks.push((id, m));
+            Ok(OK)
+        })
+    }
+
+    fn reset(&mut self, store: &mut Store, n: u8) -> Result<Outcome, String> {
+        let Some((id, m)) = pick(&self.marks, n) else {
+            return Ok(OK);
+        };
+        let expected = self.model.reset(*id).map_err(Expected::Exactly);
+        agree("reset", expected, store.reset(m), |(), _| Ok(OK))
+    }
+
+    fn release_mark(&mut self, store: &mut Store, n: u8) -> Result<Outcome, String> {
+        if self.marks.is_empty() {
+            return Ok(OK);
+        }
+        let (id, m) = self.marks.remove(usize::from(n) % self.marks.len());
+        let expected = self.model.release_mark(id).map_err(Expected::Exactly);
+        agree("release_mark", expected, store.release_mark(m), |(), ()| Ok(OK))
+    }
+
+    /// Runs a closure bracket: the model opens the scope the call owns, the store runs the
+    /// call with the bracket's operations inside, and both end it the same way.
+    fn closure(&mut self, store: &mut Store, opener: Opener) -> Result<Outcome, Fail> {
+        let at = self.pos - 1;
+        let kind = match opener {
+            Opener::Transaction => ClosureKind::Transaction {
+                nested: self.model.in_transaction(),
+            },
+            Opener::WithFault(_) => ClosureKind::WithFault {
+                before: self.model.faults().len(),
+            },
+            Opener::FixtureScope => ClosureKind::FixtureScope,
+        };
+        let faults_before = self.model.faults().to_vec();
+        let fault = match opener {
+            Opener::WithFault(n) => Some(usize::from(n)),
+            _ => None,
+        };
+        let id = match self.model.open_closure(kind, fault) {
+            Ok(id) => id,
+            Err(e) => return self.unopened(store, e),
+        };
+        quiet_planned_panics();
+        self.depth += 1;
+        let mut ending = Ending::Ok;
+        let result = catch_unwind(AssertUnwindSafe(|| self.call(store, opener, &mut ending)));
+        self.depth -= 1;
+        match result {
+            Err(payload) if payload.is::<Planned>() => {
+                self.model.closure_panicked(id, kind, &faults_before);
+                Ok(Outcome::Panicked)
+            }
+            Err(payload) => Err((at, format!("relata panicked: {}", panic_text(&*payload)))),
+            Ok(Err(fail)) => Err(fail),
+            Ok(Ok(actual)) => {
+                let failed = matches!(kind, ClosureKind::Transaction { .. }) && ending == Ending::Err;
+                let returned = self.model.closure_returned(id, kind, ending == Ending::Ok);
+                let expected = match failed {
+                    true => returned.and(Err(Expected::Exactly(CLOSURE_FAILED))),
+                    false => returned,
+                };
+                agree("the closure's call", expected, actual, |(), ()| Ok(OK)).map_err(|d| (at, d))
+            }
+        }
+    }
+
+    /// The store's side of a closure: `Ok(result of the call)`, or a disagreement inside.
+    /// `ending` is set to how the bracket ended.
+    fn call(
+        &mut self,
+        store: &mut Store,
+        opener: Opener,
+        ending: &mut Ending,
+    ) -> Result<Result<(), Error>, Fail> {
+        let at = self.pos - 1;
+        let mut body = |s: &mut Store| -> Result<Ending, Fail> {
+            let e = self.block(s)?;
+            if e == Ending::Panic {
+                std::panic::panic_any(Planned);
+            }
+            Ok(e)
+        };
+        match opener {
+            Opener::Transaction => {
+                let mut inside: Option<Fail> = None;
+                let r = store.transaction(|s| match body(s) {
+                    Ok(e) => {
+                        *ending = e;
+                        match e {
+                            Ending::Err => Err(CLOSURE_FAILED),
+                            _ => Ok(()),
+                        }
+                    }
+                    Err(fail) => {
+                        inside = Some(fail);
+                        Err(CLOSURE_FAILED)
+                    }
+                });
+                match inside {
+                    Some(fail) => Err(fail),
+                    None => Ok(r),
+                }
+            }
+            Opener::WithFault(n) => {
+                let r = store.with_fault(FaultPoint::NthWrite(usize::from(n)), INJECTED, |s| body(s));
+                match r {
+                    Ok(Ok(e)) => {
+                        *ending = e;
+                        Ok(Ok(()))
+                    }
+                    Ok(Err(fail)) => Err(fail),
+                    Err(e) => Ok(Err(e)),
+                }
+            }
+            Opener::FixtureScope => {
+                let mut scope = store.scope().map_err(|e| (at, format!("scope: {e}")))?;
+                *ending = body(&mut scope)?;
+                drop(scope);
+                Ok(Ok(()))
+            }
+        }
+    }
+
+    /// A closure the store refuses to open (a fixture scope inside a transaction): the
+    /// bracket's operations run here, and its `EndClosure` only ends the bracket.
+    fn unopened(&mut self, store: &mut Store, error: Error) -> Result<Outcome, Fail> {
+        let at = self.pos - 1;
+        let actual = store.scope().map(drop);
+        let outcome = agree("scope", Err(Expected::Exactly(error)), actual, |(), ()| Ok(OK));
+        let outcome = outcome.map_err(|d| (at, d))?;
+        self.depth += 1;
+        let ended = self.block(store);
+        self.depth -= 1;
+        ended.map(|_| outcome)
+    }
+}
+
+/// The closure kinds, as the operations name them.
+#[derive(Clone, Copy, Debug)]
+enum Opener {
+    Transaction,
+    WithFault(u8),
+    FixtureScope,
+}
+
+fn pick<T>(handles: &[(u64, T)], n: u8) -> Option<&(u64, T)> {
+    match handles.len() {
+        0 => None,
+        len => handles.get(usize::from(n) % len),
+    }
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(s), _) => (*s).to_owned(),
+        (_, Some(s)) => s.clone(),
+        _ => "a non-text payload".to_owned(),
+    }
+}
+
+/// Applies one operation that runs no closure to both sides and compares the outcomes.
 ///
 /// # Errors
 /// What differed.
 pub fn apply(store: &mut Store, model: &mut Model, op: &Op) -> Result<Outcome, String> {
-    let (store_before, model_before) = (store.clone(), model.clone());
-    let outcome = match op {
+    match op {
         Op::Insert(rec) => {
             let values = rec.values(model);
             with_entity!(rec.table(), E => insert::<E>(store, model, values))
@@ -37,6 +330,11 @@ pub fn apply(store: &mut Store, model: &mut Model, op: &Op) -> Result<Outcome, S
             let (t, field, v) = change.resolve(model);
             let key = k.resolve(model, t);
             with_entity!(t, E => update::<E>(store, model, key, field, v))
+        }
+        Op::UpdatePanics(k, change) => {
+            let (t, _, _) = change.resolve(model);
+            let key = k.resolve(model, t);
+            with_entity!(t, E => update_panics::<E>(store, model, key))
         }
         Op::Replace(k, rec) => {
             let (t, values) = (rec.table(), rec.values(model));
@@ -51,15 +349,57 @@ pub fn apply(store: &mut Store, model: &mut Model, op: &Op) -> Result<Outcome, S
             let key = k.resolve(model, *t);
             with_entity!(*t, E => delete::<E>(store, model, key, true))
         }
-        Op::CloneAndCompare => clone_and_compare(store).map(|()| OK),
-        Op::SnapshotRoundTrip => snapshot_round_trip(store).map(|()| OK),
+        Op::Link(a, p) | Op::LinkIfAbsent(a, p) | Op::Unlink(a, p) => {
+            let (left, right) = (
+                a.resolve(model, TableId::Accounts),
+                p.resolve(model, TableId::Projects),
+            );
+            link(store, model, op, left, right)
+        }
+        Op::SetParent(f, child, parent) => {
+            let child = child.resolve(model, f.resolve().0);
+            let parent = parent.map(|p| p.resolve(model, f.target()));
+            let expected = model.statement(|m| m.set_parent(f.resolve().0, f.resolve().1, child, parent));
+            let actual = with_fk!(*f, C, P, H => store.set_parent(H, Key::<C>::from_raw(child), parent.map(Key::<P>::from_raw)));
+            agree("set_parent", expected, actual, |(), ()| Ok(OK))
+        }
+        Op::SetChild(f, parent, child) => set_child(store, model, *f, *parent, *child),
+        Op::ReplaceChildren(f, parent, children) => {
+            let (t, fk) = f.resolve();
+            let parent = parent.resolve(model, f.target());
+            let children: Vec<RawKey> = children.0.iter().map(|c| c.resolve(model, t)).collect();
+            let expected = model.statement(|m| m.replace_children(t, fk, parent, &children));
+            let actual = with_fk!(*f, C, P, H => {
+                let keys: Vec<Key<C>> = children.iter().map(|&c| Key::from_raw(c)).collect();
+                store.replace_children(H, Key::<P>::from_raw(parent), &keys)
+            });
+            agree("replace_children", expected, actual, |(), ()| Ok(OK))
+        }
+        Op::AddChild(f, parent, child) => add_child(store, model, *f, *parent, *child),
+        Op::RemoveChild(f, parent, child) => remove_child(store, model, *f, *parent, *child),
+        Op::Begin => agree(
+            "begin",
+            model.begin().map_err(Expected::Exactly),
+            store.begin(),
+            |(), ()| Ok(OK),
+        ),
+        Op::Commit => agree("commit", model.commit(), store.commit(), |(), ()| Ok(OK)),
+        Op::Rollback => agree(
+            "rollback",
+            model.rollback().map_err(Expected::Exactly),
+            store.rollback(),
+            |(), ()| Ok(OK),
+        ),
+        Op::CloneAndCompare => clone_and_compare(store, true).map(|()| OK),
+        Op::SnapshotRoundTrip if model.has_scopes() => Ok(OK),
+        Op::SnapshotRoundTrip => snapshot_round_trip(store, true).map(|()| OK),
         Op::Upsert(rec) => {
             let values = rec.values(model);
             with_entity!(rec.table(), E => upsert::<E>(store, model, values))
         }
-    }?;
-    same_change(store, &store_before, model, &model_before)?;
-    Ok(outcome)
+        // Scopes with handles and closures need a run's state: see `run`.
+        _ => Ok(OK),
+    }
 }
 
 /// The store changed (by its own `==`) exactly when the model did.
@@ -80,6 +420,18 @@ fn same_change(
     Err(format!("the operation {what}"))
 }
 
+/// A transaction is open in the store exactly when the model has one.
+fn same_scopes(store: &Store, model: &Model) -> Result<(), String> {
+    match store.in_transaction() == model.in_transaction() {
+        true => Ok(()),
+        false => Err(format!(
+            "in_transaction: store says {}, model says {}",
+            store.in_transaction(),
+            model.in_transaction()
+        )),
+    }
+}
+
 /// Compares an outcome: both `Ok` (then `on_ok` runs), or errors the model admits.
 fn agree<T: fmt::Debug, U: fmt::Debug>(
     what: &str,
@@ -94,62 +446,74 @@ fn agree<T: fmt::Debug, U: fmt::Debug>(
     }
 }
 
-fn exactly<T>(r: Result<T, Error>) -> Result<T, Expected> {
-    r.map_err(Expected::Exactly)
-}
-
 const OK: Outcome = Outcome::Ok {
     deleted: 0,
     nulled: 0,
 };
 
+/// The key the model records for an insert the store refused (it is never read).
+const NO_KEY: u64 = u64::MAX;
+
 fn insert<E: Modeled>(store: &mut Store, model: &mut Model, values: Vec<V>) -> Result<Outcome, String> {
-    let expected = exactly(model.check_write(E::TABLE, None, &values));
     let actual = store.insert(E::from_values(&values));
-    agree("insert", expected, actual, |(), key: Key<E>| {
-        if model.issued(E::TABLE).contains(&key.raw()) {
-            return Err(format!(
-                "insert handed out {key:?}, a key it had handed out before"
-            ));
-        }
-        model.insert_as(E::TABLE, key.raw(), values);
-        Ok(OK)
-    })
+    let key = actual.as_ref().map_or(RawKey::from_u64(NO_KEY), |k| k.raw());
+    if actual.is_ok() && model.issued(E::TABLE).contains(&key) {
+        return Err(format!(
+            "insert handed out {key:?}, a key it had handed out before"
+        ));
+    }
+    let expected = model.statement(|m| {
+        m.check_write(E::TABLE, None, &values)
+            .map_err(Expected::Exactly)?;
+        m.insert_as(E::TABLE, key, values);
+        Ok(())
+    });
+    if expected.is_err() {
+        model.forget_last_issued(E::TABLE, key);
+    }
+    agree("insert", expected, actual, |(), _| Ok(OK))
 }
 
-/// An upsert: the model finds the holder of the values under the entity's upsert
-/// constraint and updates it (or leaves it), or inserts; the store must do the same.
+/// An upsert, one statement: the model finds the holder of the values under the entity's
+/// upsert constraint and updates it (or leaves it), or inserts; the store must do the same.
 fn upsert<E: Modeled>(store: &mut Store, model: &mut Model, values: Vec<V>) -> Result<Outcome, String> {
     let Some((u, on_conflict)) = E::UPSERT_ON else {
         return insert::<E>(store, model, values);
     };
     let fields = E::TABLE.spec().uniques[u].fields;
     let probe: Vec<V> = fields.iter().map(|&f| values[f].clone()).collect();
-    let Some(holder) = model.holder(E::TABLE, fields, &probe) else {
-        let expected = exactly(model.check_write(E::TABLE, None, &values));
-        let actual = E::upsert(store, E::from_values(&values));
-        return agree("upsert (insert)", expected, actual, |(), got| match got {
-            Upserted::Inserted(key) if !model.issued(E::TABLE).contains(&key.raw()) => {
-                model.insert_as(E::TABLE, key.raw(), values);
-                Ok(OK)
-            }
-            other => Err(format!("upsert should have inserted a new key, did {other:?}")),
-        });
-    };
-    let expected = match on_conflict {
-        OnConflict::Update => exactly(model.update(E::TABLE, holder, values.clone())),
-        OnConflict::Nothing => Ok(()),
-    };
-    let want = match on_conflict {
-        OnConflict::Update => Upserted::Updated(Key::from_raw(holder)),
-        OnConflict::Nothing => Upserted::Existing(Key::from_raw(holder)),
-    };
     let actual = E::upsert(store, E::from_values(&values));
-    agree("upsert (conflict)", expected, actual, |(), got| {
-        match got == want {
-            true => Ok(OK),
-            false => Err(format!("upsert did {got:?}, the model expected {want:?}")),
+    let key = match &actual {
+        Ok(Upserted::Inserted(k)) => k.raw(),
+        _ => RawKey::from_u64(NO_KEY),
+    };
+    if actual.is_ok() && key != RawKey::from_u64(NO_KEY) && model.issued(E::TABLE).contains(&key) {
+        return Err(format!(
+            "upsert handed out {key:?}, a key it had handed out before"
+        ));
+    }
+    let expected = model.statement(|m| match m.holder(E::TABLE, fields, &probe) {
+        None => {
+            m.check_write(E::TABLE, None, &values)
+                .map_err(Expected::Exactly)?;
+            m.insert_as(E::TABLE, key, values.clone());
+            Ok(Upserted::Inserted(Key::from_raw(key)))
         }
+        Some(holder) => match on_conflict {
+            OnConflict::Update => {
+                m.update(E::TABLE, holder, values.clone())
+                    .map_err(Expected::Exactly)?;
+                Ok(Upserted::Updated(Key::from_raw(holder)))
+            }
+            OnConflict::Nothing => Ok(Upserted::Existing(Key::from_raw(holder))),
+        },
+    });
+    if expected.is_err() {
+        model.forget_last_issued(E::TABLE, key);
+    }
+    agree("upsert", expected, actual, |want, got| match got == want {
+        true => Ok(OK),
+        false => Err(format!("upsert did {got:?}, the model expected {want:?}")),
     })
 }
 
@@ -160,20 +524,48 @@ fn update<E: Modeled>(
     field: usize,
     v: V,
 ) -> Result<Outcome, String> {
-    let mut values = model.record(E::TABLE, key).map(|r| r.values.clone());
-    if let Some(vals) = values.as_mut() {
+    let expected = model.statement(|m| {
+        let Some(mut vals) = m.record(E::TABLE, key).map(|r| r.values.clone()) else {
+            return Err(Expected::Exactly(m.not_live_error(E::TABLE, key)));
+        };
         vals[field] = v.clone();
-    }
-    let expected = match values {
-        Some(vals) => exactly(model.update(E::TABLE, key, vals)),
-        None => Err(Expected::Exactly(model.not_live_error(E::TABLE, key))),
-    };
+        m.update(E::TABLE, key, vals).map_err(Expected::Exactly)
+    });
     let actual = store.update(Key::<E>::from_raw(key), |e| {
         let mut vals = e.to_values();
         vals[field] = v;
         *e = E::from_values(&vals);
     });
     agree("update", expected, actual, |(), ()| Ok(OK))
+}
+
+/// An update whose closure panics: the panic must leave the store as it was. A due fault or
+/// a dead key fails the update before its closure runs.
+fn update_panics<E: Modeled>(store: &mut Store, model: &mut Model, key: RawKey) -> Result<Outcome, String> {
+    quiet_planned_panics();
+    let expected = model.statement(|m| match m.record(E::TABLE, key) {
+        Some(_) => Ok(()),
+        None => Err(Expected::Exactly(m.not_live_error(E::TABLE, key))),
+    });
+    let before = store.clone();
+    let actual = catch_unwind(AssertUnwindSafe(|| {
+        store.update(Key::<E>::from_raw(key), |_| std::panic::panic_any(Planned))
+    }));
+    match (expected, actual) {
+        (Ok(()), Err(payload)) if payload.is::<Planned>() => match *store == before {
+            true => Ok(Outcome::Panicked),
+            false => Err("a panicking update closure left changes behind".to_owned()),
+        },
+        (_, Err(payload)) if !payload.is::<Planned>() => {
+            Err(format!("relata panicked: {}", panic_text(&*payload)))
+        }
+        (expected, Ok(actual)) => agree("update (closure panics)", expected, actual, |(), ()| {
+            Err("the update returned Ok without running its closure".to_owned())
+        }),
+        (expected, Err(_)) => Err(format!(
+            "update (closure panics): model says {expected:?}, the closure ran"
+        )),
+    }
 }
 
 fn replace<E: Modeled>(
@@ -183,7 +575,8 @@ fn replace<E: Modeled>(
     values: Vec<V>,
 ) -> Result<Outcome, String> {
     let old = model.record(E::TABLE, key).map(|r| r.values.clone());
-    let expected = exactly(model.update(E::TABLE, key, values.clone()).map(|()| old));
+    let expected = model.statement(|m| m.update(E::TABLE, key, values.clone()).map_err(Expected::Exactly));
+    let expected = expected.map(|()| old);
     let actual = store.replace(Key::<E>::from_raw(key), E::from_values(&values));
     agree("replace", expected, actual, |old, got: E| {
         match Some(got.to_values()) == old {
@@ -203,9 +596,9 @@ fn delete<E: Modeled>(
 ) -> Result<Outcome, String> {
     let k = Key::<E>::from_raw(key);
     let explained = explain.then(|| explain_delete(store, k)).transpose()?;
-    let expected = model.delete(E::TABLE, key);
+    let expected = model.statement(|m| m.delete(E::TABLE, key));
     let actual = store.delete(k);
-    if let Some(explained) = explained {
+    if let Some(explained) = explained.filter(|_| actual != Err(INJECTED)) {
         if explained != actual {
             return Err(format!(
                 "explain_delete said {explained:?}, delete did {actual:?}"
@@ -227,7 +620,7 @@ fn explain_delete<E: Modeled>(store: &Store, key: Key<E>) -> Result<Result<Delet
 }
 
 /// The report names the requested record first, every record once, and exactly what the
-/// model deleted and nulled.
+/// model deleted, nulled and unlinked.
 fn compare_report(t: TableId, key: RawKey, m: &DeleteOutcome, s: &DeleteReport) -> Result<Outcome, String> {
     let name_of = |t: TableId| t.spec().name;
     let deleted: Vec<(&str, RawKey)> = s.deleted.iter().map(|d| (d.table, d.key)).collect();
@@ -252,13 +645,140 @@ fn compare_report(t: TableId, key: RawKey, m: &DeleteOutcome, s: &DeleteReport) 
             "delete report nulled {nulled:?}; the model nulled {want_nulled:?}"
         ));
     }
+    let unlinked: BTreeSet<(&str, RawKey, RawKey)> =
+        s.unlinked.iter().map(|u| (u.relation, u.left, u.right)).collect();
+    let want_unlinked: BTreeSet<(&str, RawKey, RawKey)> = m
+        .unlinked
+        .iter()
+        .map(|&(r, l, rt)| (crate::model::RELATIONS[r].name, l, rt))
+        .collect();
+    if unlinked != want_unlinked || unlinked.len() != s.unlinked.len() {
+        return Err(format!(
+            "delete report unlinked {:?}; the model unlinked {want_unlinked:?}",
+            s.unlinked
+        ));
+    }
     Ok(Outcome::Ok {
         deleted: deleted.len(),
         nulled: nulled.len(),
     })
 }
 
-fn clone_and_compare(store: &mut Store) -> Result<(), String> {
+fn link(
+    store: &mut Store,
+    model: &mut Model,
+    op: &Op,
+    left: RawKey,
+    right: RawKey,
+) -> Result<Outcome, String> {
+    let (l, r) = (Key::from_raw(left), Key::from_raw(right));
+    match op {
+        Op::Link(..) => {
+            let added = model.statement(|m| m.link(0, left, right).map_err(Expected::Exactly));
+            let dup = model.duplicate_link(0, left, right);
+            let expected = added.and_then(|added| {
+                if added {
+                    Ok(())
+                } else {
+                    Err(Expected::Exactly(dup))
+                }
+            });
+            agree("link", expected, store.link(WATCHES, l, r), |(), ()| Ok(OK))
+        }
+        Op::LinkIfAbsent(..) => {
+            let expected = model.statement(|m| m.link(0, left, right).map_err(Expected::Exactly));
+            agree(
+                "link_if_absent",
+                expected,
+                store.link_if_absent(WATCHES, l, r),
+                |m, s| match m == s {
+                    true => Ok(OK),
+                    false => Err(format!("link_if_absent: model says {m}, store says {s}")),
+                },
+            )
+        }
+        _ => {
+            let expected = model.statement(|m| m.unlink(0, left, right).map_err(Expected::Exactly));
+            agree("unlink", expected, store.unlink(WATCHES, l, r), |(), ()| Ok(OK))
+        }
+    }
+}
+
+fn set_child(
+    store: &mut Store,
+    model: &mut Model,
+    f: FkRef,
+    parent: KeyRef,
+    child: Option<KeyRef>,
+) -> Result<Outcome, String> {
+    let (t, fk) = f.resolve();
+    let parent = parent.resolve(model, f.target());
+    let child = child.map(|c| c.resolve(model, t));
+    let spec = t.spec();
+    let expected = match spec.fks[fk].unique {
+        true => model.statement(|m| m.set_child(t, fk, parent, child)),
+        false => Err(Expected::Exactly(Error::NotOneToOne {
+            table: spec.name,
+            column: spec.columns[spec.fks[fk].field],
+        })),
+    };
+    let actual =
+        with_fk!(f, C, P, H => store.set_child(H, Key::<P>::from_raw(parent), child.map(Key::<C>::from_raw)));
+    agree("set_child", expected, actual, |(), ()| Ok(OK))
+}
+
+fn add_child(
+    store: &mut Store,
+    model: &mut Model,
+    f: FkRef,
+    parent: KeyRef,
+    child: KeyRef,
+) -> Result<Outcome, String> {
+    let (t, fk) = f.resolve();
+    let parent = parent.resolve(model, f.target());
+    let child = child.resolve(model, t);
+    let expected = match model.parent_of(t, fk, child) == Some(parent) {
+        true => Ok(false),
+        false => model
+            .statement(|m| m.set_parent(t, fk, child, Some(parent)))
+            .map(|()| true),
+    };
+    let actual =
+        with_fk!(f, C, P, H => store.add_child(H, Key::<P>::from_raw(parent), Key::<C>::from_raw(child)));
+    agree("add_child", expected, actual, |m, s| match m == s {
+        true => Ok(OK),
+        false => Err(format!("add_child: model says {m}, store says {s}")),
+    })
+}
+
+fn remove_child(
+    store: &mut Store,
+    model: &mut Model,
+    f: FkRef,
+    parent: KeyRef,
+    child: KeyRef,
+) -> Result<Outcome, String> {
+    let (t, fk) = f.resolve();
+    let parent = parent.resolve(model, f.target());
+    let child = child.resolve(model, t);
+    let spec = t.spec();
+    let expected = match model.parent_of(t, fk, child) == Some(parent) {
+        true => model.statement(|m| m.set_parent(t, fk, child, None)),
+        false => Err(Expected::Exactly(Error::NotAChild {
+            table: spec.name,
+            column: spec.columns[spec.fks[fk].field],
+            key: child,
+            parent,
+        })),
+    };
+    let actual =
+        with_fk!(f, C, P, H => store.remove_child(H, Key::<P>::from_raw(parent), Key::<C>::from_raw(child)));
+    agree("remove_child", expected, actual, |(), ()| Ok(OK))
+}
+
+/// Clones the store and compares; carries on with the clone when `replace` (no closure is
+/// running: a clone's scopes belong to no call).
+fn clone_and_compare(store: &mut Store, replace: bool) -> Result<(), String> {
     let copy = store.clone();
     if copy != *store {
         return Err("a clone is != its original".to_owned());
@@ -266,11 +786,15 @@ fn clone_and_compare(store: &mut Store) -> Result<(), String> {
     if let Err(e) = copy.check_integrity() {
         return Err(format!("a clone fails check_integrity: {e}"));
     }
-    *store = copy;
+    if replace {
+        *store = copy;
+    }
     Ok(())
 }
 
-fn snapshot_round_trip(store: &mut Store) -> Result<(), String> {
+/// Saves and loads; carries on with the loaded store when `replace` (no scope open: a loaded
+/// store has none).
+fn snapshot_round_trip(store: &mut Store, replace: bool) -> Result<(), String> {
     let bytes = store
         .to_snapshot()
         .map_err(|e| format!("a store fails to save: {e}"))?;
@@ -282,7 +806,9 @@ fn snapshot_round_trip(store: &mut Store) -> Result<(), String> {
     if let Err(e) = loaded.check_integrity() {
         return Err(format!("a loaded snapshot fails check_integrity: {e}"));
     }
-    *store = loaded;
+    if replace {
+        *store = loaded;
+    }
     Ok(())
 }
 
@@ -315,23 +841,35 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// Runs `ops` from an empty store, applying and checking after every step.
+/// Runs `ops` from an empty store, applying and checking after every step (closures
+/// included: see the module docs).
 ///
 /// # Errors
 /// The first step where the store and the model disagree.
 pub fn run(ops: &[Op]) -> Result<Stats, Failure> {
     let mut store = new_store();
-    let mut model = Model::new();
-    let mut stats = Stats::default();
-    for (step, op) in ops.iter().enumerate() {
-        let fail = |detail: String| Failure {
-            step,
-            ops: ops[..=step].to_vec(),
-            detail,
-        };
-        let outcome = apply(&mut store, &mut model, op).map_err(fail)?;
-        check(&store, &model).map_err(|d| fail(format!("after the operation: {d}")))?;
-        stats.record(outcome, &model);
+    let mut runner = Runner::new(ops);
+    match runner.block(&mut store) {
+        Ok(_) => Ok(runner.stats),
+        Err((step, detail)) => {
+            let step = step.min(ops.len().saturating_sub(1));
+            Err(Failure {
+                step,
+                ops: ops[..=step].to_vec(),
+                detail,
+            })
+        }
     }
-    Ok(stats)
+}
+
+/// The store `ops` leave behind, disagreements ignored (for seeding corpora).
+pub fn store_after(ops: &[Op]) -> Store {
+    let mut store = new_store();
+    let mut runner = Runner::new(ops);
+    while runner.pos < ops.len() {
+        if runner.block(&mut store).is_err() {
+            continue;
+        }
+    }
+    store
 }

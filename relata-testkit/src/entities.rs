@@ -4,9 +4,9 @@
 use relata::{Entity, Error, Key, RawKey, Store, Upserted, Value};
 
 use crate::check::{check_fk, check_index, check_unique, Reads};
-use crate::domain::{Code, Name, Slug, Tier, Title};
+use crate::domain::{Code, Name, Seat, Slug, Tier, Title};
 use crate::model::{Model, TableId, V};
-use crate::schema::{Account, Note, Profile, Project, Task};
+use crate::schema::{Account, Member, Note, Profile, Project, Task};
 
 /// An entity of the test schema that the model can mirror.
 pub trait Modeled: Entity + Clone + PartialEq + std::fmt::Debug {
@@ -62,8 +62,43 @@ macro_rules! with_entity {
                 type $E = $crate::schema::Note;
                 $body
             }
+            $crate::model::TableId::Members => {
+                type $E = $crate::schema::Member;
+                $body
+            }
         }
     };
+}
+
+/// Runs `$body` with `$C`, `$P` bound to the child and parent types of foreign key `$f` (an
+/// [`FkRef`](crate::op::FkRef)) and `$H` to its typed handle.
+#[macro_export]
+macro_rules! with_fk {
+    ($f:expr, $C:ident, $P:ident, $H:ident => $body:expr) => {{
+        use $crate::op::FkRef as F;
+        use $crate::schema as s;
+        match $f {
+            F::AccountMentor => $crate::with_fk!(@ s::Account, s::Account, s::Account::MENTOR, $C, $P, $H, $body),
+            F::ProfileAccount => $crate::with_fk!(@ s::Profile, s::Account, s::Profile::ACCOUNT, $C, $P, $H, $body),
+            F::ProjectOwner => $crate::with_fk!(@ s::Project, s::Account, s::Project::OWNER, $C, $P, $H, $body),
+            F::ProjectReviewer => $crate::with_fk!(@ s::Project, s::Account, s::Project::REVIEWER, $C, $P, $H, $body),
+            F::TaskProject => $crate::with_fk!(@ s::Task, s::Project, s::Task::PROJECT, $C, $P, $H, $body),
+            F::TaskParent => $crate::with_fk!(@ s::Task, s::Task, s::Task::PARENT, $C, $P, $H, $body),
+            F::TaskAssignee => $crate::with_fk!(@ s::Task, s::Account, s::Task::ASSIGNEE, $C, $P, $H, $body),
+            F::NoteTask => $crate::with_fk!(@ s::Note, s::Task, s::Note::TASK, $C, $P, $H, $body),
+            F::NoteMention => $crate::with_fk!(@ s::Note, s::Account, s::Note::MENTION, $C, $P, $H, $body),
+            F::NoteReplyTo => $crate::with_fk!(@ s::Note, s::Note, s::Note::REPLY_TO, $C, $P, $H, $body),
+            F::MemberAccount => $crate::with_fk!(@ s::Member, s::Account, s::Member::ACCOUNT, $C, $P, $H, $body),
+            F::MemberProject => $crate::with_fk!(@ s::Member, s::Project, s::Member::PROJECT, $C, $P, $H, $body),
+        }
+    }};
+    (@ $c:ty, $p:ty, $h:expr, $C:ident, $P:ident, $H:ident, $body:expr) => {{
+        type $C = $c;
+        #[allow(unused)]
+        type $P = $p;
+        const $H: relata::Fk<$C, $P> = $h;
+        $body
+    }};
 }
 
 fn uint<T: TryFrom<u64>>(v: &V) -> T {
@@ -277,4 +312,112 @@ impl Modeled for Note {
     fn upsert(store: &mut Store, value: Self) -> Result<Upserted<Self>, Error> {
         store.upsert(Note::BY_TASK_MENTION, value)
     }
+}
+
+impl Modeled for Member {
+    const TABLE: TableId = TableId::Members;
+    fn to_values(&self) -> Vec<V> {
+        vec![
+            V::UInt(self.seat.into()),
+            V::Key(self.account.raw()),
+            V::Key(self.project.raw()),
+        ]
+    }
+    fn from_values(v: &[V]) -> Self {
+        Member {
+            seat: uint(&v[0]),
+            account: key(&v[1]),
+            project: key(&v[2]),
+        }
+    }
+    fn check_reads(r: &mut Reads<'_>) {
+        check_fk(r, Member::ACCOUNT, 0);
+        check_fk(r, Member::PROJECT, 1);
+        for seat in Seat::ALL {
+            // Inside a transaction a deferrable constraint may hold duplicates; which one a
+            // look-up finds is then not part of the contract.
+            let probe = [V::UInt((*seat).into())];
+            if r.model.matching(Self::TABLE, &[0], &probe).len() > 1 {
+                continue;
+            }
+            let got = raw(r.store.find_unique(Member::BY_SEAT, seat));
+            check_unique(r, Self::TABLE, 0, &probe, got);
+        }
+        for account in key_domain(r.model, TableId::Accounts) {
+            for project in key_domain(r.model, TableId::Projects) {
+                let probe = [account.clone(), project];
+                let got = raw(r
+                    .store
+                    .find_unique_by(Member::BY_ACCOUNT_PROJECT, &values(&probe)));
+                check_unique(r, Self::TABLE, 1, &probe, got);
+            }
+            // The association object as a many-to-many view: an account's projects, in the
+            // order its memberships were made.
+            let Some(a) = account.key::<Account>() else {
+                continue;
+            };
+            let got: Vec<RawKey> = r
+                .store
+                .through(Member::ACCOUNT, Member::PROJECT, a)
+                .into_iter()
+                .map(Key::raw)
+                .collect();
+            let want: Vec<RawKey> = r
+                .model
+                .children(Self::TABLE, 0, a.raw())
+                .into_iter()
+                .filter_map(|m| r.model.parent_of(Self::TABLE, 1, m))
+                .collect();
+            r.expect_eq(
+                || format!("projects of accounts[{a:?}] through members"),
+                got,
+                want,
+            );
+        }
+    }
+}
+
+/// Both directions of [`WATCHES`](crate::schema::WATCHES) for every key ever handed out (and
+/// an unknown one), `is_linked` for every pair, and the pair count.
+pub fn check_relations(r: &mut Reads<'_>) {
+    use crate::schema::WATCHES;
+    let mut accounts = r.model.issued(TableId::Accounts).to_vec();
+    accounts.push(RawKey::from_u64(crate::op::UNKNOWN_KEY));
+    for a in accounts {
+        let got: Vec<RawKey> = r
+            .store
+            .rights(WATCHES, Key::<Account>::from_raw(a))
+            .map(Key::raw)
+            .collect();
+        r.expect_eq(
+            || format!("rights of accounts[{a}] in watches"),
+            got,
+            r.model.rights(0, a),
+        );
+    }
+    let mut projects = r.model.issued(TableId::Projects).to_vec();
+    projects.push(RawKey::from_u64(crate::op::UNKNOWN_KEY));
+    for p in projects {
+        let got: Vec<RawKey> = r
+            .store
+            .lefts(WATCHES, Key::<Project>::from_raw(p))
+            .map(Key::raw)
+            .collect();
+        r.expect_eq(
+            || format!("lefts of projects[{p}] in watches"),
+            got,
+            r.model.lefts(0, p),
+        );
+    }
+    for &(a, p) in r.model.pairs(0).keys() {
+        let linked = r
+            .store
+            .is_linked(WATCHES, Key::<Account>::from_raw(a), Key::<Project>::from_raw(p));
+        r.expect_eq(|| format!("is_linked({a}, {p})"), linked, true);
+    }
+    r.expect_eq(
+        || "link_count of watches".to_owned(),
+        r.store.link_count(WATCHES),
+        r.model.pairs(0).len(),
+    );
 }

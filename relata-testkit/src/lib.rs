@@ -31,5 +31,6 @@ pub mod stats;
 pub use check::check;
 pub use driver::{apply, run, Failure};
 pub use model::Model;
+pub use model::INJECTED;
 pub use op::{arbitrary_op, decode_op, decode_ops, Op};
 pub use stats::{Outcome, Stats};

@@ -4,15 +4,15 @@
 //! handed out so far (deleted ones included, so stale keys are exercised), or asks for one
 //! that was never handed out.
 //!
-//! **Adding an operation** (transactions, savepoints, many-to-many link/unlink, snapshot
-//! round-trip, fork, reset) is one variant here, one arm in [`crate::driver::apply`], and the
-//! model's version of it in [`crate::model`]. Append new variants at the end so committed
+//! **Adding an operation** is one variant here, one arm in [`crate::driver::apply`] (or the
+//! driver's runner, for scopes and closures), and the model's version of it in
+//! [`crate::model`]. Append new variants at the end so committed
 //! fuzz corpora keep decoding to the same leading operations.
 
 use arbitrary::{Arbitrary, Unstructured};
 use relata::RawKey;
 
-use crate::domain::{Bio, Code, Name, NoteText, Rank, Slug, Tier, Title};
+use crate::domain::{Bio, Code, Name, NoteText, Rank, Seat, Slug, Tier, Title};
 use crate::model::{Model, TableId, V};
 
 /// A key, named relative to what the store has handed out.
@@ -76,6 +76,77 @@ fn opt(k: Option<KeyRef>, model: &Model, t: TableId) -> V {
     k.map_or(V::Null, |k| k.v(model, t))
 }
 
+/// A foreign key of the test schema, for the relationship operations.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum FkRef {
+    AccountMentor,
+    ProfileAccount,
+    ProjectOwner,
+    ProjectReviewer,
+    TaskProject,
+    TaskParent,
+    TaskAssignee,
+    NoteTask,
+    NoteMention,
+    NoteReplyTo,
+    MemberAccount,
+    MemberProject,
+}
+
+impl FkRef {
+    /// The child table and the foreign key's number in it.
+    pub fn resolve(self) -> (TableId, usize) {
+        use FkRef::*;
+        use TableId::*;
+        match self {
+            AccountMentor => (Accounts, 0),
+            ProfileAccount => (Profiles, 0),
+            ProjectOwner => (Projects, 0),
+            ProjectReviewer => (Projects, 1),
+            TaskProject => (Tasks, 0),
+            TaskParent => (Tasks, 1),
+            TaskAssignee => (Tasks, 2),
+            NoteTask => (Notes, 0),
+            NoteMention => (Notes, 1),
+            NoteReplyTo => (Notes, 2),
+            MemberAccount => (Members, 0),
+            MemberProject => (Members, 1),
+        }
+    }
+
+    /// The referenced table.
+    pub fn target(self) -> TableId {
+        let (t, fk) = self.resolve();
+        t.spec().fks[fk].target
+    }
+}
+
+/// Up to three keys (for `replace_children`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyList(pub Vec<KeyRef>);
+
+impl<'a> Arbitrary<'a> for KeyList {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let n = u8::arbitrary(u)? % 4;
+        (0..n)
+            .map(|_| KeyRef::arbitrary(u))
+            .collect::<arbitrary::Result<_>>()
+            .map(KeyList)
+    }
+}
+
+/// How a closure the driver runs ends.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// It returns `Ok`.
+    Ok,
+    /// It returns `Err` (for `with_fault` and a fixture scope, the same as `Ok`).
+    Err,
+    /// It panics (caught by the driver).
+    Panic,
+}
+
 /// A whole record of one table, with its foreign keys as [`KeyRef`]s.
 #[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
@@ -108,6 +179,11 @@ pub enum Record {
         mention: Option<KeyRef>,
         reply_to: Option<KeyRef>,
     },
+    Member {
+        seat: Seat,
+        account: KeyRef,
+        project: KeyRef,
+    },
 }
 
 impl Record {
@@ -119,6 +195,7 @@ impl Record {
             Record::Project { .. } => TableId::Projects,
             Record::Task { .. } => TableId::Tasks,
             Record::Note { .. } => TableId::Notes,
+            Record::Member { .. } => TableId::Members,
         }
     }
 
@@ -163,6 +240,11 @@ impl Record {
                 opt(mention, m, Accounts),
                 opt(reply_to, m, Notes),
             ],
+            Record::Member {
+                seat,
+                account,
+                project,
+            } => vec![seat.v(), account.v(m, Accounts), project.v(m, Projects)],
         }
     }
 }
@@ -189,6 +271,9 @@ pub enum Change {
     NoteTask(KeyRef),
     NoteMention(Option<KeyRef>),
     NoteReplyTo(Option<KeyRef>),
+    MemberSeat(Seat),
+    MemberAccount(KeyRef),
+    MemberProject(KeyRef),
 }
 
 impl Change {
@@ -215,6 +300,9 @@ impl Change {
             NoteTask(k) => (Notes, 1, k.v(m, Tasks)),
             NoteMention(k) => (Notes, 2, opt(k, m, Accounts)),
             NoteReplyTo(k) => (Notes, 3, opt(k, m, Notes)),
+            MemberSeat(x) => (Members, 0, x.v()),
+            MemberAccount(k) => (Members, 1, k.v(m, Accounts)),
+            MemberProject(k) => (Members, 2, k.v(m, Projects)),
         }
     }
 }
@@ -237,12 +325,96 @@ pub enum Op {
     /// Clone the store, compare the clone with the original, and carry on with the clone.
     CloneAndCompare,
     /// Save a snapshot, load it, compare the loaded store with the original, and carry on
-    /// with the loaded one (so later operations run on rebuilt indexes).
+    /// with the loaded one (so later operations run on rebuilt indexes). Inside a
+    /// transaction it is skipped; with a mark open (or inside a closure) the store carries on.
     SnapshotRoundTrip,
     /// An upsert of the record by its table's upsert constraint (see
     /// [`Modeled::UPSERT_ON`](crate::entities::Modeled::UPSERT_ON)): `Store::upsert`, or
     /// `Store::insert_if_absent` for profiles.
     Upsert(Record),
+    /// `Store::link` on [`WATCHES`](crate::schema::WATCHES): (account, project).
+    Link(KeyRef, KeyRef),
+    /// `Store::link_if_absent` on `WATCHES`.
+    LinkIfAbsent(KeyRef, KeyRef),
+    /// `Store::unlink` on `WATCHES`.
+    Unlink(KeyRef, KeyRef),
+    /// `Store::set_parent` (child, parent).
+    SetParent(FkRef, KeyRef, Option<KeyRef>),
+    /// `Store::set_child` (parent, child); a one-to-many key is `NotOneToOne`.
+    SetChild(FkRef, KeyRef, Option<KeyRef>),
+    /// `Store::replace_children` (parent, children).
+    ReplaceChildren(FkRef, KeyRef, KeyList),
+    /// `Store::add_child` (parent, child).
+    AddChild(FkRef, KeyRef, KeyRef),
+    /// `Store::remove_child` (parent, child).
+    RemoveChild(FkRef, KeyRef, KeyRef),
+    /// `Store::begin`.
+    Begin,
+    /// `Store::commit`.
+    Commit,
+    /// `Store::rollback`.
+    Rollback,
+    /// `Store::savepoint` (the driver keeps the handle).
+    Savepoint,
+    /// `Store::rollback_to` the n-th savepoint handle the driver holds.
+    RollbackTo(u8),
+    /// `Store::release` of the n-th savepoint handle (consumed).
+    Release(u8),
+    /// `Store::mark` (the driver keeps the handle).
+    Mark,
+    /// `Store::reset` to the n-th mark handle.
+    Reset(u8),
+    /// `Store::release_mark` of the n-th mark handle (consumed).
+    ReleaseMark(u8),
+    /// Opens a `Store::transaction` closure: the operations up to the matching
+    /// [`EndClosure`](Op::EndClosure) run inside it (closures nest).
+    Transaction,
+    /// Opens a `Store::with_fault(FaultPoint::NthWrite(n), ..)` closure.
+    WithFault(u8),
+    /// Opens a `Store::scope` fixture scope (dropped at its end).
+    FixtureScope,
+    /// Ends the innermost open closure (at the top level: nothing).
+    EndClosure(Ending),
+    /// `Store::update` whose closure panics (caught by the driver).
+    UpdatePanics(KeyRef, Change),
+}
+
+impl Op {
+    /// The operation's name, for the per-kind counts of a run.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::Insert(_) => "insert",
+            Op::Update(..) => "update",
+            Op::Replace(..) => "replace",
+            Op::Delete(..) => "delete",
+            Op::ExplainThenDelete(..) => "explain_then_delete",
+            Op::CloneAndCompare => "clone_and_compare",
+            Op::SnapshotRoundTrip => "snapshot_round_trip",
+            Op::Upsert(_) => "upsert",
+            Op::Link(..) => "link",
+            Op::LinkIfAbsent(..) => "link_if_absent",
+            Op::Unlink(..) => "unlink",
+            Op::SetParent(..) => "set_parent",
+            Op::SetChild(..) => "set_child",
+            Op::ReplaceChildren(..) => "replace_children",
+            Op::AddChild(..) => "add_child",
+            Op::RemoveChild(..) => "remove_child",
+            Op::Begin => "begin",
+            Op::Commit => "commit",
+            Op::Rollback => "rollback",
+            Op::Savepoint => "savepoint",
+            Op::RollbackTo(_) => "rollback_to",
+            Op::Release(_) => "release",
+            Op::Mark => "mark",
+            Op::Reset(_) => "reset",
+            Op::ReleaseMark(_) => "release_mark",
+            Op::Transaction => "transaction closure",
+            Op::WithFault(_) => "with_fault closure",
+            Op::FixtureScope => "fixture scope",
+            Op::EndClosure(_) => "end of closure (top level)",
+            Op::UpdatePanics(..) => "update (closure panics)",
+        }
+    }
 }
 
 /// The most operations one input decodes to (keeps fuzz iterations short).

@@ -7,11 +7,19 @@
 //! | [`Project`] | two unique constraints (a nullable single one, `slug`, and a composite one with a nullable part, `(title, code)`), a composite ordered index over a nullable part, a required cascading foreign key (`owner`), an optional SET NULL one (`reviewer`) |
 //! | [`Task`] | a RESTRICT foreign key (`project`), an `acyclic` cascading self-reference (`parent`), an optional cascading key (`assignee`) |
 //! | [`Note`] | a delete-orphan key (`task`), two SET NULL keys on one record (`mention`, and the self-reference `reply_to`), a composite unique over two foreign keys whose nullable part a delete can set to NULL (`(task, mention)`) |
+//! | [`Member`] | an association object between accounts and projects (two cascading keys under a composite unique), with a `deferrable` unique column (`seat`) |
+//! | [`WATCHES`] | a many-to-many relation between accounts and projects |
+//!
+//! **The schema in one place.** A column or table is declared here, described for the model
+//! in `model/spec.rs` (by hand, on purpose), given a value domain in `domain.rs`, and bridged
+//! in `entities.rs` (`to_values`, `from_values`, its look-ups) and `op.rs` (`Record`,
+//! `Change`, and `FkRef` for a foreign key). Append new tables, columns and variants at the
+//! end so committed fuzz corpora keep decoding to similar operations.
 //!
 //! Value domains are tiny (see [`crate::op`]) so that unique collisions, restrictions and
 //! cycles are frequent.
 
-use relata::{Entity, Key, Schema};
+use relata::{Entity, Key, ManyToMany, Schema};
 
 /// A user account.
 #[derive(Entity, Clone, Debug, PartialEq)]
@@ -97,7 +105,29 @@ pub struct Note {
     pub reply_to: Option<Key<Note>>,
 }
 
-/// The schema over all five entity types, in [`TableId`](crate::model::TableId) order.
+/// An account's membership in a project: the association object, with its own data.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(
+    table = "members",
+    unique(account, project, name = "uq_members_account_project")
+)]
+pub struct Member {
+    /// Deferrable unique: two members may swap seats inside a transaction.
+    #[relata(unique(deferrable))]
+    pub seat: u8,
+    /// Cascading.
+    #[relata(back = "memberships", on_delete = "cascade")]
+    pub account: Key<Account>,
+    /// Cascading.
+    #[relata(back = "members", on_delete = "cascade")]
+    pub project: Key<Project>,
+}
+
+/// `watches(account_id, project_id)`: the projects an account watches.
+pub const WATCHES: ManyToMany<Account, Project> = ManyToMany::new("watches", "watching", "watchers");
+
+/// The schema over every entity type, in [`TableId`](crate::model::TableId) order, and the
+/// relation [`WATCHES`].
 pub fn schema() -> Schema {
     Schema::builder()
         .entity::<Account>()
@@ -105,6 +135,8 @@ pub fn schema() -> Schema {
         .entity::<Project>()
         .entity::<Task>()
         .entity::<Note>()
+        .entity::<Member>()
+        .relation(WATCHES)
         .build()
         .expect("the testkit schema is valid")
 }

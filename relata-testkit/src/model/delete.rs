@@ -16,6 +16,8 @@ pub struct DeleteOutcome {
     pub deleted: BTreeSet<(TableId, RawKey)>,
     /// Every foreign key set to NULL: (child table, child, foreign key number).
     pub nulled: BTreeSet<(TableId, RawKey, usize)>,
+    /// Every many-to-many pair removed with an end: (relation, left, right).
+    pub unlinked: BTreeSet<(usize, RawKey, RawKey)>,
 }
 
 /// The error the model expects. A blocked delete may name any of its blocking
@@ -26,6 +28,11 @@ pub enum Expected {
     Exactly(Error),
     /// Any one of these.
     OneOf(Vec<Error>),
+    /// `CommitFailed` reporting each of these groups of duplicates (each at least once,
+    /// naming any of its records).
+    CommitFailed(Vec<super::scope::Duplicates>),
+    /// `FaultNotTriggered` (its text is relata's `Debug` of the fault point).
+    FaultNotTriggered,
 }
 
 impl Expected {
@@ -34,6 +41,14 @@ impl Expected {
         match self {
             Expected::Exactly(x) => x == e,
             Expected::OneOf(xs) => xs.contains(e),
+            Expected::CommitFailed(groups) => match e {
+                Error::CommitFailed { violations } => {
+                    violations.iter().all(|v| groups.iter().any(|g| g.admits(v)))
+                        && groups.iter().all(|g| violations.iter().any(|v| g.admits(v)))
+                }
+                _ => false,
+            },
+            Expected::FaultNotTriggered => matches!(e, Error::FaultNotTriggered { .. }),
         }
     }
 }
@@ -50,6 +65,9 @@ impl Model {
         }
         for &(dt, d) in &outcome.deleted {
             self.table_mut(dt).live.remove(&d);
+        }
+        for &(r, l, rt) in &outcome.unlinked {
+            self.links[r].remove(&(l, rt));
         }
         Ok(outcome)
     }
@@ -76,7 +94,19 @@ impl Model {
             })
             .map(|&(ct, c, fk, _, _)| (ct, c, fk))
             .collect();
-        Ok(DeleteOutcome { deleted, nulled })
+        let mut unlinked = BTreeSet::new();
+        for (r, spec) in super::RELATIONS.iter().enumerate() {
+            for &(l, rt) in self.links[r].keys() {
+                if deleted.contains(&(spec.left.0, l)) || deleted.contains(&(spec.right.0, rt)) {
+                    unlinked.insert((r, l, rt));
+                }
+            }
+        }
+        Ok(DeleteOutcome {
+            deleted,
+            nulled,
+            unlinked,
+        })
     }
 
     /// Every non-NULL foreign key of every live record.

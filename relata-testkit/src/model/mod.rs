@@ -4,6 +4,9 @@
 //! every live record.
 
 mod delete;
+mod link;
+mod relate;
+mod scope;
 mod spec;
 mod write;
 
@@ -13,7 +16,8 @@ use std::fmt;
 use relata::{Key, RawKey, Value};
 
 pub use delete::{DeleteOutcome, Expected};
-pub use spec::{Action, FkSpec, TableId, TableSpec, UniqueSpec, SPECS};
+pub use scope::{ClosureKind, Duplicates, ScopeKind, INJECTED};
+pub use spec::{Action, FkSpec, RelationSpec, TableId, TableSpec, UniqueSpec, RELATIONS, SPECS};
 
 /// A column value as the model keeps it.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -140,12 +144,24 @@ struct MTable {
     issued: Vec<RawKey>,
 }
 
-/// The reference model of a store over the [test schema](crate::schema).
+/// The pairs of one many-to-many relation, each with its link time.
+pub type Pairs = BTreeMap<(RawKey, RawKey), u64>;
+
+/// The reference model of a store over the [test schema](crate::schema): records, links,
+/// open scopes (each with a copy of the state to return to) and pending faults.
 #[derive(Clone, Debug)]
 pub struct Model {
     tables: Vec<MTable>,
-    /// The link clock: bumped for every link made.
+    /// The link clock: bumped for every link made (foreign keys and pairs alike).
     clock: u64,
+    /// Per relation (in [`RELATIONS`] order): its pairs.
+    links: Vec<Pairs>,
+    /// Open transactions, savepoints and marks, outermost first.
+    scopes: Vec<scope::MScope>,
+    /// The next scope id.
+    next_scope: u64,
+    /// Pending `NthWrite` faults, in injection order: writes left until each fires.
+    faults: Vec<usize>,
 }
 
 impl Default for Model {
@@ -160,6 +176,10 @@ impl Model {
         Model {
             tables: vec![MTable::default(); TableId::ALL.len()],
             clock: 0,
+            links: vec![Pairs::new(); RELATIONS.len()],
+            scopes: Vec::new(),
+            next_scope: 1,
+            faults: Vec::new(),
         }
     }
 
@@ -174,10 +194,58 @@ impl Model {
     /// `true` when both models hold the same live records with the same links (the
     /// observable state: what `Store`'s `==` compares).
     pub fn same_state(&self, other: &Model) -> bool {
-        self.tables
+        self.observable() == other.observable()
+    }
+
+    /// What `Store`'s `==` sees: each record's values, each parent's children in order, and
+    /// each end's linked records in order (not the link times themselves).
+    #[allow(clippy::type_complexity)]
+    fn observable(
+        &self,
+    ) -> (
+        Vec<Vec<(RawKey, &[V])>>,
+        Vec<BTreeMap<RawKey, Vec<RawKey>>>,
+        Vec<Vec<Vec<RawKey>>>,
+    ) {
+        let values = TableId::ALL
             .iter()
-            .zip(&other.tables)
-            .all(|(a, b)| a.live == b.live)
+            .map(|&t| {
+                self.live(t)
+                    .iter()
+                    .map(|(k, r)| (*k, r.values.as_slice()))
+                    .collect()
+            })
+            .collect();
+        let children = TableId::ALL
+            .iter()
+            .flat_map(|&t| (0..t.spec().fks.len()).map(move |fk| (t, fk)))
+            .map(|(t, fk)| self.children_by_parent(t, fk))
+            .collect();
+        let links = (0..self.links.len())
+            .map(|r| {
+                let lefts: std::collections::BTreeSet<RawKey> = self.links[r].keys().map(|p| p.0).collect();
+                let rights: std::collections::BTreeSet<RawKey> = self.links[r].keys().map(|p| p.1).collect();
+                let mut out: Vec<Vec<RawKey>> = lefts.iter().map(|&l| self.rights(r, l)).collect();
+                out.extend(rights.iter().map(|&rt| self.lefts(r, rt)));
+                out.push(self.links[r].keys().flat_map(|p| [p.0, p.1]).collect());
+                out
+            })
+            .collect();
+        (values, children, links)
+    }
+
+    /// The ground truth a scope returns to: every table's live records, and every relation's
+    /// pairs (keys handed out and the clock never go back).
+    fn state(&self) -> (Vec<BTreeMap<RawKey, MRecord>>, Vec<Pairs>) {
+        let live = self.tables.iter().map(|t| t.live.clone()).collect();
+        (live, self.links.clone())
+    }
+
+    fn restore(&mut self, (live, links): (Vec<BTreeMap<RawKey, MRecord>>, Vec<Pairs>)) {
+        for (t, l) in self.tables.iter_mut().zip(live) {
+            t.live = l;
+        }
+        self.links = links;
     }
 
     /// The live records of a table, in key order.
@@ -188,6 +256,19 @@ impl Model {
     /// Every key of a table ever handed out, oldest first.
     pub fn issued(&self, t: TableId) -> &[RawKey] {
         &self.table(t).issued
+    }
+
+    /// The parent of a live record through foreign key `fk` (`None` for NULL or a dead key).
+    pub fn parent_of(&self, t: TableId, fk: usize, key: RawKey) -> Option<RawKey> {
+        let field = t.spec().fks[fk].field;
+        self.record(t, key).and_then(|r| r.values[field].raw_key())
+    }
+
+    /// Takes back a key recorded by an insert that failed after all (at its commit point).
+    pub fn forget_last_issued(&mut self, t: TableId, key: RawKey) {
+        if self.table(t).issued.last() == Some(&key) {
+            self.table_mut(t).issued.pop();
+        }
     }
 
     /// The record under `key`, if live.

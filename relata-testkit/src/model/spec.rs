@@ -15,16 +15,19 @@ pub enum TableId {
     Tasks,
     /// [`Note`](crate::schema::Note).
     Notes,
+    /// [`Member`](crate::schema::Member).
+    Members,
 }
 
 impl TableId {
     /// Every table, in registration order.
-    pub const ALL: [TableId; 5] = [
+    pub const ALL: [TableId; 6] = [
         TableId::Accounts,
         TableId::Profiles,
         TableId::Projects,
         TableId::Tasks,
         TableId::Notes,
+        TableId::Members,
     ];
 
     /// The table's description.
@@ -65,6 +68,8 @@ pub struct UniqueSpec {
     pub name: &'static str,
     /// Field positions.
     pub fields: &'static [usize],
+    /// Checked at the commit point (the end of an autocommit statement, or `commit`).
+    pub deferrable: bool,
 }
 
 /// A foreign key.
@@ -80,6 +85,10 @@ pub struct FkSpec {
     pub orphan: bool,
     /// A self-reference that must stay a forest.
     pub acyclic: bool,
+    /// `Option<Key<_>>`: may be NULL.
+    pub nullable: bool,
+    /// `#[relata(unique)]`: one-to-one.
+    pub unique: bool,
     /// The relationship's name on the parent side.
     pub back: &'static str,
 }
@@ -91,30 +100,65 @@ const fn fk(field: usize, target: TableId, action: Action, back: &'static str) -
         action,
         orphan: false,
         acyclic: false,
+        nullable: false,
+        unique: false,
         back,
     }
 }
 
-const fn unique(name: &'static str, fields: &'static [usize]) -> UniqueSpec {
-    UniqueSpec { name, fields }
+/// An optional foreign key.
+const fn opt_fk(field: usize, target: TableId, action: Action, back: &'static str) -> FkSpec {
+    FkSpec {
+        nullable: true,
+        ..fk(field, target, action, back)
+    }
 }
+
+const fn unique(name: &'static str, fields: &'static [usize]) -> UniqueSpec {
+    UniqueSpec {
+        name,
+        fields,
+        deferrable: false,
+    }
+}
+
+/// A many-to-many relation.
+#[derive(Debug)]
+pub struct RelationSpec {
+    /// The association table's name.
+    pub name: &'static str,
+    /// The left end's table and column.
+    pub left: (TableId, &'static str),
+    /// The right end's table and column.
+    pub right: (TableId, &'static str),
+}
+
+/// The relations, in registration order.
+pub static RELATIONS: [RelationSpec; 1] = [RelationSpec {
+    name: "watches",
+    left: (TableId::Accounts, "account_id"),
+    right: (TableId::Projects, "project_id"),
+}];
 
 use Action::{Cascade, Restrict, SetNull};
 use TableId::{Accounts, Notes, Projects, Tasks};
 
-/// The five tables, indexed by [`TableId`].
-pub static SPECS: [TableSpec; 5] = [
+/// The tables, indexed by [`TableId`].
+pub static SPECS: [TableSpec; 6] = [
     TableSpec {
         name: "accounts",
         columns: &["name", "tier", "mentor_id"],
         uniques: &[unique("uq_accounts_name", &[0])],
-        fks: &[fk(2, Accounts, Cascade, "mentees")],
+        fks: &[opt_fk(2, Accounts, Cascade, "mentees")],
     },
     TableSpec {
         name: "profiles",
         columns: &["bio", "account_id"],
         uniques: &[unique("uq_profiles_account_id", &[1])],
-        fks: &[fk(1, Accounts, SetNull, "profile")],
+        fks: &[FkSpec {
+            unique: true,
+            ..opt_fk(1, Accounts, SetNull, "profile")
+        }],
     },
     TableSpec {
         name: "projects",
@@ -125,7 +169,7 @@ pub static SPECS: [TableSpec; 5] = [
         ],
         fks: &[
             fk(3, Accounts, Cascade, "projects"),
-            fk(4, Accounts, SetNull, "reviewing"),
+            opt_fk(4, Accounts, SetNull, "reviewing"),
         ],
     },
     TableSpec {
@@ -136,9 +180,9 @@ pub static SPECS: [TableSpec; 5] = [
             fk(1, Projects, Restrict, "tasks"),
             FkSpec {
                 acyclic: true,
-                ..fk(2, Tasks, Cascade, "subtasks")
+                ..opt_fk(2, Tasks, Cascade, "subtasks")
             },
-            fk(3, Accounts, Cascade, "assignments"),
+            opt_fk(3, Accounts, Cascade, "assignments"),
         ],
     },
     TableSpec {
@@ -150,8 +194,23 @@ pub static SPECS: [TableSpec; 5] = [
                 orphan: true,
                 ..fk(1, Tasks, Restrict, "notes")
             },
-            fk(2, Accounts, SetNull, "mentions"),
-            fk(3, Notes, SetNull, "replies"),
+            opt_fk(2, Accounts, SetNull, "mentions"),
+            opt_fk(3, Notes, SetNull, "replies"),
+        ],
+    },
+    TableSpec {
+        name: "members",
+        columns: &["seat", "account_id", "project_id"],
+        uniques: &[
+            UniqueSpec {
+                deferrable: true,
+                ..unique("uq_members_seat", &[0])
+            },
+            unique("uq_members_account_project", &[1, 2]),
+        ],
+        fks: &[
+            fk(1, Accounts, Cascade, "memberships"),
+            fk(2, Projects, Cascade, "members"),
         ],
     },
 ];

@@ -3,7 +3,7 @@
 
 use relata::{Error, RawKey};
 
-use super::spec::TableSpec;
+use super::spec::{TableSpec, UniqueSpec};
 use super::{KeyState, MRecord, Model, TableId, V};
 
 impl Model {
@@ -14,25 +14,32 @@ impl Model {
         self.check_fks(t, key, values)
     }
 
+    /// Immediate unique constraints, last declared first (deferrable ones wait for the
+    /// commit point).
     fn check_uniques(&self, t: TableId, key: Option<RawKey>, values: &[V]) -> Result<(), Error> {
-        let spec = t.spec();
-        for u in spec.uniques.iter().rev() {
+        for u in t.spec().uniques.iter().rev().filter(|u| !u.deferrable) {
             let wanted: Vec<V> = u.fields.iter().map(|&f| values[f].clone()).collect();
             let holder = self
                 .matching(t, u.fields, &wanted)
                 .into_iter()
                 .find(|&k| Some(k) != key);
             if let Some(existing) = holder {
-                return Err(Error::UniqueViolation {
-                    table: spec.name,
-                    columns: u.fields.iter().map(|&f| spec.columns[f]).collect(),
-                    constraint: u.name,
-                    value: quote_tuple(spec, u.fields, &wanted),
-                    existing,
-                });
+                return Err(self.unique_error(t, u, &wanted, existing));
             }
         }
         Ok(())
+    }
+
+    /// The violation of unique constraint `u` by `wanted`, held by `existing`.
+    pub(super) fn unique_error(&self, t: TableId, u: &UniqueSpec, wanted: &[V], existing: RawKey) -> Error {
+        let spec = t.spec();
+        Error::UniqueViolation {
+            table: spec.name,
+            columns: u.fields.iter().map(|&f| spec.columns[f]).collect(),
+            constraint: u.name,
+            value: quote_tuple(spec, u.fields, wanted),
+            existing,
+        }
     }
 
     fn check_fks(&self, t: TableId, key: Option<RawKey>, values: &[V]) -> Result<(), Error> {
