@@ -1,29 +1,37 @@
 //! Typed, generational record keys.
 //!
-//! A [`Key<T>`] names one record of entity type `T`. It wraps a slotmap key (slot index plus
-//! version), so a key to a deleted record is detected as stale and never refers to a newer
-//! record that reuses the slot. [`RawKey`] is the untyped form the store uses internally and
-//! in type-erased reports.
+//! A [`Key<T>`] names one record of entity type `T`: a slot index in its table and the slot's
+//! version (generation) when the record was stored, so a key to a deleted record is detected
+//! as stale and never refers to a newer record that reuses the slot. [`RawKey`] is the untyped
+//! form the store uses internally and in type-erased reports. This file is the only place
+//! that knows how a key is laid out in a `u64`.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use slotmap::{DefaultKey, Key as _, KeyData};
 
 /// An untyped record key: a slot index and a generation.
 ///
-/// Displayed as `<index>v<version>`, like slotmap's keys. Ordered by slot index, then
-/// generation; the order has no meaning beyond determinism.
+/// Displayed as `<index>v<version>`. Ordered by slot index, then generation; the order has no
+/// meaning beyond determinism.
 ///
 /// A key does not record its table: like an integer id in SQL, an id of one table turned
 /// into a key of another names whatever record sits in that slot, if any.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct RawKey(KeyData);
+pub struct RawKey {
+    index: u32,
+    version: u32,
+}
 
 impl RawKey {
-    /// The key as a stable `u64`, for users who store ids outside the store.
+    pub(crate) fn new(index: u32, version: u32) -> Self {
+        RawKey { index, version }
+    }
+
+    /// The key as a stable `u64` (the version in the high 32 bits, the slot index in the low
+    /// ones), for users who store ids outside the store. O(1).
     ///
     /// ```
     /// # use relata::RawKey;
@@ -31,14 +39,13 @@ impl RawKey {
     /// assert_eq!(RawKey::from_u64(k.to_u64()), k);
     /// ```
     pub fn to_u64(self) -> u64 {
-        self.0.as_ffi()
+        u64::from(self.version) << 32 | u64::from(self.index)
     }
 
     /// Rebuilds a key from [`to_u64`](Self::to_u64). Any `u64` gives a key; one this table
     /// never handed out is reported as missing (an unused slot) or stale (a used slot, another
-    /// generation), never confused with a live record. Ids are canonical: only the exact
-    /// value `to_u64` gave names that key; any other `u64` (a forged or mistyped id) names no
-    /// record at all. O(1).
+    /// generation), never confused with a live record. Ids are canonical: each `u64` is its
+    /// own key, so a forged or mistyped id names no record rather than another one's. O(1).
     ///
     /// ```
     /// # use relata::RawKey;
@@ -46,31 +53,17 @@ impl RawKey {
     /// assert_ne!(RawKey::from_u64(5), k); // not the same id, so not the same key
     /// ```
     pub fn from_u64(bits: u64) -> Self {
-        // slotmap guarantees `from_ffi(as_ffi(k)) == k` and nothing more: it maps several
-        // `u64`s onto one key. Only the one its `as_ffi` gives back is that key's id.
-        let key = KeyData::from_ffi(bits);
-        match key.as_ffi() == bits {
-            true => RawKey(key),
-            false => RawKey::default(),
-        }
+        RawKey::new(bits as u32, (bits >> 32) as u32)
     }
 
     /// The slot index part of the key.
     pub(crate) fn index(self) -> u32 {
-        (self.to_u64() & 0xffff_ffff) as u32
+        self.index
     }
 
     /// The generation part of the key.
     pub(crate) fn version(self) -> u32 {
-        (self.to_u64() >> 32) as u32
-    }
-
-    pub(crate) fn slot(self) -> DefaultKey {
-        DefaultKey::from(self.0)
-    }
-
-    pub(crate) fn from_slot(k: DefaultKey) -> Self {
-        RawKey(k.data())
+        self.version
     }
 }
 
@@ -82,7 +75,7 @@ impl RawKey {
 /// ```
 impl Default for RawKey {
     fn default() -> Self {
-        RawKey(KeyData::default())
+        RawKey::new(u32::MAX, 0)
     }
 }
 
@@ -94,13 +87,13 @@ impl Hash for RawKey {
 
 impl fmt::Debug for RawKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        write!(f, "{}v{}", self.index, self.version)
     }
 }
 
 impl fmt::Display for RawKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        fmt::Debug::fmt(self, f)
     }
 }
 

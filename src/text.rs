@@ -9,7 +9,6 @@
 //! replaced and deleted values is counted as garbage and reclaimed by [`TextHeap::compact`]
 //! only when the journal is empty.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -234,9 +233,10 @@ impl TextHeap {
 
     /// The whole offset space as one string: borrowed when it is one chunk, else assembled,
     /// with NUL bytes where a chunk ends before the next begins. O(1) or O(bytes).
-    pub(crate) fn contiguous(&self) -> Cow<'_, str> {
+    #[cfg(test)]
+    pub(crate) fn contiguous(&self) -> std::borrow::Cow<'_, str> {
         if let [only] = self.chunks.as_slice() {
-            return Cow::Borrowed(only.text.get(..self.end).unwrap_or_default());
+            return std::borrow::Cow::Borrowed(only.text.get(..self.end).unwrap_or_default());
         }
         let mut all = String::with_capacity(self.end);
         for (i, c) in self.chunks.iter().enumerate() {
@@ -247,7 +247,7 @@ impl TextHeap {
             ));
             all.push_str(c.text.get(..stop - c.base as usize).unwrap_or(&c.text));
         }
-        Cow::Owned(all)
+        std::borrow::Cow::Owned(all)
     }
 
     /// Appends text and returns its span.

@@ -264,11 +264,9 @@ impl ChildIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use slotmap::{DefaultKey, SlotMap};
 
     fn keys(n: usize) -> Vec<RawKey> {
-        let mut arena: SlotMap<DefaultKey, ()> = SlotMap::new();
-        (0..n).map(|_| RawKey::from_slot(arena.insert(()))).collect()
+        (1..=n as u32).map(|i| RawKey::new(i, 1)).collect()
     }
 
     #[test]

@@ -118,7 +118,8 @@ pub enum SnapshotError {
         left: RawKey,
         /// The right end.
         right: RawKey,
-        /// "missing end", "duplicate" or "link number beyond its counter".
+        /// "missing end", "duplicate", "link number beyond its counter" or "link number
+        /// repeated or out of order".
         problem: &'static str,
     },
     /// The description's record count differs from the records found.

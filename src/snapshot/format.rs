@@ -26,7 +26,7 @@ pub(crate) const MAGIC: [u8; 8] = *b"RELATA\0S";
 /// The format this build writes.
 pub(crate) const VERSION: u32 = 3;
 /// The oldest format this build reads (format 1 has only the serde table form).
-pub(crate) const OLDEST_READ: u32 = 1;
+pub(crate) const OLDEST_READ: u32 = 3;
 pub(crate) const HEADER_LEN: usize = 40;
 /// The description block is small (names and counts); anything larger is corrupt.
 pub(crate) const MAX_DESCRIPTION: usize = 16 << 20;

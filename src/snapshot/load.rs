@@ -96,7 +96,7 @@ impl Store {
         }
         let mut store = Store::new(schema);
         let payload = &body[description_len..];
-        let parts = store.decode_tables(payload, &description, header.version, copies)?;
+        let parts = store.decode_tables(payload, &description, copies)?;
         Ok(Decoded {
             store,
             parts,
@@ -131,7 +131,6 @@ impl Store {
         &mut self,
         payload: &'a [u8],
         description: &Description<'_>,
-        format: u32,
         copies: &TextCopies<'a>,
     ) -> Result<Parts, InTable> {
         if description.counts.len() != self.tables.len() || description.links.len() != self.relations.len() {
@@ -150,9 +149,7 @@ impl Store {
             let parents = self.parent_slots(t);
             let part = payload.get(at..).unwrap_or_default();
             let table = &mut self.tables[t];
-            let loaded = table
-                .load(part, format, copies, (t, &parents))
-                .map_err(|e| (t, e))?;
+            let loaded = table.load(part, copies, (t, &parents)).map_err(|e| (t, e))?;
             at += loaded.used;
             field_starts.extend(loaded.text.map(|(_, starts)| starts));
             tallies.push(loaded.tallies);
@@ -261,6 +258,9 @@ impl Store {
             self.schema.inner.relations[r].right,
         );
         self.relations[r].set_counter(part.next_seq);
+        // Saved in link order, each number used once: anything else would order the
+        // adjacency lists ambiguously (found by an adversarial run, issue 17).
+        let mut previous = None;
         for (seq, left, right) in part.pairs {
             let bad = |problem| SnapshotError::BadLink {
                 relation: name,
@@ -278,6 +278,10 @@ impl Store {
             if seq >= part.next_seq {
                 return Err(bad("link number beyond its counter"));
             }
+            if previous.is_some_and(|p| p >= seq) {
+                return Err(bad("link number repeated or out of order"));
+            }
+            previous = Some(seq);
             self.relations[r].insert(left, right, seq);
         }
         let found = self.relations[r].len() as u64;

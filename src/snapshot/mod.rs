@@ -12,7 +12,6 @@ mod error;
 pub(crate) mod format;
 mod fs;
 mod load;
-pub(crate) mod slots;
 pub(crate) mod text_copy;
 
 use std::io::Write;

@@ -40,7 +40,7 @@ fn check_uniques<E: Entity>(t: &Table<E>, strict: bool) -> Result<(), IntegrityE
         let index = t.unique_index(u);
         let mut seen: HashMap<u64, Vec<RawKey>> = HashMap::new();
         for (slot, row) in t.rows.iter() {
-            let key = RawKey::from_slot(slot);
+            let key = slot;
             let Some(hash) = row_hash::<E>(row, &t.text, def) else {
                 continue;
             };
@@ -83,7 +83,7 @@ fn check_indexes<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
     for (x, def) in E::DEF.indexes.iter().enumerate() {
         let mut expected = 0;
         for (slot, row) in t.rows.iter() {
-            let key = RawKey::from_slot(slot);
+            let key = slot;
             let values: Vec<_> = def
                 .fields
                 .iter()
@@ -125,7 +125,7 @@ fn check_ordered<E: Entity>(t: &Table<E>, x: usize) -> Result<(), IntegrityError
     let mut want: Vec<(RawKey, &E::Row)> = t
         .rows
         .iter()
-        .map(|(slot, row)| (RawKey::from_slot(slot), row))
+        .map(|(slot, row)| (slot, row))
         .filter(|(_, row)| !has_null::<E>(row, &t.text, def.fields))
         .collect();
     want.sort_by(|a, b| order_cmp::<E>(&t.text, def.fields, *a, *b));
@@ -161,7 +161,7 @@ fn check_children<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
                 expected
                     .entry(parent.index())
                     .or_default()
-                    .push((order, RawKey::from_slot(slot)));
+                    .push((order, slot));
             }
         }
         let mut actual = index.iter();

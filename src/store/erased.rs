@@ -50,7 +50,6 @@ pub(crate) trait AnyTable: Send + Sync {
     fn load<'a>(
         &mut self,
         bytes: &'a [u8],
-        format: u32,
         copies: &TextCopies<'a>,
         table: (usize, &[ParentSlots]),
     ) -> Result<PartLoaded, crate::snapshot::SnapshotError>;
@@ -187,11 +186,10 @@ impl<E: Entity> AnyTable for Table<E> {
     fn load<'a>(
         &mut self,
         bytes: &'a [u8],
-        format: u32,
         copies: &TextCopies<'a>,
         table: (usize, &[ParentSlots]),
     ) -> Result<PartLoaded, crate::snapshot::SnapshotError> {
-        Table::load(self, bytes, format, copies, table)
+        Table::load(self, bytes, copies, table)
     }
     fn slot_bound(&self) -> usize {
         crate::store::table::slot_bound(&self.rows)
@@ -216,7 +214,7 @@ impl<E: Entity> AnyTable for Table<E> {
         self.value(key, field)
     }
     fn keys(&self) -> Vec<RawKey> {
-        self.rows.keys().map(RawKey::from_slot).collect()
+        self.rows.keys().collect()
     }
     fn shown_of(&self, key: RawKey, field: usize) -> Option<String> {
         self.row(key).and_then(|r| E::__shown(r, &self.text, field))
@@ -244,7 +242,7 @@ impl<E: Entity> AnyTable for Table<E> {
         for (slot, row) in self.rows.iter() {
             for fk in 0..E::DEF.fks.len() {
                 if let Some(parent) = E::__fk(row, fk) {
-                    f(RawKey::from_slot(slot), fk, parent);
+                    f(slot, fk, parent);
                 }
             }
         }
@@ -255,7 +253,7 @@ impl<E: Entity> AnyTable for Table<E> {
         };
         let fields = E::DEF.fields.len();
         let same_row = |slot, row: &E::Row| {
-            other.row(RawKey::from_slot(slot)).is_some_and(|o| {
+            other.row(slot).is_some_and(|o| {
                 (0..fields).all(|f| E::__value(row, &self.text, f) == E::__value(o, &other.text, f))
             })
         };

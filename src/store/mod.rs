@@ -1,5 +1,6 @@
 //! The [`Store`]: typed reads and constraint-checked writes over a [`Schema`]'s tables.
 
+mod arena;
 mod check;
 mod deferred;
 mod delete;
@@ -37,7 +38,7 @@ use erased::AnyTable;
 use journal::Change;
 use table::{ChildrenOf, KeyState, Table};
 
-/// An in-memory relational store: one slotmap arena per entity type, with unique constraints,
+/// An in-memory relational store: one generational arena per entity type, with unique constraints,
 /// foreign keys, secondary indexes and relationship navigation.
 ///
 /// Every write checks its constraints before anything changes; a failed write returns a typed
@@ -267,7 +268,7 @@ impl Store {
         self.table::<E>().ok().into_iter().flat_map(|t| {
             t.rows
                 .iter()
-                .map(move |(slot, row)| (Key::from_raw(RawKey::from_slot(slot)), E::__view(row, &t.text)))
+                .map(move |(slot, row)| (Key::from_raw(slot), E::__view(row, &t.text)))
         })
     }
 

@@ -1,4 +1,4 @@
-//! One entity type's storage: a slotmap arena of compact rows, the table's text heap, and the
+//! One entity type's storage: a generational arena of compact rows, the table's text heap, and the
 //! derived indexes over them.
 //!
 //! The `p_*` methods are the primitive changes; each has an `undo_*` inverse. The store
@@ -11,8 +11,7 @@ pub(crate) mod tally;
 use std::cmp::Ordering;
 use std::ops::Bound;
 
-use slotmap::{DefaultKey, SlotMap};
-
+use super::arena::Arena;
 use crate::entity::Entity;
 use crate::error::Error;
 use crate::index::children::ChildIndex;
@@ -48,7 +47,7 @@ struct UndoRow<R> {
 
 #[derive(Debug)]
 pub(crate) struct Table<E: Entity> {
-    pub(crate) rows: SlotMap<DefaultKey, E::Row>,
+    pub(crate) rows: Arena<E::Row>,
     pub(crate) text: TextHeap,
     uniques: Vec<UniqueIndex>,
     indexes: Vec<SecondaryIndex>,
@@ -60,8 +59,6 @@ pub(crate) struct Table<E: Entity> {
     fk_unique: Vec<Option<usize>>,
     next_seq: Vec<u32>,
     undo: Vec<UndoRow<E::Row>>,
-    /// One past the highest slot index ever handed out (tells stale keys from unknown ones).
-    high_water: u32,
 }
 
 /// The columns of a unique constraint or an index, and how they compare.
@@ -118,7 +115,6 @@ impl<E: Entity> Clone for Table<E> {
             fk_unique: self.fk_unique.clone(),
             next_seq: self.next_seq.clone(),
             undo: self.undo.clone(),
-            high_water: self.high_water,
         }
     }
 }
@@ -138,7 +134,7 @@ impl<E: Entity> Table<E> {
             .map(|fk| def.uniques.iter().position(|u| u.fields == [fk.field]))
             .collect();
         Table {
-            rows: SlotMap::new(),
+            rows: Arena::default(),
             text: TextHeap::default(),
             uniques: vec![UniqueIndex::default(); def.uniques.len()],
             indexes: vec![SecondaryIndex::default(); def.indexes.len()],
@@ -151,18 +147,17 @@ impl<E: Entity> Table<E> {
             fk_unique,
             next_seq: vec![0; def.fks.len()],
             undo: Vec::new(),
-            high_water: 0,
         }
     }
 
     pub(crate) fn row(&self, key: RawKey) -> Option<&E::Row> {
-        self.rows.get(key.slot())
+        self.rows.get(key)
     }
 
     pub(crate) fn state(&self, key: RawKey) -> KeyState {
-        if self.rows.contains_key(key.slot()) {
+        if self.rows.contains_key(key) {
             KeyState::Live
-        } else if key.index() < self.high_water {
+        } else if self.rows.slot_was_used(key) {
             KeyState::Stale
         } else {
             KeyState::Missing
@@ -179,7 +174,7 @@ impl<E: Entity> Table<E> {
                     bad = Some(s);
                 }
             });
-            bad.map(|s| (RawKey::from_slot(slot), s))
+            bad.map(|s| (slot, s))
         })
     }
 
@@ -322,26 +317,25 @@ impl<E: Entity> Table<E> {
     // ----- primitive changes and their inverses -----
 
     pub(crate) fn p_insert(&mut self, row: E::Row) -> RawKey {
-        let key = RawKey::from_slot(self.rows.insert(row));
-        self.high_water = self.high_water.max(key.index() + 1);
+        let key = self.rows.insert(row);
         self.link_derived(key);
         key
     }
 
     pub(crate) fn undo_insert(&mut self, key: RawKey) {
         self.unlink_derived(key);
-        if let Some(row) = self.rows.remove(key.slot()) {
+        if let Some(row) = self.rows.remove(key) {
             release_text::<E>(&row, &mut self.text);
         }
     }
 
     /// Deletes a record: its derived entries go, its row is kept (detached) for undo.
     pub(crate) fn p_delete(&mut self, key: RawKey) -> bool {
-        if !self.rows.contains_key(key.slot()) {
+        if !self.rows.contains_key(key) {
             return false;
         }
         self.unlink_derived(key);
-        if let Some(row) = self.rows.detach(key.slot()) {
+        if let Some(row) = self.rows.detach(key) {
             self.undo.push(UndoRow {
                 key,
                 row,
@@ -354,17 +348,17 @@ impl<E: Entity> Table<E> {
     pub(crate) fn undo_delete(&mut self, key: RawKey) {
         let Some(entry) = self.undo.pop() else { return };
         debug_assert!(entry.deleted && entry.key == key, "undo stack out of order");
-        self.rows.reattach(key.slot(), entry.row);
+        self.rows.reattach(key, entry.row);
         self.link_derived(key);
     }
 
     /// Replaces a record's row; the old row is kept for undo.
     pub(crate) fn p_update(&mut self, key: RawKey, row: E::Row) -> bool {
-        if !self.rows.contains_key(key.slot()) {
+        if !self.rows.contains_key(key) {
             return false;
         }
         self.unlink_derived(key);
-        let Some(slot) = self.rows.get_mut(key.slot()) else {
+        let Some(slot) = self.rows.get_mut(key) else {
             return false;
         };
         let old = std::mem::replace(slot, row);
@@ -381,7 +375,7 @@ impl<E: Entity> Table<E> {
         let Some(entry) = self.undo.pop() else { return };
         debug_assert!(!entry.deleted && entry.key == key, "undo stack out of order");
         self.unlink_derived(key);
-        let Some(slot) = self.rows.get_mut(key.slot()) else {
+        let Some(slot) = self.rows.get_mut(key) else {
             return;
         };
         let newer = std::mem::replace(slot, entry.row);
@@ -397,9 +391,8 @@ impl<E: Entity> Table<E> {
         for UndoRow { key, row, deleted } in undo.drain(..) {
             if deleted {
                 release_text::<E>(&row, text);
-                rows.reattach(key.slot(), row);
-                rows.remove(key.slot());
-            } else if let Some(current) = rows.get(key.slot()) {
+                rows.free(key);
+            } else if let Some(current) = rows.get(key) {
                 release_replaced::<E>(&row, current, text);
             } else {
                 release_text::<E>(&row, text);
@@ -429,11 +422,11 @@ impl<E: Entity> Table<E> {
         let Table {
             rows, text, uniques, ..
         } = self;
-        let Some(row) = rows.get(key.slot()) else { return };
+        let Some(row) = rows.get(key) else { return };
         for (u, def) in E::DEF.uniques.iter().enumerate() {
             if let Some(hash) = row_hash::<E>(row, text, def) {
                 let rehash = |k: RawKey| {
-                    rows.get(k.slot())
+                    rows.get(k)
                         .and_then(|r| row_hash::<E>(r, text, def))
                         .unwrap_or(0)
                 };
@@ -450,7 +443,7 @@ impl<E: Entity> Table<E> {
             ordered,
             ..
         } = self;
-        let Some(row) = rows.get(key.slot()) else { return };
+        let Some(row) = rows.get(key) else { return };
         for (x, index) in indexes.iter_mut().enumerate() {
             index_row::<E>(rows, text, x, index, key, row);
         }
@@ -481,7 +474,7 @@ impl<E: Entity> Table<E> {
             fk_unique,
             ..
         } = self;
-        let row = rows.get(key.slot())?;
+        let row = rows.get(key)?;
         let parent = E::__fk(row, fk).filter(|_| fk_unique[fk].is_none())?;
         Some(place_child::<E>(
             rows,
@@ -506,7 +499,7 @@ impl<E: Entity> Table<E> {
             ..
         } = self;
         let (rows, text) = (&*rows, &*text);
-        let Some(row) = rows.get(key.slot()) else { return };
+        let Some(row) = rows.get(key) else { return };
         for (u, def) in E::DEF.uniques.iter().enumerate() {
             if let Some(hash) = row_hash::<E>(row, text, def) {
                 let removed = uniques[u].remove(hash, key);
@@ -516,7 +509,7 @@ impl<E: Entity> Table<E> {
         for (x, def) in E::DEF.indexes.iter().enumerate() {
             if let Some(hash) = row_hash::<E>(row, text, def) {
                 let eq = |k: RawKey| {
-                    rows.get(k.slot())
+                    rows.get(k)
                         .is_some_and(|r| same_values::<E>(row, r, text, def))
                 };
                 let removed = indexes[x].remove(hash, key, eq);
@@ -626,13 +619,13 @@ pub(crate) fn order_cmp<E: Entity>(
 
 /// Whether the live record `k` sorts before `(key, row)` under [`order_cmp`].
 pub(crate) fn sorts_before<E: Entity>(
-    rows: &SlotMap<DefaultKey, E::Row>,
+    rows: &Arena<E::Row>,
     text: &TextHeap,
     fields: &[u16],
     k: RawKey,
     (key, row): (RawKey, &E::Row),
 ) -> bool {
-    rows.get(k.slot())
+    rows.get(k)
         .is_some_and(|r| order_cmp::<E>(text, fields, (k, r), (key, row)).is_lt())
 }
 
@@ -657,10 +650,9 @@ pub(crate) fn links_within_counters<E: Entity>(row: &E::Row, next_seq: &[u32]) -
     (0..next_seq.len()).all(|fk| E::__fk(row, fk).is_none() || seqs[fk] < next_seq[fk])
 }
 
-/// Every slot index of `rows` is below this: slotmap never hands out a slot past its
-/// buffer's capacity (slot 0, its sentinel, included).
-pub(crate) fn slot_bound<R>(rows: &SlotMap<DefaultKey, R>) -> usize {
-    rows.capacity() + 1
+/// Every slot index of `rows` is below this.
+pub(crate) fn slot_bound<R: Default>(rows: &Arena<R>) -> usize {
+    rows.slot_count()
 }
 
 pub(crate) fn link_order<'a, E: Entity>(row: &'a E::Row, text: &'a TextHeap, fk: usize) -> LinkOrder<'a> {
@@ -672,7 +664,7 @@ pub(crate) fn link_order<'a, E: Entity>(row: &'a E::Row, text: &'a TextHeap, fk:
 
 /// Adds `key` (whose record is `row`) to secondary index `x` (nothing if a field is NULL).
 pub(crate) fn index_row<E: Entity>(
-    rows: &SlotMap<DefaultKey, E::Row>,
+    rows: &Arena<E::Row>,
     text: &TextHeap,
     x: usize,
     index: &mut SecondaryIndex,
@@ -684,11 +676,11 @@ pub(crate) fn index_row<E: Entity>(
         return;
     };
     let eq = |k: RawKey| {
-        rows.get(k.slot())
+        rows.get(k)
             .is_some_and(|r| same_values::<E>(row, r, text, def))
     };
     let rehash = |k: RawKey| {
-        rows.get(k.slot())
+        rows.get(k)
             .and_then(|r| row_hash::<E>(r, text, def))
             .unwrap_or(0)
     };
@@ -698,7 +690,7 @@ pub(crate) fn index_row<E: Entity>(
 /// Inserts `key` (whose record is `row`) into `parent`'s list of children index `index` (of
 /// foreign key `fk`) at its place in link order; returns the position.
 pub(crate) fn place_child<E: Entity>(
-    rows: &SlotMap<DefaultKey, E::Row>,
+    rows: &Arena<E::Row>,
     text: &TextHeap,
     fk: usize,
     index: &mut ChildIndex,
@@ -708,7 +700,7 @@ pub(crate) fn place_child<E: Entity>(
 ) -> usize {
     let mine = link_order::<E>(row, text, fk);
     index.insert_by(parent, key, |c| {
-        rows.get(c.slot())
+        rows.get(c)
             .is_some_and(|r| link_order::<E>(r, text, fk).cmp_with(&mine).is_lt())
     })
 }

@@ -2,7 +2,7 @@
 //! load, each record decoded straight into a pre-sized arena (see `snapshot/codec.rs`).
 //!
 //! ```text
-//! varint         slots n (slotmap's reserved slot 0 excluded)
+//! varint         slots n (slot 0, never used, excluded)
 //! n varints      each slot's version: odd live, even vacant
 //! varints        one link counter per foreign key
 //! varint, bytes  the text block: every live record's text, in slot and field order
@@ -12,10 +12,10 @@
 use super::tally::{ParentSlots, Tallies};
 use super::{links_within_counters, Table};
 use crate::entity::Entity;
-use crate::key::RawKey;
 use crate::snapshot::codec::{Reader, Writer};
 use crate::snapshot::text_copy::{not_utf8, owned_text, TextCopies};
-use crate::snapshot::{slots, SnapshotError};
+use crate::snapshot::SnapshotError;
+use crate::store::arena::Arena;
 use crate::text::{TextHeap, TEXT_HEAP_LIMIT};
 
 impl<E: Entity> Table<E> {
@@ -32,7 +32,7 @@ impl<E: Entity> Table<E> {
         // The text block is every field's text in slot and field order: when the fields lie
         // back to back in the heap (a loaded or bulk-inserted table), one copy of that range.
         let (mut text_len, mut run, mut back_to_back) = (0, None, true);
-        for row in self.rows.values() {
+        for row in self.rows.iter().map(|(_, r)| r) {
             E::__spans(row, &mut |s| {
                 text_len += s.len();
                 let (off, end) = (s.off(), s.off() + s.len());
@@ -47,11 +47,11 @@ impl<E: Entity> Table<E> {
         w.u64(text_len as u64);
         let copied = back_to_back && run.is_some_and(|r| w.text_range(r));
         if !copied {
-            for row in self.rows.values() {
+            for row in self.rows.iter().map(|(_, r)| r) {
                 E::__spans(row, &mut |s| w.text(s));
             }
         }
-        for row in self.rows.values() {
+        for row in self.rows.iter().map(|(_, r)| r) {
             E::__encode_row(row, &mut w);
         }
     }
@@ -93,7 +93,6 @@ impl<E: Entity> Table<E> {
         let used = head.text.end + rows_in.position();
         let field_starts = rows_in.field_starts().to_vec();
         self.next_seq = head.next_seq;
-        self.high_water = head.high_water;
         Ok(PartLoaded {
             used,
             text: posted.map(|p| (p.block, field_starts)),
@@ -153,7 +152,7 @@ impl<E: Entity> Table<E> {
         }
         for (slot, row) in self.rows.iter() {
             if let Some(field) = E::__rejected(row, &self.text) {
-                let key = RawKey::from_slot(slot);
+                let key = slot;
                 let column = E::DEF.fields.get(field).map_or("?", |f| f.column);
                 return Err(bad::<E>(format!(
                     "record {key}: {column} holds no value of its type"
@@ -166,7 +165,7 @@ impl<E: Entity> Table<E> {
 
 /// What precedes a compact part's records.
 struct PartHead {
-    versions: slots::Versions,
+    versions: Vec<u32>,
     next_seq: Vec<u32>,
     /// One past the highest slot index handed out.
     high_water: u32,
@@ -183,7 +182,7 @@ impl PartHead {
         if slots > bytes.len() as u64 {
             return Err(MALFORMED);
         }
-        // Every slot was handed out once; slotmap holds fewer than u32::MAX slots, so a count
+        // Every slot was handed out once; an arena holds fewer than u32::MAX slots, so a count
         // that does not fit is refused before any insert.
         let high_water = match slots {
             0 => 0,
@@ -192,7 +191,7 @@ impl PartHead {
                 .filter(|&h| h < u32::MAX)
                 .ok_or(MALFORMED)?,
         };
-        let versions = slots::Versions::read(slots as usize, || r.u32());
+        let versions: Option<Vec<u32>> = (0..slots).map(|_| r.u32()).collect();
         let next_seq: Option<Vec<u32>> = (0..fks).map(|_| r.u32()).collect();
         let (versions, next_seq) = versions.zip(next_seq).ok_or(MALFORMED)?;
         let text_len = r.u64().ok_or(MALFORMED)?;
@@ -220,11 +219,13 @@ fn decode_rows<E: Entity>(
     rows_in: &mut Reader<'_>,
     head: &PartHead,
     tallies: &mut [Option<Tallies>],
-) -> Result<slotmap::SlotMap<slotmap::DefaultKey, E::Row>, SnapshotError> {
+) -> Result<Arena<E::Row>, SnapshotError> {
     let mut counting: Vec<(usize, &mut Tallies)> = (tallies.iter_mut().enumerate())
         .filter_map(|(fk, t)| t.as_mut().map(|t| (fk, t)))
         .collect();
-    slots::rebuild(E::DEF.table, &head.versions, |i| {
+    // One row per odd version; the versions are bounded by the input's length.
+    let mut rows = Vec::with_capacity(head.versions.len());
+    for (i, _) in (head.versions.iter().enumerate()).filter(|(_, v)| *v % 2 == 1) {
         let row = E::__decode_row(rows_in)
             .ok_or_else(|| bad::<E>(format!("record in slot {} is malformed", i + 1)))?;
         for (fk, tallies) in &mut counting {
@@ -232,14 +233,13 @@ fn decode_rows<E: Entity>(
                 tallies.add(parent);
             }
         }
-        match links_within_counters::<E>(&row, &head.next_seq) {
-            true => Ok(row),
-            false => Err(bad::<E>(format!(
-                "record in slot {}: link number beyond its counter",
-                i + 1
-            ))),
+        if !links_within_counters::<E>(&row, &head.next_seq) {
+            let detail = format!("record in slot {}: link number beyond its counter", i + 1);
+            return Err(bad::<E>(detail));
         }
-    })
+        rows.push(row);
+    }
+    Arena::from_parts(head.versions.clone(), rows).map_err(|e| bad::<E>(format!("slots: {e:?}")))
 }
 
 fn bad<E: Entity>(detail: String) -> SnapshotError {

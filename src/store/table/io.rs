@@ -1,12 +1,9 @@
 //! A table's part of a snapshot: ground truth out (slots with their versions, the text heap,
 //! link counters), and on the way in the same, validated, with every derived structure rebuilt.
 //!
-//! Format 2 starts each part with its form: 0 for the compact form (`compact.rs`), 1 for
-//! slotmap's serde form through bincode, the only form of format 1, kept for arenas whose slot
-//! versions the compact form does not replay cheaply (see `snapshot/slots.rs`).
-
-use serde::{Deserialize, Serialize};
-use slotmap::{DefaultKey, SlotMap};
+//! Each part starts with its form: 0 for the compact form (`compact.rs`), the only one this
+//! build writes or reads (form 1, slotmap's serde form of formats 1 and 2, is gone with
+//! slotmap).
 
 use super::compact::PartLoaded;
 use super::tally::{ParentSlots, Tallies};
@@ -14,75 +11,41 @@ use super::{
     has_null, index_row, links_within_counters, order_cmp, place_child, row_hash, same_values, Table,
 };
 use crate::entity::Entity;
+use crate::store::arena::Arena;
 use crate::index::children::ChildIndex;
 use crate::index::ordered::OrderedIndex;
 use crate::index::secondary::SecondaryIndex;
 use crate::index::unique::UniqueIndex;
 use crate::key::RawKey;
 use crate::snapshot::text_copy::TextCopies;
-use crate::snapshot::{format, slots, SnapshotError};
+use crate::snapshot::SnapshotError;
 use crate::text::TextHeap;
 
-/// The part's first byte in format 2: which form follows.
+/// The part's first byte: which form follows.
 const COMPACT: u8 = 0;
-const SERDE: u8 = 1;
-
-#[derive(Serialize)]
-struct TableOut<'a, R> {
-    rows: &'a SlotMap<DefaultKey, R>,
-    text: &'a str,
-    next_seq: &'a [u32],
-    high_water: u32,
-}
-
-/// Decoded borrowing `text` from the input: an owned `String` would be allocated at its
-/// announced length before bincode checks that the input holds it (found by fuzzing).
-#[derive(Deserialize)]
-struct TableIn<'a, R> {
-    rows: SlotMap<DefaultKey, R>,
-    text: &'a str,
-    next_seq: Vec<u32>,
-    high_water: u32,
-}
 
 impl<E: Entity> Table<E> {
-    /// Appends this table's ground truth to `out`, in the compact form when it can.
+    /// Appends this table's ground truth to `out`, in the compact form.
     pub(crate) fn save(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
-        let versions = slots::versions(&self.rows);
-        if slots::replayable(&versions) {
-            out.push(COMPACT);
-            self.save_compact(&versions, out);
-            Ok(())
-        } else {
-            out.push(SERDE);
-            self.save_serde(out)
-        }
+        out.push(COMPACT);
+        self.save_compact(&self.rows.versions().collect::<Vec<_>>(), out);
+        Ok(())
     }
 
     /// Loads this (empty) table, number `table` of its store, from the part at the start of
-    /// `bytes`, written in snapshot format `format`; a large text block in the compact form
+    /// `bytes`; a large text block in the compact form
     /// is posted to `copies` and installed later with [`set_text`](Self::set_text). The
     /// compact form also counts children per parent for each foreign key whose `parents`
     /// bound is known.
     pub(crate) fn load<'a>(
         &mut self,
         bytes: &'a [u8],
-        format: u32,
         copies: &TextCopies<'a>,
         (table, parents): (usize, &[ParentSlots]),
     ) -> Result<PartLoaded, SnapshotError> {
-        let whole = |used| PartLoaded {
-            used,
-            text: None,
-            tallies: Vec::new(),
-        };
-        if format == 1 {
-            return self.load_serde(bytes).map(whole);
-        }
         let rest = bytes.get(1..).unwrap_or_default();
         let mut loaded = match bytes.first() {
             Some(&COMPACT) => self.load_compact(rest, copies, table, parents)?,
-            Some(&SERDE) => whole(self.load_serde(rest)?),
             _ => {
                 return Err(SnapshotError::Decode {
                     part: E::DEF.table,
@@ -97,67 +60,6 @@ impl<E: Entity> Table<E> {
     /// Installs the text heap of a part whose block was copied after its records decoded.
     pub(crate) fn set_text(&mut self, text: TextHeap) {
         self.text = text;
-    }
-
-    fn save_serde(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
-        let text = self.text.contiguous();
-        let part = TableOut {
-            rows: &self.rows,
-            text: &text,
-            next_seq: &self.next_seq,
-            high_water: self.high_water,
-        };
-        bincode::serde::encode_into_std_write(&part, out, format::config())
-            .map(drop)
-            .map_err(|e| SnapshotError::Encode {
-                detail: e.to_string(),
-            })
-    }
-
-    /// Replaces this (empty) table's ground truth with the serde part at the start of `bytes`;
-    /// returns the bytes consumed. Validates text spans and counters; foreign keys are
-    /// validated by the [`rebuild_jobs`](Self::rebuild_jobs) that size children lists by them.
-    fn load_serde(&mut self, bytes: &[u8]) -> Result<usize, SnapshotError> {
-        let table = E::DEF.table;
-        let (part, used): (TableIn<'_, E::Row>, usize) =
-            bincode::serde::borrow_decode_from_slice(bytes, format::config()).map_err(|e| {
-                SnapshotError::Decode {
-                    part: table,
-                    detail: e.to_string(),
-                }
-            })?;
-        if part.next_seq.len() != E::DEF.fks.len() {
-            return Err(SnapshotError::Decode {
-                part: table,
-                detail: "wrong number of link counters".into(),
-            });
-        }
-        self.rows = part.rows;
-        self.text = TextHeap::from_string(part.text.to_owned());
-        self.next_seq = part.next_seq;
-        self.high_water = part.high_water;
-        self.validate_rows()?;
-        Ok(used)
-    }
-
-    fn validate_rows(&mut self) -> Result<(), SnapshotError> {
-        let table = E::DEF.table;
-        if let Some((key, _)) = self.first_bad_span() {
-            return Err(SnapshotError::TextOutOfBounds { table, key });
-        }
-        let mut high = self.high_water;
-        for (slot, row) in self.rows.iter() {
-            let key = RawKey::from_slot(slot);
-            high = high.max(key.index().saturating_add(1));
-            if !links_within_counters::<E>(row, &self.next_seq) {
-                return Err(SnapshotError::Decode {
-                    part: table,
-                    detail: format!("record {key}: link number beyond its counter"),
-                });
-            }
-        }
-        self.high_water = high;
-        Ok(())
     }
 
     /// The pieces of rebuilding this table's derived state from its rows: one per unique
@@ -219,7 +121,7 @@ impl<E: Entity> Table<E> {
     }
 }
 
-type Rows<E> = SlotMap<DefaultKey, <E as Entity>::Row>;
+type Rows<E> = Arena<<E as Entity>::Row>;
 
 /// What a rebuild job may read of another table.
 pub(crate) trait LiveKeys: Sync {
@@ -233,7 +135,7 @@ struct Live<'a, E: Entity>(&'a Rows<E>);
 
 impl<E: Entity> LiveKeys for Live<'_, E> {
     fn is_live(&self, key: RawKey) -> bool {
-        self.0.contains_key(key.slot())
+        self.0.contains_key(key)
     }
     fn slots(&self) -> usize {
         super::slot_bound(self.0)
@@ -284,7 +186,7 @@ fn validate_fk<E: Entity>(rows: &Rows<E>, fk: usize, target: &dyn LiveKeys) -> R
 /// `parent`, foreign key `fk` of the record in `slot`, is a live record of `target`.
 fn check_target<E: Entity>(
     target: &dyn LiveKeys,
-    slot: DefaultKey,
+    slot: RawKey,
     fk: usize,
     parent: RawKey,
 ) -> Result<(), SnapshotError> {
@@ -293,7 +195,7 @@ fn check_target<E: Entity>(
         false => Err(SnapshotError::DanglingReference {
             table: E::DEF.table,
             column: E::DEF.fk_column(fk),
-            key: RawKey::from_slot(slot),
+            key: slot,
             target: target.table(),
             target_key: parent,
         }),
@@ -312,19 +214,19 @@ fn fill_unique<E: Entity>(
     index: &mut UniqueIndex,
 ) -> Result<(), SnapshotError> {
     let def = &E::DEF.uniques[u];
-    let hash_of = |k: RawKey| rows.get(k.slot()).and_then(|r| row_hash::<E>(r, text, def));
+    let hash_of = |k: RawKey| rows.get(k).and_then(|r| row_hash::<E>(r, text, def));
     let mut hashed: Vec<(u64, RawKey)> = Vec::with_capacity(rows.len());
     hashed.extend(
         rows.iter()
-            .filter_map(|(slot, row)| row_hash::<E>(row, text, def).map(|h| (h, RawKey::from_slot(slot)))),
+            .filter_map(|(slot, row)| row_hash::<E>(row, text, def).map(|h| (h, slot))),
     );
     index.reserve(hashed.len(), |k| hash_of(k).unwrap_or(0));
     for (hash, key) in group_by_bucket(hashed, index.bucket_mask_hint()) {
         // Reads the two records only on a tag match (rare): fetching this record up front
         // would be a cache miss per insert, the records being in bucket order, not slot order.
         let eq = |k: RawKey| {
-            rows.get(key.slot())
-                .zip(rows.get(k.slot()))
+            rows.get(key)
+                .zip(rows.get(k))
                 .is_some_and(|(a, b)| same_values::<E>(a, b, text, def))
         };
         if let Err(existing) = index.insert_new(hash, key, eq, |k| hash_of(k).unwrap_or(0)) {
@@ -343,7 +245,7 @@ fn fill_unique<E: Entity>(
 /// Fills secondary index `x` with every record, in slot order.
 fn fill_index<E: Entity>(rows: &Rows<E>, text: &TextHeap, x: usize, index: &mut SecondaryIndex) {
     for (slot, row) in rows.iter() {
-        index_row::<E>(rows, text, x, index, RawKey::from_slot(slot), row);
+        index_row::<E>(rows, text, x, index, slot, row);
     }
 }
 
@@ -353,7 +255,7 @@ fn sort_index<E: Entity>(rows: &Rows<E>, text: &TextHeap, x: usize) -> OrderedIn
     let fields = E::DEF.indexes[x].fields;
     let mut keyed: Vec<(RawKey, &E::Row)> = rows
         .iter()
-        .map(|(slot, row)| (RawKey::from_slot(slot), row))
+        .map(|(slot, row)| (slot, row))
         .filter(|(_, row)| !has_null::<E>(row, text, fields))
         .collect();
     keyed.sort_unstable_by(|a, b| order_cmp::<E>(text, fields, *a, *b));
@@ -384,7 +286,7 @@ fn fill_children<E: Entity>(
         let Some(parent) = E::__fk(row, fk) else {
             continue;
         };
-        let key = RawKey::from_slot(slot);
+        let key = slot;
         let seq = E::__seqs(row)[fk];
         let newest = &mut tally[parent.index() as usize].newest;
         if !by_field && (*newest == u32::MAX || *newest < seq) {
@@ -398,7 +300,7 @@ fn fill_children<E: Entity>(
             continue;
         }
         // Siblings before `pos` have smaller numbers; the next one must be larger.
-        let seq_of = |c: RawKey| rows.get(c.slot()).map_or(0, |r| E::__seqs(r)[fk]);
+        let seq_of = |c: RawKey| rows.get(c).map_or(0, |r| E::__seqs(r)[fk]);
         let next = index.get(parent).get(pos + 1);
         if *newest == seq || next.is_some_and(|&c| seq_of(c) == seq) {
             let detail = format!("two children of parent {parent} share link number {seq}");
