@@ -158,10 +158,7 @@ fn check_children<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
         for (slot, row) in t.rows.iter() {
             if let Some(parent) = E::__fk(row, fk) {
                 let order = link_order::<E>(row, &t.text, fk);
-                expected
-                    .entry(parent.index())
-                    .or_default()
-                    .push((order, slot));
+                expected.entry(parent.index()).or_default().push((order, slot));
             }
         }
         let mut actual = index.iter();

@@ -425,11 +425,7 @@ impl<E: Entity> Table<E> {
         let Some(row) = rows.get(key) else { return };
         for (u, def) in E::DEF.uniques.iter().enumerate() {
             if let Some(hash) = row_hash::<E>(row, text, def) {
-                let rehash = |k: RawKey| {
-                    rows.get(k)
-                        .and_then(|r| row_hash::<E>(r, text, def))
-                        .unwrap_or(0)
-                };
+                let rehash = |k: RawKey| rows.get(k).and_then(|r| row_hash::<E>(r, text, def)).unwrap_or(0);
                 uniques[u].insert(hash, key, rehash);
             }
         }
@@ -508,10 +504,7 @@ impl<E: Entity> Table<E> {
         }
         for (x, def) in E::DEF.indexes.iter().enumerate() {
             if let Some(hash) = row_hash::<E>(row, text, def) {
-                let eq = |k: RawKey| {
-                    rows.get(k)
-                        .is_some_and(|r| same_values::<E>(row, r, text, def))
-                };
+                let eq = |k: RawKey| rows.get(k).is_some_and(|r| same_values::<E>(row, r, text, def));
                 let removed = indexes[x].remove(hash, key, eq);
                 debug_assert!(removed, "{}: index entry of {key} missing", E::DEF.table);
             }
@@ -675,15 +668,8 @@ pub(crate) fn index_row<E: Entity>(
     let Some(hash) = row_hash::<E>(row, text, def) else {
         return;
     };
-    let eq = |k: RawKey| {
-        rows.get(k)
-            .is_some_and(|r| same_values::<E>(row, r, text, def))
-    };
-    let rehash = |k: RawKey| {
-        rows.get(k)
-            .and_then(|r| row_hash::<E>(r, text, def))
-            .unwrap_or(0)
-    };
+    let eq = |k: RawKey| rows.get(k).is_some_and(|r| same_values::<E>(row, r, text, def));
+    let rehash = |k: RawKey| rows.get(k).and_then(|r| row_hash::<E>(r, text, def)).unwrap_or(0);
     index.insert(hash, key, eq, rehash);
 }
 

@@ -7,11 +7,8 @@
 
 use super::compact::PartLoaded;
 use super::tally::{ParentSlots, Tallies};
-use super::{
-    has_null, index_row, links_within_counters, order_cmp, place_child, row_hash, same_values, Table,
-};
+use super::{has_null, index_row, order_cmp, place_child, row_hash, same_values, Table};
 use crate::entity::Entity;
-use crate::store::arena::Arena;
 use crate::index::children::ChildIndex;
 use crate::index::ordered::OrderedIndex;
 use crate::index::secondary::SecondaryIndex;
@@ -19,6 +16,7 @@ use crate::index::unique::UniqueIndex;
 use crate::key::RawKey;
 use crate::snapshot::text_copy::TextCopies;
 use crate::snapshot::SnapshotError;
+use crate::store::arena::Arena;
 use crate::text::TextHeap;
 
 /// The part's first byte: which form follows.
