@@ -125,7 +125,6 @@ fn check_ordered<E: Entity>(t: &Table<E>, x: usize) -> Result<(), IntegrityError
     let mut want: Vec<(RawKey, &E::Row)> = t
         .rows
         .iter()
-        .map(|(slot, row)| (slot, row))
         .filter(|(_, row)| !has_null::<E>(row, &t.text, def.fields))
         .collect();
     want.sort_by(|a, b| order_cmp::<E>(&t.text, def.fields, *a, *b));

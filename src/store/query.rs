@@ -508,7 +508,6 @@ impl<'s, E: Entity> Sorted<'s, E> {
             nulls.extend(
                 t.rows
                     .iter()
-                    .map(|(slot, row)| (slot, row))
                     .filter(|(_, row)| has_null::<E>(row, &t.text, fields)),
             );
             nulls.sort_unstable_by(|a, b| order_cmp::<E>(&t.text, fields, *a, *b));

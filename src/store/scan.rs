@@ -236,7 +236,6 @@ fn sorted_hits<E: Entity>(
     let mut hits: Vec<(RawKey, &E::Row)> = t
         .rows
         .iter()
-        .map(|(slot, row)| (slot, row))
         .filter(|(_, row)| !has_null::<E>(row, &t.text, def.fields) && within(row))
         .collect();
     hits.sort_unstable_by(|a, b| order_cmp::<E>(&t.text, def.fields, *a, *b));

@@ -253,7 +253,6 @@ fn sort_index<E: Entity>(rows: &Rows<E>, text: &TextHeap, x: usize) -> OrderedIn
     let fields = E::DEF.indexes[x].fields;
     let mut keyed: Vec<(RawKey, &E::Row)> = rows
         .iter()
-        .map(|(slot, row)| (slot, row))
         .filter(|(_, row)| !has_null::<E>(row, text, fields))
         .collect();
     keyed.sort_unstable_by(|a, b| order_cmp::<E>(text, fields, *a, *b));
