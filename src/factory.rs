@@ -620,27 +620,30 @@ fn share_parents<E: Entity>(
     }
 }
 
-/// Runs `f`; on error undoes everything it did (a savepoint inside a transaction, a fixture
-/// mark outside one).
+/// Runs `f`; on error or panic undoes everything it did (a savepoint inside a transaction, a
+/// fixture mark outside one), so a failing call, or a definition or override that panics in a
+/// test, leaves no record and no open scope behind.
 pub(crate) fn atomically<R, X: From<Error>>(
     store: &mut Store,
     f: impl FnOnce(&mut Store) -> Result<R, X>,
 ) -> Result<R, X> {
-    if store.in_transaction() {
+    let run = |store: &mut Store| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(store)));
+    let result = if store.in_transaction() {
         let sp = store.savepoint()?;
-        let result = f(store);
-        if result.is_err() {
+        let result = run(store);
+        if !matches!(result, Ok(Ok(_))) {
             store.rollback_to(&sp)?;
         }
         store.release(sp)?;
         result
     } else {
         let mark = store.mark()?;
-        let result = f(store);
-        if result.is_err() {
+        let result = run(store);
+        if !matches!(result, Ok(Ok(_))) {
             store.reset(&mark)?;
         }
         store.release_mark(mark)?;
         result
-    }
+    };
+    result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
