@@ -7,7 +7,8 @@
 //! - [`driver`]: [`apply`](driver::apply) runs an op on a store and on the model and compares
 //!   the outcomes; [`check`](check::check) compares the whole observable state and runs
 //!   `check_integrity`; [`run`](driver::run) does both for a sequence, step by step;
-//! - [`shrink`]: drops operations from a failing sequence while it still fails.
+//! - [`shrink`]: drops operations from a failing sequence while it still fails;
+//! - [`factory`]: random factory calls, each call's inserts replayed on the model.
 //!
 //! ```
 //! use relata_testkit::{driver, op};
@@ -20,6 +21,7 @@ pub mod check;
 pub mod domain;
 pub mod driver;
 pub mod entities;
+pub mod factory;
 pub mod model;
 pub mod op;
 pub mod ordered;

@@ -314,3 +314,43 @@ fn the_journal_and_the_log_see_factory_records() {
     s.reset(&mark).unwrap();
     assert_eq!(s.count::<User>(), 0);
 }
+
+#[test]
+fn a_panicking_override_leaves_no_parent_and_no_open_scope() {
+    let (mut s, mut f) = (store(), factories());
+    let before = s.clone();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        f.build::<Post>()
+            .with(|_| panic!("a failing test"))
+            .create(&mut s)
+    }));
+    assert!(panicked.is_err());
+    assert!(s == before, "the author made for the post is undone");
+    // No scope stayed open: a transaction can start and commit as usual.
+    s.begin().unwrap();
+    f.create::<Post>(&mut s).unwrap();
+    s.commit().unwrap();
+    assert_eq!(s.count::<User>(), 1);
+    s.check_integrity().unwrap();
+}
+
+/// Random factory calls on relata-testkit's schema (every relationship kind): each call's
+/// inserts are accepted by the naive model under the same keys, a failed call changes
+/// nothing, and `check_integrity` and the whole-state comparison pass after every call.
+#[test]
+fn random_factory_calls_agree_with_the_model() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    let config = Config {
+        cases: 300,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let calls = prop::collection::vec(any::<u8>(), 0..200);
+    TestRunner::new(config)
+        .run(&calls, |bytes| {
+            let calls = relata_testkit::factory::decode_calls(&bytes);
+            relata_testkit::factory::run(&calls).map_err(TestCaseError::fail)
+        })
+        .unwrap();
+}
