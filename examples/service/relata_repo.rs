@@ -175,12 +175,19 @@ impl Repo for RelataRepo {
             .map(|p| p.title.to_string())
             .collect())
     }
-    fn save_user(&mut self, username: &str, email: &str) -> Result<Id, RepoError> {
+    fn save_user(&mut self, a: &Account) -> Result<Id, RepoError> {
         let user = User {
-            username: username.into(),
-            email: email.into(),
+            public_id: a.public_id,
+            username: a.username.clone(),
+            email: Email(a.email.clone()),
+            status: a.status,
+            created_at: a.created_at,
         };
-        let saved = self.store.upsert(User::BY_USERNAME, user).map_err(err)?;
+        let email = Email(a.email.clone());
+        let saved = self
+            .store
+            .upsert_with(User::BY_USERNAME, user, |u| u.email = email)
+            .map_err(err)?;
         Ok(saved.key().to_u64())
     }
 }

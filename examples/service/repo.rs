@@ -63,6 +63,6 @@ pub trait Repo {
     fn count_posts(&self) -> Result<usize, RepoError>;
     /// One page of an author's post titles in alphabetical order (ties by id/key).
     fn title_page(&self, author: Id, offset: usize, limit: usize) -> Result<Vec<String>, RepoError>;
-    /// Creates the user, or changes the email of the user with this username.
-    fn save_user(&mut self, username: &str, email: &str) -> Result<Id, RepoError>;
+    /// Creates the user, or changes only the email of the user with this username.
+    fn save_user(&mut self, account: &Account) -> Result<Id, RepoError>;
 }

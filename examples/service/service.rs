@@ -148,7 +148,14 @@ impl<R: Repo> Blog<R> {
         if username.is_empty() || username.contains(' ') {
             return Err(ServiceError::InvalidName);
         }
-        self.repo.save_user(username, email).map_err(|e| match e {
+        let account = Account {
+            public_id: self.clock.new_id(),
+            username: username.into(),
+            email: email.into(),
+            status: Status::Active,
+            created_at: self.clock.now,
+        };
+        self.repo.save_user(&account).map_err(|e| match e {
             RepoError::Duplicate(column) if column.ends_with("email") => ServiceError::EmailTaken,
             other => storage(other),
         })

@@ -149,11 +149,19 @@ impl Repo for SqliteRepo {
             .map_err(err)?;
         rows.collect::<Result<_, _>>().map_err(err)
     }
-    fn save_user(&mut self, username: &str, email: &str) -> Result<Id, RepoError> {
-        let sql = "INSERT INTO users (username, email) VALUES (?1, ?2) \
+    fn save_user(&mut self, a: &Account) -> Result<Id, RepoError> {
+        let sql = "INSERT INTO users (public_id, username, email, status, created_at) \
+                   VALUES (?1, ?2, ?3, ?4, ?5) \
                    ON CONFLICT (username) DO UPDATE SET email = excluded.email RETURNING id";
         let mut st = self.conn.prepare_cached(sql).map_err(err)?;
-        st.query_row(params![username, email], |r| r.get::<_, i64>(0))
+        let values = params![
+            a.public_id.to_string(),
+            a.username,
+            a.email,
+            a.status.as_str(),
+            a.created_at.timestamp_micros()
+        ];
+        st.query_row(values, |r| r.get::<_, i64>(0))
             .map(|id| id as Id)
             .map_err(err)
     }
