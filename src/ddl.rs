@@ -53,7 +53,9 @@ fn on_delete(action: OnDelete, orphan: bool) -> &'static str {
     match (action, orphan) {
         (_, true) | (OnDelete::Cascade, _) => " ON DELETE CASCADE",
         (OnDelete::SetNull, _) => " ON DELETE SET NULL",
-        (OnDelete::Restrict, _) => "",
+        (OnDelete::Restrict, _) => " ON DELETE RESTRICT",
+        // NO ACTION is SQL's default: no clause.
+        (OnDelete::NoAction, _) => "",
     }
 }
 

@@ -240,7 +240,8 @@ impl Schema {
                     (true, _) => "delete-orphan",
                     (_, OnDelete::Cascade) => "cascade",
                     (_, OnDelete::SetNull) => "set null",
-                    _ => "restrict",
+                    (_, OnDelete::Restrict) => "restrict",
+                    (_, OnDelete::NoAction) => "no action",
                 };
                 let acyclic = if fkdef.acyclic { ", acyclic" } else { "" };
                 let _ = writeln!(

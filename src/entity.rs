@@ -58,7 +58,7 @@ use crate::value::{SqlType, Value};
 /// | option | example | meaning |
 /// |---|---|---|
 /// | `unique` | `unique`, `unique(name = "uq_x")` | single-column unique constraint; gives `Type::BY_FIELD` |
-/// | `unique(deferrable)` | | checked at commit instead of per operation |
+/// | `unique(deferrable)` | | checked at commit instead of per operation, under `Engine::Postgres` (SQLite, and `Engine::Sqlite`, check UNIQUE per statement) |
 /// | `unique(nocase)` | | text compares ignoring ASCII case, in look-ups too (SQLite `COLLATE NOCASE`, PostgreSQL `lower(col)` index) |
 /// | `index` | | secondary index; gives `Type::BY_FIELD` for `find_by` |
 /// | `index(ordered)` | | also kept sorted, for range scans ([`Store::range`](crate::Store::range)) |
@@ -70,10 +70,10 @@ use crate::value::{SqlType, Value};
 /// | option | example | meaning |
 /// |---|---|---|
 /// | `back = "..."` | `back = "posts"` | the relationship's name on the parent (default: the child table) |
-/// | `on_delete = "..."` | `"restrict"` (default), `"cascade"`, `"set_null"` | what deleting the parent does; `set_null` needs `Option<Key<T>>` |
+/// | `on_delete = "..."` | `"no_action"` (default), `"restrict"`, `"cascade"`, `"set_null"` | what deleting the parent does: `no_action` (SQL's default) refuses if children remain at the end of the delete, `restrict` refuses at once and is never deferred; `set_null` needs `Option<Key<T>>` |
 /// | `orphan` | | delete-orphan: a child that loses its parent is deleted |
 /// | `acyclic` | | on a self-reference: a cycle is an `Error::Cycle` |
-/// | `deferrable` | | checked at commit instead of per operation |
+/// | `deferrable` | | a `no_action` restriction checked at commit instead of per operation (also on a one-to-one key; with `restrict`, a compile error) |
 /// | `unique` | | one-to-one: a second child of one parent is a unique violation |
 /// | `order_by = "field"` | `order_by = "position"` | the parent's children sorted by that field (ties in link order) |
 ///
@@ -278,12 +278,33 @@ pub struct IndexDef {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum OnDelete {
-    /// The delete fails while children exist (SQL's default NO ACTION / RESTRICT).
+    /// SQL's RESTRICT: the delete fails while children exist, checked at once (even children
+    /// the same delete's cascade would remove block it) and never deferred.
     Restrict,
+    /// SQL's NO ACTION, the default: the delete fails if children still reference the record
+    /// at the end of the operation (children its own cascade removes do not block), or at
+    /// commit when the key is `deferrable`.
+    NoAction,
     /// The children are deleted too, recursively.
     Cascade,
     /// The children's key is set to NULL (only for `Option<Key<_>>`).
     SetNull,
+}
+
+impl OnDelete {
+    /// The action as SQL writes it after `ON DELETE`.
+    ///
+    /// ```
+    /// assert_eq!(relata::OnDelete::NoAction.as_sql(), "NO ACTION");
+    /// ```
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            OnDelete::Restrict => "RESTRICT",
+            OnDelete::NoAction => "NO ACTION",
+            OnDelete::Cascade => "CASCADE",
+            OnDelete::SetNull => "SET NULL",
+        }
+    }
 }
 
 /// A foreign key: a `Key<T>` or `Option<Key<T>>` field.
@@ -305,7 +326,8 @@ pub struct FkDef {
     pub orphan: bool,
     /// Self-reference that must stay a forest (no cycles).
     pub acyclic: bool,
-    /// The restriction is checked at commit instead of per operation.
+    /// A `NoAction` restriction is checked at commit instead of per operation (SQL
+    /// `DEFERRABLE INITIALLY DEFERRED`); never with `Restrict`.
     pub deferrable: bool,
     /// One-to-one: the key carries a UNIQUE constraint.
     pub unique: bool,

@@ -3,6 +3,7 @@
 //! and continue with relata's detail: the constraint, the records involved, the value.
 
 use crate::entity::{Entity, Unique};
+use crate::entity::OnDelete;
 use crate::key::RawKey;
 
 /// The error of a store operation.
@@ -115,9 +116,11 @@ pub enum Error {
         key: RawKey,
     },
 
-    /// A delete was refused because children still reference the record under ON DELETE RESTRICT.
+    /// A delete was refused because children still reference the record under ON DELETE
+    /// RESTRICT or NO ACTION.
     #[error(
-        "FOREIGN KEY constraint failed: cannot delete {table}[{key}]: {dependents} row(s) of {child_table}.{column} still reference it (relationship {table}.{relationship}, ON DELETE RESTRICT)"
+        "FOREIGN KEY constraint failed: cannot delete {table}[{key}]: {dependents} row(s) of {child_table}.{column} still reference it (relationship {table}.{relationship}, ON DELETE {})",
+        action.as_sql()
     )]
     Restricted {
         /// The table of the record being deleted (possibly reached by a cascade).
@@ -132,6 +135,8 @@ pub enum Error {
         relationship: &'static str,
         /// How many children block it.
         dependents: usize,
+        /// The relationship's action: `Restrict` or `NoAction`.
+        action: OnDelete,
     },
 
     /// A required (`Key<T>`) foreign key would become NULL.
@@ -298,6 +303,18 @@ pub enum Error {
     UnknownEntity {
         /// The Rust type name.
         type_name: &'static str,
+    },
+
+    /// A delete's cascade reached deeper than the engine allows (SQLite: 1000 levels, its
+    /// trigger recursion limit; PostgreSQL has none).
+    #[error("too many levels of trigger recursion: deleting {table}[{key}] cascades {limit} or more levels deep (SQLite's limit; Engine::Postgres has none)")]
+    CascadeTooDeep {
+        /// The table of the record being deleted.
+        table: &'static str,
+        /// The record being deleted.
+        key: RawKey,
+        /// The limit.
+        limit: usize,
     },
 
     /// An internal limit was reached.

@@ -9,6 +9,7 @@ mod column;
 mod ddl;
 mod diff;
 mod dot;
+mod engine;
 mod entity;
 mod error;
 mod factory;
@@ -29,6 +30,7 @@ pub use column::{AsColumn, Column, KeyColumn, Repr};
 pub use ddl::Dialect;
 pub use diff::{Diff, Record, RelationDiff, TableDiff, Update};
 pub use dot::DotOptions;
+pub use engine::{Engine, SqlState};
 pub use entity::{
     CheckDef, Entity, EntityDef, FieldDef, Fk, FkDef, Index, IndexDef, OnDelete, Unique, UniqueDef,
 };

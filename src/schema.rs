@@ -261,6 +261,12 @@ fn check_fk(def: &'static EntityDef, fk: usize, self_ref: bool) -> Result<(), Sc
             column,
         });
     }
+    if fkdef.deferrable && fkdef.on_delete == OnDelete::Restrict {
+        return Err(SchemaError::DeferredRestrict {
+            table: def.table,
+            column,
+        });
+    }
     if fkdef.acyclic && !self_ref {
         return Err(SchemaError::AcyclicNotSelfReferential {
             table: def.table,
@@ -331,6 +337,14 @@ pub enum SchemaError {
         table: &'static str,
         /// The duplicated name.
         name: &'static str,
+    },
+    /// `deferrable` on an `on_delete = "restrict"` key: SQL never defers RESTRICT.
+    #[error("{table}.{column}: ON DELETE RESTRICT is never deferred; use NO ACTION (`on_delete = \"no_action\"`) with `deferrable`")]
+    DeferredRestrict {
+        /// The child table.
+        table: &'static str,
+        /// The foreign-key column.
+        column: &'static str,
     },
     /// `on_delete = "set_null"` on a required (`Key<T>`) foreign key.
     #[error("{table}.{column}: ON DELETE SET NULL needs an optional key (`Option<Key<_>>`)")]

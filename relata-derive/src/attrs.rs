@@ -46,6 +46,7 @@ pub(crate) struct FkModel {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OnDelete {
     Restrict,
+    NoAction,
     Cascade,
     SetNull,
 }
@@ -203,13 +204,20 @@ fn build_fk(ident: &Ident, is_key: bool, o: &FieldOpts) -> syn::Result<Option<Fk
         }
         return Ok(None);
     }
+    if o.deferrable && o.on_delete == Some(OnDelete::Restrict) {
+        return Err(syn::Error::new(
+            o.fk_span.unwrap_or_else(|| ident.span()),
+            "relata: `on_delete = \"restrict\"` is checked at once and never deferred (as in SQL); \
+             for a restriction checked at commit, use `deferrable` with `on_delete = \"no_action\"` (the default)",
+        ));
+    }
     let unique = o.unique.is_some();
     Ok(Some(FkModel {
         back: o.back.clone(),
-        on_delete: o.on_delete.unwrap_or(OnDelete::Restrict),
+        on_delete: o.on_delete.unwrap_or(OnDelete::NoAction),
         orphan: o.orphan,
         acyclic: o.acyclic,
-        deferrable: o.deferrable && !unique,
+        deferrable: o.deferrable,
         unique,
         span: o.fk_span.unwrap_or_else(|| ident.span()),
         order_by: o.order_by.clone(),
@@ -296,14 +304,15 @@ fn parse_field_attrs(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
                 "on_delete" => {
                     let lit = meta.value()?.parse::<LitStr>()?;
                     o.on_delete = Some(match lit.value().as_str() {
-                        "restrict" | "no_action" => OnDelete::Restrict,
+                        "restrict" => OnDelete::Restrict,
+                        "no_action" => OnDelete::NoAction,
                         "cascade" => OnDelete::Cascade,
                         "set_null" => OnDelete::SetNull,
                         other => {
                             return Err(syn::Error::new(
                                 lit.span(),
                                 format!(
-                                    "relata: unknown on_delete action `{other}`; expected \"restrict\", \"cascade\" or \"set_null\""
+                                    "relata: unknown on_delete action `{other}`; expected \"no_action\", \"restrict\", \"cascade\" or \"set_null\""
                                 ),
                             ))
                         }

@@ -290,6 +290,7 @@ fn entity_def(m: &Model) -> Tokens {
         let back = lit(&fk.back.clone().unwrap_or_else(|| default_back(m, fk.unique)));
         let on_delete = match fk.on_delete {
             OnDelete::Restrict => quote!(::relata::OnDelete::Restrict),
+            OnDelete::NoAction => quote!(::relata::OnDelete::NoAction),
             OnDelete::Cascade => quote!(::relata::OnDelete::Cascade),
             OnDelete::SetNull => quote!(::relata::OnDelete::SetNull),
         };

@@ -401,9 +401,10 @@ fn sql_code(t: SqlType) -> u8 {
 
 fn delete_code(d: OnDelete) -> u8 {
     match d {
-        OnDelete::Restrict => 1,
+        OnDelete::NoAction => 1,
         OnDelete::Cascade => 2,
         OnDelete::SetNull => 3,
+        OnDelete::Restrict => 4,
     }
 }
 

@@ -71,6 +71,7 @@ impl Store {
                     column: child.fk_column(fk),
                     relationship: child.fks[fk].back,
                     dependents,
+                    action: child.fks[fk].on_delete,
                 });
             }
         }

@@ -4,6 +4,7 @@
 
 use hashbrown::HashSet;
 
+use crate::engine::Engine;
 use crate::entity::{Entity, OnDelete};
 use crate::error::Error;
 use crate::key::{Key, RawKey};
@@ -60,6 +61,10 @@ pub struct UnlinkedPair {
     pub right: RawKey,
 }
 
+/// SQLite runs each level of a cascade as a nested trigger, at most 1000 deep
+/// (`SQLITE_MAX_TRIGGER_DEPTH`): a record 1000 levels below the one deleted fails the delete.
+const SQLITE_CASCADE_LIMIT: usize = 1000;
+
 /// The full effect of one delete, computed before anything changes.
 struct Plan {
     /// Records in the order they were reached (the root first).
@@ -74,23 +79,28 @@ impl Store {
     /// Deletes a record and applies every relationship's on-delete action, through any depth
     /// and across types (cycles included: each record is deleted once).
     ///
-    /// - `restrict` (the default): fails while a child references the record, unless the
-    ///   cascade deletes that child too;
-    /// - `cascade` and delete-orphan (`orphan`): deletes the children;
+    /// - `no_action` (the default): fails if a child still references the record at the end
+    ///   (children the same cascade deletes do not block, under
+    ///   [`Engine::Sqlite`](crate::Engine::Sqlite); under `Engine::Postgres` they do, as in
+    ///   PostgreSQL); checked at commit when `deferrable`;
+    /// - `restrict`: fails while a child references the record, even one the cascade would
+    ///   delete too;
+    /// - `cascade` and delete-orphan (`orphan`): deletes the children (under
+    ///   [`Engine::Sqlite`](crate::Engine::Sqlite) at most 1000 levels deep, as SQLite);
     /// - `set_null`: sets the children's key to NULL.
     ///
     /// Cost: O(records reached + their links).
     ///
     /// # Errors
     /// [`Error::NotFound`] / [`Error::Stale`] for the key, [`Error::Restricted`] naming the
-    /// first blocking relationship and how many children block it. On error nothing changed.
+    /// first blocking relationship and how many children block it, [`Error::CascadeTooDeep`]. On error nothing changed.
     ///
     /// ```
     /// # use relata::{Entity, Error, Key, Schema, Store};
     /// #[derive(Entity, Clone, Debug, PartialEq)]
     /// struct User { name: String }
     /// #[derive(Entity, Clone, Debug, PartialEq)]
-    /// struct Post { title: String, author: Key<User> }   // on_delete defaults to restrict
+    /// struct Post { title: String, author: Key<User> }   // on_delete defaults to no_action
     /// let mut store = Store::new(Schema::builder().entity::<User>().entity::<Post>().build()?);
     /// let alice = store.insert(User { name: "alice".into() })?;
     /// store.insert(Post { title: "Hi".into(), author: alice })?;
@@ -133,9 +143,19 @@ impl Store {
             unlinks: Vec::new(),
         };
         let mut restricts = Vec::new();
-        let mut stack = vec![(t, key)];
+        // RESTRICT looks at the children when the parent goes, before the cascade runs.
+        let mut immediate = Vec::new();
+        let root_table = self.tables[t].def().table;
+        let mut stack = vec![(t, key, 0)];
         seen.insert((t, key));
-        while let Some((t, k)) = stack.pop() {
+        while let Some((t, k, depth)) = stack.pop() {
+            if depth >= SQLITE_CASCADE_LIMIT && self.engine == Engine::Sqlite {
+                return Err(Error::CascadeTooDeep {
+                    table: root_table,
+                    key,
+                    limit: SQLITE_CASCADE_LIMIT,
+                });
+            }
             plan.reached.push((t, k));
             for &(ct, fk) in &self.schema.inner.tables[t].incoming {
                 let fkdef = &self.tables[ct].def().fks[fk];
@@ -147,17 +167,25 @@ impl Store {
                     (true, _) | (_, OnDelete::Cascade) => {
                         for c in children.to_vec().into_iter().rev() {
                             if seen.insert((ct, c)) {
-                                stack.push((ct, c));
+                                stack.push((ct, c, depth + 1));
                             }
                         }
                     }
                     (_, OnDelete::SetNull) => plan
                         .nulls
                         .extend(children.to_vec().into_iter().map(|c| (ct, c, fk))),
-                    (_, OnDelete::Restrict) if fkdef.deferrable => {}
-                    (_, OnDelete::Restrict) => restricts.push((t, k, ct, fk)),
+                    (_, OnDelete::NoAction) if fkdef.deferrable => {}
+                    (_, OnDelete::NoAction) if self.engine == Engine::Sqlite => {
+                        restricts.push((t, k, ct, fk))
+                    }
+                    // RESTRICT, and NO ACTION in PostgreSQL (its check runs before the
+                    // cascade's deeper deletes do): the children present when the parent goes.
+                    _ => immediate.push((t, k, ct, fk, children.len())),
                 }
             }
+        }
+        if let Some(&(t, k, ct, fk, n)) = immediate.first() {
+            return Err(self.restricted(t, k, ct, fk, n));
         }
         for (t, k, ct, fk) in restricts {
             let blocking = self.tables[ct]
@@ -207,6 +235,7 @@ impl Store {
             column: child.fk_column(fk),
             relationship: child.fks[fk].back,
             dependents,
+            action: child.fks[fk].on_delete,
         }
     }
 

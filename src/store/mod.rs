@@ -28,6 +28,7 @@ pub use scan::Scan;
 pub use txn::{FixtureScope, Mark, Savepoint};
 pub use upsert::Upserted;
 
+use crate::engine::Engine;
 use crate::entity::{Entity, Fk, Index, Unique};
 use crate::error::Error;
 use crate::key::{Key, RawKey};
@@ -82,6 +83,8 @@ pub struct Store {
     faults: Vec<PendingFault>,
     /// The operation log, when on.
     log: Option<Vec<LogEntry>>,
+    /// The database imitated where SQLite and PostgreSQL differ.
+    pub(crate) engine: Engine,
 }
 
 impl Clone for Store {
@@ -107,6 +110,7 @@ impl Clone for Store {
                 .collect(),
             faults: Vec::new(),
             log: None,
+            engine: self.engine,
         }
     }
 }
@@ -163,8 +167,30 @@ fn unknown_entity<E: Entity>() -> Error {
 }
 
 impl Store {
-    /// An empty store over `schema`.
+    /// An empty store over `schema`, imitating SQLite where engines differ
+    /// ([`Engine::Sqlite`]; see [`with_engine`](Self::with_engine)).
     pub fn new(schema: Schema) -> Store {
+        Store::with_engine(schema, Engine::Sqlite)
+    }
+
+    /// An empty store over `schema` that behaves as `engine` where SQLite and PostgreSQL
+    /// differ (which unique violation is reported, deferrable uniques, NO ACTION inside a
+    /// cascade, the cascade depth limit; docs/ENGINES.md). A fork keeps its engine; a store
+    /// loaded from a snapshot starts as [`Engine::Sqlite`]. O(tables).
+    ///
+    /// ```
+    /// # use relata::{Engine, Entity, Error, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// #[relata(table = "users")]
+    /// struct User { #[relata(unique)] name: String, #[relata(unique)] email: String }
+    /// let mut pg = Store::with_engine(Schema::builder().entity::<User>().build()?, Engine::Postgres);
+    /// pg.insert(User { name: "ann".into(), email: "a@x".into() })?;
+    /// let err = pg.insert(User { name: "ann".into(), email: "a@x".into() }).unwrap_err();
+    /// // PostgreSQL reports the first declared unique constraint; SQLite the last.
+    /// assert!(matches!(err, Error::UniqueViolation { constraint: "uq_users_name", .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_engine(schema: Schema, engine: Engine) -> Store {
         let tables = schema.inner.tables.iter().map(|t| (t.make)()).collect();
         let relations = vec![EdgeSet::default(); schema.inner.relations.len()];
         Store {
@@ -177,7 +203,19 @@ impl Store {
             scopes: Vec::new(),
             faults: Vec::new(),
             log: None,
+            engine,
         }
+    }
+
+    /// The database this store imitates where engines differ. O(1).
+    ///
+    /// ```
+    /// # use relata::{Engine, Schema, Store};
+    /// assert_eq!(Store::new(Schema::builder().build()?).engine(), Engine::Sqlite);
+    /// # Ok::<(), relata::SchemaError>(())
+    /// ```
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// The store's schema.
@@ -339,13 +377,12 @@ impl Store {
     }
 
     /// The children of `parent` through foreign key `fk`, in link order (the order the links
-    /// were made). Empty for a stale parent. O(1) to start, O(1) per child.
+    /// were made): the records whose key names `parent`, so the two sides always agree. Empty
+    /// for a stale parent, except inside a transaction after the parent was deleted under a
+    /// `deferrable` key: then the children still pointing at it, which must move before
+    /// commit. O(1) to start, O(1) per child.
     pub fn children<C: Entity, P: Entity>(&self, fk: Fk<C, P>, parent: Key<P>) -> Children<'_, C> {
         let inner = match self.table::<C>() {
-            Ok(t) if self.parent_may_be_dead(parent.raw()) => match self.contains(parent) {
-                true => t.children(fk.index, parent.raw()),
-                false => ChildrenOf::Many(&[]),
-            },
             Ok(t) => t.children(fk.index, parent.raw()),
             _ => ChildrenOf::Many(&[]),
         };
@@ -355,14 +392,11 @@ impl Store {
         }
     }
 
-    /// The number of children of `parent` through `fk`. O(1).
+    /// The number of children of `parent` through `fk` (as [`children`](Self::children)
+    /// lists them). O(1).
     pub fn child_count<C: Entity, P: Entity>(&self, fk: Fk<C, P>, parent: Key<P>) -> usize {
-        match self.table::<C>() {
-            Ok(t) if !self.parent_may_be_dead(parent.raw()) || self.contains(parent) => {
-                t.children(fk.index, parent.raw()).len()
-            }
-            _ => 0,
-        }
+        self.table::<C>()
+            .map_or(0, |t| t.children(fk.index, parent.raw()).len())
     }
 
     /// The parent a child references through `fk` (`None` for a NULL key or a stale child).
@@ -370,12 +404,6 @@ impl Store {
     pub fn parent<C: Entity, P: Entity>(&self, fk: Fk<C, P>, child: Key<C>) -> Option<Key<P>> {
         let row = self.table::<C>().ok()?.row(child.raw())?;
         C::__fk(row, fk.index).map(Key::from_raw)
-    }
-
-    /// Children lists know their owner, so a stale parent finds none, except inside a
-    /// transaction where a deferred restriction lets children outlive their parent.
-    fn parent_may_be_dead(&self, _parent: RawKey) -> bool {
-        self.schema.inner.has_deferred && self.in_transaction()
     }
 
     /// Walks up `fk` from `from`'s parent; `true` if it reaches `target`. Bounded by the

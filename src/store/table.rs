@@ -12,6 +12,7 @@ use std::cmp::Ordering;
 use std::ops::Bound;
 
 use super::arena::Arena;
+use crate::engine::Engine;
 use crate::entity::Entity;
 use crate::error::Error;
 use crate::index::children::ChildIndex;
@@ -187,13 +188,25 @@ impl<E: Entity> Table<E> {
             .map_or(Value::Null, |r| E::__value(r, &self.text, field))
     }
 
-    /// The unique constraint `row` would violate, with the record already holding the value;
-    /// with several, the last declared (SQLite's order). `except` is the record being rewritten.
-    pub(crate) fn unique_conflict(&self, row: &E::Row, except: Option<RawKey>) -> Option<(usize, RawKey)> {
-        // Last declared first, as SQLite reports them (found by the differential tests): a
-        // row violating two constraints gets the same error here as in production.
-        for (u, def) in E::DEF.uniques.iter().enumerate().rev() {
-            if def.deferrable {
+    /// The unique constraint `row` would violate, with the record already holding the value.
+    /// With several, the one `engine` reports: SQLite the last declared, PostgreSQL the first
+    /// (found by the differential tests). Deferrable constraints wait for the commit point
+    /// under PostgreSQL; SQLite checks UNIQUE per statement whatever the declaration.
+    /// `except` is the record being rewritten.
+    pub(crate) fn unique_conflict(
+        &self,
+        row: &E::Row,
+        except: Option<RawKey>,
+        engine: Engine,
+    ) -> Option<(usize, RawKey)> {
+        let n = E::DEF.uniques.len();
+        let order = (0..n).map(|i| match engine {
+            Engine::Sqlite => n - 1 - i,
+            Engine::Postgres => i,
+        });
+        for u in order {
+            let def = &E::DEF.uniques[u];
+            if def.deferrable && engine == Engine::Postgres {
                 continue;
             }
             let Some(hash) = row_hash::<E>(row, &self.text, def) else {

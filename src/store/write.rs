@@ -200,7 +200,7 @@ impl Store {
 
     fn check_unique<E: Entity>(&self, t: usize, except: Option<RawKey>, row: &E::Row) -> Result<(), Error> {
         let table = self.table_at::<E>(t)?;
-        match table.unique_conflict(row, except) {
+        match table.unique_conflict(row, except, self.engine) {
             Some((u, existing)) => Err(unique_violation::<E>(row, &table.text, u, existing)),
             None => Ok(()),
         }

@@ -155,6 +155,12 @@ pub fn store() -> Store {
     Store::new(schema())
 }
 
+/// A store under `Engine::Postgres`: deferrable uniques wait for commit, cascades have no
+/// depth limit.
+pub fn postgres_store() -> Store {
+    Store::with_engine(schema(), relata::Engine::Postgres)
+}
+
 pub fn user(name: &str) -> User {
     User {
         username: name.into(),

@@ -159,6 +159,7 @@ fn a_fault_on_a_table_fires_inside_a_cascade_and_undoes_it() {
         column: "user_id",
         relationship: "memberships",
         dependents: 1,
+        action: relata::OnDelete::NoAction,
     };
     s.inject_fault(relata::FaultPoint::next_write_to::<UserGroup>(), injected.clone());
     assert_fails_unchanged(&mut s, &injected, |s| s.delete(alice));

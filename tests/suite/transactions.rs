@@ -169,7 +169,8 @@ fn closure_transactions_commit_on_ok_and_roll_back_on_err() {
 
 #[test]
 fn deferred_unique_swap_succeeds_in_a_transaction() {
-    let mut s = store();
+    // Deferrable uniques are PostgreSQL's (SQLite checks UNIQUE per statement).
+    let mut s = postgres_store();
     let a = s.insert(Handle { name: "a".into() }).unwrap();
     let b = s.insert(Handle { name: "b".into() }).unwrap();
     s.transaction(|s| {
@@ -185,7 +186,8 @@ fn deferred_unique_swap_succeeds_in_a_transaction() {
 
 #[test]
 fn deferred_violations_fail_the_commit_with_every_violation_listed() {
-    let mut s = store();
+    // Deferrable uniques are PostgreSQL's (SQLite checks UNIQUE per statement).
+    let mut s = postgres_store();
     let a = s.insert(Handle { name: "a".into() }).unwrap();
     let b = s.insert(Handle { name: "b".into() }).unwrap();
     let folder = s.insert(Folder { name: "f".into() }).unwrap();
@@ -249,6 +251,7 @@ fn deferred_restriction_allows_moving_children_out_before_commit() {
         column: "folder_id",
         relationship: "files",
         dependents: 1,
+        action: relata::OnDelete::NoAction,
     };
     assert_fails_unchanged(&mut s, &err, |s| s.delete(new));
 }
@@ -269,7 +272,8 @@ fn deferred_unique_outside_a_transaction_is_checked_per_statement() {
 
 #[test]
 fn deferred_one_to_one_create_the_new_child_before_deleting_the_old() {
-    let mut s = store();
+    // Deferrable uniques are PostgreSQL's (SQLite checks UNIQUE per statement).
+    let mut s = postgres_store();
     let u = s.insert(user("u")).unwrap();
     let old = s
         .insert(Badge {
@@ -292,7 +296,8 @@ fn deferred_one_to_one_create_the_new_child_before_deleting_the_old() {
 
 #[test]
 fn sess_01_a_failed_commit_restores_the_pre_transaction_state() {
-    let mut s = store();
+    // Deferrable uniques are PostgreSQL's (SQLite checks UNIQUE per statement).
+    let mut s = postgres_store();
     s.insert(Handle { name: "taken".into() }).unwrap();
     let before = s.fork();
     s.begin().unwrap();

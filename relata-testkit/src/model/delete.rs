@@ -166,6 +166,7 @@ fn restrictions(links: &[Link], doomed: &BTreeSet<(TableId, RawKey)>) -> Vec<Err
                 column: ct.spec().columns[def.field],
                 relationship: def.back,
                 dependents,
+                action: relata::OnDelete::NoAction,
             }
         })
         .collect()

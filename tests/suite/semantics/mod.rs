@@ -260,6 +260,7 @@ fn o2o_09_deleting_the_parent_follows_each_policy() {
         column: "user_id",
         relationship: "required_profile",
         dependents: 1,
+        action: relata::OnDelete::NoAction,
     };
     assert_fails_unchanged(&mut s, &err, |s| s.delete(u));
     ok(&mut s, |s| s.delete(required));
@@ -982,6 +983,7 @@ fn assoc_03_an_end_cannot_be_deleted_under_a_default_association_cascade_removes
         column: "user_id",
         relationship: "plain_memberships",
         dependents: 1,
+        action: relata::OnDelete::NoAction,
     };
     assert_fails_unchanged(&mut s, &err, |s| s.delete(u));
     ok(&mut s, |s| s.delete(plain));

@@ -1,0 +1,415 @@
+//! The engine profiles (docs/ENGINES.md): each behaviour where SQLite and PostgreSQL differ,
+//! run on relata under `Engine::Sqlite` next to SQLite, and under `Engine::Postgres` next to a
+//! live PostgreSQL (`RELATA_POSTGRES_URL`; skipped locally without one, failed in CI).
+
+use crate::common::{pg, Handle, Node, User};
+use relata::{Dialect, Engine, Entity, Error, Key, Schema, SqlState, Store};
+use rusqlite::Connection;
+
+fn users() -> Schema {
+    Schema::builder().entity::<User>().build().unwrap()
+}
+
+fn sqlite(schema: &Schema) -> Connection {
+    let db = Connection::open_in_memory().unwrap();
+    db.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+    db.execute_batch(&schema.to_sql(Dialect::Sqlite)).unwrap();
+    db
+}
+
+fn postgres(test: &str, schema: &Schema) -> Option<pg::Pg> {
+    let mut pg = pg::connect(test)?;
+    pg.client
+        .batch_execute(&schema.to_sql(Dialect::Postgres))
+        .unwrap();
+    Some(pg)
+}
+
+/// PostgreSQL's error for `sql`: its SQLSTATE and its `ERROR: message` line.
+fn pg_error(pg: &mut pg::Pg, sql: &str) -> (String, String, Option<String>) {
+    let e = pg.client.batch_execute(sql).expect_err(sql);
+    let db = e
+        .as_db_error()
+        .unwrap_or_else(|| panic!("not a database error: {e}"));
+    (
+        db.code().code().to_string(),
+        format!("{}: {}", db.severity(), db.message()),
+        db.constraint().map(str::to_string),
+    )
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or_default()
+}
+
+fn user(name: &str, email: &str) -> User {
+    User {
+        username: name.into(),
+        email: email.into(),
+    }
+}
+
+// ----- which of several violated unique constraints is reported -----
+
+/// `users` declares `username` then `email`; a row repeating both violates both.
+fn double_violation(engine: Engine) -> Error {
+    let mut s = Store::with_engine(users(), engine);
+    s.insert(user("ann", "a@x")).unwrap();
+    s.insert(user("ann", "a@x")).unwrap_err()
+}
+
+#[test]
+fn sqlite_profile_reports_the_last_declared_unique_as_sqlite_does() {
+    let err = double_violation(Engine::Sqlite);
+    assert!(
+        matches!(
+            err,
+            Error::UniqueViolation {
+                constraint: "uq_users_email",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let db = sqlite(&users());
+    db.execute_batch("INSERT INTO users (username, email) VALUES ('ann', 'a@x')")
+        .unwrap();
+    let theirs = db
+        .execute_batch("INSERT INTO users (username, email) VALUES ('ann', 'a@x')")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(theirs, "UNIQUE constraint failed: users.email");
+    assert!(err.to_string().starts_with(&theirs), "{err}");
+}
+
+#[test]
+fn postgres_profile_reports_the_first_declared_unique_as_postgres_does() {
+    let err = double_violation(Engine::Postgres);
+    assert!(
+        matches!(
+            err,
+            Error::UniqueViolation {
+                constraint: "uq_users_username",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let Some(mut pg) = postgres(
+        "postgres_profile_reports_the_first_declared_unique_as_postgres_does",
+        &users(),
+    ) else {
+        return;
+    };
+    pg.client
+        .batch_execute("INSERT INTO users (id, username, email) VALUES (1, 'ann', 'a@x')")
+        .unwrap();
+    let (_, _, constraint) = pg_error(
+        &mut pg,
+        "INSERT INTO users (id, username, email) VALUES (2, 'ann', 'a@x')",
+    );
+    assert_eq!(constraint.as_deref(), Some("uq_users_username"));
+}
+
+// ----- error text and SQLSTATE -----
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "authors")]
+struct Author {
+    #[relata(unique)]
+    name: String,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "books")]
+struct Book {
+    title: String,
+    #[relata(back = "books")]
+    author: Key<Author>,
+}
+
+fn library() -> Schema {
+    Schema::builder()
+        .entity::<Author>()
+        .entity::<Book>()
+        .build()
+        .unwrap()
+}
+
+/// One violation of each kind, on relata: unique, missing parent, restricted delete, NULL in a
+/// required key.
+fn violations(engine: Engine) -> Vec<Error> {
+    let mut s = Store::with_engine(library(), engine);
+    let ann = s.insert(Author { name: "ann".into() }).unwrap();
+    let book = s
+        .insert(Book {
+            title: "t".into(),
+            author: ann,
+        })
+        .unwrap();
+    let gone = s.insert(Author { name: "gone".into() }).unwrap();
+    s.delete(gone).unwrap();
+    vec![
+        s.insert(Author { name: "ann".into() }).unwrap_err(),
+        s.insert(Book {
+            title: "u".into(),
+            author: gone,
+        })
+        .unwrap_err(),
+        s.delete(ann).unwrap_err(),
+        s.remove_child(Book::AUTHOR, ann, book).unwrap_err(),
+    ]
+}
+
+/// The same four violations in SQL (author 1 'ann' with book 1; no author 2).
+const SETUP: &str = "INSERT INTO authors (id, name) VALUES (1, 'ann');
+    INSERT INTO books (id, title, author_id) VALUES (1, 't', 1);";
+const VIOLATIONS: [&str; 4] = [
+    "INSERT INTO authors (id, name) VALUES (3, 'ann')",
+    "INSERT INTO books (id, title, author_id) VALUES (2, 'u', 2)",
+    "DELETE FROM authors WHERE id = 1",
+    "UPDATE books SET author_id = NULL WHERE id = 1",
+];
+
+#[test]
+fn sqlite_profile_words_errors_as_sqlite_does() {
+    let db = sqlite(&library());
+    db.execute_batch(SETUP).unwrap();
+    for (mine, sql) in violations(Engine::Sqlite).iter().zip(VIOLATIONS) {
+        let theirs = db.execute_batch(sql).unwrap_err().to_string();
+        assert!(
+            mine.message(Engine::Sqlite).starts_with(&theirs),
+            "{sql}: relata {mine}, SQLite {theirs}"
+        );
+    }
+}
+
+#[test]
+fn postgres_profile_words_errors_and_sqlstates_as_postgres_does() {
+    let mine = violations(Engine::Postgres);
+    let codes: Vec<_> = mine.iter().map(|e| e.sqlstate().map(SqlState::code)).collect();
+    assert_eq!(
+        codes,
+        [Some("23505"), Some("23503"), Some("23503"), Some("23502")]
+    );
+    let Some(mut pg) = postgres(
+        "postgres_profile_words_errors_and_sqlstates_as_postgres_does",
+        &library(),
+    ) else {
+        return;
+    };
+    pg.client.batch_execute(SETUP).unwrap();
+    for (mine, sql) in mine.iter().zip(VIOLATIONS) {
+        let (code, message, _) = pg_error(&mut pg, sql);
+        let text = mine.message(Engine::Postgres);
+        assert_eq!(first_line(&text), message, "{sql}");
+        assert_eq!(mine.sqlstate().map(SqlState::code), Some(code.as_str()), "{sql}");
+    }
+}
+
+// ----- deferrable unique constraints -----
+
+/// Two handles swap names inside a transaction.
+fn swap(engine: Engine) -> Result<(), Error> {
+    let mut s = Store::with_engine(Schema::builder().entity::<Handle>().build().unwrap(), engine);
+    let a = s.insert(Handle { name: "a".into() }).unwrap();
+    let b = s.insert(Handle { name: "b".into() }).unwrap();
+    s.begin()?;
+    let swapped = s
+        .update(a, |h| h.name = "b".into())
+        .and_then(|()| s.update(b, |h| h.name = "a".into()));
+    match swapped {
+        Ok(()) => s.commit(),
+        Err(e) => {
+            s.rollback()?;
+            Err(e)
+        }
+    }
+}
+
+const SWAP: &str = "INSERT INTO handles (id, name) VALUES (1, 'a'), (2, 'b');
+    BEGIN;
+    UPDATE handles SET name = 'b' WHERE id = 1;
+    UPDATE handles SET name = 'a' WHERE id = 2;
+    COMMIT;";
+
+#[test]
+fn sqlite_profile_checks_a_deferrable_unique_at_once_as_sqlite_does() {
+    let err = swap(Engine::Sqlite).unwrap_err();
+    assert!(matches!(err, Error::UniqueViolation { .. }), "{err}");
+    let db = sqlite(&Schema::builder().entity::<Handle>().build().unwrap());
+    let theirs = db.execute_batch(SWAP).unwrap_err().to_string();
+    assert!(
+        err.to_string().starts_with(&theirs),
+        "relata {err}, SQLite {theirs}"
+    );
+}
+
+#[test]
+fn postgres_profile_defers_a_deferrable_unique_to_commit_as_postgres_does() {
+    swap(Engine::Postgres).unwrap();
+    let schema = Schema::builder().entity::<Handle>().build().unwrap();
+    if let Some(mut pg) = postgres(
+        "postgres_profile_defers_a_deferrable_unique_to_commit_as_postgres_does",
+        &schema,
+    ) {
+        pg.client.batch_execute(SWAP).unwrap();
+    }
+}
+
+// ----- cascade depth -----
+
+/// A chain of `n` nodes, each the parent of the next (ON DELETE CASCADE); deletes the root.
+fn delete_chain(engine: Engine, n: usize) -> Result<usize, Error> {
+    let mut s = Store::with_engine(Schema::builder().entity::<Node>().build().unwrap(), engine);
+    let root = s
+        .insert(Node {
+            name: "0".into(),
+            parent: None,
+        })
+        .unwrap();
+    let mut last = root;
+    for i in 1..n {
+        last = s
+            .insert(Node {
+                name: i.to_string(),
+                parent: Some(last),
+            })
+            .unwrap();
+    }
+    let deleted = s.delete(root).map(|r| r.deleted.len());
+    s.check_integrity().unwrap();
+    deleted
+}
+
+fn chain_sql(n: usize) -> String {
+    let rows: Vec<String> = (1..=n)
+        .map(|i| {
+            if i == 1 {
+                "(1, '1', NULL)".to_string()
+            } else {
+                format!("({i}, '{i}', {})", i - 1)
+            }
+        })
+        .collect();
+    format!(
+        "INSERT INTO nodes (id, name, parent_id) VALUES {};",
+        rows.join(", ")
+    )
+}
+
+#[test]
+fn sqlite_profile_refuses_a_cascade_deeper_than_1000_levels_as_sqlite_does() {
+    assert_eq!(delete_chain(Engine::Sqlite, 1000).unwrap(), 1000);
+    let err = delete_chain(Engine::Sqlite, 1001).unwrap_err();
+    assert!(matches!(err, Error::CascadeTooDeep { .. }), "{err}");
+    let schema = Schema::builder().entity::<Node>().build().unwrap();
+    for (n, ok) in [(1000, true), (1001, false)] {
+        let db = sqlite(&schema);
+        db.execute_batch(&chain_sql(n)).unwrap();
+        let theirs = db.execute("DELETE FROM nodes WHERE id = 1", []);
+        assert_eq!(theirs.is_ok(), ok, "{n}: {theirs:?}");
+    }
+}
+
+#[test]
+fn postgres_profile_cascades_without_a_depth_limit_as_postgres_does() {
+    assert_eq!(delete_chain(Engine::Postgres, 1500).unwrap(), 1500);
+    let schema = Schema::builder().entity::<Node>().build().unwrap();
+    if let Some(mut pg) = postgres(
+        "postgres_profile_cascades_without_a_depth_limit_as_postgres_does",
+        &schema,
+    ) {
+        pg.client.batch_execute(&chain_sql(1500)).unwrap();
+        assert_eq!(
+            pg.client.execute("DELETE FROM nodes WHERE id = 1", &[]).unwrap(),
+            1
+        );
+        let left: i64 = pg
+            .client
+            .query_one("SELECT count(*) FROM nodes", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(left, 0);
+    }
+}
+
+// ----- NO ACTION inside a cascade -----
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "accounts")]
+struct Account {
+    name: String,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "threads")]
+struct Thread {
+    #[relata(back = "threads", on_delete = "cascade")]
+    account: Key<Account>,
+}
+
+/// Deleted with its thread; its author (NO ACTION, the default) may not go while it exists.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "reactions")]
+struct Reaction {
+    #[relata(back = "reactions", on_delete = "cascade")]
+    thread: Key<Thread>,
+    #[relata(back = "reacted")]
+    author: Key<Account>,
+}
+
+fn forum() -> Schema {
+    Schema::builder()
+        .entity::<Account>()
+        .entity::<Thread>()
+        .entity::<Reaction>()
+        .build()
+        .unwrap()
+}
+
+/// An account reacted in its own thread, then is deleted: the cascade removes the thread
+/// and the reaction.
+fn delete_own_reactor(engine: Engine) -> Result<usize, Error> {
+    let mut s = Store::with_engine(forum(), engine);
+    let a = s.insert(Account { name: "a".into() }).unwrap();
+    let t = s.insert(Thread { account: a }).unwrap();
+    s.insert(Reaction { thread: t, author: a }).unwrap();
+    s.delete(a).map(|r| r.deleted.len())
+}
+
+const OWN_REACTOR: &str = "INSERT INTO accounts VALUES (1, 'a');
+    INSERT INTO threads VALUES (1, 1);
+    INSERT INTO reactions VALUES (1, 1, 1);";
+
+#[test]
+fn sqlite_profile_checks_no_action_after_the_cascade_as_sqlite_does() {
+    assert_eq!(delete_own_reactor(Engine::Sqlite).unwrap(), 3);
+    let db = sqlite(&forum());
+    db.execute_batch(OWN_REACTOR).unwrap();
+    assert_eq!(db.execute("DELETE FROM accounts WHERE id = 1", []).unwrap(), 1);
+}
+
+#[test]
+fn postgres_profile_checks_no_action_before_the_cascade_as_postgres_does() {
+    let err = delete_own_reactor(Engine::Postgres).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Restricted {
+                child_table: "reactions",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    if let Some(mut pg) = postgres(
+        "postgres_profile_checks_no_action_before_the_cascade_as_postgres_does",
+        &forum(),
+    ) {
+        pg.client.batch_execute(OWN_REACTOR).unwrap();
+        let (code, message, _) = pg_error(&mut pg, "DELETE FROM accounts WHERE id = 1");
+        assert_eq!(code, "23503");
+        assert_eq!(first_line(&err.message(Engine::Postgres)), message);
+    }
+}
