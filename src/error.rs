@@ -2,8 +2,8 @@
 //! it was. Display texts start like SQLite's ("UNIQUE constraint failed: users.username")
 //! and continue with relata's detail: the constraint, the records involved, the value.
 
-use crate::entity::{Entity, Unique};
 use crate::entity::OnDelete;
+use crate::entity::{Entity, Unique};
 use crate::key::RawKey;
 
 /// The error of a store operation.
