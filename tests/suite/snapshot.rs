@@ -132,7 +132,8 @@ fn a_snapshot_inside_a_transaction_saves_the_current_state() {
 /// transaction repairs it, the snapshot is taken and loads.
 #[test]
 fn a_snapshot_inside_a_transaction_with_a_deferred_violation_is_refused() {
-    let mut s = store();
+    // Deferrable uniques are PostgreSQL's (SQLite checks UNIQUE per statement).
+    let mut s = postgres_store();
     let a = s.insert(Handle { name: "a".into() }).unwrap();
     let b = s.insert(Handle { name: "b".into() }).unwrap();
     let folder = s.insert(Folder { name: "f".into() }).unwrap();
