@@ -202,10 +202,9 @@ pub static SPECS: [TableSpec; 6] = [
         name: "members",
         columns: &["seat", "account_id", "project_id"],
         uniques: &[
-            UniqueSpec {
-                deferrable: true,
-                ..unique("uq_members_seat", &[0])
-            },
+            // Declared `unique(deferrable)`, but the driver's store runs under the default
+            // SQLite profile, where (as in SQLite) no unique constraint is deferred.
+            unique("uq_members_seat", &[0]),
             unique("uq_members_account_project", &[1, 2]),
         ],
         fks: &[
