@@ -3,6 +3,7 @@
 //! against both (`cargo test --example service`). Running the example times the suite on
 //! each backend in one process: `cargo run --release --example service`.
 
+mod fixture;
 mod relata_repo;
 mod repo;
 mod service;

@@ -66,44 +66,57 @@ fn err(e: Error) -> RepoError {
     }
 }
 
+/// The example's schema: users, their posts, groups and memberships.
+pub fn schema() -> Schema {
+    Schema::builder()
+        .entity::<User>()
+        .entity::<Post>()
+        .entity::<Group>()
+        .entity::<Membership>()
+        .build()
+        .expect("schema")
+}
+
+/// The record that stores `a`.
+pub fn user_of(a: &Account) -> User {
+    User {
+        public_id: a.public_id,
+        username: a.username.clone(),
+        email: Email(a.email.clone()),
+        status: a.status,
+        created_at: a.created_at,
+    }
+}
+
+/// The account a stored user shows.
+pub fn account_of(u: UserRef<'_>) -> Account {
+    Account {
+        public_id: u.public_id,
+        username: u.username.to_string(),
+        email: u.email.to_string(),
+        status: u.status,
+        created_at: u.created_at,
+    }
+}
+
 impl RelataRepo {
     pub fn new() -> RelataRepo {
-        let schema = Schema::builder()
-            .entity::<User>()
-            .entity::<Post>()
-            .entity::<Group>()
-            .entity::<Membership>()
-            .build()
-            .expect("schema");
         RelataRepo {
-            store: Store::new(schema),
+            store: Store::new(schema()),
         }
     }
 }
 
 impl Repo for RelataRepo {
     fn create_user(&mut self, a: &Account) -> Result<Id, RepoError> {
-        let user = User {
-            public_id: a.public_id,
-            username: a.username.clone(),
-            email: Email(a.email.clone()),
-            status: a.status,
-            created_at: a.created_at,
-        };
-        self.store.insert(user).map(Key::to_u64).map_err(err)
+        self.store.insert(user_of(a)).map(Key::to_u64).map_err(err)
     }
     fn find_by_email(&self, email: &str) -> Result<Option<Id>, RepoError> {
         let found = self.store.find_unique(User::BY_EMAIL, &Email(email.into()));
         Ok(found.map(Key::to_u64))
     }
     fn account(&self, user: Id) -> Result<Option<Account>, RepoError> {
-        Ok(self.store.get(Key::<User>::from_u64(user)).map(|u| Account {
-            public_id: u.public_id,
-            username: u.username.to_string(),
-            email: u.email.to_string(),
-            status: u.status,
-            created_at: u.created_at,
-        }))
+        Ok(self.store.get(Key::<User>::from_u64(user)).map(account_of))
     }
     fn set_status(&mut self, user: Id, status: Status) -> Result<(), RepoError> {
         let key = Key::<User>::from_u64(user);
@@ -176,13 +189,7 @@ impl Repo for RelataRepo {
             .collect())
     }
     fn save_user(&mut self, a: &Account) -> Result<Id, RepoError> {
-        let user = User {
-            public_id: a.public_id,
-            username: a.username.clone(),
-            email: Email(a.email.clone()),
-            status: a.status,
-            created_at: a.created_at,
-        };
+        let user = user_of(a);
         let email = Email(a.email.clone());
         let saved = self
             .store

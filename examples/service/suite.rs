@@ -3,6 +3,8 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 use uuid::Uuid;
 
+use crate::fixture::Given;
+use crate::relata_repo::{Group, Post};
 use crate::repo::{Repo, Status};
 use crate::service::{Blog, ServiceError};
 
@@ -47,12 +49,11 @@ pub fn cases<R: Repo>() -> Vec<Case<R>> {
 }
 
 fn titles_are_paged_alphabetically<R: Repo>(b: &mut Blog<R>) {
-    b.sign_up("alice", "alice@example.com").unwrap();
-    b.sign_up("bob", "bob@example.com").unwrap();
-    for title in ["delta", "alpha", "echo", "charlie", "bravo"] {
-        b.publish("alice", title, "body").unwrap();
-    }
-    b.publish("bob", "aardvark", "body").unwrap();
+    let mut g = Given::new();
+    let (alice, bob) = (g.user("alice"), g.user("bob"));
+    g.posts(alice, ["delta", "alpha", "echo", "charlie", "bravo"]);
+    g.posts(bob, ["aardvark"]);
+    g.load(b);
     assert_eq!(b.titles_page("alice", 0, 2).unwrap(), ["alpha", "bravo"]);
     assert_eq!(b.titles_page("alice", 1, 2).unwrap(), ["charlie", "delta"]);
     assert_eq!(b.titles_page("alice", 2, 2).unwrap(), ["echo"]);
@@ -146,35 +147,37 @@ fn publishing_needs_a_user<R: Repo>(b: &mut Blog<R>) {
 }
 
 fn joining_twice_is_refused<R: Repo>(b: &mut Blog<R>) {
-    b.sign_up("alice", "alice@example.com").unwrap();
-    let admin = b.repo.create_group("admin").unwrap();
-    b.join("alice", admin).unwrap();
+    let mut g = Given::new();
+    let (alice, group) = (g.user("alice"), g.create::<Group>());
+    g.members(group, [alice]);
+    let ids = g.load(b);
     b.clock.advance(TimeDelta::days(1));
-    assert_eq!(b.join("alice", admin), Err(ServiceError::AlreadyMember));
+    assert_eq!(b.join("alice", ids.get(group)), Err(ServiceError::AlreadyMember));
 }
 
 fn closing_an_account_removes_its_posts<R: Repo>(b: &mut Blog<R>) {
-    b.sign_up("alice", "alice@example.com").unwrap();
-    b.sign_up("bob", "bob@example.com").unwrap();
-    b.publish("alice", "mine", "").unwrap();
-    b.publish("bob", "his", "").unwrap();
-    let admin = b.repo.create_group("admin").unwrap();
-    b.join("alice", admin).unwrap();
+    let mut g = Given::new();
+    let (alice, group) = (g.user("alice"), g.create::<Group>());
+    g.members(group, [alice]);
+    g.posts(alice, ["mine"]);
+    g.create::<Post>(); // another author's (the factory makes the author)
+    let ids = g.load(b);
     b.close_account("alice").unwrap();
     assert_eq!(b.repo.count_posts().unwrap(), 1);
-    assert!(b.repo.member_names(admin).unwrap().is_empty());
+    assert!(b.repo.member_names(ids.get(group)).unwrap().is_empty());
     assert_eq!(b.titles("alice"), Err(ServiceError::NoSuchUser));
 }
 
 fn members_are_listed_in_join_order<R: Repo>(b: &mut Blog<R>) {
-    for name in ["carol", "alice", "bob"] {
-        b.sign_up(name, &format!("{name}@example.com")).unwrap();
-    }
-    let g = b.repo.create_group("g").unwrap();
-    for name in ["bob", "carol", "alice"] {
-        b.join(name, g).unwrap();
-    }
-    assert_eq!(b.repo.member_names(g).unwrap(), ["bob", "carol", "alice"]);
+    let mut g = Given::new();
+    let [carol, alice, bob] = ["carol", "alice", "bob"].map(|name| g.user(name));
+    let group = g.create::<Group>();
+    g.members(group, [bob, carol, alice]);
+    let ids = g.load(b);
+    assert_eq!(
+        b.repo.member_names(ids.get(group)).unwrap(),
+        ["bob", "carol", "alice"]
+    );
 }
 
 /// Runs every case `rounds` times on fresh repositories from `make`; returns the total time.
