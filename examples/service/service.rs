@@ -61,17 +61,22 @@ impl<R: Repo> Blog<R> {
         }
     }
 
-    pub fn sign_up(&mut self, username: &str, email: &str) -> Result<Id, ServiceError> {
+    /// A new active account, signed up now, once its name is valid.
+    fn new_account(&mut self, username: &str, email: &str) -> Result<Account, ServiceError> {
         if username.is_empty() || username.contains(' ') {
             return Err(ServiceError::InvalidName);
         }
-        let account = Account {
+        Ok(Account {
             public_id: self.clock.new_id(),
             username: username.into(),
             email: email.into(),
             status: Status::Active,
             created_at: self.clock.now,
-        };
+        })
+    }
+
+    pub fn sign_up(&mut self, username: &str, email: &str) -> Result<Id, ServiceError> {
+        let account = self.new_account(username, email)?;
         self.repo.create_user(&account).map_err(|e| match e {
             RepoError::Duplicate(column) if column.ends_with("username") => ServiceError::NameTaken,
             RepoError::Duplicate(column) if column.ends_with("email") => ServiceError::EmailTaken,
@@ -110,11 +115,7 @@ impl<R: Repo> Blog<R> {
     }
 
     pub fn titles(&self, username: &str) -> Result<Vec<String>, ServiceError> {
-        let author = self
-            .repo
-            .find_user(username)
-            .map_err(storage)?
-            .ok_or(ServiceError::NoSuchUser)?;
+        let author = self.user(username)?;
         self.repo.post_titles(author).map_err(storage)
     }
 
@@ -133,11 +134,7 @@ impl<R: Repo> Blog<R> {
         page: usize,
         per_page: usize,
     ) -> Result<Vec<String>, ServiceError> {
-        let author = self
-            .repo
-            .find_user(username)
-            .map_err(storage)?
-            .ok_or(ServiceError::NoSuchUser)?;
+        let author = self.user(username)?;
         self.repo
             .title_page(author, page * per_page, per_page)
             .map_err(storage)
@@ -145,16 +142,7 @@ impl<R: Repo> Blog<R> {
 
     /// Signs up, or updates the email of an existing user (an upsert by username).
     pub fn save_account(&mut self, username: &str, email: &str) -> Result<Id, ServiceError> {
-        if username.is_empty() || username.contains(' ') {
-            return Err(ServiceError::InvalidName);
-        }
-        let account = Account {
-            public_id: self.clock.new_id(),
-            username: username.into(),
-            email: email.into(),
-            status: Status::Active,
-            created_at: self.clock.now,
-        };
+        let account = self.new_account(username, email)?;
         self.repo.save_user(&account).map_err(|e| match e {
             RepoError::Duplicate(column) if column.ends_with("email") => ServiceError::EmailTaken,
             other => storage(other),
@@ -162,11 +150,7 @@ impl<R: Repo> Blog<R> {
     }
 
     pub fn close_account(&mut self, username: &str) -> Result<(), ServiceError> {
-        let user = self
-            .repo
-            .find_user(username)
-            .map_err(storage)?
-            .ok_or(ServiceError::NoSuchUser)?;
+        let user = self.user(username)?;
         self.repo.delete_user(user).map_err(storage)
     }
 }

@@ -43,18 +43,18 @@ fn err(e: rusqlite::Error) -> RepoError {
     }
 }
 
+const INSERT_USER: &str =
+    "INSERT INTO users (public_id, username, email, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+
 impl SqliteRepo {
     pub fn new() -> SqliteRepo {
         let conn = Connection::open_in_memory().expect("open :memory:");
         conn.execute_batch(DDL).expect("schema");
         SqliteRepo { conn }
     }
-}
 
-impl Repo for SqliteRepo {
-    fn create_user(&mut self, a: &Account) -> Result<Id, RepoError> {
-        let sql =
-            "INSERT INTO users (public_id, username, email, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+    /// Runs `sql`, an `INSERT_USER ... RETURNING id`, with `a`'s values.
+    fn write_user(&self, sql: &str, a: &Account) -> Result<Id, RepoError> {
         let mut st = self.conn.prepare_cached(sql).map_err(err)?;
         let values = params![
             a.public_id.to_string(),
@@ -63,7 +63,15 @@ impl Repo for SqliteRepo {
             a.status.as_str(),
             a.created_at.timestamp_micros()
         ];
-        st.insert(values).map(|id| id as Id).map_err(err)
+        st.query_row(values, |r| r.get::<_, i64>(0))
+            .map(|id| id as Id)
+            .map_err(err)
+    }
+}
+
+impl Repo for SqliteRepo {
+    fn create_user(&mut self, a: &Account) -> Result<Id, RepoError> {
+        self.write_user(&format!("{INSERT_USER} RETURNING id"), a)
     }
     fn find_by_email(&self, email: &str) -> Result<Option<Id>, RepoError> {
         let sql = "SELECT id FROM users WHERE email = ?1";
@@ -150,20 +158,8 @@ impl Repo for SqliteRepo {
         rows.collect::<Result<_, _>>().map_err(err)
     }
     fn save_user(&mut self, a: &Account) -> Result<Id, RepoError> {
-        let sql = "INSERT INTO users (public_id, username, email, status, created_at) \
-                   VALUES (?1, ?2, ?3, ?4, ?5) \
-                   ON CONFLICT (username) DO UPDATE SET email = excluded.email RETURNING id";
-        let mut st = self.conn.prepare_cached(sql).map_err(err)?;
-        let values = params![
-            a.public_id.to_string(),
-            a.username,
-            a.email,
-            a.status.as_str(),
-            a.created_at.timestamp_micros()
-        ];
-        st.query_row(values, |r| r.get::<_, i64>(0))
-            .map(|id| id as Id)
-            .map_err(err)
+        let upsert = "ON CONFLICT (username) DO UPDATE SET email = excluded.email RETURNING id";
+        self.write_user(&format!("{INSERT_USER} {upsert}"), a)
     }
     fn count_posts(&self) -> Result<usize, RepoError> {
         self.conn
