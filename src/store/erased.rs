@@ -16,10 +16,8 @@ use crate::store::table::{ChildrenOf, KeyState, Table};
 use crate::store::Store;
 use crate::text::TextHeap;
 
-pub(crate) trait AnyTable: Send + Sync {
+pub(crate) trait AnyTable: Any + Send + Sync {
     fn def(&self) -> &'static EntityDef;
-    fn as_any(&self) -> &dyn Any;
-    fn as_any_mut(&mut self) -> &mut dyn Any;
     fn clone_box(&self) -> Box<dyn AnyTable>;
     fn len(&self) -> usize;
     fn state(&self, key: RawKey) -> KeyState;
@@ -130,12 +128,6 @@ impl<E: Entity> AnyTable for Table<E> {
     }
     fn json_fns(&self) -> (DecodeJson, WriteJson) {
         (decode_json::<E>, write_json::<E>)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
     }
     fn clone_box(&self) -> Box<dyn AnyTable> {
         Box::new(Table::clone(self))
@@ -248,7 +240,7 @@ impl<E: Entity> AnyTable for Table<E> {
         }
     }
     fn same_content(&self, other: &dyn AnyTable) -> bool {
-        let Some(other) = other.as_any().downcast_ref::<Table<E>>() else {
+        let Some(other) = (other as &dyn Any).downcast_ref::<Table<E>>() else {
             return false;
         };
         let fields = E::DEF.fields.len();

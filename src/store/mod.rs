@@ -17,7 +17,7 @@ mod txn;
 mod upsert;
 pub(crate) mod write;
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::marker::PhantomData;
 
 pub use delete::{DeleteReport, DeletedRecord, NulledReference, UnlinkedPair};
@@ -238,17 +238,13 @@ impl Store {
 
     /// The table at index `t`, typed (a downcast, no search).
     fn table_at<E: Entity>(&self, t: usize) -> Result<&Table<E>, Error> {
-        self.tables[t]
-            .as_any()
-            .downcast_ref()
-            .ok_or_else(unknown_entity::<E>)
+        let table: &dyn Any = &*self.tables[t];
+        table.downcast_ref().ok_or_else(unknown_entity::<E>)
     }
 
     fn table_mut<E: Entity>(&mut self, t: usize) -> Result<&mut Table<E>, Error> {
-        self.tables[t]
-            .as_any_mut()
-            .downcast_mut()
-            .ok_or_else(unknown_entity::<E>)
+        let table: &mut dyn Any = &mut *self.tables[t];
+        table.downcast_mut().ok_or_else(unknown_entity::<E>)
     }
 
     fn missing_or_stale(&self, t: usize, key: RawKey) -> Error {
