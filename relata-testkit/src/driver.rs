@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use relata::{DeleteReport, Error, FaultPoint, Key, Mark, RawKey, Savepoint, Store, Upserted};
+use relata::{DeleteReport, Error, FaultPoint, Key, Mark, RawKey, Savepoint, SnapshotError, Store, Upserted};
 
 use crate::check::check;
 use crate::entities::{Modeled, OnConflict};
@@ -111,16 +111,13 @@ impl<'o> Runner<'o> {
             Op::Reset(n) => self.reset(store, *n),
             Op::ReleaseMark(n) => self.release_mark(store, *n),
             Op::CloneAndCompare => clone_and_compare(store, self.depth == 0).map(|()| OK),
-            Op::SnapshotRoundTrip => {
-                let (replace, skip) = (
-                    self.depth == 0 && !self.model.has_scopes(),
-                    self.model.in_transaction(),
-                );
-                match skip {
-                    true => Ok(OK),
-                    false => snapshot_round_trip(store, replace).map(|()| OK),
+            Op::SnapshotRoundTrip => match self.model.in_transaction() {
+                true => snapshot_in_transaction(store, &self.model),
+                false => {
+                    let replace = self.depth == 0 && !self.model.has_scopes();
+                    snapshot_round_trip(store, replace).map(|()| OK)
                 }
-            }
+            },
             other => apply(store, &mut self.model, other),
         };
         out.map_err(|d| (at, d))
@@ -391,8 +388,8 @@ pub fn apply(store: &mut Store, model: &mut Model, op: &Op) -> Result<Outcome, S
             |(), ()| Ok(OK),
         ),
         Op::CloneAndCompare => clone_and_compare(store, true).map(|()| OK),
-        Op::SnapshotRoundTrip if model.has_scopes() => Ok(OK),
-        Op::SnapshotRoundTrip => snapshot_round_trip(store, true).map(|()| OK),
+        Op::SnapshotRoundTrip if model.in_transaction() => snapshot_in_transaction(store, model),
+        Op::SnapshotRoundTrip => snapshot_round_trip(store, !model.has_scopes()).map(|()| OK),
         Op::Upsert(rec) => {
             let values = rec.values(model);
             with_entity!(rec.table(), E => upsert::<E>(store, model, values))
@@ -810,6 +807,31 @@ fn snapshot_round_trip(store: &mut Store, replace: bool) -> Result<(), String> {
         *store = loaded;
     }
     Ok(())
+}
+
+/// A snapshot taken inside a transaction: it holds the uncommitted state and loads into a
+/// store equal to it, or it is refused with `DeferredViolation` exactly when the model's
+/// commit would be refused. The run carries on in its transaction either way.
+fn snapshot_in_transaction(store: &Store, model: &Model) -> Result<Outcome, String> {
+    let refused = model.commit_would_refuse();
+    match (store.to_snapshot(), refused) {
+        (Err(SnapshotError::DeferredViolation { .. }), true) => Ok(Outcome::Failed("DeferredViolation")),
+        (Ok(bytes), false) => {
+            let loaded = Store::from_snapshot(store.schema().clone(), &bytes)
+                .map_err(|e| format!("a snapshot taken inside a transaction fails to load: {e}"))?;
+            if loaded != *store {
+                return Err("a snapshot taken inside a transaction loads != the store's state".to_owned());
+            }
+            loaded
+                .check_integrity()
+                .map_err(|e| format!("a snapshot taken inside a transaction fails check_integrity: {e}"))?;
+            Ok(OK)
+        }
+        (Ok(_), true) => {
+            Err("a snapshot was saved inside a transaction whose commit the model refuses".to_owned())
+        }
+        (Err(e), _) => Err(format!("a snapshot inside a transaction was refused: {e}")),
+    }
 }
 
 /// Where a run went wrong: the step, the operations up to it, and what differed.

@@ -326,7 +326,8 @@ pub enum Op {
     CloneAndCompare,
     /// Save a snapshot, load it, compare the loaded store with the original, and carry on
     /// with the loaded one (so later operations run on rebuilt indexes). Inside a
-    /// transaction it is skipped; with a mark open (or inside a closure) the store carries on.
+    /// transaction the snapshot holds the uncommitted state, or is refused exactly when the
+    /// commit would be; with any scope open (or inside a closure) the store carries on.
     SnapshotRoundTrip,
     /// An upsert of the record by its table's upsert constraint (see
     /// [`Modeled::UPSERT_ON`](crate::entities::Modeled::UPSERT_ON)): `Store::upsert`, or

@@ -55,6 +55,12 @@ impl Model {
         self.scopes.iter().any(|s| s.kind == ScopeKind::Transaction)
     }
 
+    /// `true` if a commit now would be refused (a deferred constraint is violated); a
+    /// snapshot taken inside the transaction is refused then too.
+    pub fn commit_would_refuse(&self) -> bool {
+        !self.deferred_violations().is_empty()
+    }
+
     /// `true` while any scope is open.
     pub fn has_scopes(&self) -> bool {
         !self.scopes.is_empty()
