@@ -40,6 +40,7 @@ pub fn factories() -> Factories {
                 title: format!("post {}", c.n()),
                 body: String::new(),
                 author: c.parent(Post::AUTHOR)?,
+                created_at: epoch() + TimeDelta::minutes(c.n() as i64),
             })
         })
         .define(|c| {
@@ -117,7 +118,10 @@ impl Given {
         }
         for (k, p) in s.iter::<Post>() {
             let author = ids.get(p.author);
-            ids.insert(k, repo.create_post(author, &p.title, &p.body).unwrap());
+            ids.insert(
+                k,
+                repo.create_post(author, &p.title, &p.body, p.created_at).unwrap(),
+            );
         }
         for (_, m) in s.iter::<Membership>() {
             let (user, group) = (ids.get(m.user), ids.get(m.group));

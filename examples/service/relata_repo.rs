@@ -1,10 +1,12 @@
 //! The same repository over relata.
 
 use chrono::{DateTime, Utc};
-use relata::{Column, Entity, Error, Key, Schema, Store};
+use std::ops::Bound::Included;
+
+use relata::{Column, Entity, Error, Key, Order, QueryValue, Schema, Store, Value};
 use uuid::Uuid;
 
-use crate::repo::{Account, Id, Repo, RepoError, Status};
+use crate::repo::{Account, Cursor, Id, PostRow, Repo, RepoError, Status};
 
 /// An email address: its own type in the entity, stored as text.
 #[derive(Column, Clone, Debug, PartialEq)]
@@ -24,13 +26,24 @@ pub struct User {
     pub created_at: DateTime<Utc>,
 }
 
+/// A post. `index(author, title, ordered)` serves an author's titles in alphabetical pages,
+/// `index(author, created_at, ordered)` an author's newest posts; `created_at`'s own index
+/// names the order of a feed (the newest posts of several authors).
 #[derive(Entity, Clone, Debug, PartialEq)]
-#[relata(table = "posts", index(author, title, ordered))]
+// clippy's duplicated_attributes takes the two indexes' shared leading `author` for a repeat.
+#[allow(clippy::duplicated_attributes)]
+#[relata(
+    table = "posts",
+    index(author, title, ordered),
+    index(author, created_at, ordered)
+)]
 pub struct Post {
     pub title: String,
     pub body: String,
     #[relata(back = "posts", on_delete = "cascade")]
     pub author: Key<User>,
+    #[relata(index)]
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Entity, Clone, Debug, PartialEq)]
@@ -134,11 +147,18 @@ impl Repo for RelataRepo {
             .map(drop)
             .map_err(err)
     }
-    fn create_post(&mut self, author: Id, title: &str, body: &str) -> Result<Id, RepoError> {
+    fn create_post(
+        &mut self,
+        author: Id,
+        title: &str,
+        body: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Id, RepoError> {
         let post = Post {
             title: title.into(),
             body: body.into(),
             author: Key::from_u64(author),
+            created_at: at,
         };
         self.store.insert(post).map(Key::to_u64).map_err(err)
     }
@@ -197,4 +217,70 @@ impl Repo for RelataRepo {
             .map_err(err)?;
         Ok(saved.key().to_u64())
     }
+    /// A reversed walk of `(author, created_at)` from the cursor's time: O(log n + the rows
+    /// tied with the cursor + limit).
+    fn newest_posts(
+        &self,
+        author: Id,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<PostRow>, RepoError> {
+        let s = &self.store;
+        let author: Value<'_> = Key::<User>::from_u64(author).into();
+        let by = Post::BY_AUTHOR_CREATED_AT;
+        let Some(c) = after else {
+            return Ok(rows(s, s.prefix(by, &[author]).rev().take(limit)));
+        };
+        let upto = c
+            .created_at
+            .with_query_value(|at| s.range_values(by, Included(&[author]), Included(&[author, at])));
+        // Rows at the cursor's own time come first, highest key first: skip those shown.
+        let shown = |k: &Key<Post>| {
+            *k >= Key::from_u64(c.id) && s.get(*k).is_some_and(|p| p.created_at == c.created_at)
+        };
+        Ok(rows(s, upto.rev().skip_while(shown).take(limit)))
+    }
+    /// One query: the posts of the group's members, ordered through `created_at`'s index,
+    /// after the cursor, limited. O(k) for the members' k posts.
+    fn group_feed(&self, group: Id, after: Option<Cursor>, limit: usize) -> Result<Vec<PostRow>, RepoError> {
+        let s = &self.store;
+        let posts = s
+            .query_keys([Key::<Group>::from_u64(group)])
+            .through(Membership::GROUP, Membership::USER)
+            .children(Post::AUTHOR)
+            .order_by(Post::BY_CREATED_AT, Order::Desc);
+        let page = match after {
+            Some(c) => c
+                .created_at
+                .with_query_value(|at| posts.after(&[at], Key::from_u64(c.id))),
+            None => posts,
+        };
+        Ok(rows(s, page.limit(limit).keys()))
+    }
+    fn ensure_group(&mut self, name: &str) -> Result<Id, RepoError> {
+        let group = Group { name: name.into() };
+        let found = self.store.insert_if_absent(Group::BY_NAME, group);
+        found.map(|g| g.key().to_u64()).map_err(err)
+    }
+    fn join_if_absent(&mut self, user: Id, group: Id, joined_on: DateTime<Utc>) -> Result<bool, RepoError> {
+        let m = Membership {
+            user: Key::from_u64(user),
+            group: Key::from_u64(group),
+            joined_on,
+        };
+        let joined = self.store.insert_if_absent(Membership::BY_USER_GROUP, m);
+        joined.map(|m| m.inserted()).map_err(err)
+    }
+}
+
+/// The rows of these posts, in this order.
+fn rows(s: &Store, posts: impl IntoIterator<Item = Key<Post>>) -> Vec<PostRow> {
+    let row = |k: Key<Post>| {
+        s.get(k).map(|p| PostRow {
+            id: k.to_u64(),
+            title: p.title.to_string(),
+            created_at: p.created_at,
+        })
+    };
+    posts.into_iter().filter_map(row).collect()
 }

@@ -33,6 +33,31 @@ pub struct Account {
 /// A record id as the service sees it (a SQLite rowid, or a relata key's `u64`).
 pub type Id = u64;
 
+/// A post as the list endpoints show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostRow {
+    pub id: Id,
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The last row of a newest-first page: the next page is the rows after it in the order
+/// `created_at DESC, id DESC` (keyset pagination: stable while posts are added or removed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: DateTime<Utc>,
+    pub id: Id,
+}
+
+impl PostRow {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            created_at: self.created_at,
+            id: self.id,
+        }
+    }
+}
+
 /// What a repository can report, whatever the database behind it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RepoError {
@@ -55,7 +80,13 @@ pub trait Repo {
     fn account(&self, user: Id) -> Result<Option<Account>, RepoError>;
     fn set_status(&mut self, user: Id, status: Status) -> Result<(), RepoError>;
     fn delete_user(&mut self, user: Id) -> Result<(), RepoError>;
-    fn create_post(&mut self, author: Id, title: &str, body: &str) -> Result<Id, RepoError>;
+    fn create_post(
+        &mut self,
+        author: Id,
+        title: &str,
+        body: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Id, RepoError>;
     fn post_titles(&self, author: Id) -> Result<Vec<String>, RepoError>;
     fn create_group(&mut self, name: &str) -> Result<Id, RepoError>;
     fn join(&mut self, user: Id, group: Id, joined_on: DateTime<Utc>) -> Result<(), RepoError>;
@@ -65,4 +96,17 @@ pub trait Repo {
     fn title_page(&self, author: Id, offset: usize, limit: usize) -> Result<Vec<String>, RepoError>;
     /// Creates the user, or changes only the email of the user with this username.
     fn save_user(&mut self, account: &Account) -> Result<Id, RepoError>;
+    /// At most `limit` of an author's posts, newest first (ties: higher id first), after `after`.
+    fn newest_posts(
+        &self,
+        author: Id,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<PostRow>, RepoError>;
+    /// At most `limit` posts by the members of `group`, in the order of `newest_posts`.
+    fn group_feed(&self, group: Id, after: Option<Cursor>, limit: usize) -> Result<Vec<PostRow>, RepoError>;
+    /// The group named `name`, created if there is none.
+    fn ensure_group(&mut self, name: &str) -> Result<Id, RepoError>;
+    /// Joins `user` to `group` unless already a member; whether it joined.
+    fn join_if_absent(&mut self, user: Id, group: Id, joined_on: DateTime<Utc>) -> Result<bool, RepoError>;
 }

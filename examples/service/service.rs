@@ -3,7 +3,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use crate::repo::{Account, Id, Repo, RepoError, Status};
+use crate::repo::{Account, Cursor, Id, PostRow, Repo, RepoError, Status};
 
 /// Why a service call failed, in the service's own terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,28 @@ impl Clock {
     fn new_id(&mut self) -> Uuid {
         self.next_id += 1;
         Uuid::from_u128(self.next_id - 1)
+    }
+}
+
+/// One page of a newest-first list, and where the next page starts (`None` on the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub posts: Vec<PostRow>,
+    pub next: Option<Cursor>,
+}
+
+impl Page {
+    /// The page of `per_page` rows from `rows`, read with a limit of `per_page + 1` so that
+    /// the extra row says whether another page follows.
+    fn of(mut rows: Vec<PostRow>, per_page: usize) -> Page {
+        let more = rows.len() > per_page;
+        rows.truncate(per_page);
+        let next = rows.last().filter(|_| more).map(PostRow::cursor);
+        Page { posts: rows, next }
+    }
+
+    pub fn titles(&self) -> Vec<&str> {
+        self.posts.iter().map(|p| p.title.as_str()).collect()
     }
 }
 
@@ -111,7 +133,8 @@ impl<R: Repo> Blog<R> {
         if account.is_some_and(|a| a.status == Status::Suspended) {
             return Err(ServiceError::Suspended);
         }
-        self.repo.create_post(author, title, body).map_err(storage)
+        let now = self.clock.now;
+        self.repo.create_post(author, title, body, now).map_err(storage)
     }
 
     pub fn titles(&self, username: &str) -> Result<Vec<String>, ServiceError> {
@@ -147,6 +170,39 @@ impl<R: Repo> Blog<R> {
             RepoError::Duplicate(column) if column.ends_with("email") => ServiceError::EmailTaken,
             other => storage(other),
         })
+    }
+
+    /// A page of `username`'s posts, newest first, after `after` (from the previous page).
+    pub fn newest_posts(
+        &self,
+        username: &str,
+        after: Option<Cursor>,
+        per_page: usize,
+    ) -> Result<Page, ServiceError> {
+        let author = self.user(username)?;
+        let rows = self.repo.newest_posts(author, after, per_page + 1);
+        Ok(Page::of(rows.map_err(storage)?, per_page))
+    }
+
+    /// A page of the posts of `group`'s members, newest first, after `after`.
+    pub fn group_feed(
+        &self,
+        group: Id,
+        after: Option<Cursor>,
+        per_page: usize,
+    ) -> Result<Page, ServiceError> {
+        let rows = self.repo.group_feed(group, after, per_page + 1);
+        Ok(Page::of(rows.map_err(storage)?, per_page))
+    }
+
+    /// Joins the group named `group`, creating it if needed; `false` if already a member
+    /// (joining twice is not an error here, unlike [`join`](Self::join)).
+    pub fn join_group(&mut self, username: &str, group: &str) -> Result<bool, ServiceError> {
+        let user = self.user(username)?;
+        let group = self.repo.ensure_group(group).map_err(storage)?;
+        self.repo
+            .join_if_absent(user, group, self.clock.now)
+            .map_err(storage)
     }
 
     pub fn close_account(&mut self, username: &str) -> Result<(), ServiceError> {

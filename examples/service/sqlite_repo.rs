@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 use uuid::Uuid;
 
-use crate::repo::{Account, Id, Repo, RepoError, Status};
+use crate::repo::{Account, Cursor, Id, PostRow, Repo, RepoError, Status};
 
 pub struct SqliteRepo {
     conn: Connection,
@@ -19,8 +19,9 @@ CREATE TABLE users (id INTEGER PRIMARY KEY, public_id TEXT NOT NULL UNIQUE,
   created_at INTEGER NOT NULL);
 CREATE INDEX ix_users_status ON users(status);
 CREATE TABLE posts (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL,
-  author_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE);
-CREATE INDEX ix_posts_author_id ON posts(author_id);
+  author_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, created_at INTEGER NOT NULL);
+CREATE INDEX ix_posts_author_title ON posts(author_id, title);
+CREATE INDEX ix_posts_author_created_at ON posts(author_id, created_at);
 CREATE TABLE groups (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE user_groups (user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE, joined_on INTEGER NOT NULL,
@@ -110,12 +111,16 @@ impl Repo for SqliteRepo {
             .map_err(err)?;
         st.execute(params![user as i64]).map(drop).map_err(err)
     }
-    fn create_post(&mut self, author: Id, title: &str, body: &str) -> Result<Id, RepoError> {
-        let mut st = self
-            .conn
-            .prepare_cached("INSERT INTO posts (title, body, author_id) VALUES (?1, ?2, ?3)")
-            .map_err(err)?;
-        st.insert(params![title, body, author as i64])
+    fn create_post(
+        &mut self,
+        author: Id,
+        title: &str,
+        body: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Id, RepoError> {
+        let sql = "INSERT INTO posts (title, body, author_id, created_at) VALUES (?1, ?2, ?3, ?4)";
+        let mut st = self.conn.prepare_cached(sql).map_err(err)?;
+        st.insert(params![title, body, author as i64, at.timestamp_micros()])
             .map(|id| id as Id)
             .map_err(err)
     }
@@ -161,11 +166,74 @@ impl Repo for SqliteRepo {
         let upsert = "ON CONFLICT (username) DO UPDATE SET email = excluded.email RETURNING id";
         self.write_user(&format!("{INSERT_USER} {upsert}"), a)
     }
+    fn newest_posts(
+        &self,
+        author: Id,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<PostRow>, RepoError> {
+        let sql = "SELECT id, title, created_at FROM posts WHERE author_id = ?1 \
+                   AND (?2 IS NULL OR (created_at, id) < (?2, ?3)) \
+                   ORDER BY created_at DESC, id DESC LIMIT ?4";
+        self.post_rows(sql, group_or_author_page(author, after, limit))
+    }
+    fn group_feed(&self, group: Id, after: Option<Cursor>, limit: usize) -> Result<Vec<PostRow>, RepoError> {
+        let sql = "SELECT p.id, p.title, p.created_at FROM posts p \
+                   JOIN user_groups m ON m.user_id = p.author_id WHERE m.group_id = ?1 \
+                   AND (?2 IS NULL OR (p.created_at, p.id) < (?2, ?3)) \
+                   ORDER BY p.created_at DESC, p.id DESC LIMIT ?4";
+        self.post_rows(sql, group_or_author_page(group, after, limit))
+    }
+    fn ensure_group(&mut self, name: &str) -> Result<Id, RepoError> {
+        let sql = "INSERT INTO groups (name) VALUES (?1) ON CONFLICT (name) DO NOTHING";
+        self.conn.execute(sql, params![name]).map_err(err)?;
+        let sql = "SELECT id FROM groups WHERE name = ?1";
+        let mut st = self.conn.prepare_cached(sql).map_err(err)?;
+        st.query_row(params![name], |r| r.get::<_, i64>(0))
+            .map(|id| id as Id)
+            .map_err(err)
+    }
+    fn join_if_absent(&mut self, user: Id, group: Id, joined_on: DateTime<Utc>) -> Result<bool, RepoError> {
+        let sql = "INSERT INTO user_groups VALUES (?1, ?2, ?3) ON CONFLICT (user_id, group_id) DO NOTHING";
+        let mut st = self.conn.prepare_cached(sql).map_err(err)?;
+        st.execute(params![user as i64, group as i64, joined_on.timestamp_micros()])
+            .map(|changed| changed == 1)
+            .map_err(err)
+    }
     fn count_posts(&self) -> Result<usize, RepoError> {
         self.conn
             .query_row("SELECT count(*) FROM posts", [], |r| r.get::<_, i64>(0))
             .map(|n| n as usize)
             .map_err(err)
+    }
+}
+
+/// The parameters of a page query: `?1` the author or group, `?2, ?3` the cursor (NULL for
+/// the first page), `?4` the limit.
+fn group_or_author_page(id: Id, after: Option<Cursor>, limit: usize) -> [Option<i64>; 4] {
+    [
+        Some(id as i64),
+        after.map(|c| c.created_at.timestamp_micros()),
+        after.map(|c| c.id as i64),
+        Some(limit as i64),
+    ]
+}
+
+impl SqliteRepo {
+    /// The `PostRow`s of `sql`, which selects id, title, created_at.
+    fn post_rows(&self, sql: &str, values: [Option<i64>; 4]) -> Result<Vec<PostRow>, RepoError> {
+        let mut st = self.conn.prepare_cached(sql).map_err(err)?;
+        let rows = st
+            .query_map(values, |r| {
+                let micros: i64 = r.get(2)?;
+                Ok(PostRow {
+                    id: r.get::<_, i64>(0)? as Id,
+                    title: r.get(1)?,
+                    created_at: DateTime::from_timestamp_micros(micros).unwrap_or_default(),
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<Result<_, _>>().map_err(err)
     }
 }
 

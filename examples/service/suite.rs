@@ -4,7 +4,7 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use uuid::Uuid;
 
 use crate::fixture::Given;
-use crate::relata_repo::{Group, Post};
+use crate::relata_repo::{Group, Post, User};
 use crate::repo::{Repo, Status};
 use crate::service::{Blog, ServiceError};
 
@@ -45,7 +45,82 @@ pub fn cases<R: Repo>() -> Vec<Case<R>> {
             "saving_an_account_twice_updates_it",
             saving_an_account_twice_updates_it::<R>,
         ),
+        (
+            "newest_posts_are_paged_with_a_cursor",
+            newest_posts_are_paged_with_a_cursor::<R>,
+        ),
+        (
+            "posts_of_the_same_time_page_by_id",
+            posts_of_the_same_time_page_by_id::<R>,
+        ),
+        (
+            "the_group_feed_pages_the_members_posts",
+            the_group_feed_pages_the_members_posts::<R>,
+        ),
+        (
+            "joining_a_group_by_name_is_idempotent",
+            joining_a_group_by_name_is_idempotent::<R>,
+        ),
     ]
+}
+
+fn newest_posts_are_paged_with_a_cursor<R: Repo>(b: &mut Blog<R>) {
+    let mut g = Given::new();
+    let alice = g.user("alice");
+    g.posts(alice, ["one", "two", "three", "four", "five"]); // a minute apart
+    g.create::<Post>(); // another author's, newer
+    g.load(b);
+    let first = b.newest_posts("alice", None, 2).unwrap();
+    assert_eq!(first.titles(), ["five", "four"]);
+    // A newer post does not shift the next page: it starts after the last row seen.
+    b.clock.advance(TimeDelta::days(1));
+    b.publish("alice", "six", "").unwrap();
+    let second = b.newest_posts("alice", first.next, 2).unwrap();
+    assert_eq!(second.titles(), ["three", "two"]);
+    let last = b.newest_posts("alice", second.next, 2).unwrap();
+    assert_eq!((last.titles(), last.next), (vec!["one"], None));
+}
+
+/// Ties on `created_at` are ordered by id, newest id first, and a page may end inside them.
+fn posts_of_the_same_time_page_by_id<R: Repo>(b: &mut Blog<R>) {
+    b.sign_up("alice", "alice@example.com").unwrap();
+    for title in ["a", "b", "c"] {
+        b.publish("alice", title, "").unwrap();
+    }
+    let first = b.newest_posts("alice", None, 2).unwrap();
+    assert_eq!(first.titles(), ["c", "b"]);
+    let second = b.newest_posts("alice", first.next, 2).unwrap();
+    assert_eq!((second.titles(), second.next), (vec!["a"], None));
+}
+
+fn the_group_feed_pages_the_members_posts<R: Repo>(b: &mut Blog<R>) {
+    let mut g = Given::new();
+    let [alice, bob, carol] = [(); 3].map(|_| g.create::<User>());
+    let group = g.create::<Group>();
+    g.members(group, [alice, bob]);
+    g.posts(alice, ["a1"]); // each a minute after the one before
+    g.posts(bob, ["b1"]);
+    g.posts(carol, ["c1"]);
+    g.posts(alice, ["a2"]);
+    g.posts(bob, ["b2"]);
+    let ids = g.load(b);
+    let group = ids.get(group);
+    let first = b.group_feed(group, None, 3).unwrap();
+    assert_eq!(first.titles(), ["b2", "a2", "b1"]);
+    let last = b.group_feed(group, first.next, 3).unwrap();
+    assert_eq!((last.titles(), last.next), (vec!["a1"], None));
+}
+
+/// Upserts: the group is created on first use, and a second join is not an error.
+fn joining_a_group_by_name_is_idempotent<R: Repo>(b: &mut Blog<R>) {
+    b.sign_up("alice", "alice@example.com").unwrap();
+    b.sign_up("bob", "bob@example.com").unwrap();
+    assert!(b.join_group("alice", "rust").unwrap());
+    assert!(!b.join_group("alice", "rust").unwrap());
+    assert!(b.join_group("bob", "rust").unwrap());
+    let rust = b.repo.ensure_group("rust").unwrap();
+    assert_eq!(b.repo.member_names(rust).unwrap(), ["alice", "bob"]);
+    assert_eq!(b.join_group("nobody", "rust"), Err(ServiceError::NoSuchUser));
 }
 
 fn titles_are_paged_alphabetically<R: Repo>(b: &mut Blog<R>) {
