@@ -1,9 +1,16 @@
 //! relata as a test double: a blog service written against a repository trait, one
-//! implementation over SQLite `:memory:` (rusqlite), one over relata, and one test suite run
-//! against both (`cargo test --example service`). Running the example times the suite on
-//! each backend in one process: `cargo run --release --example service`.
+//! implementation over SQLite `:memory:` (rusqlite), one over PostgreSQL (the `postgres`
+//! crate), one over relata, and one test suite run against each, relata under both engine
+//! profiles (`cargo test --example service`; PostgreSQL when `RELATA_POSTGRES_URL` names a
+//! server). Running the example times the suite on SQLite and relata in one process:
+//! `cargo run --release --example service`.
 
 mod fixture;
+#[cfg(test)]
+#[path = "../../tests/common/pg.rs"]
+mod pg;
+#[cfg(test)]
+mod pg_repo;
 mod relata_repo;
 mod repo;
 mod service;
@@ -63,7 +70,21 @@ mod tests {
     }
 
     #[test]
+    fn the_suite_passes_on_postgres() {
+        const NAME: &str = "the_suite_passes_on_postgres";
+        if pg_repo::PgRepo::connect(NAME).is_none() {
+            return; // no server configured, and not CI: skipped (pg.rs said so)
+        }
+        run_all(|| pg_repo::PgRepo::connect(NAME).expect("connected before"));
+    }
+
+    #[test]
     fn the_suite_passes_on_relata() {
         run_all(RelataRepo::new);
+    }
+
+    #[test]
+    fn the_suite_passes_on_relata_under_the_pg_profile() {
+        run_all(|| RelataRepo::with_engine(relata::Engine::Postgres));
     }
 }

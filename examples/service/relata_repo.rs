@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use std::ops::Bound::Included;
 
-use relata::{Column, Entity, Error, Key, Order, QueryValue, Schema, Store, Value};
+use relata::{Column, Engine, Entity, Error, Key, Order, QueryValue, Schema, Store, Value};
 use uuid::Uuid;
 
 use crate::repo::{Account, Cursor, Id, PostRow, Repo, RepoError, Status};
@@ -113,14 +113,23 @@ pub fn account_of(u: UserRef<'_>) -> Account {
 }
 
 impl RelataRepo {
+    /// A repository imitating SQLite (relata's default profile).
     pub fn new() -> RelataRepo {
+        RelataRepo::with_engine(Engine::Sqlite)
+    }
+
+    /// A repository imitating `engine` where SQLite and PostgreSQL differ.
+    pub fn with_engine(engine: Engine) -> RelataRepo {
         RelataRepo {
-            store: Store::new(schema()),
+            store: Store::with_engine(schema(), engine),
         }
     }
 }
 
 impl Repo for RelataRepo {
+    fn engine(&self) -> Engine {
+        self.store.engine()
+    }
     fn create_user(&mut self, a: &Account) -> Result<Id, RepoError> {
         self.store.insert(user_of(a)).map(Key::to_u64).map_err(err)
     }

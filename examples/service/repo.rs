@@ -73,6 +73,8 @@ pub enum RepoError {
 
 /// The data-access layer of the blog service.
 pub trait Repo {
+    /// The database whose behaviour this repository has where SQLite and PostgreSQL differ.
+    fn engine(&self) -> relata::Engine;
     fn create_user(&mut self, account: &Account) -> Result<Id, RepoError>;
     fn find_user(&self, username: &str) -> Result<Option<Id>, RepoError>;
     /// The account holding `email`, whatever its case.

@@ -71,6 +71,9 @@ impl SqliteRepo {
 }
 
 impl Repo for SqliteRepo {
+    fn engine(&self) -> relata::Engine {
+        relata::Engine::Sqlite
+    }
     fn create_user(&mut self, a: &Account) -> Result<Id, RepoError> {
         self.write_user(&format!("{INSERT_USER} RETURNING id"), a)
     }

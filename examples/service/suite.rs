@@ -1,6 +1,7 @@
 //! One test suite for the service, run against every repository implementation.
 
 use chrono::{TimeDelta, TimeZone, Utc};
+use relata::Engine;
 use uuid::Uuid;
 
 use crate::fixture::Given;
@@ -61,7 +62,23 @@ pub fn cases<R: Repo>() -> Vec<Case<R>> {
             "joining_a_group_by_name_is_idempotent",
             joining_a_group_by_name_is_idempotent::<R>,
         ),
+        (
+            "a_name_and_email_both_taken_as_the_engine_reports",
+            a_name_and_email_both_taken_as_the_engine_reports::<R>,
+        ),
     ]
+}
+
+/// A sign-up that breaks two unique constraints gets the one the database reports: SQLite
+/// the last declared (the email), PostgreSQL the first (the username); relata follows its
+/// engine profile, so a service's error handling is tested against the database it runs on.
+fn a_name_and_email_both_taken_as_the_engine_reports<R: Repo>(b: &mut Blog<R>) {
+    b.sign_up("alice", "alice@example.com").unwrap();
+    let reported = match b.repo.engine() {
+        Engine::Postgres => ServiceError::NameTaken,
+        _ => ServiceError::EmailTaken,
+    };
+    assert_eq!(b.sign_up("alice", "ALICE@example.com"), Err(reported));
 }
 
 fn newest_posts_are_paged_with_a_cursor<R: Repo>(b: &mut Blog<R>) {
