@@ -150,13 +150,14 @@ impl fmt::Display for Value<'_> {
             Value::Int(i) => write!(f, "{i}"),
             Value::UInt(u) => write!(f, "{u}"),
             Value::Float(x) => write!(f, "{x}"),
-            Value::Text(s) if s.len() <= QUOTE_LIMIT => write!(f, "'{}'", s.replace('\'', "''")),
+            Value::Text(s) if s.len() <= QUOTE_LIMIT => quoted(f, s, "'"),
             Value::Text(s) => {
                 let mut cut = QUOTE_LIMIT;
                 while !s.is_char_boundary(cut) {
                     cut -= 1;
                 }
-                write!(f, "'{}...' ({} bytes)", s[..cut].replace('\'', "''"), s.len())
+                quoted(f, &s[..cut], "...'")?;
+                write!(f, " ({} bytes)", s.len())
             }
             Value::Bytes(b) => {
                 f.write_str("x'")?;
@@ -172,6 +173,21 @@ impl fmt::Display for Value<'_> {
             Value::Key(k) => write!(f, "{k}"),
         }
     }
+}
+
+/// `s` as an SQL literal's body, each `'` doubled, between `'` and `end`; written in pieces,
+/// with no copy of `s` (an error message is built on every refused write).
+fn quoted(f: &mut fmt::Formatter<'_>, s: &str, end: &str) -> fmt::Result {
+    f.write_str("'")?;
+    let mut pieces = s.split('\'');
+    if let Some(first) = pieces.next() {
+        f.write_str(first)?;
+    }
+    for piece in pieces {
+        f.write_str("''")?;
+        f.write_str(piece)?;
+    }
+    f.write_str(end)
 }
 
 impl<'a> From<&'a str> for Value<'a> {
@@ -297,5 +313,21 @@ impl QueryValue for String {
 impl QueryValue for Vec<u8> {
     fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R {
         f(Value::Bytes(self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_shown_as_an_sql_literal_with_quotes_doubled() {
+        assert_eq!(Value::Text("").to_string(), "''");
+        assert_eq!(Value::Text("it's").to_string(), "'it''s'");
+        assert_eq!(Value::Text("''").to_string(), "''''''");
+        let long = "a'".repeat(QUOTE_LIMIT);
+        let shown = Value::Text(&long).to_string();
+        let body = "a''".repeat(QUOTE_LIMIT / 2);
+        assert_eq!(shown, format!("'{body}...' ({} bytes)", long.len()));
     }
 }

@@ -266,16 +266,18 @@ pub(crate) fn unique_violation<E: Entity>(
     existing: RawKey,
 ) -> Error {
     let def = &E::DEF.uniques[u];
-    let values: Vec<String> = def.fields.iter().map(|&f| render::<E>(row, text, f)).collect();
+    let value = match def.fields {
+        [field] => render::<E>(row, text, *field),
+        fields => {
+            let values: Vec<String> = fields.iter().map(|&f| render::<E>(row, text, f)).collect();
+            format!("({})", values.join(", "))
+        }
+    };
     Error::UniqueViolation {
         table: E::DEF.table,
         columns: E::DEF.columns(def.fields),
         constraint: def.name,
-        value: if values.len() == 1 {
-            values.concat()
-        } else {
-            format!("({})", values.join(", "))
-        },
+        value,
         existing,
     }
 }
