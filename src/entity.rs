@@ -60,7 +60,7 @@ use crate::value::{SqlType, Value};
 /// | `unique` | `unique`, `unique(name = "uq_x")` | single-column unique constraint; gives `Type::BY_FIELD` |
 /// | `unique(deferrable)` | | checked at commit instead of per operation, under `Engine::Postgres` (SQLite, and `Engine::Sqlite`, check UNIQUE per statement) |
 /// | `unique(nocase)` | | text compares ignoring ASCII case, in look-ups too (SQLite `COLLATE NOCASE`, PostgreSQL `lower(col)` index) |
-/// | `index` | | secondary index; gives `Type::BY_FIELD` for `find_by` |
+/// | `index` | | secondary index; gives `Type::BY_FIELD` for `find_by` (`Type::BY_FIELD_INDEX` when the field is also `unique`; likewise `BY_A_B_INDEX` for `index(a, b)` beside `unique(a, b)`) |
 /// | `index(ordered)` | | also kept sorted, for range scans ([`Store::range`](crate::Store::range)) |
 /// | `max_len = N` | `max_len = 50` | text of at most N characters (`VARCHAR(N)`); more is `Error::TooLong`; a compile error on a non-text field |
 /// | `column = "..."` | `column = "user_name"` | the SQL column (foreign keys default to `<field>_id`) |

@@ -6,7 +6,8 @@
 //! - a borrowed view `<Name>Ref<'a>` with one public field per struct field;
 //! - the `relata::Entity` impl with a static schema descriptor;
 //! - typed handles: `<FIELD>` for each foreign key, `BY_<FIELD>` for single-field unique
-//!   constraints and indexes, `BY_<A>_<B>` for composite ones.
+//!   constraints and indexes, `BY_<A>_<B>` for composite ones; an index over the same fields
+//!   as a unique constraint is `BY_<A>_<B>_INDEX`.
 
 mod attrs;
 mod column;
@@ -22,10 +23,48 @@ use syn::{parse_macro_input, DeriveInput};
 #[proc_macro_derive(Entity, attributes(relata))]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    match attrs::parse(&input) {
+    match attrs::parse(&input).and_then(|model| no_handle_clash(&model).map(|()| model)) {
         Ok(model) => expand(&model, &input.vis).into(),
         Err(e) => e.to_compile_error().into(),
     }
+}
+
+/// Two constraints or indexes whose handles would get one name (declared twice) are an
+/// error naming them, rather than a clash of generated constants.
+fn no_handle_clash(m: &Model) -> syn::Result<()> {
+    let names = handle_names(m);
+    let describe = |kind: &str, fields: &[usize]| {
+        let cols: Vec<_> = fields.iter().map(|&i| m.fields[i].ident.to_string()).collect();
+        format!("the {kind} on ({})", cols.join(", "))
+    };
+    let mut seen: Vec<(String, String)> = m
+        .fields
+        .iter()
+        .filter(|f| f.fk.is_some())
+        .map(|f| {
+            (
+                f.ident.to_string().to_uppercase(),
+                format!("the foreign key `{}`", f.ident),
+            )
+        })
+        .collect();
+    let declared = (m.uniques.iter().zip(&names.uniques))
+        .map(|(u, n)| (n, describe("unique constraint", &u.fields)))
+        .chain((m.indexes.iter().zip(&names.indexes)).map(|(x, n)| (n, describe("index", &x.fields))));
+    for (name, what) in declared {
+        if let Some((_, first)) = seen.iter().find(|(n, _)| n == name) {
+            return Err(syn::Error::new(
+                m.ident.span(),
+                format!(
+                    "relata: {first} and {what} would both have the handle `{}::{name}`; \
+                     declare each constraint and index once",
+                    m.ident
+                ),
+            ));
+        }
+        seen.push((name.clone(), what));
+    }
+    Ok(())
 }
 
 /// Derives `relata::AsColumn` for a newtype (`struct Email(String)`, stored as its field and
@@ -365,18 +404,27 @@ fn handles(m: &Model) -> Tokens {
         });
         fk_no += 1;
     }
+    let names = handle_names(m);
     for (no, u) in m.uniques.iter().enumerate() {
         items.push(lookup_handle(
             m,
             quote!(Unique),
             "unique constraint",
-            no,
+            (no, names.uniques[no].as_str()),
             &u.fields,
             u.single,
         ));
     }
     for (no, x) in m.indexes.iter().enumerate() {
-        items.push(lookup_handle(m, quote!(Index), "index", no, &x.fields, x.single));
+        let handle = (no, names.indexes[no].as_str());
+        items.push(lookup_handle(
+            m,
+            quote!(Index),
+            "index",
+            handle,
+            &x.fields,
+            x.single,
+        ));
     }
     quote! {
         #[allow(dead_code)]
@@ -384,13 +432,45 @@ fn handles(m: &Model) -> Tokens {
     }
 }
 
-fn lookup_handle(m: &Model, kind: Tokens, what: &str, no: usize, fields: &[usize], single: bool) -> Tokens {
-    let ident = &m.ident;
-    let upper: Vec<_> = fields
+/// The look-up handles' names, per unique constraint and per index (declaration order).
+pub(crate) struct HandleNames {
+    pub(crate) uniques: Vec<String>,
+    pub(crate) indexes: Vec<String>,
+}
+
+/// `BY_<A>_<B>` for each unique constraint and index; an index over the same fields as a
+/// unique constraint is `BY_<A>_<B>_INDEX`, so the two handles do not clash. Names that
+/// still clash (a constraint declared twice) are rejected by `attrs::parse`.
+pub(crate) fn handle_names(m: &Model) -> HandleNames {
+    let by = |fields: &[usize]| {
+        let upper: Vec<_> = fields
+            .iter()
+            .map(|&i| m.fields[i].ident.to_string().to_uppercase())
+            .collect();
+        format!("BY_{}", upper.join("_"))
+    };
+    let uniques: Vec<String> = m.uniques.iter().map(|u| by(&u.fields)).collect();
+    let indexes = m
+        .indexes
         .iter()
-        .map(|&i| m.fields[i].ident.to_string().to_uppercase())
+        .map(|x| match m.uniques.iter().any(|u| u.fields == x.fields) {
+            true => format!("{}_INDEX", by(&x.fields)),
+            false => by(&x.fields),
+        })
         .collect();
-    let name = format_ident!("BY_{}", upper.join("_"));
+    HandleNames { uniques, indexes }
+}
+
+fn lookup_handle(
+    m: &Model,
+    kind: Tokens,
+    what: &str,
+    (no, name): (usize, &str),
+    fields: &[usize],
+    single: bool,
+) -> Tokens {
+    let ident = &m.ident;
+    let name = format_ident!("{}", name);
     let cols: Vec<_> = fields.iter().map(|&i| m.fields[i].column.clone()).collect();
     let doc = format!(
         "Look-up handle for the {what} on `{}({})`.",

@@ -196,3 +196,44 @@ fn a_snapshot_with_a_far_parent_slot_is_refused_before_indexes_are_built() {
     relata::__private::reseal(&mut bytes);
     assert!(Store::from_snapshot(relata_testkit::schema::schema(), &bytes).is_err());
 }
+
+/// `unique(a, b)` with `index(a, b)` (say, an ordered index for range scans beside the
+/// constraint) made the derive emit two constants `BY_A_B`, a compile error in the user's
+/// code. The index's handle is now `BY_A_B_INDEX` (also for one field:
+/// `#[relata(unique, index(ordered))]` gives `BY_NAME` and `BY_NAME_INDEX`).
+#[test]
+fn a_unique_constraint_and_an_index_on_the_same_fields_get_two_handles() {
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "slots", unique(day, hour), index(day, hour, ordered))]
+    struct Slot {
+        #[relata(unique, index(ordered))]
+        name: String,
+        day: u8,
+        hour: u8,
+    }
+    let mut s = Store::new(Schema::builder().entity::<Slot>().build().unwrap());
+    let slot = |name: &str, day, hour| Slot {
+        name: name.into(),
+        day,
+        hour,
+    };
+    let b = s.insert(slot("b", 1, 9)).unwrap();
+    let a = s.insert(slot("a", 1, 8)).unwrap();
+    assert_eq!(s.find_unique(Slot::BY_NAME, "a"), Some(a));
+    assert_eq!(s.scan(Slot::BY_NAME_INDEX).collect::<Vec<_>>(), [a, b]);
+    let at = [1i64.into(), 9i64.into()];
+    assert_eq!(s.find_unique_by(Slot::BY_DAY_HOUR, &at), Some(b));
+    let day_one = [1i64.into()];
+    assert_eq!(
+        s.prefix(Slot::BY_DAY_HOUR_INDEX, &day_one).collect::<Vec<_>>(),
+        [a, b]
+    );
+    assert!(matches!(
+        s.insert(slot("c", 1, 8)),
+        Err(Error::UniqueViolation {
+            constraint: "uq_slots_day_hour",
+            ..
+        })
+    ));
+    s.check_integrity().unwrap();
+}
