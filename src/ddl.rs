@@ -4,7 +4,9 @@
 //! NOT NULL where the Rust type is not an `Option`, UNIQUE constraints (composite ones
 //! named), foreign keys with their ON DELETE action, and an index on every foreign-key column
 //! plus the declared secondary indexes. Each many-to-many relation becomes an association
-//! table with a composite primary key. What SQL cannot express is written as a comment:
+//! table with a composite primary key. A `max_len` text column is `VARCHAR(N)`, and in SQLite,
+//! which ignores the length, also `CHECK (length(col) <= N)`. What SQL cannot express is
+//! written as a comment:
 //! `acyclic`, delete-orphan, and in SQLite a deferrable UNIQUE.
 
 use std::fmt::Write;
@@ -129,6 +131,15 @@ fn create_table(out: &mut String, def: &EntityDef, dialect: Dialect, foreign: &m
             (_, t) => sql_type(t, dialect).to_owned(),
         };
         let mut line = format!("  {} {ty}{null}", quote(f.column));
+        if let (Some(n), SqlType::Text, Dialect::Sqlite) = (f.max_len, f.sql_type, dialect) {
+            // SQLite ignores VARCHAR's length; the CHECK makes it refuse what PostgreSQL and
+            // relata refuse (length() counts characters, as VARCHAR(N) does).
+            let name = quote(&format!("ck_{}_{}_max_len", def.table, f.column));
+            line = format!(
+                "{line} CONSTRAINT {name} CHECK (length({}) <= {n})",
+                quote(f.column)
+            );
+        }
         if let Some(fk) = def.fks.iter().find(|fk| fk.field as usize == i) {
             let target = quote((fk.target)().table);
             let deferrable = if fk.deferrable {

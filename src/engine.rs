@@ -32,8 +32,9 @@ pub enum Engine {
     Postgres,
 }
 
-/// The PostgreSQL SQLSTATE class-23 code of a constraint violation: what code that maps
-/// database errors matches on (sqlx's `code()`, diesel's `DatabaseErrorKind`).
+/// The PostgreSQL SQLSTATE of a constraint violation (class 23, and 22001 for a `VARCHAR`
+/// overflow): what code that maps database errors matches on (sqlx's `code()`, diesel's
+/// `DatabaseErrorKind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SqlState {
@@ -45,6 +46,8 @@ pub enum SqlState {
     CheckViolation,
     /// `23502` not_null_violation.
     NotNullViolation,
+    /// `22001` string_data_right_truncation: text longer than its `VARCHAR(N)`.
+    StringDataRightTruncation,
 }
 
 impl SqlState {
@@ -59,6 +62,7 @@ impl SqlState {
             SqlState::ForeignKeyViolation => "23503",
             SqlState::CheckViolation => "23514",
             SqlState::NotNullViolation => "23502",
+            SqlState::StringDataRightTruncation => "22001",
         }
     }
 }
@@ -84,7 +88,8 @@ impl Error {
                 Some(SqlState::ForeignKeyViolation)
             }
             Error::RequiredReference { .. } => Some(SqlState::NotNullViolation),
-            Error::Cycle { .. } => Some(SqlState::CheckViolation),
+            Error::Cycle { .. } | Error::CheckViolation { .. } => Some(SqlState::CheckViolation),
+            Error::TooLong { .. } => Some(SqlState::StringDataRightTruncation),
             Error::CommitFailed { violations } => violations.first().and_then(Error::sqlstate),
             _ => None,
         }
@@ -178,6 +183,11 @@ fn postgres_text(e: &Error) -> Option<(String, Option<String>)> {
             format!("new row for relation \"{table}\" violates check constraint \"{table}_{column}_acyclic\""),
             None,
         ),
+        Error::CheckViolation { table, constraint, .. } => (
+            format!("new row for relation \"{table}\" violates check constraint \"{constraint}\""),
+            None,
+        ),
+        Error::TooLong { limit, .. } => (format!("value too long for type character varying({limit})"), None),
         Error::CommitFailed { violations } => return violations.first().and_then(postgres_text),
         _ => return None,
     })

@@ -43,9 +43,12 @@ pub enum Error {
         existing: RawKey,
     },
 
-    /// A text value is longer than its column's `max_len` (PostgreSQL's `VARCHAR(N)`).
+    /// A text value is longer than its column's `max_len` (`VARCHAR(N)`). Worded as SQLite
+    /// reports the `CHECK` relata's SQLite DDL adds (`ck_<table>_<column>_max_len`);
+    /// PostgreSQL's wording and SQLSTATE 22001 through [`Error::message`] and
+    /// [`Error::sqlstate`].
     #[error(
-        "value too long for type character varying({limit}): {table}.{column} would hold {length} characters"
+        "CHECK constraint failed: ck_{table}_{column}_max_len ({table}.{column} would hold {length} characters, VARCHAR({limit}))"
     )]
     TooLong {
         /// The table.

@@ -176,7 +176,7 @@ pub fn check_fk<C: Modeled, P: Modeled>(r: &mut Reads<'_>, handle: Fk<C, P>, fk:
 /// A unique look-up: the record holding `probe` under constraint number `u`.
 pub fn check_unique(r: &mut Reads<'_>, t: TableId, u: usize, probe: &[V], got: Option<RawKey>) {
     let def = &t.spec().uniques[u];
-    let want = r.model.holder(t, def.fields, probe);
+    let want = r.model.unique_holders(t, def, probe).into_iter().next();
     r.expect_eq(|| format!("{} look-up of {probe:?}", def.name), got, want);
 }
 

@@ -141,6 +141,57 @@ mod seat {
 }
 pub use seat::Seat;
 
+mod email {
+    use super::*;
+    domain!(
+        /// A contact's email (unique ignoring ASCII case, at most 6 characters): two that
+        /// differ in ASCII case only, two that differ in the case of a non-ASCII letter (not
+        /// folded, as in SQLite), six two-byte characters (within the limit: characters are
+        /// counted, not bytes), and one too long.
+        Email: &'static str = [
+            "ann@x",
+            "ANN@x",
+            "bo@x",
+            "\u{e9}d@x",
+            "\u{c9}d@x",
+            "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}",
+            "toolong@x",
+        ],
+        V::text
+    );
+}
+pub use email::Email;
+
+mod contact_status {
+    use super::*;
+    use crate::schema::Status;
+    domain!(
+        /// A contact's status (a text enum, indexed): the model keeps the stored name.
+        ContactStatus: Status = [Status::Active, Status::OnHold],
+        |s: Status| V::text(status_name(s))
+    );
+}
+pub use contact_status::ContactStatus;
+
+/// The name a [`Status`](crate::schema::Status) is stored as.
+pub fn status_name(s: crate::schema::Status) -> &'static str {
+    match s {
+        crate::schema::Status::Active => "active",
+        crate::schema::Status::OnHold => "on_hold",
+    }
+}
+
+mod since {
+    use super::*;
+    domain!(
+        /// A contact's `since` timestamp (indexed), as microseconds since 1970 UTC, which
+        /// is how the model keeps it: before 1970, the epoch, and one with microseconds.
+        Since: i64 = [-86_400_000_001, 0, 1_704_067_200_000_007],
+        V::Int
+    );
+}
+pub use since::Since;
+
 /// A slug longer than error messages quote (83 bytes; byte 64 falls inside an `é`).
 const LONG_SLUG: &str = "a\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}'s";
 

@@ -477,8 +477,8 @@ fn upsert<E: Modeled>(store: &mut Store, model: &mut Model, values: Vec<V>) -> R
     let Some((u, on_conflict)) = E::UPSERT_ON else {
         return insert::<E>(store, model, values);
     };
-    let fields = E::TABLE.spec().uniques[u].fields;
-    let probe: Vec<V> = fields.iter().map(|&f| values[f].clone()).collect();
+    let on = &E::TABLE.spec().uniques[u];
+    let probe: Vec<V> = on.fields.iter().map(|&f| values[f].clone()).collect();
     let actual = E::upsert(store, E::from_values(&values));
     let key = match &actual {
         Ok(Upserted::Inserted(k)) => k.raw(),
@@ -489,22 +489,24 @@ fn upsert<E: Modeled>(store: &mut Store, model: &mut Model, values: Vec<V>) -> R
             "upsert handed out {key:?}, a key it had handed out before"
         ));
     }
-    let expected = model.statement(|m| match m.holder(E::TABLE, fields, &probe) {
-        None => {
-            m.check_write(E::TABLE, None, &values)
-                .map_err(Expected::Exactly)?;
-            m.insert_as(E::TABLE, key, values.clone());
-            Ok(Upserted::Inserted(Key::from_raw(key)))
-        }
-        Some(holder) => match on_conflict {
-            OnConflict::Update => {
-                m.update(E::TABLE, holder, values.clone())
+    let expected = model.statement(
+        |m| match m.unique_holders(E::TABLE, on, &probe).first().copied() {
+            None => {
+                m.check_write(E::TABLE, None, &values)
                     .map_err(Expected::Exactly)?;
-                Ok(Upserted::Updated(Key::from_raw(holder)))
+                m.insert_as(E::TABLE, key, values.clone());
+                Ok(Upserted::Inserted(Key::from_raw(key)))
             }
-            OnConflict::Nothing => Ok(Upserted::Existing(Key::from_raw(holder))),
+            Some(holder) => match on_conflict {
+                OnConflict::Update => {
+                    m.update(E::TABLE, holder, values.clone())
+                        .map_err(Expected::Exactly)?;
+                    Ok(Upserted::Updated(Key::from_raw(holder)))
+                }
+                OnConflict::Nothing => Ok(Upserted::Existing(Key::from_raw(holder))),
+            },
         },
-    });
+    );
     if expected.is_err() {
         model.forget_last_issued(E::TABLE, key);
     }

@@ -4,9 +4,9 @@
 use relata::{Entity, Error, Key, RawKey, Store, Upserted, Value};
 
 use crate::check::{check_fk, check_index, check_unique, Reads};
-use crate::domain::{Code, Name, Seat, Slug, Tier, Title};
+use crate::domain::{status_name, Code, ContactStatus, Email, Name, Seat, Since, Slug, Tier, Title};
 use crate::model::{Model, TableId, V};
-use crate::schema::{Account, Member, Note, Profile, Project, Task};
+use crate::schema::{Account, Contact, Member, Note, Profile, Project, Task};
 
 /// An entity of the test schema that the model can mirror.
 pub trait Modeled: Entity + Clone + PartialEq + std::fmt::Debug {
@@ -64,6 +64,10 @@ macro_rules! with_entity {
             }
             $crate::model::TableId::Members => {
                 type $E = $crate::schema::Member;
+                $body
+            }
+            $crate::model::TableId::Contacts => {
+                type $E = $crate::schema::Contact;
                 $body
             }
         }
@@ -374,6 +378,57 @@ impl Modeled for Member {
                 want,
             );
         }
+    }
+}
+
+impl Modeled for Contact {
+    const TABLE: TableId = TableId::Contacts;
+    fn to_values(&self) -> Vec<V> {
+        vec![
+            V::text(&self.email),
+            V::text(status_name(self.status)),
+            V::Int(self.since.timestamp_micros()),
+        ]
+    }
+    fn from_values(v: &[V]) -> Self {
+        let status = ContactStatus::ALL
+            .iter()
+            .copied()
+            .find(|s| status_name(*s) == v[1].str());
+        Contact {
+            email: v[0].str().to_owned(),
+            status: status.expect("a status name"),
+            since: chrono::DateTime::from_timestamp_micros(int(&v[2])).expect("a timestamp in range"),
+        }
+    }
+    fn check_reads(r: &mut Reads<'_>) {
+        // Each email as written and with its ASCII letters upper-cased: a nocase look-up
+        // finds the holder either way.
+        for email in Email::ALL {
+            for probe in [email.to_string(), email.to_ascii_uppercase()] {
+                let got = raw(r.store.find_unique(Contact::BY_EMAIL, probe.as_str()));
+                check_unique(r, Self::TABLE, 0, &[V::Text(probe)], got);
+            }
+        }
+        for status in ContactStatus::ALL {
+            let got = r
+                .store
+                .find_by(Contact::BY_STATUS, status)
+                .map(Key::raw)
+                .collect();
+            check_index(r, Self::TABLE, &[1], &[V::text(status_name(*status))], got);
+        }
+        for micros in Since::ALL {
+            let Some(at) = chrono::DateTime::from_timestamp_micros(*micros) else {
+                continue;
+            };
+            let got = r.store.find_by(Contact::BY_SINCE, &at).map(Key::raw).collect();
+            check_index(r, Self::TABLE, &[2], &[V::Int(*micros)], got);
+        }
+    }
+    const UPSERT_ON: Option<(usize, OnConflict)> = Some((0, OnConflict::Update));
+    fn upsert(store: &mut Store, value: Self) -> Result<Upserted<Self>, Error> {
+        store.upsert(Contact::BY_EMAIL, value)
     }
 }
 

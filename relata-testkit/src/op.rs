@@ -12,7 +12,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 use relata::RawKey;
 
-use crate::domain::{Bio, Code, Name, NoteText, Rank, Seat, Slug, Tier, Title};
+use crate::domain::{Bio, Code, ContactStatus, Email, Name, NoteText, Rank, Seat, Since, Slug, Tier, Title};
 use crate::model::{Model, TableId, V};
 
 /// A key, named relative to what the store has handed out.
@@ -184,6 +184,11 @@ pub enum Record {
         account: KeyRef,
         project: KeyRef,
     },
+    Contact {
+        email: Email,
+        status: ContactStatus,
+        since: Since,
+    },
 }
 
 impl Record {
@@ -196,6 +201,7 @@ impl Record {
             Record::Task { .. } => TableId::Tasks,
             Record::Note { .. } => TableId::Notes,
             Record::Member { .. } => TableId::Members,
+            Record::Contact { .. } => TableId::Contacts,
         }
     }
 
@@ -245,6 +251,7 @@ impl Record {
                 account,
                 project,
             } => vec![seat.v(), account.v(m, Accounts), project.v(m, Projects)],
+            Record::Contact { email, status, since } => vec![email.v(), status.v(), since.v()],
         }
     }
 }
@@ -274,6 +281,9 @@ pub enum Change {
     MemberSeat(Seat),
     MemberAccount(KeyRef),
     MemberProject(KeyRef),
+    ContactEmail(Email),
+    ContactStatus(ContactStatus),
+    ContactSince(Since),
 }
 
 impl Change {
@@ -303,6 +313,9 @@ impl Change {
             MemberSeat(x) => (Members, 0, x.v()),
             MemberAccount(k) => (Members, 1, k.v(m, Accounts)),
             MemberProject(k) => (Members, 2, k.v(m, Projects)),
+            ContactEmail(x) => (Contacts, 0, x.v()),
+            ContactStatus(x) => (Contacts, 1, x.v()),
+            ContactSince(x) => (Contacts, 2, x.v()),
         }
     }
 }

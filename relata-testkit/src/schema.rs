@@ -8,6 +8,7 @@
 //! | [`Task`] | a RESTRICT foreign key (`project`), an `acyclic` cascading self-reference (`parent`), an optional cascading key (`assignee`) |
 //! | [`Note`] | a delete-orphan key (`task`), two SET NULL keys on one record (`mention`, and the self-reference `reply_to`), a composite unique over two foreign keys whose nullable part a delete can set to NULL (`(task, mention)`) |
 //! | [`Member`] | an association object between accounts and projects (two cascading keys under a composite unique), with a `deferrable` unique column (`seat`) |
+//! | [`Contact`] | the field types services store: a case-insensitive unique `VARCHAR(6)` (`email`), an indexed text enum (`status`, [`Status`]), an indexed timestamp (`since`) |
 //! | [`WATCHES`] | a many-to-many relation between accounts and projects |
 //!
 //! **The schema in one place.** A column or table is declared here, described for the model
@@ -19,7 +20,8 @@
 //! Value domains are tiny (see [`crate::op`]) so that unique collisions, restrictions and
 //! cycles are frequent.
 
-use relata::{Entity, Key, ManyToMany, Schema};
+use chrono::{DateTime, Utc};
+use relata::{Column, Entity, Key, ManyToMany, Schema};
 
 /// A user account.
 #[derive(Entity, Clone, Debug, PartialEq)]
@@ -123,6 +125,34 @@ pub struct Member {
     pub project: Key<Project>,
 }
 
+/// A contact's status: a field-less enum stored as its variant names (`"active"`,
+/// `"on_hold"`).
+#[derive(Column, Clone, Copy, Debug, PartialEq, Eq)]
+#[relata(rename_all = "snake_case")]
+pub enum Status {
+    /// `"active"`.
+    Active,
+    /// `"on_hold"`.
+    OnHold,
+}
+
+/// A contact: the field types a service's entities hold, under the constraints databases put
+/// on them.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "contacts")]
+pub struct Contact {
+    /// Unique ignoring ASCII case (`"ann@x"` and `"ANN@x"` collide, `"\u{e9}d@x"` and
+    /// `"\u{c9}d@x"` do not), at most 6 characters (`VARCHAR(6)`).
+    #[relata(unique(nocase), max_len = 6)]
+    pub email: String,
+    /// A text enum, indexed.
+    #[relata(index)]
+    pub status: Status,
+    /// A timestamp (stored as microseconds), indexed.
+    #[relata(index)]
+    pub since: DateTime<Utc>,
+}
+
 /// `watches(account_id, project_id)`: the projects an account watches.
 pub const WATCHES: ManyToMany<Account, Project> = ManyToMany::new("watches", "watching", "watchers");
 
@@ -136,6 +166,7 @@ pub fn schema() -> Schema {
         .entity::<Task>()
         .entity::<Note>()
         .entity::<Member>()
+        .entity::<Contact>()
         .relation(WATCHES)
         .build()
         .expect("the testkit schema is valid")

@@ -70,16 +70,49 @@ fn max_len_counts_characters_and_names_column_limit_and_length() {
     assert_fails_unchanged(&mut s, &label, |s| s.update(k, |p| p.label = Some("four".into())));
     assert_eq!(
         label.to_string(),
-        "value too long for type character varying(3): products.label would hold 4 characters"
+        "CHECK constraint failed: ck_products_label_max_len (products.label would hold 4 characters, VARCHAR(3))"
     );
+    assert_eq!(
+        label.message(relata::Engine::Postgres),
+        "ERROR: value too long for type character varying(3)"
+    );
+    assert_eq!(label.sqlstate().map(relata::SqlState::code), Some("22001"));
 }
 
-/// SQLite does not enforce VARCHAR(N) (PostgreSQL does, and relata does as PostgreSQL): the
-/// one outcome where the two references differ. If SQLite ever starts refusing, this fails.
+/// SQLite does not enforce VARCHAR(N) (PostgreSQL does, and relata does under both profiles):
+/// a bare `VARCHAR(50)` takes 51 characters. The SQLite DDL relata exports adds
+/// `CHECK (length(col) <= N)`, so the exported schema refuses them as relata does. If SQLite
+/// ever starts enforcing the length, the first assertion fails (docs/ENGINES.md).
 #[test]
-fn sqlite_does_not_enforce_varchar_length() {
+fn sqlite_ignores_varchar_length_and_the_exported_ddl_enforces_it() {
+    let bare = Connection::open_in_memory().unwrap();
+    bare.execute_batch("CREATE TABLE t (name VARCHAR(50) NOT NULL);")
+        .unwrap();
+    let fifty_one = "é".repeat(51);
+    assert_eq!(
+        bare.execute("INSERT INTO t (name) VALUES (?1)", [&fifty_one]),
+        Ok(1)
+    );
+    let sql = schema().to_sql(Dialect::Sqlite);
+    assert!(
+        sql.contains(
+            r#""code" VARCHAR(5) NOT NULL CONSTRAINT "ck_products_code_max_len" CHECK (length("code") <= 5)"#
+        ),
+        "{sql}"
+    );
     let conn = sqlite();
-    assert_eq!(sqlite_insert(&conn, 1, &product("abcdefgh", None, 1)), Ok(1));
+    let err = sqlite_insert(&conn, 1, &product("abcdef", None, 1)).unwrap_err();
+    assert_eq!(err, "CHECK constraint failed: ck_products_code_max_len");
+    let mut s = Store::new(schema());
+    let mine = s.insert(product("abcdef", None, 1)).unwrap_err();
+    assert!(mine.to_string().starts_with(&err), "{mine}");
+    // Five characters of two bytes each: both count characters, not bytes.
+    assert_eq!(sqlite_insert(&conn, 2, &product("ééééé", Some("abc"), 1)), Ok(1));
+    s.insert(product("ééééé", Some("abc"), 1)).unwrap();
+    // A NULL has no length: the CHECK passes, as VARCHAR does.
+    assert_eq!(sqlite_insert(&conn, 3, &product("x", None, 1)), Ok(1));
+    let label = sqlite_insert(&conn, 4, &product("y", Some("four"), 1)).unwrap_err();
+    assert_eq!(label, "CHECK constraint failed: ck_products_label_max_len");
 }
 
 #[test]

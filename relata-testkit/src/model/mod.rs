@@ -326,12 +326,26 @@ impl Model {
 
     /// Every live record whose `fields` equal `values` (none NULL), in key order.
     pub fn matching(&self, t: TableId, fields: &[usize], values: &[V]) -> Vec<RawKey> {
+        self.matching_as(t, fields, values, false)
+    }
+
+    /// Every live record holding `values` under unique constraint `u` of table `t` (none
+    /// NULL; with `nocase`, text equal ignoring ASCII case), in key order.
+    pub fn unique_holders(&self, t: TableId, u: &UniqueSpec, values: &[V]) -> Vec<RawKey> {
+        self.matching_as(t, u.fields, values, u.nocase)
+    }
+
+    fn matching_as(&self, t: TableId, fields: &[usize], values: &[V], nocase: bool) -> Vec<RawKey> {
         if values.contains(&V::Null) || fields.len() != values.len() {
             return Vec::new();
         }
+        let same = |a: &V, b: &V| match (a, b) {
+            (V::Text(a), V::Text(b)) if nocase => a.eq_ignore_ascii_case(b),
+            _ => a == b,
+        };
         self.live(t)
             .iter()
-            .filter(|(_, r)| fields.iter().zip(values).all(|(&f, v)| r.values[f] == *v))
+            .filter(|(_, r)| fields.iter().zip(values).all(|(&f, v)| same(&r.values[f], v)))
             .map(|(k, _)| *k)
             .collect()
     }

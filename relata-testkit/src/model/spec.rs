@@ -17,17 +17,20 @@ pub enum TableId {
     Notes,
     /// [`Member`](crate::schema::Member).
     Members,
+    /// [`Contact`](crate::schema::Contact).
+    Contacts,
 }
 
 impl TableId {
     /// Every table, in registration order.
-    pub const ALL: [TableId; 6] = [
+    pub const ALL: [TableId; 7] = [
         TableId::Accounts,
         TableId::Profiles,
         TableId::Projects,
         TableId::Tasks,
         TableId::Notes,
         TableId::Members,
+        TableId::Contacts,
     ];
 
     /// The table's description.
@@ -59,6 +62,8 @@ pub struct TableSpec {
     pub uniques: &'static [UniqueSpec],
     /// Foreign keys in field order.
     pub fks: &'static [FkSpec],
+    /// `max_len` text columns: (field position, the most characters).
+    pub max_len: &'static [(usize, u32)],
 }
 
 /// A unique constraint.
@@ -70,6 +75,8 @@ pub struct UniqueSpec {
     pub fields: &'static [usize],
     /// Checked at the commit point (the end of an autocommit statement, or `commit`).
     pub deferrable: bool,
+    /// `unique(nocase)`: text compares ignoring ASCII case.
+    pub nocase: bool,
 }
 
 /// A foreign key.
@@ -119,6 +126,7 @@ const fn unique(name: &'static str, fields: &'static [usize]) -> UniqueSpec {
         name,
         fields,
         deferrable: false,
+        nocase: false,
     }
 }
 
@@ -143,13 +151,17 @@ pub static RELATIONS: [RelationSpec; 1] = [RelationSpec {
 use Action::{Cascade, Restrict, SetNull};
 use TableId::{Accounts, Notes, Projects, Tasks};
 
+/// No `max_len` column.
+const NO_MAX_LEN: &[(usize, u32)] = &[];
+
 /// The tables, indexed by [`TableId`].
-pub static SPECS: [TableSpec; 6] = [
+pub static SPECS: [TableSpec; 7] = [
     TableSpec {
         name: "accounts",
         columns: &["name", "tier", "mentor_id"],
         uniques: &[unique("uq_accounts_name", &[0])],
         fks: &[opt_fk(2, Accounts, Cascade, "mentees")],
+        max_len: NO_MAX_LEN,
     },
     TableSpec {
         name: "profiles",
@@ -159,6 +171,7 @@ pub static SPECS: [TableSpec; 6] = [
             unique: true,
             ..opt_fk(1, Accounts, SetNull, "profile")
         }],
+        max_len: NO_MAX_LEN,
     },
     TableSpec {
         name: "projects",
@@ -171,6 +184,7 @@ pub static SPECS: [TableSpec; 6] = [
             fk(3, Accounts, Cascade, "projects"),
             opt_fk(4, Accounts, SetNull, "reviewing"),
         ],
+        max_len: NO_MAX_LEN,
     },
     TableSpec {
         name: "tasks",
@@ -184,6 +198,7 @@ pub static SPECS: [TableSpec; 6] = [
             },
             opt_fk(3, Accounts, Cascade, "assignments"),
         ],
+        max_len: NO_MAX_LEN,
     },
     TableSpec {
         name: "notes",
@@ -197,6 +212,7 @@ pub static SPECS: [TableSpec; 6] = [
             opt_fk(2, Accounts, SetNull, "mentions"),
             opt_fk(3, Notes, SetNull, "replies"),
         ],
+        max_len: NO_MAX_LEN,
     },
     TableSpec {
         name: "members",
@@ -211,5 +227,16 @@ pub static SPECS: [TableSpec; 6] = [
             fk(1, Accounts, Cascade, "memberships"),
             fk(2, Projects, Cascade, "members"),
         ],
+        max_len: NO_MAX_LEN,
+    },
+    TableSpec {
+        name: "contacts",
+        columns: &["email", "status", "since"],
+        uniques: &[UniqueSpec {
+            nocase: true,
+            ..unique("uq_contacts_email", &[0])
+        }],
+        fks: &[],
+        max_len: &[(0, 6)],
     },
 ];

@@ -10,6 +10,7 @@ impl Model {
     /// What writing `values` into table `t` would fail with, if anything. `key` is the record
     /// being rewritten (`None` for an insert); the caller has checked it is live.
     pub fn check_write(&self, t: TableId, key: Option<RawKey>, values: &[V]) -> Result<(), Error> {
+        check_lengths(t, values)?;
         self.check_uniques(t, key, values)?;
         self.check_fks(t, key, values)
     }
@@ -20,7 +21,7 @@ impl Model {
         for u in t.spec().uniques.iter().rev().filter(|u| !u.deferrable) {
             let wanted: Vec<V> = u.fields.iter().map(|&f| values[f].clone()).collect();
             let holder = self
-                .matching(t, u.fields, &wanted)
+                .unique_holders(t, u, &wanted)
                 .into_iter()
                 .find(|&k| Some(k) != key);
             if let Some(existing) = holder {
@@ -141,6 +142,23 @@ impl Model {
             r.linked_at[fk] = 0;
         }
     }
+}
+
+/// Every `max_len` column within its limit, in characters (checked before anything else).
+fn check_lengths(t: TableId, values: &[V]) -> Result<(), Error> {
+    let spec = t.spec();
+    for &(field, limit) in spec.max_len {
+        let length = values[field].str().chars().count();
+        if length > limit as usize {
+            return Err(Error::TooLong {
+                table: spec.name,
+                column: spec.columns[field],
+                limit,
+                length,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `'alice'` for one value, `('a', 1)` for several: how relata quotes a unique violation. A
