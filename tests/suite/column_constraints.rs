@@ -192,3 +192,45 @@ fn ddl_writes_varchar_check_and_nocase() {
     let long = pg_conn.client.execute(insert, &[&3i64, &"abcdef"]).unwrap_err();
     assert!(format!("{long:?}").contains("value too long"), "{long:?}");
 }
+
+/// `nocase` folds ASCII letters only, as SQLite's NOCASE does: `"Éd"` and `"éd"` are two
+/// values, under both profiles. PostgreSQL's `lower()` follows the database's collation: under
+/// `C` (the `--no-locale` cluster CI starts) it folds ASCII only too, and both rows are
+/// accepted; under a Unicode locale it folds `É`, and the second row is refused where relata
+/// accepts it (docs/ENGINES.md).
+#[test]
+fn nocase_folds_ascii_only_as_sqlite_does_and_postgres_under_the_c_collation() {
+    for engine in [relata::Engine::Sqlite, relata::Engine::Postgres] {
+        let mut s = Store::with_engine(schema(), engine);
+        s.insert(product("Éd", None, 1)).unwrap();
+        s.insert(product("éd", None, 1)).unwrap();
+        assert!(
+            s.insert(product("éD", None, 1)).is_err(),
+            "{engine:?}: ASCII case folds"
+        );
+    }
+    let conn = sqlite();
+    assert_eq!(sqlite_insert(&conn, 1, &product("Éd", None, 1)), Ok(1));
+    assert_eq!(sqlite_insert(&conn, 2, &product("éd", None, 1)), Ok(1));
+    let Some(mut pg) = crate::common::pg::connect("column_constraints::nocase_postgres_collation") else {
+        return;
+    };
+    pg.client
+        .batch_execute(&schema().to_sql(Dialect::Postgres))
+        .unwrap();
+    let collation: String = pg
+        .client
+        .query_one(
+            "SELECT datcollate::text FROM pg_database WHERE datname = current_database()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let insert = "INSERT INTO products (id, code, label, stock) VALUES ($1, $2, NULL, 1)";
+    pg.client.execute(insert, &[&1i64, &"Éd"]).unwrap();
+    let second = pg.client.execute(insert, &[&2i64, &"éd"]);
+    match collation.as_str() {
+        "C" | "POSIX" => assert!(second.is_ok(), "{second:?}"),
+        _ => assert!(second.is_err(), "under {collation}, lower() folds É"),
+    }
+}

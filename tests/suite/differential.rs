@@ -14,19 +14,59 @@
 //! (slot index, then generation); SQLite reproduces that through a side table holding each
 //! post's relata key as an integer in that order (`post_keys.rk`).
 //!
+//! Users hold the field types services store: a case-insensitive unique `VARCHAR(5)` email
+//! (SQLite: `COLLATE NOCASE` and the `CHECK (length(email) <= 5)` relata's DDL adds, since
+//! SQLite ignores the length), a text enum and a timestamp (microseconds in SQLite).
+//!
 //! `RELATA_PROPTEST_CASES` raises the case count (CI: 300).
 
+use chrono::{DateTime, Utc};
 use proptest::prelude::*;
-use relata::{Dialect, Entity, Error, Key, Order, RawKey, Schema, Store, Upserted};
+use relata::{Column, Dialect, Entity, Error, Key, Order, RawKey, Schema, Store, Upserted};
 use rusqlite::{params, Connection};
+
+#[derive(Column, Clone, Copy, Debug, PartialEq)]
+#[relata(rename_all = "snake_case")]
+enum Status {
+    Active,
+    OnHold,
+}
 
 #[derive(Entity, Clone, Debug, PartialEq)]
 #[relata(table = "users")]
 struct User {
     #[relata(unique)]
     username: String,
-    #[relata(unique)]
+    #[relata(unique(nocase), max_len = 5)]
     email: String,
+    status: Status,
+    joined: DateTime<Utc>,
+}
+
+/// Emails: two equal ignoring case, and one longer than its `VARCHAR(5)`.
+const EMAILS: [&str; 4] = ["ann@x", "ANN@x", "o'k@x", "o'kay@x"];
+/// `joined` in microseconds: before 1970, the epoch, two with microseconds.
+const JOINED: [i64; 4] = [-1, 0, 1_704_067_200_000_007, 1_700_000_000_123_456];
+
+/// The user `AddUser { name, email }` inserts: its status and join time follow from the two.
+fn user(name: u8, email: u8) -> User {
+    User {
+        username: NAMES[name as usize].into(),
+        email: EMAILS[email as usize].into(),
+        status: if email % 2 == 0 {
+            Status::Active
+        } else {
+            Status::OnHold
+        },
+        joined: DateTime::from_timestamp_micros(JOINED[name as usize]).unwrap(),
+    }
+}
+
+fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Active => "active",
+        Status::OnHold => "on_hold",
+    }
 }
 
 #[derive(Entity, Clone, Debug, PartialEq)]
@@ -131,6 +171,8 @@ enum Outcome {
     Ok,
     Unique(String),
     ForeignKey,
+    /// Text longer than its `VARCHAR(N)` (SQLite: the `CHECK` relata's DDL adds).
+    TooLong,
     /// The addressed row does not exist (relata: an error; SQL: 0 rows changed).
     NoRow,
     /// Rows read, as SQL ids in order.
@@ -155,6 +197,7 @@ fn relata_outcome<T>(r: Result<T, Error>) -> Outcome {
             Outcome::ForeignKey
         }
         Err(Error::NotFound { .. } | Error::Stale { .. }) => Outcome::NoRow,
+        Err(Error::TooLong { .. }) => Outcome::TooLong,
         Err(other) => panic!("relata returned an error outside the differential vocabulary: {other}"),
     }
 }
@@ -169,6 +212,8 @@ fn sqlite_outcome(r: rusqlite::Result<usize>) -> Outcome {
                 Outcome::Unique(cols.to_string())
             } else if msg.contains("FOREIGN KEY constraint failed") {
                 Outcome::ForeignKey
+            } else if msg == "CHECK constraint failed: ck_users_email_max_len" {
+                Outcome::TooLong
             } else {
                 panic!("SQLite failed outside the differential vocabulary: {msg}")
             }
@@ -221,15 +266,17 @@ impl Pair {
     fn apply(&mut self, op: &Op) -> (Outcome, Outcome) {
         match *op {
             Op::AddUser { name, email } => {
-                let (n, e) = (NAMES[name as usize], format!("{}@x", NAMES[email as usize]));
-                let r = self.store.insert(User {
-                    username: n.into(),
-                    email: e.clone(),
-                });
+                let u = user(name, email);
                 let s = self.db.execute(
-                    "INSERT INTO users (username, email) VALUES (?1, ?2)",
-                    params![n, e],
+                    "INSERT INTO users (username, email, status, joined) VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        u.username,
+                        u.email,
+                        status_name(u.status),
+                        u.joined.timestamp_micros()
+                    ],
                 );
+                let r = self.store.insert(u);
                 if let (Ok(k), Ok(_)) = (&r, &s) {
                     self.users.push((k.raw(), self.insert_id()));
                 }
@@ -325,7 +372,8 @@ impl Pair {
     }
 
     fn upsert_user(&mut self, name: u8, email: u8) -> (Outcome, Outcome) {
-        let (n, e) = (NAMES[name as usize], format!("{}@x", NAMES[email as usize]));
+        let u = user(name, email);
+        let n = NAMES[name as usize];
         let existed: bool = self
             .db
             .query_row(
@@ -334,18 +382,13 @@ impl Pair {
                 |r| r.get(0),
             )
             .unwrap();
-        let r = self.store.upsert(
-            User::BY_USERNAME,
-            User {
-                username: n.into(),
-                email: e.clone(),
-            },
-        );
         let s = self.db.execute(
-            "INSERT INTO users (username, email) VALUES (?1, ?2) \
-             ON CONFLICT (username) DO UPDATE SET email = excluded.email",
-            params![n, e],
+            "INSERT INTO users (username, email, status, joined) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (username) DO UPDATE \
+             SET email = excluded.email, status = excluded.status, joined = excluded.joined",
+            params![n, u.email, status_name(u.status), u.joined.timestamp_micros()],
         );
+        let r = self.store.upsert(User::BY_USERNAME, u);
         let mine = match &r {
             Ok(u) => Outcome::Upserted {
                 inserted: u.inserted(),
@@ -427,10 +470,12 @@ impl Pair {
         let mut mine = Vec::new();
         for (k, u) in self.store.iter::<User>() {
             mine.push(format!(
-                "users {} {} {}",
+                "users {} {} {} {} {}",
                 sql_id(&self.users, k.raw()),
                 u.username,
-                u.email
+                u.email,
+                status_name(u.status),
+                u.joined.timestamp_micros()
             ));
         }
         for (k, p) in self.store.iter::<Post>() {
@@ -451,7 +496,7 @@ impl Pair {
         }
         let mut theirs = Vec::new();
         let queries = [
-            "SELECT 'users ' || id || ' ' || username || ' ' || email FROM users",
+            "SELECT 'users ' || id || ' ' || username || ' ' || email || ' ' || status || ' ' || joined FROM users",
             "SELECT 'posts ' || id || ' ' || title || ' ' || author_id FROM posts",
             "SELECT 'comments ' || id || ' ' || body || ' ' || post_id FROM comments",
         ];

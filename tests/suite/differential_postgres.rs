@@ -14,23 +14,64 @@
 //! unique constraints SQLite reports the last declared and PostgreSQL the first
 //! (docs/ENGINES.md).
 //!
+//! Users hold the field types services store: a case-insensitive unique `VARCHAR(5)` email
+//! (SQLite: `COLLATE NOCASE` and relata's `CHECK (length(email) <= 5)`; PostgreSQL: a unique
+//! index on `lower(email)` and the `VARCHAR`), a text enum, and a timestamp (SQLite: integer
+//! microseconds; PostgreSQL: `TIMESTAMPTZ`).
+//!
 //! `RELATA_PROPTEST_CASES` raises the case count (CI: 300); `-- --nocapture` prints how many
 //! operations each pair ran.
 
+use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use relata::{Dialect, Engine, Entity, Error, Key, RawKey, Schema, Store};
+use relata::{Column, Dialect, Engine, Entity, Error, Key, RawKey, Schema, Store};
 use rusqlite::Connection;
 
 use crate::common::pg;
+
+#[derive(Column, Clone, Copy, Debug, PartialEq)]
+#[relata(rename_all = "snake_case")]
+enum Status {
+    Active,
+    OnHold,
+}
 
 #[derive(Entity, Clone, Debug, PartialEq)]
 #[relata(table = "users")]
 struct User {
     #[relata(unique)]
     username: String,
-    #[relata(unique)]
+    #[relata(unique(nocase), max_len = 5)]
     email: String,
+    status: Status,
+    joined: DateTime<Utc>,
+}
+
+/// Emails: two equal ignoring case, and one longer than its `VARCHAR(5)`.
+const EMAILS: [&str; 4] = ["ann@x", "ANN@x", "o'k@x", "o'kay@x"];
+/// `joined` in microseconds: before 1970, the epoch, two with microseconds.
+const JOINED: [i64; 4] = [-1, 0, 1_704_067_200_000_007, 1_700_000_000_123_456];
+
+/// The user `AddUser { name, email }` inserts: its status and join time follow from the two.
+fn user(name: u8, email: u8) -> User {
+    User {
+        username: NAMES[name as usize].into(),
+        email: EMAILS[email as usize].into(),
+        status: if email % 2 == 0 {
+            Status::Active
+        } else {
+            Status::OnHold
+        },
+        joined: DateTime::from_timestamp_micros(JOINED[name as usize]).unwrap(),
+    }
+}
+
+fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Active => "active",
+        Status::OnHold => "on_hold",
+    }
 }
 
 #[derive(Entity, Clone, Debug, PartialEq)]
@@ -94,6 +135,8 @@ enum Outcome {
     /// A unique constraint failed, named by its columns: `users.username`.
     Unique(String),
     ForeignKey,
+    /// Text longer than its `VARCHAR(N)` (SQLite: the `CHECK` relata's DDL adds).
+    TooLong,
     /// The addressed row does not exist (relata: an error; SQL: 0 rows changed).
     NoRow,
 }
@@ -112,6 +155,7 @@ fn relata_outcome<T>(r: Result<T, Error>) -> Outcome {
             Outcome::ForeignKey
         }
         Err(Error::NotFound { .. } | Error::Stale { .. }) => Outcome::NoRow,
+        Err(Error::TooLong { .. }) => Outcome::TooLong,
         Err(other) => panic!("relata returned an error outside the differential vocabulary: {other}"),
     }
 }
@@ -130,6 +174,10 @@ trait Db {
     fn engine(&self) -> Engine;
     fn run(&mut self, sql: &str, args: &[Arg]) -> Outcome;
     fn query(&mut self, sql: &str) -> Vec<String>;
+    /// The SQL of a `joined` value from a parameter holding microseconds since 1970.
+    fn timestamp(&self, param: &str) -> String;
+    /// The SQL reading `joined` back as microseconds.
+    fn micros(&self) -> &'static str;
     fn reset(&mut self);
 }
 
@@ -167,6 +215,8 @@ impl Db for Sqlite {
                     Outcome::Unique(cols.to_string())
                 } else if msg.contains("FOREIGN KEY constraint failed") {
                     Outcome::ForeignKey
+                } else if msg == "CHECK constraint failed: ck_users_email_max_len" {
+                    Outcome::TooLong
                 } else {
                     panic!("SQLite failed outside the differential vocabulary: {msg}")
                 }
@@ -180,6 +230,14 @@ impl Db for Sqlite {
             .unwrap()
             .map(Result::unwrap)
             .collect()
+    }
+
+    fn timestamp(&self, param: &str) -> String {
+        param.to_owned()
+    }
+
+    fn micros(&self) -> &'static str {
+        "joined"
     }
 }
 
@@ -223,10 +281,20 @@ impl Db for Postgres {
                             .and_then(|d| d.split_once(")="))
                             .map_or("?", |(cols, _)| cols);
                         let table = db.table().unwrap_or("?");
-                        let named: Vec<String> = cols.split(", ").map(|c| format!("{table}.{c}")).collect();
+                        // A nocase unique is an index on `lower(col)`, shown as
+                        // `lower((email)::text)` for a VARCHAR.
+                        let column = |c: &str| match c.strip_prefix("lower(") {
+                            Some(inner) => inner.replace("::text", "").replace(['(', ')'], ""),
+                            None => c.to_owned(),
+                        };
+                        let named: Vec<String> = cols
+                            .split(", ")
+                            .map(|c| format!("{table}.{}", column(c)))
+                            .collect();
                         Outcome::Unique(named.join(", "))
                     }
                     "23503" => Outcome::ForeignKey,
+                    "22001" => Outcome::TooLong,
                     code => panic!("PostgreSQL failed outside the differential vocabulary: {code} {db}"),
                 }
             }
@@ -236,6 +304,14 @@ impl Db for Postgres {
     fn query(&mut self, sql: &str) -> Vec<String> {
         let rows = self.0.client.query(sql, &[]).unwrap();
         rows.iter().map(|r| r.get::<_, String>(0)).collect()
+    }
+
+    fn timestamp(&self, param: &str) -> String {
+        format!("TIMESTAMPTZ 'epoch' + {param}::bigint * INTERVAL '1 microsecond'")
+    }
+
+    fn micros(&self) -> &'static str {
+        "(extract(epoch FROM joined) * 1000000)::bigint"
     }
 }
 
@@ -279,18 +355,22 @@ impl<'a> World<'a> {
         let id = self.next_id;
         match *op {
             Op::AddUser { name, email } => {
-                let (n, e) = (
-                    NAMES[name as usize].to_string(),
-                    format!("{}@x", NAMES[email as usize]),
+                let u = user(name, email);
+                let sql = format!(
+                    "INSERT INTO users (id, username, email, status, joined) VALUES ($1, $2, $3, $4, {})",
+                    self.db.timestamp("$5")
                 );
-                let r = self.store.insert(User {
-                    username: n.clone(),
-                    email: e.clone(),
-                });
                 let s = self.db.run(
-                    "INSERT INTO users (id, username, email) VALUES ($1, $2, $3)",
-                    &[Arg::Int(id), Arg::Text(n), Arg::Text(e)],
+                    &sql,
+                    &[
+                        Arg::Int(id),
+                        Arg::Text(u.username.clone()),
+                        Arg::Text(u.email.clone()),
+                        Arg::Text(status_name(u.status).into()),
+                        Arg::Int(u.joined.timestamp_micros()),
+                    ],
                 );
+                let r = self.store.insert(u);
                 if let (Ok(k), Outcome::Ok) = (&r, &s) {
                     self.users.push((k.raw(), id));
                     self.next_id += 1;
@@ -373,10 +453,12 @@ impl<'a> World<'a> {
         let mut mine = Vec::new();
         for (k, u) in self.store.iter::<User>() {
             mine.push(format!(
-                "users {} {} {}",
+                "users {} {} {} {} {}",
                 sql_id(&self.users, k.raw()),
                 u.username,
-                u.email
+                u.email,
+                status_name(u.status),
+                u.joined.timestamp_micros()
             ));
         }
         for (k, p) in self.store.iter::<Post>() {
@@ -396,8 +478,12 @@ impl<'a> World<'a> {
             ));
         }
         let mut theirs = Vec::new();
+        let users = format!(
+            "SELECT 'users ' || id || ' ' || username || ' ' || email || ' ' || status || ' ' || {} FROM users",
+            self.db.micros()
+        );
         for q in [
-            "SELECT 'users ' || id || ' ' || username || ' ' || email FROM users",
+            users.as_str(),
             "SELECT 'posts ' || id || ' ' || title || ' ' || author_id FROM posts",
             "SELECT 'comments ' || id || ' ' || body || ' ' || post_id FROM comments",
         ] {
