@@ -13,7 +13,6 @@ use serde::Serialize;
 use crate::entity::{Entity, EntityDef};
 use crate::error::Error;
 use crate::key::{Key, RawKey};
-use crate::snapshot::codec::Compact;
 use crate::text::{Span, Text, TextHeap};
 use crate::value::{QueryValue, SqlType, Value};
 
@@ -31,7 +30,7 @@ use crate::value::{QueryValue, SqlType, Value};
 pub trait Column: Sized + 'static {
     /// The compact stored form (private to the store).
     #[doc(hidden)]
-    type Stored: Clone + Debug + PartialEq + Send + Sync + Serialize + DeserializeOwned + Compact + 'static;
+    type Stored: Clone + Debug + PartialEq + Send + Sync + Serialize + DeserializeOwned + 'static;
     /// What a read returns: [`Text`] (a lazy `&str`) for `String`, the value itself for
     /// scalars and keys.
     type Ref<'a>: Copy + Debug + PartialEq;
@@ -41,6 +40,9 @@ pub trait Column: Sized + 'static {
     const SQL_TYPE: SqlType;
     /// Whether the column may hold NULL (`Option<_>`).
     const NULLABLE: bool;
+    /// The stored form (a snapshot describes each field by it).
+    #[doc(hidden)]
+    const STORED: Stored;
 
     #[doc(hidden)]
     fn store(self, text: &mut TextHeap) -> Result<Self::Stored, Error>;
@@ -57,6 +59,9 @@ pub trait Column: Sized + 'static {
     fn value<'a>(s: &'a Self::Stored, text: &'a TextHeap) -> Value<'a>;
     #[doc(hidden)]
     fn for_each_span(_s: &mut Self::Stored, _f: &mut dyn FnMut(&mut Span)) {}
+    /// Calls `f` with the value's text span, if it has one.
+    #[doc(hidden)]
+    fn spans(_s: &Self::Stored, _f: &mut dyn FnMut(Span)) {}
     /// The value as people read it when that differs from its representation (a timestamp
     /// stored as microseconds): errors and diffs quote it as text, JSON writes it as a string.
     #[doc(hidden)]
@@ -74,6 +79,29 @@ pub trait Column: Sized + 'static {
     fn accepts(_s: &Self::Stored, _text: &TextHeap) -> bool {
         true
     }
+}
+
+/// The stored form of a column (`Option` aside, which is `nullable`): what a snapshot
+/// describes each field by, so a change of width or kind (`i32` to `i64`, `f32` to `f64`) is
+/// seen. Not API.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Stored {
+    Bool,
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F32,
+    F64,
+    /// A text span.
+    Text,
+    Bytes,
+    Key,
 }
 
 /// A column that references another entity: `Key<T>` (required, NOT NULL) or
@@ -102,6 +130,7 @@ impl Column for String {
     type Query = str;
     const SQL_TYPE: SqlType = SqlType::Text;
     const NULLABLE: bool = false;
+    const STORED: Stored = Stored::Text;
 
     fn store(self, text: &mut TextHeap) -> Result<Span, Error> {
         text.push_str(&self)
@@ -128,6 +157,9 @@ impl Column for String {
     fn for_each_span(s: &mut Span, f: &mut dyn FnMut(&mut Span)) {
         f(s)
     }
+    fn spans(s: &Span, f: &mut dyn FnMut(Span)) {
+        f(*s)
+    }
 }
 
 impl<T: Column> Column for Option<T> {
@@ -136,6 +168,7 @@ impl<T: Column> Column for Option<T> {
     type Query = T::Query;
     const SQL_TYPE: SqlType = T::SQL_TYPE;
     const NULLABLE: bool = true;
+    const STORED: Stored = T::STORED;
     const ACCEPTS_ALL: bool = T::ACCEPTS_ALL;
 
     fn store(self, text: &mut TextHeap) -> Result<Self::Stored, Error> {
@@ -171,6 +204,11 @@ impl<T: Column> Column for Option<T> {
             T::for_each_span(v, f)
         }
     }
+    fn spans(s: &Self::Stored, f: &mut dyn FnMut(Span)) {
+        if let Some(v) = s {
+            T::spans(v, f)
+        }
+    }
     fn shown(s: &Self::Stored, text: &TextHeap) -> Option<String> {
         s.as_ref().and_then(|v| T::shown(v, text))
     }
@@ -185,6 +223,7 @@ impl<T: 'static> Column for Key<T> {
     type Query = Key<T>;
     const SQL_TYPE: SqlType = SqlType::Integer;
     const NULLABLE: bool = false;
+    const STORED: Stored = Stored::Key;
 
     fn store(self, _: &mut TextHeap) -> Result<RawKey, Error> {
         Ok(self.raw())
@@ -234,13 +273,14 @@ impl<T: Entity> KeyColumn for Option<Key<T>> {
 
 /// Implements [`Column`] for a `Copy` scalar stored as itself.
 macro_rules! scalar_column {
-    ($sql:ident, $variant:ident, $wide:ty, $json:expr; $($t:ty),*) => {$(
+    ($sql:ident, $variant:ident, $wide:ty, $json:expr; $($t:ty => $kind:ident),*) => {$(
         impl Column for $t {
             type Stored = $t;
             type Ref<'a> = $t;
             type Query = $t;
             const SQL_TYPE: SqlType = SqlType::$sql;
             const NULLABLE: bool = false;
+            const STORED: Stored = Stored::$kind;
 
             fn store(self, _: &mut TextHeap) -> Result<$t, Error> {
                 Ok(self)
@@ -260,11 +300,11 @@ macro_rules! scalar_column {
         }
     )*};
 }
-scalar_column!(Integer, Int, i64, json_int; i8, i16, i32, i64);
-scalar_column!(Integer, UInt, u64, json_uint; u8, u16, u32, u64);
-scalar_column!(Integer, Bool, bool, serde_json::Value::as_bool; bool);
-scalar_column!(Real, Float, f64, json_f64; f64);
-scalar_column!(Real, Float, f64, |v: &serde_json::Value| json_f64(v).map(|f| f as f32); f32);
+scalar_column!(Integer, Int, i64, json_int; i8 => I8, i16 => I16, i32 => I32, i64 => I64);
+scalar_column!(Integer, UInt, u64, json_uint; u8 => U8, u16 => U16, u32 => U32, u64 => U64);
+scalar_column!(Integer, Bool, bool, serde_json::Value::as_bool; bool => Bool);
+scalar_column!(Real, Float, f64, json_f64; f64 => F64);
+scalar_column!(Real, Float, f64, |v: &serde_json::Value| json_f64(v).map(|f| f as f32); f32 => F32);
 
 /// A JSON integer that fits `T`.
 fn json_int<T: TryFrom<i64>>(v: &serde_json::Value) -> Option<T> {
@@ -287,6 +327,7 @@ impl Column for Vec<u8> {
     type Query = [u8];
     const SQL_TYPE: SqlType = SqlType::Blob;
     const NULLABLE: bool = false;
+    const STORED: Stored = Stored::Bytes;
 
     fn store(self, _: &mut TextHeap) -> Result<Box<[u8]>, Error> {
         Ok(self.into_boxed_slice())
@@ -419,6 +460,7 @@ impl<T: AsColumn> Column for T {
     type Query = T;
     const SQL_TYPE: SqlType = T::SQL_TYPE;
     const NULLABLE: bool = false;
+    const STORED: Stored = T::Repr::STORED;
     const ACCEPTS_ALL: bool = false;
 
     #[inline]
@@ -442,6 +484,9 @@ impl<T: AsColumn> Column for T {
     }
     fn for_each_span(s: &mut Self::Stored, f: &mut dyn FnMut(&mut Span)) {
         T::Repr::for_each_span(s, f)
+    }
+    fn spans(s: &Self::Stored, f: &mut dyn FnMut(Span)) {
+        T::Repr::spans(s, f)
     }
     fn shown(s: &Self::Stored, text: &TextHeap) -> Option<String> {
         <T as AsColumn>::shown(<T as Column>::view(s, text)).or_else(|| T::Repr::shown(s, text))

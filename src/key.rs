@@ -3,14 +3,17 @@
 //! A [`Key<T>`] names one record of entity type `T`: a slot index in its table and the slot's
 //! version (generation) when the record was stored, so a key to a deleted record is detected
 //! as stale and never refers to a newer record that reuses the slot. [`RawKey`] is the untyped
-//! form the store uses internally and in type-erased reports. This file is the only place
-//! that knows how a key is laid out in a `u64`.
+//! form the store uses internally and in type-erased reports. Records live in slotmap arenas;
+//! this file is the only place that converts between relata's keys and slotmap's (through
+//! `KeyData::as_ffi` / `from_ffi`), and so the only one that knows how a key is laid out in a
+//! `u64` (pinned against slotmap by a test below).
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use slotmap::{DefaultKey, Key as _, KeyData};
 
 /// An untyped record key: a slot index and a generation.
 ///
@@ -61,9 +64,18 @@ impl RawKey {
         self.index
     }
 
-    /// The generation part of the key.
-    pub(crate) fn version(self) -> u32 {
-        self.version
+    /// slotmap's key for this id, or `None` if no slot map could have handed it out (an even
+    /// version, the null key): `from_ffi` alone would turn such an id into a live key's, so
+    /// the round trip is checked. O(1).
+    pub(crate) fn slot(self) -> Option<DefaultKey> {
+        let bits = self.to_u64();
+        let data = KeyData::from_ffi(bits);
+        (data.as_ffi() == bits).then(|| data.into())
+    }
+
+    /// The key slotmap handed out. O(1).
+    pub(crate) fn from_slot(key: DefaultKey) -> RawKey {
+        RawKey::from_u64(key.data().as_ffi())
     }
 }
 
@@ -97,15 +109,24 @@ impl fmt::Display for RawKey {
     }
 }
 
+/// A key serializes as its `u64` in human-readable formats (JSON), and as the pair (slot
+/// index, version) in binary ones, where two small varints take less room than one `u64`
+/// whose high half is the version (a snapshot holds one per foreign key).
 impl Serialize for RawKey {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(self.to_u64())
+        match s.is_human_readable() {
+            true => s.serialize_u64(self.to_u64()),
+            false => (self.index, self.version).serialize(s),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for RawKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        u64::deserialize(d).map(RawKey::from_u64)
+        match d.is_human_readable() {
+            true => u64::deserialize(d).map(RawKey::from_u64),
+            false => <(u32, u32)>::deserialize(d).map(|(index, version)| RawKey::new(index, version)),
+        }
     }
 }
 
@@ -204,5 +225,29 @@ impl<T> Serialize for Key<T> {
 impl<'de, T> Deserialize<'de> for Key<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         RawKey::deserialize(d).map(Key::from_raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slotmap::SlotMap;
+
+    /// The layout `index` and `version` read is slotmap's: its keys print as `<index>v<version>`.
+    #[test]
+    fn keys_convert_to_and_from_slotmap_keys_with_its_layout() {
+        let mut map: SlotMap<DefaultKey, u8> = SlotMap::new();
+        let mut keys: Vec<DefaultKey> = (0..300).map(|i| map.insert(i as u8)).collect();
+        for k in keys.drain(..100) {
+            map.remove(k);
+        }
+        keys.extend((0..50).map(|_| map.insert(0)));
+        for k in keys {
+            let raw = RawKey::from_slot(k);
+            assert_eq!(format!("{:?}", k.data()), format!("{raw:?}"));
+            assert_eq!(raw.slot(), Some(k));
+        }
+        assert_eq!(RawKey::new(1, 2).slot(), None, "an even version names no record");
+        assert_eq!(RawKey::default().slot(), None);
     }
 }

@@ -17,7 +17,6 @@ mod fixture;
 mod index;
 mod json;
 mod key;
-mod par;
 mod relation;
 mod schema;
 mod snapshot;
@@ -26,6 +25,8 @@ mod text;
 mod type_index;
 mod value;
 
+#[doc(hidden)]
+pub use column::Stored;
 pub use column::{AsColumn, Column, KeyColumn, Repr};
 pub use ddl::Dialect;
 pub use diff::{Diff, Record, RelationDiff, TableDiff, Update};
@@ -53,7 +54,6 @@ pub use value::{Composite, QueryValue, SqlType, Value};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::column::{field_from_json, JsonBad, JsonCx};
-    pub use crate::snapshot::codec::{Compact, Reader, Writer};
     pub use crate::snapshot::reseal;
     pub use serde;
     pub use serde_json;

@@ -16,7 +16,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 
 /// Where one text value lives in its table's [`TextHeap`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Serialized as its length only: a serialized table carries its text as every live record's
+/// text fields back to back in slot and field order, so each offset follows from the lengths
+/// before it and is assigned on load ([`TextHeap::from_fields`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Span {
     off: u32,
     len: u32,
@@ -40,6 +44,18 @@ impl Span {
     /// `true` for the empty value.
     pub fn is_empty(self) -> bool {
         self.len == 0
+    }
+}
+
+impl Serialize for Span {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(self.len)
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        u32::deserialize(d).map(|len| Span { off: 0, len })
     }
 }
 
@@ -136,10 +152,8 @@ impl PartialEq<Text<'_>> for String {
 pub const TEXT_HEAP_LIMIT: usize = u32::MAX as usize;
 
 /// Below this many bytes, a shared last chunk is copied on the next append instead of being
-/// left behind (so forking and then writing a little never fragments the heap). Debug builds
-/// use a tiny limit, so the tests (whose drivers clone the store before every step) walk the
-/// many-chunk paths all the time.
-const COPY_ON_WRITE_LIMIT: usize = if cfg!(debug_assertions) { 64 } else { 64 * 1024 };
+/// left behind (so forking and then writing a little never fragments the heap).
+const COPY_ON_WRITE_LIMIT: usize = 64 * 1024;
 
 /// A table's text buffer. Only the store mutates it.
 ///
@@ -179,56 +193,6 @@ impl TextHeap {
             }],
             garbage: 0,
         }
-    }
-
-    /// A heap holding a loaded text block in chunks: `head` from offset 0, then each of
-    /// `tails` from its base, in order; each base is no greater than where the chunk before
-    /// it ends (an overlap is unreachable through the earlier chunk), and the heap ends where
-    /// the last one does. No garbage known.
-    pub(crate) fn from_parts(head: String, tails: Vec<(usize, String)>) -> TextHeap {
-        let mut heap = TextHeap::from_string(head);
-        for (base, text) in tails {
-            debug_assert!(base <= heap.end, "a gap before offset {base}");
-            if base == 0 {
-                heap = TextHeap::from_string(text); // the head is empty
-                continue;
-            }
-            heap.end = base + text.len();
-            heap.chunks.push(Chunk {
-                base: base as u32,
-                text: Arc::new(text),
-            });
-        }
-        heap
-    }
-
-    /// How many chunks hold the text (for tests of loading and forking).
-    #[cfg(test)]
-    pub(crate) fn chunk_count(&self) -> usize {
-        self.chunks.len()
-    }
-
-    /// The bytes of the offsets in `range`, as the slices of the chunks holding them, in
-    /// order; `None` if some offset in it is not held (past the end, or in a gap between a
-    /// chunk's end and the next chunk's base). O(chunks).
-    pub(crate) fn range_pieces(&self, range: std::ops::Range<usize>) -> Option<Vec<&[u8]>> {
-        let mut pieces = Vec::new();
-        let mut at = range.start;
-        for (i, c) in self.chunks.iter().enumerate() {
-            let base = c.base as usize;
-            let limit = self.limit(i);
-            let held = limit.min(base + c.text.len());
-            if at >= range.end || at >= held {
-                continue;
-            }
-            if at < base {
-                return None;
-            }
-            let stop = range.end.min(held);
-            pieces.push(c.text.as_bytes().get(at - base..stop - base)?);
-            at = stop;
-        }
-        (at >= range.end).then_some(pieces)
     }
 
     /// The whole offset space as one string: borrowed when it is one chunk, else assembled,
@@ -459,41 +423,6 @@ mod tests {
         assert_eq!(&all[s.off as usize..][..2], "é");
         assert_eq!(&all[..4], "zzzz");
         drop(keep);
-    }
-
-    #[test]
-    fn a_split_heap_reads_the_overlap_from_its_second_chunk() {
-        // A loaded block "abcdef" cut after "abcd", the second chunk starting at the field
-        // "cdef" that crosses the cut.
-        let heap = TextHeap::from_parts("abcd".into(), vec![(2, "cdef".into())]);
-        let joined = |r| heap.range_pieces(r).map(|p: Vec<&[u8]>| p.concat());
-        assert_eq!(joined(0..6).as_deref(), Some(&b"abcdef"[..]));
-        assert_eq!(joined(1..3).as_deref(), Some(&b"bc"[..]));
-        assert_eq!(joined(3..7), None, "past the end");
-        assert_eq!(heap.len(), 6);
-        assert_eq!(heap.str(Span::new(0, 2)), "ab");
-        assert_eq!(heap.str(Span::new(2, 4)), "cdef");
-        assert!(
-            !heap.contains(Span::new(1, 2)),
-            "a span across the chunks is refused"
-        );
-        assert_eq!(heap.contiguous(), "abcdef");
-        let whole = TextHeap::from_parts("ab".into(), vec![(0, "abcdef".into())]);
-        assert_eq!((whole.chunks.len(), whole.str(Span::new(1, 5))), (1, "bcdef"));
-        // Claimed twice from the back: "ab|cd|ef" in three chunks, the last two exact.
-        let three = TextHeap::from_parts("abc".into(), vec![(2, "cd".into()), (4, "ef".into())]);
-        assert_eq!((three.chunks.len(), three.len()), (3, 6));
-        assert_eq!(three.contiguous(), "abcdef");
-        assert_eq!(three.str(Span::new(2, 2)), "cd");
-        assert!(
-            !three.contains(Span::new(2, 3)),
-            "a span across two tails is refused"
-        );
-        let tails_only = TextHeap::from_parts(String::new(), vec![(0, "abc".into()), (3, "def".into())]);
-        assert_eq!(
-            (tails_only.chunks.len(), tails_only.contiguous().as_ref()),
-            (2, "abcdef")
-        );
     }
 
     #[test]

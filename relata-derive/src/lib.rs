@@ -239,24 +239,7 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
                 #( <#tys as ::relata::Column>::for_each_span(&mut row.#fs, f); )*
             }
             fn __spans(row: &__RelataRow, f: &mut dyn FnMut(::relata::Span)) {
-                #( ::relata::__private::Compact::spans(&row.#fs, f); )*
-            }
-            fn __encode_row(row: &__RelataRow, w: &mut ::relata::__private::Writer<'_>) {
-                #( ::relata::__private::Compact::encode(&row.#fs, w); )*
-                for s in &row.seq {
-                    w.u64(u64::from(*s));
-                }
-            }
-            #[inline]
-            fn __decode_row(r: &mut ::relata::__private::Reader<'_>) -> ::core::option::Option<__RelataRow> {
-                let mut row = __RelataRow {
-                    #( #fs: ::relata::__private::Compact::decode(r)?, )*
-                    seq: [0u32; #n_fk],
-                };
-                for s in &mut row.seq {
-                    *s = r.u32()?;
-                }
-                ::core::option::Option::Some(row)
+                #( <#tys as ::relata::Column>::spans(&row.#fs, f); )*
             }
         }
     }
@@ -281,6 +264,7 @@ fn entity_def(m: &Model) -> Tokens {
                 column: #column,
                 sql_type: <#ty as ::relata::Column>::SQL_TYPE,
                 nullable: <#ty as ::relata::Column>::NULLABLE,
+                stored: <#ty as ::relata::Column>::STORED,
                 max_len: #max_len,
             }
         }

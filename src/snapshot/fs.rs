@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::snapshot::SnapshotError;
+use crate::error::SnapshotError;
 use crate::store::Store;
 
 /// A step of [`Store::save_to_path`], for injecting a failure at it in tests of crash safety.

@@ -1,23 +1,19 @@
-//! Loading a snapshot: the header and lengths checked, the tables' parts decoded on the main
-//! thread while a second thread copies the large text blocks and computes the checksum
-//! (`text_copy.rs`), then the derived state rebuilt by jobs on both threads, and the
-//! relations' parts decoded. Every failure is a typed [`SnapshotError`], reported in a fixed
-//! order (`docs/SNAPSHOT.md`).
+//! Loading a snapshot, one step per function, in the order `from_snapshot` calls them: the
+//! header and body, the checksum, the description against the schema, each table from its
+//! parts (validated, indexes rebuilt), the foreign keys and children lists, the relations,
+//! and the `acyclic` relationships. Each step's failure is a typed [`SnapshotError`].
 
 use std::io::Read;
 use std::path::Path;
 
 use serde::Deserialize;
 
-use super::format::{self, Description, Header, SchemaDesc, HEADER_LEN, MAX_DESCRIPTION};
-use super::text_copy::{Heap, TextCopies};
-use super::{fingerprint, fs, SnapshotError};
+use super::format::{self, Description, Header, SchemaDesc, HEADER_LEN};
+use super::{fs, SnapshotError};
 use crate::key::RawKey;
-use crate::par;
 use crate::schema::Schema;
-use crate::store::erased::AnyTable;
-use crate::store::table::io::LiveKeys;
-use crate::store::table::tally::{ParentSlots, Tallies};
+use crate::store::table::parts::config;
+use crate::store::table::KeyState;
 use crate::store::Store;
 
 #[derive(Deserialize)]
@@ -31,77 +27,38 @@ impl Store {
     ///
     /// Safe on untrusted input: any bytes give `Ok` or a typed error, never a panic, and
     /// allocations stay proportional to the input's size. Cost: O(bytes + records), with every
-    /// index rebuilt and every invariant validated; from 1 MiB on, a second thread computes
-    /// the checksum and shares the text copying and the index rebuild (see `docs/SNAPSHOT.md`).
+    /// index rebuilt and every invariant validated (`docs/SNAPSHOT.md`).
     ///
     /// # Errors
     /// A [`SnapshotError`] naming what is wrong: the magic, version, checksum, schema (which
     /// table and field differ), a truncated or undecodable part, or a violated constraint.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, SnapshotError, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// let schema = Schema::builder().entity::<User>().build()?;
+    /// let err = Store::from_snapshot(schema, b"not a snapshot").unwrap_err();
+    /// assert_eq!(err, SnapshotError::BadMagic);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_snapshot(schema: Schema, bytes: &[u8]) -> Result<Store, SnapshotError> {
-        let header = Header::decode(bytes)?;
-        let body = body_of(&header, bytes)?;
-        let description_len = header.description_len as usize;
-        // The checksum runs beside the decoding (on a second thread for a large snapshot, which
-        // also copies text blocks, hashing them on the way; see `text_copy.rs`); decoding is
-        // safe on damaged bytes, and a mismatch wins over whatever it found.
-        let parallel = body.len() >= par::PARALLEL_BYTES;
-        let copies = TextCopies::new(parallel, body, format::chunk_len(header.version));
-        let ((sums, fronts), (decoded, backs)) = par::join(
-            parallel,
-            || copies.copy_front(),
-            || {
-                let _close = copies.closer();
-                let decoded = Store::decode_body(schema, &header, body, description_len, &copies);
-                let backs = decoded
-                    .as_ref()
-                    .ok()
-                    .map(|d| copies.copy_back(|block, goal| d.field_start(block, goal)));
-                (decoded, backs)
-            },
-        );
-        let backs = backs.unwrap_or_default();
-        let found = backs.checksum(sums, body);
-        if found != header.payload_checksum {
-            return Err(SnapshotError::ChecksumMismatch {
-                expected: header.payload_checksum,
-                found,
-            });
-        }
-        let heaps = copies.heaps(fronts, backs);
-        let (mut store, parts, links) = Decoded::with_text(decoded, heaps)?;
-        store.finish_load(&body[description_len..], parts, &links)?;
-        debug_assert_eq!(store.check_integrity(), Ok(()));
-        Ok(store)
-    }
-
-    /// Everything after the header up to the records' end: the description, the schema
-    /// check, every table's part (large text blocks posted to `copies`). An error comes with
-    /// the table it was found in.
-    fn decode_body<'a>(
-        schema: Schema,
-        header: &Header,
-        body: &'a [u8],
-        description_len: usize,
-        copies: &TextCopies<'a>,
-    ) -> Result<Decoded, InTable> {
-        let before_tables = |e| (0, e);
-        let description = decode_description(&body[..description_len]).map_err(before_tables)?;
-        let current = SchemaDesc::of(&schema);
-        if let Some(detail) = description.schema.difference(&current) {
-            return Err((0, SnapshotError::SchemaMismatch { detail }));
-        }
-        if header.fingerprint != fingerprint(&current).map_err(before_tables)? {
-            let detail = "schema fingerprint differs".into();
-            return Err((0, SnapshotError::SchemaMismatch { detail }));
+        let body = checked_body(bytes)?;
+        let (description, mut at) = decode_description(body)?;
+        if let Some(detail) = description.schema.difference(&SchemaDesc::of(&schema)) {
+            return Err(SnapshotError::SchemaMismatch { detail });
         }
         let mut store = Store::new(schema);
-        let payload = &body[description_len..];
-        let parts = store.decode_tables(payload, &description, copies)?;
-        Ok(Decoded {
-            store,
-            parts,
-            links: description.links,
-        })
+        at += store.decode_tables(&body[at..], &description.counts)?;
+        store.link_children()?;
+        at += store.decode_relations(&body[at..], &description.links)?;
+        if at != body.len() {
+            return Err(SnapshotError::TrailingBytes {
+                extra: body.len() - at,
+            });
+        }
+        store.check_acyclic().map_err(SnapshotError::Integrity)?;
+        Ok(store)
     }
 
     /// Loads a store from a reader (read to its end).
@@ -125,141 +82,72 @@ impl Store {
         Store::from_snapshot(schema, &bytes)
     }
 
-    /// Decodes every table's part; returns where the relations' parts start, per posted text
-    /// block the field starts the decoder recorded, and the children it counted.
-    fn decode_tables<'a>(
-        &mut self,
-        payload: &'a [u8],
-        description: &Description<'_>,
-        copies: &TextCopies<'a>,
-    ) -> Result<Parts, InTable> {
-        if description.counts.len() != self.tables.len() || description.links.len() != self.relations.len() {
-            let detail = "wrong number of tables".into();
-            return Err((
-                0,
-                SnapshotError::Decode {
-                    part: "description",
-                    detail,
-                },
-            ));
+    /// Each table from its parts, in schema order, checked against the description's record
+    /// counts; returns the bytes they took.
+    fn decode_tables(&mut self, bytes: &[u8], counts: &[u64]) -> Result<usize, SnapshotError> {
+        if counts.len() != self.tables.len() {
+            return Err(bad("description", "wrong number of tables".into()));
         }
         let mut at = 0;
-        let (mut field_starts, mut tallies) = (Vec::new(), Vec::new());
-        for t in 0..self.tables.len() {
-            let parents = self.parent_slots(t);
-            let part = payload.get(at..).unwrap_or_default();
-            let table = &mut self.tables[t];
-            let loaded = table.load(part, copies, (t, &parents)).map_err(|e| (t, e))?;
-            at += loaded.used;
-            field_starts.extend(loaded.text.map(|(_, starts)| starts));
-            tallies.push(loaded.tallies);
-            let (expected, found) = (description.counts[t], table.len() as u64);
-            if expected != found {
-                let table = table.def().table;
-                return Err((
-                    t,
-                    SnapshotError::CountMismatch {
-                        table,
-                        expected,
-                        found,
-                    },
-                ));
+        for (table, &expected) in self.tables.iter_mut().zip(counts) {
+            at += table.decode_parts(bytes.get(at..).unwrap_or_default())?;
+            if table.len() as u64 != expected {
+                return Err(SnapshotError::CountMismatch {
+                    table: table.def().table,
+                    expected,
+                    found: table.len() as u64,
+                });
             }
         }
-        Ok(Parts {
-            at,
-            field_starts,
-            tallies,
-        })
+        Ok(at)
     }
 
-    /// How far the parent slot indexes of each foreign key of table `t` go, as known while
-    /// the tables decode in order.
-    fn parent_slots(&self, t: usize) -> Vec<ParentSlots> {
-        let targets = &self.schema.inner.tables[t].fk_targets;
-        let known = |target: usize| match target.cmp(&t) {
-            std::cmp::Ordering::Less => ParentSlots::Below(self.tables[target].slot_bound()),
-            std::cmp::Ordering::Equal => ParentSlots::Own,
-            std::cmp::Ordering::Greater => ParentSlots::Unknown,
-        };
-        targets.iter().map(|&target| known(target)).collect()
-    }
-
-    /// The rest of a load once every table holds its records and text: references validated,
-    /// derived state rebuilt (from what the decoder counted), the relations' parts (from
-    /// `parts.at` in `payload`) decoded.
-    fn finish_load(&mut self, payload: &[u8], parts: Parts, links: &[u64]) -> Result<(), SnapshotError> {
-        for table in &self.tables {
-            table.check_values()?;
+    /// Validates every foreign key (the first dangling record in table and slot order is
+    /// reported), then fills every children list.
+    fn link_children(&mut self) -> Result<(), SnapshotError> {
+        let targets = &self.schema.inner.tables;
+        let counts = (self.tables.iter().zip(targets))
+            .map(|(table, entry)| table.count_children(&entry.fk_targets, &self.tables))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (table, counts) in self.tables.iter_mut().zip(counts) {
+            table.fill_children(counts)?;
         }
-        self.rebuild_derived(parts.tallies)?;
-        let mut at = parts.at;
+        Ok(())
+    }
+
+    /// Each relation's pairs, checked against the description's link counts; returns the bytes
+    /// they took.
+    fn decode_relations(&mut self, bytes: &[u8], links: &[u64]) -> Result<usize, SnapshotError> {
+        if links.len() != self.relations.len() {
+            return Err(bad("description", "wrong number of relations".into()));
+        }
+        let mut at = 0;
         for (r, &expected) in links.iter().enumerate() {
-            at += self.load_relation(r, payload.get(at..).unwrap_or_default(), expected)?;
+            let name = self.schema.inner.relations[r].name;
+            let (part, used): (RelationIn, usize) =
+                bincode::serde::decode_from_slice(bytes.get(at..).unwrap_or_default(), config())
+                    .map_err(|e| bad(name, e.to_string()))?;
+            at += used;
+            self.load_pairs(r, part)?;
+            let found = self.relations[r].len() as u64;
+            if found != expected {
+                return Err(SnapshotError::CountMismatch {
+                    table: name,
+                    expected,
+                    found,
+                });
+            }
         }
-        if at != payload.len() {
-            return Err(SnapshotError::TrailingBytes {
-                extra: payload.len() - at,
-            });
-        }
-        self.check_acyclic().map_err(SnapshotError::Integrity)
+        Ok(at)
     }
 
-    /// Checks that the text fields of each table marked in `unchecked` end on char boundaries
-    /// (text blocks copied while their records decoded, and not all ASCII), on two threads
-    /// for large tables; the first error in table order wins.
-    fn check_field_ends(&self, unchecked: &[bool]) -> Result<(), SnapshotError> {
-        let mut tables: Vec<&dyn AnyTable> = (self.tables.iter().zip(unchecked))
-            .filter(|(_, &unchecked)| unchecked)
-            .map(|(t, _)| &**t)
-            .collect();
-        let results = par::for_each_split(
-            &mut tables,
-            par::PARALLEL_RECORDS,
-            |t| t.len(),
-            |t| t.check_field_ends(),
-        );
-        results.into_iter().collect()
-    }
-
-    /// Validates every foreign key and rebuilds every index from the records.
-    ///
-    /// Each foreign key is validated before anything is sized by it, by the job that builds
-    /// its children index; the jobs run on two threads for a large store. Of several errors, a
-    /// dangling reference wins, then the first in table and job order, so the report does not
-    /// depend on the threads.
-    fn rebuild_derived(&mut self, counted: Vec<Vec<Option<Tallies>>>) -> Result<(), SnapshotError> {
-        let (mut keys, mut jobs) = (Vec::new(), Vec::new());
-        let mut counted = counted.into_iter();
-        for (t, table) in self.tables.iter_mut().enumerate() {
-            let fk_targets = &self.schema.inner.tables[t].fk_targets;
-            let (live, table_jobs) = table.rebuild_jobs(fk_targets, counted.next().unwrap_or_default());
-            keys.push(live);
-            jobs.extend(table_jobs);
-        }
-        let live: Vec<&dyn LiveKeys> = keys.iter().map(|k| &**k).collect();
-        let results = par::for_each_split(&mut jobs, par::PARALLEL_RECORDS, |j| j.weight, |j| j.run(&live));
-        let first = results
-            .into_iter()
-            .filter_map(Result::err)
-            .min_by_key(|e| !matches!(e, SnapshotError::DanglingReference { .. }));
-        first.map_or(Ok(()), Err)
-    }
-
-    fn load_relation(&mut self, r: usize, bytes: &[u8], expected: u64) -> Result<usize, SnapshotError> {
-        let name = self.schema.inner.relations[r].name;
-        let (part, used): (RelationIn, usize) = bincode::serde::decode_from_slice(bytes, format::config())
-            .map_err(|e| SnapshotError::Decode {
-                part: name,
-                detail: e.to_string(),
-            })?;
-        let (left_t, right_t) = (
-            self.schema.inner.relations[r].left,
-            self.schema.inner.relations[r].right,
-        );
+    /// Inserts relation `r`'s pairs: each joins two live records, once, with a link number
+    /// below the counter and above the pair before (saved in link order, each number used
+    /// once: anything else would order the adjacency lists ambiguously).
+    fn load_pairs(&mut self, r: usize, part: RelationIn) -> Result<(), SnapshotError> {
+        let entry = &self.schema.inner.relations[r];
+        let (name, left_t, right_t) = (entry.name, entry.left, entry.right);
         self.relations[r].set_counter(part.next_seq);
-        // Saved in link order, each number used once: anything else would order the
-        // adjacency lists ambiguously (found by an adversarial run, issue 17).
         let mut previous = None;
         for (seq, left, right) in part.pairs {
             let bad = |problem| SnapshotError::BadLink {
@@ -268,7 +156,7 @@ impl Store {
                 right,
                 problem,
             };
-            let live = |t: usize, k| self.tables[t].state(k) == crate::store::table::KeyState::Live;
+            let live = |t: usize, k| self.tables[t].state(k) == KeyState::Live;
             if !live(left_t, left) || !live(right_t, right) {
                 return Err(bad("missing end"));
             }
@@ -284,124 +172,39 @@ impl Store {
             previous = Some(seq);
             self.relations[r].insert(left, right, seq);
         }
-        let found = self.relations[r].len() as u64;
-        if found != expected {
-            return Err(SnapshotError::CountMismatch {
-                table: name,
-                expected,
-                found,
-            });
-        }
-        Ok(used)
+        Ok(())
     }
 }
 
-/// An error, with the number of the table it was found in (0 before the tables).
-type InTable = (usize, SnapshotError);
-
-/// What the main thread's decoding leaves for the rest of a load.
-struct Decoded {
-    store: Store,
-    parts: Parts,
-    /// Each relation's link count, from the description.
-    links: Vec<u64>,
-}
-
-/// What decoding the tables' parts found besides the records.
-struct Parts {
-    /// Where the relations' parts start in the payload.
-    at: usize,
-    /// Per posted text block, the start of the field crossing each of its goals.
-    field_starts: Vec<Vec<usize>>,
-    /// Per table and foreign key, the children counted per parent while decoding, if they
-    /// were (see `store/table/tally.rs`).
-    tallies: Vec<Vec<Option<Tallies>>>,
-}
-
-impl Decoded {
-    /// Where block `block`'s second chunk starts if cut at its goal number `goal`; 0 (the
-    /// whole block in one chunk) if the decoder did not record it.
-    fn field_start(&self, block: usize, goal: usize) -> usize {
-        self.parts
-            .field_starts
-            .get(block)
-            .and_then(|starts| starts.get(goal))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// The decoded store with its copied text installed and field ends checked, what else
-    /// the decoding found, and the relations' link counts. The first table with an error reports
-    /// it, its text before its records.
-    fn with_text(
-        decoded: Result<Decoded, InTable>,
-        heaps: Vec<(usize, Result<Heap, SnapshotError>)>,
-    ) -> Result<(Store, Parts, Vec<u64>), SnapshotError> {
-        let failed_at = decoded.as_ref().err().map_or(usize::MAX, |(t, _)| *t);
-        if let Some((_, Err(e))) = heaps.iter().find(|(t, heap)| heap.is_err() && *t <= failed_at) {
-            return Err(e.clone());
-        }
-        let Decoded {
-            mut store,
-            parts,
-            links,
-        } = decoded.map_err(|(_, e)| e)?;
-        let mut unchecked = vec![false; store.tables.len()];
-        for (t, heap) in heaps {
-            let (heap, ascii) = heap?;
-            store.tables[t].set_text(heap);
-            unchecked[t] = !ascii;
-        }
-        store.check_field_ends(&unchecked)?;
-        Ok((store, parts, links))
-    }
-}
-
-/// The body (description and payload) behind `header`, once its announced lengths are
-/// checked against the input.
-fn body_of<'a>(header: &Header, bytes: &'a [u8]) -> Result<&'a [u8], SnapshotError> {
-    let description_len = header.description_len as usize;
-    if description_len > MAX_DESCRIPTION {
-        return Err(SnapshotError::Decode {
-            part: "description",
-            detail: "announced length too large".into(),
-        });
-    }
+/// The body behind the header, once its length and checksum are checked.
+fn checked_body(bytes: &[u8]) -> Result<&[u8], SnapshotError> {
+    let header = Header::decode(bytes)?;
     let body = bytes.get(HEADER_LEN..).unwrap_or_default();
-    let truncated = |what| SnapshotError::Truncated { what };
-    let payload_len = usize::try_from(header.payload_len).map_err(|_| truncated("payload"))?;
-    let end = description_len
-        .checked_add(payload_len)
-        .ok_or(truncated("payload"))?;
-    if body.len() < end {
-        let what = if body.len() < description_len {
-            "description"
-        } else {
-            "payload"
-        };
-        return Err(truncated(what));
+    match usize::try_from(header.body_len) {
+        Ok(n) if n > body.len() => return Err(SnapshotError::Truncated { what: "body" }),
+        Ok(n) if n < body.len() => {
+            return Err(SnapshotError::TrailingBytes {
+                extra: body.len() - n,
+            })
+        }
+        Ok(_) => {}
+        Err(_) => return Err(SnapshotError::Truncated { what: "body" }),
     }
-    if body.len() > end {
-        return Err(SnapshotError::TrailingBytes {
-            extra: body.len() - end,
+    let found = format::checksum(body);
+    if found != header.checksum {
+        return Err(SnapshotError::ChecksumMismatch {
+            expected: header.checksum,
+            found,
         });
     }
     Ok(body)
 }
 
-fn decode_description(bytes: &[u8]) -> Result<Description<'_>, SnapshotError> {
-    let (description, used): (Description<'_>, usize) =
-        bincode::serde::borrow_decode_from_slice(bytes, format::config()).map_err(|e| {
-            SnapshotError::Decode {
-                part: "description",
-                detail: e.to_string(),
-            }
-        })?;
-    if used != bytes.len() {
-        return Err(SnapshotError::Decode {
-            part: "description",
-            detail: "unexpected bytes after it".into(),
-        });
-    }
-    Ok(description)
+/// The description at the start of the body, and its length.
+fn decode_description(body: &[u8]) -> Result<(Description<'_>, usize), SnapshotError> {
+    bincode::serde::borrow_decode_from_slice(body, config()).map_err(|e| bad("description", e.to_string()))
+}
+
+fn bad(part: &'static str, detail: String) -> SnapshotError {
+    SnapshotError::Decode { part, detail }
 }

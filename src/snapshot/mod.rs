@@ -1,33 +1,33 @@
 //! Snapshots: save a store's ground truth to bytes, a writer or a file; load it back, possibly
 //! from untrusted bytes, into a store of the same schema.
 //!
-//! Only ground truth is written: each table's slots (with their versions, so every key a user
-//! kept, live or stale, means the same after a load), its text heap and link counters, and each
-//! relation's pairs. Derived state is rebuilt on load while every invariant is validated; a
-//! load returns a store that passes [`Store::check_integrity`], or a typed [`SnapshotError`].
-//! The layout is documented in `docs/SNAPSHOT.md`.
+//! Only ground truth is written: each table's parts (its slots with their versions, so every
+//! key a user kept, live or stale, means the same after a load; its link counters; its text),
+//! and each relation's pairs. Derived state is rebuilt on load while every invariant is
+//! validated; a load returns a store that passes [`Store::check_integrity`], or a typed
+//! [`SnapshotError`]. The layout is in `format.rs` and `docs/SNAPSHOT.md`.
 
-pub(crate) mod codec;
-mod error;
 pub(crate) mod format;
 mod fs;
 mod load;
-pub(crate) mod text_copy;
 
 use std::io::Write;
 
 use serde::Serialize;
 
-pub use error::SnapshotError;
+pub use crate::error::SnapshotError;
 pub use fs::SaveStep;
 
 use crate::key::RawKey;
+use crate::store::table::parts::config;
 use crate::store::Store;
-use format::{checksum, Description, Header, SchemaDesc, HEADER_LEN};
+use format::{Description, Header, SchemaDesc, HEADER_LEN};
 
+/// A relation's ground truth: its pairs in link order, with their link numbers, and its
+/// link counter.
 #[derive(Serialize)]
-struct RelationOut<'a> {
-    pairs: &'a [(u32, RawKey, RawKey)],
+struct RelationOut {
+    pairs: Vec<(u32, RawKey, RawKey)>,
     next_seq: u32,
 }
 
@@ -65,36 +65,22 @@ impl Store {
             counts: self.tables.iter().map(|t| t.len() as u64).collect(),
             links: self.relations.iter().map(|r| r.len() as u64).collect(),
         };
-        let fingerprint = fingerprint(&description.schema)?;
         let mut out = vec![0u8; HEADER_LEN];
-        bincode::serde::encode_into_std_write(&description, &mut out, format::config()).map_err(|e| {
-            SnapshotError::Encode {
-                detail: e.to_string(),
-            }
-        })?;
-        let description_len = out.len() - HEADER_LEN;
+        encode(&description, &mut out)?;
         for table in &self.tables {
-            table.save(&mut out)?;
+            table.encode_parts(&mut out)?;
         }
         for edges in &self.relations {
             let part = RelationOut {
-                pairs: &edges.pairs(),
+                pairs: edges.pairs(),
                 next_seq: edges.counter(),
             };
-            bincode::serde::encode_into_std_write(&part, &mut out, format::config()).map_err(|e| {
-                SnapshotError::Encode {
-                    detail: e.to_string(),
-                }
-            })?;
+            encode(&part, &mut out)?;
         }
+        let body = &out[HEADER_LEN..];
         let header = Header {
-            version: format::VERSION,
-            fingerprint,
-            description_len: u32::try_from(description_len).map_err(|_| SnapshotError::Encode {
-                detail: "schema description too large".into(),
-            })?,
-            payload_len: (out.len() - HEADER_LEN - description_len) as u64,
-            payload_checksum: format::checksum_of(format::VERSION, &out[HEADER_LEN..]),
+            body_len: body.len() as u64,
+            checksum: format::checksum(body),
         };
         out[..HEADER_LEN].copy_from_slice(&header.encode());
         Ok(out)
@@ -111,21 +97,23 @@ impl Store {
     }
 }
 
-/// Rewrites a snapshot's checksum to match its content, so fuzzers and tests can reach the
-/// validation behind it with edited bytes. Not API.
-#[doc(hidden)]
-pub fn reseal(bytes: &mut [u8]) {
-    if bytes.len() >= HEADER_LEN {
-        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-        let sum = format::checksum_of(version, &bytes[HEADER_LEN..]);
-        bytes[32..40].copy_from_slice(&sum.to_le_bytes());
-    }
-}
-
-fn fingerprint(schema: &SchemaDesc<'_>) -> Result<u64, SnapshotError> {
-    bincode::serde::encode_to_vec(schema, format::config())
-        .map(|bytes| checksum(&bytes))
+fn encode(value: &impl Serialize, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
+    bincode::serde::encode_into_std_write(value, out, config())
+        .map(drop)
         .map_err(|e| SnapshotError::Encode {
             detail: e.to_string(),
         })
+}
+
+/// Rewrites a snapshot's body length and checksum to match its content, so fuzzers and tests can reach the
+/// validation behind it with edited bytes. Not API.
+#[doc(hidden)]
+pub fn reseal(bytes: &mut [u8]) {
+    if let Some(body) = bytes.get(HEADER_LEN..) {
+        let header = Header {
+            body_len: body.len() as u64,
+            checksum: format::checksum(body),
+        };
+        bytes[12..HEADER_LEN].copy_from_slice(&header.encode()[12..]);
+    }
 }

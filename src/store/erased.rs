@@ -5,16 +5,12 @@ use std::any::Any;
 
 use crate::column::{JsonBad, JsonCx};
 use crate::entity::{Entity, EntityDef};
+use crate::error::SnapshotError;
 use crate::error::{Error, IntegrityError};
 use crate::key::Key;
 use crate::key::RawKey;
-use crate::snapshot::text_copy::TextCopies;
-use crate::store::table::compact::PartLoaded;
-use crate::store::table::io::{LiveKeys, RebuildJob};
-use crate::store::table::tally::{ParentSlots, Tallies};
 use crate::store::table::{ChildrenOf, KeyState, Table};
 use crate::store::Store;
-use crate::text::TextHeap;
 
 pub(crate) trait AnyTable: Any + Send + Sync {
     fn def(&self) -> &'static EntityDef;
@@ -42,30 +38,22 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     fn render(&self, key: RawKey) -> Option<Vec<String>>;
     /// The values of the old row at `pos` in the undo stack.
     fn render_undo(&self, pos: usize) -> Option<Vec<String>>;
-    /// Appends this table's snapshot part.
-    fn save(&self, out: &mut Vec<u8>) -> Result<(), crate::snapshot::SnapshotError>;
-    /// Loads this (empty) table's ground truth from its snapshot part (see `Table::load`).
-    fn load<'a>(
-        &mut self,
-        bytes: &'a [u8],
-        copies: &TextCopies<'a>,
-        table: (usize, &[ParentSlots]),
-    ) -> Result<PartLoaded, crate::snapshot::SnapshotError>;
+    /// Appends this table's snapshot parts (see `table/parts.rs`).
+    fn encode_parts(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError>;
+    /// Replaces this (empty) table with the one whose parts start `bytes`, validated, its
+    /// indexes rebuilt but not its children lists; returns the bytes the parts took.
+    fn decode_parts(&mut self, bytes: &[u8]) -> Result<usize, SnapshotError>;
+    /// Validates every foreign key against `tables` and counts children per parent (see
+    /// `Table::count_children`).
+    fn count_children(
+        &self,
+        targets: &[usize],
+        tables: &[Box<dyn AnyTable>],
+    ) -> Result<Vec<Vec<(RawKey, u32)>>, SnapshotError>;
+    /// Fills the children lists from the counts of `count_children`.
+    fn fill_children(&mut self, counts: Vec<Vec<(RawKey, u32)>>) -> Result<(), SnapshotError>;
     /// Every slot index of this table is below this.
     fn slot_bound(&self) -> usize;
-    /// Installs a text heap copied after the records were decoded.
-    fn set_text(&mut self, text: TextHeap);
-    /// Every text field ends on a char boundary (see `Table::check_field_ends`).
-    fn check_field_ends(&self) -> Result<(), crate::snapshot::SnapshotError>;
-    /// Every field holds a value of its type (see `Table::check_values`).
-    fn check_values(&self) -> Result<(), crate::snapshot::SnapshotError>;
-    /// The independent pieces of validating foreign keys and rebuilding derived state after
-    /// a load (see `Table::rebuild_jobs`).
-    fn rebuild_jobs<'a>(
-        &'a mut self,
-        fk_targets: &'a [usize],
-        counted: Vec<Option<Tallies>>,
-    ) -> (Box<dyn LiveKeys + 'a>, Vec<RebuildJob<'a>>);
     fn text_len(&self) -> usize;
     /// Drops text appended after `len`; only valid once every row using it is gone.
     fn truncate_text(&mut self, len: usize);
@@ -172,35 +160,26 @@ impl<E: Entity> AnyTable for Table<E> {
     fn finalize(&mut self) {
         Table::finalize(self)
     }
-    fn save(&self, out: &mut Vec<u8>) -> Result<(), crate::snapshot::SnapshotError> {
-        Table::save(self, out)
+    fn encode_parts(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
+        Table::encode_parts(self, out)
     }
-    fn load<'a>(
-        &mut self,
-        bytes: &'a [u8],
-        copies: &TextCopies<'a>,
-        table: (usize, &[ParentSlots]),
-    ) -> Result<PartLoaded, crate::snapshot::SnapshotError> {
-        Table::load(self, bytes, copies, table)
+    fn decode_parts(&mut self, bytes: &[u8]) -> Result<usize, SnapshotError> {
+        let (table, used) = Table::decode_parts(bytes)?;
+        *self = table;
+        Ok(used)
+    }
+    fn count_children(
+        &self,
+        targets: &[usize],
+        tables: &[Box<dyn AnyTable>],
+    ) -> Result<Vec<Vec<(RawKey, u32)>>, SnapshotError> {
+        Table::count_children(self, targets, tables)
+    }
+    fn fill_children(&mut self, counts: Vec<Vec<(RawKey, u32)>>) -> Result<(), SnapshotError> {
+        Table::fill_children(self, counts)
     }
     fn slot_bound(&self) -> usize {
-        crate::store::table::slot_bound(&self.rows)
-    }
-    fn set_text(&mut self, text: TextHeap) {
-        Table::set_text(self, text)
-    }
-    fn check_field_ends(&self) -> Result<(), crate::snapshot::SnapshotError> {
-        Table::check_field_ends(self)
-    }
-    fn check_values(&self) -> Result<(), crate::snapshot::SnapshotError> {
-        Table::check_values(self)
-    }
-    fn rebuild_jobs<'a>(
-        &'a mut self,
-        fk_targets: &'a [usize],
-        counted: Vec<Option<Tallies>>,
-    ) -> (Box<dyn LiveKeys + 'a>, Vec<RebuildJob<'a>>) {
-        Table::rebuild_jobs(self, fk_targets, counted)
+        self.rows.slot_count()
     }
     fn value_of(&self, key: RawKey, field: usize) -> crate::value::Value<'_> {
         self.value(key, field)

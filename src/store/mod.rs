@@ -1,6 +1,5 @@
 //! The [`Store`]: typed reads and constraint-checked writes over a [`Schema`]'s tables.
 
-mod arena;
 mod check;
 mod deferred;
 mod delete;
@@ -11,6 +10,7 @@ mod link;
 mod observe;
 mod query;
 mod relate;
+pub(crate) mod rows;
 mod scan;
 pub(crate) mod table;
 mod txn;
@@ -115,16 +115,9 @@ impl Clone for Store {
     }
 }
 
-/// Copies every table, in two groups on two threads for a large store (the copy is mostly
-/// first-touch page faults, which two cores take in parallel).
+/// Copies every table. O(records); text chunks are shared, not copied.
 fn clone_tables(tables: &[Box<dyn AnyTable>]) -> Vec<Box<dyn AnyTable>> {
-    let mut each: Vec<&dyn AnyTable> = tables.iter().map(|t| &**t).collect();
-    crate::par::for_each_split(
-        &mut each,
-        crate::par::PARALLEL_RECORDS,
-        |t| t.len(),
-        |t| t.clone_box(),
-    )
+    tables.iter().map(|t| t.clone_box()).collect()
 }
 
 impl PartialEq for Store {

@@ -1,17 +1,15 @@
-//! One entity type's storage: a generational arena of compact rows, the table's text heap, and the
+//! One entity type's storage: a slotmap arena of compact rows, the table's text heap, and the
 //! derived indexes over them.
 //!
 //! The `p_*` methods are the primitive changes; each has an `undo_*` inverse. The store
 //! journals every primitive it applies (see `journal.rs`) and nothing else mutates a table.
 
-pub(crate) mod compact;
-pub(crate) mod io;
-pub(crate) mod tally;
+pub(crate) mod parts;
 
 use std::cmp::Ordering;
 use std::ops::Bound;
 
-use super::arena::Arena;
+use super::rows::{Detached, Rows};
 use crate::engine::Engine;
 use crate::entity::Entity;
 use crate::error::Error;
@@ -39,16 +37,25 @@ const UNDO_KEPT: usize = 64;
 
 /// An old row kept for undo until the journal is finalized.
 #[derive(Clone, Debug)]
-struct UndoRow<R> {
-    key: RawKey,
-    row: R,
-    /// `true` for a delete (the key is detached), `false` for an update (the key is live).
-    deleted: bool,
+enum UndoRow<R> {
+    /// A deleted record, detached from its slot.
+    Deleted(Detached<R>),
+    /// A live record's row before an update.
+    Updated { key: RawKey, row: R },
+}
+
+impl<R> UndoRow<R> {
+    fn row(&self) -> &R {
+        match self {
+            UndoRow::Deleted(d) => &d.row,
+            UndoRow::Updated { row, .. } => row,
+        }
+    }
 }
 
 #[derive(Debug)]
 pub(crate) struct Table<E: Entity> {
-    pub(crate) rows: Arena<E::Row>,
+    pub(crate) rows: Rows<E::Row>,
     pub(crate) text: TextHeap,
     uniques: Vec<UniqueIndex>,
     indexes: Vec<SecondaryIndex>,
@@ -135,7 +142,7 @@ impl<E: Entity> Table<E> {
             .map(|fk| def.uniques.iter().position(|u| u.fields == [fk.field]))
             .collect();
         Table {
-            rows: Arena::default(),
+            rows: Rows::default(),
             text: TextHeap::default(),
             uniques: vec![UniqueIndex::default(); def.uniques.len()],
             indexes: vec![SecondaryIndex::default(); def.indexes.len()],
@@ -324,7 +331,7 @@ impl<E: Entity> Table<E> {
 
     /// The old row at `pos` of the undo stack (journal order).
     pub(crate) fn undo_row(&self, pos: usize) -> Option<&E::Row> {
-        self.undo.get(pos).map(|u| &u.row)
+        self.undo.get(pos).map(UndoRow::row)
     }
 
     // ----- primitive changes and their inverses -----
@@ -348,21 +355,24 @@ impl<E: Entity> Table<E> {
             return false;
         }
         self.unlink_derived(key);
-        if let Some(row) = self.rows.detach(key) {
-            self.undo.push(UndoRow {
-                key,
-                row,
-                deleted: true,
-            });
+        if let Some(detached) = self.rows.detach(key) {
+            self.undo.push(UndoRow::Deleted(detached));
         }
         true
     }
 
     pub(crate) fn undo_delete(&mut self, key: RawKey) {
-        let Some(entry) = self.undo.pop() else { return };
-        debug_assert!(entry.deleted && entry.key == key, "undo stack out of order");
-        self.rows.reattach(key, entry.row);
-        self.link_derived(key);
+        match self.undo.pop() {
+            Some(UndoRow::Deleted(detached)) if detached.key() == key => {
+                self.rows.reattach(detached);
+                self.link_derived(key);
+            }
+            Some(other) => {
+                debug_assert!(false, "undo stack out of order");
+                self.undo.push(other);
+            }
+            None => {}
+        }
     }
 
     /// Replaces a record's row; the old row is kept for undo.
@@ -375,23 +385,25 @@ impl<E: Entity> Table<E> {
             return false;
         };
         let old = std::mem::replace(slot, row);
-        self.undo.push(UndoRow {
-            key,
-            row: old,
-            deleted: false,
-        });
+        self.undo.push(UndoRow::Updated { key, row: old });
         self.link_derived(key);
         true
     }
 
     pub(crate) fn undo_update(&mut self, key: RawKey) {
-        let Some(entry) = self.undo.pop() else { return };
-        debug_assert!(!entry.deleted && entry.key == key, "undo stack out of order");
+        let old = match self.undo.pop() {
+            Some(UndoRow::Updated { key: k, row }) if k == key => row,
+            Some(other) => {
+                debug_assert!(false, "undo stack out of order");
+                return self.undo.push(other);
+            }
+            None => return,
+        };
         self.unlink_derived(key);
         let Some(slot) = self.rows.get_mut(key) else {
             return;
         };
-        let newer = std::mem::replace(slot, entry.row);
+        let newer = std::mem::replace(slot, old);
         release_replaced::<E>(&newer, slot, &mut self.text);
         self.link_derived(key);
     }
@@ -401,14 +413,13 @@ impl<E: Entity> Table<E> {
     /// The undo stack keeps its buffer, so the next statement's old rows need no allocation.
     pub(crate) fn finalize(&mut self) {
         let Table { rows, text, undo, .. } = self;
-        for UndoRow { key, row, deleted } in undo.drain(..) {
-            if deleted {
-                release_text::<E>(&row, text);
-                rows.free(key);
-            } else if let Some(current) = rows.get(key) {
-                release_replaced::<E>(&row, current, text);
-            } else {
-                release_text::<E>(&row, text);
+        for entry in undo.drain(..) {
+            match entry {
+                UndoRow::Deleted(detached) => release_text::<E>(&rows.free(detached), text),
+                UndoRow::Updated { key, row } => match rows.get(key) {
+                    Some(current) => release_replaced::<E>(&row, current, text),
+                    None => release_text::<E>(&row, text),
+                },
             }
         }
         // A large statement's buffer is not kept for ever.
@@ -625,7 +636,7 @@ pub(crate) fn order_cmp<E: Entity>(
 
 /// Whether the live record `k` sorts before `(key, row)` under [`order_cmp`].
 pub(crate) fn sorts_before<E: Entity>(
-    rows: &Arena<E::Row>,
+    rows: &Rows<E::Row>,
     text: &TextHeap,
     fields: &[u16],
     k: RawKey,
@@ -653,12 +664,7 @@ pub(crate) fn prefix_cmp<E: Entity>(
 /// Whether every link number of `row` (under a non-NULL key) is below its counter.
 pub(crate) fn links_within_counters<E: Entity>(row: &E::Row, next_seq: &[u32]) -> bool {
     let seqs = E::__seqs(row);
-    (0..next_seq.len()).all(|fk| E::__fk(row, fk).is_none() || seqs[fk] < next_seq[fk])
-}
-
-/// Every slot index of `rows` is below this.
-pub(crate) fn slot_bound<R: Default>(rows: &Arena<R>) -> usize {
-    rows.slot_count()
+    (0..next_seq.len()).all(|fk| E::__fk(row, fk).is_none() || seqs.get(fk) < next_seq.get(fk))
 }
 
 pub(crate) fn link_order<'a, E: Entity>(row: &'a E::Row, text: &'a TextHeap, fk: usize) -> LinkOrder<'a> {
@@ -670,7 +676,7 @@ pub(crate) fn link_order<'a, E: Entity>(row: &'a E::Row, text: &'a TextHeap, fk:
 
 /// Adds `key` (whose record is `row`) to secondary index `x` (nothing if a field is NULL).
 pub(crate) fn index_row<E: Entity>(
-    rows: &Arena<E::Row>,
+    rows: &Rows<E::Row>,
     text: &TextHeap,
     x: usize,
     index: &mut SecondaryIndex,
@@ -689,7 +695,7 @@ pub(crate) fn index_row<E: Entity>(
 /// Inserts `key` (whose record is `row`) into `parent`'s list of children index `index` (of
 /// foreign key `fk`) at its place in link order; returns the position.
 pub(crate) fn place_child<E: Entity>(
-    rows: &Arena<E::Row>,
+    rows: &Rows<E::Row>,
     text: &TextHeap,
     fk: usize,
     index: &mut ChildIndex,

@@ -1,0 +1,378 @@
+//! A table's ground truth as parts, for snapshots: handed out by [`Table::to_parts`], and a
+//! table rebuilt from them by [`Table::from_parts`], which validates them and rebuilds every
+//! derived structure (unique, secondary and ordered indexes here; children lists, which need
+//! the parent tables, in [`Table::fill_children`] once each foreign key is validated by
+//! [`Table::count_children`]).
+//!
+//! The parts, encoded with bincode's serde path ([`config`]):
+//! - `rows`: the records in slotmap's own serde form (each slot's version and, if occupied,
+//!   its row; slotmap validates occupancy and rebuilds its free list on load, so a stale key
+//!   stays stale; a record detached by an open transaction is saved as vacant, i.e. deleted),
+//!   and how far slot indexes have gone;
+//! - `next_seq`: each foreign key's link counter;
+//! - `text`: every live record's text fields back to back, in slot and field order (a span
+//!   is saved as its length; [`place_text`] gives each its offset back).
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    has_null, index_row, links_within_counters, order_cmp, place_child, row_hash, same_values, Table,
+};
+use crate::entity::Entity;
+use crate::error::SnapshotError;
+use crate::index::ordered::OrderedIndex;
+use crate::index::unique::UniqueIndex;
+use crate::key::RawKey;
+use crate::store::erased::AnyTable;
+use crate::store::rows::Rows;
+use crate::store::table::KeyState;
+use crate::text::{Span, TextHeap};
+
+/// The most bytes a decode may claim for strings and byte vectors it allocates up front.
+/// Sequences (rows, pairs) never pre-allocate more than serde's cautious size hint (1 MiB),
+/// growing only as their elements are actually read, so a length bomb runs out of input first.
+const DECODE_LIMIT: usize = 1 << 32;
+
+/// The bincode configuration of every part of a snapshot: standard (varint) encoding, with a
+/// byte limit so a length claimed by damaged bytes fails instead of allocating.
+pub(crate) fn config() -> bincode::config::Configuration<
+    bincode::config::LittleEndian,
+    bincode::config::Varint,
+    bincode::config::Limit<DECODE_LIMIT>,
+> {
+    bincode::config::standard().with_limit::<DECODE_LIMIT>()
+}
+
+/// A table's ground truth, borrowed for saving.
+#[derive(Serialize)]
+pub(crate) struct PartsOut<'a, R> {
+    rows: &'a Rows<R>,
+    next_seq: &'a [u32],
+    text: Cow<'a, str>,
+}
+
+/// A table's ground truth as decoded (text borrowed from the input).
+#[derive(Deserialize)]
+pub(crate) struct Parts<'a, R> {
+    pub(crate) rows: Rows<R>,
+    pub(crate) next_seq: Vec<u32>,
+    #[serde(borrow)]
+    pub(crate) text: &'a str,
+}
+
+impl<E: Entity> Table<E> {
+    /// Appends this table's parts to `out`. O(records + text).
+    pub(crate) fn encode_parts(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
+        bincode::serde::encode_into_std_write(self.to_parts(), out, config())
+            .map(drop)
+            .map_err(|e| SnapshotError::Encode {
+                detail: format!("table {}: {e}", E::DEF.table),
+            })
+    }
+
+    /// The table whose parts start `bytes`, and how many bytes they took.
+    pub(crate) fn decode_parts(bytes: &[u8]) -> Result<(Table<E>, usize), SnapshotError> {
+        let (parts, used) =
+            bincode::serde::borrow_decode_from_slice(bytes, config()).map_err(|e| bad::<E>(e.to_string()))?;
+        Ok((Table::from_parts(parts)?, used))
+    }
+
+    /// This table's ground truth. O(1), or O(text) when the live text is not already one run
+    /// of the heap in slot order.
+    pub(crate) fn to_parts(&self) -> PartsOut<'_, E::Row> {
+        PartsOut {
+            rows: &self.rows,
+            next_seq: &self.next_seq,
+            text: fields_text::<E>(&self.rows, &self.text),
+        }
+    }
+
+    /// A table from its parts, validated (slot count, link counters, every text field in the
+    /// text on char boundaries and every byte used, each value of its type), with its unique,
+    /// secondary and ordered indexes rebuilt; children lists follow (`fill_children`).
+    /// O(records + text), O(n log n) per ordered index.
+    pub(crate) fn from_parts(parts: Parts<'_, E::Row>) -> Result<Table<E>, SnapshotError> {
+        let Parts {
+            mut rows,
+            next_seq,
+            text,
+        } = parts;
+        if next_seq.len() != E::DEF.fks.len() || !rows.slots_cover_keys() {
+            return Err(bad::<E>("malformed slot count or link counters".into()));
+        }
+        place_text::<E>(&mut rows, text)?;
+        let mut table = Table::new();
+        table.text = TextHeap::from_string(text.to_owned());
+        for (key, row) in rows.iter() {
+            if !links_within_counters::<E>(row, &next_seq) {
+                return Err(bad::<E>(format!("record {key}: link number beyond its counter")));
+            }
+            if let Some(f) = E::__rejected(row, &table.text) {
+                let column = E::DEF.fields.get(f).map_or("?", |f| f.column);
+                return Err(bad::<E>(format!(
+                    "record {key}: {column} holds no value of its type"
+                )));
+            }
+        }
+        table.rows = rows;
+        table.next_seq = next_seq;
+        table.fill_indexes()?;
+        Ok(table)
+    }
+
+    /// Rebuilds the unique, secondary and ordered indexes from the rows.
+    fn fill_indexes(&mut self) -> Result<(), SnapshotError> {
+        let Table {
+            rows,
+            text,
+            uniques,
+            indexes,
+            ordered,
+            ..
+        } = self;
+        for (u, index) in uniques.iter_mut().enumerate() {
+            fill_unique::<E>(rows, text, u, index)?;
+        }
+        for (x, index) in indexes.iter_mut().enumerate() {
+            for (key, row) in rows.iter() {
+                index_row::<E>(rows, text, x, index, key, row);
+            }
+        }
+        for (x, sorted) in ordered.iter_mut().enumerate() {
+            if let Some(sorted) = sorted.as_mut() {
+                *sorted = sort_index::<E>(rows, text, x);
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates every foreign key against its target table (`tables[targets[fk]]`) and
+    /// counts each parent's children: per foreign key, (parent, count) by parent slot. The
+    /// first dangling record in slot order is reported. O(records), one look-up per distinct
+    /// parent.
+    pub(crate) fn count_children(
+        &self,
+        targets: &[usize],
+        tables: &[Box<dyn AnyTable>],
+    ) -> Result<Vec<Vec<(RawKey, u32)>>, SnapshotError> {
+        let mut all = Vec::with_capacity(targets.len());
+        for (fk, &t) in targets.iter().enumerate() {
+            let Some(target) = tables.get(t) else {
+                return Err(bad::<E>("foreign key to a table the store lacks".into()));
+            };
+            let dangling = |key, parent| SnapshotError::DanglingReference {
+                table: E::DEF.table,
+                column: E::DEF.fk_column(fk),
+                key,
+                target: target.def().table,
+                target_key: parent,
+            };
+            let mut counts: Vec<(RawKey, u32)> = Vec::new();
+            for (key, row) in self.rows.iter() {
+                let Some(parent) = E::__fk(row, fk) else { continue };
+                let at = parent.index() as usize;
+                if at >= target.slot_bound() {
+                    return Err(dangling(key, parent));
+                }
+                if counts.len() <= at {
+                    counts.resize(at + 1, (RawKey::default(), 0));
+                }
+                let slot = &mut counts[at];
+                // A slot's first child checks its parent; the others compare with it (one
+                // version of a slot at most is live).
+                let live = match slot.1 {
+                    0 => target.state(parent) == KeyState::Live,
+                    _ => slot.0 == parent,
+                };
+                if !live {
+                    return Err(dangling(key, parent));
+                }
+                *slot = (parent, slot.1 + 1);
+            }
+            all.push(counts);
+        }
+        Ok(all)
+    }
+
+    /// Fills the children list of every one-to-many foreign key, each list sized by `counts`
+    /// (from [`count_children`](Self::count_children)), in link order; refuses two children
+    /// of one parent sharing a link number. Records come in slot order, usually link order:
+    /// a child newer than its parent's newest so far is appended, only one out of order is
+    /// placed by comparing.
+    pub(crate) fn fill_children(&mut self, counts: Vec<Vec<(RawKey, u32)>>) -> Result<(), SnapshotError> {
+        let Table {
+            rows,
+            text,
+            children,
+            fk_unique,
+            ..
+        } = self;
+        for (fk, counts) in counts.into_iter().enumerate() {
+            let (Some(index), None) = (children.get_mut(fk), fk_unique.get(fk).copied().flatten()) else {
+                continue;
+            };
+            let mut newest = vec![u32::MAX; counts.len()];
+            *index = crate::index::children::ChildIndex::with_counts(counts.iter().copied());
+            let by_field = E::DEF.fks[fk].order_by.is_some();
+            for (key, row) in rows.iter() {
+                let Some(parent) = E::__fk(row, fk) else { continue };
+                let seq = E::__seqs(row)[fk];
+                let Some(newest) = newest.get_mut(parent.index() as usize) else {
+                    continue;
+                };
+                if !by_field && (*newest == u32::MAX || *newest < seq) {
+                    *newest = seq;
+                    index.push_in_room(parent, key);
+                    continue;
+                }
+                let pos = place_child::<E>(rows, text, fk, index, parent, row, key);
+                if by_field {
+                    continue;
+                }
+                // Siblings before `pos` have smaller numbers; the next one must be larger.
+                let seq_of = |c: RawKey| rows.get(c).map_or(0, |r| E::__seqs(r)[fk]);
+                let next = index.get(parent).get(pos + 1);
+                if *newest == seq || next.is_some_and(|&c| seq_of(c) == seq) {
+                    let detail =
+                        format!("record {key}: two children of parent {parent} share link number {seq}");
+                    return Err(bad::<E>(detail));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The text of every live record's text fields, back to back in slot and field order:
+/// borrowed from the heap when they already lie so (a loaded or bulk-inserted table).
+fn fields_text<'a, E: Entity>(rows: &Rows<E::Row>, heap: &'a TextHeap) -> Cow<'a, str> {
+    let (mut run, mut back_to_back) = (None::<(usize, usize)>, true);
+    for (_, row) in rows.iter() {
+        E::__spans(row, &mut |s| match &mut run {
+            _ if s.is_empty() => {}
+            None => run = Some((s.off(), s.off() + s.len())),
+            Some((_, end)) if *end == s.off() => *end += s.len(),
+            Some(_) => back_to_back = false,
+        });
+    }
+    let (start, end) = run.unwrap_or((0, 0));
+    let whole = Span::new(start as u32, (end - start) as u32);
+    if back_to_back && heap.contains(whole) {
+        return Cow::Borrowed(heap.str(whole));
+    }
+    let mut text = String::new();
+    for (_, row) in rows.iter() {
+        E::__spans(row, &mut |s| text.push_str(heap.str(s)));
+    }
+    Cow::Owned(text)
+}
+
+/// Gives each text field of `rows` (in slot and field order) its offset in `text`, refusing a
+/// field that runs past it or ends inside a char, and bytes no field uses.
+fn place_text<E: Entity>(rows: &mut Rows<E::Row>, text: &str) -> Result<(), SnapshotError> {
+    let mut at = 0usize;
+    for (key, row) in rows.iter_mut() {
+        let mut fits = true;
+        E::__for_each_span(row, &mut |s| {
+            let end = at + s.len();
+            fits &= text.is_char_boundary(end);
+            *s = if s.is_empty() || !fits {
+                Span::default()
+            } else {
+                Span::new(at as u32, s.len() as u32)
+            };
+            at = end.min(text.len());
+        });
+        if !fits {
+            let detail = format!("record {key}: a text field runs past the text or ends inside a char");
+            return Err(bad::<E>(detail));
+        }
+    }
+    match at == text.len() {
+        true => Ok(()),
+        false => Err(bad::<E>("the text holds bytes no record uses".into())),
+    }
+}
+
+/// Fills unique index `u`, refusing a value two records hold (both are named, the lower slot
+/// first). Every record is hashed first (one pass in slot order), then inserted grouped by
+/// where its hash lands in the table, so the probes sweep the table's memory once instead of
+/// missing the cache on every record when the table is larger than the cache. The grouping is
+/// stable, so of two records holding one value the lower slot goes in first.
+fn fill_unique<E: Entity>(
+    rows: &Rows<E::Row>,
+    text: &TextHeap,
+    u: usize,
+    index: &mut UniqueIndex,
+) -> Result<(), SnapshotError> {
+    let def = &E::DEF.uniques[u];
+    let hash_of = |k: RawKey| rows.get(k).and_then(|r| row_hash::<E>(r, text, def));
+    let hashed: Vec<(u64, RawKey)> = (rows.iter())
+        .filter_map(|(key, row)| row_hash::<E>(row, text, def).map(|h| (h, key)))
+        .collect();
+    index.reserve(hashed.len(), |k| hash_of(k).unwrap_or(0));
+    for (hash, key) in group_by_bucket(hashed, index.bucket_mask_hint()) {
+        // Reads the two records only on a tag match (rare).
+        let eq = |k: RawKey| {
+            rows.get(key)
+                .zip(rows.get(k))
+                .is_some_and(|(a, b)| same_values::<E>(a, b, text, def))
+        };
+        if let Err(existing) = index.insert_new(hash, key, eq, |k| hash_of(k).unwrap_or(0)) {
+            let mut keys = [existing, key];
+            keys.sort_by_key(|k| k.index());
+            return Err(SnapshotError::DuplicateUnique {
+                table: E::DEF.table,
+                constraint: def.name,
+                keys,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Ordered index `x` built from every record with no NULL indexed value, sorted by (values,
+/// key). O(n log n).
+fn sort_index<E: Entity>(rows: &Rows<E::Row>, text: &TextHeap, x: usize) -> OrderedIndex {
+    let fields = E::DEF.indexes[x].fields;
+    let mut keyed: Vec<(RawKey, &E::Row)> = (rows.iter())
+        .filter(|(_, row)| !has_null::<E>(row, text, fields))
+        .collect();
+    keyed.sort_unstable_by(|a, b| order_cmp::<E>(text, fields, *a, *b));
+    OrderedIndex::from_sorted(keyed.into_iter().map(|(k, _)| k).collect())
+}
+
+/// `items` stably reordered by the top (at most) 8 bits of `hash & mask`: a counting sort,
+/// O(n). 256 groups keep each group's part of a large table within the cache while the
+/// scatter writes only 256 streams; small inputs stay as they are (their table fits in the
+/// cache anyway).
+fn group_by_bucket(items: Vec<(u64, RawKey)>, mask: u64) -> Vec<(u64, RawKey)> {
+    if items.len() < 1 << 14 {
+        return items;
+    }
+    let shift = (64 - mask.leading_zeros()).saturating_sub(8);
+    let group = |h: u64| ((h & mask) >> shift) as usize;
+    let mut starts = vec![0usize; group(mask) + 2];
+    for &(h, _) in &items {
+        starts[group(h) + 1] += 1;
+    }
+    for g in 1..starts.len() {
+        starts[g] += starts[g - 1];
+    }
+    let mut out = vec![(0, RawKey::default()); items.len()];
+    for item in items {
+        let at = &mut starts[group(item.0)];
+        out[*at] = item;
+        *at += 1;
+    }
+    out
+}
+
+fn bad<E: Entity>(detail: String) -> SnapshotError {
+    SnapshotError::Decode {
+        part: E::DEF.table,
+        detail,
+    }
+}
