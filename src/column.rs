@@ -376,7 +376,45 @@ scalar_repr!(i8, i16, i32, i64, u8, u16, u32, u64, bool, f32, f64);
 /// SQL type unless [`SQL_TYPE`](Self::SQL_TYPE) names another. Look-ups through a
 /// `BY_<FIELD>` handle take the type itself.
 ///
-/// Newtypes and field-less enums need no hand-written impl: `#[derive(relata::Column)]`.
+/// Newtypes and field-less enums need no hand-written impl: `#[derive(relata::Column)]`. A
+/// newtype is stored as its field and takes no options; an enum is stored as its variant
+/// names (`text`, the default; `rename_all = "snake_case" | "lowercase" | "UPPERCASE" |
+/// "SCREAMING_SNAKE_CASE"`, and `rename = "..."` on a variant) or, with `integer`, as its
+/// discriminants:
+///
+/// ```
+/// use relata::{Column, Entity, Schema, Store};
+///
+/// #[derive(Column, Clone, Debug, PartialEq)]
+/// struct Email(String);
+///
+/// #[derive(Column, Clone, Copy, Debug, PartialEq)]
+/// #[relata(text, rename_all = "snake_case")]
+/// enum Status { Active, OnHold, #[relata(rename = "gone")] Closed }
+///
+/// #[derive(Column, Clone, Copy, Debug, PartialEq)]
+/// #[relata(integer)]
+/// enum Level { Low = 1, High = 10 }
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// struct Account {
+///     #[relata(unique(nocase))]
+///     email: Email,
+///     #[relata(index)]
+///     status: Status,
+///     level: Level,
+/// }
+///
+/// let mut store = Store::new(Schema::builder().entity::<Account>().build()?);
+/// let k = store.insert(Account { email: Email("A@x".into()), status: Status::OnHold, level: Level::High })?;
+/// assert_eq!(store.find_unique(Account::BY_EMAIL, &Email("a@X".into())), Some(k));
+/// assert_eq!(store.find_by(Account::BY_STATUS, &Status::OnHold).collect::<Vec<_>>(), [k]);
+/// store.update(k, |a| a.status = Status::Closed)?;
+/// let json = store.to_json();
+/// assert!(json.contains(r#""status": "gone""#) && json.contains(r#""level": 10"#), "{json}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// Behind cargo features relata implements it for `chrono`, `time`, `uuid`, `rust_decimal`
 /// and `serde_json` types.
 ///

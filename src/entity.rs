@@ -116,6 +116,178 @@ use crate::value::{SqlType, Value};
 /// # Ok::<(), relata::SchemaError>(())
 /// ```
 ///
+/// ## Each attribute, with an example
+///
+/// `table`, and the look-up handles `unique` and `index` give (an index over the same fields
+/// as a unique constraint is `BY_<FIELDS>_INDEX`):
+///
+/// ```
+/// use relata::{Entity, Error, Schema, Store};
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// #[relata(table = "people", unique(first, last, name = "uq_full_name"), index(last, first))]
+/// struct Person {
+///     #[relata(unique(name = "uq_people_login"), index(ordered))]
+///     login: String,
+///     #[relata(index)]
+///     age: u8,
+///     first: String,
+///     last: String,
+/// }
+///
+/// let mut store = Store::new(Schema::builder().entity::<Person>().build()?);
+/// let p = |login: &str, age, first: &str| Person { login: login.into(), age, first: first.into(), last: "Li".into() };
+/// let ann = store.insert(p("ann", 30, "Ann"))?;
+/// let bo = store.insert(p("bo", 30, "Bo"))?;
+/// assert_eq!(store.find_unique(Person::BY_LOGIN, "bo"), Some(bo));
+/// assert_eq!(store.scan(Person::BY_LOGIN_INDEX).collect::<Vec<_>>(), [ann, bo]);
+/// assert_eq!(store.find_by(Person::BY_AGE, &30).collect::<Vec<_>>(), [ann, bo]);
+/// assert_eq!(store.find_unique_by(Person::BY_FIRST_LAST, &["Bo".into(), "Li".into()]), Some(bo));
+/// assert_eq!(store.find_by_values(Person::BY_LAST_FIRST, &["Li".into(), "Ann".into()]).collect::<Vec<_>>(), [ann]);
+/// let err = store.insert(p("cy", 1, "Ann")).unwrap_err();
+/// assert!(matches!(err, Error::UniqueViolation { constraint: "uq_full_name", .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// `index(..., ordered)` on the struct, for prefix and range scans over several fields:
+///
+/// ```
+/// use relata::{Entity, Schema, Store};
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// #[relata(index(day, hour, ordered))]
+/// struct Slot { day: u8, hour: u8 }
+///
+/// let mut store = Store::new(Schema::builder().entity::<Slot>().build()?);
+/// let late = store.insert(Slot { day: 1, hour: 18 })?;
+/// let early = store.insert(Slot { day: 1, hour: 9 })?;
+/// store.insert(Slot { day: 2, hour: 7 })?;
+/// let day_one: Vec<_> = store.prefix(Slot::BY_DAY_HOUR, &[1i64.into()]).collect();
+/// assert_eq!(day_one, [early, late]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// `check`, `max_len`, `unique(nocase)` and `column`: constraints the database enforces.
+///
+/// ```
+/// use relata::{Dialect, Entity, Error, Schema, Store};
+///
+/// fn in_stock(p: &Product) -> bool {
+///     p.stock >= 0
+/// }
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// #[relata(check(in_stock, name = "ck_stock", sql = "stock >= 0"))]
+/// struct Product {
+///     #[relata(unique(nocase), max_len = 8, column = "sku_code")]
+///     sku: String,
+///     stock: i64,
+/// }
+///
+/// let schema = Schema::builder().entity::<Product>().build()?;
+/// let mut store = Store::new(schema.clone());
+/// let k = store.insert(Product { sku: "AB-1".into(), stock: 3 })?;
+/// assert_eq!(store.find_unique(Product::BY_SKU, "ab-1"), Some(k));
+/// assert!(matches!(store.insert(Product { sku: "ab-1".into(), stock: 1 }), Err(Error::UniqueViolation { .. })));
+/// assert!(matches!(store.insert(Product { sku: "ABCDEFGHI".into(), stock: 1 }), Err(Error::TooLong { limit: 8, length: 9, .. })));
+/// assert!(matches!(store.insert(Product { sku: "X".into(), stock: -1 }), Err(Error::CheckViolation { constraint: "ck_stock", .. })));
+/// let sql = schema.to_sql(Dialect::Sqlite);
+/// assert!(sql.contains(r#""sku_code" VARCHAR(8) NOT NULL"#) && sql.contains("CHECK (stock >= 0)"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// `unique(deferrable)`: checked at commit under `Engine::Postgres`, so two rows may swap:
+///
+/// ```
+/// use relata::{Engine, Entity, Schema, Store};
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// #[relata(unique(row, col, deferrable))]
+/// struct Seat { #[relata(unique(deferrable))] number: u8, row: u8, col: u8 }
+///
+/// let schema = Schema::builder().entity::<Seat>().build()?;
+/// let mut store = Store::with_engine(schema, Engine::Postgres);
+/// let a = store.insert(Seat { number: 1, row: 0, col: 0 })?;
+/// let b = store.insert(Seat { number: 2, row: 0, col: 1 })?;
+/// store.transaction(|s| {
+///     s.update(a, |x| x.number = 2)?;
+///     s.update(b, |x| x.number = 1)
+/// })?;
+/// assert_eq!(store.get(a).unwrap().number, 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// On foreign keys: `back`, `on_delete`, `orphan`, `order_by`:
+///
+/// ```
+/// use relata::{Entity, Key, Schema, Store};
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// struct List { name: String }
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// struct Item {
+///     #[relata(back = "items", on_delete = "cascade", order_by = "position")]
+///     list: Key<List>,
+///     position: i32,
+/// }
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// struct Label {
+///     #[relata(orphan)]
+///     item: Key<Item>,
+///     #[relata(on_delete = "set_null")]
+///     list: Option<Key<List>>,
+/// }
+///
+/// let mut store = Store::new(Schema::builder().entity::<List>().entity::<Item>().entity::<Label>().build()?);
+/// let list = store.insert(List { name: "todo".into() })?;
+/// let second = store.insert(Item { list, position: 2 })?;
+/// let first = store.insert(Item { list, position: 1 })?;
+/// assert_eq!(store.children(Item::LIST, list).collect::<Vec<_>>(), [first, second]);
+/// let label = store.insert(Label { item: first, list: Some(list) })?;
+/// store.delete(list)?; // cascades to the items, and the label goes with its item
+/// assert!(!store.contains(second) && !store.contains(label));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// `on_delete = "restrict"` (refused at once) against `"no_action"` with `deferrable`
+/// (checked at commit, so the children may move first), `acyclic`, and a one-to-one `unique`
+/// key:
+///
+/// ```
+/// use relata::{Entity, Error, Key, Schema, Store};
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// struct Team { name: String }
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// struct Player {
+///     #[relata(deferrable)]
+///     team: Key<Team>,
+///     #[relata(acyclic, on_delete = "restrict")]
+///     mentor: Option<Key<Player>>,
+///     #[relata(unique, on_delete = "set_null")]
+///     captain_of: Option<Key<Team>>,
+/// }
+///
+/// let schema = Schema::builder().entity::<Team>().entity::<Player>().build()?;
+/// let mut store = Store::new(schema);
+/// let (red, blue) = (store.insert(Team { name: "red".into() })?, store.insert(Team { name: "blue".into() })?);
+/// let ann = store.insert(Player { team: red, mentor: None, captain_of: Some(red) })?;
+/// let bo = store.insert(Player { team: red, mentor: Some(ann), captain_of: None })?;
+/// assert!(matches!(store.update(ann, |p| p.mentor = Some(bo)), Err(Error::Cycle { .. })));
+/// assert!(matches!(store.delete(ann), Err(Error::Restricted { .. })));
+/// assert!(matches!(store.update(bo, |p| p.captain_of = Some(red)), Err(Error::UniqueViolation { .. })));
+/// store.transaction(|s| {
+///     s.delete(red)?; // deferred: the players still point at red until commit
+///     s.update(ann, |p| p.team = blue)?;
+///     s.update(bo, |p| p.team = blue)
+/// })?;
+/// assert_eq!(store.get(ann).unwrap().captain_of, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// Field types: see [`Column`](crate::Column); your own through [`AsColumn`](crate::AsColumn)
 /// or `#[derive(relata::Column)]`.
 ///

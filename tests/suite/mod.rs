@@ -8,6 +8,7 @@ mod deletes;
 mod differential;
 mod differential_postgres;
 mod engines;
+mod every_type;
 mod factories;
 mod foreign_keys;
 mod fuzz_corpus;
