@@ -112,7 +112,7 @@ macro_rules! cases {
                 let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
                 assert_eq!(doc["rows"][0]["u"], want.json, "{what}: JSON\n{json}");
                 let (fixture, _) = Store::from_json(schema(), &json).unwrap();
-                let mut got: Vec<Row> = fixture.iter::<Row>().map(|(k, _)| fixture.get_owned(k).unwrap()).collect();
+                let got: Vec<Row> = fixture.iter::<Row>().map(|(k, _)| fixture.get_owned(k).unwrap()).collect();
                 assert_eq!(got.len(), 2, "{what}: fixture");
                 assert!(got.contains(&rows[0]) && got.contains(&rows[1]), "{what}: fixture {got:?}");
                 fixture.check_integrity().unwrap();
