@@ -124,9 +124,15 @@ fn a_snapshot_inside_a_transaction_saves_the_current_state() {
     s.begin().unwrap();
     s.delete(alice).unwrap();
     let bytes = s.to_snapshot().unwrap();
-    let loaded = Store::from_snapshot(schema(), &bytes).unwrap();
+    // The deleted record's slot is detached (kept for undo): saved as vacant, i.e. deleted.
+    let mut loaded = Store::from_snapshot(schema(), &bytes).unwrap();
+    loaded.check_integrity().unwrap();
     assert!(!loaded.contains(alice));
+    assert!(matches!(loaded.get_one(alice), Err(relata::Error::Stale { .. })));
     assert!(!loaded.in_transaction());
+    let next = loaded.insert(user("next")).unwrap();
+    assert_ne!(next, alice, "a reused slot gets a new version");
+    loaded.check_integrity().unwrap();
     s.rollback().unwrap();
     assert!(s.contains(alice));
 }
