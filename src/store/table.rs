@@ -196,21 +196,38 @@ impl<E: Entity> Table<E> {
     }
 
     /// The unique constraint `row` would violate, with the record already holding the value.
-    /// With several, the one `engine` reports: SQLite the last declared, PostgreSQL the first
-    /// (found by the differential tests). Deferrable constraints wait for the commit point
-    /// under PostgreSQL; SQLite checks UNIQUE per statement whatever the declaration.
-    /// `except` is the record being rewritten.
+    /// With several, the one `engine` reports: SQLite the last declared; PostgreSQL the first
+    /// declared plain one, then the `nocase` ones (indexes on `lower(col)` its DDL creates
+    /// after the table, and PostgreSQL checks unique indexes in creation order); found by the
+    /// differential tests. Deferrable constraints wait for the commit point under PostgreSQL;
+    /// SQLite checks UNIQUE per statement whatever the declaration. `except` is the record
+    /// being rewritten.
     pub(crate) fn unique_conflict(
         &self,
         row: &E::Row,
         except: Option<RawKey>,
         engine: Engine,
     ) -> Option<(usize, RawKey)> {
-        let n = E::DEF.uniques.len();
-        let order = (0..n).map(|i| match engine {
-            Engine::Sqlite => n - 1 - i,
-            Engine::Postgres => i,
-        });
+        let uniques = E::DEF.uniques;
+        match engine {
+            Engine::Sqlite => self.first_conflict(row, except, engine, (0..uniques.len()).rev()),
+            Engine::Postgres => {
+                let plain = (0..uniques.len()).filter(|&u| !uniques[u].nocase);
+                let nocase = (0..uniques.len()).filter(|&u| uniques[u].nocase);
+                self.first_conflict(row, except, engine, plain.chain(nocase))
+            }
+        }
+    }
+
+    /// The first unique constraint, in `order`, that `row` would violate.
+    #[inline]
+    fn first_conflict(
+        &self,
+        row: &E::Row,
+        except: Option<RawKey>,
+        engine: Engine,
+        order: impl Iterator<Item = usize>,
+    ) -> Option<(usize, RawKey)> {
         for u in order {
             let def = &E::DEF.uniques[u];
             if def.deferrable && engine == Engine::Postgres {

@@ -111,6 +111,81 @@ fn postgres_profile_reports_the_first_declared_unique_as_postgres_does() {
     assert_eq!(constraint.as_deref(), Some("uq_users_username"));
 }
 
+/// A `nocase` unique declared before a plain one: PostgreSQL checks the plain UNIQUE first,
+/// because relata's DDL makes the `nocase` one a `lower(col)` index created after the table
+/// (and PostgreSQL checks a table's unique indexes in creation order). SQLite, whose
+/// `COLLATE NOCASE` constraint is inline, still reports the last declared.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "logins")]
+struct Login {
+    #[relata(unique(nocase))]
+    email: String,
+    #[relata(unique)]
+    handle: String,
+}
+
+fn logins() -> Schema {
+    Schema::builder().entity::<Login>().build().unwrap()
+}
+
+fn login_violation(engine: Engine) -> Error {
+    let mut s = Store::with_engine(logins(), engine);
+    let login = |email: &str| Login {
+        email: email.into(),
+        handle: "ann".into(),
+    };
+    s.insert(login("a@x")).unwrap();
+    s.insert(login("A@x")).unwrap_err()
+}
+
+#[test]
+fn postgres_profile_reports_a_plain_unique_before_a_nocase_one_as_postgres_does() {
+    let err = login_violation(Engine::Postgres);
+    assert!(
+        matches!(
+            err,
+            Error::UniqueViolation {
+                constraint: "uq_logins_handle",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let mine = login_violation(Engine::Sqlite);
+    assert!(
+        matches!(
+            mine,
+            Error::UniqueViolation {
+                constraint: "uq_logins_handle",
+                ..
+            }
+        ),
+        "{mine}"
+    );
+    let db = sqlite(&logins());
+    db.execute_batch("INSERT INTO logins (email, handle) VALUES ('a@x', 'ann')")
+        .unwrap();
+    let theirs = db
+        .execute_batch("INSERT INTO logins (email, handle) VALUES ('A@x', 'ann')")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(theirs, "UNIQUE constraint failed: logins.handle");
+    let Some(mut pg) = postgres(
+        "postgres_profile_reports_a_plain_unique_before_a_nocase_one_as_postgres_does",
+        &logins(),
+    ) else {
+        return;
+    };
+    pg.client
+        .batch_execute("INSERT INTO logins (id, email, handle) VALUES (1, 'a@x', 'ann')")
+        .unwrap();
+    let (_, _, constraint) = pg_error(
+        &mut pg,
+        "INSERT INTO logins (id, email, handle) VALUES (2, 'A@x', 'ann')",
+    );
+    assert_eq!(constraint.as_deref(), Some("uq_logins_handle"));
+}
+
 // ----- error text and SQLSTATE -----
 
 #[derive(Entity, Clone, Debug, PartialEq)]
