@@ -8,6 +8,7 @@
 //! cargo bench --bench compare -- --sizes 100000 --only snapshot_load,fork --bulk-reps 15
 //! target/release/deps/compare-<hash> --profile o2m_fields --system relata   # see profile.rs
 //! cargo bench --bench compare -- --instructions   # callgrind counts per op, see instructions.rs
+//! cargo bench --bench compare -- --quick --only newest_posts,range_scan,feed_page,upsert  # query.rs
 //! ```
 //!
 //! Prints `op size relata_ns sqlite_ns baseline_ns sqlite_over_relata relata_over_baseline`,
@@ -26,6 +27,7 @@ mod parts {
     pub mod instructions;
     pub mod memory;
     pub mod profile;
+    pub mod query;
     pub mod relata_sys;
     pub mod report;
     pub mod schema;
@@ -33,7 +35,9 @@ mod parts {
     pub mod subject;
 }
 
-use parts::{cases, data, hand, harness, instructions, memory, profile, report, schema, sqlite_sys, subject};
+use parts::{
+    cases, data, hand, harness, instructions, memory, profile, query, report, schema, sqlite_sys, subject,
+};
 
 use cases::{CascadeDelete, Fork, FromUser, LookupUnique, Members, MoveChild, Reset100, SnapshotLoad};
 use cases::{SnapshotSave, Traverse, UniqueViolation};
@@ -159,6 +163,7 @@ fn run_size(plan: &Plan, lines: &mut Vec<Line>) {
     }
     measure!(CascadeDelete::new(p, n, plan.deletes(), reps), reps);
     drop(trio);
+    query::run_size(n, reps, |op| plan.wants(op), lines);
     if !plan.wants("memory_per_user") {
         return;
     }

@@ -235,6 +235,8 @@ fn child<S: Subject>(users: usize, only: Option<Vec<&str>>) {
     if wants("cascade_delete") {
         twice(CascadeDelete::new(p, users, DELETES, 2), s);
     }
+    drop(sys);
+    crate::query::instructions_child(S::NAME, users, wants);
 }
 
 /// Runs `op`'s first batch uncounted (warm-up) and its second counted.

@@ -13,7 +13,7 @@ use crate::entity::{Entity, Fk, Index};
 use crate::key::{Key, RawKey};
 use crate::relation::ManyToMany;
 use crate::store::scan::{with_bound, within};
-use crate::store::table::{has_null, order_cmp, prefix_cmp, Table};
+use crate::store::table::{has_null, order_cmp, prefix_cmp, ChildrenOf, Table};
 use crate::store::Store;
 use crate::value::{QueryValue, Value};
 
@@ -132,11 +132,20 @@ impl<'s, E: Entity> Query<'s, E> {
         self
     }
 
-    /// The children of every record through `fk`.
+    /// The children of every record through `fk`. O(k). A query's records are distinct and
+    /// a child has one parent through `fk`, so the children are distinct as listed.
     pub fn children<C: Entity>(self, fk: Fk<C, E>) -> Query<'s, C> {
         let store = self.store;
-        let keys = self.each().flat_map(|k| store.children(fk, k));
-        Query::listed(store, distinct(keys))
+        let mut keys = Vec::new();
+        if let Ok(t) = store.table::<C>() {
+            for parent in self.each() {
+                match t.children(fk.index, parent.raw()) {
+                    ChildrenOf::Many(list) => keys.extend(list.iter().map(|&k| Key::from_raw(k))),
+                    ChildrenOf::One(child) => keys.extend(child.map(Key::from_raw)),
+                }
+            }
+        }
+        Query::listed(store, keys)
     }
 
     /// The distinct parents of the records through `fk` (records with a NULL key add none).
@@ -526,26 +535,61 @@ impl<'s, E: Entity> Sorted<'s, E> {
         keys.into_iter().map(Key::from_raw).collect()
     }
 
-    /// Sorts `keys`, only as far as the offset and limit need.
-    fn select(&self, t: &Table<E>, mut keys: Vec<Key<E>>) -> Vec<Key<E>> {
-        let cmp = |a: &Key<E>, b: &Key<E>| {
-            let o = t.order_of(self.index, a.raw(), b.raw());
-            match self.order {
-                Order::Asc => o,
-                Order::Desc => o.reverse(),
+    /// Sorts `keys`, only as far as the offset and limit need. A single-column order reads
+    /// each record's value once, then sorts `(value, key)` pairs; a composite one compares
+    /// the records.
+    fn select(&self, t: &Table<E>, keys: Vec<Key<E>>) -> Vec<Key<E>> {
+        let fields = E::DEF.indexes.get(self.index).map_or(&[][..], |d| d.fields);
+        let m = self.limit.map(|l| self.offset.saturating_add(l));
+        let mut keys = match *fields {
+            [field] => {
+                let value = |k: Key<E>| (t.value(k.raw(), field as usize), k.raw());
+                let pairs: Vec<(Value<'_>, RawKey)> = keys.into_iter().map(value).collect();
+                let cmp =
+                    |a: &(Value<'_>, RawKey), b: &(Value<'_>, RawKey)| a.0.sql_cmp(&b.0).then(a.1.cmp(&b.1));
+                top(pairs, m, self.order, cmp)
+                    .into_iter()
+                    .map(|(_, k)| Key::from_raw(k))
+                    .collect()
             }
+            _ => top(keys, m, self.order, |a: &Key<E>, b: &Key<E>| {
+                t.order_of(self.index, a.raw(), b.raw())
+            }),
         };
-        if let Some(m) = self.limit.map(|l| self.offset.saturating_add(l)) {
-            if m == 0 {
-                return Vec::new();
-            }
-            if m < keys.len() {
-                keys.select_nth_unstable_by(m - 1, cmp);
-                keys.truncate(m);
-            }
-        }
-        keys.sort_unstable_by(cmp);
         keys.drain(..self.offset.min(keys.len()));
         keys
     }
+}
+
+/// The first `m` (all when `None`) of `items` in `order` under `cmp` (ascending, a total
+/// order), sorted. A few of many (a page of a feed) are kept in a sorted buffer that most
+/// items leave after one comparison with its last; otherwise a selection, then a sort of the
+/// `m`. O(k + m log m).
+fn top<T>(mut items: Vec<T>, m: Option<usize>, order: Order, cmp: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
+    let cmp = |a: &T, b: &T| match order {
+        Order::Asc => cmp(a, b),
+        Order::Desc => cmp(b, a),
+    };
+    match m {
+        Some(0) => return Vec::new(),
+        Some(m) if m < items.len() / 8 => {
+            let mut best: Vec<T> = Vec::with_capacity(m + 1);
+            for item in items {
+                if best.len() == m && best.last().is_some_and(|last| cmp(&item, last).is_gt()) {
+                    continue;
+                }
+                let at = best.partition_point(|b| cmp(b, &item).is_lt());
+                best.insert(at, item);
+                best.truncate(m);
+            }
+            return best;
+        }
+        Some(m) if m < items.len() => {
+            items.select_nth_unstable_by(m - 1, cmp);
+            items.truncate(m);
+        }
+        _ => {}
+    }
+    items.sort_unstable_by(cmp);
+    items
 }
