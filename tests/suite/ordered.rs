@@ -202,7 +202,8 @@ fn order_by_limit_offset_and_after_agree_with_a_sort() {
         assert_eq!(q().order_by(Article::BY_SCORE, Order::Asc).keys(), by_score);
         let desc: Vec<_> = by_score.iter().rev().copied().collect();
         assert_eq!(q().order_by(Article::BY_SCORE, Order::Desc).keys(), desc);
-        for (offset, limit) in [(0, 5), (3, 4), (27, 10), (40, 2), (2, 0)] {
+        // A page of a few of many (a bounded buffer), a selection, a sort, nothing.
+        for (offset, limit) in [(0, 1), (0, 2), (1, 2), (0, 5), (3, 4), (27, 10), (40, 2), (2, 0)] {
             let page = q()
                 .order_by(Article::BY_SCORE, Order::Desc)
                 .offset(offset)

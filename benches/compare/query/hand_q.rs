@@ -7,9 +7,10 @@
 use std::collections::{BTreeSet, BinaryHeap};
 use std::hash::BuildHasher;
 use std::mem::take;
+use std::ops::Bound::{Excluded, Unbounded};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
-use slotmap::{new_key_type, SecondaryMap, SlotMap};
+use slotmap::{new_key_type, Key as _, SecondaryMap, SlotMap};
 
 use super::{email, title, QData, QSys, Tally, UpsertRow, NEWEST, PAGE, POSTS, RANGE};
 
@@ -156,7 +157,12 @@ impl QSys for HandQ {
     fn range_scan(&mut self, starts: &[i64]) -> Tally {
         let mut t = Tally::default();
         for &from in starts {
-            for &(_, post) in self.by_time.range((from, PostKey::default())..).take(RANGE) {
+            // Past every `(from - 1, key)`: the null key sorts after every real one.
+            for &(_, post) in self
+                .by_time
+                .range((Excluded((from - 1, PostKey::null())), Unbounded))
+                .take(RANGE)
+            {
                 if let Some(p) = self.posts.get(post) {
                     t.row(p.created_at, &p.title);
                 }
