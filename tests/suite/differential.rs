@@ -1,29 +1,41 @@
-//! Differential tests: the same random operations on relata and on SQLite `:memory:` built from
-//! relata's own DDL export (foreign keys on). After every operation the outcomes must agree
-//! (success, a UNIQUE failure on the same columns, or a FOREIGN KEY failure) and so must the
-//! whole contents of every table.
+//! The differential test across engines: the same random operation sequences on relata under
+//! `Engine::Sqlite` next to SQLite `:memory:` (foreign keys on), and on relata under
+//! `Engine::Postgres` next to PostgreSQL (`RELATA_POSTGRES_URL`; skipped locally without one,
+//! run in CI), each database built from relata's own DDL export. One driver (`World`) runs
+//! every operation on relata and on a database behind the `Db` trait (two backends). After
+//! every operation each pair's outcomes must agree (success, a UNIQUE failure on the same
+//! columns, a FOREIGN KEY failure, the rows a read returns in order, what an upsert did) and so
+//! must the whole contents of every table.
+//!
+//! Sorted reads (ORDER BY / LIMIT / OFFSET, keyset pages, a range) and upserts (`ON CONFLICT
+//! (username) DO UPDATE` / `DO NOTHING`) are operations too. relata breaks ties by key (slot
+//! index, then generation); SQL reproduces that through a side table holding each post's
+//! relata key as an integer in that order (`post_keys.rk`), and compares text bytewise
+//! (`COLLATE "C"` in PostgreSQL) as relata does.
+//!
+//! Users hold the field types services store: a case-insensitive unique `VARCHAR(5)` email
+//! (SQLite: `COLLATE NOCASE` and relata's `CHECK (length(email) <= 5)`; PostgreSQL: a unique
+//! index on `lower(email)` and the `VARCHAR`), a text enum, and a timestamp (SQLite: integer
+//! microseconds; PostgreSQL: `TIMESTAMPTZ`).
 //!
 //! Deliberate divergences (`docs/SEMANTICS.md` Part D), accepted here and asserted elsewhere:
 //! - writing or deleting a row that does not exist: relata returns `NotFound` / `Stale`, SQL
 //!   changes 0 rows; both leave the data as it was.
-//! - of two violated unique constraints relata reports the last declared, as SQLite does
-//!   (this suite found the difference; PostgreSQL reports the first).
 //!
-//! Sorted reads (ORDER BY / LIMIT / OFFSET, a range) and upserts (`ON CONFLICT (username) DO
-//! UPDATE`) are operations too: their rows must agree in order. relata breaks ties by key
-//! (slot index, then generation); SQLite reproduces that through a side table holding each
-//! post's relata key as an integer in that order (`post_keys.rk`).
+//! Engine differences show up here as each profile matching its own engine: of two violated
+//! unique constraints SQLite reports the last declared and PostgreSQL the first
+//! (docs/ENGINES.md).
 //!
-//! Users hold the field types services store: a case-insensitive unique `VARCHAR(5)` email
-//! (SQLite: `COLLATE NOCASE` and the `CHECK (length(email) <= 5)` relata's DDL adds, since
-//! SQLite ignores the length), a text enum and a timestamp (microseconds in SQLite).
-//!
-//! `RELATA_PROPTEST_CASES` raises the case count (CI: 300).
+//! `RELATA_PROPTEST_CASES` raises the case count (CI: 300); `-- --nocapture` prints how many
+//! operations each pair ran.
 
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
-use relata::{Column, Dialect, Entity, Error, Key, Order, RawKey, Schema, Store, Upserted};
-use rusqlite::{params, Connection};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use relata::{Column, Dialect, Engine, Entity, Error, Key, Order, RawKey, Schema, Store, Upserted};
+use rusqlite::Connection;
+
+use crate::common::pg;
 
 #[derive(Column, Clone, Copy, Debug, PartialEq)]
 #[relata(rename_all = "snake_case")]
@@ -127,16 +139,26 @@ enum Op {
     DeleteComment {
         comment: u8,
     },
-    /// Upsert a user by username (`ON CONFLICT (username) DO UPDATE SET email`).
+    /// Upsert a user by username: `ON CONFLICT (username) DO UPDATE SET email` (`Store::upsert`)
+    /// or, with `nothing`, `DO NOTHING` (`Store::insert_if_absent`).
     UpsertUser {
         name: u8,
         email: u8,
+        nothing: bool,
     },
     /// A page of posts ordered by title (of one author, or all with `author: None`).
     Page {
         author: Option<u8>,
         desc: bool,
         offset: u8,
+        limit: u8,
+    },
+    /// A keyset page: the posts after `(title, post)` in title order, at most `limit`.
+    After {
+        author: Option<u8>,
+        desc: bool,
+        title: u8,
+        post: u8,
         limit: u8,
     },
     /// The posts whose title lies in `lo..=hi`, in title order.
@@ -158,17 +180,21 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any_ref().prop_map(|user| Op::DeleteUser { user }),
         1 => any_ref().prop_map(|post| Op::DeletePost { post }),
         1 => any_ref().prop_map(|comment| Op::DeleteComment { comment }),
-        2 => (small(), small()).prop_map(|(name, email)| Op::UpsertUser { name, email }),
+        2 => (small(), small(), any::<bool>())
+            .prop_map(|(name, email, nothing)| Op::UpsertUser { name, email, nothing }),
         2 => (prop::option::of(any_ref()), any::<bool>(), 0u8..4, 0u8..5)
             .prop_map(|(author, desc, offset, limit)| Op::Page { author, desc, offset, limit }),
+        2 => (prop::option::of(any_ref()), any::<bool>(), small(), any_ref(), 1u8..4)
+            .prop_map(|(author, desc, title, post, limit)| Op::After { author, desc, title, post, limit }),
         1 => (small(), small()).prop_map(|(lo, hi)| Op::TitleRange { lo, hi }),
     ]
 }
 
-/// What an operation did, in terms both systems share.
+/// What an operation did, in terms every system shares.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Outcome {
     Ok,
+    /// A unique constraint failed, named by its columns: `users.username`.
     Unique(String),
     ForeignKey,
     /// Text longer than its `VARCHAR(N)` (SQLite: the `CHECK` relata's DDL adds).
@@ -202,246 +228,472 @@ fn relata_outcome<T>(r: Result<T, Error>) -> Outcome {
     }
 }
 
-fn sqlite_outcome(r: rusqlite::Result<usize>) -> Outcome {
-    match r {
-        Ok(0) => Outcome::NoRow,
-        Ok(_) => Outcome::Ok,
-        Err(e) => {
-            let msg = e.to_string();
-            if let Some(cols) = msg.strip_prefix("UNIQUE constraint failed: ") {
-                Outcome::Unique(cols.to_string())
-            } else if msg.contains("FOREIGN KEY constraint failed") {
-                Outcome::ForeignKey
-            } else if msg == "CHECK constraint failed: ck_users_email_max_len" {
-                Outcome::TooLong
-            } else {
-                panic!("SQLite failed outside the differential vocabulary: {msg}")
+/// A statement argument.
+#[derive(Clone, Debug)]
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// A real database: runs one statement, lists rows as text, and empties its tables.
+trait Db {
+    fn name(&self) -> &'static str;
+    /// The profile relata runs under next to this database.
+    fn engine(&self) -> Engine;
+    fn run(&mut self, sql: &str, args: &[Arg]) -> Outcome;
+    fn query(&mut self, sql: &str) -> Vec<String>;
+    /// The SQL of a `joined` value from a parameter holding microseconds since 1970.
+    fn timestamp(&self, param: &str) -> String;
+    /// The SQL reading `joined` back as microseconds.
+    fn micros(&self) -> &'static str;
+    /// The first column of every row, as integers.
+    fn ids(&mut self, sql: &str, args: &[Arg]) -> Vec<i64>;
+    /// What makes text compare bytewise, as relata compares it, after a column name.
+    fn bytewise(&self) -> &'static str;
+    fn reset(&mut self);
+}
+
+struct Sqlite(Connection);
+
+/// Empties every table.
+const RESET: &str = "DELETE FROM comments; DELETE FROM posts; DELETE FROM users; DELETE FROM post_keys;";
+
+fn sqlite_args(args: &[Arg]) -> Vec<rusqlite::types::Value> {
+    args.iter()
+        .map(|a| match a {
+            Arg::Int(i) => rusqlite::types::Value::Integer(*i),
+            Arg::Text(t) => rusqlite::types::Value::Text(t.clone()),
+        })
+        .collect()
+}
+
+fn pg_args(args: &[Arg]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    args.iter()
+        .map(|a| match a {
+            Arg::Int(i) => i as &(dyn postgres::types::ToSql + Sync),
+            Arg::Text(t) => t as &(dyn postgres::types::ToSql + Sync),
+        })
+        .collect()
+}
+
+impl Db for Sqlite {
+    fn name(&self) -> &'static str {
+        "SQLite"
+    }
+
+    fn engine(&self) -> Engine {
+        Engine::Sqlite
+    }
+
+    fn reset(&mut self) {
+        self.0.execute_batch(RESET).unwrap();
+    }
+
+    fn bytewise(&self) -> &'static str {
+        ""
+    }
+
+    fn ids(&mut self, sql: &str, args: &[Arg]) -> Vec<i64> {
+        let mut st = self.0.prepare(sql).unwrap();
+        let rows = st.query_map(rusqlite::params_from_iter(sqlite_args(args)), |r| {
+            r.get::<_, i64>(0)
+        });
+        rows.unwrap().map(Result::unwrap).collect()
+    }
+
+    fn run(&mut self, sql: &str, args: &[Arg]) -> Outcome {
+        let values = sqlite_args(args);
+        match self.0.execute(sql, rusqlite::params_from_iter(values)) {
+            Ok(0) => Outcome::NoRow,
+            Ok(_) => Outcome::Ok,
+            Err(e) => {
+                let msg = e.to_string();
+                if let Some(cols) = msg.strip_prefix("UNIQUE constraint failed: ") {
+                    Outcome::Unique(cols.to_string())
+                } else if msg.contains("FOREIGN KEY constraint failed") {
+                    Outcome::ForeignKey
+                } else if msg == "CHECK constraint failed: ck_users_email_max_len" {
+                    Outcome::TooLong
+                } else {
+                    panic!("SQLite failed outside the differential vocabulary: {msg}")
+                }
             }
         }
     }
+
+    fn query(&mut self, sql: &str) -> Vec<String> {
+        let mut st = self.0.prepare(sql).unwrap();
+        st.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    fn timestamp(&self, param: &str) -> String {
+        param.to_owned()
+    }
+
+    fn micros(&self) -> &'static str {
+        "joined"
+    }
 }
 
-/// Both systems, and the ids each handed out (relata key, SQL rowid) per table.
-struct Pair {
+struct Postgres(pg::Pg);
+
+impl Db for Postgres {
+    fn name(&self) -> &'static str {
+        "PostgreSQL"
+    }
+
+    fn engine(&self) -> Engine {
+        Engine::Postgres
+    }
+
+    fn reset(&mut self) {
+        self.0.client.batch_execute(RESET).unwrap();
+    }
+
+    fn bytewise(&self) -> &'static str {
+        " COLLATE \"C\""
+    }
+
+    fn ids(&mut self, sql: &str, args: &[Arg]) -> Vec<i64> {
+        let rows = self.0.client.query(sql, &pg_args(args)).unwrap();
+        rows.iter().map(|r| r.get::<_, i64>(0)).collect()
+    }
+
+    fn run(&mut self, sql: &str, args: &[Arg]) -> Outcome {
+        let params = pg_args(args);
+        match self.0.client.execute(sql, &params) {
+            Ok(0) => Outcome::NoRow,
+            Ok(_) => Outcome::Ok,
+            Err(e) => {
+                let db = e.as_db_error().unwrap_or_else(|| panic!("PostgreSQL: {e}"));
+                match db.code().code() {
+                    // DETAIL: Key (author_id, title)=(1, ann) already exists.
+                    "23505" => {
+                        let detail = db.detail().unwrap_or_default();
+                        let cols = detail
+                            .strip_prefix("Key (")
+                            .and_then(|d| d.split_once(")="))
+                            .map_or("?", |(cols, _)| cols);
+                        let table = db.table().unwrap_or("?");
+                        // A nocase unique is an index on `lower(col)`, shown as
+                        // `lower((email)::text)` for a VARCHAR.
+                        let column = |c: &str| match c.strip_prefix("lower(") {
+                            Some(inner) => inner.replace("::text", "").replace(['(', ')'], ""),
+                            None => c.to_owned(),
+                        };
+                        let named: Vec<String> = cols
+                            .split(", ")
+                            .map(|c| format!("{table}.{}", column(c)))
+                            .collect();
+                        Outcome::Unique(named.join(", "))
+                    }
+                    "23503" => Outcome::ForeignKey,
+                    "22001" => Outcome::TooLong,
+                    code => panic!("PostgreSQL failed outside the differential vocabulary: {code} {db}"),
+                }
+            }
+        }
+    }
+
+    fn query(&mut self, sql: &str) -> Vec<String> {
+        let rows = self.0.client.query(sql, &[]).unwrap();
+        rows.iter().map(|r| r.get::<_, String>(0)).collect()
+    }
+
+    fn timestamp(&self, param: &str) -> String {
+        format!("TIMESTAMPTZ 'epoch' + {param}::bigint * INTERVAL '1 microsecond'")
+    }
+
+    fn micros(&self) -> &'static str {
+        "(extract(epoch FROM joined) * 1000000)::bigint"
+    }
+}
+
+/// One relata store under a profile next to the database it imitates, and the records each
+/// holds: (relata key, SQL id) per table. SQL ids are handed out by the test and never
+/// reused, as relata never reuses a key (docs/SEMANTICS.md A.12).
+struct World<'a> {
     store: Store,
-    db: Connection,
+    db: &'a mut dyn Db,
     users: Vec<(RawKey, i64)>,
     posts: Vec<(RawKey, i64)>,
     comments: Vec<(RawKey, i64)>,
+    next_id: i64,
 }
 
 const NAMES: [&str; 4] = ["ann", "Ann", "bob", "o'k"];
 
-/// The `i`th record handed out (past the end: a key and id never handed out). SQLite reuses
-/// the highest deleted rowid, relata never reuses a key (docs/SEMANTICS.md A.12), so a record relata
-/// no longer has maps to an id no row will ever have.
-fn pick<E: Entity>(store: &Store, ids: &[(RawKey, i64)], i: u8) -> (RawKey, i64) {
-    match ids.get(i as usize) {
-        Some(&(k, id)) if store.contains(Key::<E>::from_raw(k)) => (k, id),
-        Some(&(k, _)) => (k, -1),
-        None => (RawKey::from_u64(0x0000_0001_0000_0fff), -2),
-    }
+/// The `i`th record handed out (past the end: a key and id never handed out).
+fn pick(ids: &[(RawKey, i64)], i: u8) -> (RawKey, i64) {
+    ids.get(i as usize)
+        .copied()
+        .unwrap_or((RawKey::from_u64(0x0000_0001_0000_0fff), -2))
 }
 
-impl Pair {
-    fn new() -> Pair {
-        let db = Connection::open_in_memory().unwrap();
-        db.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
-        db.execute_batch(&schema().to_sql(Dialect::Sqlite)).unwrap();
-        db.execute_batch("CREATE TABLE post_keys (id INTEGER PRIMARY KEY, rk INTEGER NOT NULL);")
-            .unwrap();
-        Pair {
-            store: Store::new(schema()),
+impl<'a> World<'a> {
+    /// An empty store next to `db`, emptied.
+    fn new(db: &'a mut dyn Db) -> World<'a> {
+        db.reset();
+        World {
+            store: Store::with_engine(schema(), db.engine()),
             db,
             users: vec![],
             posts: vec![],
             comments: vec![],
+            next_id: 1,
         }
     }
 
-    fn insert_id(&self) -> i64 {
-        self.db.last_insert_rowid()
-    }
-
+    /// Runs `op` on both sides; their outcomes.
     fn apply(&mut self, op: &Op) -> (Outcome, Outcome) {
+        let id = self.next_id;
         match *op {
             Op::AddUser { name, email } => {
                 let u = user(name, email);
-                let s = self.db.execute(
-                    "INSERT INTO users (username, email, status, joined) VALUES (?1, ?2, ?3, ?4)",
-                    params![
-                        u.username,
-                        u.email,
-                        status_name(u.status),
-                        u.joined.timestamp_micros()
+                let sql = format!(
+                    "INSERT INTO users (id, username, email, status, joined) VALUES ($1, $2, $3, $4, {})",
+                    self.db.timestamp("$5")
+                );
+                let s = self.db.run(
+                    &sql,
+                    &[
+                        Arg::Int(id),
+                        Arg::Text(u.username.clone()),
+                        Arg::Text(u.email.clone()),
+                        Arg::Text(status_name(u.status).into()),
+                        Arg::Int(u.joined.timestamp_micros()),
                     ],
                 );
                 let r = self.store.insert(u);
-                if let (Ok(k), Ok(_)) = (&r, &s) {
-                    self.users.push((k.raw(), self.insert_id()));
+                if let (Ok(k), Outcome::Ok) = (&r, &s) {
+                    self.users.push((k.raw(), id));
+                    self.next_id += 1;
                 }
-                (relata_outcome(r), sqlite_outcome(s))
+                (relata_outcome(r), s)
             }
             Op::AddPost { author, title } => {
-                let ((k, id), t) = (
-                    pick::<User>(&self.store, &self.users, author),
-                    NAMES[title as usize],
-                );
+                let ((k, uid), t) = (pick(&self.users, author), NAMES[title as usize].to_string());
                 let r = self.store.insert(Post {
-                    title: t.into(),
+                    title: t.clone(),
                     author: Key::from_raw(k),
                 });
-                let s = self.db.execute(
-                    "INSERT INTO posts (title, author_id) VALUES (?1, ?2)",
-                    params![t, id],
+                let s = self.db.run(
+                    "INSERT INTO posts (id, title, author_id) VALUES ($1, $2, $3)",
+                    &[Arg::Int(id), Arg::Text(t), Arg::Int(uid)],
                 );
-                if let (Ok(p), Ok(_)) = (&r, &s) {
-                    let id = self.insert_id();
+                if let (Ok(p), Outcome::Ok) = (&r, &s) {
                     self.posts.push((p.raw(), id));
-                    self.db
-                        .execute(
-                            "INSERT OR REPLACE INTO post_keys (id, rk) VALUES (?1, ?2)",
-                            params![id, key_order(p.raw())],
-                        )
-                        .unwrap();
+                    self.next_id += 1;
+                    let rk = [Arg::Int(id), Arg::Int(key_order(p.raw()))];
+                    let added = self.db.run("INSERT INTO post_keys (id, rk) VALUES ($1, $2)", &rk);
+                    assert_eq!(added, Outcome::Ok, "post_keys");
                 }
-                (relata_outcome(r), sqlite_outcome(s))
+                (relata_outcome(r), s)
             }
             Op::AddComment { post } => {
-                let (k, id) = pick::<Post>(&self.store, &self.posts, post);
+                let (k, pid) = pick(&self.posts, post);
                 let r = self.store.insert(Comment {
                     body: "c".into(),
                     post: Key::from_raw(k),
                 });
-                let s = self.db.execute(
-                    "INSERT INTO comments (body, post_id) VALUES ('c', ?1)",
-                    params![id],
+                let s = self.db.run(
+                    "INSERT INTO comments (id, body, post_id) VALUES ($1, 'c', $2)",
+                    &[Arg::Int(id), Arg::Int(pid)],
                 );
-                if let (Ok(c), Ok(_)) = (&r, &s) {
-                    self.comments.push((c.raw(), self.insert_id()));
+                if let (Ok(c), Outcome::Ok) = (&r, &s) {
+                    self.comments.push((c.raw(), id));
+                    self.next_id += 1;
                 }
-                (relata_outcome(r), sqlite_outcome(s))
+                (relata_outcome(r), s)
             }
             Op::Rename { user, name } => {
-                let ((k, id), n) = (pick::<User>(&self.store, &self.users, user), NAMES[name as usize]);
+                let ((k, uid), n) = (pick(&self.users, user), NAMES[name as usize]);
                 let r = self
                     .store
                     .update(Key::<User>::from_raw(k), |u| u.username = n.into());
-                let s = self
-                    .db
-                    .execute("UPDATE users SET username = ?1 WHERE id = ?2", params![n, id]);
-                (relata_outcome(r), sqlite_outcome(s))
+                let s = self.db.run(
+                    "UPDATE users SET username = $1 WHERE id = $2",
+                    &[Arg::Text(n.into()), Arg::Int(uid)],
+                );
+                (relata_outcome(r), s)
             }
             Op::MovePost { post, author } => {
-                let ((pk, pid), (uk, uid)) = (
-                    pick::<Post>(&self.store, &self.posts, post),
-                    pick::<User>(&self.store, &self.users, author),
-                );
+                let ((pk, pid), (uk, uid)) = (pick(&self.posts, post), pick(&self.users, author));
                 let r = self
                     .store
                     .update(Key::<Post>::from_raw(pk), |p| p.author = Key::from_raw(uk));
-                let s = self
-                    .db
-                    .execute("UPDATE posts SET author_id = ?1 WHERE id = ?2", params![uid, pid]);
-                (relata_outcome(r), sqlite_outcome(s))
+                let s = self.db.run(
+                    "UPDATE posts SET author_id = $1 WHERE id = $2",
+                    &[Arg::Int(uid), Arg::Int(pid)],
+                );
+                (relata_outcome(r), s)
             }
-            Op::DeleteUser { user } => {
-                self.delete::<User>("users", pick::<User>(&self.store, &self.users, user))
-            }
-            Op::DeletePost { post } => {
-                self.delete::<Post>("posts", pick::<Post>(&self.store, &self.posts, post))
-            }
+            Op::DeleteUser { user } => self.delete::<User>("users", pick(&self.users, user)),
+            Op::DeletePost { post } => self.delete::<Post>("posts", pick(&self.posts, post)),
             Op::DeleteComment { comment } => {
-                self.delete::<Comment>("comments", pick::<Comment>(&self.store, &self.comments, comment))
+                self.delete::<Comment>("comments", pick(&self.comments, comment))
             }
-            Op::UpsertUser { name, email } => self.upsert_user(name, email),
+            Op::UpsertUser { name, email, nothing } => self.upsert_user(name, email, nothing),
             Op::Page {
                 author,
                 desc,
                 offset,
                 limit,
             } => self.page(author, desc, offset, limit),
+            Op::After {
+                author,
+                desc,
+                title,
+                post,
+                limit,
+            } => self.after(
+                author,
+                desc,
+                (NAMES[title as usize], pick(&self.posts, post).0),
+                limit,
+            ),
             Op::TitleRange { lo, hi } => {
                 let (lo, hi) = (NAMES[lo as usize], NAMES[hi as usize]);
                 let mine: Vec<RawKey> = self.store.range(Post::BY_TITLE, lo..=hi).map(Key::raw).collect();
-                let sql = "SELECT p.id FROM posts p JOIN post_keys k ON k.id = p.id \
-                           WHERE p.title BETWEEN ?1 AND ?2 ORDER BY p.title, k.rk";
-                (self.rows(&mine), self.sql_rows(sql, params![lo, hi]))
+                let c = self.db.bytewise();
+                let sql = format!(
+                    "SELECT p.id FROM posts p JOIN post_keys k ON k.id = p.id \
+                     WHERE p.title{c} BETWEEN $1 AND $2 ORDER BY p.title{c}, k.rk"
+                );
+                let theirs = self.db.ids(&sql, &[Arg::Text(lo.into()), Arg::Text(hi.into())]);
+                (self.rows(&mine), Outcome::Rows(theirs))
             }
         }
     }
 
-    fn upsert_user(&mut self, name: u8, email: u8) -> (Outcome, Outcome) {
+    /// `Store::upsert` (`DO UPDATE SET email`) or `Store::insert_if_absent` (`DO NOTHING`) by
+    /// username; SQL says whether it inserted by whether the name was taken before.
+    fn upsert_user(&mut self, name: u8, email: u8, nothing: bool) -> (Outcome, Outcome) {
+        let id = self.next_id;
         let u = user(name, email);
-        let n = NAMES[name as usize];
-        let existed: bool = self
+        let args = [
+            Arg::Int(id),
+            Arg::Text(u.username.clone()),
+            Arg::Text(u.email.clone()),
+            Arg::Text(status_name(u.status).into()),
+            Arg::Int(u.joined.timestamp_micros()),
+        ];
+        let existed = !self
             .db
-            .query_row(
-                "SELECT count(*) > 0 FROM users WHERE username = ?1",
-                params![n],
-                |r| r.get(0),
-            )
-            .unwrap();
-        let s = self.db.execute(
-            "INSERT INTO users (username, email, status, joined) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (username) DO UPDATE \
-             SET email = excluded.email, status = excluded.status, joined = excluded.joined",
-            params![n, u.email, status_name(u.status), u.joined.timestamp_micros()],
+            .ids("SELECT id FROM users WHERE username = $1", &args[1..2])
+            .is_empty();
+        let r = match nothing {
+            false => self.store.upsert(User::BY_USERNAME, u),
+            true => self.store.insert_if_absent(User::BY_USERNAME, u),
+        };
+        let action = match nothing {
+            false => {
+                "DO UPDATE SET email = excluded.email, status = excluded.status, joined = excluded.joined"
+            }
+            true => "DO NOTHING",
+        };
+        let sql = format!(
+            "INSERT INTO users (id, username, email, status, joined) VALUES ($1, $2, $3, $4, {}) \
+             ON CONFLICT (username) {action}",
+            self.db.timestamp("$5")
         );
-        let r = self.store.upsert(User::BY_USERNAME, u);
+        let s = self.db.run(&sql, &args);
         let mine = match &r {
-            Ok(u) => Outcome::Upserted {
-                inserted: u.inserted(),
-            },
+            Ok(u) => {
+                let changed = matches!(u, Upserted::Updated(_));
+                assert!(!(nothing && changed), "insert_if_absent updated");
+                Outcome::Upserted {
+                    inserted: u.inserted(),
+                }
+            }
             Err(_) => relata_outcome(r.clone()),
         };
         let theirs = match s {
-            Ok(_) => Outcome::Upserted { inserted: !existed },
-            Err(e) => sqlite_outcome(Err(e)),
+            Outcome::Ok | Outcome::NoRow => Outcome::Upserted { inserted: !existed },
+            other => other,
         };
-        if let Ok(Upserted::Inserted(k)) = r {
-            let id = self
-                .db
-                .query_row("SELECT id FROM users WHERE username = ?1", params![n], |r| {
-                    r.get(0)
-                })
-                .unwrap_or(-3);
+        if let (Ok(Upserted::Inserted(k)), Outcome::Upserted { inserted: true }) = (&r, &theirs) {
             self.users.push((k.raw(), id));
+            self.next_id += 1;
         }
         (mine, theirs)
     }
 
-    fn page(&mut self, author: Option<u8>, desc: bool, offset: u8, limit: u8) -> (Outcome, Outcome) {
-        let order = if desc { Order::Desc } else { Order::Asc };
-        let dir = if desc { "DESC" } else { "ASC" };
-        let (offset, limit) = (usize::from(offset), usize::from(limit));
-        let (query, author_id) = match author {
+    /// The posts of one author (or all), as relata's query and as SQL's `WHERE`.
+    fn posts_of(&self, author: Option<u8>) -> (relata::Query<'_, Post>, String) {
+        match author {
             Some(a) => {
-                let (k, id) = pick::<User>(&self.store, &self.users, a);
+                let (k, id) = pick(&self.users, a);
                 let q = self
                     .store
                     .query_keys([Key::<User>::from_raw(k)])
                     .children(Post::AUTHOR);
-                (q, Some(id))
+                (q, format!("p.author_id = {id}"))
             }
-            None => (self.store.query::<Post>(), None),
+            None => (self.store.query::<Post>(), "TRUE".into()),
+        }
+    }
+
+    /// `ORDER BY title, key LIMIT OFFSET` both ways.
+    fn page(&mut self, author: Option<u8>, desc: bool, offset: u8, limit: u8) -> (Outcome, Outcome) {
+        let (order, dir) = if desc {
+            (Order::Desc, "DESC")
+        } else {
+            (Order::Asc, "ASC")
         };
-        let mine: Vec<RawKey> = query
+        let (query, filter) = self.posts_of(author);
+        let page = query
             .order_by(Post::BY_TITLE, order)
-            .offset(offset)
-            .limit(limit)
-            .keys()
-            .into_iter()
-            .map(Key::raw)
-            .collect();
+            .offset(offset.into())
+            .limit(limit.into());
+        let mine: Vec<RawKey> = page.keys().into_iter().map(Key::raw).collect();
+        let c = self.db.bytewise();
         let sql = format!(
             "SELECT p.id FROM posts p JOIN post_keys k ON k.id = p.id \
-             WHERE ?1 IS NULL OR p.author_id = ?1 ORDER BY p.title {dir}, k.rk {dir} LIMIT ?2 OFFSET ?3"
+             WHERE {filter} ORDER BY p.title{c} {dir}, k.rk {dir} LIMIT $1 OFFSET $2"
         );
-        (
-            self.rows(&mine),
-            self.sql_rows(&sql, params![author_id, limit as i64, offset as i64]),
-        )
+        let theirs = self
+            .db
+            .ids(&sql, &[Arg::Int(limit.into()), Arg::Int(offset.into())]);
+        (self.rows(&mine), Outcome::Rows(theirs))
+    }
+
+    /// Keyset pagination: `WHERE (title, key) > (?, ?)` (`<` descending), from any position
+    /// (the post named may be deleted, or never handed out).
+    fn after(
+        &mut self,
+        author: Option<u8>,
+        desc: bool,
+        (title, post): (&str, RawKey),
+        limit: u8,
+    ) -> (Outcome, Outcome) {
+        let (order, dir, cmp) = if desc {
+            (Order::Desc, "DESC", "<")
+        } else {
+            (Order::Asc, "ASC", ">")
+        };
+        let (query, filter) = self.posts_of(author);
+        let page = query
+            .order_by(Post::BY_TITLE, order)
+            .after(&[title.into()], Key::from_raw(post))
+            .limit(limit.into());
+        let mine: Vec<RawKey> = page.keys().into_iter().map(Key::raw).collect();
+        let c = self.db.bytewise();
+        let sql = format!(
+            "SELECT p.id FROM posts p JOIN post_keys k ON k.id = p.id \
+             WHERE {filter} AND (p.title{c}, k.rk) {cmp} ($1, $2) \
+             ORDER BY p.title{c} {dir}, k.rk {dir} LIMIT $3"
+        );
+        let args = [
+            Arg::Text(title.into()),
+            Arg::Int(key_order(post)),
+            Arg::Int(limit.into()),
+        ];
+        let theirs = self.db.ids(&sql, &args);
+        (self.rows(&mine), Outcome::Rows(theirs))
     }
 
     /// relata's keys of posts as SQL ids.
@@ -450,22 +702,16 @@ impl Pair {
         Outcome::Rows(keys.iter().map(id).collect())
     }
 
-    fn sql_rows(&self, sql: &str, params: impl rusqlite::Params) -> Outcome {
-        let mut st = self.db.prepare(sql).unwrap();
-        let ids = st.query_map(params, |r| r.get::<_, i64>(0)).unwrap();
-        Outcome::Rows(ids.map(Result::unwrap).collect())
-    }
-
     fn delete<E: Entity>(&mut self, table: &str, (k, id): (RawKey, i64)) -> (Outcome, Outcome) {
         let r = self.store.delete(Key::<E>::from_raw(k));
         let s = self
             .db
-            .execute(&format!("DELETE FROM {table} WHERE id = ?1"), params![id]);
-        (relata_outcome(r), sqlite_outcome(s))
+            .run(&format!("DELETE FROM {table} WHERE id = $1"), &[Arg::Int(id)]);
+        (relata_outcome(r), s)
     }
 
     /// Every table's rows as (id, columns...) text, relata's keys translated to SQL ids.
-    fn contents(&self) -> (Vec<String>, Vec<String>) {
+    fn contents(&mut self) -> (Vec<String>, Vec<String>) {
         let sql_id = |ids: &[(RawKey, i64)], k: RawKey| ids.iter().find(|p| p.0 == k).map_or(-1, |p| p.1);
         let mut mine = Vec::new();
         for (k, u) in self.store.iter::<User>() {
@@ -495,23 +741,63 @@ impl Pair {
             ));
         }
         let mut theirs = Vec::new();
-        let queries = [
-            "SELECT 'users ' || id || ' ' || username || ' ' || email || ' ' || status || ' ' || joined FROM users",
+        let users = format!(
+            "SELECT 'users ' || id || ' ' || username || ' ' || email || ' ' || status || ' ' || {} FROM users",
+            self.db.micros()
+        );
+        for q in [
+            users.as_str(),
             "SELECT 'posts ' || id || ' ' || title || ' ' || author_id FROM posts",
             "SELECT 'comments ' || id || ' ' || body || ' ' || post_id FROM comments",
-        ];
-        for q in queries {
-            let mut st = self.db.prepare(q).unwrap();
-            theirs.extend(
-                st.query_map([], |r| r.get::<_, String>(0))
-                    .unwrap()
-                    .map(Result::unwrap),
-            );
+        ] {
+            theirs.extend(self.db.query(q));
         }
         mine.sort();
         theirs.sort();
         (mine, theirs)
     }
+
+    /// Runs `ops` from an empty store and database, comparing after every step.
+    fn check(&mut self, ops: &[Op]) -> Result<(), TestCaseError> {
+        let engine = self.db.name();
+        for (i, op) in ops.iter().enumerate() {
+            let (mine, theirs) = self.apply(op);
+            prop_assert_eq!(
+                &mine,
+                &theirs,
+                "op #{} {:?}: relata {:?}, {} {:?}",
+                i,
+                op,
+                mine,
+                engine,
+                theirs
+            );
+            let (mine, theirs) = self.contents();
+            prop_assert_eq!(
+                mine,
+                theirs,
+                "contents differ from {} after op #{} {:?}",
+                engine,
+                i,
+                op
+            );
+            self.store
+                .check_integrity()
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+/// The side table of relata's key order, per post.
+const POST_KEYS: &str = "CREATE TABLE post_keys (id BIGINT PRIMARY KEY, rk BIGINT NOT NULL);";
+
+fn sqlite() -> Sqlite {
+    let db = Connection::open_in_memory().unwrap();
+    db.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+    db.execute_batch(&schema().to_sql(Dialect::Sqlite)).unwrap();
+    db.execute_batch(POST_KEYS).unwrap();
+    Sqlite(db)
 }
 
 /// A relata key as an integer that sorts as the key does (slot index, then generation).
@@ -527,18 +813,40 @@ fn cases() -> u32 {
         .unwrap_or(300)
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
-
-    #[test]
-    fn relata_and_sqlite_agree(ops in prop::collection::vec(op(), 1..60)) {
-        let mut pair = Pair::new();
-        for (i, op) in ops.iter().enumerate() {
-            let (mine, theirs) = pair.apply(op);
-            prop_assert_eq!(&mine, &theirs, "op #{} {:?}: relata {:?}, SQLite {:?}", i, op, mine, theirs);
-            let (mine, theirs) = pair.contents();
-            prop_assert_eq!(mine, theirs, "contents differ after op #{} {:?}", i, op);
-            pair.store.check_integrity().map_err(|e| TestCaseError::fail(e.to_string()))?;
+/// The same random sequences on each database next to relata under its profile; prints how
+/// many operations each pair ran.
+#[test]
+fn relata_agrees_with_sqlite_and_postgres() {
+    let mut dbs: Vec<Box<dyn Db>> = vec![Box::new(sqlite())];
+    if let Some(mut pg) = pg::connect("relata_agrees_with_sqlite_and_postgres") {
+        pg.client
+            .batch_execute(&schema().to_sql(Dialect::Postgres))
+            .unwrap();
+        pg.client.batch_execute(POST_KEYS).unwrap();
+        dbs.push(Box::new(Postgres(pg)));
+    }
+    let config = Config {
+        cases: cases(),
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let ops_run = std::cell::RefCell::new(vec![0u64; dbs.len()]);
+    let dbs = std::cell::RefCell::new(dbs);
+    let result = TestRunner::new(config).run(&prop::collection::vec(op(), 1..60), |ops| {
+        for (i, db) in dbs.borrow_mut().iter_mut().enumerate() {
+            World::new(&mut **db).check(&ops)?;
+            ops_run.borrow_mut()[i] += ops.len() as u64;
         }
+        Ok(())
+    });
+    for (db, n) in dbs.borrow().iter().zip(ops_run.borrow().iter()) {
+        eprintln!(
+            "differential: {n} operations on relata (Engine::{:?}) and {} agreed after every step",
+            db.engine(),
+            db.name()
+        );
+    }
+    if let Err(e) = result {
+        panic!("{e}");
     }
 }

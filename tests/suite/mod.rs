@@ -6,7 +6,6 @@ mod ddl;
 mod ddl_postgres;
 mod deletes;
 mod differential;
-mod differential_postgres;
 mod engines;
 mod every_type;
 mod factories;
