@@ -60,6 +60,8 @@ struct Runner<'o> {
     marks: Vec<(u64, Mark)>,
     /// How many closures are running.
     depth: usize,
+    /// Where [`Op::NextPage`] goes on: the last row read (tier, key) and the rows read so far.
+    page: crate::ordered::Cursor,
 }
 
 /// A disagreement at operation number `.0`.
@@ -75,6 +77,7 @@ impl<'o> Runner<'o> {
             savepoints: Vec::new(),
             marks: Vec::new(),
             depth: 0,
+            page: crate::ordered::Cursor::default(),
         }
     }
 
@@ -104,6 +107,10 @@ impl<'o> Runner<'o> {
             Op::WithFault(n) => return self.closure(store, Opener::WithFault(*n)),
             Op::FixtureScope => return self.closure(store, Opener::FixtureScope),
             Op::EndClosure(_) => Ok(OK),
+            Op::NextPage(n) => self
+                .page
+                .next(store, &self.model, 1 + usize::from(*n % 3))
+                .map(|()| OK),
             Op::Savepoint => self.savepoint(store),
             Op::RollbackTo(n) => self.rollback_to(store, *n),
             Op::Release(n) => self.release(store, *n),
@@ -346,7 +353,7 @@ pub fn apply(store: &mut Store, model: &mut Model, op: &Op) -> Result<Outcome, S
             let key = k.resolve(model, *t);
             with_entity!(*t, E => delete::<E>(store, model, key, true))
         }
-        Op::Link(a, p) | Op::LinkIfAbsent(a, p) | Op::Unlink(a, p) => {
+        Op::Link(a, p) | Op::LinkIfAbsent(a, p) | Op::Unlink(a, p) | Op::UnlinkIfPresent(a, p) => {
             let (left, right) = (
                 a.resolve(model, TableId::Accounts),
                 p.resolve(model, TableId::Projects),
@@ -693,6 +700,18 @@ fn link(
                 |m, s| match m == s {
                     true => Ok(OK),
                     false => Err(format!("link_if_absent: model says {m}, store says {s}")),
+                },
+            )
+        }
+        Op::UnlinkIfPresent(..) => {
+            let expected = model.statement(|m| Ok(m.unlink(0, left, right).is_ok()));
+            agree(
+                "unlink_if_present",
+                expected,
+                store.unlink_if_present(WATCHES, l, r),
+                |m, s| match m == s {
+                    true => Ok(OK),
+                    false => Err(format!("unlink_if_present: model says {m}, store says {s}")),
                 },
             )
         }

@@ -470,9 +470,80 @@ pub fn check_relations(r: &mut Reads<'_>) {
             .is_linked(WATCHES, Key::<Account>::from_raw(a), Key::<Project>::from_raw(p));
         r.expect_eq(|| format!("is_linked({a}, {p})"), linked, true);
     }
+    check_navigation(r);
     r.expect_eq(
         || "link_count of watches".to_owned(),
         r.store.link_count(WATCHES),
         r.model.pairs(0).len(),
     );
+}
+
+/// The query forms over `WATCHES`: `with_rights` / `without_rights`, `with_lefts` /
+/// `without_lefts`, `count_rights` / `count_lefts`, and `exists` / `count` / `first` of each
+/// record's partners, against the model's pairs.
+fn check_navigation(r: &mut Reads<'_>) {
+    use crate::schema::WATCHES;
+    let (s, m) = (r.store, r.model);
+    let accounts: Vec<RawKey> = m.live(TableId::Accounts).keys().copied().collect();
+    let projects: Vec<RawKey> = m.live(TableId::Projects).keys().copied().collect();
+    let raw = |keys: Vec<Key<Account>>| keys.into_iter().map(Key::raw).collect::<Vec<_>>();
+    let linked: Vec<RawKey> = accounts
+        .iter()
+        .copied()
+        .filter(|&a| !m.rights(0, a).is_empty())
+        .collect();
+    let unlinked: Vec<RawKey> = accounts
+        .iter()
+        .copied()
+        .filter(|&a| m.rights(0, a).is_empty())
+        .collect();
+    r.expect_eq(
+        || "accounts with_rights".into(),
+        raw(s.query::<Account>().with_rights(WATCHES).keys()),
+        linked,
+    );
+    r.expect_eq(
+        || "accounts without_rights".into(),
+        raw(s.query::<Account>().without_rights(WATCHES).keys()),
+        unlinked,
+    );
+    let counts: Vec<(RawKey, usize)> = s
+        .query::<Account>()
+        .count_rights(WATCHES)
+        .into_iter()
+        .map(|(k, n)| (k.raw(), n))
+        .collect();
+    let want: Vec<(RawKey, usize)> = accounts.iter().map(|&a| (a, m.rights(0, a).len())).collect();
+    r.expect_eq(|| "accounts count_rights".into(), counts, want);
+    let watched: Vec<RawKey> = projects
+        .iter()
+        .copied()
+        .filter(|&p| !m.lefts(0, p).is_empty())
+        .collect();
+    let got: Vec<RawKey> = s
+        .query::<Project>()
+        .with_lefts(WATCHES)
+        .keys()
+        .into_iter()
+        .map(Key::raw)
+        .collect();
+    r.expect_eq(|| "projects with_lefts".into(), got, watched);
+    let counts: Vec<(RawKey, usize)> = s
+        .query::<Project>()
+        .count_lefts(WATCHES)
+        .into_iter()
+        .map(|(k, n)| (k.raw(), n))
+        .collect();
+    let want: Vec<(RawKey, usize)> = projects.iter().map(|&p| (p, m.lefts(0, p).len())).collect();
+    r.expect_eq(|| "projects count_lefts".into(), counts, want);
+    for &a in &accounts {
+        let q = s.query_keys([Key::<Account>::from_raw(a)]).rights(WATCHES);
+        let want = m.rights(0, a);
+        let got = (q.exists(), q.count(), q.first().map(Key::raw));
+        r.expect_eq(
+            || format!("exists, count, first of the rights of accounts[{a}]"),
+            got,
+            (!want.is_empty(), want.len(), want.first().copied()),
+        );
+    }
 }

@@ -352,6 +352,13 @@ pub enum Op {
     LinkIfAbsent(KeyRef, KeyRef),
     /// `Store::unlink` on `WATCHES`.
     Unlink(KeyRef, KeyRef),
+    /// `Store::unlink_if_present` on `WATCHES`.
+    UnlinkIfPresent(KeyRef, KeyRef),
+    /// The next page of accounts by tier, after the last row the previous `NextPage` read
+    /// (keyset pagination, `1 + n % 3` rows; an empty page starts over), and the page at the
+    /// same position by offset, both against the model: the writes between pages
+    /// (inserts, deletes, tier changes, undo) are what the pages must follow.
+    NextPage(u8),
     /// `Store::set_parent` (child, parent).
     SetParent(FkRef, KeyRef, Option<KeyRef>),
     /// `Store::set_child` (parent, child); a one-to-many key is `NotOneToOne`.
@@ -408,6 +415,8 @@ impl Op {
             Op::Link(..) => "link",
             Op::LinkIfAbsent(..) => "link_if_absent",
             Op::Unlink(..) => "unlink",
+            Op::UnlinkIfPresent(..) => "unlink_if_present",
+            Op::NextPage(_) => "next_page",
             Op::SetParent(..) => "set_parent",
             Op::SetChild(..) => "set_child",
             Op::ReplaceChildren(..) => "replace_children",

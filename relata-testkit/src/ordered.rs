@@ -4,7 +4,7 @@
 
 use std::ops::Bound;
 
-use relata::{Key, Order, RawKey, Value};
+use relata::{Key, Order, RawKey, Store, Value};
 
 use crate::check::Reads;
 use crate::domain::Tier;
@@ -29,6 +29,73 @@ fn raw<E>(keys: impl IntoIterator<Item = Key<E>>) -> Vec<RawKey> {
 
 fn reversed(keys: &[RawKey]) -> Vec<RawKey> {
     keys.iter().rev().copied().collect()
+}
+
+/// A reader paging through the accounts by tier across operations: the last row read and
+/// how many rows it has read since it started over.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Cursor {
+    last: Option<(u8, RawKey)>,
+    read: usize,
+}
+
+impl Cursor {
+    /// Reads the next `size` accounts after the last row read (an empty page starts over)
+    /// by keyset, and by offset the `size` rows after the first `read`; each must equal the
+    /// model's sorted records at that point.
+    ///
+    /// # Errors
+    /// The pages that differ.
+    pub fn next(&mut self, s: &Store, m: &Model, size: usize) -> Result<(), String> {
+        let all = sorted(m, TableId::Accounts, &[1], |_| true);
+        let tier = |k: RawKey| m.record(TableId::Accounts, k).map(|r| r.values[1].clone());
+        let q = s.query::<Account>().order_by(Account::BY_TIER, Order::Asc);
+        let (got, want) = match self.last {
+            None => (
+                raw(q.limit(size).keys()),
+                all.iter().take(size).copied().collect::<Vec<_>>(),
+            ),
+            Some((t, key)) => {
+                let page = q.after(&[Value::UInt(t.into())], Key::from_raw(key)).limit(size);
+                let cursor = (V::UInt(t.into()), key);
+                let want = all
+                    .iter()
+                    .filter(|&&k| tier(k).is_some_and(|v| (v, k) > cursor))
+                    .take(size)
+                    .copied()
+                    .collect();
+                (raw(page.keys()), want)
+            }
+        };
+        if got != want {
+            return Err(format!(
+                "keyset page after {:?}: store has {got:?}, model has {want:?}",
+                self.last
+            ));
+        }
+        let by_offset = s
+            .query::<Account>()
+            .order_by(Account::BY_TIER, Order::Asc)
+            .offset(self.read)
+            .limit(size)
+            .keys();
+        let want: Vec<RawKey> = all.iter().skip(self.read).take(size).copied().collect();
+        if raw(by_offset.clone()) != want {
+            return Err(format!(
+                "page at offset {}: store has {by_offset:?}, model has {want:?}",
+                self.read
+            ));
+        }
+        match got.last() {
+            Some(&k) => {
+                let t = s.get(Key::<Account>::from_raw(k)).map(|a| a.tier);
+                self.last = t.map(|t| (t, k));
+                self.read += got.len();
+            }
+            None => *self = Cursor::default(),
+        }
+        Ok(())
+    }
 }
 
 /// Account's `index(ordered)` on `tier`: scans, ranges, pages and keyset pages.

@@ -6,6 +6,7 @@ use std::fmt;
 use crate::entity::{Entity, Unique};
 use crate::error::Error;
 use crate::key::{Key, RawKey};
+use crate::store::write::{check_lengths, check_predicates};
 use crate::store::Store;
 use crate::value::Value;
 
@@ -122,7 +123,9 @@ impl Store {
     /// returned as [`Upserted::Existing`] (SQL `ON CONFLICT (cols) DO NOTHING`; compare
     /// [`link_if_absent`](Self::link_if_absent)).
     ///
-    /// Checks, errors and cost: as [`insert`](Self::insert) when it inserts; none otherwise.
+    /// Checks, errors and cost: as [`insert`](Self::insert) when it inserts; otherwise
+    /// `value`'s own CHECK predicates and `max_len` limits only (SQL checks the proposed row
+    /// before it looks for a conflict), and O(1) average.
     ///
     /// ```
     /// # use relata::{Entity, Schema, Store, Upserted};
@@ -164,16 +167,22 @@ impl Store {
     }
 
     /// The record holding `value`'s values under unique constraint `u`, and `value` back
-    /// (read through a row built on the heap's end and truncated off again).
+    /// (read through a row built on the heap's end and truncated off again). The proposed
+    /// record's own checks (CHECK predicates, `max_len`) come first, whatever the conflict
+    /// does next, as SQLite and PostgreSQL check the proposed row before looking for one.
     fn holder_of<E: Entity>(&mut self, t: usize, u: usize, value: E) -> Result<(Option<RawKey>, E), Error> {
         let Some(def) = E::DEF.uniques.get(u) else {
             return Err(Error::UnknownEntity {
                 type_name: E::DEF.type_name,
             });
         };
+        check_predicates(&value, None)?;
         let table = self.table_mut::<E>(t)?;
         let mark = table.text.len();
-        let row = match value.__into_row(&mut table.text) {
+        let row = match value
+            .__into_row(&mut table.text)
+            .and_then(|row| check_lengths::<E>(&row, &table.text).map(|()| row))
+        {
             Ok(row) => row,
             Err(e) => {
                 table.text.truncate(mark);

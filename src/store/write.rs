@@ -316,7 +316,7 @@ pub(crate) fn check_lengths<E: Entity>(row: &E::Row, text: &TextHeap) -> Result<
 }
 
 /// The record satisfies every CHECK constraint of its entity.
-fn check_predicates<E: Entity>(value: &E, key: Option<RawKey>) -> Result<(), Error> {
+pub(crate) fn check_predicates<E: Entity>(value: &E, key: Option<RawKey>) -> Result<(), Error> {
     match value.__check() {
         None => Ok(()),
         Some(c) => Err(Error::CheckViolation {

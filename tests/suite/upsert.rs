@@ -98,3 +98,57 @@ fn an_upsert_rolled_back_leaves_nothing() {
     assert_eq!(s.get_owned(alice).unwrap(), user("alice"));
     s.check_integrity().unwrap();
 }
+
+fn non_negative(h: &Handle) -> bool {
+    h.score >= 0
+}
+
+/// A table whose rows have checks of their own: a `max_len` and a CHECK.
+#[derive(relata::Entity, Clone, Debug, PartialEq)]
+#[relata(table = "handles", check(non_negative, name = "ck_score", sql = "score >= 0"))]
+struct Handle {
+    #[relata(unique)]
+    name: String,
+    #[relata(max_len = 3)]
+    nick: String,
+    score: i64,
+}
+
+/// SQLite and PostgreSQL check the proposed row (CHECK, `VARCHAR(N)`) before they look for
+/// a conflict, so even `DO NOTHING` refuses a bad row whose key is taken (found by the
+/// differential test).
+#[test]
+fn the_proposed_row_is_checked_before_the_conflict() {
+    let mut s = relata::Store::new(relata::Schema::builder().entity::<Handle>().build().unwrap());
+    let handle = |nick: &str, score| Handle {
+        name: "ann".into(),
+        nick: nick.into(),
+        score,
+    };
+    ok(&mut s, |s| s.insert(handle("a", 1)));
+    let too_long = Error::TooLong {
+        table: "handles",
+        column: "nick",
+        limit: 3,
+        length: 4,
+    };
+    let check = Error::CheckViolation {
+        table: "handles",
+        constraint: "ck_score",
+        key: None,
+    };
+    assert_fails_unchanged(&mut s, &too_long, |s| {
+        s.insert_if_absent(Handle::BY_NAME, handle("abcd", 1))
+    });
+    assert_fails_unchanged(&mut s, &check, |s| {
+        s.insert_if_absent(Handle::BY_NAME, handle("b", -1))
+    });
+    assert_fails_unchanged(&mut s, &too_long, |s| {
+        s.upsert_with(Handle::BY_NAME, handle("abcd", 1), |_| ())
+    });
+    assert_fails_unchanged(&mut s, &check, |s| {
+        s.upsert_with(Handle::BY_NAME, handle("b", -1), |_| ())
+    });
+    let existing = ok(&mut s, |s| s.insert_if_absent(Handle::BY_NAME, handle("abc", 2)));
+    assert!(!existing.inserted());
+}
