@@ -199,6 +199,11 @@ pub fn child_main(args: &[String]) {
 /// the second run.
 fn child<S: Subject>(users: usize, only: Option<Vec<&str>>) {
     let wants = |op: &str| only.as_ref().is_none_or(|o| o.contains(&op));
+    if only.as_ref().is_some_and(|o| o.iter().all(|op| crate::query::OPS.contains(op))) {
+        // Only the query operations: their own data set, not the blog's.
+        crate::query::instructions_child(S::NAME, users, wants);
+        return;
+    }
     let data = Dataset::generate(users);
     harness::set_counting(wants("insert"));
     let (_, mut sys) = load_once::<S>(&data);
