@@ -199,7 +199,10 @@ pub fn child_main(args: &[String]) {
 /// the second run.
 fn child<S: Subject>(users: usize, only: Option<Vec<&str>>) {
     let wants = |op: &str| only.as_ref().is_none_or(|o| o.contains(&op));
-    if only.as_ref().is_some_and(|o| o.iter().all(|op| crate::query::OPS.contains(op))) {
+    if only
+        .as_ref()
+        .is_some_and(|o| o.iter().all(|op| crate::query::OPS.contains(op)))
+    {
         // Only the query operations: their own data set, not the blog's.
         crate::query::instructions_child(S::NAME, users, wants);
         return;
