@@ -179,19 +179,21 @@ impl<E: Entity> Table<E> {
                 if at >= bound {
                     return Err(dangling(key, parent));
                 }
-                if counts.len() <= at {
-                    counts.resize(at + 1, (RawKey::default(), 0));
-                }
-                let slot = &mut counts[at];
                 // A slot's first child checks its parent; the others compare with it (one
-                // version of a slot at most is live).
-                let live = match slot.1 {
-                    0 => target.state(parent) == KeyState::Live,
-                    _ => slot.0 == parent,
+                // version of a slot at most is live). The check comes before `counts` grows:
+                // only a live parent's index (bounded by the records decoded) may size it,
+                // never the slot count the bytes claim.
+                let live = match counts.get(at) {
+                    Some(&(seen, n)) if n > 0 => seen == parent,
+                    _ => target.state(parent) == KeyState::Live,
                 };
                 if !live {
                     return Err(dangling(key, parent));
                 }
+                if counts.len() <= at {
+                    counts.resize(at + 1, (RawKey::default(), 0));
+                }
+                let slot = &mut counts[at];
                 *slot = (parent, slot.1 + 1);
             }
             all.push(counts);
