@@ -132,9 +132,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .find_unique(User::BY_USERNAME, "alice")
         .ok_or("alice not found")?;
     let profile = store.children(Profile::USER, found).next().ok_or("no profile")?;
-    println!("  alice's profile says: {:?}", store.get_one(profile)?.bio);
+    println!("  alice's profile says: {:?}", store.try_get(profile)?.bio);
     let address = store.children(Address::USER, found).next().ok_or("no address")?;
-    println!("  alice's address is {}", store.get_one(address)?.email_address);
+    println!("  alice's address is {}", store.try_get(address)?.email_address);
     refused(
         "a second profile for alice",
         store.insert(Profile {
@@ -197,7 +197,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let loners = store.query::<User>().without_rights(GROUPS).keys();
     println!("  users in no group: {:?}", usernames(&store, &loners));
     for (g, n) in store.query::<Group>().count_lefts(GROUPS) {
-        println!("  {} has {n} member(s)", store.get_one(g)?.name);
+        println!("  {} has {n} member(s)", store.try_get(g)?.name);
     }
     refused("linking alice to admin twice", store.link(GROUPS, alice, admin));
 
@@ -218,14 +218,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         joined_on: day(2024, 3, 1)?,
     })?;
     for m in store.children(UserGroup::USER, alice) {
-        let m = store.get_one(m)?;
+        let m = store.try_get(m)?;
         println!(
             "  alice joined {} on {}",
-            store.get_one(m.group)?.name,
+            store.try_get(m.group)?.name,
             m.joined_on.format("%Y-%m-%d")
         );
     }
-    let via = store.through(UserGroup::GROUP, UserGroup::USER, admin);
+    let via: Vec<_> = store.through(UserGroup::GROUP, UserGroup::USER, admin).collect();
     println!(
         "  members of admin, through the memberships: {:?}",
         usernames(&store, &via)
@@ -256,12 +256,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "writing the new profile's user_id directly",
         store.update(fresh, |p| p.user = Some(alice)),
     );
-    store.set_child(Profile::USER, alice, Some(fresh))?;
+    store.set_child(Profile::USER, Some(fresh), alice)?;
     println!(
         "  with set_child the old profile is displaced and, being an orphan, deleted: {}",
         !store.contains(old)
     );
-    println!("  alice's profile now says {:?}", store.get_one(fresh)?.bio);
+    println!("  alice's profile now says {:?}", store.try_get(fresh)?.bio);
 
     section("transactions: all or nothing");
     let before = store.count::<Post>();
@@ -287,7 +287,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "  {} bytes; the loaded store equals the original: {}; alice is {:?}",
         bytes.len(),
         loaded == store,
-        loaded.get_one(alice)?.username
+        loaded.try_get(alice)?.username
     );
 
     section("deletes: restrict, cascade, set null");
@@ -312,8 +312,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         done.deleted_from("user_groups"),
         done.nulled.len()
     );
-    println!("  her address survives, unowned: {:?}", store.get_one(addr)?.user);
-    refused("reading alice through her old key", store.get_one(alice));
+    println!("  her address survives, unowned: {:?}", store.try_get(addr)?.user);
+    refused("reading alice through her old key", store.try_get(alice));
 
     section("what that one delete changed (a diff, read off the journal)");
     let diff = store.changes_since(&mark)?;

@@ -316,7 +316,7 @@ mod json_type {
         out
     }
 
-    /// Read as [`Text`]: the canonical JSON (`get_owned` parses it).
+    /// Read as [`Text`]: the canonical JSON (`try_get_owned` parses it).
     impl AsColumn for Json {
         type Repr = String;
         type Ref<'a> = Text<'a>;

@@ -258,10 +258,10 @@ pub enum Error {
     /// A `commit`, `rollback`, `rollback_to`, `release`, `reset` or `release_mark` that would
     /// end a transaction, savepoint or mark owned by a running call: a
     /// [`Store::transaction`](crate::Store::transaction) or
-    /// [`Store::with_fault`](crate::Store::with_fault) closure, or a
+    /// [`Faults::run`](crate::Faults::run) closure, or a
     /// [`FixtureScope`](crate::FixtureScope). Nothing changed; end it by returning from the
     /// closure (or dropping the scope).
-    #[error("{operation} would end a scope that an enclosing call owns (a `transaction` or `with_fault` closure, or a fixture scope); return from the closure or drop the scope instead")]
+    #[error("{operation} would end a scope that an enclosing call owns (a `transaction` or `faults().run` closure, or a fixture scope); return from the closure or drop the scope instead")]
     EndsEnclosingScope {
         /// The refused operation.
         operation: &'static str,
@@ -283,14 +283,14 @@ pub enum Error {
     },
 
     /// An injected "the database is unavailable" failure; see
-    /// [`Store::inject_fault`](crate::Store::inject_fault).
+    /// [`Faults::inject`](crate::Faults::inject).
     #[error("database unavailable: {reason}")]
     Unavailable {
         /// Why, as the test put it.
         reason: &'static str,
     },
 
-    /// A fault injected by [`Store::with_fault`](crate::Store::with_fault) never fired.
+    /// A fault injected by [`Faults::run`](crate::Faults::run) never fired.
     #[error("the injected fault {fault} never fired: the code under test did not reach it")]
     FaultNotTriggered {
         /// The fault point.

@@ -44,8 +44,9 @@ pub use relation::ManyToMany;
 pub use schema::{Schema, SchemaBuilder, SchemaError};
 pub use snapshot::{SaveStep, SnapshotError};
 pub use store::{
-    Children, DeleteReport, DeletedRecord, FaultPoint, FixtureScope, Linked, LogEntry, Mark, NulledReference,
-    Order, PendingFault, Query, Savepoint, Scan, Sorted, Store, UnlinkedPair, Upserted,
+    Children, DeleteReport, DeletedRecord, FaultPoint, Faults, FixtureScope, Linked, LogEntry, Mark,
+    NulledReference, OpLog, Order, PendingFault, Query, Savepoint, Scan, Sorted, Store, UnlinkedPair,
+    Upserted,
 };
 pub use text::{Span, Text, TextHeap, TEXT_HEAP_LIMIT};
 pub use value::{Composite, QueryValue, SqlType, Value};

@@ -197,7 +197,6 @@ impl Repo for RelataRepo {
         let s = &self.store;
         let users = s.through(Membership::GROUP, Membership::USER, Key::from_u64(group));
         Ok(users
-            .into_iter()
             .filter_map(|u| s.get(u))
             .map(|u| u.username.to_string())
             .collect())

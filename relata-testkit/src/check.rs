@@ -35,7 +35,7 @@ impl Reads<'_> {
 }
 
 /// Compares every observable part of the store with the model: each table's records (keys
-/// and field values, through `get_owned`, `get`, `contains`, `iter` and `count`), the error
+/// and field values, through `try_get_owned`, `get`, `contains`, `iter` and `count`), the error
 /// for every deleted or unknown key, both directions of every relationship (children in
 /// order), every unique and index look-up over the value domains, and `check_integrity`.
 ///
@@ -87,12 +87,15 @@ fn check_table<E: Modeled>(r: &mut Reads<'_>) {
         );
     }
     for (&k, rec) in r.model.live(t) {
-        let got = r.store.get_owned(Key::<E>::from_raw(k)).map(|e| e.to_values());
+        let got = r
+            .store
+            .try_get_owned(Key::<E>::from_raw(k))
+            .map(|e| e.to_values());
         r.expect_eq(|| format!("{name}[{k}]: record"), got, Ok(rec.values.clone()));
         let view = r.store.get(Key::<E>::from_raw(k)).is_some();
         r.expect_eq(|| format!("{name}[{k}]: get is Some"), view, true);
-        let one = r.store.get_one(Key::<E>::from_raw(k)).err();
-        r.expect_eq(|| format!("{name}[{k}]: get_one"), one, None);
+        let one = r.store.try_get(Key::<E>::from_raw(k)).err();
+        r.expect_eq(|| format!("{name}[{k}]: try_get"), one, None);
         r.expect_eq(
             || format!("{name}[{k}]: contains"),
             r.store.contains(Key::<E>::from_raw(k)),
@@ -124,8 +127,8 @@ fn check_absent<E: Modeled>(r: &mut Reads<'_>, k: RawKey, error: Error) {
     let key = Key::<E>::from_raw(k);
     let name = E::TABLE.spec().name;
     r.expect_eq(
-        || format!("{name}[{k}]: get_one"),
-        r.store.get_one(key).err(),
+        || format!("{name}[{k}]: try_get"),
+        r.store.try_get(key).err(),
         Some(error),
     );
     r.expect_eq(

@@ -264,7 +264,9 @@ impl<'o> Runner<'o> {
                 }
             }
             Opener::WithFault(n) => {
-                let r = store.with_fault(FaultPoint::NthWrite(usize::from(n)), INJECTED, |s| body(s));
+                let r = store
+                    .faults()
+                    .run(FaultPoint::NthWrite(usize::from(n)), INJECTED, |s| body(s));
                 match r {
                     Ok(Ok(e)) => {
                         *ending = e;
@@ -375,7 +377,7 @@ pub fn apply(store: &mut Store, model: &mut Model, op: &Op) -> Result<Outcome, S
             let expected = model.statement(|m| m.replace_children(t, fk, parent, &children));
             let actual = with_fk!(*f, C, P, H => {
                 let keys: Vec<Key<C>> = children.iter().map(|&c| Key::from_raw(c)).collect();
-                store.replace_children(H, Key::<P>::from_raw(parent), &keys)
+                store.replace_children(H, &keys, Key::<P>::from_raw(parent))
             });
             agree("replace_children", expected, actual, |(), ()| Ok(OK))
         }
@@ -741,7 +743,7 @@ fn set_child(
         })),
     };
     let actual =
-        with_fk!(f, C, P, H => store.set_child(H, Key::<P>::from_raw(parent), child.map(Key::<C>::from_raw)));
+        with_fk!(f, C, P, H => store.set_child(H, child.map(Key::<C>::from_raw), Key::<P>::from_raw(parent)));
     agree("set_child", expected, actual, |(), ()| Ok(OK))
 }
 
@@ -761,8 +763,7 @@ fn add_child(
             .statement(|m| m.set_parent(t, fk, child, Some(parent)))
             .map(|()| true),
     };
-    let actual =
-        with_fk!(f, C, P, H => store.add_child(H, Key::<P>::from_raw(parent), Key::<C>::from_raw(child)));
+    let actual = with_fk!(f, C, P, H => store.add_child_if_absent(H, Key::<C>::from_raw(child), Key::<P>::from_raw(parent)));
     agree("add_child", expected, actual, |m, s| match m == s {
         true => Ok(OK),
         false => Err(format!("add_child: model says {m}, store says {s}")),
@@ -790,7 +791,7 @@ fn remove_child(
         })),
     };
     let actual =
-        with_fk!(f, C, P, H => store.remove_child(H, Key::<P>::from_raw(parent), Key::<C>::from_raw(child)));
+        with_fk!(f, C, P, H => store.remove_child(H, Key::<C>::from_raw(child), Key::<P>::from_raw(parent)));
     agree("remove_child", expected, actual, |(), ()| Ok(OK))
 }
 

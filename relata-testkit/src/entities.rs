@@ -237,7 +237,9 @@ impl Modeled for Project {
         for title in Title::all_v() {
             for code in Code::all_v() {
                 let probe = [title.clone(), code];
-                let got = raw(r.store.find_unique_by(Project::BY_TITLE_CODE, &values(&probe)));
+                let got = raw(r
+                    .store
+                    .find_unique_values(Project::BY_TITLE_CODE, &values(&probe)));
                 check_unique(r, Self::TABLE, 1, &probe, got);
             }
         }
@@ -307,7 +309,7 @@ impl Modeled for Note {
         for task in key_domain(r.model, TableId::Tasks) {
             for mention in key_domain(r.model, TableId::Accounts) {
                 let probe = [task.clone(), mention];
-                let got = raw(r.store.find_unique_by(Note::BY_TASK_MENTION, &values(&probe)));
+                let got = raw(r.store.find_unique_values(Note::BY_TASK_MENTION, &values(&probe)));
                 check_unique(r, Self::TABLE, 0, &probe, got);
             }
         }
@@ -352,7 +354,7 @@ impl Modeled for Member {
                 let probe = [account.clone(), project];
                 let got = raw(r
                     .store
-                    .find_unique_by(Member::BY_ACCOUNT_PROJECT, &values(&probe)));
+                    .find_unique_values(Member::BY_ACCOUNT_PROJECT, &values(&probe)));
                 check_unique(r, Self::TABLE, 1, &probe, got);
             }
             // The association object as a many-to-many view: an account's projects, in the
@@ -363,7 +365,6 @@ impl Modeled for Member {
             let got: Vec<RawKey> = r
                 .store
                 .through(Member::ACCOUNT, Member::PROJECT, a)
-                .into_iter()
                 .map(Key::raw)
                 .collect();
             let want: Vec<RawKey> = r

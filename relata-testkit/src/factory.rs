@@ -105,7 +105,7 @@ pub fn run(calls: &[Call]) -> Result<(), String> {
 /// What differed.
 pub fn apply(store: &mut Store, model: &mut Model, f: &mut Factories, call: &Call) -> Result<(), String> {
     let before = store.clone();
-    store.start_log();
+    store.log().start();
     let result = match call.table % 5 {
         0 => create::<Account, Account>(store, f, call, None, |a, v| a.name = format!("x{}", v % 3)),
         1 => create(store, f, call, Some(Profile::ACCOUNT), |p, v| {
@@ -119,7 +119,7 @@ pub fn apply(store: &mut Store, model: &mut Model, f: &mut Factories, call: &Cal
         3 => create(store, f, call, Some(Task::PROJECT), |t, v| t.rank = v as i8),
         _ => create(store, f, call, Some(Note::TASK), |n, v| n.text = format!("x{v}")),
     };
-    let log = store.stop_log();
+    let log = store.log().stop();
     match result {
         Ok(()) => {
             for entry in log.iter().filter(|e| e.op == "insert" && e.outcome.is_ok()) {
@@ -149,7 +149,7 @@ pub fn apply(store: &mut Store, model: &mut Model, f: &mut Factories, call: &Cal
 /// accept it.
 fn replay<E: Modeled>(store: &Store, model: &mut Model, key: relata::RawKey) -> Result<(), String> {
     let record = store
-        .get_owned(Key::<E>::from_raw(key))
+        .try_get_owned(Key::<E>::from_raw(key))
         .map_err(|e| format!("an inserted record is gone: {e}"))?;
     let values = record.to_values();
     model

@@ -141,7 +141,7 @@ impl<'a> Arbitrary<'a> for KeyList {
 pub enum Ending {
     /// It returns `Ok`.
     Ok,
-    /// It returns `Err` (for `with_fault` and a fixture scope, the same as `Ok`).
+    /// It returns `Err` (for `faults().run` and a fixture scope, the same as `Ok`).
     Err,
     /// It panics (caught by the driver).
     Panic,
@@ -390,7 +390,7 @@ pub enum Op {
     /// Opens a `Store::transaction` closure: the operations up to the matching
     /// [`EndClosure`](Op::EndClosure) run inside it (closures nest).
     Transaction,
-    /// Opens a `Store::with_fault(FaultPoint::NthWrite(n), ..)` closure.
+    /// Opens a `store.faults().run(FaultPoint::NthWrite(n), ..)` closure.
     WithFault(u8),
     /// Opens a `Store::scope` fixture scope (dropped at its end).
     FixtureScope,
@@ -432,7 +432,7 @@ impl Op {
             Op::Reset(_) => "reset",
             Op::ReleaseMark(_) => "release_mark",
             Op::Transaction => "transaction closure",
-            Op::WithFault(_) => "with_fault closure",
+            Op::WithFault(_) => "faults().run closure",
             Op::FixtureScope => "fixture scope",
             Op::EndClosure(_) => "end of closure (top level)",
             Op::UpdatePanics(..) => "update (closure panics)",

@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::SnapshotError;
-use crate::store::Store;
+use crate::store::{Faults, Store};
 
-/// A step of [`Store::save_to_path`], for injecting a failure at it in tests of crash safety.
+/// A step of [`Store::save_to_path`], for injecting a failure at it in tests of crash safety
+/// ([`Faults::save_to_path_failing_at`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SaveStep {
@@ -88,21 +89,11 @@ impl Store {
     /// # Errors
     /// [`SnapshotError::Io`] naming the failed step.
     pub fn save_to_path(&self, path: impl AsRef<Path>) -> Result<(), SnapshotError> {
-        self.save_to_path_failing_at(path, None)
+        self.save_failing_at(path.as_ref(), None)
     }
 
-    /// [`save_to_path`](Self::save_to_path) that fails on purpose at `step` (with an
-    /// `Interrupted` I/O error), cleaning up as a real failure would. For crash-safety tests.
-    ///
-    /// # Errors
-    /// The injected failure, or a real one.
-    pub fn save_to_path_failing_at(
-        &self,
-        path: impl AsRef<Path>,
-        step: Option<SaveStep>,
-    ) -> Result<(), SnapshotError> {
+    fn save_failing_at(&self, path: &Path, step: Option<SaveStep>) -> Result<(), SnapshotError> {
         let bytes = self.to_snapshot()?;
-        let path = path.as_ref();
         remove_stale_temporaries(path);
         let temp = temp_path(path);
         let result = write_atomically(path, &temp, &bytes, step);
@@ -110,6 +101,33 @@ impl Store {
             let _ = std::fs::remove_file(&temp);
         }
         result
+    }
+}
+
+impl Faults<'_> {
+    /// [`Store::save_to_path`] that fails on purpose at `step` (with an `Interrupted` I/O
+    /// error), cleaning up as a real failure would. For crash-safety tests. O(records + text)
+    /// plus the I/O.
+    ///
+    /// ```
+    /// # use relata::{Entity, SaveStep, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let path = std::env::temp_dir().join(format!("relata-doc-fail-{}.snap", std::process::id()));
+    /// assert!(store.faults().save_to_path_failing_at(&path, SaveStep::Rename).is_err());
+    /// assert!(!path.exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The injected failure, or a real one.
+    pub fn save_to_path_failing_at(
+        self,
+        path: impl AsRef<Path>,
+        step: SaveStep,
+    ) -> Result<(), SnapshotError> {
+        self.store.save_failing_at(path.as_ref(), Some(step))
     }
 }
 

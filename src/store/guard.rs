@@ -1,5 +1,5 @@
 //! Unwind guards: every entry point that runs user code (the `update` closure, `transaction`,
-//! `with_fault`, a [`FixtureScope`](crate::FixtureScope)) holds one while that code runs. If
+//! `faults().run`, a [`FixtureScope`](crate::FixtureScope)) holds one while that code runs. If
 //! the code panics, the guard's `drop` undoes to where the call started (the statement's
 //! journal position, or the scope it opened), so a panic caught by a test harness leaves the
 //! store exactly as before the call and fully usable.

@@ -22,7 +22,7 @@ use std::marker::PhantomData;
 
 pub use delete::{DeleteReport, DeletedRecord, NulledReference, UnlinkedPair};
 pub use link::Linked;
-pub use observe::{FaultPoint, LogEntry, PendingFault};
+pub use observe::{FaultPoint, Faults, LogEntry, OpLog, PendingFault};
 pub use query::{Order, Query, Sorted};
 pub use scan::Scan;
 pub use txn::{FixtureScope, Mark, Savepoint};
@@ -251,6 +251,21 @@ impl Store {
     // ----- reads -----
 
     /// The record, or `None` if the key is stale or unknown. O(1).
+    ///
+    /// The read family: `get` gives an `Option` of a view (borrowing the store); the `try_`
+    /// forms say why there is no record; the `_owned` form copies the record out.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let k = store.insert(User { name: "ada".into() })?;
+    /// assert!(store.get(k).is_some_and(|u| u.name == "ada"));
+    /// store.delete(k)?;
+    /// assert!(store.get(k).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn get<E: Entity>(&self, key: Key<E>) -> Option<E::Ref<'_>> {
         self.table::<E>().ok()?.view(key.raw())
     }
@@ -260,18 +275,43 @@ impl Store {
     /// # Errors
     /// [`Error::NotFound`] for a key this store never handed out, [`Error::Stale`] for a
     /// deleted record, [`Error::UnknownEntity`] if `E` is not in the schema.
-    pub fn get_one<E: Entity>(&self, key: Key<E>) -> Result<E::Ref<'_>, Error> {
+    ///
+    /// ```
+    /// # use relata::{Entity, Error, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let k = store.insert(User { name: "ada".into() })?;
+    /// assert_eq!(store.try_get(k)?.name, "ada");
+    /// store.delete(k)?;
+    /// assert!(matches!(store.try_get(k), Err(Error::Stale { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_get<E: Entity>(&self, key: Key<E>) -> Result<E::Ref<'_>, Error> {
         let t = self.table_index::<E>()?;
         self.table::<E>()?
             .view(key.raw())
             .ok_or_else(|| self.missing_or_stale(t, key.raw()))
     }
 
-    /// An owned copy of the record (allocates its strings). O(size of the record).
+    /// An owned copy of the record, or why there is none. O(size of the record): it
+    /// allocates its strings.
     ///
     /// # Errors
-    /// As [`get_one`](Self::get_one).
-    pub fn get_owned<E: Entity>(&self, key: Key<E>) -> Result<E, Error> {
+    /// As [`try_get`](Self::try_get).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let k = store.insert(User { name: "ada".into() })?;
+    /// let mut user = store.try_get_owned(k)?;
+    /// user.name.push_str(" lovelace");
+    /// store.replace(k, user)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_get_owned<E: Entity>(&self, key: Key<E>) -> Result<E, Error> {
         let t = self.table_index::<E>()?;
         let table = self.table::<E>()?;
         table
@@ -321,20 +361,31 @@ impl Store {
         by: Unique<E, Q>,
         value: &Q,
     ) -> Option<Key<E>> {
-        value.with_query_value(|v| self.find_unique_values(by.index, &[v]))
+        value.with_query_value(|v| self.find_unique_at(by.index, &[v]))
     }
 
     /// The record holding `values` (one per column, in declaration order) under a composite
     /// unique constraint. A NULL part never matches (SQL semantics). O(1) average.
-    pub fn find_unique_by<E: Entity>(
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// #[relata(unique(city, name))]
+    /// struct Shop { city: String, name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<Shop>().build()?);
+    /// let k = store.insert(Shop { city: "Oslo".into(), name: "Kaffe".into() })?;
+    /// assert_eq!(store.find_unique_values(Shop::BY_CITY_NAME, &["Oslo".into(), "Kaffe".into()]), Some(k));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn find_unique_values<E: Entity>(
         &self,
         by: Unique<E, Composite>,
         values: &[Value<'_>],
     ) -> Option<Key<E>> {
-        self.find_unique_values(by.index, values)
+        self.find_unique_at(by.index, values)
     }
 
-    fn find_unique_values<E: Entity>(&self, u: usize, values: &[Value<'_>]) -> Option<Key<E>> {
+    fn find_unique_at<E: Entity>(&self, u: usize, values: &[Value<'_>]) -> Option<Key<E>> {
         self.table::<E>().ok()?.find_unique(u, values).map(Key::from_raw)
     }
 

@@ -13,7 +13,7 @@ use crate::store::guard::{Undo, Unwind};
 use crate::store::txn::ScopeKind;
 use crate::store::Store;
 
-/// Where an injected fault fires; see [`Store::inject_fault`].
+/// Where an injected fault fires; see [`Faults::inject`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FaultPoint {
@@ -41,7 +41,7 @@ pub struct PendingFault {
     pub error: Error,
 }
 
-/// One logged operation; see [`Store::start_log`].
+/// One logged operation; see [`OpLog::start`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogEntry {
     /// The operation: `insert`, `update`, `replace`, `delete`, `link`, `unlink`,
@@ -55,7 +55,54 @@ pub struct LogEntry {
     pub outcome: Result<(), Error>,
 }
 
+/// Fault injection, a view of a store for tests: see [`Store::faults`].
+#[derive(Debug)]
+pub struct Faults<'s> {
+    pub(crate) store: &'s mut Store,
+}
+
+/// The operation log, a view of a store for tests: see [`Store::log`].
+#[derive(Debug)]
+pub struct OpLog<'s> {
+    store: &'s mut Store,
+}
+
 impl Store {
+    /// Fault injection: make the store fail on purpose ([`Faults::inject`],
+    /// [`Faults::run`]), for testing the code around it. O(1).
+    ///
+    /// ```
+    /// # use relata::{Entity, Error, FaultPoint, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// store.faults().inject(FaultPoint::Commit, Error::Unavailable { reason: "down" });
+    /// assert_eq!(store.faults().pending().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn faults(&mut self) -> Faults<'_> {
+        Faults { store: self }
+    }
+
+    /// The operation log: each public operation's kind, table, key and outcome, once
+    /// [`started`](OpLog::start). O(1).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// store.log().start();
+    /// store.insert(User { name: "ada".into() })?;
+    /// assert_eq!(store.log().entries().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn log(&mut self) -> OpLog<'_> {
+        OpLog { store: self }
+    }
+}
+
+impl<'s> Faults<'s> {
     /// Makes the store fail on purpose at `at`, returning `error` (any variant: a
     /// [`Error::UniqueViolation`], a [`Error::Restricted`], or [`Error::Unavailable`] for
     /// "the database is down"). Faults fire once, in the order injected.
@@ -65,25 +112,25 @@ impl Store {
     /// #[derive(Entity, Clone, Debug, PartialEq)]
     /// struct User { #[relata(unique)] name: String }
     /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
-    /// store.inject_fault(FaultPoint::NthWrite(2), Error::Unavailable { reason: "disk full" });
+    /// store.faults().inject(FaultPoint::NthWrite(2), Error::Unavailable { reason: "disk full" });
     /// store.insert(User { name: "a".into() })?;
     /// assert_eq!(store.insert(User { name: "b".into() }), Err(Error::Unavailable { reason: "disk full" }));
     /// assert_eq!(store.count::<User>(), 1);
-    /// assert!(store.pending_faults().is_empty());
+    /// assert!(store.faults().pending().is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn inject_fault(&mut self, at: FaultPoint, error: Error) {
-        self.faults.push(PendingFault { at, error });
+    pub fn inject(self, at: FaultPoint, error: Error) {
+        self.store.faults.push(PendingFault { at, error });
     }
 
-    /// Faults injected and not fired yet.
-    pub fn pending_faults(&self) -> &[PendingFault] {
-        &self.faults
+    /// Faults injected and not fired yet. O(1).
+    pub fn pending(self) -> &'s [PendingFault] {
+        &self.store.faults
     }
 
-    /// Removes every pending fault, returning them.
-    pub fn clear_faults(&mut self) -> Vec<PendingFault> {
-        std::mem::take(&mut self.faults)
+    /// Removes every pending fault, returning them. O(1).
+    pub fn clear(self) -> Vec<PendingFault> {
+        std::mem::take(&mut self.store.faults)
     }
 
     /// Runs `f` with a fault injected, and reports a fault that never fired instead of
@@ -103,31 +150,30 @@ impl Store {
     /// struct User { #[relata(unique)] name: String }
     /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
     /// let down = Error::Unavailable { reason: "down" };
-    /// let out = store.with_fault(FaultPoint::NthWrite(1), down.clone(), |s| {
+    /// let out = store.faults().run(FaultPoint::NthWrite(1), down.clone(), |s| {
     ///     s.insert(User { name: "a".into() })
     /// })?;
     /// assert_eq!(out, Err(down.clone()));
-    /// let never = store.with_fault(FaultPoint::Commit, down, |_| ());
+    /// let never = store.faults().run(FaultPoint::Commit, down, |_| ());
     /// assert!(matches!(never, Err(Error::FaultNotTriggered { .. })));
-    /// assert!(store.pending_faults().is_empty());
+    /// assert!(store.faults().pending().is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn with_fault<R>(
-        &mut self,
-        at: FaultPoint,
-        error: Error,
-        f: impl FnOnce(&mut Store) -> R,
-    ) -> Result<R, Error> {
-        let saved = self.faults.clone();
-        let before = self.faults.len();
-        self.inject_fault(at.clone(), error);
-        let kind = match self.in_transaction() {
+    pub fn run<R>(self, at: FaultPoint, error: Error, f: impl FnOnce(&mut Store) -> R) -> Result<R, Error> {
+        let store = self.store;
+        let saved = store.faults.clone();
+        let before = store.faults.len();
+        store.faults.push(PendingFault {
+            at: at.clone(),
+            error,
+        });
+        let kind = match store.in_transaction() {
             true => ScopeKind::Savepoint,
             false => ScopeKind::Mark,
         };
-        let id = self.open_held(kind);
+        let id = store.open_held(kind);
         let faults = Some(saved);
-        let mut guard = Unwind::new(self, Undo::Scope { id, faults });
+        let mut guard = Unwind::new(store, Undo::Scope { id, faults });
         let out = f(&mut *guard.store);
         guard.disarm();
         let s = &mut *guard.store;
@@ -140,7 +186,9 @@ impl Store {
         }
         Ok(out)
     }
+}
 
+impl Store {
     /// Fires a pending `NthWrite` fault that is due, counting this write.
     pub(crate) fn fire_write_fault(&mut self) -> Result<(), Error> {
         let mut due = None;
@@ -179,37 +227,41 @@ impl Store {
             None => Ok(()),
         }
     }
+}
 
-    /// Starts recording operations (clearing an earlier log).
+impl<'s> OpLog<'s> {
+    /// Starts recording operations (clearing an earlier log). O(1).
     ///
     /// ```
     /// # use relata::{Entity, Schema, Store};
     /// #[derive(Entity, Clone, Debug, PartialEq)]
     /// struct User { #[relata(unique)] name: String }
     /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
-    /// store.start_log();
+    /// store.log().start();
     /// let ada = store.insert(User { name: "ada".into() })?;
     /// let _ = store.insert(User { name: "ada".into() });       // refused: logged too
-    /// let log = store.stop_log();
+    /// let log = store.log().stop();
     /// assert_eq!(log.len(), 2);
     /// assert_eq!((log[0].op, log[0].table, log[0].key), ("insert", "users", Some(ada.raw())));
     /// assert!(log[1].outcome.is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn start_log(&mut self) {
-        self.log = Some(Vec::new());
+    pub fn start(self) {
+        self.store.log = Some(Vec::new());
     }
 
-    /// Stops recording and returns the log.
-    pub fn stop_log(&mut self) -> Vec<LogEntry> {
-        self.log.take().unwrap_or_default()
+    /// Stops recording and returns the log. O(1).
+    pub fn stop(self) -> Vec<LogEntry> {
+        self.store.log.take().unwrap_or_default()
     }
 
-    /// The operations recorded so far (empty when the log is off).
-    pub fn log(&self) -> &[LogEntry] {
-        self.log.as_deref().unwrap_or_default()
+    /// The operations recorded so far (empty when the log is off). O(1).
+    pub fn entries(self) -> &'s [LogEntry] {
+        self.store.log.as_deref().unwrap_or_default()
     }
+}
 
+impl Store {
     /// Records an operation when the log is on; passes the result through.
     pub(crate) fn logged<R>(
         &mut self,

@@ -92,23 +92,35 @@ impl Store {
         Query::listed(self, distinct(keys))
     }
 
-    /// The records whose indexed column equals `value`.
-    pub fn query_by<E: Entity, Q: QueryValue + ?Sized>(&self, by: Index<E, Q>, value: &Q) -> Query<'_, E> {
-        Query::listed(self, self.find_by(by, value).collect())
-    }
-
     /// The read-only many-to-many view over an association entity `A`: from `key` through
     /// `A`'s key `from` to the records `A`'s key `to` references, in link order. E.g. the
-    /// groups of a user through `UserGroup::USER` then `UserGroup::GROUP`.
+    /// groups of a user through `UserGroup::USER` then `UserGroup::GROUP`. O(1) to start,
+    /// O(1) per record (a record reached through two association rows is listed twice;
+    /// [`Query::through`] lists it once).
+    ///
+    /// ```
+    /// # use relata::{Entity, Key, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Group { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Member { user: Key<User>, group: Key<Group> }
+    /// let schema = Schema::builder().entity::<User>().entity::<Group>().entity::<Member>().build()?;
+    /// let mut s = Store::new(schema);
+    /// let ada = s.insert(User { name: "ada".into() })?;
+    /// let admin = s.insert(Group { name: "admin".into() })?;
+    /// s.insert(Member { user: ada, group: admin })?;
+    /// assert_eq!(s.through(Member::USER, Member::GROUP, ada).collect::<Vec<_>>(), [admin]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn through<A: Entity, L: Entity, R: Entity>(
         &self,
         from: Fk<A, L>,
         to: Fk<A, R>,
         key: Key<L>,
-    ) -> Vec<Key<R>> {
-        self.children(from, key)
-            .filter_map(|a| self.parent(to, a))
-            .collect()
+    ) -> impl Iterator<Item = Key<R>> + '_ {
+        self.children(from, key).filter_map(move |a| self.parent(to, a))
     }
 }
 
@@ -125,9 +137,29 @@ impl<'s, E: Entity> Query<'s, E> {
         self
     }
 
-    /// Keeps the records whose indexed column equals `value`.
-    pub fn where_eq<Q: QueryValue + ?Sized>(mut self, by: Index<E, Q>, value: &Q) -> Self {
-        let hits: HashSet<Key<E>> = self.store.find_by(by, value).collect();
+    /// Keeps the records whose indexed column equals `value` (SQL `WHERE col = ?`): on a
+    /// whole-table query, the index's hits ([`Store::find_by`], O(1) average plus the k hits);
+    /// otherwise a filter of the query's k records, O(k).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Event { #[relata(index)] day: i64, #[relata(index)] room: i64 }
+    /// let mut s = Store::new(Schema::builder().entity::<Event>().build()?);
+    /// let a = s.insert(Event { day: 1, room: 7 })?;
+    /// s.insert(Event { day: 1, room: 8 })?;
+    /// s.insert(Event { day: 2, room: 7 })?;
+    /// assert_eq!(s.query::<Event>().find_by(Event::BY_DAY, &1).find_by(Event::BY_ROOM, &7).keys(), [a]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn find_by<Q: QueryValue + ?Sized>(mut self, by: Index<E, Q>, value: &Q) -> Self {
+        let hits = self.store.find_by(by, value);
+        if self.keys.is_none() {
+            // Every record, in slot order: the hits are in key order, the same order.
+            self.keys = Some(hits.collect());
+            return self;
+        }
+        let hits: HashSet<Key<E>> = hits.collect();
         self.list_mut().retain(|k| hits.contains(k));
         self
     }
@@ -173,7 +205,7 @@ impl<'s, E: Entity> Query<'s, E> {
     /// `A`'s key `to` references.
     pub fn through<A: Entity, R: Entity>(self, from: Fk<A, E>, to: Fk<A, R>) -> Query<'s, R> {
         let store = self.store;
-        let keys = self.each().flat_map(|k| store.through(from, to, k));
+        let keys = self.each().flat_map(move |k| store.through(from, to, k));
         Query::listed(store, distinct(keys))
     }
 
@@ -412,10 +444,10 @@ impl<'s, E: Entity> Query<'s, E> {
     /// struct Event { #[relata(index)] day: i64 }
     /// let mut s = Store::new(Schema::builder().entity::<Event>().build()?);
     /// let days: Vec<_> = (0..5).map(|day| s.insert(Event { day })).collect::<Result<_, _>>()?;
-    /// assert_eq!(s.query::<Event>().where_range(Event::BY_DAY, 1..=2).keys(), days[1..3]);
+    /// assert_eq!(s.query::<Event>().range(Event::BY_DAY, 1..=2).keys(), days[1..3]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn where_range<Q: QueryValue + ?Sized, B: Borrow<Q>>(
+    pub fn range<Q: QueryValue + ?Sized, B: Borrow<Q>>(
         mut self,
         by: Index<E, Q>,
         range: impl RangeBounds<B>,

@@ -51,7 +51,8 @@ impl Store {
 
     /// Sets (or clears) the one child of `parent` through a one-to-one key: `user.profile =
     /// p`. The previous child is displaced and follows its policy; `child` moves from its
-    /// previous parent, if any.
+    /// previous parent, if any. The child comes before the parent, as in `Fk<C, P>`.
+    /// O(1) plus the displaced child's policy.
     ///
     /// # Errors
     /// [`Error::NotOneToOne`] for a key without `unique`; otherwise as
@@ -59,8 +60,8 @@ impl Store {
     pub fn set_child<C: Entity, P: Entity>(
         &mut self,
         fk: Fk<C, P>,
-        parent: Key<P>,
         child: Option<Key<C>>,
+        parent: Key<P>,
     ) -> Result<(), Error> {
         let t = self.table_index::<C>()?;
         let fkdef = &C::DEF.fks[fk.index];
@@ -88,14 +89,15 @@ impl Store {
     /// Makes `children` the children of `parent` (`user.posts = [b, c]`): current children not
     /// listed lose their parent (their policy applies); listed ones are linked, moving from
     /// other parents, appended in the order given. Children already linked keep their place.
+    /// O(current children × listed) plus each change.
     ///
     /// # Errors
     /// As [`set_parent`](Self::set_parent).
     pub fn replace_children<C: Entity, P: Entity>(
         &mut self,
         fk: Fk<C, P>,
-        parent: Key<P>,
         children: &[Key<C>],
+        parent: Key<P>,
     ) -> Result<(), Error> {
         let t = self.table_index::<C>()?;
         let result = self.statement(|s| {
@@ -122,15 +124,15 @@ impl Store {
     }
 
     /// Appends `child` to `parent`'s children (moving it from another parent); `Ok(false)` if
-    /// it already was a child (collections are sets).
+    /// it already was a child (collections are sets). O(1) plus a displaced child's policy.
     ///
     /// # Errors
     /// As [`set_parent`](Self::set_parent).
-    pub fn add_child<C: Entity, P: Entity>(
+    pub fn add_child_if_absent<C: Entity, P: Entity>(
         &mut self,
         fk: Fk<C, P>,
-        parent: Key<P>,
         child: Key<C>,
+        parent: Key<P>,
     ) -> Result<bool, Error> {
         if self.contains(child) && self.parent(fk, child) == Some(parent) {
             return Ok(false);
@@ -138,7 +140,8 @@ impl Store {
         self.set_parent(fk, child, Some(parent)).map(|()| true)
     }
 
-    /// Removes `child` from `parent`'s children; the child follows its policy.
+    /// Removes `child` from `parent`'s children; the child follows its policy. O(1) plus the
+    /// policy (a delete-orphan child is deleted, with its cascade).
     ///
     /// # Errors
     /// [`Error::NotAChild`] if `child` is not a child of `parent` (nothing changes), otherwise
@@ -146,8 +149,8 @@ impl Store {
     pub fn remove_child<C: Entity, P: Entity>(
         &mut self,
         fk: Fk<C, P>,
-        parent: Key<P>,
         child: Key<C>,
+        parent: Key<P>,
     ) -> Result<(), Error> {
         if self.parent(fk, child) != Some(parent) {
             let (table, column) = (C::DEF.table, C::DEF.fk_column(fk.index));
@@ -167,37 +170,48 @@ impl Store {
     }
 
     /// The ancestors of `key` through a self-referential key, nearest first. Stops before
-    /// repeating a record, so cycles (allowed without `acyclic`) end the walk. O(depth).
-    pub fn ancestors<C: Entity>(&self, fk: Fk<C, C>, key: Key<C>) -> Vec<Key<C>> {
-        let mut out: Vec<Key<C>> = Vec::new();
+    /// repeating a record, so cycles (allowed without `acyclic`) end the walk. O(1) per
+    /// ancestor (O(depth) for all).
+    ///
+    /// ```
+    /// # use relata::{Entity, Key, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Dir { name: String, #[relata(on_delete = "cascade")] parent: Option<Key<Dir>> }
+    /// let mut s = Store::new(Schema::builder().entity::<Dir>().build()?);
+    /// let root = s.insert(Dir { name: "/".into(), parent: None })?;
+    /// let usr = s.insert(Dir { name: "usr".into(), parent: Some(root) })?;
+    /// let bin = s.insert(Dir { name: "bin".into(), parent: Some(usr) })?;
+    /// assert_eq!(s.ancestors(Dir::PARENT, bin).collect::<Vec<_>>(), [usr, root]);
+    /// assert_eq!(s.descendants(Dir::PARENT, root).collect::<Vec<_>>(), [usr, bin]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn ancestors<C: Entity>(&self, fk: Fk<C, C>, key: Key<C>) -> impl Iterator<Item = Key<C>> + '_ {
         let mut seen = hashbrown::HashSet::new();
         seen.insert(key);
-        let mut cur = self.parent(fk, key);
-        while let Some(k) = cur.filter(|k| seen.insert(*k)) {
-            out.push(k);
-            cur = self.parent(fk, k);
-        }
-        out
+        std::iter::successors(self.parent(fk, key), move |&k| self.parent(fk, k))
+            .take_while(move |k| seen.insert(*k))
     }
 
     /// The descendants of `key` through a self-referential key, depth first, children in link
-    /// order, each once (cycles included). O(size of the subtree).
-    pub fn descendants<C: Entity>(&self, fk: Fk<C, C>, key: Key<C>) -> Vec<Key<C>> {
+    /// order, each once (cycles included). O(1) per descendant (O(size of the subtree) for
+    /// all); example at [`ancestors`](Self::ancestors).
+    pub fn descendants<C: Entity>(&self, fk: Fk<C, C>, key: Key<C>) -> impl Iterator<Item = Key<C>> + '_ {
         let mut seen = hashbrown::HashSet::new();
         seen.insert(key);
-        let mut out = Vec::new();
         let mut stack: Vec<Key<C>> = self.children(fk, key).collect();
         stack.reverse();
-        while let Some(k) = stack.pop() {
-            if !seen.insert(k) {
-                continue;
+        std::iter::from_fn(move || {
+            while let Some(k) = stack.pop() {
+                if !seen.insert(k) {
+                    continue;
+                }
+                let first = stack.len();
+                stack.extend(self.children(fk, k));
+                stack[first..].reverse();
+                return Some(k);
             }
-            out.push(k);
-            let first = stack.len();
-            stack.extend(self.children(fk, k));
-            stack[first..].reverse();
-        }
-        out
+            None
+        })
     }
 
     fn require_live<P: Entity>(&self, key: RawKey) -> Result<(), Error> {

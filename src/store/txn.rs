@@ -29,7 +29,7 @@ pub(crate) struct Scope {
     pub(crate) orphans: usize,
     /// Each table's text-heap length when the scope opened (truncated back on rollback).
     pub(crate) text: Vec<usize>,
-    /// Owned by a running call (a `transaction` or `with_fault` closure, a fixture scope):
+    /// Owned by a running call (a `transaction` or `faults().run` closure, a fixture scope):
     /// nothing else may end it. A fork's copy is not held.
     pub(crate) held: bool,
 }

@@ -112,7 +112,7 @@ impl Store {
         f: impl FnOnce(&mut E),
     ) -> Result<Upserted<E>, Error> {
         self.upsert_by(on.index, value, |s, t, key, _| {
-            let mut current = s.get_owned(key)?;
+            let mut current = s.try_get_owned(key)?;
             f(&mut current);
             s.rewrite_in(t, key.raw(), current)?;
             Ok(Upserted::Updated(key))

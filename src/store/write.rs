@@ -63,7 +63,7 @@ impl Store {
     pub fn update<E: Entity>(&mut self, key: Key<E>, f: impl FnOnce(&mut E)) -> Result<(), Error> {
         let t = self.table_index::<E>()?;
         let result = self.statement(|s| {
-            let mut value = s.get_owned(key)?;
+            let mut value = s.try_get_owned(key)?;
             f(&mut value);
             s.rewrite_in(t, key.raw(), value)
         });
@@ -78,7 +78,7 @@ impl Store {
     pub fn replace<E: Entity>(&mut self, key: Key<E>, value: E) -> Result<E, Error> {
         let t = self.table_index::<E>()?;
         let result = self.statement(|s| {
-            let old = s.get_owned(key)?;
+            let old = s.try_get_owned(key)?;
             s.rewrite_in(t, key.raw(), value)?;
             Ok(old)
         });

@@ -54,9 +54,9 @@ fn round_trip_through_insert_get_update() {
         view.settings, r#"{"a":[1,2],"n":1,"theme":"dark"}"#,
         "canonical JSON"
     );
-    assert_eq!(s.get_owned(k).unwrap(), e);
+    assert_eq!(s.try_get_owned(k).unwrap(), e);
     s.replace(k, event(2)).unwrap();
-    assert_eq!(s.get_owned(k).unwrap(), event(2));
+    assert_eq!(s.try_get_owned(k).unwrap(), event(2));
     s.check_integrity().unwrap();
 }
 

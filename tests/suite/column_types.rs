@@ -63,13 +63,13 @@ fn round_trip_through_insert_get_update() {
     assert_eq!(view.status, Status::OnHold);
     assert_eq!(view.level, Some(Level::High));
     assert_eq!(view.avatar, b"\x00\xff");
-    assert_eq!(s.get_owned(k).unwrap(), a);
+    assert_eq!(s.try_get_owned(k).unwrap(), a);
     let b = account("b@x", Status::Closed, None, b"");
     s.replace(k, b.clone()).unwrap();
     s.update(k, |a| a.status = Status::Active).unwrap();
     assert_eq!(s.get(k).unwrap().status, Status::Active);
     s.update(k, |a| a.status = Status::Closed).unwrap();
-    assert_eq!(s.get_owned(k).unwrap(), b);
+    assert_eq!(s.try_get_owned(k).unwrap(), b);
     s.check_integrity().unwrap();
 }
 

@@ -232,7 +232,7 @@ fn violations(engine: Engine) -> Vec<Error> {
         })
         .unwrap_err(),
         s.delete(ann).unwrap_err(),
-        s.remove_child(Book::AUTHOR, ann, book).unwrap_err(),
+        s.remove_child(Book::AUTHOR, book, ann).unwrap_err(),
     ]
 }
 

@@ -83,7 +83,7 @@ macro_rules! cases {
                 let diff = s.changes_since(&mark).unwrap().to_string();
                 assert!(diff.contains(&format!("u: {}", want.shown)), "{what}: diff {diff}");
                 s.release_mark(mark).unwrap();
-                assert_eq!(s.get_owned(k1).unwrap(), first, "{what}: get");
+                assert_eq!(s.try_get_owned(k1).unwrap(), first, "{what}: get");
                 let k2 = s.insert(Row { u: b.clone(), i: a.clone(), o: Some(b.clone()) }).unwrap();
                 s.update(k1, |r| r.o = Some(a.clone())).unwrap();
                 s.update(k2, |r| r.i = b.clone()).unwrap();
@@ -91,8 +91,8 @@ macro_rules! cases {
                     Row { u: a.clone(), i: a.clone(), o: Some(a.clone()) },
                     Row { u: b.clone(), i: b.clone(), o: Some(b.clone()) },
                 ];
-                assert_eq!(s.get_owned(k1).unwrap(), rows[0], "{what}: update");
-                assert_eq!(s.get_owned(k2).unwrap(), rows[1], "{what}: update");
+                assert_eq!(s.try_get_owned(k1).unwrap(), rows[0], "{what}: update");
+                assert_eq!(s.try_get_owned(k2).unwrap(), rows[1], "{what}: update");
                 assert_eq!(s.find_unique(Row::BY_U, $query(&b)), Some(k2), "{what}: unique look-up");
                 assert_eq!(s.find_by(Row::BY_I, $query(&a)).collect::<Vec<_>>(), [k1], "{what}: index look-up");
                 let dup = s.insert(Row { u: a.clone(), i: b.clone(), o: None }).unwrap_err();
@@ -105,14 +105,14 @@ macro_rules! cases {
 
                 let loaded = Store::from_snapshot(schema(), &s.to_snapshot().unwrap()).unwrap();
                 assert!(loaded == s, "{what}: snapshot");
-                assert_eq!(loaded.get_owned(k2).unwrap(), rows[1], "{what}: snapshot");
+                assert_eq!(loaded.try_get_owned(k2).unwrap(), rows[1], "{what}: snapshot");
                 assert_eq!(loaded.find_unique(Row::BY_U, $query(&a)), Some(k1), "{what}: snapshot");
 
                 let json = s.to_json();
                 let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
                 assert_eq!(doc["rows"][0]["u"], want.json, "{what}: JSON\n{json}");
                 let (fixture, _) = Store::from_json(schema(), &json).unwrap();
-                let got: Vec<Row> = fixture.iter::<Row>().map(|(k, _)| fixture.get_owned(k).unwrap()).collect();
+                let got: Vec<Row> = fixture.iter::<Row>().map(|(k, _)| fixture.try_get_owned(k).unwrap()).collect();
                 assert_eq!(got.len(), 2, "{what}: fixture");
                 assert!(got.contains(&rows[0]) && got.contains(&rows[1]), "{what}: fixture {got:?}");
                 fixture.check_integrity().unwrap();

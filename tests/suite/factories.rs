@@ -9,8 +9,8 @@ fn defaults_and_sequences() {
     let (mut s, mut f) = (store(), factories());
     let a = f.create::<User>(&mut s).unwrap();
     let b = f.create::<User>(&mut s).unwrap();
-    assert_eq!(s.get_owned(a).unwrap(), user("user1"));
-    assert_eq!(s.get_owned(b).unwrap(), user("user2"));
+    assert_eq!(s.try_get_owned(a).unwrap(), user("user1"));
+    assert_eq!(s.try_get_owned(b).unwrap(), user("user2"));
     assert_eq!(f.sequence::<User>(), 2);
     s.check_integrity().unwrap();
 }
@@ -24,7 +24,7 @@ fn overrides_and_computed_fields() {
         .create(&mut s)
         .unwrap();
     assert_eq!(
-        s.get_owned(bob).unwrap(),
+        s.try_get_owned(bob).unwrap(),
         user("bob"),
         "email computed from the override"
     );
@@ -45,7 +45,11 @@ fn overrides_and_computed_fields() {
         .with(|u| u.username.push('d'))
         .create(&mut s)
         .unwrap();
-    assert_eq!(s.get_owned(both).unwrap(), user("cd"), "overrides run in order");
+    assert_eq!(
+        s.try_get_owned(both).unwrap(),
+        user("cd"),
+        "overrides run in order"
+    );
 }
 
 #[test]
@@ -305,9 +309,9 @@ fn a_failed_batch_changes_nothing_even_in_a_transaction() {
 fn the_journal_and_the_log_see_factory_records() {
     let (mut s, mut f) = (store(), factories());
     let mark = s.mark().unwrap();
-    s.start_log();
+    s.log().start();
     f.create::<Comment>(&mut s).unwrap();
-    let inserts = s.stop_log().iter().filter(|e| e.op == "insert").count();
+    let inserts = s.log().stop().iter().filter(|e| e.op == "insert").count();
     assert_eq!(inserts, 3);
     let diff = s.changes_since(&mark).unwrap();
     assert_eq!(diff.tables.iter().map(|t| t.inserted.len()).sum::<usize>(), 3);

@@ -101,7 +101,7 @@ fn a_hand_written_record_of_every_type() {
             "settings": "{\"a\":1}"}]}"#,
         )
         .unwrap();
-    let k = s.get_owned(f.key::<Kinds>("k").unwrap()).unwrap();
+    let k = s.try_get_owned(f.key::<Kinds>("k").unwrap()).unwrap();
     assert_eq!((k.maybe, k.level, k.status), (None, None, Status::Closed));
     assert_eq!((k.i_8, k.u_64, k.f_32, k.blob), (1, 8, 2.0, b"hi".to_vec()));
     assert_eq!(k.at, Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap());

@@ -10,7 +10,7 @@ fn deleted_keys_are_stale_forever() {
     s.delete(alice).unwrap();
     assert!(s.get(alice).is_none());
     assert_eq!(
-        s.get_one(alice).unwrap_err(),
+        s.try_get(alice).unwrap_err(),
         Error::Stale {
             table: "users",
             key: alice.raw()
@@ -58,7 +58,7 @@ fn arbitrary_u64_keys_never_panic() {
     for bits in [0, 1, u64::MAX, 1 << 32, (1 << 32) | 5, 0xdead_beef_dead_beef] {
         let k = Key::<User>::from_u64(bits);
         assert!(s.get(k).is_none());
-        assert!(matches!(s.get_one(k), Err(Error::NotFound { .. })));
+        assert!(matches!(s.try_get(k), Err(Error::NotFound { .. })));
         assert_eq!(s.children(Post::AUTHOR, k).count(), 0);
     }
 }

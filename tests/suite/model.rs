@@ -2,7 +2,7 @@
 //! relata-testkit's naive reference model, compared after every step (outcome, the whole
 //! observable state, `check_integrity`). The operations cover every public write and scope:
 //! records, many-to-many links, relationship assignment, transactions, savepoints, marks,
-//! and closures (`transaction`, `with_fault`, fixture scopes) that end their own scope, fail
+//! and closures (`transaction`, `faults().run`, fixture scopes) that end their own scope, fail
 //! or panic.
 //!
 //! Each operation is decoded from its own byte chunk (`arbitrary::Unstructured`), so
@@ -81,7 +81,7 @@ fn store_agrees_with_model() {
 }
 
 /// One operation, with closures and panics far more frequent than uniform decoding makes
-/// them: a `transaction`, `with_fault` or fixture-scope closure opens, a closure ends by
+/// them: a `transaction`, `faults().run` or fixture-scope closure opens, a closure ends by
 /// panicking (or returning), an `update` closure panics; otherwise any operation.
 fn closure_heavy(chunk: &[u8]) -> Op {
     let (first, rest) = chunk.split_first().unwrap_or((&0, &[]));
@@ -101,7 +101,7 @@ fn closure_heavy(chunk: &[u8]) -> Op {
 }
 
 /// Issue 17's panic-safety property: user closures (`transaction`, nested, `update`,
-/// `with_fault`, fixture scopes) panic at random points of random sequences; the driver
+/// `faults().run`, fixture scopes) panic at random points of random sequences; the driver
 /// catches each panic, and the store must then equal its state before the call (a fork
 /// taken before it), pass `check_integrity`, and go on agreeing with the model (which has
 /// no notion of a panic beyond "nothing happened").

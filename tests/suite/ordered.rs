@@ -48,7 +48,7 @@ fn article(author: Key<Author>, at: i64, score: Option<i32>, title: &str) -> Art
 fn naive<T: Ord>(s: &Store, key: impl Fn(&Article) -> Option<T>) -> Vec<Key<Article>> {
     let mut all: Vec<(T, Key<Article>)> = s
         .keys::<Article>()
-        .filter_map(|k| key(&s.get_owned(k).unwrap()).map(|v| (v, k)))
+        .filter_map(|k| key(&s.try_get_owned(k).unwrap()).map(|v| (v, k)))
         .collect();
     all.sort();
     all.into_iter().map(|(_, k)| k).collect()
@@ -242,7 +242,7 @@ fn order_by_limit_offset_and_after_agree_with_a_sort() {
 }
 
 #[test]
-fn where_range_first_and_exists() {
+fn range_filter_first_and_exists() {
     let (s, authors, _) = fixture();
     let want = naive(&s, |a| {
         (a.author == authors[0] && (3..9).contains(&a.at)).then_some(a.at)
@@ -250,11 +250,11 @@ fn where_range_first_and_exists() {
     let got = s
         .query_keys([authors[0]])
         .children(Article::AUTHOR)
-        .where_range(Article::BY_AT, 3..9)
+        .range(Article::BY_AT, 3..9)
         .order_by(Article::BY_AT, Order::Asc)
         .keys();
     assert_eq!(got, want);
-    assert!(s.query::<Article>().where_range(Article::BY_AT, 0..=0).exists());
-    assert!(!s.query::<Article>().where_range(Article::BY_AT, 100..).exists());
+    assert!(s.query::<Article>().range(Article::BY_AT, 0..=0).exists());
+    assert!(!s.query::<Article>().range(Article::BY_AT, 100..).exists());
     assert_eq!(s.query::<Article>().count(), 30);
 }

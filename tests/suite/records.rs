@@ -12,8 +12,8 @@ fn insert_then_read_in_every_form() {
         (view.username.as_str(), view.email.as_str()),
         ("alice", "alice@example.com")
     );
-    assert_eq!(s.get_one(alice).unwrap().username, "alice");
-    assert_eq!(s.get_owned(alice).unwrap(), user("alice"));
+    assert_eq!(s.try_get(alice).unwrap().username, "alice");
+    assert_eq!(s.try_get_owned(alice).unwrap(), user("alice"));
     assert!(s.contains(alice));
     assert_eq!(s.count::<User>(), 1);
     assert_eq!(s.count::<Post>(), 0);
@@ -50,7 +50,7 @@ fn update_changes_only_what_the_closure_changes() {
         s.update(alice, |u| u.email = "new@example.com".into())
     });
     assert_eq!(
-        s.get_owned(alice).unwrap(),
+        s.try_get_owned(alice).unwrap(),
         User {
             username: "alice".into(),
             email: "new@example.com".into()
@@ -97,7 +97,7 @@ fn update_of_a_missing_or_stale_key_is_typed() {
         key: never.raw(),
     };
     assert_fails_unchanged(&mut s, &missing, |s| s.update(never, |_| {}));
-    assert_eq!(s.get_one(never).unwrap_err(), missing);
+    assert_eq!(s.try_get(never).unwrap_err(), missing);
 }
 
 #[test]
@@ -169,7 +169,7 @@ fn reads_of_an_unregistered_type_are_typed_errors_or_empty() {
     let err = Error::UnknownEntity { type_name: "User" };
     assert_fails_unchanged(&mut s, &err, |s| s.insert(user("alice")));
     let k = Key::<User>::from_u64(1 << 32);
-    assert_eq!(s.get_one(k).unwrap_err(), err);
+    assert_eq!(s.try_get(k).unwrap_err(), err);
     assert!(s.get(k).is_none());
     assert_eq!(s.count::<User>(), 0);
     assert_eq!(s.iter::<User>().count(), 0);

@@ -37,7 +37,7 @@ fn a_never_issued_version_of_a_used_slot_never_names_a_record() {
     let key = forged.raw();
     assert!(s.get(forged).is_none());
     assert_eq!(
-        s.get_one(forged).err(),
+        s.try_get(forged).err(),
         Some(Error::Stale {
             table: "accounts",
             key
@@ -226,7 +226,7 @@ fn a_unique_constraint_and_an_index_on_the_same_fields_get_two_handles() {
     assert_eq!(s.find_unique(Slot::BY_NAME, "a"), Some(a));
     assert_eq!(s.scan(Slot::BY_NAME_INDEX).collect::<Vec<_>>(), [a, b]);
     let at = [1i64.into(), 9i64.into()];
-    assert_eq!(s.find_unique_by(Slot::BY_DAY_HOUR, &at), Some(b));
+    assert_eq!(s.find_unique_values(Slot::BY_DAY_HOUR, &at), Some(b));
     let day_one = [1i64.into()];
     assert_eq!(
         s.prefix(Slot::BY_DAY_HOUR_INDEX, &day_one).collect::<Vec<_>>(),

@@ -96,7 +96,7 @@ fn round_trip_keeps_records_keys_order_and_staleness() {
     loaded.check_integrity().unwrap();
     assert!(loaded == s);
     assert_eq!(loaded.get(alice).unwrap().username, "alice");
-    assert!(matches!(loaded.get_one(gone), Err(relata::Error::Stale { .. })));
+    assert!(matches!(loaded.try_get(gone), Err(relata::Error::Stale { .. })));
     // The loaded store carries on: new links go to the end, new keys are fresh.
     let more = loaded.insert(post(alice, "four")).unwrap();
     assert_eq!(loaded.children(Post::AUTHOR, alice).last(), Some(more));
@@ -128,7 +128,7 @@ fn a_snapshot_inside_a_transaction_saves_the_current_state() {
     let mut loaded = Store::from_snapshot(schema(), &bytes).unwrap();
     loaded.check_integrity().unwrap();
     assert!(!loaded.contains(alice));
-    assert!(matches!(loaded.get_one(alice), Err(relata::Error::Stale { .. })));
+    assert!(matches!(loaded.try_get(alice), Err(relata::Error::Stale { .. })));
     assert!(!loaded.in_transaction());
     let next = loaded.insert(user("next")).unwrap();
     assert_ne!(next, alice, "a reused slot gets a new version");
@@ -743,7 +743,7 @@ fn a_failure_at_any_save_step_leaves_a_loadable_snapshot() {
     let path = dir.join("fixture.snap");
     for step in SaveStep::ALL {
         old.save_to_path(&path).unwrap();
-        let err = new.save_to_path_failing_at(&path, Some(step)).unwrap_err();
+        let err = new.faults().save_to_path_failing_at(&path, step).unwrap_err();
         assert!(
             matches!(
                 err,

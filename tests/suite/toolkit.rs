@@ -128,7 +128,7 @@ fn a_diff_between_unrelated_stores_says_so() {
 #[test]
 fn the_nth_write_fails_on_purpose_and_changes_nothing() {
     let mut s = store();
-    s.inject_fault(
+    s.faults().inject(
         relata::FaultPoint::NthWrite(3),
         Error::Unavailable { reason: "network" },
     );
@@ -161,9 +161,10 @@ fn a_fault_on_a_table_fires_inside_a_cascade_and_undoes_it() {
         dependents: 1,
         action: relata::OnDelete::NoAction,
     };
-    s.inject_fault(relata::FaultPoint::next_write_to::<UserGroup>(), injected.clone());
+    s.faults()
+        .inject(relata::FaultPoint::next_write_to::<UserGroup>(), injected.clone());
     assert_fails_unchanged(&mut s, &injected, |s| s.delete(alice));
-    assert!(s.pending_faults().is_empty());
+    assert!(s.faults().pending().is_empty());
     s.delete(alice).unwrap();
 }
 
@@ -171,7 +172,7 @@ fn a_fault_on_a_table_fires_inside_a_cascade_and_undoes_it() {
 fn a_commit_fault_rolls_the_transaction_back() {
     let mut s = store();
     let before = s.fork();
-    s.inject_fault(
+    s.faults().inject(
         relata::FaultPoint::Commit,
         Error::Unavailable {
             reason: "commit lost",
@@ -192,7 +193,7 @@ fn a_commit_fault_rolls_the_transaction_back() {
 #[test]
 fn a_fault_that_never_fires_is_reported() {
     let mut s = store();
-    let err = s.with_fault(
+    let err = s.faults().run(
         relata::FaultPoint::next_write_to::<Post>(),
         Error::Unavailable { reason: "x" },
         |s| {
@@ -200,8 +201,8 @@ fn a_fault_that_never_fires_is_reported() {
         },
     );
     assert!(matches!(err, Err(Error::FaultNotTriggered { .. })));
-    assert!(s.pending_faults().is_empty());
-    let fired = s.with_fault(
+    assert!(s.faults().pending().is_empty());
+    let fired = s.faults().run(
         relata::FaultPoint::NthWrite(1),
         Error::Unavailable { reason: "y" },
         |s| s.insert(user("b")).is_err(),
@@ -213,15 +214,15 @@ fn a_fault_that_never_fires_is_reported() {
 fn the_operation_log_records_kind_table_key_and_outcome() {
     let mut s = store();
     s.insert(user("before")).unwrap();
-    assert!(s.log().is_empty(), "the log is off by default");
-    s.start_log();
+    assert!(s.log().entries().is_empty(), "the log is off by default");
+    s.log().start();
     let alice = s.insert(user("alice")).unwrap();
     let _ = s.insert(user("alice"));
     s.begin().unwrap();
     s.update(alice, |u| u.email = "new".into()).unwrap();
     s.rollback().unwrap();
     s.delete(alice).unwrap();
-    let log = s.stop_log();
+    let log = s.log().stop();
     let ops: Vec<_> = log.iter().map(|e| (e.op, e.table, e.outcome.is_ok())).collect();
     assert_eq!(
         ops,
@@ -236,7 +237,7 @@ fn the_operation_log_records_kind_table_key_and_outcome() {
     );
     assert_eq!(log[0].key, Some(alice.raw()));
     assert!(matches!(log[1].outcome, Err(Error::UniqueViolation { .. })));
-    assert!(s.log().is_empty());
+    assert!(s.log().entries().is_empty());
 }
 
 #[test]

@@ -77,7 +77,7 @@ fn rollback_undoes_each_kind_of_operation() {
             .unwrap();
         s.set_parent(Address::USER, ex, Some(bob)).unwrap();
         let alice = s.find_unique(User::BY_USERNAME, "alice").unwrap();
-        s.set_child(Address::USER, alice, Some(ex)).unwrap(); // displaces alice's address
+        s.set_child(Address::USER, Some(ex), alice).unwrap(); // displaces alice's address
         s.replace(bob, user("robert")).unwrap();
     });
 }
@@ -89,7 +89,7 @@ fn keys_made_in_a_rolled_back_transaction_are_stale() {
     let k = s.insert(user("carol")).unwrap();
     s.rollback().unwrap();
     assert_eq!(
-        s.get_one(k).unwrap_err(),
+        s.try_get(k).unwrap_err(),
         Error::Stale {
             table: "users",
             key: k.raw()

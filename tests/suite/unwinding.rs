@@ -1,7 +1,7 @@
 //! User code that panics or ends its own scope (issue 17, items 1 and 2), and fixture scopes
 //! that cannot leak (issue 21).
 //!
-//! Every entry point that runs user code (`transaction`, `update`, `with_fault`, a fixture
+//! Every entry point that runs user code (`transaction`, `update`, `faults().run`, a fixture
 //! scope) leaves the store as before the call when that code unwinds, and fully usable; a
 //! closure cannot end the scope its call owns, so `Err` never means some writes stayed.
 
@@ -152,37 +152,40 @@ fn a_panic_in_an_update_closure_inside_a_transaction_undoes_only_that_update() {
 }
 
 #[test]
-fn a_panic_in_a_with_fault_closure_disarms_the_fault_and_undoes_the_closure() {
+fn a_panic_in_a_faults_run_closure_disarms_the_fault_and_undoes_the_closure() {
     let (mut s, _) = populated();
     let before = s.fork();
     let down = Error::Unavailable { reason: "down" };
     panics(|| {
-        let _ = s.with_fault(FaultPoint::NthWrite(2), down.clone(), |s| {
+        let _ = s.faults().run(FaultPoint::NthWrite(2), down.clone(), |s| {
             s.insert(user("bob")).unwrap();
             planned()
         });
     });
     as_before(&s, &before);
-    assert!(s.pending_faults().is_empty());
+    assert!(s.faults().pending().is_empty());
     s.insert(user("bob")).unwrap();
     s.insert(user("carol")).unwrap(); // the second write: the fault is gone
     s.check_integrity().unwrap();
 
     // Faults injected before the call are as they were.
-    s.inject_fault(FaultPoint::Commit, down.clone());
+    s.faults().inject(FaultPoint::Commit, down.clone());
     panics(|| {
-        let _ = s.with_fault(FaultPoint::NthWrite(1), down.clone(), |_| planned());
+        let _ = s
+            .faults()
+            .run(FaultPoint::NthWrite(1), down.clone(), |_| planned());
     });
-    assert_eq!(s.pending_faults().len(), 1);
-    assert_eq!(s.pending_faults()[0].at, FaultPoint::Commit);
+    assert_eq!(s.faults().pending().len(), 1);
+    assert_eq!(s.faults().pending()[0].at, FaultPoint::Commit);
 }
 
 #[test]
-fn with_fault_keeps_what_its_closure_did_and_leaves_its_transactions_alone() {
+fn faults_run_keeps_what_its_closure_did_and_leaves_its_transactions_alone() {
     let (mut s, _) = populated();
     let down = Error::Unavailable { reason: "down" };
     let out = s
-        .with_fault(FaultPoint::NthWrite(2), down.clone(), |s| {
+        .faults()
+        .run(FaultPoint::NthWrite(2), down.clone(), |s| {
             s.insert(user("bob")).unwrap();
             s.begin().unwrap();
             s.insert(user("carol"))

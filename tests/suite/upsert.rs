@@ -16,7 +16,7 @@ fn upsert_inserts_then_updates_the_holder() {
     };
     let second = ok(&mut s, |s| s.upsert(User::BY_USERNAME, renamed.clone()));
     assert_eq!(second, Upserted::Updated(alice));
-    assert_eq!(s.get_owned(alice).unwrap(), renamed);
+    assert_eq!(s.try_get_owned(alice).unwrap(), renamed);
     assert_eq!(s.count::<User>(), 1);
 }
 
@@ -95,7 +95,7 @@ fn an_upsert_rolled_back_leaves_nothing() {
     s.upsert(User::BY_USERNAME, user("bob")).unwrap();
     s.rollback().unwrap();
     assert!(s == before);
-    assert_eq!(s.get_owned(alice).unwrap(), user("alice"));
+    assert_eq!(s.try_get_owned(alice).unwrap(), user("alice"));
     s.check_integrity().unwrap();
 }
 

@@ -13,9 +13,9 @@ use super::{Expected, MRecord, Model, Pairs, TableId, V};
 pub enum ScopeKind {
     /// `begin` (or an outermost `transaction` closure).
     Transaction,
-    /// `savepoint` (or a nested `transaction` / a `with_fault` closure inside a transaction).
+    /// `savepoint` (or a nested `transaction` / a `faults().run` closure inside a transaction).
     Savepoint,
-    /// `mark` (or a `with_fault` closure outside a transaction, or a fixture scope).
+    /// `mark` (or a `faults().run` closure outside a transaction, or a fixture scope).
     Mark,
 }
 
@@ -37,7 +37,7 @@ pub enum ClosureKind {
         /// Runs in a savepoint.
         nested: bool,
     },
-    /// `with_fault(NthWrite(n))`; `before` is the number of faults pending before it.
+    /// `faults().run(NthWrite(n))`; `before` is the number of faults pending before it.
     WithFault {
         /// Faults pending before the call.
         before: usize,

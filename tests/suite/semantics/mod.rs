@@ -31,7 +31,7 @@ fn o2o_01_both_sides_linked_at_creation() {
             user: None,
         })
         .unwrap();
-    ok(&mut s, |s| s.set_child(Profile::USER, u2, Some(p2)));
+    ok(&mut s, |s| s.set_child(Profile::USER, Some(p2), u2));
     assert_eq!(s.get(p2).unwrap().user, Some(u2));
 }
 
@@ -51,7 +51,7 @@ fn o2o_02_replacing_a_nullable_child_unowns_the_old_one() {
             user: None,
         })
         .unwrap();
-    ok(&mut s, |s| s.set_child(Profile::USER, u, Some(p2)));
+    ok(&mut s, |s| s.set_child(Profile::USER, Some(p2), u));
     assert_eq!(s.get(p1).unwrap().user, None);
     assert_eq!(s.child(Profile::USER, u), Some(p2));
 }
@@ -77,7 +77,7 @@ fn o2o_03_displacing_a_required_child_fails_and_changes_nothing() {
         column: "user_id",
         key: p1.raw(),
     };
-    assert_fails_unchanged(&mut s, &err, |s| s.set_child(RequiredProfile::USER, u, Some(p2)));
+    assert_fails_unchanged(&mut s, &err, |s| s.set_child(RequiredProfile::USER, Some(p2), u));
 }
 
 #[test]
@@ -96,7 +96,7 @@ fn o2o_04_delete_orphan_replacement_succeeds() {
             user: None,
         })
         .unwrap();
-    ok(&mut s, |s| s.set_child(OwnedProfile::USER, u, Some(p2)));
+    ok(&mut s, |s| s.set_child(OwnedProfile::USER, Some(p2), u));
     assert!(!s.contains(p1), "the displaced orphan is deleted");
     assert_eq!(s.child(OwnedProfile::USER, u), Some(p2));
 }
@@ -118,7 +118,7 @@ fn o2o_05_every_move_keeps_both_views_consistent() {
         (None, Some(p))
     );
     // (b) parent side steals a child from its owner: the owner is left with none, at once.
-    ok(&mut s, |s| s.set_child(Profile::USER, u1, Some(p)));
+    ok(&mut s, |s| s.set_child(Profile::USER, Some(p), u1));
     assert_eq!(
         (s.child(Profile::USER, u1), s.child(Profile::USER, u2)),
         (Some(p), None)
@@ -208,7 +208,7 @@ fn o2o_07_raw_duplicate_is_a_unique_violation_double_assignment_displaces() {
         })
         .unwrap();
     assert_fails_unchanged(&mut s, &err, |s| s.update(pb, |p| p.user = Some(u)));
-    ok(&mut s, |s| s.set_child(Profile::USER, u, Some(pb)));
+    ok(&mut s, |s| s.set_child(Profile::USER, Some(pb), u));
     assert_eq!(s.get(pa).unwrap().user, None);
     assert_eq!(s.child(Profile::USER, u), Some(pb));
 }
@@ -285,8 +285,8 @@ fn o2o_10_clearing_the_child_nullifies_or_deletes_the_orphan() {
             user: Some(u),
         })
         .unwrap();
-    ok(&mut s, |s| s.set_child(Profile::USER, u, None));
-    ok(&mut s, |s| s.set_child(OwnedProfile::USER, u, None));
+    ok(&mut s, |s| s.set_child(Profile::USER, None, u));
+    ok(&mut s, |s| s.set_child(OwnedProfile::USER, None, u));
     assert_eq!(s.get(p).unwrap().user, None);
     assert!(!s.contains(o));
     for i in 0..3 {
@@ -338,7 +338,7 @@ fn o2m_01_both_directions_persist_the_child() {
             author: None,
         })
         .unwrap();
-    assert!(ok(&mut s, |s| s.add_child(Post::AUTHOR, u, b)));
+    assert!(ok(&mut s, |s| s.add_child_if_absent(Post::AUTHOR, b, u)));
     assert_eq!(posts_of(&s, u), [a, b]);
 }
 
@@ -352,7 +352,7 @@ fn o2m_02_moves_update_both_collections() {
             author: Some(u1),
         })
         .unwrap();
-    ok(&mut s, |s| s.add_child(Post::AUTHOR, u2, p));
+    ok(&mut s, |s| s.add_child_if_absent(Post::AUTHOR, p, u2));
     assert_eq!((posts_of(&s, u1), posts_of(&s, u2)), (vec![], vec![p]));
 }
 
@@ -378,16 +378,16 @@ fn o2m_03_removal_follows_the_policy() {
             author: u,
         })
         .unwrap();
-    ok(&mut s, |s| s.remove_child(OwnedPost::AUTHOR, u, owned));
+    ok(&mut s, |s| s.remove_child(OwnedPost::AUTHOR, owned, u));
     assert!(!s.contains(owned));
-    ok(&mut s, |s| s.remove_child(Post::AUTHOR, u, plain));
+    ok(&mut s, |s| s.remove_child(Post::AUTHOR, plain, u));
     assert_eq!(s.get(plain).unwrap().author, None);
     let err = Error::RequiredReference {
         table: "required_posts",
         column: "author_id",
         key: req.raw(),
     };
-    assert_fails_unchanged(&mut s, &err, |s| s.remove_child(RequiredPost::AUTHOR, u, req));
+    assert_fails_unchanged(&mut s, &err, |s| s.remove_child(RequiredPost::AUTHOR, req, u));
 }
 
 #[test]
@@ -439,10 +439,10 @@ fn o2m_05_collections_are_sets() {
             author: None,
         })
         .unwrap();
-    assert!(ok(&mut s, |s| s.add_child(Post::AUTHOR, u, p)));
-    assert!(!ok(&mut s, |s| s.add_child(Post::AUTHOR, u, p)));
+    assert!(ok(&mut s, |s| s.add_child_if_absent(Post::AUTHOR, p, u)));
+    assert!(!ok(&mut s, |s| s.add_child_if_absent(Post::AUTHOR, p, u)));
     assert_eq!(posts_of(&s, u), [p]);
-    ok(&mut s, |s| s.remove_child(Post::AUTHOR, u, p));
+    ok(&mut s, |s| s.remove_child(Post::AUTHOR, p, u));
     assert!(posts_of(&s, u).is_empty());
 }
 
@@ -558,14 +558,14 @@ fn o2m_10_a_moved_orphan_survives_a_deleted_one_is_gone() {
             author: Some(u1),
         })
         .unwrap();
-    ok(&mut s, |s| s.add_child(OwnedPost::AUTHOR, u2, p));
+    ok(&mut s, |s| s.add_child_if_absent(OwnedPost::AUTHOR, p, u2));
     assert!(s.contains(p));
-    ok(&mut s, |s| s.remove_child(OwnedPost::AUTHOR, u2, p));
+    ok(&mut s, |s| s.remove_child(OwnedPost::AUTHOR, p, u2));
     let err = Error::Stale {
         table: "owned_posts",
         key: p.raw(),
     };
-    assert_fails_unchanged(&mut s, &err, |s| s.add_child(OwnedPost::AUTHOR, u1, p));
+    assert_fails_unchanged(&mut s, &err, |s| s.add_child_if_absent(OwnedPost::AUTHOR, p, u1));
 }
 
 #[test]
@@ -585,9 +585,9 @@ fn o2m_10a_an_orphan_re_parented_before_commit_is_kept() {
         })
         .unwrap();
     s.transaction(|s| {
-        s.remove_child(OwnedPost::AUTHOR, u1, p)?;
-        s.add_child(OwnedPost::AUTHOR, u2, p)?;
-        s.remove_child(OwnedPost::AUTHOR, u1, q)?;
+        s.remove_child(OwnedPost::AUTHOR, p, u1)?;
+        s.add_child_if_absent(OwnedPost::AUTHOR, p, u2)?;
+        s.remove_child(OwnedPost::AUTHOR, q, u1)?;
         assert!(s.contains(q), "an orphan lives until the commit point");
         Ok::<_, Error>(())
     })
@@ -614,7 +614,7 @@ fn o2m_11_replacing_the_collection() {
             author: None,
         })
         .unwrap();
-    ok(&mut s, |s| s.replace_children(Post::AUTHOR, u, &[b, c]));
+    ok(&mut s, |s| s.replace_children(Post::AUTHOR, &[b, c], u));
     assert_eq!(s.get(a).unwrap().author, None);
     assert_eq!(posts_of(&s, u), [b, c]);
     let [oa, ob] = ["a", "b"].map(|t| {
@@ -624,7 +624,7 @@ fn o2m_11_replacing_the_collection() {
         })
         .unwrap()
     });
-    ok(&mut s, |s| s.replace_children(OwnedPost::AUTHOR, u, &[ob]));
+    ok(&mut s, |s| s.replace_children(OwnedPost::AUTHOR, &[ob], u));
     assert!(!s.contains(oa));
 }
 
@@ -693,7 +693,7 @@ fn o2m_13_single_parent_is_a_one_to_one_slot() {
         table: "posts",
         column: "author_id",
     };
-    assert_fails_unchanged(&mut s, &err, |s| s.set_child(Post::AUTHOR, u, Some(q)));
+    assert_fails_unchanged(&mut s, &err, |s| s.set_child(Post::AUTHOR, Some(q), u));
 }
 
 #[test]
@@ -748,7 +748,7 @@ fn o2m_16_linking_to_a_deleted_parent_fails_at_once() {
             author: Some(u),
         })
         .unwrap();
-    ok(&mut s, |s| s.add_child(OwnedPost::AUTHOR, keep, moved));
+    ok(&mut s, |s| s.add_child_if_absent(OwnedPost::AUTHOR, moved, keep));
     ok(&mut s, |s| s.delete(u));
     assert!(s.contains(moved) && !s.contains(gone));
     let err = Error::DeletedTarget {
@@ -1016,8 +1016,16 @@ fn assoc_04_the_many_to_many_view_over_an_association_is_derived() {
     })
     .unwrap();
     // `through` returns keys, not a collection to mutate: the view is read-only by type.
-    assert_eq!(s.through(UserGroup::USER, UserGroup::GROUP, u), [h, g]);
-    assert_eq!(s.through(UserGroup::GROUP, UserGroup::USER, g), [u]);
+    assert_eq!(
+        s.through(UserGroup::USER, UserGroup::GROUP, u)
+            .collect::<Vec<_>>(),
+        [h, g]
+    );
+    assert_eq!(
+        s.through(UserGroup::GROUP, UserGroup::USER, g)
+            .collect::<Vec<_>>(),
+        [u]
+    );
 }
 
 #[test]
@@ -1112,8 +1120,8 @@ fn tree_02_cascade_the_subtree_or_make_children_roots() {
             parent: Some(root),
         })
         .unwrap();
-    assert_eq!(s.descendants(Node::PARENT, root), [a, a1, b]);
-    assert_eq!(s.ancestors(Node::PARENT, a1), [a, root]);
+    assert_eq!(s.descendants(Node::PARENT, root).collect::<Vec<_>>(), [a, a1, b]);
+    assert_eq!(s.ancestors(Node::PARENT, a1).collect::<Vec<_>>(), [a, root]);
     let report = ok(&mut s, |s| s.delete(root));
     assert_eq!(report.deleted.len(), 4);
 
@@ -1147,7 +1155,7 @@ fn sess_03_one_record_per_key_and_not_found() {
     assert_eq!(s.get(u), s.get(u));
     let never = Key::<User>::from_u64(0x0000_0001_0000_0fff);
     assert_eq!(
-        s.get_one(never).unwrap_err(),
+        s.try_get(never).unwrap_err(),
         Error::NotFound {
             table: "users",
             key: never.raw()
