@@ -509,4 +509,44 @@ pub enum SnapshotError {
     /// Another invariant does not hold (for example a cycle in an `acyclic` relationship).
     #[error("snapshot violates an invariant: {0}")]
     Integrity(IntegrityError),
+    /// A record breaks a CHECK constraint or a `max_len` limit (`error` says which).
+    #[error("snapshot record {table}[{key}] is refused: {error}")]
+    Rejected {
+        /// The table.
+        table: &'static str,
+        /// The record.
+        key: RawKey,
+        /// The constraint it breaks, as an insert would report it.
+        error: Box<crate::Error>,
+    },
+    /// An evolving load found a field whose stored type or nullability changed.
+    #[error("snapshot field {table}.{field} changed type: {detail}")]
+    FieldTypeChanged {
+        /// The table.
+        table: &'static str,
+        /// The field.
+        field: &'static str,
+        /// The field in the snapshot and in the schema.
+        detail: String,
+    },
+    /// An evolving load found a new required field with no declared default, and a record
+    /// of the snapshot that would need a value for it.
+    #[error("new field {table}.{field} is required and has no default, but the snapshot holds record {table}[{key}]")]
+    MissingDefault {
+        /// The table.
+        table: &'static str,
+        /// The field.
+        field: &'static str,
+        /// The first record (in slot order) that needs a value.
+        key: RawKey,
+    },
+    /// An evolving load found a many-to-many relation that joins other tables than in the
+    /// snapshot.
+    #[error("snapshot relation {relation} changed: {detail}")]
+    RelationChanged {
+        /// The relation.
+        relation: &'static str,
+        /// Which tables it joins in the snapshot and in the schema.
+        detail: String,
+    },
 }

@@ -42,7 +42,7 @@ pub use key::{Key, RawKey};
 pub use relata_derive::{Column, Entity};
 pub use relation::ManyToMany;
 pub use schema::{Schema, SchemaBuilder, SchemaError};
-pub use snapshot::{SaveStep, SnapshotError};
+pub use snapshot::{Adaptation, SaveStep, SnapshotError};
 pub use store::{
     Children, DeleteReport, DeletedRecord, FaultPoint, Faults, FixtureScope, Linked, LogEntry, Mark,
     NulledReference, OpLog, Order, PendingFault, Query, Savepoint, Scan, Sorted, Store, UnlinkedPair,

@@ -28,6 +28,8 @@ pub(crate) struct FieldModel {
     pub(crate) fk: Option<FkModel>,
     /// `max_len = N`, with where it was written (for the text-only assertion).
     pub(crate) max_len: Option<(u32, proc_macro2::Span)>,
+    /// `default = expr`.
+    pub(crate) default: Option<syn::Expr>,
 }
 
 pub(crate) struct FkModel {
@@ -75,6 +77,7 @@ struct FieldOpts {
     /// `unique`: deferrable, name, `nocase` (where written).
     unique: Option<(bool, Option<String>, Option<proc_macro2::Span>)>,
     max_len: Option<(u32, proc_macro2::Span)>,
+    default: Option<syn::Expr>,
     /// `Some(ordered)` for `index` / `index(ordered)`.
     index: Option<bool>,
     column: Option<String>,
@@ -137,6 +140,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
             column,
             fk,
             max_len: opts.max_len,
+            default: opts.default.clone(),
         });
         field_opts.push(opts);
     }
@@ -292,6 +296,7 @@ fn parse_field_attrs(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
                     }
                     o.index = Some(ordered);
                 }
+                "default" => o.default = Some(meta.value()?.parse::<syn::Expr>()?),
                 "max_len" => {
                     let lit = meta.value()?.parse::<syn::LitInt>()?;
                     o.max_len = Some((lit.base10_parse::<u32>()?, lit.span()));
@@ -328,7 +333,7 @@ fn parse_field_attrs(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
                 "deferrable" => o.deferrable = true,
                 _ => {
                     return Err(meta.error(format!(
-                        "relata: unknown field option `{key}`; expected one of unique, index, max_len, column, back, on_delete, order_by, orphan, acyclic, deferrable"
+                        "relata: unknown field option `{key}`; expected one of unique, index, max_len, default, column, back, on_delete, order_by, orphan, acyclic, deferrable"
                     )))
                 }
             }

@@ -157,6 +157,7 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
     let def = entity_def(m);
     let check_paths: Vec<_> = m.checks.iter().map(|c| &c.predicate).collect();
     let check_idx: Vec<usize> = (0..check_paths.len()).collect();
+    let default_fn = default_fn(m);
     quote! {
         impl ::relata::Entity for #ident {
             type Row = __RelataRow;
@@ -240,6 +241,38 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
             }
             fn __spans(row: &__RelataRow, f: &mut dyn FnMut(::relata::Span)) {
                 #( <#tys as ::relata::Column>::spans(&row.#fs, f); )*
+            }
+            #default_fn
+        }
+    }
+}
+
+/// `__default_field`, for the fields with `default = expr`.
+fn default_fn(m: &Model) -> Tokens {
+    let defaults = m.fields.iter().enumerate().filter_map(|(i, f)| {
+        let expr = f.default.as_ref()?;
+        let (fi, ty) = (format_ident!("f{}", i), &f.ty);
+        Some(quote! {
+            #i => {
+                let value: #ty = #expr;
+                row.#fi = <#ty as ::relata::Column>::store(value, text)?;
+                ::core::result::Result::Ok(true)
+            }
+        })
+    });
+    let defaults: Vec<Tokens> = defaults.collect();
+    if defaults.is_empty() {
+        return Tokens::new();
+    }
+    quote! {
+        fn __default_field(
+            row: &mut __RelataRow,
+            text: &mut ::relata::TextHeap,
+            field: usize,
+        ) -> ::core::result::Result<bool, ::relata::Error> {
+            match field {
+                #( #defaults )*
+                _ => ::core::result::Result::Ok(false),
             }
         }
     }

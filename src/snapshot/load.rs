@@ -177,7 +177,7 @@ impl Store {
 }
 
 /// The body behind the header, once its length and checksum are checked.
-fn checked_body(bytes: &[u8]) -> Result<&[u8], SnapshotError> {
+pub(super) fn checked_body(bytes: &[u8]) -> Result<&[u8], SnapshotError> {
     let header = Header::decode(bytes)?;
     let body = bytes.get(HEADER_LEN..).unwrap_or_default();
     match usize::try_from(header.body_len) {
@@ -201,7 +201,7 @@ fn checked_body(bytes: &[u8]) -> Result<&[u8], SnapshotError> {
 }
 
 /// The description at the start of the body, and its length.
-fn decode_description(body: &[u8]) -> Result<(Description<'_>, usize), SnapshotError> {
+pub(super) fn decode_description(body: &[u8]) -> Result<(Description<'_>, usize), SnapshotError> {
     bincode::serde::borrow_decode_from_slice(body, config()).map_err(|e| bad("description", e.to_string()))
 }
 

@@ -7,6 +7,7 @@
 //! validated; a load returns a store that passes [`Store::check_integrity`], or a typed
 //! [`SnapshotError`]. The layout is in `format.rs` and `docs/SNAPSHOT.md`.
 
+mod evolve;
 pub(crate) mod format;
 mod fs;
 mod load;
@@ -16,6 +17,7 @@ use std::io::Write;
 use serde::Serialize;
 
 pub use crate::error::SnapshotError;
+pub use evolve::Adaptation;
 pub use fs::SaveStep;
 
 use crate::key::RawKey;
@@ -77,12 +79,7 @@ impl Store {
             };
             encode(&part, &mut out)?;
         }
-        let body = &out[HEADER_LEN..];
-        let header = Header {
-            body_len: body.len() as u64,
-            checksum: format::checksum(body),
-        };
-        out[..HEADER_LEN].copy_from_slice(&header.encode());
+        seal(&mut out);
         Ok(out)
     }
 
@@ -95,6 +92,16 @@ impl Store {
         writer.write_all(&bytes).map_err(|e| fs::io_error("write", &e))?;
         writer.flush().map_err(|e| fs::io_error("flush", &e))
     }
+}
+
+/// Writes the header of the body behind the first `HEADER_LEN` bytes of `out`.
+fn seal(out: &mut [u8]) {
+    let body = &out[HEADER_LEN..];
+    let header = Header {
+        body_len: body.len() as u64,
+        checksum: format::checksum(body),
+    };
+    out[..HEADER_LEN].copy_from_slice(&header.encode());
 }
 
 fn encode(value: &impl Serialize, out: &mut Vec<u8>) -> Result<(), SnapshotError> {

@@ -43,6 +43,8 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     /// Replaces this (empty) table with the one whose parts start `bytes`, validated, its
     /// indexes rebuilt but not its children lists; returns the bytes the parts took.
     fn decode_parts(&mut self, bytes: &[u8]) -> Result<usize, SnapshotError>;
+    /// A record of this table's declared defaults (see `Table::default_row`).
+    fn default_row(&self) -> Result<crate::store::table::parts::DefaultRow, SnapshotError>;
     /// Validates every foreign key against `tables` and counts children per parent (see
     /// `Table::count_children`).
     fn count_children(
@@ -167,6 +169,9 @@ impl<E: Entity> AnyTable for Table<E> {
         let (table, used) = Table::decode_parts(bytes)?;
         *self = table;
         Ok(used)
+    }
+    fn default_row(&self) -> Result<crate::store::table::parts::DefaultRow, SnapshotError> {
+        Table::<E>::default_row()
     }
     fn count_children(
         &self,

@@ -20,6 +20,7 @@ mod regressions;
 mod schema_errors;
 mod semantics;
 mod snapshot;
+mod snapshot_evolution;
 mod toolkit;
 mod transactions;
 mod unwinding;

@@ -28,6 +28,7 @@ use crate::key::RawKey;
 use crate::store::erased::AnyTable;
 use crate::store::rows::Rows;
 use crate::store::table::KeyState;
+use crate::store::write::{check_lengths, check_predicates};
 use crate::text::{Span, TextHeap};
 
 /// The most bytes a decode may claim for strings and byte vectors it allocates up front.
@@ -62,6 +63,16 @@ pub(crate) struct Parts<'a, R> {
     pub(crate) text: &'a str,
 }
 
+/// A record of declared defaults (see [`Table::default_row`]).
+pub(crate) struct DefaultRow {
+    /// The row, encoded as the parts encode rows.
+    pub(crate) bytes: Vec<u8>,
+    /// Its text fields' text, back to back in field order.
+    pub(crate) text: String,
+    /// Whether each field declares a default.
+    pub(crate) declared: Vec<bool>,
+}
+
 impl<E: Entity> Table<E> {
     /// Appends this table's parts to `out`. O(records + text).
     pub(crate) fn encode_parts(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
@@ -77,6 +88,31 @@ impl<E: Entity> Table<E> {
         let (parts, used) =
             bincode::serde::borrow_decode_from_slice(bytes, config()).map_err(|e| bad::<E>(e.to_string()))?;
         Ok((Table::from_parts(parts)?, used))
+    }
+
+    /// A record holding every field's declared default (`default = expr`; a field without
+    /// one holds its type's zero value), encoded as a row of the parts, with its text in
+    /// field order, and which fields declare a default: what a load of a snapshot saved
+    /// before a field existed fills it with. O(fields).
+    pub(crate) fn default_row() -> Result<DefaultRow, SnapshotError> {
+        let (mut row, mut heap) = (E::Row::default(), TextHeap::default());
+        let mut declared = Vec::with_capacity(E::DEF.fields.len());
+        for f in 0..E::DEF.fields.len() {
+            let set = E::__default_field(&mut row, &mut heap, f).map_err(|e| SnapshotError::Encode {
+                detail: format!("the default of {}.{}: {e}", E::DEF.table, E::DEF.fields[f].name),
+            })?;
+            declared.push(set);
+        }
+        let bytes = bincode::serde::encode_to_vec(&row, config()).map_err(|e| SnapshotError::Encode {
+            detail: format!("table {}: {e}", E::DEF.table),
+        })?;
+        let mut text = String::new();
+        E::__spans(&row, &mut |s| text.push_str(heap.str(s)));
+        Ok(DefaultRow {
+            bytes,
+            text,
+            declared,
+        })
     }
 
     /// This table's ground truth. O(1), or O(text) when the live text is not already one run
@@ -105,18 +141,22 @@ impl<E: Entity> Table<E> {
         place_text::<E>(&mut rows, text)?;
         let mut table = Table::new();
         table.text = TextHeap::from_string(text.to_owned());
+        let checked = !E::DEF.checks.is_empty() || E::DEF.fields.iter().any(|f| f.max_len.is_some());
         for (key, row) in rows.iter() {
             if !links_within_counters::<E>(row, &next_seq) {
                 return Err(bad::<E>(format!("record {key}: link number beyond its counter")));
             }
-            if E::__ACCEPTS_ALL {
-                continue;
-            }
-            if let Some(f) = E::__rejected(row, &table.text) {
+            if let Some(f) = (!E::__ACCEPTS_ALL)
+                .then(|| E::__rejected(row, &table.text))
+                .flatten()
+            {
                 let column = E::DEF.fields.get(f).map_or("?", |f| f.column);
                 return Err(bad::<E>(format!(
                     "record {key}: {column} holds no value of its type"
                 )));
+            }
+            if checked {
+                check_row::<E>(row, &table.text, key)?;
             }
         }
         table.rows = rows;
@@ -336,6 +376,18 @@ fn fill_unique<E: Entity>(
         }
     }
     Ok(())
+}
+
+/// The record's CHECK constraints and `max_len` limits hold (a snapshot's description does not
+/// record them, so a load under a schema that added one checks the data against it).
+fn check_row<E: Entity>(row: &E::Row, text: &TextHeap, key: RawKey) -> Result<(), SnapshotError> {
+    check_lengths::<E>(row, text)
+        .and_then(|()| check_predicates(&E::__from_row(row, text), Some(key)))
+        .map_err(|error| SnapshotError::Rejected {
+            table: E::DEF.table,
+            key,
+            error: Box::new(error),
+        })
 }
 
 /// Ordered index `x` built from every record with no NULL indexed value, sorted by (values,

@@ -1,0 +1,568 @@
+//! Loading a snapshot saved under an earlier schema ([`Store::from_snapshot_evolving`]).
+//!
+//! The snapshot is rewritten into the form today's schema saves, then loaded by
+//! [`Store::from_snapshot`], so every constraint (unique, foreign key, CHECK, `max_len`,
+//! `acyclic`) is checked as on any load. Tables, fields and relations are matched by name; a
+//! kept field's bytes are copied unchanged (its stored type must be the same), and each slot
+//! keeps its version, so every key a user kept still finds its record. A field the snapshot
+//! lacks gets `None` or its declared default; a table or relation it lacks is empty; whatever
+//! the schema lacks is left out. Each of those is reported as an [`Adaptation`].
+//!
+//! The walk over the old bytes mirrors what `table/parts.rs` writes through bincode's serde
+//! path: slotmap's slots (an `Option` of the row, then the version), the slot count, the link
+//! counters, the text. Each field is read with the bincode primitive of its stored type.
+
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::DeserializeOwned;
+
+use super::format::{self, Description, EntityDesc, FieldDesc, SchemaDesc, HEADER_LEN};
+use super::load::{checked_body, decode_description};
+use super::{encode, seal, RelationOut, SnapshotError};
+use crate::column::Stored;
+use crate::key::RawKey;
+use crate::schema::Schema;
+use crate::store::erased::AnyTable;
+use crate::store::table::parts::config;
+use crate::store::Store;
+
+/// One change an evolving load adapted a snapshot to (see
+/// [`Store::from_snapshot_evolving`]). Names from the snapshot that the schema no longer has
+/// are owned strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Adaptation {
+    /// A table of the schema the snapshot lacks: loaded empty.
+    TableAdded {
+        /// The table.
+        table: &'static str,
+    },
+    /// A table of the snapshot the schema lacks: its records were left out.
+    TableDropped {
+        /// The table.
+        table: String,
+        /// How many records were left out.
+        records: u64,
+    },
+    /// A field the snapshot lacks: `None` in every record, or the field's declared
+    /// `#[relata(default = ...)]`.
+    FieldAdded {
+        /// The table.
+        table: &'static str,
+        /// The field (its Rust name).
+        field: &'static str,
+    },
+    /// A field of the snapshot the schema lacks: its values were left out.
+    FieldDropped {
+        /// The table.
+        table: &'static str,
+        /// The field (its Rust name).
+        field: String,
+    },
+    /// A many-to-many relation the snapshot lacks: loaded with no links.
+    RelationAdded {
+        /// The relation.
+        relation: &'static str,
+    },
+    /// A many-to-many relation of the snapshot the schema lacks: its links were left out.
+    RelationDropped {
+        /// The relation.
+        relation: String,
+        /// How many links were left out.
+        links: u64,
+    },
+}
+
+impl fmt::Display for Adaptation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Adaptation::TableAdded { table } => write!(f, "table {table} added (empty)"),
+            Adaptation::TableDropped { table, records } => {
+                write!(f, "table {table} dropped ({records} records left out)")
+            }
+            Adaptation::FieldAdded { table, field } => {
+                write!(f, "field {table}.{field} added (None or its default)")
+            }
+            Adaptation::FieldDropped { table, field } => write!(f, "field {table}.{field} dropped"),
+            Adaptation::RelationAdded { relation } => write!(f, "relation {relation} added (no links)"),
+            Adaptation::RelationDropped { relation, links } => {
+                write!(f, "relation {relation} dropped ({links} links left out)")
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Loads a snapshot saved under an earlier version of the schema, adapting it to additive
+    /// changes, and reports each adaptation. Tables, fields and relations are matched by name:
+    /// a new `Option` field reads as `None`, a new field with `#[relata(default = ...)]` as
+    /// that default, a new table or relation loads empty, and a dropped field, table or
+    /// relation is left out. Keys survive: a key to a record of the snapshot still finds it.
+    /// Indexes and constraints are today's, checked on every record as any load checks them.
+    /// With an unchanged schema this is [`from_snapshot`](Self::from_snapshot) with an empty
+    /// report.
+    ///
+    /// Cost: as `from_snapshot` when the schema is unchanged; otherwise the snapshot is first
+    /// rewritten for the new schema, O(bytes) time and a second copy of the snapshot in memory.
+    ///
+    /// # Errors
+    /// As [`from_snapshot`](Self::from_snapshot), and for a change it does not adapt:
+    /// [`SnapshotError::FieldTypeChanged`] (a stored type or nullability changed),
+    /// [`SnapshotError::MissingDefault`] (a new required field with no default, naming a
+    /// record that needs it), [`SnapshotError::RelationChanged`] (a relation joins other
+    /// tables); data that breaks a new constraint fails as on any load
+    /// ([`SnapshotError::DuplicateUnique`], [`SnapshotError::DanglingReference`],
+    /// [`SnapshotError::Rejected`] for CHECK and `max_len`), naming the table and record.
+    ///
+    /// ```
+    /// # use relata::{Adaptation, Entity, Schema, Store};
+    /// mod v1 {
+    ///     #[derive(relata::Entity, Clone, Debug, PartialEq)]
+    ///     #[relata(table = "users")]
+    ///     pub struct User { pub name: String }
+    /// }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// #[relata(table = "users")]
+    /// struct User {
+    ///     name: String,
+    ///     nickname: Option<String>,
+    ///     #[relata(default = 100)]
+    ///     credits: i64,
+    /// }
+    /// let mut old = Store::new(Schema::builder().entity::<v1::User>().build()?);
+    /// let ada = old.insert(v1::User { name: "ada".into() })?;
+    /// let bytes = old.to_snapshot()?;
+    ///
+    /// let schema = Schema::builder().entity::<User>().build()?;
+    /// let (store, adapted) = Store::from_snapshot_evolving(schema, &bytes)?;
+    /// let user = store.get(relata::Key::<User>::from_raw(ada.raw())).unwrap();
+    /// assert_eq!((user.nickname, user.credits), (None, 100));
+    /// assert_eq!(adapted[0], Adaptation::FieldAdded { table: "users", field: "nickname" });
+    /// assert_eq!(adapted.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_snapshot_evolving(
+        schema: Schema,
+        bytes: &[u8],
+    ) -> Result<(Store, Vec<Adaptation>), SnapshotError> {
+        let body = checked_body(bytes)?;
+        let (old, at) = decode_description(body)?;
+        if old.schema == SchemaDesc::of(&schema) {
+            return Ok((Store::from_snapshot(schema, bytes)?, Vec::new()));
+        }
+        let mut adapted = Vec::new();
+        let rewritten = rewrite(&old, &body[at..], &schema, &mut adapted)?;
+        Ok((Store::from_snapshot(schema, &rewritten)?, adapted))
+    }
+}
+
+/// The snapshot's body rewritten for `schema`: the new description, each table of the schema
+/// (rewritten from the snapshot's, or empty), each relation (copied, or empty).
+fn rewrite(
+    old: &Description<'_>,
+    parts: &[u8],
+    schema: &Schema,
+    adapted: &mut Vec<Adaptation>,
+) -> Result<Vec<u8>, SnapshotError> {
+    let new = SchemaDesc::of(schema);
+    let empty = Store::new(schema.clone());
+    let (old_tables, old_relations) = (&old.schema.entities, &old.schema.relations);
+    if old.counts.len() != old_tables.len() || old.links.len() != old_relations.len() {
+        return Err(bad(format!(
+            "{} counts for {} tables",
+            old.counts.len(),
+            old_tables.len()
+        )));
+    }
+    let mut reader = Reader { bytes: parts, at: 0 };
+    let mut tables: Vec<Option<(u64, Vec<u8>)>> = vec![None; empty.tables.len()];
+    for (desc, &count) in old_tables.iter().zip(&old.counts) {
+        let slots = reader.table(desc)?;
+        match new.entities.iter().position(|e| e.table == desc.table) {
+            Some(n) => {
+                let table = &*empty.tables[n];
+                let rewritten = rewrite_table(&slots, desc, &new.entities[n], table, adapted)?;
+                tables[n] = Some((count, rewritten));
+            }
+            None => adapted.push(Adaptation::TableDropped {
+                table: desc.table.to_owned(),
+                records: count,
+            }),
+        }
+    }
+    let mut relations: Vec<Option<(u64, &[u8])>> = vec![None; new.relations.len()];
+    for (desc, &count) in old_relations.iter().zip(&old.links) {
+        let bytes = reader.relation()?;
+        match new.relations.iter().position(|r| r.name == desc.name) {
+            Some(n) if (new.relations[n].left, new.relations[n].right) != (desc.left, desc.right) => {
+                return Err(SnapshotError::RelationChanged {
+                    relation: schema.inner.relations[n].name,
+                    detail: format!(
+                        "joins {} and {} in the snapshot, {} and {} in the schema",
+                        desc.left, desc.right, new.relations[n].left, new.relations[n].right
+                    ),
+                })
+            }
+            Some(n) => relations[n] = Some((count, bytes)),
+            None => adapted.push(Adaptation::RelationDropped {
+                relation: desc.name.to_owned(),
+                links: count,
+            }),
+        }
+    }
+    if reader.at != parts.len() {
+        return Err(SnapshotError::TrailingBytes {
+            extra: parts.len() - reader.at,
+        });
+    }
+    assemble(new, tables, relations, &empty, adapted)
+}
+
+/// The new snapshot: header, description, tables, relations; what is missing is empty.
+fn assemble(
+    new: SchemaDesc<'static>,
+    tables: Vec<Option<(u64, Vec<u8>)>>,
+    relations: Vec<Option<(u64, &[u8])>>,
+    empty: &Store,
+    adapted: &mut Vec<Adaptation>,
+) -> Result<Vec<u8>, SnapshotError> {
+    let description = Description {
+        schema: new,
+        counts: tables.iter().map(|t| t.as_ref().map_or(0, |t| t.0)).collect(),
+        links: relations.iter().map(|r| r.map_or(0, |r| r.0)).collect(),
+    };
+    let mut out = vec![0u8; HEADER_LEN];
+    encode(&description, &mut out)?;
+    for (n, table) in tables.into_iter().enumerate() {
+        match table {
+            Some((_, bytes)) => out.extend_from_slice(&bytes),
+            None => {
+                empty.tables[n].encode_parts(&mut out)?;
+                adapted.push(Adaptation::TableAdded {
+                    table: empty.tables[n].def().table,
+                });
+            }
+        }
+    }
+    for (n, relation) in relations.into_iter().enumerate() {
+        match relation {
+            Some((_, bytes)) => out.extend_from_slice(bytes),
+            None => {
+                let none = RelationOut {
+                    pairs: Vec::new(),
+                    next_seq: 0,
+                };
+                encode(&none, &mut out)?;
+                adapted.push(Adaptation::RelationAdded {
+                    relation: empty.schema.inner.relations[n].name,
+                });
+            }
+        }
+    }
+    seal(&mut out);
+    Ok(out)
+}
+
+/// A value as the parts store it: its bytes, and the text of its text fields.
+struct StoredValue {
+    bytes: Vec<u8>,
+    text: String,
+}
+
+/// Where a new field's value comes from.
+enum Source {
+    /// The snapshot's field at this position.
+    Old(usize),
+    /// `None`.
+    Null,
+    /// The declared default.
+    Default(StoredValue),
+    /// Nothing: refused if a record needs it.
+    Missing,
+}
+
+/// One table of the snapshot as read: its slots, slot count, link counters and text.
+struct OldTable<'a> {
+    slots: Vec<OldSlot>,
+    slot_count: u32,
+    next_seq: Vec<u32>,
+    text: &'a str,
+    /// Where in the parts the rows' bytes are (field ranges index into it).
+    bytes: &'a [u8],
+}
+
+struct OldSlot {
+    version: u32,
+    /// `None` for a vacant slot.
+    row: Option<OldRow>,
+}
+
+struct OldRow {
+    /// Each field's bytes (in the parts) and the length of its text.
+    fields: Vec<(Range<usize>, u32)>,
+    /// The link number of each foreign key.
+    seqs: Vec<u32>,
+}
+
+/// Table `desc` of the snapshot, rewritten in the form `table` saves: the kept fields' bytes,
+/// new fields' `None` or default, each foreign key's link numbers and counter by field name.
+fn rewrite_table(
+    old: &OldTable<'_>,
+    desc: &EntityDesc<'_>,
+    ours: &EntityDesc<'_>,
+    table: &dyn AnyTable,
+    adapted: &mut Vec<Adaptation>,
+) -> Result<Vec<u8>, SnapshotError> {
+    let def = table.def();
+    let sources = plan_fields(desc, ours, table, adapted)?;
+    let old_fk: Vec<Option<usize>> = (0..ours.fks.len())
+        .map(|j| (0..desc.fks.len()).find(|&i| fk_name(desc, i) == fk_name(ours, j)))
+        .collect();
+    let mut out = Vec::new();
+    let mut text = String::new();
+    encode(&(old.slots.len() as u64), &mut out)?;
+    let mut cursor = 0usize;
+    for (index, slot) in old.slots.iter().enumerate() {
+        let Some(OldRow { fields, seqs }) = &slot.row else {
+            encode(&0u8, &mut out)?;
+            encode(&slot.version, &mut out)?;
+            continue;
+        };
+        encode(&1u8, &mut out)?;
+        let mut texts = Vec::with_capacity(fields.len());
+        for (_, len) in fields {
+            let end = cursor + *len as usize;
+            texts.push(
+                old.text
+                    .get(cursor..end)
+                    .ok_or_else(|| bad(format!("table {}: text", desc.table)))?,
+            );
+            cursor = end;
+        }
+        for (f, source) in sources.iter().enumerate() {
+            match source {
+                Source::Old(i) => {
+                    out.extend_from_slice(&old.bytes[fields[*i].0.clone()]);
+                    text.push_str(texts[*i]);
+                }
+                Source::Null => encode(&0u8, &mut out)?,
+                Source::Default(value) => {
+                    out.extend_from_slice(&value.bytes);
+                    text.push_str(&value.text);
+                }
+                Source::Missing => {
+                    return Err(SnapshotError::MissingDefault {
+                        table: def.table,
+                        field: def.fields[f].name,
+                        key: RawKey::new(index as u32, slot.version),
+                    })
+                }
+            }
+        }
+        for i in &old_fk {
+            encode(&i.and_then(|i| seqs.get(i).copied()).unwrap_or(0), &mut out)?;
+        }
+        encode(&slot.version, &mut out)?;
+    }
+    encode(&old.slot_count, &mut out)?;
+    let next_seq: Vec<u32> = (old_fk.iter())
+        .map(|i| i.and_then(|i| old.next_seq.get(i).copied()).unwrap_or(0))
+        .collect();
+    encode(&next_seq, &mut out)?;
+    encode(&text, &mut out)?;
+    Ok(out)
+}
+
+/// The name of foreign key `fk`'s field.
+fn fk_name<'a>(d: &EntityDesc<'a>, fk: usize) -> Option<&'a str> {
+    let field = d.fks.get(fk)?.field;
+    d.fields.get(field as usize).map(|f| f.name)
+}
+
+/// Where each field of `table` comes from, refusing a changed stored type; reports added and
+/// dropped fields.
+fn plan_fields(
+    desc: &EntityDesc<'_>,
+    ours: &EntityDesc<'_>,
+    table: &dyn AnyTable,
+    adapted: &mut Vec<Adaptation>,
+) -> Result<Vec<Source>, SnapshotError> {
+    let def = table.def();
+    let mut defaults = Defaults::of(table, ours)?;
+    let mut sources = Vec::with_capacity(ours.fields.len());
+    for (f, field) in ours.fields.iter().enumerate() {
+        let name = def.fields[f].name;
+        let default = defaults.next();
+        let Some(i) = desc.fields.iter().position(|o| o.name == field.name) else {
+            adapted.push(Adaptation::FieldAdded {
+                table: def.table,
+                field: name,
+            });
+            sources.push(match (default, field.nullable) {
+                (Some(value), _) => Source::Default(value),
+                (None, true) => Source::Null,
+                (None, false) => Source::Missing,
+            });
+            continue;
+        };
+        let theirs = &desc.fields[i];
+        if (theirs.stored, theirs.nullable, theirs.sql_type) != (field.stored, field.nullable, field.sql_type)
+        {
+            return Err(SnapshotError::FieldTypeChanged {
+                table: def.table,
+                field: name,
+                detail: format::field_change(theirs, field),
+            });
+        }
+        sources.push(Source::Old(i));
+    }
+    for old in &desc.fields {
+        if !ours.fields.iter().any(|f| f.name == old.name) {
+            adapted.push(Adaptation::FieldDropped {
+                table: def.table,
+                field: old.name.to_owned(),
+            });
+        }
+    }
+    Ok(sources)
+}
+
+/// Each field's declared default, one field at a time, cut out of the table's record of
+/// defaults (`Table::default_row`) by walking it as a row of `ours`.
+struct Defaults<'d> {
+    fields: std::slice::Iter<'d, FieldDesc<'d>>,
+    declared: std::vec::IntoIter<bool>,
+    row: Vec<u8>,
+    text: String,
+    at: usize,
+    text_at: usize,
+}
+
+impl<'d> Defaults<'d> {
+    fn of(table: &dyn AnyTable, ours: &'d EntityDesc<'d>) -> Result<Defaults<'d>, SnapshotError> {
+        let row = table.default_row()?;
+        Ok(Defaults {
+            fields: ours.fields.iter(),
+            declared: row.declared.into_iter(),
+            row: row.bytes,
+            text: row.text,
+            at: 0,
+            text_at: 0,
+        })
+    }
+
+    /// The next field's default, if it declares one.
+    fn next(&mut self) -> Option<StoredValue> {
+        let (field, declared) = (self.fields.next()?, self.declared.next()?);
+        let mut reader = Reader {
+            bytes: &self.row,
+            at: self.at,
+        };
+        let (bytes, len) = reader.field(field).ok()?;
+        self.at = reader.at;
+        let text = self
+            .text
+            .get(self.text_at..self.text_at + len as usize)?
+            .to_owned();
+        self.text_at += len as usize;
+        declared.then(|| StoredValue {
+            bytes: self.row[bytes].to_vec(),
+            text,
+        })
+    }
+}
+
+/// A walk over the parts of a snapshot, one bincode value at a time.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take<T: DeserializeOwned>(&mut self) -> Result<T, SnapshotError> {
+        let rest = self.bytes.get(self.at..).unwrap_or_default();
+        let (value, used) =
+            bincode::serde::decode_from_slice(rest, config()).map_err(|e| bad(e.to_string()))?;
+        self.at += used;
+        Ok(value)
+    }
+
+    /// One table's parts as `desc` wrote them.
+    fn table(&mut self, desc: &EntityDesc<'_>) -> Result<OldTable<'a>, SnapshotError> {
+        let count: u64 = self.take()?;
+        let mut slots = Vec::new();
+        for _ in 0..count {
+            let row = match self.take::<u8>()? {
+                0 => None,
+                1 => {
+                    let fields = (desc.fields.iter())
+                        .map(|f| self.field(f))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let seqs = (desc.fks.iter())
+                        .map(|_| self.take())
+                        .collect::<Result<Vec<u32>, _>>()?;
+                    Some(OldRow { fields, seqs })
+                }
+                tag => return Err(bad(format!("table {}: slot tag {tag}", desc.table))),
+            };
+            let version = self.take()?;
+            slots.push(OldSlot { version, row });
+        }
+        let slot_count = self.take()?;
+        let next_seq = self.take()?;
+        let rest = self.bytes.get(self.at..).unwrap_or_default();
+        let (text, used): (&'a str, usize) =
+            bincode::serde::borrow_decode_from_slice(rest, config()).map_err(|e| bad(e.to_string()))?;
+        self.at += used;
+        Ok(OldTable {
+            slots,
+            slot_count,
+            next_seq,
+            text,
+            bytes: self.bytes,
+        })
+    }
+
+    /// One field's bytes, and the length of its text.
+    fn field(&mut self, f: &FieldDesc<'_>) -> Result<(Range<usize>, u32), SnapshotError> {
+        let start = self.at;
+        if f.nullable && self.take::<u8>()? == 0 {
+            return Ok((start..self.at, 0));
+        }
+        if f.stored == Stored::Text {
+            let len: u32 = self.take()?;
+            return Ok((start..self.at, len));
+        }
+        let skipped = match f.stored {
+            Stored::Bool => self.take::<bool>().map(drop),
+            Stored::I8 => self.take::<i8>().map(drop),
+            Stored::I16 => self.take::<i16>().map(drop),
+            Stored::I32 => self.take::<i32>().map(drop),
+            Stored::I64 => self.take::<i64>().map(drop),
+            Stored::U8 => self.take::<u8>().map(drop),
+            Stored::U16 => self.take::<u16>().map(drop),
+            Stored::U32 => self.take::<u32>().map(drop),
+            Stored::U64 => self.take::<u64>().map(drop),
+            Stored::F32 => self.take::<f32>().map(drop),
+            Stored::F64 => self.take::<f64>().map(drop),
+            Stored::Bytes => self.take::<Vec<u8>>().map(drop),
+            Stored::Key | Stored::Text => self.take::<RawKey>().map(drop),
+        };
+        skipped.map(|()| (start..self.at, 0))
+    }
+
+    /// One relation's parts (pairs and counter), as bytes.
+    fn relation(&mut self) -> Result<&'a [u8], SnapshotError> {
+        let start = self.at;
+        self.take::<(Vec<(u32, RawKey, RawKey)>, u32)>()?;
+        Ok(&self.bytes[start..self.at])
+    }
+}
+
+fn bad(detail: String) -> SnapshotError {
+    SnapshotError::Decode {
+        part: "evolving load",
+        detail,
+    }
+}
