@@ -9,6 +9,7 @@
 //! target/release/deps/compare-<hash> --profile o2m_fields --system relata   # see profile.rs
 //! cargo bench --bench compare -- --instructions   # callgrind counts per op, see instructions.rs
 //! cargo bench --bench compare -- --quick --only newest_posts,range_scan,feed_page,upsert  # query.rs
+//! cargo bench --bench compare -- --instructions --only ancestors_1k,ancestors_8k  # tree.rs
 //! ```
 //!
 //! Prints `op size relata_ns sqlite_ns baseline_ns sqlite_over_relata relata_over_baseline`,
@@ -33,10 +34,12 @@ mod parts {
     pub mod schema;
     pub mod sqlite_sys;
     pub mod subject;
+    pub mod tree;
 }
 
 use parts::{
     cases, data, hand, harness, instructions, memory, profile, query, report, schema, sqlite_sys, subject,
+    tree,
 };
 
 use cases::{CascadeDelete, Fork, FromUser, LookupUnique, Members, MoveChild, Reset100, SnapshotLoad};

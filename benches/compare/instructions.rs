@@ -199,12 +199,11 @@ pub fn child_main(args: &[String]) {
 /// the second run.
 fn child<S: Subject>(users: usize, only: Option<Vec<&str>>) {
     let wants = |op: &str| only.as_ref().is_none_or(|o| o.contains(&op));
-    if only
-        .as_ref()
-        .is_some_and(|o| o.iter().all(|op| crate::query::OPS.contains(op)))
-    {
-        // Only the query operations: their own data set, not the blog's.
-        crate::query::instructions_child(S::NAME, users, wants);
+    let own_data = |op: &&str| crate::query::OPS.contains(op) || crate::tree::OPS.contains(op);
+    if only.as_ref().is_some_and(|o| o.iter().all(own_data)) {
+        // Only operations with their own data sets, not the blog's.
+        crate::query::instructions_child(S::NAME, users, &wants);
+        crate::tree::instructions_child(S::NAME, wants);
         return;
     }
     let data = Dataset::generate(users);
@@ -244,7 +243,8 @@ fn child<S: Subject>(users: usize, only: Option<Vec<&str>>) {
         twice(CascadeDelete::new(p, users, DELETES, 2), s);
     }
     drop(sys);
-    crate::query::instructions_child(S::NAME, users, wants);
+    crate::query::instructions_child(S::NAME, users, &wants);
+    crate::tree::instructions_child(S::NAME, wants);
 }
 
 /// Runs `op`'s first batch uncounted (warm-up) and its second counted.
