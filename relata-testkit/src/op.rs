@@ -461,16 +461,88 @@ pub fn arbitrary_op(u: &mut Unstructured<'_>) -> arbitrary::Result<Op> {
 }
 
 /// Decodes a byte string into operations until the bytes (or [`MAX_OPS`]) run out.
+///
+/// A scope's opener is usually paired with its end. Drawn uniformly, a `rollback` rarely
+/// came while its transaction was open and no closure opened after it was still open (a
+/// long run saw no successful plain `rollback`), and closures opened three times as often
+/// as they ended, so most operations ran deep inside closures where `begin` is refused. So
+/// the byte after a `begin`, `transaction` or fixture scope may schedule its end
+/// (`rollback` or `commit`; the closure's end) a few operations later. (`with_fault` stays
+/// unpaired: a short closure seldom reaches its fault.)
 pub fn decode_ops(data: &[u8]) -> Vec<Op> {
     let mut u = Unstructured::new(data);
     let mut ops = Vec::new();
+    let mut pairing = Pairing::default();
     while !u.is_empty() && ops.len() < MAX_OPS {
-        match arbitrary_op(&mut u) {
-            Ok(op) => ops.push(op),
-            Err(_) => break,
+        let Ok(op) = arbitrary_op(&mut u) else { break };
+        pairing.track(&op);
+        pairing.schedule(&op, &mut u);
+        ops.push(op);
+        while let Some(end) = pairing.due() {
+            pairing.track(&end);
+            ops.push(end);
         }
     }
+    ops.truncate(MAX_OPS);
     ops
+}
+
+/// The ends [`decode_ops`] scheduled for open scopes, innermost last.
+#[derive(Default)]
+struct Pairing {
+    /// Closures open ([`Op::Transaction`], [`Op::WithFault`], [`Op::FixtureScope`] minus
+    /// [`Op::EndClosure`]).
+    depth: usize,
+    /// `(operations still to wait, the end, the closure depth it runs at)`.
+    pending: Vec<(u8, Op, usize)>,
+}
+
+impl Pairing {
+    /// After an opener, reads one byte: of 256 values, 192 schedule its end after 0 to 7
+    /// operations (a transaction's end is a `rollback` two times in three, else a
+    /// `commit`; a closure ends `Ok` two times in four); the rest leave it unpaired.
+    fn schedule(&mut self, op: &Op, u: &mut Unstructured<'_>) {
+        let opens = matches!(op, Op::Begin | Op::Transaction | Op::FixtureScope);
+        let b = if opens { u8::arbitrary(u).unwrap_or(0) } else { 255 };
+        if b >= 192 {
+            return;
+        }
+        let end = match op {
+            Op::Begin if b % 3 == 2 => Op::Commit,
+            Op::Begin => Op::Rollback,
+            _ => Op::EndClosure([Ending::Ok, Ending::Ok, Ending::Err, Ending::Panic][usize::from(b % 4)]),
+        };
+        self.pending.push((b % 8, end, self.depth));
+    }
+
+    /// Follows the closure depth, and counts the waits down.
+    fn track(&mut self, op: &Op) {
+        match op {
+            Op::Transaction | Op::WithFault(_) | Op::FixtureScope => self.depth += 1,
+            Op::EndClosure(_) => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+        for (wait, ..) in &mut self.pending {
+            *wait = wait.saturating_sub(1);
+        }
+    }
+
+    /// The innermost scheduled end once its wait is over at its depth; ends whose closure
+    /// already ended are dropped.
+    fn due(&mut self) -> Option<Op> {
+        while let Some(&(wait, ref end, depth)) = self.pending.last() {
+            if depth > self.depth {
+                self.pending.pop();
+            } else if wait == 0 && depth == self.depth {
+                let end = end.clone();
+                self.pending.pop();
+                return Some(end);
+            } else {
+                return None;
+            }
+        }
+        None
+    }
 }
 
 /// Decodes one operation from its own bytes (missing bytes read as zeros, so the empty
