@@ -64,6 +64,11 @@ impl RawKey {
         self.index
     }
 
+    /// The version part of the key.
+    pub(crate) fn version(self) -> u32 {
+        self.version
+    }
+
     /// slotmap's key for this id, or `None` if no slot map could have handed it out (an even
     /// version, the null key): `from_ffi` alone would turn such an id into a live key's, so
     /// the round trip is checked. O(1).

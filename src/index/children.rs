@@ -14,6 +14,13 @@
 //! length when it is more than half empty), so a list does not move again right after it: the
 //! copying is paid by the moves that made the garbage (at most seven entries copied per
 //! entry of garbage), and the pool stays within 8/7 of its lists' runs.
+//!
+//! A list's header is 16 bytes (two per user of a typical schema: its posts, its
+//! memberships): the owner's version (the slot index is the list's position), and the run's
+//! start, length and room as `u32`s. The pool therefore stays below 2^32 entries: a list
+//! holds distinct records (or pairs) of one table, fewer than 2^32, so when a move would pass
+//! that the runs are squeezed to their lengths and the list grows by shifting the rest of the
+//! pool (O(pool), only near 2^32 entries).
 
 use crate::key::RawKey;
 
@@ -32,10 +39,11 @@ pub(crate) struct ChildIndex {
     garbage: usize,
 }
 
+/// The list at slot index `i` belongs to the key `(i, version)`.
 #[derive(Clone, Copy, Debug)]
 struct List {
-    owner: RawKey,
-    start: usize,
+    version: u32,
+    start: u32,
     len: u32,
     cap: u32,
 }
@@ -43,17 +51,29 @@ struct List {
 impl List {
     fn new(owner: RawKey) -> List {
         List {
-            owner,
+            version: owner.version(),
             start: 0,
             len: 0,
             cap: 0,
         }
     }
 
+    fn owned_by(&self, key: RawKey) -> bool {
+        self.version == key.version()
+    }
+
     fn range(&self) -> std::ops::Range<usize> {
-        self.start..self.start + self.len as usize
+        self.start as usize..self.start as usize + self.len as usize
+    }
+
+    /// One past the end of the run (its room included).
+    fn end(&self) -> usize {
+        self.start as usize + self.cap as usize
     }
 }
+
+/// The most entries the pool holds (starts are `u32`).
+const MAX_POOL: usize = u32::MAX as usize;
 
 /// Compaction waits until this many pool entries are garbage (small indexes never compact).
 /// Only a move makes garbage, so only a move (in `grow`) checks for it.
@@ -76,19 +96,20 @@ impl ChildIndex {
             pool: vec![RawKey::default(); total],
             garbage: 0,
         };
-        let mut start = 0;
+        let mut start = 0u32;
         for (parent, cap) in counts {
             let at = parent.index() as usize;
             if index.lists.len() <= at {
                 index.lists.resize(at + 1, List::new(parent));
             }
             index.lists[at] = List {
-                owner: parent,
-                start,
-                len: 0,
                 cap,
+                start,
+                ..List::new(parent)
             };
-            start += cap as usize;
+            // Fewer than 2^32 children in all (see MAX_POOL); a wrong count saturates, and
+            // `check_layout` reports the overlap.
+            start = start.saturating_add(cap);
         }
         index
     }
@@ -97,7 +118,7 @@ impl ChildIndex {
     /// list (a stale key of a reused slot). O(1), one memory access besides the list itself.
     pub(crate) fn get(&self, parent: RawKey) -> &[RawKey] {
         match self.lists.get(parent.index() as usize) {
-            Some(l) if l.owner == parent => self.pool.get(l.range()).unwrap_or_default(),
+            Some(l) if l.owned_by(parent) => self.pool.get(l.range()).unwrap_or_default(),
             _ => &[],
         }
     }
@@ -109,9 +130,9 @@ impl ChildIndex {
             self.lists.resize(at + 1, List::new(parent));
         }
         let list = &mut self.lists[at];
-        if list.owner != parent {
+        if !list.owned_by(parent) {
             debug_assert!(list.len == 0, "slot {at} reused while it had children");
-            list.owner = parent;
+            list.version = parent.version();
         }
         list
     }
@@ -124,22 +145,46 @@ impl ChildIndex {
             return list;
         }
         let at = parent.index() as usize;
-        if list.start + list.cap as usize == pool_len {
+        if list.end() == pool_len && pool_len < MAX_POOL {
             // Last in the pool: grow in place.
             self.pool.push(RawKey::default());
             self.lists[at].cap += 1;
             return self.lists[at];
         }
         if self.garbage >= COMPACT_MIN && self.garbage * 8 > pool_len {
-            self.compact();
+            self.compact(|len, cap| cap.min(len.saturating_mul(2).max(4)));
             return self.grow(parent); // once: the pool has no garbage now
         }
         let cap = list.cap.saturating_mul(2).max(4);
+        let Some(start) = u32::try_from(pool_len).ok().filter(|_| pool_len + cap as usize <= MAX_POOL) else {
+            return self.grow_squeezed(at);
+        };
         self.pool.extend_from_within(list.range());
         self.pool.resize(pool_len + cap as usize, RawKey::default());
         self.garbage += list.cap as usize;
-        self.lists[at].start = pool_len;
+        self.lists[at].start = start;
         self.lists[at].cap = cap;
+        self.lists[at]
+    }
+
+    /// Room for one more child of the list at slot `at` when a move would pass [`MAX_POOL`]:
+    /// every run is cut to its length, then one entry opens at this list's end by shifting
+    /// the rest of the pool. The pool then holds as many entries as children, each a distinct
+    /// record or pair of one table, so fewer than 2^32. O(pool).
+    fn grow_squeezed(&mut self, at: usize) -> List {
+        self.compact(|len, _| len);
+        if self.lists[at].cap == 0 {
+            // Empty, so not in the pool: it goes at the end (which is below MAX_POOL).
+            self.lists[at].start = u32::try_from(self.pool.len()).unwrap_or(u32::MAX);
+        }
+        let end = self.lists[at].end();
+        self.pool.insert(end, RawKey::default());
+        for (i, l) in self.lists.iter_mut().enumerate() {
+            if i != at && l.cap > 0 && l.start as usize >= end {
+                l.start += 1; // below the pool's length, itself at most MAX_POOL
+            }
+        }
+        self.lists[at].cap += 1;
         self.lists[at]
     }
 
@@ -148,8 +193,8 @@ impl ChildIndex {
     #[inline]
     pub(crate) fn push_in_room(&mut self, parent: RawKey, child: RawKey) {
         match self.lists.get_mut(parent.index() as usize) {
-            Some(list) if list.owner == parent && list.len < list.cap => {
-                self.pool[list.start + list.len as usize] = child;
+            Some(list) if list.owned_by(parent) && list.len < list.cap => {
+                self.pool[list.start as usize + list.len as usize] = child;
                 list.len += 1;
             }
             _ => {
@@ -175,7 +220,8 @@ impl ChildIndex {
     ) -> usize {
         let list = self.grow(parent);
         let len = list.len as usize;
-        let run = &mut self.pool[list.start..list.start + len + 1];
+        let start = list.start as usize;
+        let run = &mut self.pool[start..start + len + 1];
         let at = match run[..len].last() {
             Some(&prev) if !sorts_before(prev) => run[..len].partition_point(|&c| sorts_before(c)),
             _ => len,
@@ -191,7 +237,7 @@ impl ChildIndex {
         let Some(list) = self.lists.get_mut(parent.index() as usize) else {
             return false;
         };
-        let run = &mut self.pool[list.start..list.start + list.len as usize];
+        let run = &mut self.pool[list.range()];
         let Some(at) = run.iter().rposition(|&c| c == child) else {
             return false;
         };
@@ -201,24 +247,26 @@ impl ChildIndex {
     }
 
     /// Squeezes the garbage out of the pool in place (no second buffer: the pool's memory is
-    /// reused by later growth). Each list keeps its room, trimmed to twice its length (at
+    /// reused by later growth). Each non-empty list keeps the room `room(len, cap)` gives
+    /// (at least its length, at most its room): growth trims it to twice its length (at
     /// least 4) when more than half of it is empty. O(pool + lists log lists).
-    fn compact(&mut self) {
+    fn compact(&mut self, room: impl Fn(u32, u32) -> u32) {
         let mut order: Vec<usize> = (0..self.lists.len()).filter(|&i| self.lists[i].cap > 0).collect();
         order.sort_unstable_by_key(|&i| self.lists[i].start);
-        // Runs are disjoint and visited by start, so `write` never passes the run it copies.
-        let mut write = 0;
+        // Runs are disjoint and visited by start, so `write` never passes the run it copies;
+        // it stays below the old pool's length, so it fits a `u32`.
+        let mut write = 0u32;
         for i in order {
             let list = &mut self.lists[i];
             let cap = match list.len {
                 0 => 0,
-                len => list.cap.min(len.saturating_mul(2).max(4)),
+                len => room(len, list.cap).clamp(len, list.cap),
             };
-            self.pool.copy_within(list.range(), write);
+            self.pool.copy_within(list.range(), write as usize);
             (list.start, list.cap) = (write, cap);
-            write += cap as usize;
+            write += cap;
         }
-        self.pool.truncate(write);
+        self.pool.truncate(write as usize);
         self.garbage = 0;
     }
 
@@ -236,7 +284,7 @@ impl ChildIndex {
         self.lists
             .get(index as usize)
             .filter(|l| l.len > 0)
-            .map(|l| l.owner)
+            .map(|l| RawKey::new(index, l.version))
     }
 
     /// Checks that the lists' runs lie in the pool without overlapping and that the garbage
@@ -246,7 +294,7 @@ impl ChildIndex {
             .lists
             .iter()
             .filter(|l| l.cap > 0)
-            .map(|l| (l.start, l.start + l.cap as usize))
+            .map(|l| (l.start as usize, l.end()))
             .collect();
         runs.sort_unstable();
         let mut end = 0;
@@ -330,6 +378,40 @@ mod tests {
             "pool {} for runs of {runs}: garbage is at most an eighth",
             index.pool.len()
         );
+    }
+
+    #[test]
+    fn squeezed_growth_shifts_the_runs_after_the_list() {
+        // The path taken near 2^32 pool entries, called directly on a small pool.
+        let k = keys(40);
+        let (parents, children) = k.split_at(4);
+        let mut index = ChildIndex::default();
+        let mut model: Vec<Vec<RawKey>> = vec![Vec::new(); parents.len()];
+        for (i, &c) in children.iter().enumerate() {
+            let p = i * 3 % parents.len();
+            index.insert_by(parents[p], c, |_| true);
+            model[p].push(c);
+        }
+        assert!(index.remove(parents[1], model[1][0]));
+        model[1].remove(0);
+        let empty = RawKey::new(500, 3); // a parent without children yet
+        let parents = [parents, &[empty]].concat();
+        model.push(Vec::new());
+        for p in [1, 0, 4, 3, 3, 4] {
+            index.list_mut(parents[p]);
+            let at = parents[p].index() as usize;
+            let before = index.pool.len();
+            index.grow_squeezed(at);
+            assert_eq!(index.pool.len(), model.iter().map(Vec::len).sum::<usize>() + 1);
+            assert!(index.pool.len() <= before + 1);
+            let child = RawKey::new(1000 + p as u32, 1);
+            index.insert_by(parents[p], child, |_| true);
+            model[p].push(child);
+            index.check_layout().unwrap();
+        }
+        for (p, want) in model.iter().enumerate() {
+            assert_eq!(index.get(parents[p]), want.as_slice());
+        }
     }
 
     #[test]
