@@ -202,7 +202,7 @@ fn child<S: Subject>(users: usize, only: Option<Vec<&str>>) {
     let own_data = |op: &&str| crate::query::OPS.contains(op) || crate::tree::OPS.contains(op);
     if only.as_ref().is_some_and(|o| o.iter().all(own_data)) {
         // Only operations with their own data sets, not the blog's.
-        crate::query::instructions_child(S::NAME, users, &wants);
+        crate::query::instructions_child(S::NAME, users, wants);
         crate::tree::instructions_child(S::NAME, wants);
         return;
     }
@@ -243,7 +243,7 @@ fn child<S: Subject>(users: usize, only: Option<Vec<&str>>) {
         twice(CascadeDelete::new(p, users, DELETES, 2), s);
     }
     drop(sys);
-    crate::query::instructions_child(S::NAME, users, &wants);
+    crate::query::instructions_child(S::NAME, users, wants);
     crate::tree::instructions_child(S::NAME, wants);
 }
 

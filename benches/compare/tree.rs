@@ -25,7 +25,10 @@ struct Node {
 
 /// A store holding a chain of `len` nodes, and its deepest node.
 fn chain(len: usize) -> (Store, Key<Node>) {
-    let schema = Schema::builder().entity::<Node>().build().expect("the chain schema");
+    let schema = Schema::builder()
+        .entity::<Node>()
+        .build()
+        .expect("the chain schema");
     let mut store = Store::new(schema);
     let mut deepest = store.insert(Node { parent: None }).expect("the root");
     for _ in 1..len {

@@ -156,7 +156,10 @@ impl ChildIndex {
             return self.grow(parent); // once: the pool has no garbage now
         }
         let cap = list.cap.saturating_mul(2).max(4);
-        let Some(start) = u32::try_from(pool_len).ok().filter(|_| pool_len + cap as usize <= MAX_POOL) else {
+        let Some(start) = u32::try_from(pool_len)
+            .ok()
+            .filter(|_| pool_len + cap as usize <= MAX_POOL)
+        else {
             return self.grow_squeezed(at);
         };
         self.pool.extend_from_within(list.range());
