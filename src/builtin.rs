@@ -19,6 +19,8 @@
 //! (JSONB makes them equal).
 
 #[allow(unused_imports)]
+use crate::clock::Timestamp;
+#[allow(unused_imports)]
 use crate::column::{AsColumn, Column};
 #[allow(unused_imports)]
 use crate::value::SqlType;
@@ -93,6 +95,18 @@ mod chrono_types {
         }
         fn from_json(json: &serde_json::Value) -> Option<Self> {
             json.as_str()?.parse().ok()
+        }
+    }
+
+    impl Timestamp for DateTime<Utc> {
+        fn from_unix_micros(m: i64) -> Self {
+            micros(m).unwrap_or_default()
+        }
+    }
+
+    impl Timestamp for NaiveDateTime {
+        fn from_unix_micros(m: i64) -> Self {
+            Self::from_repr(m)
         }
     }
 
@@ -172,6 +186,12 @@ mod time_types {
             let nanos: u32 = format!("{fraction:0<9}").parse().ok()?;
             let clock = time::Time::from_hms_nano(h, m, s, nanos).ok()?;
             Some(time::PrimitiveDateTime::new(parse_date(date)?, clock).assume_utc())
+        }
+    }
+
+    impl Timestamp for OffsetDateTime {
+        fn from_unix_micros(m: i64) -> Self {
+            Self::from_repr(m)
         }
     }
 

@@ -576,6 +576,15 @@ pub enum JsonBad {
 #[doc(hidden)]
 pub struct JsonCx<'a> {
     pub(crate) resolve: &'a mut dyn FnMut(TypeId, &str) -> Result<RawKey, JsonBad>,
+    /// The store's clock reading, for a `created_at` / `updated_at` field left out.
+    pub(crate) now: i64,
+}
+
+impl JsonCx<'_> {
+    /// The store's clock reading (microseconds since 1970) when the load started.
+    pub fn now(&self) -> i64 {
+        self.now
+    }
 }
 
 impl std::fmt::Debug for JsonCx<'_> {
@@ -596,5 +605,20 @@ pub fn field_from_json<T: Column>(
         Some(v) => T::decode_json(v, cx),
         None if T::NULLABLE => T::decode_json(&serde_json::Value::Null, cx),
         None => Err(JsonBad::Missing),
+    }
+}
+
+/// Like [`field_from_json`], with `or()` for a field left out (its declared default, or the
+/// clock's time for `created_at` / `updated_at`).
+#[doc(hidden)]
+pub fn field_from_json_or<T: Column>(
+    record: &serde_json::Map<String, serde_json::Value>,
+    field: &crate::entity::FieldDef,
+    cx: &mut JsonCx<'_>,
+    or: impl FnOnce() -> T,
+) -> Result<T, JsonBad> {
+    match record.get(field.column).or_else(|| record.get(field.name)) {
+        Some(v) => T::decode_json(v, cx),
+        None => Ok(or()),
     }
 }

@@ -7,13 +7,14 @@
 //! table with a composite primary key. A `max_len` text column is `VARCHAR(N)`, and in SQLite,
 //! which ignores the length, also `CHECK (length(col) <= N)`. What SQL cannot express is
 //! written as a comment:
-//! `acyclic`, delete-orphan, and in SQLite a deferrable UNIQUE.
+//! `acyclic`, delete-orphan, and in SQLite a deferrable UNIQUE. A field's `default = expr` is
+//! its column's `DEFAULT`; `created_at` / `updated_at` have none (the store writes them).
 
 use std::fmt::Write;
 
 use crate::entity::{EntityDef, OnDelete};
 use crate::schema::Schema;
-use crate::value::SqlType;
+use crate::value::{SqlType, Value};
 
 /// The SQL dialect of [`Schema::to_sql`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +50,26 @@ fn sql_type(t: SqlType, dialect: Dialect) -> &'static str {
         (SqlType::Custom { sqlite, .. }, Dialect::Sqlite) => sqlite,
         (SqlType::Custom { postgres, .. }, Dialect::Postgres) => postgres,
     }
+}
+
+/// A declared default as an SQL literal: PostgreSQL reads a typed value (a timestamp, a
+/// UUID, a decimal) from its text; SQLite stores the representation. `None` for what has no
+/// literal (a NaN).
+fn literal(value: Value<'_>, shown: Option<&str>, dialect: Dialect) -> Option<String> {
+    let text = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    Some(match (value, shown, dialect) {
+        (_, Some(shown), Dialect::Postgres) => text(shown),
+        (Value::Null, ..) => "NULL".to_owned(),
+        (Value::Bool(b), ..) => u8::from(b).to_string(),
+        (Value::Int(i), ..) => i.to_string(),
+        (Value::UInt(u), ..) => u.to_string(),
+        (Value::Float(f), ..) if f.is_finite() => format!("{f:?}"),
+        (Value::Text(s), ..) => text(s),
+        (Value::Bytes(b), _, Dialect::Sqlite) => format!("X'{}'", hex(b)),
+        (Value::Bytes(b), _, Dialect::Postgres) => format!("'\\x{}'", hex(b)),
+        _ => return None,
+    })
 }
 
 fn on_delete(action: OnDelete, orphan: bool) -> &'static str {
@@ -131,6 +152,9 @@ fn create_table(out: &mut String, def: &EntityDef, dialect: Dialect, foreign: &m
             (_, t) => sql_type(t, dialect).to_owned(),
         };
         let mut line = format!("  {} {ty}{null}", quote(f.column));
+        if let Some(Some(literal)) = f.default_value(|v, shown| literal(v, shown, dialect)) {
+            line = format!("{line} DEFAULT {literal}");
+        }
         if let (Some(n), SqlType::Text, Dialect::Sqlite) = (f.max_len, f.sql_type, dialect) {
             // SQLite ignores VARCHAR's length; the CHECK makes it refuse what PostgreSQL and
             // relata refuse (length() counts characters, as VARCHAR(N) does).

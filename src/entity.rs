@@ -63,7 +63,9 @@ use crate::value::{SqlType, Value};
 /// | `index(ordered)` | | also kept sorted, for range scans ([`Store::range`](crate::Store::range)) |
 /// | `max_len = N` | `max_len = 50` | text of at most N characters (`VARCHAR(N)`); more is `Error::TooLong`; a compile error on a non-text field |
 /// | `column = "..."` | `column = "user_name"` | the SQL column (foreign keys default to `<field>_id`) |
-/// | `default = expr` | `default = 0`, `default = "member".to_string()` | the value of a field added after a snapshot was saved, in its records ([`Store::from_snapshot_evolving`](crate::Store::from_snapshot_evolving)) |
+/// | `created_at` | | the store writes its [`Clock`](crate::Clock)'s time at insert and keeps it on every later write; the field's type must be a [`Timestamp`](crate::Timestamp) |
+/// | `updated_at` | | the store writes its clock's time at insert, update, replace and upsert |
+/// | `default = expr` | `default = Status::Draft` | the value of the field when a JSON fixture leaves it out, in the records of a snapshot saved before the field existed ([`Store::from_snapshot_evolving`](crate::Store::from_snapshot_evolving)), and its SQL `DEFAULT` ([`FieldDef::default_value`]) |
 ///
 /// On a foreign key (a `Key<T>` or `Option<Key<T>>` field):
 ///
@@ -289,6 +291,45 @@ use crate::value::{SqlType, Value};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
+/// `created_at`, `updated_at` and `default`: values the store fills. Rust has no way to
+/// leave a field out of a struct, so the store *owns* a `created_at` / `updated_at` field:
+/// whatever the caller writes there is replaced by the clock's time (as Django's
+/// `auto_now_add` / `auto_now`); a test sets the time through the store's
+/// [`clock`](crate::Store::clock). A `default` fills what data from outside Rust leaves out: a
+/// JSON fixture's record (where a left-out `created_at` / `updated_at` takes the clock's time;
+/// given times are kept, since a fixture is stored data), and the DDL's `DEFAULT`.
+///
+/// ```
+/// use std::time::Duration;
+/// use chrono::{DateTime, Utc};
+/// use relata::{Column, Entity, Schema, Store};
+///
+/// #[derive(Column, Clone, Copy, Debug, PartialEq)]
+/// enum Status { Draft, Published }
+///
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// struct Article {
+///     title: String,
+///     #[relata(default = Status::Draft)]
+///     status: Status,
+///     #[relata(created_at)]
+///     created_at: DateTime<Utc>,
+///     #[relata(updated_at)]
+///     updated_at: DateTime<Utc>,
+/// }
+///
+/// let mut store = Store::new(Schema::builder().entity::<Article>().build()?);
+/// store.load_json(r#"{"articles": [{"title": "Hello"}]}"#)?;
+/// let k = store.query::<Article>().first().unwrap();
+/// let a = store.get(k).unwrap();
+/// assert_eq!((a.status, a.created_at.to_rfc3339()), (Status::Draft, "2000-01-01T00:00:00+00:00".into()));
+/// store.clock().advance(Duration::from_secs(3600));
+/// store.update(k, |a| a.status = Status::Published)?;
+/// let a = store.get(k).unwrap();
+/// assert_eq!((a.updated_at - a.created_at).num_hours(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// Field types: see [`Column`](crate::Column); your own through [`AsColumn`](crate::AsColumn)
 /// or `#[derive(relata::Column)]`.
 ///
@@ -351,6 +392,20 @@ pub trait Entity: Sized + Send + Sync + 'static {
     /// Calls `f` with each text span, in field order.
     #[doc(hidden)]
     fn __spans(row: &Self::Row, f: &mut dyn FnMut(Span));
+    /// Whether a field is `created_at` or `updated_at` (so a write reads the clock).
+    #[doc(hidden)]
+    const __STAMPS: bool = false;
+    /// Fills the `created_at` fields (from `old` on a rewrite, else `now`) and the
+    /// `updated_at` fields (`now`) of a row built from the caller's record.
+    #[doc(hidden)]
+    fn __stamp(
+        _row: &mut Self::Row,
+        _old: Option<&Self::Row>,
+        _now: i64,
+        _text: &mut TextHeap,
+    ) -> Result<(), Error> {
+        Ok(())
+    }
     /// Sets field `field` of `row` to its declared default (`default = expr`), stored in
     /// `text`; `Ok(false)` (and nothing written) when the field declares none.
     #[doc(hidden)]
@@ -412,6 +467,50 @@ pub struct FieldDef {
     pub stored: crate::column::Stored,
     /// `max_len = N`: the most characters a text value may have (SQL `VARCHAR(N)`).
     pub max_len: Option<u32>,
+    /// `created_at` / `updated_at`: the store fills the field from its [`Clock`](crate::Clock).
+    pub stamp: Option<Stamp>,
+    /// `default = expr`: calls its argument with the default's value, as stored and as
+    /// shown. Read it through [`FieldDef::default_value`]. Not API.
+    #[doc(hidden)]
+    pub default: Option<fn(&mut dyn FnMut(Value<'_>, Option<String>))>,
+}
+
+impl FieldDef {
+    /// The field's declared default (`#[relata(default = expr)]`), if it has one: `f` gets
+    /// the value as the store holds it and, for a type read differently (a timestamp held as
+    /// microseconds), as people read it. O(1) plus evaluating the expression.
+    ///
+    /// ```
+    /// use relata::{Entity, Value};
+    ///
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Task { title: String, #[relata(default = 3)] priority: i32 }
+    ///
+    /// let priority = &Task::DEF.fields[1];
+    /// assert_eq!(priority.default_value(|v, _| v == Value::Int(3)), Some(true));
+    /// assert_eq!(Task::DEF.fields[0].default_value(|_, _| ()), None);
+    /// ```
+    pub fn default_value<R>(&self, f: impl FnOnce(Value<'_>, Option<&str>) -> R) -> Option<R> {
+        let eval = self.default?;
+        let (mut f, mut out) = (Some(f), None);
+        eval(&mut |value, shown| {
+            if let Some(f) = f.take() {
+                out = Some(f(value, shown.as_deref()));
+            }
+        });
+        out
+    }
+}
+
+/// Which time the store writes into a field from its [`Clock`](crate::Clock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Stamp {
+    /// `#[relata(created_at)]`: the clock's time at insert; kept by every later write.
+    CreatedAt,
+    /// `#[relata(updated_at)]`: the clock's time at insert and at every update, replace
+    /// and upsert.
+    UpdatedAt,
 }
 
 /// A CHECK constraint: a Rust predicate every record must satisfy.

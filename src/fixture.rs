@@ -468,6 +468,7 @@ impl Store {
         lenient: bool,
     ) -> Result<Written, FixtureError> {
         let (decode, write) = self.tables[p.table].json_fns();
+        let now = self.clock.unix_micros();
         let mut unresolved: Option<(usize, String)> = None;
         let mut deferred = false;
         let decoded = {
@@ -498,6 +499,7 @@ impl Store {
                 p.record,
                 &mut JsonCx {
                     resolve: &mut resolve,
+                    now,
                 },
             )
         };

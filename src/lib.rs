@@ -5,6 +5,7 @@
 extern crate self as relata;
 
 mod builtin;
+mod clock;
 mod column;
 mod ddl;
 mod diff;
@@ -25,6 +26,7 @@ mod text;
 mod type_index;
 mod value;
 
+pub use clock::{Clock, Timestamp};
 #[doc(hidden)]
 pub use column::Stored;
 pub use column::{AsColumn, Column, KeyColumn, Repr};
@@ -33,7 +35,7 @@ pub use diff::{Diff, Record, RelationDiff, TableDiff, Update};
 pub use dot::DotOptions;
 pub use engine::{Engine, SqlState};
 pub use entity::{
-    CheckDef, Entity, EntityDef, FieldDef, Fk, FkDef, Index, IndexDef, OnDelete, Unique, UniqueDef,
+    CheckDef, Entity, EntityDef, FieldDef, Fk, FkDef, Index, IndexDef, OnDelete, Stamp, Unique, UniqueDef,
 };
 pub use error::{Error, IntegrityError};
 pub use factory::{Build, Ctx, Factories, FactoryError};
@@ -54,7 +56,7 @@ pub use value::{Composite, QueryValue, SqlType, Value};
 /// Re-exports used by `#[derive(Entity)]`'s generated code. Not API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::column::{field_from_json, JsonBad, JsonCx};
+    pub use crate::column::{field_from_json, field_from_json_or, JsonBad, JsonCx};
     pub use crate::snapshot::reseal;
     pub use serde;
     pub use serde_json;

@@ -28,8 +28,17 @@ pub(crate) struct FieldModel {
     pub(crate) fk: Option<FkModel>,
     /// `max_len = N`, with where it was written (for the text-only assertion).
     pub(crate) max_len: Option<(u32, proc_macro2::Span)>,
+    /// `created_at` / `updated_at`, with where it was written (for the timestamp assertion).
+    pub(crate) stamp: Option<(Stamp, proc_macro2::Span)>,
     /// `default = expr`.
     pub(crate) default: Option<syn::Expr>,
+}
+
+/// Which clock time a field takes: `created_at` or `updated_at`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stamp {
+    CreatedAt,
+    UpdatedAt,
 }
 
 pub(crate) struct FkModel {
@@ -77,6 +86,7 @@ struct FieldOpts {
     /// `unique`: deferrable, name, `nocase` (where written).
     unique: Option<(bool, Option<String>, Option<proc_macro2::Span>)>,
     max_len: Option<(u32, proc_macro2::Span)>,
+    stamp: Option<(Stamp, proc_macro2::Span)>,
     default: Option<syn::Expr>,
     /// `Some(ordered)` for `index` / `index(ordered)`.
     index: Option<bool>,
@@ -128,6 +138,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
         let opts = parse_field_attrs(&field.attrs)?;
         let is_key = is_key_type(&field.ty);
         let fk = build_fk(&ident, is_key, &opts)?;
+        filled_checks(&ident, is_key, &opts)?;
         let column = match (&opts.column, &fk) {
             (Some(c), _) => c.clone(),
             (None, Some(_)) if !ident.to_string().ends_with("_id") => format!("{ident}_id"),
@@ -140,6 +151,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
             column,
             fk,
             max_len: opts.max_len,
+            stamp: opts.stamp,
             default: opts.default.clone(),
         });
         field_opts.push(opts);
@@ -188,6 +200,30 @@ fn resolve_order_by(model: &mut Model) -> syn::Result<()> {
             ));
         }
         fk.order_by_field = Some(pos);
+    }
+    Ok(())
+}
+
+/// `created_at`, `updated_at` and `default` go on value fields, one of them per field.
+fn filled_checks(ident: &Ident, is_key: bool, o: &FieldOpts) -> syn::Result<()> {
+    let what = match (o.stamp, &o.default) {
+        (Some((Stamp::CreatedAt, _)), _) => "created_at",
+        (Some((Stamp::UpdatedAt, _)), _) => "updated_at",
+        (None, Some(_)) => "default",
+        (None, None) => return Ok(()),
+    };
+    let span = o.stamp.map_or_else(|| ident.span(), |(_, span)| span);
+    if is_key {
+        return Err(syn::Error::new(
+            span,
+            format!("relata: `{what}` on the foreign key `{ident}`: a key names a record the caller picks"),
+        ));
+    }
+    if o.stamp.is_some() && o.default.is_some() {
+        return Err(syn::Error::new(
+            span,
+            format!("relata: `{what}` and `default` on `{ident}`: the store's clock fills the field, a default would never be used"),
+        ));
     }
     Ok(())
 }
@@ -296,6 +332,18 @@ fn parse_field_attrs(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
                     }
                     o.index = Some(ordered);
                 }
+                "created_at" | "updated_at" => {
+                    let stamp = match key.as_str() {
+                        "created_at" => Stamp::CreatedAt,
+                        _ => Stamp::UpdatedAt,
+                    };
+                    if o.stamp.is_some() {
+                        return Err(meta.error(
+                            "relata: a field is filled at most once: `created_at` or `updated_at`, not both",
+                        ));
+                    }
+                    o.stamp = Some((stamp, meta.path.span()));
+                }
                 "default" => o.default = Some(meta.value()?.parse::<syn::Expr>()?),
                 "max_len" => {
                     let lit = meta.value()?.parse::<syn::LitInt>()?;
@@ -333,7 +381,7 @@ fn parse_field_attrs(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
                 "deferrable" => o.deferrable = true,
                 _ => {
                     return Err(meta.error(format!(
-                        "relata: unknown field option `{key}`; expected one of unique, index, max_len, default, column, back, on_delete, order_by, orphan, acyclic, deferrable"
+                        "relata: unknown field option `{key}`; expected one of unique, index, max_len, created_at, updated_at, default, column, back, on_delete, order_by, orphan, acyclic, deferrable"
                     )))
                 }
             }

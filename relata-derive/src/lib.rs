@@ -12,7 +12,7 @@
 mod attrs;
 mod column;
 
-use attrs::{FieldModel, Model, OnDelete};
+use attrs::{FieldModel, Model, OnDelete, Stamp};
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;
 use quote::{format_ident, quote};
@@ -157,7 +157,12 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
     let def = entity_def(m);
     let check_paths: Vec<_> = m.checks.iter().map(|c| &c.predicate).collect();
     let check_idx: Vec<usize> = (0..check_paths.len()).collect();
-    let default_fn = default_fn(m);
+    let from_json = m.fields.iter().enumerate().map(|(i, f)| field_from_json(i, f));
+    let filled = filled_fns(m);
+    let read_now = match m.fields.iter().any(|f| f.stamp.is_some()) {
+        true => quote!(let now = cx.now();),
+        false => quote!(),
+    };
     quote! {
         impl ::relata::Entity for #ident {
             type Row = __RelataRow;
@@ -214,12 +219,9 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
                 record: &::relata::__private::serde_json::Map<::std::string::String, ::relata::__private::serde_json::Value>,
                 cx: &mut ::relata::__private::JsonCx<'_>,
             ) -> ::core::result::Result<Self, (usize, ::relata::__private::JsonBad)> {
+                #read_now
                 ::core::result::Result::Ok(#ident {
-                    #( #names: ::relata::__private::field_from_json::<#tys>(
-                        record,
-                        &<Self as ::relata::Entity>::DEF.fields[#idx],
-                        cx,
-                    ).map_err(|e| (#idx, e))?, )*
+                    #( #names: #from_json.map_err(|e| (#idx, e))?, )*
                 })
             }
             fn __fk(row: &__RelataRow, fk: usize) -> ::core::option::Option<::relata::RawKey> {
@@ -242,13 +244,42 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
             fn __spans(row: &__RelataRow, f: &mut dyn FnMut(::relata::Span)) {
                 #( <#tys as ::relata::Column>::spans(&row.#fs, f); )*
             }
-            #default_fn
+            #filled
         }
     }
 }
 
-/// `__default_field`, for the fields with `default = expr`.
-fn default_fn(m: &Model) -> Tokens {
+/// A field of a JSON fixture record; one left out takes its default or the clock's time.
+fn field_from_json(i: usize, f: &FieldModel) -> Tokens {
+    let ty = &f.ty;
+    let args = quote!(record, &<Self as ::relata::Entity>::DEF.fields[#i], cx);
+    let or = match (&f.stamp, &f.default) {
+        (Some(_), _) => quote!(|| <#ty as ::relata::Timestamp>::from_unix_micros(now)),
+        (None, Some(expr)) => quote!(|| -> #ty { #expr }),
+        (None, None) => return quote!(::relata::__private::field_from_json::<#ty>(#args)),
+    };
+    quote!(::relata::__private::field_from_json_or::<#ty>(#args, #or))
+}
+
+/// `__STAMPS`, `__stamp` and `__default_field`, for the fields the store fills.
+fn filled_fns(m: &Model) -> Tokens {
+    let stamps = m.fields.iter().enumerate().filter_map(|(i, f)| {
+        let (stamp, span) = f.stamp?;
+        let (fi, ty) = (format_ident!("f{}", i), &f.ty);
+        let now = quote::quote_spanned! {span=>
+            <#ty as ::relata::Column>::store(<#ty as ::relata::Timestamp>::from_unix_micros(now), text)?
+        };
+        Some(match stamp {
+            Stamp::CreatedAt => quote! {
+                row.#fi = match old {
+                    ::core::option::Option::Some(o) => ::core::clone::Clone::clone(&o.#fi),
+                    ::core::option::Option::None => #now,
+                };
+            },
+            Stamp::UpdatedAt => quote! { row.#fi = #now; },
+        })
+    });
+    let stamps: Vec<Tokens> = stamps.collect();
     let defaults = m.fields.iter().enumerate().filter_map(|(i, f)| {
         let expr = f.default.as_ref()?;
         let (fi, ty) = (format_ident!("f{}", i), &f.ty);
@@ -261,21 +292,36 @@ fn default_fn(m: &Model) -> Tokens {
         })
     });
     let defaults: Vec<Tokens> = defaults.collect();
-    if defaults.is_empty() {
-        return Tokens::new();
-    }
-    quote! {
-        fn __default_field(
-            row: &mut __RelataRow,
-            text: &mut ::relata::TextHeap,
-            field: usize,
-        ) -> ::core::result::Result<bool, ::relata::Error> {
-            match field {
-                #( #defaults )*
-                _ => ::core::result::Result::Ok(false),
+    let mut out = Tokens::new();
+    if !stamps.is_empty() {
+        out.extend(quote! {
+            const __STAMPS: bool = true;
+            fn __stamp(
+                row: &mut __RelataRow,
+                old: ::core::option::Option<&__RelataRow>,
+                now: i64,
+                text: &mut ::relata::TextHeap,
+            ) -> ::core::result::Result<(), ::relata::Error> {
+                #( #stamps )*
+                ::core::result::Result::Ok(())
             }
-        }
+        });
     }
+    if !defaults.is_empty() {
+        out.extend(quote! {
+            fn __default_field(
+                row: &mut __RelataRow,
+                text: &mut ::relata::TextHeap,
+                field: usize,
+            ) -> ::core::result::Result<bool, ::relata::Error> {
+                match field {
+                    #( #defaults )*
+                    _ => ::core::result::Result::Ok(false),
+                }
+            }
+        });
+    }
+    out
 }
 
 fn lit(s: &str) -> syn::LitStr {
@@ -291,6 +337,23 @@ fn entity_def(m: &Model) -> Tokens {
             Some((n, _)) => quote!(::core::option::Option::Some(#n)),
             None => quote!(::core::option::Option::None),
         };
+        let stamp = match f.stamp {
+            Some((Stamp::CreatedAt, _)) => quote!(::core::option::Option::Some(::relata::Stamp::CreatedAt)),
+            Some((Stamp::UpdatedAt, _)) => quote!(::core::option::Option::Some(::relata::Stamp::UpdatedAt)),
+            None => quote!(::core::option::Option::None),
+        };
+        let default = match &f.default {
+            Some(expr) => quote! {
+                ::core::option::Option::Some(|f: &mut dyn FnMut(::relata::Value<'_>, ::core::option::Option<::std::string::String>)| {
+                    let value: #ty = #expr;
+                    let mut text = ::relata::TextHeap::default();
+                    if let ::core::result::Result::Ok(s) = <#ty as ::relata::Column>::store(value, &mut text) {
+                        f(<#ty as ::relata::Column>::value(&s, &text), <#ty as ::relata::Column>::shown(&s, &text))
+                    }
+                })
+            },
+            None => quote!(::core::option::Option::None),
+        };
         quote! {
             ::relata::FieldDef {
                 name: #name,
@@ -299,6 +362,8 @@ fn entity_def(m: &Model) -> Tokens {
                 nullable: <#ty as ::relata::Column>::NULLABLE,
                 stored: <#ty as ::relata::Column>::STORED,
                 max_len: #max_len,
+                stamp: #stamp,
+                default: #default,
             }
         }
     });

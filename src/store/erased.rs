@@ -7,7 +7,6 @@ use crate::column::{JsonBad, JsonCx};
 use crate::entity::{Entity, EntityDef};
 use crate::error::SnapshotError;
 use crate::error::{Error, IntegrityError};
-use crate::key::Key;
 use crate::key::RawKey;
 use crate::store::table::{ChildrenOf, KeyState, Table};
 use crate::store::Store;
@@ -96,10 +95,7 @@ fn write_json<E: Entity>(
     let value = value.downcast::<E>().map_err(|_| Error::UnknownEntity {
         type_name: E::DEF.type_name,
     })?;
-    match key {
-        None => store.insert(*value).map(|k| k.raw()),
-        Some(k) => store.replace(Key::from_raw(k), *value).map(|_| k),
-    }
+    store.write_as_given(key, *value)
 }
 
 fn render_row<E: Entity>(row: &E::Row, text: &crate::text::TextHeap) -> Vec<String> {

@@ -28,6 +28,7 @@ pub use scan::Scan;
 pub use txn::{FixtureScope, Mark, Savepoint};
 pub use upsert::Upserted;
 
+use crate::clock::Clock;
 use crate::engine::Engine;
 use crate::entity::{Entity, Fk, Index, Unique};
 use crate::error::Error;
@@ -85,6 +86,8 @@ pub struct Store {
     log: Option<Vec<LogEntry>>,
     /// The database imitated where SQLite and PostgreSQL differ.
     pub(crate) engine: Engine,
+    /// Fills `created_at` / `updated_at` fields.
+    pub(crate) clock: Clock,
 }
 
 impl Clone for Store {
@@ -111,6 +114,7 @@ impl Clone for Store {
             faults: Vec::new(),
             log: None,
             engine: self.engine,
+            clock: self.clock.clone(),
         }
     }
 }
@@ -197,7 +201,58 @@ impl Store {
             faults: Vec::new(),
             log: None,
             engine,
+            clock: Clock::default(),
         }
+    }
+
+    /// The clock that fills `#[relata(created_at)]` and `#[relata(updated_at)]` fields: a
+    /// manual one at 2000-01-01T00:00:00Z unless [`set_clock`](Self::set_clock) gave another.
+    /// Move it through this handle or a clone of it. O(1).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use chrono::{DateTime, Utc};
+    /// use relata::{Entity, Schema, Store};
+    ///
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Note {
+    ///     text: String,
+    ///     #[relata(created_at)]
+    ///     created_at: DateTime<Utc>,
+    ///     #[relata(updated_at)]
+    ///     updated_at: DateTime<Utc>,
+    /// }
+    ///
+    /// let mut store = Store::new(Schema::builder().entity::<Note>().build()?);
+    /// let k = store.insert(Note { text: "hi".into(), created_at: DateTime::UNIX_EPOCH, updated_at: DateTime::UNIX_EPOCH })?;
+    /// let created = store.get(k).unwrap().created_at;
+    /// assert_eq!(created.to_rfc3339(), "2000-01-01T00:00:00+00:00"); // the store's time, not the caller's
+    /// store.clock().advance(Duration::from_secs(90));
+    /// store.update(k, |n| n.text = "hello".into())?;
+    /// let note = store.get(k).unwrap();
+    /// assert_eq!((note.created_at, (note.updated_at - created).num_seconds()), (created, 90));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Replaces the store's clock, e.g. with [`Clock::system`] or a [`Clock::manual`] whose
+    /// handle the test keeps. O(1).
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use relata::{Clock, Schema, Store};
+    ///
+    /// let mut store = Store::new(Schema::builder().build()?);
+    /// let clock = Clock::manual(SystemTime::UNIX_EPOCH);
+    /// store.set_clock(clock.clone());
+    /// clock.advance(Duration::from_micros(7));
+    /// assert_eq!(store.clock().unix_micros(), 7);
+    /// # Ok::<(), relata::SchemaError>(())
+    /// ```
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
     }
 
     /// The database this store imitates where engines differ. O(1).

@@ -177,12 +177,16 @@ impl Store {
             });
         };
         check_predicates(&value, None)?;
+        let now = if E::__STAMPS { self.clock.unix_micros() } else { 0 };
         let table = self.table_mut::<E>(t)?;
         let mark = table.text.len();
-        let row = match value
-            .__into_row(&mut table.text)
-            .and_then(|row| check_lengths::<E>(&row, &table.text).map(|()| row))
-        {
+        let row = match value.__into_row(&mut table.text).and_then(|mut row| {
+            // As the insert would write it, so a unique `created_at` finds its holder too.
+            if E::__STAMPS {
+                E::__stamp(&mut row, None, now, &mut table.text)?;
+            }
+            check_lengths::<E>(&row, &table.text).map(|()| row)
+        }) {
             Ok(row) => row,
             Err(e) => {
                 table.text.truncate(mark);

@@ -85,9 +85,31 @@ impl Store {
         self.logged("replace", E::DEF.table, Some(key.raw()), result, |_| None)
     }
 
+    /// Inserts (`key` `None`) or replaces a record keeping the values it gives for the fields
+    /// the store fills (`created_at`, `updated_at`): a JSON fixture's records, which are data
+    /// as it was stored. Otherwise as [`insert`](Self::insert) and [`replace`](Self::replace).
+    pub(crate) fn write_as_given<E: Entity>(
+        &mut self,
+        key: Option<RawKey>,
+        value: E,
+    ) -> Result<RawKey, Error> {
+        let t = self.table_index::<E>()?;
+        let result = match key {
+            None => self.statement(|s| s.insert_with(t, value, false)),
+            Some(key) => self.statement(|s| s.rewrite_with(t, key, value, false).map(|()| key)),
+        };
+        let op = if key.is_some() { "replace" } else { "insert" };
+        self.logged(op, E::DEF.table, key, result, |k| key.is_none().then_some(*k))
+    }
+
     pub(crate) fn insert_in<E: Entity>(&mut self, t: usize, value: E) -> Result<RawKey, Error> {
+        self.insert_with(t, value, true)
+    }
+
+    /// Inserts; `stamp`: fill `created_at` / `updated_at` from the clock.
+    fn insert_with<E: Entity>(&mut self, t: usize, value: E, stamp: bool) -> Result<RawKey, Error> {
         let mark = self.table_mut::<E>(t)?.text.len();
-        match self.build_row(t, None, value) {
+        match self.build_row(t, None, value, stamp) {
             Ok(row) => {
                 let key = self.table_mut::<E>(t)?.p_insert(row);
                 self.record(Change::Inserted { table: t, key })?;
@@ -101,12 +123,17 @@ impl Store {
     }
 
     pub(crate) fn rewrite_in<E: Entity>(&mut self, t: usize, key: RawKey, value: E) -> Result<(), Error> {
+        self.rewrite_with(t, key, value, true)
+    }
+
+    /// Rewrites a live record; `stamp` as in [`insert_with`](Self::insert_with).
+    fn rewrite_with<E: Entity>(&mut self, t: usize, key: RawKey, value: E, stamp: bool) -> Result<(), Error> {
         let table = self.table_mut::<E>(t)?;
         let mark = table.text.len();
         let Some(old) = table.row(key).cloned() else {
             return Err(self.missing_or_stale(t, key));
         };
-        match self.build_row(t, Some((key, &old)), value) {
+        match self.build_row(t, Some((key, &old)), value, stamp) {
             Ok(row) if row == old => Ok(()),
             Ok(row) => self.apply_update::<E>(t, key, &old, row),
             Err(e) => {
@@ -116,20 +143,29 @@ impl Store {
         }
     }
 
-    /// Converts `value` to a row (reusing `old`'s text where unchanged), checks it, and gives
-    /// every new link a sequence number.
+    /// Converts `value` to a row (reusing `old`'s text where unchanged; with `stamp`, its
+    /// `created_at` / `updated_at` fields filled), checks it, and gives every new link a
+    /// sequence number.
     fn build_row<E: Entity>(
         &mut self,
         t: usize,
         old: Option<(RawKey, &E::Row)>,
         value: E,
+        stamp: bool,
     ) -> Result<E::Row, Error> {
         check_predicates(&value, old.map(|(k, _)| k))?;
+        let now = match E::__STAMPS && stamp {
+            true => Some(self.clock.unix_micros()),
+            false => None,
+        };
         let table = self.table_mut::<E>(t)?;
         let mut row = match old {
             Some((_, o)) => value.__into_row_reusing(o, &mut table.text)?,
             None => value.__into_row(&mut table.text)?,
         };
+        if let Some(now) = now {
+            E::__stamp(&mut row, old.map(|(_, o)| o), now, &mut table.text)?;
+        }
         check_lengths::<E>(&row, &table.text)?;
         self.check_row::<E>(t, old, &mut row)?;
         Ok(row)

@@ -9,6 +9,7 @@ mod differential;
 mod engines;
 mod every_type;
 mod factories;
+mod filled;
 mod foreign_keys;
 mod fuzz_corpus;
 mod json_fixtures;

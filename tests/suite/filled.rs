@@ -1,0 +1,187 @@
+//! Values the store fills: `created_at` / `updated_at` from the store's clock, and declared
+//! defaults (`default = expr`) for fields a JSON fixture leaves out, written to the DDL.
+
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use relata::{Clock, Column, Dialect, Entity, Error, Schema, Stamp, Store, Value};
+use rusqlite::Connection;
+
+#[derive(Column, Clone, Copy, Debug, PartialEq)]
+#[relata(rename_all = "lowercase")]
+pub enum State {
+    Draft,
+    Live,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "docs")]
+pub struct Doc {
+    #[relata(unique)]
+    title: String,
+    #[relata(default = State::Draft)]
+    state: State,
+    #[relata(default = 3)]
+    rank: i32,
+    #[relata(default = String::from("it's"))]
+    note: String,
+    #[relata(created_at)]
+    created_at: DateTime<Utc>,
+    #[relata(updated_at)]
+    updated_at: NaiveDateTime,
+    #[relata(updated_at)]
+    touched: time::OffsetDateTime,
+}
+
+fn schema() -> Schema {
+    Schema::builder().entity::<Doc>().build().unwrap()
+}
+
+fn doc(title: &str) -> Doc {
+    Doc {
+        title: title.into(),
+        state: State::Live,
+        rank: 0,
+        note: String::new(),
+        created_at: DateTime::UNIX_EPOCH,
+        updated_at: NaiveDateTime::default(),
+        touched: time::OffsetDateTime::UNIX_EPOCH,
+    }
+}
+
+fn at(secs: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// (created_at, updated_at, touched) in seconds since 1970.
+fn stamps(store: &Store, k: relata::Key<Doc>) -> (i64, i64, i64) {
+    let d = store.get(k).unwrap();
+    (
+        d.created_at.timestamp(),
+        d.updated_at.and_utc().timestamp(),
+        d.touched.unix_timestamp(),
+    )
+}
+
+#[test]
+fn the_default_clock_stands_at_2000_and_fills_every_stamp_on_insert() {
+    let mut s = Store::new(schema());
+    let k = s.insert(doc("a")).unwrap();
+    assert_eq!(stamps(&s, k), (946_684_800, 946_684_800, 946_684_800));
+    s.check_integrity().unwrap();
+}
+
+#[test]
+fn created_at_is_kept_and_updated_at_follows_the_clock_on_every_rewrite() {
+    let mut s = Store::new(schema());
+    let clock = Clock::manual(at(100));
+    s.set_clock(clock.clone());
+    let k = s.insert(doc("a")).unwrap();
+    clock.set(at(200));
+    // The caller's own created_at is not written: the store owns the field.
+    s.update(k, |d| d.created_at = DateTime::UNIX_EPOCH).unwrap();
+    assert_eq!(stamps(&s, k), (100, 200, 200));
+    clock.set(at(300));
+    s.replace(k, doc("a")).unwrap();
+    assert_eq!(stamps(&s, k), (100, 300, 300));
+    clock.set(at(400));
+    let up = s.upsert(Doc::BY_TITLE, doc("a")).unwrap();
+    assert!(!up.inserted());
+    assert_eq!(stamps(&s, k), (100, 400, 400));
+    let fresh = s.upsert(Doc::BY_TITLE, doc("b")).unwrap();
+    assert_eq!(stamps(&s, fresh.key()), (400, 400, 400));
+    s.check_integrity().unwrap();
+}
+
+#[test]
+fn stamps_go_through_the_journal_rollback_undoes_them_and_a_fork_shares_the_clock() {
+    let mut s = Store::new(schema());
+    let clock = Clock::manual(at(10));
+    s.set_clock(clock.clone());
+    let k = s.insert(doc("a")).unwrap();
+    let before = s.clone();
+    clock.set(at(20));
+    let err = s.transaction(|s| {
+        s.update(k, |d| d.rank = 9)?;
+        assert_eq!(stamps(s, k).1, 20);
+        Err::<(), _>(Error::NotFound {
+            table: "docs",
+            key: k.raw(),
+        })
+    });
+    assert!(err.is_err());
+    assert_eq!(s, before);
+    assert_eq!(stamps(&s, k), (10, 10, 10));
+    let mut fork = s.fork();
+    clock.set(at(30));
+    let f = fork.insert(doc("b")).unwrap();
+    assert_eq!(stamps(&fork, f), (30, 30, 30));
+    fork.check_integrity().unwrap();
+}
+
+#[test]
+fn filled_values_survive_a_snapshot_and_a_json_round_trip() {
+    let mut s = Store::new(schema());
+    s.set_clock(Clock::manual(at(1_000)));
+    s.insert(doc("a")).unwrap();
+    s.clock().set(at(2_000));
+    let loaded = Store::from_snapshot(schema(), &s.to_snapshot().unwrap()).unwrap();
+    assert_eq!(loaded, s);
+    // A fixture is data as it was stored: its times are kept, not the clock's.
+    let mut again = Store::new(schema());
+    again.load_json(&s.to_json()).unwrap();
+    assert_eq!(again.to_json(), s.to_json());
+    again.check_integrity().unwrap();
+}
+
+#[test]
+fn a_fixture_field_left_out_takes_its_default_or_the_clocks_time() {
+    let mut s = Store::new(schema());
+    s.set_clock(Clock::manual(at(500)));
+    s.load_json(r#"{"docs": [{"title": "a"}]}"#).unwrap();
+    let k = s.find_unique(Doc::BY_TITLE, "a").unwrap();
+    let d = s.get(k).unwrap();
+    assert_eq!((d.state, d.rank, &*d.note), (State::Draft, 3, "it's"));
+    assert_eq!(stamps(&s, k), (500, 500, 500));
+    // A field without a default is still required.
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    struct Plain {
+        name: String,
+    }
+    let mut p = Store::new(Schema::builder().entity::<Plain>().build().unwrap());
+    assert!(p.load_json(r#"{"plains": [{}]}"#).is_err());
+}
+
+#[test]
+fn field_defs_describe_what_the_store_fills() {
+    let f = Doc::DEF.fields;
+    assert_eq!(f[1].default_value(|v, _| v == Value::Text("draft")), Some(true));
+    assert_eq!(f[2].default_value(|v, _| v == Value::Int(3)), Some(true));
+    assert_eq!(
+        (f[4].stamp, f[5].stamp),
+        (Some(Stamp::CreatedAt), Some(Stamp::UpdatedAt))
+    );
+    assert_eq!((f[0].stamp, f[4].default_value(|_, _| ())), (None, None));
+}
+
+#[test]
+fn declared_defaults_are_the_sqlite_columns_defaults() {
+    let sql = schema().to_sql(Dialect::Sqlite);
+    assert!(sql.contains(r#""state" TEXT NOT NULL DEFAULT 'draft'"#), "{sql}");
+    assert!(sql.contains(r#""note" TEXT NOT NULL DEFAULT 'it''s'"#), "{sql}");
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(&sql).unwrap();
+    conn.execute(
+        "INSERT INTO docs (id, title, created_at, updated_at, touched) VALUES (1, 'a', 0, 0, 0)",
+        [],
+    )
+    .unwrap();
+    let row: (String, i64, String) = conn
+        .query_row("SELECT state, rank, note FROM docs", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    assert_eq!(row, ("draft".into(), 3, "it's".into()));
+    let pg = schema().to_sql(Dialect::Postgres);
+    assert!(pg.contains(r#""rank" BIGINT NOT NULL DEFAULT 3"#), "{pg}");
+}
