@@ -472,7 +472,7 @@ pub struct FieldDef {
     /// `default = expr`: calls its argument with the default's value, as stored and as
     /// shown. Read it through [`FieldDef::default_value`]. Not API.
     #[doc(hidden)]
-    pub default: Option<fn(&mut dyn FnMut(Value<'_>, Option<String>))>,
+    pub default: Option<crate::__private::DefaultFn>,
 }
 
 impl FieldDef {

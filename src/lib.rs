@@ -60,4 +60,8 @@ pub mod __private {
     pub use crate::snapshot::reseal;
     pub use serde;
     pub use serde_json;
+
+    /// A declared default (`FieldDef::default`): calls its argument with the value as stored
+    /// and as shown.
+    pub type DefaultFn = fn(&mut dyn FnMut(crate::Value<'_>, Option<String>));
 }

@@ -107,6 +107,7 @@ impl Store {
     }
 
     /// Inserts; `stamp`: fill `created_at` / `updated_at` from the clock.
+    #[inline(always)]
     fn insert_with<E: Entity>(&mut self, t: usize, value: E, stamp: bool) -> Result<RawKey, Error> {
         let mark = self.table_mut::<E>(t)?.text.len();
         match self.build_row(t, None, value, stamp) {
@@ -127,6 +128,7 @@ impl Store {
     }
 
     /// Rewrites a live record; `stamp` as in [`insert_with`](Self::insert_with).
+    #[inline(always)]
     fn rewrite_with<E: Entity>(&mut self, t: usize, key: RawKey, value: E, stamp: bool) -> Result<(), Error> {
         let table = self.table_mut::<E>(t)?;
         let mark = table.text.len();
