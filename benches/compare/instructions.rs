@@ -63,11 +63,44 @@ pub fn main(args: &[String]) {
     }
     let table = table(&columns);
     print!("{table}");
+    if let Err(failure) = check_growth(&columns) {
+        eprintln!("{failure}");
+        std::process::exit(1);
+    }
     let csv = dir.with_file_name("instructions.csv");
     match std::fs::write(&csv, table.replace(' ', "").replace('|', ",")) {
         Ok(()) => eprintln!("wrote {}", csv.display()),
         Err(e) => eprintln!("could not write {}: {e}", csv.display()),
     }
+}
+
+/// Operations whose cost per element must not grow with the input: `(small, large, limit)`,
+/// where the large input is 8x the small one and `limit` bounds the ratio of their costs per
+/// element. A linear walk keeps the ratio near 1; a quadratic one multiplies it by about 8.
+/// `.ci/run` runs these rows, so a regression to a quadratic walk fails CI by instruction
+/// count (load-independent), not by a timed test.
+const LINEAR: [(&str, &str, f64); 1] = [("ancestors_1k", "ancestors_8k", 2.0)];
+
+/// Checks [`LINEAR`] on every column that holds both rows of a pair.
+fn check_growth(columns: &[Column]) -> Result<(), String> {
+    let per_op = |column: &Column, op: &str| column.iter().find(|(o, _)| o == op).map(|&(_, n)| n);
+    for column in columns {
+        for (small, large, limit) in LINEAR {
+            let (Some(a), Some(b)) = (per_op(column, small), per_op(column, large)) else {
+                continue;
+            };
+            let ratio = b / a.max(1.0);
+            eprintln!(
+                "{small} -> {large}: {a:.0} -> {b:.0} instructions per element (x{ratio:.2}, limit x{limit})"
+            );
+            if ratio > limit {
+                return Err(format!(
+                    "{large} costs x{ratio:.2} per element of {small}: the walk is no longer linear"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One system's counts: `(operation, instructions per operation)` in run order.
