@@ -5,11 +5,12 @@
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
-use std::ops::{Bound, RangeBounds};
+use std::ops::RangeBounds;
 
 use hashbrown::HashSet;
 
 use crate::entity::{Entity, Fk, Index};
+use crate::index::ordered::{OrderedIndex, Run};
 use crate::key::{Key, RawKey};
 use crate::relation::ManyToMany;
 use crate::store::scan::{with_bound, within};
@@ -382,6 +383,9 @@ pub struct Sorted<'s, E> {
     order: Order,
     offset: usize,
     limit: Option<usize>,
+    /// The indexed keys after a keyset cursor, found by a seek ([`Sorted::after`] on a whole
+    /// table through its ordered index).
+    cursor: Option<Run<'s>>,
 }
 
 impl<'s, E: Entity> Query<'s, E> {
@@ -432,6 +436,7 @@ impl<'s, E: Entity> Query<'s, E> {
             order,
             offset: 0,
             limit: None,
+            cursor: None,
         }
     }
 
@@ -490,34 +495,99 @@ impl<'s, E: Entity> Sorted<'s, E> {
     /// Keeps the records after the row `(values, key)` in this order: keyset pagination
     /// (SQL `WHERE (col, id) > (?, ?)`, `<` descending), where `values` are the index's
     /// values of the last row of the previous page and `key` its key. The row itself may
-    /// have been deleted since. O(k) when called.
+    /// have been deleted since.
+    ///
+    /// Cost: on a whole table through an `index(ordered)`, with a value for each of its
+    /// columns, none NULL, a seek: O(log n) here, then O(offset + limit) to read the page, so
+    /// page 1000 costs what page 1 does. Otherwise a filter of the query's k records, O(k)
+    /// here (O(n) for a whole table without an ordered index), then the sort of
+    /// [`Query::order_by`].
+    ///
+    /// ```
+    /// # use relata::{Entity, Key, Order, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Post { #[relata(index(ordered))] at: i64 }
+    /// let mut s = Store::new(Schema::builder().entity::<Post>().build()?);
+    /// let posts: Vec<_> = (0..10).map(|at| s.insert(Post { at })).collect::<Result<_, _>>()?;
+    /// // The 4 newest posts after the last one shown (the first page without one).
+    /// let page = |last: Option<Key<Post>>| {
+    ///     let q = s.query::<Post>().order_by(Post::BY_AT, Order::Desc);
+    ///     let q = match last.and_then(|k| Some((s.get(k)?.at, k))) {
+    ///         Some((at, k)) => q.after(&[at.into()], k),
+    ///         None => q,
+    ///     };
+    ///     q.limit(4).keys()
+    /// };
+    /// let first = page(None);
+    /// assert_eq!(first, [posts[9], posts[8], posts[7], posts[6]]);
+    /// assert_eq!(page(first.last().copied()), [posts[5], posts[4], posts[3], posts[2]]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn after(mut self, values: &[Value<'_>], key: Key<E>) -> Self {
-        let Ok(t) = self.query.store.table::<E>() else {
+        let store = self.query.store;
+        let Ok(t) = store.table::<E>() else {
             return self;
         };
         let fields = E::DEF.indexes.get(self.index).map_or(&[][..], |d| d.fields);
-        let order = self.order;
-        self.query.list_mut().retain(|k| {
-            let by_values = t.row(k.raw()).map_or(std::cmp::Ordering::Less, |r| {
-                prefix_cmp::<E>(r, &t.text, fields, values)
+        let cmp = |k: RawKey| {
+            t.row(k)
+                .map_or(Ordering::Less, |r| prefix_cmp::<E>(r, &t.text, fields, values))
+                .then(k.cmp(&key.raw()))
+        };
+        if let Some(sorted) = self.seekable(t, fields, values) {
+            self.cursor = Some(match self.order {
+                Order::Asc => sorted.range(|k| cmp(k).is_le(), |_| true),
+                Order::Desc => sorted.range(|_| false, |k| cmp(k).is_lt()),
             });
-            let cmp = by_values.then(k.raw().cmp(&key.raw()));
-            match order {
-                Order::Asc => cmp.is_gt(),
-                Order::Desc => cmp.is_lt(),
-            }
+            return self;
+        }
+        if let Some(run) = self.cursor.take() {
+            // A second cursor: list what the first one kept, then filter.
+            self.query.keys = Some(self.walk_from(t, run, true, 0, None));
+        }
+        let order = self.order;
+        self.query.list_mut().retain(|k| match order {
+            Order::Asc => cmp(k.raw()).is_gt(),
+            Order::Desc => cmp(k.raw()).is_lt(),
         });
         self
     }
 
+    /// The ordered index a cursor `values` can seek in: the query is the whole table, the
+    /// index is ordered, and `values` has one non-NULL value per column. On a composite
+    /// index, only when no record has a NULL part (those are kept outside the index).
+    fn seekable(&self, t: &'s Table<E>, fields: &[u16], values: &[Value<'_>]) -> Option<&'s OrderedIndex> {
+        let sorted = t.ordered_index(self.index)?;
+        let whole = self.query.keys.is_none() && self.cursor.is_none();
+        let exact = values.len() == fields.len() && !values.iter().any(Value::is_null);
+        let nulls_outside = fields.len() == 1 || sorted.len() == t.rows.len();
+        (whole && exact && nulls_outside).then_some(sorted)
+    }
+
     /// The keys in order, after the offset, at most the limit. Cost: see
-    /// [`Query::order_by`].
+    /// [`Query::order_by`] and [`after`](Self::after).
+    ///
+    /// ```
+    /// # use relata::{Entity, Order, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Tag { #[relata(index(ordered))] name: String }
+    /// let mut s = Store::new(Schema::builder().entity::<Tag>().build()?);
+    /// let rust = s.insert(Tag { name: "rust".into() })?;
+    /// let db = s.insert(Tag { name: "db".into() })?;
+    /// assert_eq!(s.query::<Tag>().order_by(Tag::BY_NAME, Order::Asc).keys(), [db, rust]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn keys(mut self) -> Vec<Key<E>> {
         let Ok(t) = self.query.store.table::<E>() else {
             return Vec::new();
         };
-        if self.query.keys.is_none() && t.ordered_index(self.index).is_some() {
-            return self.walk(t);
+        if let Some(run) = self.cursor.take() {
+            return self.walk_from(t, run, true, self.offset, self.limit);
+        }
+        if self.query.keys.is_none() {
+            if let Some(sorted) = t.ordered_index(self.index) {
+                return self.walk_from(t, sorted.iter(), false, self.offset, self.limit);
+            }
         }
         let keys = std::mem::take(self.query.list_mut());
         self.select(t, keys)
@@ -525,11 +595,34 @@ impl<'s, E: Entity> Sorted<'s, E> {
 
     /// The first record in order (after the offset). Cost: see [`Query::order_by`], with a
     /// limit of one.
+    ///
+    /// ```
+    /// # use relata::{Entity, Order, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Tag { #[relata(index(ordered))] name: String }
+    /// let mut s = Store::new(Schema::builder().entity::<Tag>().build()?);
+    /// s.insert(Tag { name: "rust".into() })?;
+    /// let db = s.insert(Tag { name: "db".into() })?;
+    /// assert_eq!(s.query::<Tag>().order_by(Tag::BY_NAME, Order::Asc).first(), Some(db));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn first(self) -> Option<Key<E>> {
         self.limit(1).keys().into_iter().next()
     }
 
     /// The records with their views, in order. Cost: as [`keys`](Self::keys).
+    ///
+    /// ```
+    /// # use relata::{Entity, Order, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Tag { #[relata(index(ordered))] name: String }
+    /// let mut s = Store::new(Schema::builder().entity::<Tag>().build()?);
+    /// s.insert(Tag { name: "rust".into() })?;
+    /// s.insert(Tag { name: "db".into() })?;
+    /// let names: Vec<_> = s.query::<Tag>().order_by(Tag::BY_NAME, Order::Desc).iter().map(|(_, t)| t.name).collect();
+    /// assert_eq!(names, ["rust", "db"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn iter(self) -> impl Iterator<Item = (Key<E>, E::Ref<'s>)> {
         let store = self.query.store;
         self.keys()
@@ -537,15 +630,23 @@ impl<'s, E: Entity> Sorted<'s, E> {
             .filter_map(move |k| store.get(k).map(|r| (k, r)))
     }
 
-    /// The whole table through its ordered index: the records with a NULL value first (they
-    /// are not in the index), then the index.
-    fn walk(&self, t: &Table<E>) -> Vec<Key<E>> {
-        let Some(run) = t.scan(self.index, Bound::Unbounded, Bound::Unbounded) else {
-            return Vec::new();
-        };
+    /// The whole table in order through its ordered index, `run` being the indexed keys to
+    /// read (all of them, or those after a cursor): the records with a NULL value first
+    /// (they are not in the index; none follow a cursor ascending, see
+    /// [`seekable`](Self::seekable)), then `run`; `offset` skipped, at most `limit`.
+    fn walk_from(
+        &self,
+        t: &Table<E>,
+        run: Run<'_>,
+        after_cursor: bool,
+        offset: usize,
+        limit: Option<usize>,
+    ) -> Vec<Key<E>> {
         let fields = E::DEF.indexes[self.index].fields;
         let mut nulls: Vec<(RawKey, &E::Row)> = Vec::new();
-        if t.ordered_index(self.index).map_or(0, |o| o.len()) < t.rows.len() {
+        let after_cursor_asc = after_cursor && self.order == Order::Asc;
+        let indexed = t.ordered_index(self.index).map_or(0, |o| o.len());
+        if indexed < t.rows.len() && !after_cursor_asc {
             nulls.extend(
                 t.rows
                     .iter()
@@ -554,15 +655,10 @@ impl<'s, E: Entity> Sorted<'s, E> {
             nulls.sort_unstable_by(|a, b| order_cmp::<E>(&t.text, fields, *a, *b));
         }
         let nulls = nulls.into_iter().map(|(k, _)| k);
-        let take = self.limit.unwrap_or(usize::MAX);
+        let take = limit.unwrap_or(usize::MAX);
         let keys: Vec<RawKey> = match self.order {
-            Order::Asc => nulls.chain(run).skip(self.offset).take(take).collect(),
-            Order::Desc => run
-                .rev()
-                .chain(nulls.rev())
-                .skip(self.offset)
-                .take(take)
-                .collect(),
+            Order::Asc => nulls.chain(run).skip(offset).take(take).collect(),
+            Order::Desc => run.rev().chain(nulls.rev()).skip(offset).take(take).collect(),
         };
         keys.into_iter().map(Key::from_raw).collect()
     }

@@ -258,3 +258,81 @@ fn range_filter_first_and_exists() {
     assert!(!s.query::<Article>().range(Article::BY_AT, 100..).exists());
     assert_eq!(s.query::<Article>().count(), 30);
 }
+
+/// The keyset pages of a whole table (a seek in the ordered index when the cursor is exact)
+/// equal those of the same records listed (a filter then a sort), for a single-column index,
+/// a nullable one (a cursor on a NULL row filters) and a composite one, both ways, with an
+/// offset, and with a second cursor on top of a first.
+#[test]
+fn keyset_pages_of_a_whole_table_equal_those_of_its_listed_records() {
+    let (mut s, _, articles) = fixture();
+    for k in articles.iter().step_by(5) {
+        s.delete(*k).unwrap();
+    }
+    type Cursor = fn(&Article) -> Vec<Value<'static>>;
+    let at: Cursor = |a| vec![a.at.into()];
+    let score: Cursor = |a| vec![a.score.map_or(Value::Null, |v| i64::from(v).into())];
+    let author_at: Cursor = |a| vec![a.author.into(), a.at.into()];
+    let indexes = [
+        (Which::At, at),
+        (Which::Score, score),
+        (Which::AuthorAt, author_at),
+    ];
+    for (which, cursor) in indexes {
+        for order in [Order::Asc, Order::Desc] {
+            for (size, offset) in [(1, 0), (3, 0), (4, 1)] {
+                let page = |listed: bool, after: Option<Key<Article>>| {
+                    let q = match listed {
+                        true => s.query_keys(s.keys::<Article>()),
+                        false => s.query::<Article>(),
+                    };
+                    let q = which.order(q, order);
+                    let q = match after {
+                        Some(k) => q.after(&cursor(&s.try_get_owned(k).unwrap()), k),
+                        None => q,
+                    };
+                    q.offset(offset).limit(size).keys()
+                };
+                let (mut last, mut pages) = (None, 0);
+                loop {
+                    let (seek, filter) = (page(false, last), page(true, last));
+                    assert_eq!(
+                        seek, filter,
+                        "{which:?} {order:?} size {size} offset {offset} after {last:?}"
+                    );
+                    let Some(&k) = seek.last() else { break };
+                    last = Some(k);
+                    pages += 1;
+                    assert!(pages <= articles.len(), "the pages never end");
+                }
+            }
+        }
+        // A second cursor on top of the first keeps what both keep.
+        let all = which.order(s.query::<Article>(), Order::Asc).keys();
+        let (a, b) = (all[2], all[5]);
+        let twice = which
+            .order(s.query::<Article>(), Order::Asc)
+            .after(&cursor(&s.try_get_owned(b).unwrap()), b)
+            .after(&cursor(&s.try_get_owned(a).unwrap()), a)
+            .keys();
+        assert_eq!(twice, all[6..], "{which:?}");
+    }
+}
+
+/// One of the article indexes, by name, so a test can loop over them.
+#[derive(Clone, Copy, Debug)]
+enum Which {
+    At,
+    Score,
+    AuthorAt,
+}
+
+impl Which {
+    fn order<'s>(self, q: relata::Query<'s, Article>, order: Order) -> relata::Sorted<'s, Article> {
+        match self {
+            Which::At => q.order_by(Article::BY_AT, order),
+            Which::Score => q.order_by(Article::BY_SCORE, order),
+            Which::AuthorAt => q.order_by(Article::BY_AUTHOR_AT, order),
+        }
+    }
+}
