@@ -8,7 +8,7 @@
 //! cargo bench --bench compare -- --sizes 100000 --only snapshot_load,fork --bulk-reps 15
 //! target/release/deps/compare-<hash> --profile o2m_fields --system relata   # see profile.rs
 //! cargo bench --bench compare -- --instructions   # callgrind counts per op, see instructions.rs
-//! cargo bench --bench compare -- --quick --only newest_posts,range_scan,feed_page,upsert  # query.rs
+//! cargo bench --bench compare -- --quick --only newest_posts,range_scan,feed_page,keyset_page,upsert  # query.rs
 //! cargo bench --bench compare -- --instructions --only ancestors_1k,ancestors_8k  # tree.rs
 //! ```
 //!

@@ -20,6 +20,9 @@
 //! - `newest_posts`: a user's 10 newest posts (of 20), newest first.
 //! - `range_scan`: the 100 posts from a random `created_at` on, in time order.
 //! - `feed_page`: the 20 newest posts by the members of a group (5 N / 1000 members).
+//! - `keyset_page`: the 20 posts before a random time, newest first, through the whole posts
+//!   table (keyset pagination deep into a long list: `WHERE created_at < ? ORDER BY
+//!   created_at DESC LIMIT 20`; the time lies between two posts', so no tie).
 //! - `upsert`: insert-or-update a user by email, half of them new (`ON CONFLICT (email) DO
 //!   UPDATE SET name, visits`); returns the number inserted; table sizes are checked after.
 
@@ -145,6 +148,8 @@ pub trait QSys: Sized {
     fn range_scan(&mut self, starts: &[i64]) -> Tally;
     /// Each group's `PAGE` newest posts by its members, newest first.
     fn feed_page(&mut self, groups: &[Self::Group]) -> Tally;
+    /// From each cursor, the `PAGE` posts with `created_at < cursor`, newest first.
+    fn keyset_page(&mut self, cursors: &[i64]) -> Tally;
     /// Inserts or updates each row by email; returns how many were inserted.
     fn upsert(&mut self, rows: &mut [UpsertRow]) -> usize;
 }
@@ -169,6 +174,7 @@ pub struct Inputs {
     starts: Vec<Vec<i64>>,
     groups: Vec<Vec<usize>>,
     upserts: Vec<Vec<UpsertRow>>,
+    cursors: Vec<Vec<i64>>,
 }
 
 impl Inputs {
@@ -198,20 +204,26 @@ impl Inputs {
             starts: Vec::new(),
             groups: Vec::new(),
             upserts: Vec::new(),
+            cursors: Vec::new(),
         };
+        // Drawn apart, so the other operations' inputs do not depend on this one.
+        let mut cursor_rng = SmallRng::seed_from_u64(SEED.wrapping_sub(users as u64));
+        let (first, last) = (PAGE as i64 * STEP, (users * POSTS) as i64 * STEP);
         for rep in 0..reps {
             inputs.users.push(pick(points, users));
             let starts = pick(points, last_start as usize + 1);
             inputs.starts.push(starts.into_iter().map(|s| s as i64).collect());
             inputs.groups.push(pick(feeds, GROUPS));
             inputs.upserts.push(upsert_batch(rep, pick(upserts, users)));
+            let cursors = (0..feeds).map(|_| cursor_rng.random_range(first..last) / STEP * STEP + STEP / 2);
+            inputs.cursors.push(cursors.collect());
         }
         inputs
     }
 }
 
-/// The four operations, in run order (`upsert` last: it grows the users table).
-pub const OPS: [&str; 4] = ["newest_posts", "range_scan", "feed_page", "upsert"];
+/// The operations, in run order (`upsert` last: it grows the users table).
+pub const OPS: [&str; 5] = ["newest_posts", "range_scan", "feed_page", "keyset_page", "upsert"];
 
 /// One repetition of `op` on one system: ns per operation and what it produced.
 fn run_op<S: QSys>(sys: &mut Loaded<S>, inputs: &Inputs, op: &str, rep: usize) -> (f64, Tally) {
@@ -232,6 +244,12 @@ fn run_op<S: QSys>(sys: &mut Loaded<S>, inputs: &Inputs, op: &str, rep: usize) -
         "feed_page" => {
             let groups: Vec<S::Group> = inputs.groups[rep].iter().map(|&g| sys.groups[g]).collect();
             let (ns, t) = time_per_op(groups.len(), || store.feed_page(&groups));
+            (ns, t)
+        }
+        "keyset_page" => {
+            let cursors = &inputs.cursors[rep];
+            let (ns, t) = time_per_op(cursors.len(), || store.keyset_page(cursors));
+            assert_eq!(t.rows, cursors.len() * PAGE, "{}: {op}", S::NAME);
             (ns, t)
         }
         "upsert" => {

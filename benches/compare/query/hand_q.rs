@@ -171,6 +171,25 @@ impl QSys for HandQ {
         t
     }
 
+    fn keyset_page(&mut self, cursors: &[i64]) -> Tally {
+        let mut t = Tally::default();
+        for &before in cursors {
+            // Below every `(before, key)`: the null key sorts after every real one, and no
+            // post has the time `before`.
+            for &(_, post) in self
+                .by_time
+                .range((Unbounded, Excluded((before, PostKey::null()))))
+                .rev()
+                .take(PAGE)
+            {
+                if let Some(p) = self.posts.get(post) {
+                    t.row(p.created_at, &p.title);
+                }
+            }
+        }
+        t
+    }
+
     fn feed_page(&mut self, groups: &[GroupKey]) -> Tally {
         let mut t = Tally::default();
         for &g in groups {

@@ -112,6 +112,13 @@ impl QSys for SqliteQ {
         self.rows(&sql, starts.iter().copied())
     }
 
+    fn keyset_page(&mut self, cursors: &[i64]) -> Tally {
+        let sql = format!(
+            "SELECT created_at, title FROM posts WHERE created_at < ?1 ORDER BY created_at DESC, id DESC LIMIT {PAGE}"
+        );
+        self.rows(&sql, cursors.iter().copied())
+    }
+
     fn feed_page(&mut self, groups: &[i64]) -> Tally {
         let sql = format!(
             "SELECT p.created_at, p.title FROM user_groups m JOIN posts p ON p.user_id = m.user_id \
