@@ -53,6 +53,12 @@ pub use store::{
 pub use text::{Span, Text, TextHeap, TEXT_HEAP_LIMIT};
 pub use value::{Composite, QueryValue, SqlType, Value};
 
+/// The Rust examples of `docs/*.md`, compiled and run as doctests so they keep up with the
+/// API (the README's are the crate docs above). Only for `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/ENGINES.md")]
+pub struct EnginesDoc;
+
 /// Re-exports used by `#[derive(Entity)]`'s generated code. Not API.
 #[doc(hidden)]
 pub mod __private {
