@@ -24,7 +24,8 @@ pub struct DeleteReport {
 }
 
 impl DeleteReport {
-    /// How many records of `table` were deleted.
+    /// How many records of `table` were deleted. O(records deleted). Example at
+    /// [`Store::explain_delete`].
     pub fn deleted_from(&self, table: &str) -> usize {
         self.deleted.iter().filter(|d| d.table == table).count()
     }
@@ -124,8 +125,29 @@ impl Store {
 
     /// What [`delete`](Self::delete) would do, without doing it.
     ///
+    /// Cost: as [`delete`](Self::delete)'s plan, O(records reached + their links); nothing
+    /// is written.
+    ///
     /// # Errors
     /// As [`delete`](Self::delete).
+    ///
+    /// ```
+    /// # use relata::{Entity, Key, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// #[relata(table = "users")]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// #[relata(table = "posts")]
+    /// struct Post { title: String, #[relata(on_delete = "cascade")] author: Key<User> }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().entity::<Post>().build()?);
+    /// let alice = store.insert(User { name: "alice".into() })?;
+    /// store.insert(Post { title: "Hi".into(), author: alice })?;
+    /// let plan = store.explain_delete(alice)?;
+    /// assert_eq!((plan.deleted_from("users"), plan.deleted_from("posts")), (1, 1));
+    /// assert_eq!(store.count::<Post>(), 1); // nothing deleted yet
+    /// assert_eq!(store.delete(alice)?, plan);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn explain_delete<E: Entity>(&self, key: Key<E>) -> Result<DeleteReport, Error> {
         let t = self.table_index::<E>()?;
         let plan = self.plan_delete(t, key.raw())?;

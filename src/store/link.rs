@@ -50,6 +50,26 @@ impl Store {
     /// form), [`Error::MissingTarget`] / [`Error::DeletedTarget`] for an endpoint,
     /// [`Error::UnknownRelation`], [`Error::RelationMismatch`] for a handle whose types are
     /// not the registered relation's. On error nothing changed.
+    ///
+    /// ```
+    /// # use relata::{Entity, Error, ManyToMany, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Group { name: String }
+    /// const MEMBERS: ManyToMany<User, Group> = ManyToMany::new("user_groups", "groups", "members");
+    /// let mut s = Store::new(Schema::builder().entity::<User>().entity::<Group>().relation(MEMBERS).build()?);
+    /// let ann = s.insert(User { name: "ann".into() })?;
+    /// let ops = s.insert(Group { name: "ops".into() })?;
+    /// s.link(MEMBERS, ann, ops)?;
+    /// assert!(matches!(s.link(MEMBERS, ann, ops), Err(Error::DuplicateLink { .. })));
+    /// assert!(!s.link_if_absent(MEMBERS, ann, ops)?);
+    /// s.unlink(MEMBERS, ann, ops)?;
+    /// assert!(matches!(s.unlink(MEMBERS, ann, ops), Err(Error::NotLinked { .. })));
+    /// assert!(s.link_if_absent(MEMBERS, ann, ops)?);
+    /// assert!(s.is_linked(MEMBERS, ann, ops));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn link<L: Entity, R: Entity>(
         &mut self,
         rel: ManyToMany<L, R>,
@@ -64,6 +84,8 @@ impl Store {
     }
 
     /// Links the pair unless it is already linked; returns whether it added the link.
+    ///
+    /// Cost: as [`link`](Self::link), O(1) average. Example at [`link`](Self::link).
     ///
     /// # Errors
     /// As [`link`](Self::link), except that an existing pair is `Ok(false)`.
@@ -108,7 +130,7 @@ impl Store {
 
     /// Removes the link between `left` and `right`; both records stay.
     ///
-    /// Cost: O(fan-out of the two endpoints).
+    /// Cost: O(fan-out of the two endpoints). Example at [`link`](Self::link).
     ///
     /// # Errors
     /// [`Error::NotLinked`] if the pair is not linked (nothing changes),
@@ -170,7 +192,7 @@ impl Store {
         self.logged("unlink_if_present", rel.name, Some(left.raw()), result, |_| None)
     }
 
-    /// `true` if the pair is linked. O(1).
+    /// `true` if the pair is linked. O(1) average. Example at [`rights`](Self::rights).
     pub fn is_linked<L: Entity, R: Entity>(
         &self,
         rel: ManyToMany<L, R>,
@@ -183,6 +205,25 @@ impl Store {
 
     /// The right ends linked to `left`, in link order (e.g. the groups of a user). O(1) to
     /// start, O(1) per item.
+    ///
+    /// ```
+    /// # use relata::{Entity, ManyToMany, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Group { name: String }
+    /// const MEMBERS: ManyToMany<User, Group> = ManyToMany::new("user_groups", "groups", "members");
+    /// let mut s = Store::new(Schema::builder().entity::<User>().entity::<Group>().relation(MEMBERS).build()?);
+    /// let ada = s.insert(User { name: "ada".into() })?;
+    /// let (admin, ops) = (s.insert(Group { name: "admin".into() })?, s.insert(Group { name: "ops".into() })?);
+    /// s.link(MEMBERS, ada, ops)?;
+    /// s.link(MEMBERS, ada, admin)?;
+    /// assert_eq!(s.rights(MEMBERS, ada).collect::<Vec<_>>(), [ops, admin]);
+    /// assert_eq!(s.lefts(MEMBERS, admin).collect::<Vec<_>>(), [ada]);
+    /// assert!(s.is_linked(MEMBERS, ada, ops));
+    /// assert_eq!(s.link_count(MEMBERS), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn rights<L: Entity, R: Entity>(&self, rel: ManyToMany<L, R>, left: Key<L>) -> Linked<'_, R> {
         let keys = match self.relation_of(rel) {
             Ok(r) if self.contains(left) => self.relations[r].rights(left.raw()),
@@ -191,7 +232,8 @@ impl Store {
         keys.iter().map(typed::<R> as fn(&RawKey) -> Key<R>)
     }
 
-    /// The left ends linked to `right`, in link order (e.g. the members of a group).
+    /// The left ends linked to `right`, in link order (e.g. the members of a group). O(1) to
+    /// start, O(1) per item. Example at [`rights`](Self::rights).
     pub fn lefts<L: Entity, R: Entity>(&self, rel: ManyToMany<L, R>, right: Key<R>) -> Linked<'_, L> {
         let keys = match self.relation_of(rel) {
             Ok(r) if self.contains(right) => self.relations[r].lefts(right.raw()),
@@ -200,7 +242,7 @@ impl Store {
         keys.iter().map(typed::<L> as fn(&RawKey) -> Key<L>)
     }
 
-    /// The number of links in a relation. O(1).
+    /// The number of links in a relation. O(1). Example at [`rights`](Self::rights).
     pub fn link_count<L: Entity, R: Entity>(&self, rel: ManyToMany<L, R>) -> usize {
         self.relation_of(rel).map_or(0, |r| self.relations[r].len())
     }

@@ -376,16 +376,45 @@ impl Store {
     }
 
     /// `true` if the key names a live record. O(1).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let k = store.insert(User { name: "ada".into() })?;
+    /// assert!(store.contains(k));
+    /// assert_eq!(store.count::<User>(), 1);
+    /// store.delete(k)?;
+    /// assert!(!store.contains(k));
+    /// assert_eq!(store.count::<User>(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn contains<E: Entity>(&self, key: Key<E>) -> bool {
         self.table::<E>().is_ok_and(|t| t.row(key.raw()).is_some())
     }
 
-    /// The number of records of type `E` (0 if `E` is not in the schema). O(1).
+    /// The number of records of type `E` (0 if `E` is not in the schema). O(1). Example at
+    /// [`contains`](Self::contains).
     pub fn count<E: Entity>(&self) -> usize {
         self.table::<E>().map_or(0, |t| t.rows.len())
     }
 
-    /// Every record of type `E`, in slot order (deterministic for a given history). O(n).
+    /// Every record of type `E`, in slot order (deterministic for a given history). O(1) to
+    /// start, O(1) per record (O(n) for all).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let a = store.insert(User { name: "ada".into() })?;
+    /// let b = store.insert(User { name: "bo".into() })?;
+    /// let names: Vec<_> = store.iter::<User>().map(|(_, u)| u.name).collect();
+    /// assert_eq!(names, ["ada", "bo"]);
+    /// assert_eq!(store.keys::<User>().collect::<Vec<_>>(), [a, b]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn iter<E: Entity>(&self) -> impl Iterator<Item = (Key<E>, E::Ref<'_>)> + '_ {
         self.table::<E>().ok().into_iter().flat_map(|t| {
             t.rows
@@ -394,7 +423,8 @@ impl Store {
         })
     }
 
-    /// The keys of every record of type `E`, in slot order. O(n).
+    /// The keys of every record of type `E`, in slot order. O(1) to start, O(1) per key.
+    /// Example at [`iter`](Self::iter).
     pub fn keys<E: Entity>(&self) -> impl Iterator<Item = Key<E>> + '_ {
         self.iter::<E>().map(|(k, _)| k)
     }
@@ -444,8 +474,21 @@ impl Store {
         self.table::<E>().ok()?.find_unique(u, values).map(Key::from_raw)
     }
 
-    /// The records whose indexed column equals `value`, in key order. O(1) average plus the
-    /// result.
+    /// The records whose indexed column equals `value`, in key order. O(1) average to start,
+    /// O(1) per record.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Event { #[relata(index)] day: i64 }
+    /// let mut s = Store::new(Schema::builder().entity::<Event>().build()?);
+    /// let a = s.insert(Event { day: 1 })?;
+    /// s.insert(Event { day: 2 })?;
+    /// let c = s.insert(Event { day: 1 })?;
+    /// assert_eq!(s.find_by(Event::BY_DAY, &1).collect::<Vec<_>>(), [a, c]);
+    /// assert_eq!(s.find_by(Event::BY_DAY, &3).len(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn find_by<E: Entity, Q: QueryValue + ?Sized>(
         &self,
         by: Index<E, Q>,
@@ -458,7 +501,20 @@ impl Store {
         hits.iter().map(|&k| Key::from_raw(k))
     }
 
-    /// The records matching `values` under a composite index, in key order.
+    /// The records matching `values` (one per column, in declaration order) under a
+    /// composite index, in key order. O(1) average to start, O(1) per record.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// #[relata(index(day, room))]
+    /// struct Event { day: i64, room: i64 }
+    /// let mut s = Store::new(Schema::builder().entity::<Event>().build()?);
+    /// let a = s.insert(Event { day: 1, room: 7 })?;
+    /// s.insert(Event { day: 1, room: 8 })?;
+    /// assert_eq!(s.find_by_values(Event::BY_DAY_ROOM, &[1.into(), 7.into()]).collect::<Vec<_>>(), [a]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn find_by_values<E: Entity>(
         &self,
         by: Index<E, Composite>,
@@ -476,6 +532,22 @@ impl Store {
     /// for a stale parent, except inside a transaction after the parent was deleted under a
     /// `deferrable` key: then the children still pointing at it, which must move before
     /// commit. O(1) to start, O(1) per child.
+    ///
+    /// ```
+    /// # use relata::{Entity, Key, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Post { title: String, author: Key<User> }
+    /// let mut s = Store::new(Schema::builder().entity::<User>().entity::<Post>().build()?);
+    /// let ada = s.insert(User { name: "ada".into() })?;
+    /// let p1 = s.insert(Post { title: "one".into(), author: ada })?;
+    /// let p2 = s.insert(Post { title: "two".into(), author: ada })?;
+    /// assert_eq!(s.children(Post::AUTHOR, ada).collect::<Vec<_>>(), [p1, p2]);
+    /// assert_eq!(s.child_count(Post::AUTHOR, ada), 2);
+    /// assert_eq!(s.parent(Post::AUTHOR, p2), Some(ada));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn children<C: Entity, P: Entity>(&self, fk: Fk<C, P>, parent: Key<P>) -> Children<'_, C> {
         let inner = match self.table::<C>() {
             Ok(t) => t.children(fk.index, parent.raw()),
@@ -488,14 +560,14 @@ impl Store {
     }
 
     /// The number of children of `parent` through `fk` (as [`children`](Self::children)
-    /// lists them). O(1).
+    /// lists them). O(1). Example at [`children`](Self::children).
     pub fn child_count<C: Entity, P: Entity>(&self, fk: Fk<C, P>, parent: Key<P>) -> usize {
         self.table::<C>()
             .map_or(0, |t| t.children(fk.index, parent.raw()).len())
     }
 
     /// The parent a child references through `fk` (`None` for a NULL key or a stale child).
-    /// O(1).
+    /// O(1). Example at [`children`](Self::children).
     pub fn parent<C: Entity, P: Entity>(&self, fk: Fk<C, P>, child: Key<C>) -> Option<Key<P>> {
         let row = self.table::<C>().ok()?.row(child.raw())?;
         C::__fk(row, fk.index).map(Key::from_raw)

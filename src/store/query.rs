@@ -55,8 +55,9 @@ use crate::value::{QueryValue, Value};
 /// // All posts written by members of admin.
 /// let posts = s.query_keys([admin]).through(UserGroup::GROUP, UserGroup::USER).children(Post::AUTHOR);
 /// assert_eq!(posts.keys(), [hi]);
-/// // Users in no group.
+/// // Users in no group, and in some group.
 /// assert_eq!(s.query::<User>().without_children(UserGroup::USER).keys(), [carol]);
+/// assert_eq!(s.query::<User>().with_children(UserGroup::USER).keys(), [alice, bob]);
 /// // Member count per group.
 /// assert_eq!(s.query::<Group>().count_children(UserGroup::GROUP), [(admin, 2)]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -79,7 +80,7 @@ impl<E> Clone for Query<'_, E> {
 
 impl Store {
     /// Every record of type `E`, in slot order. O(1): the records are listed by the first
-    /// step that needs them (O(n)).
+    /// step that needs them (O(n)). Examples at [`Query`] and [`Query::filter`].
     pub fn query<E: Entity>(&self) -> Query<'_, E> {
         Query {
             store: self,
@@ -87,7 +88,8 @@ impl Store {
         }
     }
 
-    /// The given records (stale keys are dropped, duplicates kept once).
+    /// The given records (stale keys are dropped, duplicates kept once). O(k) average for k
+    /// keys. Example at [`Query`].
     pub fn query_keys<E: Entity>(&self, keys: impl IntoIterator<Item = Key<E>>) -> Query<'_, E> {
         let keys = keys.into_iter().filter(|k| self.contains(*k));
         Query::listed(self, distinct(keys))
@@ -131,7 +133,23 @@ fn distinct<T: Copy + Eq + std::hash::Hash>(items: impl IntoIterator<Item = T>) 
 }
 
 impl<'s, E: Entity> Query<'s, E> {
-    /// Keeps the records whose view satisfies `pred`.
+    /// Keeps the records whose view satisfies `pred`. O(k) for the query's k records.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String, visits: i64 }
+    /// let mut s = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let [a, b, c] = [3, 0, 5].map(|visits| s.insert(User { name: "u".into(), visits }).unwrap());
+    /// let active = || s.query::<User>().filter(|u| u.visits > 0);
+    /// assert_eq!(active().keys(), [a, c]);
+    /// assert_eq!(active().offset(1).keys(), [c]);
+    /// assert_eq!(active().limit(1).keys(), [a]);
+    /// assert_eq!(active().iter().map(|(_, u)| u.visits).sum::<i64>(), 8);
+    /// assert!(s.query::<User>().filter(|u| u.visits > 9).is_empty());
+    /// # let _ = b;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn filter(mut self, mut pred: impl FnMut(E::Ref<'s>) -> bool) -> Self {
         let store = self.store;
         self.list_mut().retain(|k| store.get(*k).is_some_and(&mut pred));
@@ -165,8 +183,9 @@ impl<'s, E: Entity> Query<'s, E> {
         self
     }
 
-    /// The children of every record through `fk`. O(k). A query's records are distinct and
-    /// a child has one parent through `fk`, so the children are distinct as listed.
+    /// The children of every record through `fk`, each parent's in link order. O(k) for the
+    /// k children. A query's records are distinct and a child has one parent through `fk`,
+    /// so the children are distinct as listed. Example at [`Query`].
     pub fn children<C: Entity>(self, fk: Fk<C, E>) -> Query<'s, C> {
         let store = self.store;
         let mut keys = Vec::new();
@@ -181,21 +200,66 @@ impl<'s, E: Entity> Query<'s, E> {
         Query::listed(store, keys)
     }
 
-    /// The distinct parents of the records through `fk` (records with a NULL key add none).
+    /// The distinct parents of the records through `fk` (records with a NULL key add none),
+    /// in the order first reached. O(k) average.
+    ///
+    /// ```
+    /// # use relata::{Entity, Key, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Post { long: bool, author: Key<User> }
+    /// let mut s = Store::new(Schema::builder().entity::<User>().entity::<Post>().build()?);
+    /// let [ada, bo] = ["ada", "bo"].map(|n| s.insert(User { name: n.into() }).unwrap());
+    /// for (author, long) in [(bo, true), (ada, false), (bo, true)] {
+    ///     s.insert(Post { long, author })?;
+    /// }
+    /// // The authors of long posts.
+    /// assert_eq!(s.query::<Post>().filter(|p| p.long).parents(Post::AUTHOR).keys(), [bo]);
+    /// # let _ = ada;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn parents<P: Entity>(self, fk: Fk<E, P>) -> Query<'s, P> {
         let store = self.store;
         let keys = self.each().filter_map(|k| store.parent(fk, k));
         Query::listed(store, distinct(keys))
     }
 
-    /// The right ends linked to the records (e.g. the groups of some users).
+    /// The distinct right ends linked to the records (e.g. the groups of some users), in
+    /// the order first reached. O(k) average for the k links read.
+    ///
+    /// ```
+    /// # use relata::{Entity, ManyToMany, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Group { name: String }
+    /// const MEMBERS: ManyToMany<User, Group> = ManyToMany::new("user_groups", "groups", "members");
+    /// let mut s = Store::new(Schema::builder().entity::<User>().entity::<Group>().relation(MEMBERS).build()?);
+    /// let [ada, bo, cy] = ["ada", "bo", "cy"].map(|n| s.insert(User { name: n.into() }).unwrap());
+    /// let [admin, ops] = ["admin", "ops"].map(|n| s.insert(Group { name: n.into() }).unwrap());
+    /// s.link(MEMBERS, ada, admin)?;
+    /// s.link(MEMBERS, ada, ops)?;
+    /// s.link(MEMBERS, bo, ops)?;
+    /// assert_eq!(s.query_keys([ada, bo]).rights(MEMBERS).keys(), [admin, ops]);
+    /// assert_eq!(s.query_keys([ops]).lefts(MEMBERS).keys(), [ada, bo]);
+    /// assert_eq!(s.query::<User>().with_rights(MEMBERS).keys(), [ada, bo]);
+    /// assert_eq!(s.query::<User>().without_rights(MEMBERS).keys(), [cy]);
+    /// assert_eq!(s.query::<Group>().with_lefts(MEMBERS).keys(), [admin, ops]);
+    /// assert!(s.query::<Group>().without_lefts(MEMBERS).is_empty());
+    /// assert_eq!(s.query::<User>().count_rights(MEMBERS), [(ada, 2), (bo, 1), (cy, 0)]);
+    /// assert_eq!(s.query::<Group>().count_lefts(MEMBERS), [(admin, 1), (ops, 2)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn rights<R: Entity>(self, rel: ManyToMany<E, R>) -> Query<'s, R> {
         let store = self.store;
         let keys = self.each().flat_map(|k| store.rights(rel, k));
         Query::listed(store, distinct(keys))
     }
 
-    /// The left ends linked to the records (e.g. the members of some groups).
+    /// The distinct left ends linked to the records (e.g. the members of some groups), in
+    /// the order first reached. O(k) average for the k links read. Example at
+    /// [`rights`](Self::rights).
     pub fn lefts<L: Entity>(self, rel: ManyToMany<L, E>) -> Query<'s, L> {
         let store = self.store;
         let keys = self.each().flat_map(|k| store.lefts(rel, k));
@@ -203,28 +267,31 @@ impl<'s, E: Entity> Query<'s, E> {
     }
 
     /// Navigates an association entity `A`: from the records through `A`'s key `from` to what
-    /// `A`'s key `to` references.
+    /// `A`'s key `to` references, each record once, in the order first reached. O(k) average
+    /// for the k association records read. Example at [`Query`].
     pub fn through<A: Entity, R: Entity>(self, from: Fk<A, E>, to: Fk<A, R>) -> Query<'s, R> {
         let store = self.store;
         let keys = self.each().flat_map(move |k| store.through(from, to, k));
         Query::listed(store, distinct(keys))
     }
 
-    /// Keeps the records with no child through `fk` (e.g. users in no group).
+    /// Keeps the records with no child through `fk` (e.g. users in no group). O(k). Example
+    /// at [`Query`].
     pub fn without_children<C: Entity>(mut self, fk: Fk<C, E>) -> Self {
         let store = self.store;
         self.list_mut().retain(|k| store.child_count(fk, *k) == 0);
         self
     }
 
-    /// Keeps the records with at least one child through `fk`.
+    /// Keeps the records with at least one child through `fk`. O(k). Example at [`Query`].
     pub fn with_children<C: Entity>(mut self, fk: Fk<C, E>) -> Self {
         let store = self.store;
         self.list_mut().retain(|k| store.child_count(fk, *k) > 0);
         self
     }
 
-    /// Keeps the records linked to no right end of `rel`.
+    /// Keeps the records linked to no right end of `rel`. O(k). Example at
+    /// [`rights`](Self::rights).
     pub fn without_rights<R: Entity>(mut self, rel: ManyToMany<E, R>) -> Self {
         let store = self.store;
         self.list_mut().retain(|k| store.rights(rel, *k).len() == 0);
@@ -232,21 +299,23 @@ impl<'s, E: Entity> Query<'s, E> {
     }
 
     /// Keeps the records linked to at least one right end of `rel` (the counterpart of
-    /// [`without_rights`](Self::without_rights)). O(k).
+    /// [`without_rights`](Self::without_rights)). O(k). Example at [`rights`](Self::rights).
     pub fn with_rights<R: Entity>(mut self, rel: ManyToMany<E, R>) -> Self {
         let store = self.store;
         self.list_mut().retain(|k| store.rights(rel, *k).len() > 0);
         self
     }
 
-    /// Keeps the records linked to at least one left end of `rel`. O(k).
+    /// Keeps the records linked to at least one left end of `rel`. O(k). Example at
+    /// [`rights`](Self::rights).
     pub fn with_lefts<L: Entity>(mut self, rel: ManyToMany<L, E>) -> Self {
         let store = self.store;
         self.list_mut().retain(|k| store.lefts(rel, *k).len() > 0);
         self
     }
 
-    /// Keeps the records linked to no left end of `rel`.
+    /// Keeps the records linked to no left end of `rel`. O(k). Example at
+    /// [`rights`](Self::rights).
     pub fn without_lefts<L: Entity>(mut self, rel: ManyToMany<L, E>) -> Self {
         let store = self.store;
         self.list_mut().retain(|k| store.lefts(rel, *k).len() == 0);
@@ -254,12 +323,14 @@ impl<'s, E: Entity> Query<'s, E> {
     }
 
     /// Each record with its number of children through `fk` (e.g. member count per group).
+    /// O(k). Example at [`Query`].
     pub fn count_children<C: Entity>(&self, fk: Fk<C, E>) -> Vec<(Key<E>, usize)> {
         self.each().map(|k| (k, self.store.child_count(fk, k))).collect()
     }
 
     /// Each record with its number of right ends in `rel` (e.g. group count per user), the
-    /// counterpart of [`count_lefts`](Self::count_lefts). O(k).
+    /// counterpart of [`count_lefts`](Self::count_lefts). O(k). Example at
+    /// [`rights`](Self::rights).
     pub fn count_rights<R: Entity>(&self, rel: ManyToMany<E, R>) -> Vec<(Key<E>, usize)> {
         self.each()
             .map(|k| (k, self.store.rights(rel, k).len()))
@@ -267,11 +338,12 @@ impl<'s, E: Entity> Query<'s, E> {
     }
 
     /// Each record with its number of left ends in `rel` (e.g. member count per group).
+    /// O(k). Example at [`rights`](Self::rights).
     pub fn count_lefts<L: Entity>(&self, rel: ManyToMany<L, E>) -> Vec<(Key<E>, usize)> {
         self.each().map(|k| (k, self.store.lefts(rel, k).len())).collect()
     }
 
-    /// The keys, in query order. O(k).
+    /// The keys, in query order. O(k). Example at [`filter`](Self::filter).
     pub fn keys(self) -> Vec<Key<E>> {
         match self.keys {
             Some(keys) => keys,
@@ -298,12 +370,12 @@ impl<'s, E: Entity> Query<'s, E> {
         }
     }
 
-    /// `true` if no record matched. O(1).
+    /// `true` if no record matched. O(1). Example at [`filter`](Self::filter).
     pub fn is_empty(&self) -> bool {
         self.count() == 0
     }
 
-    /// `true` if some record matched (SQL `EXISTS`). O(1).
+    /// `true` if some record matched (SQL `EXISTS`). O(1). Example at [`count`](Self::count).
     pub fn exists(&self) -> bool {
         !self.is_empty()
     }
@@ -323,20 +395,22 @@ impl<'s, E: Entity> Query<'s, E> {
         self.each().next()
     }
 
-    /// Skips the first `n` records (SQL `OFFSET`). O(k).
+    /// Skips the first `n` records (SQL `OFFSET`). O(k). Example at [`filter`](Self::filter).
     pub fn offset(mut self, n: usize) -> Self {
         let keys = self.list_mut();
         keys.drain(..n.min(keys.len()));
         self
     }
 
-    /// Keeps the first `n` records (SQL `LIMIT`). O(1).
+    /// Keeps the first `n` records (SQL `LIMIT`). O(1) on a listed query, O(n) on a whole
+    /// table (which is listed first). Example at [`filter`](Self::filter).
     pub fn limit(mut self, n: usize) -> Self {
         self.list_mut().truncate(n);
         self
     }
 
-    /// The records with their views, in query order. O(1) per record.
+    /// The records with their views, in query order. O(1) per record. Example at
+    /// [`filter`](Self::filter).
     pub fn iter(&self) -> impl Iterator<Item = (Key<E>, E::Ref<'s>)> + '_ {
         let store = self.store;
         self.each().filter_map(move |k| store.get(k).map(|r| (k, r)))
@@ -480,13 +554,14 @@ impl<'s, E: Entity> Query<'s, E> {
 }
 
 impl<'s, E: Entity> Sorted<'s, E> {
-    /// Skips the first `n` records of the order (SQL `OFFSET`). O(1).
+    /// Skips the first `n` records of the order (SQL `OFFSET`). O(1) here; the records
+    /// skipped are read by [`keys`](Self::keys). Example at [`Query::order_by`].
     pub fn offset(mut self, n: usize) -> Self {
         self.offset = self.offset.saturating_add(n);
         self
     }
 
-    /// Reads at most `n` records (SQL `LIMIT`). O(1).
+    /// Reads at most `n` records (SQL `LIMIT`). O(1) here. Example at [`Query::order_by`].
     pub fn limit(mut self, n: usize) -> Self {
         self.limit = Some(self.limit.map_or(n, |l| l.min(n)));
         self

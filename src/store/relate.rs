@@ -19,6 +19,9 @@ impl Store {
     /// first and follows its policy (unlike a raw [`update`](Self::update) of the key, which
     /// reports the UNIQUE violation). Clearing the parent applies the child's policy.
     ///
+    /// Cost: O(1) plus the displaced child's policy (a delete-orphan child is deleted, with
+    /// its cascade).
+    ///
     /// # Errors
     /// [`Error::RequiredReference`] when a required key would become NULL; otherwise as
     /// [`update`](Self::update). On error nothing changed.
@@ -57,6 +60,24 @@ impl Store {
     /// # Errors
     /// [`Error::NotOneToOne`] for a key without `unique`; otherwise as
     /// [`set_parent`](Self::set_parent).
+    ///
+    /// ```
+    /// # use relata::{Entity, Key, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Profile { #[relata(unique, on_delete = "set_null")] user: Option<Key<User>> }
+    /// let mut s = Store::new(Schema::builder().entity::<User>().entity::<Profile>().build()?);
+    /// let u = s.insert(User { name: "u".into() })?;
+    /// let p1 = s.insert(Profile { user: Some(u) })?;
+    /// let p2 = s.insert(Profile { user: None })?;
+    /// s.set_child(Profile::USER, Some(p2), u)?; // user.profile = p2: p1's key becomes NULL
+    /// assert_eq!(s.child(Profile::USER, u), Some(p2));
+    /// assert_eq!(s.parent(Profile::USER, p1), None);
+    /// s.set_child(Profile::USER, None, u)?; // user.profile = None
+    /// assert_eq!(s.child(Profile::USER, u), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_child<C: Entity, P: Entity>(
         &mut self,
         fk: Fk<C, P>,
@@ -93,6 +114,28 @@ impl Store {
     ///
     /// # Errors
     /// As [`set_parent`](Self::set_parent).
+    ///
+    /// ```
+    /// # use relata::{Entity, Error, Key, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Post { title: String, #[relata(on_delete = "set_null")] author: Option<Key<User>> }
+    /// let mut s = Store::new(Schema::builder().entity::<User>().entity::<Post>().build()?);
+    /// let ann = s.insert(User { name: "ann".into() })?;
+    /// let [a, b, c] = ["a", "b", "c"].map(|t| s.insert(Post { title: t.into(), author: Some(ann) }).unwrap());
+    /// let posts = |s: &Store| s.children(Post::AUTHOR, ann).collect::<Vec<_>>();
+    /// // ann.posts = [c, a]: b loses its author; a and c keep their places.
+    /// s.replace_children(Post::AUTHOR, &[c, a], ann)?;
+    /// assert_eq!((posts(&s), s.parent(Post::AUTHOR, b)), (vec![a, c], None));
+    /// // The child comes before the parent, as in `Fk<Post, User>`.
+    /// assert!(s.add_child_if_absent(Post::AUTHOR, b, ann)?);
+    /// assert!(!s.add_child_if_absent(Post::AUTHOR, b, ann)?);
+    /// s.remove_child(Post::AUTHOR, a, ann)?;
+    /// assert_eq!(posts(&s), [c, b]);
+    /// assert!(matches!(s.remove_child(Post::AUTHOR, a, ann), Err(Error::NotAChild { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn replace_children<C: Entity, P: Entity>(
         &mut self,
         fk: Fk<C, P>,
@@ -125,6 +168,7 @@ impl Store {
 
     /// Appends `child` to `parent`'s children (moving it from another parent); `Ok(false)` if
     /// it already was a child (collections are sets). O(1) plus a displaced child's policy.
+    /// Example at [`replace_children`](Self::replace_children).
     ///
     /// # Errors
     /// As [`set_parent`](Self::set_parent).
@@ -141,7 +185,8 @@ impl Store {
     }
 
     /// Removes `child` from `parent`'s children; the child follows its policy. O(1) plus the
-    /// policy (a delete-orphan child is deleted, with its cascade).
+    /// policy (a delete-orphan child is deleted, with its cascade). Example at
+    /// [`replace_children`](Self::replace_children).
     ///
     /// # Errors
     /// [`Error::NotAChild`] if `child` is not a child of `parent` (nothing changes), otherwise
@@ -165,6 +210,7 @@ impl Store {
     }
 
     /// The one child of `parent` through a one-to-one key (the first child otherwise). O(1).
+    /// Example at [`set_parent`](Self::set_parent).
     pub fn child<C: Entity, P: Entity>(&self, fk: Fk<C, P>, parent: Key<P>) -> Option<Key<C>> {
         self.children(fk, parent).next()
     }

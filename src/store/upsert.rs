@@ -21,14 +21,14 @@ pub enum Upserted<E> {
 }
 
 impl<E> Upserted<E> {
-    /// The inserted, updated or existing record.
+    /// The inserted, updated or existing record. O(1). Example at [`Store::upsert`].
     pub fn key(&self) -> Key<E> {
         match *self {
             Upserted::Inserted(k) | Upserted::Updated(k) | Upserted::Existing(k) => k,
         }
     }
 
-    /// `true` for [`Upserted::Inserted`].
+    /// `true` for [`Upserted::Inserted`]. O(1). Example at [`Store::upsert`].
     pub fn inserted(&self) -> bool {
         matches!(self, Upserted::Inserted(_))
     }
