@@ -260,7 +260,7 @@ impl Repo for RelataRepo {
         let page = match after {
             Some(c) => c
                 .created_at
-                .with_query_value(|at| posts.after(&[at], Key::from_u64(c.id))),
+                .with_query_value(|at| posts.after(Key::from_u64(c.id), &[at])),
             None => posts,
         };
         Ok(rows(s, page.limit(limit).keys()))

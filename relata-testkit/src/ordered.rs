@@ -56,7 +56,7 @@ impl Cursor {
                 all.iter().take(size).copied().collect::<Vec<_>>(),
             ),
             Some((t, key)) => {
-                let page = q.after(&[Value::UInt(t.into())], Key::from_raw(key)).limit(size);
+                let page = q.after(Key::from_raw(key), &[Value::UInt(t.into())]).limit(size);
                 let cursor = (V::UInt(t.into()), key);
                 let want = all
                     .iter()
@@ -146,7 +146,7 @@ pub fn check_accounts(r: &mut Reads<'_>) {
     while pages.len() <= all.len() {
         let q = s.query::<Account>().order_by(Account::BY_TIER, Order::Asc);
         let q = match cursor.and_then(|k| Some((k, s.get(k)?.tier))) {
-            Some((k, tier)) => q.after(&[Value::UInt(tier.into())], k),
+            Some((k, tier)) => q.after(k, &[Value::UInt(tier.into())]),
             None => q,
         };
         let page = q.limit(2).keys();

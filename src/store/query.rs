@@ -500,7 +500,7 @@ impl<'s, E: Entity> Query<'s, E> {
     /// assert_eq!(feed().keys(), [a3, a2]);
     /// assert_eq!(feed().offset(2).keys(), [a1]);
     /// // Keyset pagination: the page after the last row seen, by its values and key.
-    /// assert_eq!(feed().after(&[2.into()], a2).keys(), [a1]);
+    /// assert_eq!(feed().after(a2, &[2.into()]).keys(), [a1]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn order_by<Q: ?Sized>(self, by: Index<E, Q>, order: Order) -> Sorted<'s, E> {
@@ -567,10 +567,11 @@ impl<'s, E: Entity> Sorted<'s, E> {
         self
     }
 
-    /// Keeps the records after the row `(values, key)` in this order: keyset pagination
-    /// (SQL `WHERE (col, id) > (?, ?)`, `<` descending), where `values` are the index's
-    /// values of the last row of the previous page and `key` its key. The row itself may
-    /// have been deleted since.
+    /// Keeps the records after the row `key` in this order, `values` being that row's
+    /// values in the index: keyset pagination (SQL `WHERE (col, id) > (?, ?)`, `<`
+    /// descending), with the key and values of the last row of the previous page. The row
+    /// itself may have been deleted since. The key comes before the values, as the record
+    /// does in every method.
     ///
     /// Cost: on a whole table through an `index(ordered)`, with a value for each of its
     /// columns, none NULL, a seek: O(log n) here, then O(offset + limit) to read the page, so
@@ -588,7 +589,7 @@ impl<'s, E: Entity> Sorted<'s, E> {
     /// let page = |last: Option<Key<Post>>| {
     ///     let q = s.query::<Post>().order_by(Post::BY_AT, Order::Desc);
     ///     let q = match last.and_then(|k| Some((s.get(k)?.at, k))) {
-    ///         Some((at, k)) => q.after(&[at.into()], k),
+    ///         Some((at, k)) => q.after(k, &[at.into()]),
     ///         None => q,
     ///     };
     ///     q.limit(4).keys()
@@ -598,7 +599,7 @@ impl<'s, E: Entity> Sorted<'s, E> {
     /// assert_eq!(page(first.last().copied()), [posts[5], posts[4], posts[3], posts[2]]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn after(mut self, values: &[Value<'_>], key: Key<E>) -> Self {
+    pub fn after(mut self, key: Key<E>, values: &[Value<'_>]) -> Self {
         let store = self.query.store;
         let Ok(t) = store.table::<E>() else {
             return self;

@@ -678,7 +678,7 @@ impl<'a> World<'a> {
         let (query, filter) = self.posts_of(author);
         let page = query
             .order_by(Post::BY_TITLE, order)
-            .after(&[title.into()], Key::from_raw(post))
+            .after(Key::from_raw(post), &[title.into()])
             .limit(limit.into());
         let mine: Vec<RawKey> = page.keys().into_iter().map(Key::raw).collect();
         let c = self.db.bytewise();

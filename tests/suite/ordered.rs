@@ -228,7 +228,7 @@ fn order_by_limit_offset_and_after_agree_with_a_sort() {
             .children(Article::AUTHOR)
             .order_by(Article::BY_AT, Order::Desc);
         let q = match cursor {
-            Some((at, k)) => q.after(&[at.into()], k),
+            Some((at, k)) => q.after(k, &[at.into()]),
             None => q,
         };
         let page = q.limit(3).keys();
@@ -288,7 +288,7 @@ fn keyset_pages_of_a_whole_table_equal_those_of_its_listed_records() {
                     };
                     let q = which.order(q, order);
                     let q = match after {
-                        Some(k) => q.after(&cursor(&s.try_get_owned(k).unwrap()), k),
+                        Some(k) => q.after(k, &cursor(&s.try_get_owned(k).unwrap())),
                         None => q,
                     };
                     q.offset(offset).limit(size).keys()
@@ -312,8 +312,8 @@ fn keyset_pages_of_a_whole_table_equal_those_of_its_listed_records() {
         let (a, b) = (all[2], all[5]);
         let twice = which
             .order(s.query::<Article>(), Order::Asc)
-            .after(&cursor(&s.try_get_owned(b).unwrap()), b)
-            .after(&cursor(&s.try_get_owned(a).unwrap()), a)
+            .after(b, &cursor(&s.try_get_owned(b).unwrap()))
+            .after(a, &cursor(&s.try_get_owned(a).unwrap()))
             .keys();
         assert_eq!(twice, all[6..], "{which:?}");
     }

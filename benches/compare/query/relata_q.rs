@@ -125,7 +125,7 @@ impl QSys for Store {
             let page = self
                 .query::<Post>()
                 .order_by(Post::BY_CREATED_AT, Order::Desc)
-                .after(&[before.into()], any)
+                .after(any, &[before.into()])
                 .limit(PAGE);
             for (_, p) in page.iter() {
                 t.row(p.created_at, p.title.as_str());
