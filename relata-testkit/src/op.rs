@@ -361,13 +361,14 @@ pub enum Op {
     NextPage(u8),
     /// `Store::set_parent` (child, parent).
     SetParent(FkRef, KeyRef, Option<KeyRef>),
-    /// `Store::set_child` (parent, child); a one-to-many key is `NotOneToOne`.
+    /// `Store::set_child` (the op holds the parent, then the child; the call takes the child
+    /// first); a one-to-many key is `NotOneToOne`.
     SetChild(FkRef, KeyRef, Option<KeyRef>),
-    /// `Store::replace_children` (parent, children).
+    /// `Store::replace_children` (the op holds the parent, then the children).
     ReplaceChildren(FkRef, KeyRef, KeyList),
-    /// `Store::add_child` (parent, child).
+    /// `Store::add_child_if_absent` (the op holds the parent, then the child).
     AddChild(FkRef, KeyRef, KeyRef),
-    /// `Store::remove_child` (parent, child).
+    /// `Store::remove_child` (the op holds the parent, then the child).
     RemoveChild(FkRef, KeyRef, KeyRef),
     /// `Store::begin`.
     Begin,
