@@ -1117,3 +1117,63 @@ fn a_text_field_ending_inside_a_char_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A damaged slot count (`u32::MAX`) on a parent table and a child whose key points at a
+/// parent slot index just below it: the load refuses the child without sizing anything by
+/// that index (before 422dd3d the per-parent child counts grew to the index first: a 50 GB
+/// allocation).
+#[test]
+fn a_child_pointing_near_a_damaged_slot_count_is_refused_without_a_huge_allocation() {
+    #[derive(relata::Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "parents")]
+    struct Parent {
+        name: String,
+    }
+    #[derive(relata::Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "kids")]
+    struct Kid {
+        parent: Key<Parent>,
+        tag: u8,
+    }
+    let schema = || {
+        Schema::builder()
+            .entity::<Parent>()
+            .entity::<Kid>()
+            .build()
+            .unwrap()
+    };
+    let mut s = Store::new(schema());
+    let p = s.insert(Parent { name: "p".into() }).unwrap();
+    s.insert(Kid { parent: p, tag: 0x77 }).unwrap();
+    let mut bytes = s.to_snapshot().unwrap();
+    // The parents' slot count (2), then no link counters and the text "p".
+    let count: Vec<u8> = [enc(&2u32), vec![0, 1, b'p']].concat();
+    let huge: Vec<u8> = [enc(&u32::MAX), vec![0, 1, b'p']].concat();
+    bytes = replace_grown(&bytes, &count, &huge);
+    // The kid's key to slot 1 version 1, then its tag.
+    let key: Vec<u8> = [key_pattern(p.raw()), vec![0x77]].concat();
+    let far: Vec<u8> = [enc(&(u32::MAX - 1, 1u32)), vec![0x77]].concat();
+    bytes = replace_grown(&bytes, &key, &far);
+    reseal(&mut bytes);
+    let err = Store::from_snapshot(schema(), &bytes).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SnapshotError::DanglingReference {
+                table: "kids",
+                target: "parents",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// `bytes` with the one occurrence of `from` replaced by `to` (of any length).
+fn replace_grown(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at: Vec<usize> = (0..bytes.len())
+        .filter(|&i| bytes[i..].starts_with(from))
+        .collect();
+    assert_eq!(at.len(), 1, "{from:?} occurs once");
+    [&bytes[..at[0]], to, &bytes[at[0] + from.len()..]].concat()
+}
