@@ -354,9 +354,8 @@ fn fill_unique<E: Entity>(
 ) -> Result<(), SnapshotError> {
     let def = &E::DEF.uniques[u];
     let hash_of = |k: RawKey| rows.get(k).and_then(|r| row_hash::<E>(r, text, def));
-    let hashed: Vec<(u64, RawKey)> = (rows.iter())
-        .filter_map(|(key, row)| row_hash::<E>(row, text, def).map(|h| (h, key)))
-        .collect();
+    let mut hashed: Vec<(u64, RawKey)> = Vec::with_capacity(rows.len());
+    hashed.extend((rows.iter()).filter_map(|(key, row)| row_hash::<E>(row, text, def).map(|h| (h, key))));
     index.reserve(hashed.len(), |k| hash_of(k).unwrap_or(0));
     for (hash, key) in group_by_bucket(hashed, index.bucket_mask_hint()) {
         // Reads the two records only on a tag match (rare).
