@@ -14,7 +14,8 @@ use crate::key::RawKey;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Rows<R> {
     map: SlotMap<DefaultKey, R>,
-    /// One past the highest slot index ever handed out (0 for none).
+    /// One past the highest slot index ever handed out (0 for none): the length of slotmap's
+    /// slot vector, which slotmap does not expose (a load checks it against the slots saved).
     slots: u32,
 }
 
@@ -124,9 +125,11 @@ impl<R> Rows<R> {
         self.map.values_mut()
     }
 
-    /// Whether the slot count covers every live key (a loaded table's is checked so).
-    pub(crate) fn slots_cover_keys(&self) -> bool {
-        self.keys().all(|k| k.index() < self.slots)
+    /// Whether the recorded slot count is the one `slots` gives, the length of slotmap's
+    /// slot vector (slot 0 included, so 1 for a table that never held a record).
+    pub(crate) fn counts_slots(&self, slots: u64) -> bool {
+        let expected = if slots > 1 { slots } else { 0 };
+        u64::from(self.slots) == expected
     }
 }
 

@@ -1119,9 +1119,9 @@ fn a_text_field_ending_inside_a_char_is_refused() {
 }
 
 /// A damaged slot count (`u32::MAX`) on a parent table and a child whose key points at a
-/// parent slot index just below it: the load refuses the child without sizing anything by
-/// that index (before 422dd3d the per-parent child counts grew to the index first: a 50 GB
-/// allocation).
+/// parent slot index just below it: the load refuses it without sizing anything by that index
+/// (before 422dd3d the per-parent child counts grew to the index first: a 50 GB allocation;
+/// now the slot count itself is checked against the slots saved, so it is refused first).
 #[test]
 fn a_child_pointing_near_a_damaged_slot_count_is_refused_without_a_huge_allocation() {
     #[derive(relata::Entity, Clone, Debug, PartialEq)]
@@ -1157,16 +1157,41 @@ fn a_child_pointing_near_a_damaged_slot_count_is_refused_without_a_huge_allocati
     reseal(&mut bytes);
     let err = Store::from_snapshot(schema(), &bytes).unwrap_err();
     assert!(
-        matches!(
-            err,
-            SnapshotError::DanglingReference {
-                table: "kids",
-                target: "parents",
-                ..
-            }
-        ),
+        matches!(err, SnapshotError::Decode { part: "parents", .. }),
         "{err:?}"
     );
+}
+
+/// A slot count that disagrees with the slots saved (checksum resealed) is refused, larger or
+/// smaller: it is derived from the slots, not trusted. Before, a larger count loaded (slots
+/// never used then looked used, so a key to one read as stale rather than missing, and every
+/// later save wrote the damage again), and so did a smaller one that still covered every live
+/// key (a key to the deleted record in the last slot then read as missing, not stale).
+#[test]
+fn a_slot_count_that_disagrees_with_the_slots_saved_is_refused() {
+    #[derive(relata::Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "notes")]
+    struct Note {
+        body: String,
+    }
+    let schema = || Schema::builder().entity::<Note>().build().unwrap();
+    let mut s = Store::new(schema());
+    s.insert(Note { body: "a".into() }).unwrap();
+    let b = s.insert(Note { body: "b".into() }).unwrap();
+    s.delete(b).unwrap();
+    let bytes = s.to_snapshot().unwrap();
+    assert!(Store::from_snapshot(schema(), &bytes).is_ok());
+    // Three slots (0, a's, b's); then no link counters and the text "a".
+    let count: Vec<u8> = [enc(&3u32), vec![0, 1, b'a']].concat();
+    for damaged in [2u32, 4, 9] {
+        let mut bad = replace_grown(&bytes, &count, &[enc(&damaged), vec![0, 1, b'a']].concat());
+        reseal(&mut bad);
+        let err = Store::from_snapshot(schema(), &bad).unwrap_err();
+        assert!(
+            matches!(err, SnapshotError::Decode { part: "notes", .. }),
+            "count {damaged}: {err:?}"
+        );
+    }
 }
 
 /// `bytes` with the one occurrence of `from` replaced by `to` (of any length).

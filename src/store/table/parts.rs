@@ -85,9 +85,14 @@ impl<E: Entity> Table<E> {
 
     /// The table whose parts start `bytes`, and how many bytes they took.
     pub(crate) fn decode_parts(bytes: &[u8]) -> Result<(Table<E>, usize), SnapshotError> {
+        // The parts open with slotmap's slots, a sequence bincode prefixes with its length:
+        // how many slots the table has (slot 0 included), read here so the slot count the
+        // rows record is checked against the slots themselves, not trusted.
+        let (slots, _): (u64, usize) =
+            bincode::decode_from_slice(bytes, config()).map_err(|e| bad::<E>(e.to_string()))?;
         let (parts, used) =
             bincode::serde::borrow_decode_from_slice(bytes, config()).map_err(|e| bad::<E>(e.to_string()))?;
-        Ok((Table::from_parts(parts)?, used))
+        Ok((Table::from_parts(parts, slots)?, used))
     }
 
     /// A record holding every field's declared default (`default = expr`; a field without
@@ -125,18 +130,23 @@ impl<E: Entity> Table<E> {
         }
     }
 
-    /// A table from its parts, validated (slot count, link counters, every text field in the
-    /// text on char boundaries and every byte used, each value of its type), with its unique,
-    /// secondary and ordered indexes rebuilt; children lists follow (`fill_children`).
-    /// O(records + text), O(n log n) per ordered index.
-    pub(crate) fn from_parts(parts: Parts<'_, E::Row>) -> Result<Table<E>, SnapshotError> {
+    /// A table from its parts and how many slots its rows hold (slot 0 included), validated
+    /// (the slot count the rows record, link counters, every text field in the text on char
+    /// boundaries and every byte used, each value of its type), with its unique, secondary and
+    /// ordered indexes rebuilt; children lists follow (`fill_children`). O(records + text),
+    /// O(n log n) per ordered index.
+    pub(crate) fn from_parts(parts: Parts<'_, E::Row>, slots: u64) -> Result<Table<E>, SnapshotError> {
         let Parts {
             mut rows,
             next_seq,
             text,
         } = parts;
-        if next_seq.len() != E::DEF.fks.len() || !rows.slots_cover_keys() {
-            return Err(bad::<E>("malformed slot count or link counters".into()));
+        if !rows.counts_slots(slots) {
+            let detail = format!("slot count {} recorded, {slots} slots saved", rows.slot_count());
+            return Err(bad::<E>(detail));
+        }
+        if next_seq.len() != E::DEF.fks.len() {
+            return Err(bad::<E>("malformed link counters".into()));
         }
         place_text::<E>(&mut rows, text)?;
         let mut table = Table::new();
