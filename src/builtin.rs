@@ -13,8 +13,11 @@
 //! (a later instant never sorts before an earlier one). An `OffsetDateTime` comes back in UTC
 //! (TIMESTAMPTZ keeps the instant, not the offset). Errors, diffs and JSON show times and dates
 //! in ISO 8601. Timestamps, dates and UUIDs order as the instants, days and bytes they are;
-//! a `Decimal` compares by its text, so `1.5` and `1.50` are two values and order is textual
-//! (PostgreSQL's NUMERIC makes them equal and orders numerically); a `serde_json::Value`
+//! a `Decimal` keeps its digits as written (`1.50` reads back as `1.50`, as from NUMERIC) and
+//! compares by value in unique and secondary indexes and in order, as PostgreSQL's NUMERIC
+//! does: `1.5` and `1.50` collide in a unique column, and `9` sorts before `10`
+//! ([`Value::Numeric`](crate::Value::Numeric); SQLite, where the DDL makes it TEXT, compares
+//! the texts); a `serde_json::Value`
 //! compares by its canonical text, so key order does not matter but `1` and `1.0` differ
 //! (JSONB makes them equal).
 
@@ -290,6 +293,7 @@ mod decimal_type {
         fn accepts(s: Text<'_>) -> bool {
             parse(s.as_str()).is_some_and(|d| d.to_string() == s.as_str())
         }
+        const NUMERIC_TEXT: bool = true;
     }
 }
 

@@ -490,6 +490,19 @@ pub trait AsColumn: Clone + Sized + 'static {
     fn from_json(_json: &serde_json::Value) -> Option<Self> {
         None
     }
+    /// The representation is decimal text compared by value ([`Value::Numeric`]), not as
+    /// text. Set by relata's `rust_decimal::Decimal`. Not API.
+    #[doc(hidden)]
+    const NUMERIC_TEXT: bool = false;
+}
+
+/// `v` as an `AsColumn` type `T` compares it: decimal text by value.
+#[inline]
+fn as_compared<T: AsColumn>(v: Value<'_>) -> Value<'_> {
+    match (T::NUMERIC_TEXT, v) {
+        (true, Value::Text(s)) => Value::Numeric(s),
+        (_, v) => v,
+    }
 }
 
 impl<T: AsColumn> Column for T {
@@ -518,7 +531,7 @@ impl<T: AsColumn> Column for T {
     }
     #[inline]
     fn value<'a>(s: &'a Self::Stored, text: &'a TextHeap) -> Value<'a> {
-        T::Repr::value(s, text)
+        as_compared::<T>(T::Repr::value(s, text))
     }
     fn for_each_span(s: &mut Self::Stored, f: &mut dyn FnMut(&mut Span)) {
         T::Repr::for_each_span(s, f)
@@ -550,7 +563,9 @@ impl<T: AsColumn> Column for T {
 
 impl<T: AsColumn> QueryValue for T {
     fn with_query_value<R>(&self, f: impl FnOnce(Value<'_>) -> R) -> R {
-        self.clone().into_repr().with_query_value(f)
+        self.clone()
+            .into_repr()
+            .with_query_value(|v| f(as_compared::<T>(v)))
     }
 }
 

@@ -65,7 +65,7 @@ fn literal(value: Value<'_>, shown: Option<&str>, dialect: Dialect) -> Option<St
         (Value::Int(i), ..) => i.to_string(),
         (Value::UInt(u), ..) => u.to_string(),
         (Value::Float(f), ..) if f.is_finite() => format!("{f:?}"),
-        (Value::Text(s), ..) => text(s),
+        (Value::Text(s) | Value::Numeric(s), ..) => text(s),
         (Value::Bytes(b), _, Dialect::Sqlite) => format!("X'{}'", hex(b)),
         (Value::Bytes(b), _, Dialect::Postgres) => format!("'\\x{}'", hex(b)),
         _ => return None,

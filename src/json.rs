@@ -22,7 +22,7 @@ impl Serialize for Value<'_> {
             Value::Int(i) => s.serialize_i64(i),
             Value::UInt(u) => s.serialize_u64(u),
             Value::Float(f) => s.serialize_f64(f),
-            Value::Text(t) => s.serialize_str(t),
+            Value::Text(t) | Value::Numeric(t) => s.serialize_str(t),
             Value::Bytes(b) => s.serialize_bytes(b),
             Value::Key(k) => s.collect_str(&k),
         }

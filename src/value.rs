@@ -22,6 +22,10 @@ pub enum Value<'a> {
     Float(f64),
     /// Text.
     Text(&'a str),
+    /// An exact decimal number in its text form (`-12.50`: an optional `-`, digits, an
+    /// optional `.` and digits), compared by value as SQL's NUMERIC is: `1.5` equals `1.50`,
+    /// and `9` sorts before `10`. A `rust_decimal::Decimal` column's value.
+    Numeric(&'a str),
     /// Bytes.
     Bytes(&'a [u8]),
     /// A reference to another record.
@@ -53,21 +57,23 @@ impl Value<'_> {
             Value::Text(_) => 5,
             Value::Bytes(_) => 6,
             Value::Key(_) => 7,
+            Value::Numeric(_) => 8,
         }
     }
 }
 
 impl Value<'_> {
-    /// A total order in SQLite's spirit: NULL first, then numbers, text, bytes, keys; within a
+    /// A total order in SQLite's spirit: NULL first, then numbers, decimals, text, bytes, keys; within a
     /// kind, the natural order (floats by `total_cmp`, integers across signedness exactly).
     pub fn sql_cmp(&self, other: &Value<'_>) -> std::cmp::Ordering {
         use std::cmp::Ordering;
         let rank = |v: &Value<'_>| match v {
             Value::Null => 0,
             Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_) => 1,
-            Value::Text(_) => 2,
-            Value::Bytes(_) => 3,
-            Value::Key(_) => 4,
+            Value::Numeric(_) => 2,
+            Value::Text(_) => 3,
+            Value::Bytes(_) => 4,
+            Value::Key(_) => 5,
         };
         let number = |v: &Value<'_>| match *v {
             Value::Bool(b) => Some(f64::from(u8::from(b))),
@@ -80,6 +86,7 @@ impl Value<'_> {
             (Value::Int(a), Value::Int(b)) => a.cmp(b),
             (Value::UInt(a), Value::UInt(b)) => a.cmp(b),
             (Value::Text(a), Value::Text(b)) => a.cmp(b),
+            (Value::Numeric(a), Value::Numeric(b)) => DecimalText::of(a).cmp(&DecimalText::of(b)),
             (Value::Bytes(a), Value::Bytes(b)) => a.cmp(b),
             (Value::Key(a), Value::Key(b)) => a.cmp(b),
             (a, b) => match (number(a), number(b)) {
@@ -97,6 +104,7 @@ impl PartialEq for Value<'_> {
             (Value::Bool(a), Value::Bool(b)) => a == b,
             (a, b) if a.number().is_some() && b.number().is_some() => a.number() == b.number(),
             (Value::Text(a), Value::Text(b)) => a == b,
+            (Value::Numeric(a), Value::Numeric(b)) => DecimalText::of(a) == DecimalText::of(b),
             (Value::Bytes(a), Value::Bytes(b)) => a == b,
             (Value::Key(a), Value::Key(b)) => a == b,
             _ => false,
@@ -113,9 +121,74 @@ impl Hash for Value<'_> {
             Value::Bool(b) => h.write_u8(*b as u8),
             Value::Int(_) | Value::UInt(_) | Value::Float(_) => self.number().hash(h),
             Value::Text(s) => s.hash(h),
+            Value::Numeric(s) => DecimalText::of(s).hash(h),
             Value::Bytes(b) => b.hash(h),
             Value::Key(k) => k.hash(h),
         }
+    }
+}
+
+/// A decimal text's value, for equality, hashing and order: its sign and its digits without
+/// leading zeros before the point or trailing zeros after it (zero has no sign). Text that
+/// is not a decimal is compared as it is, after every decimal.
+#[derive(PartialEq, Eq, Hash)]
+enum DecimalText<'a> {
+    Negative { int: &'a str, frac: &'a str },
+    Zero,
+    Positive { int: &'a str, frac: &'a str },
+    Other(&'a str),
+}
+
+impl<'a> DecimalText<'a> {
+    fn of(s: &'a str) -> DecimalText<'a> {
+        let (negative, digits) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        let is_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty() || !is_digits(int) || !is_digits(frac) {
+            return DecimalText::Other(s);
+        }
+        let (int, frac) = (int.trim_start_matches('0'), frac.trim_end_matches('0'));
+        match (int.is_empty() && frac.is_empty(), negative) {
+            (true, _) => DecimalText::Zero,
+            (false, true) => DecimalText::Negative { int, frac },
+            (false, false) => DecimalText::Positive { int, frac },
+        }
+    }
+
+    /// The magnitude's order: more integer digits is larger, then digit by digit.
+    fn magnitude(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
+        (a.0.len().cmp(&b.0.len())).then(a.0.cmp(b.0)).then(a.1.cmp(b.1))
+    }
+}
+
+impl Ord for DecimalText<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        use DecimalText::*;
+        let rank = |d: &DecimalText<'_>| match d {
+            Negative { .. } => 0,
+            Zero => 1,
+            Positive { .. } => 2,
+            Other(_) => 3,
+        };
+        match (self, other) {
+            (Negative { int, frac }, Negative { int: i, frac: f }) => {
+                DecimalText::magnitude((i, f), (int, frac))
+            }
+            (Positive { int, frac }, Positive { int: i, frac: f }) => {
+                DecimalText::magnitude((int, frac), (i, f))
+            }
+            (Other(a), Other(b)) => a.cmp(b),
+            (a, b) => rank(a).cmp(&rank(b)),
+        }
+    }
+}
+
+impl PartialOrd for DecimalText<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -150,8 +223,8 @@ impl fmt::Display for Value<'_> {
             Value::Int(i) => write!(f, "{i}"),
             Value::UInt(u) => write!(f, "{u}"),
             Value::Float(x) => write!(f, "{x}"),
-            Value::Text(s) if s.len() <= QUOTE_LIMIT => quoted(f, s, "'"),
-            Value::Text(s) => {
+            Value::Text(s) | Value::Numeric(s) if s.len() <= QUOTE_LIMIT => quoted(f, s, "'"),
+            Value::Text(s) | Value::Numeric(s) => {
                 let mut cut = QUOTE_LIMIT;
                 while !s.is_char_boundary(cut) {
                     cut -= 1;
@@ -319,6 +392,30 @@ impl QueryValue for Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numeric_text_compares_by_value() {
+        use std::cmp::Ordering::*;
+        let n = Value::Numeric;
+        let hash = |v: &Value<'_>| {
+            let mut h = std::hash::DefaultHasher::new();
+            v.hash(&mut h);
+            h.finish()
+        };
+        for (a, b) in [("1.5", "1.50"), ("0", "-0.00"), ("007", "7.0"), ("-2.10", "-2.1")] {
+            assert!(n(a) == n(b) && n(a).sql_cmp(&n(b)) == Equal, "{a} {b}");
+            assert_eq!(hash(&n(a)), hash(&n(b)), "{a} {b}");
+        }
+        let sorted = [
+            "-10", "-9.5", "-9.25", "-0.5", "0", "0.05", "0.5", "0.51", "9", "10", "10.01",
+        ];
+        for pair in sorted.windows(2) {
+            assert_eq!(n(pair[0]).sql_cmp(&n(pair[1])), Less, "{pair:?}");
+            assert_eq!(n(pair[1]).sql_cmp(&n(pair[0])), Greater, "{pair:?}");
+            assert!(n(pair[0]) != n(pair[1]));
+        }
+        assert_eq!(n("1.5").to_string(), "'1.5'");
+    }
 
     #[test]
     fn text_is_shown_as_an_sql_literal_with_quotes_doubled() {

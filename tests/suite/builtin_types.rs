@@ -148,3 +148,43 @@ fn postgres_accepts_the_ddl() {
         .batch_execute(&sql)
         .unwrap_or_else(|e| panic!("DDL rejected by PostgreSQL: {e}\n{sql}"));
 }
+
+/// A price list: a unique and an ordered `Decimal`.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "prices")]
+pub struct Price {
+    #[relata(unique)]
+    amount: Decimal,
+    #[relata(index(ordered))]
+    rank: Decimal,
+}
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+#[test]
+fn decimals_compare_by_value_as_numeric_does() {
+    let mut s = Store::new(Schema::builder().entity::<Price>().build().unwrap());
+    let price = |amount: &str, rank: &str| Price {
+        amount: dec(amount),
+        rank: dec(rank),
+    };
+    let ten = s.insert(price("1.50", "10")).unwrap();
+    // The digits as written come back, as from PostgreSQL's NUMERIC.
+    assert_eq!(s.get(ten).unwrap().amount.to_string(), "1.50");
+    let err = s.insert(price("1.5", "0")).unwrap_err();
+    assert!(
+        matches!(err, relata::Error::UniqueViolation { .. }),
+        "1.5 = 1.50 in NUMERIC: {err}"
+    );
+    assert_eq!(s.find_unique(Price::BY_AMOUNT, &dec("1.500")), Some(ten));
+    let nine = s.insert(price("2", "9.0")).unwrap();
+    let minus = s.insert(price("3", "-10")).unwrap();
+    assert_eq!(s.scan(Price::BY_RANK).collect::<Vec<_>>(), [minus, nine, ten]);
+    assert_eq!(s.find_by(Price::BY_RANK, &dec("9")).collect::<Vec<_>>(), [nine]);
+    s.check_integrity().unwrap();
+    let again = Store::from_snapshot(s.schema().clone(), &s.to_snapshot().unwrap()).unwrap();
+    assert!(again == s);
+    again.check_integrity().unwrap();
+}
