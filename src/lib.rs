@@ -35,7 +35,8 @@ pub use diff::{Diff, Record, RelationDiff, TableDiff, Update};
 pub use dot::DotOptions;
 pub use engine::{Engine, SqlState};
 pub use entity::{
-    CheckDef, Entity, EntityDef, FieldDef, Fk, FkDef, Index, IndexDef, OnDelete, Stamp, Unique, UniqueDef,
+    CheckDef, Entity, EntityDef, FieldDef, Fk, FkDef, Identity, Index, IndexDef, OnDelete, Stamp, Unique,
+    UniqueDef,
 };
 pub use error::{Error, IntegrityError};
 pub use factory::{Build, Ctx, Factories, FactoryError};

@@ -11,6 +11,8 @@ pub(crate) struct Model {
     pub(crate) uniques: Vec<UniqueModel>,
     pub(crate) indexes: Vec<IndexModel>,
     pub(crate) checks: Vec<CheckModel>,
+    /// The `#[relata(id)]` field's position.
+    pub(crate) id: Option<usize>,
 }
 
 /// `check(path::to::predicate, name = "...", sql = "...")` on the struct.
@@ -32,6 +34,8 @@ pub(crate) struct FieldModel {
     pub(crate) stamp: Option<(Stamp, proc_macro2::Span)>,
     /// `default = expr`.
     pub(crate) default: Option<syn::Expr>,
+    /// `id`: an integer the store assigns, with where it was written.
+    pub(crate) id: Option<proc_macro2::Span>,
 }
 
 /// Which clock time a field takes: `created_at` or `updated_at`.
@@ -88,6 +92,7 @@ struct FieldOpts {
     max_len: Option<(u32, proc_macro2::Span)>,
     stamp: Option<(Stamp, proc_macro2::Span)>,
     default: Option<syn::Expr>,
+    id: Option<proc_macro2::Span>,
     /// `Some(ordered)` for `index` / `index(ordered)`.
     index: Option<bool>,
     column: Option<String>,
@@ -131,6 +136,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
         uniques: Vec::new(),
         indexes: Vec::new(),
         checks: Vec::new(),
+        id: None,
     };
     let mut field_opts = Vec::new();
     for field in named {
@@ -139,6 +145,10 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
         let is_key = is_key_type(&field.ty);
         let fk = build_fk(&ident, is_key, &opts)?;
         filled_checks(&ident, is_key, &opts)?;
+        id_checks(&ident, is_key, &opts, model.id.is_some())?;
+        if opts.id.is_some() {
+            model.id = Some(model.fields.len());
+        }
         let column = match (&opts.column, &fk) {
             (Some(c), _) => c.clone(),
             (None, Some(_)) if !ident.to_string().ends_with("_id") => format!("{ident}_id"),
@@ -153,6 +163,7 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
             max_len: opts.max_len,
             stamp: opts.stamp,
             default: opts.default.clone(),
+            id: opts.id,
         });
         field_opts.push(opts);
     }
@@ -176,6 +187,22 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
         }
     }
     parse_struct_attrs(&input.attrs, &mut model)?;
+    if let Some(i) = model.id {
+        // The primary key: unique, so the store finds a record by its id in O(1); first, so
+        // the DDL can tell it and writes it as the PRIMARY KEY rather than a UNIQUE.
+        let name = Some(format!("pk_{}", model.table));
+        let fields = vec![i];
+        model.uniques.insert(
+            0,
+            UniqueModel {
+                name,
+                fields,
+                deferrable: false,
+                nocase: None,
+                single: true,
+            },
+        );
+    }
     resolve_order_by(&mut model)?;
     Ok(model)
 }
@@ -202,6 +229,27 @@ fn resolve_order_by(model: &mut Model) -> syn::Result<()> {
         fk.order_by_field = Some(pos);
     }
     Ok(())
+}
+
+/// `id` goes on one value field per struct, and alone: the store assigns it, and as the
+/// primary key it is already unique.
+fn id_checks(ident: &Ident, is_key: bool, o: &FieldOpts, seen: bool) -> syn::Result<()> {
+    let Some(span) = o.id else { return Ok(()) };
+    let clash = if seen {
+        Some("a second `id`: a table has one primary key")
+    } else if is_key {
+        Some("`id` on a foreign key: an id is an integer the store assigns")
+    } else if o.stamp.is_some() || o.default.is_some() {
+        Some("`id` with `created_at`, `updated_at` or `default`: the store assigns the id")
+    } else if o.unique.is_some() || o.index.is_some() || o.max_len.is_some() {
+        Some("`id` with `unique`, `index` or `max_len`: the id is the primary key, unique and looked up in O(1) already")
+    } else {
+        None
+    };
+    match clash {
+        Some(msg) => Err(syn::Error::new(span, format!("relata: {msg} (field `{ident}`)"))),
+        None => Ok(()),
+    }
 }
 
 /// `created_at`, `updated_at` and `default` go on value fields, one of them per field.
@@ -345,6 +393,7 @@ fn parse_field_attrs(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
                     o.stamp = Some((stamp, meta.path.span()));
                 }
                 "default" => o.default = Some(meta.value()?.parse::<syn::Expr>()?),
+                "id" => o.id = Some(meta.path.span()),
                 "max_len" => {
                     let lit = meta.value()?.parse::<syn::LitInt>()?;
                     o.max_len = Some((lit.base10_parse::<u32>()?, lit.span()));
@@ -381,7 +430,7 @@ fn parse_field_attrs(attrs: &[Attribute]) -> syn::Result<FieldOpts> {
                 "deferrable" => o.deferrable = true,
                 _ => {
                     return Err(meta.error(format!(
-                        "relata: unknown field option `{key}`; expected one of unique, index, max_len, created_at, updated_at, default, column, back, on_delete, order_by, orphan, acyclic, deferrable"
+                        "relata: unknown field option `{key}`; expected one of id, unique, index, max_len, created_at, updated_at, default, column, back, on_delete, order_by, orphan, acyclic, deferrable"
                     )))
                 }
             }

@@ -252,6 +252,10 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
 /// A field of a JSON fixture record; one left out takes its default or the clock's time.
 fn field_from_json(i: usize, f: &FieldModel) -> Tokens {
     let ty = &f.ty;
+    if f.id.is_some() {
+        // The store assigns the id: a fixture's record gets the next one.
+        return quote!(::core::result::Result::<#ty, ::relata::__private::JsonBad>::Ok(::core::default::Default::default()));
+    }
     let args = quote!(record, &<Self as ::relata::Entity>::DEF.fields[#i], cx);
     let or = match (&f.stamp, &f.default) {
         (Some(_), _) => quote!(|| <#ty as ::relata::Timestamp>::from_unix_micros(now)),
@@ -292,7 +296,7 @@ fn filled_fns(m: &Model) -> Tokens {
         })
     });
     let defaults: Vec<Tokens> = defaults.collect();
-    let mut out = Tokens::new();
+    let mut out = id_fns(m);
     if !stamps.is_empty() {
         out.extend(quote! {
             const __STAMPS: bool = true;
@@ -322,6 +326,35 @@ fn filled_fns(m: &Model) -> Tokens {
         });
     }
     out
+}
+
+/// `__set_id` and `__keep_id` for the `#[relata(id)]` field (its type must be an
+/// `Identity`, checked where the attribute is written).
+fn id_fns(m: &Model) -> Tokens {
+    let Some(i) = m.id else { return Tokens::new() };
+    let f = &m.fields[i];
+    let (fi, ty, span) = (
+        format_ident!("f{}", i),
+        &f.ty,
+        f.id.unwrap_or_else(proc_macro2::Span::call_site),
+    );
+    let from_id = quote::quote_spanned! {span=> <#ty as ::relata::Identity>::from_id(id) };
+    quote! {
+        fn __set_id(
+            row: &mut __RelataRow,
+            id: u64,
+            text: &mut ::relata::TextHeap,
+        ) -> ::core::result::Result<(), ::relata::Error> {
+            let value: #ty = #from_id.ok_or(::relata::Error::CapacityExceeded {
+                what: "ids: the next id does not fit the id field's type",
+            })?;
+            row.#fi = <#ty as ::relata::Column>::store(value, text)?;
+            ::core::result::Result::Ok(())
+        }
+        fn __keep_id(row: &mut __RelataRow, old: &__RelataRow) {
+            row.#fi = ::core::clone::Clone::clone(&old.#fi);
+        }
+    }
 }
 
 fn lit(s: &str) -> syn::LitStr {
@@ -439,6 +472,13 @@ fn entity_def(m: &Model) -> Tokens {
             }
         })
     });
+    let id = match m.id {
+        Some(i) => {
+            let i = i as u16;
+            quote!(::core::option::Option::Some(#i))
+        }
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         ::relata::EntityDef {
             type_name: #type_name,
@@ -448,6 +488,7 @@ fn entity_def(m: &Model) -> Tokens {
             indexes: &[#(#indexes),*],
             fks: &[#(#fks),*],
             checks: &[#(#checks),*],
+            id: #id,
         }
     }
 }

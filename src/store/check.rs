@@ -19,6 +19,7 @@ fn fail(table: &'static str, detail: String) -> IntegrityError {
 /// Checks one table's derived state against its rows.
 pub(crate) fn check_table<E: Entity>(t: &Table<E>, strict: bool) -> Result<(), IntegrityError> {
     check_text(t)?;
+    check_ids(t)?;
     check_uniques(t, strict)?;
     check_indexes(t)?;
     check_children(t)
@@ -32,6 +33,27 @@ fn check_text<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
             format!("record {key} has text span {span:?} outside the heap"),
         )),
     }
+}
+
+/// With an `#[relata(id)]` field: every record has an id, and the counter is above each one
+/// (the primary key's uniqueness is `check_uniques`'s).
+fn check_ids<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
+    if E::DEF.id.is_none() {
+        return Ok(());
+    }
+    for (key, row) in t.rows.iter() {
+        match t.id_of(row) {
+            Some(id) if id >= 1 && id < t.next_id => {}
+            id => {
+                let next = t.next_id;
+                return Err(fail(
+                    E::DEF.table,
+                    format!("record {key} has id {id:?}, not in 1..{next} (the id counter)"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_uniques<E: Entity>(t: &Table<E>, strict: bool) -> Result<(), IntegrityError> {

@@ -28,7 +28,7 @@ impl Store {
                     }
                 }
                 Change::Deleted { table, key } => self.deferred_restrict(table, key, &mut out),
-                Change::Linked { .. } | Change::Unlinked { .. } => {}
+                Change::Linked { .. } | Change::Unlinked { .. } | Change::IdCounter { .. } => {}
             }
         }
         out

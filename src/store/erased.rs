@@ -25,6 +25,8 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     fn undo_insert(&mut self, key: RawKey);
     fn undo_delete(&mut self, key: RawKey);
     fn undo_update(&mut self, key: RawKey);
+    /// Puts the id counter back (undo of `Change::IdCounter`).
+    fn set_next_id(&mut self, next: u64);
     fn finalize(&mut self);
     /// One column of a live record (`Null` if absent).
     fn value_of(&self, key: RawKey, field: usize) -> crate::value::Value<'_>;
@@ -63,7 +65,8 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     /// Calls `f(child, fk, parent)` for every non-NULL foreign key of every live record.
     fn for_each_fk(&self, f: &mut dyn FnMut(RawKey, usize, RawKey));
     /// Logical equality with another table of the same type: same keys, equal field values,
-    /// same children order. Ignores the text heap layout, slot free lists and sequence numbers.
+    /// same children order, same id counter. Ignores the text heap layout, slot free lists and
+    /// link sequence numbers.
     fn same_content(&self, other: &dyn AnyTable) -> bool;
     /// Recomputes this table's derived state from its rows and compares.
     /// `strict`: deferrable constraints must hold too (no transaction is open).
@@ -230,6 +233,7 @@ impl<E: Entity> AnyTable for Table<E> {
             })
         };
         self.rows.len() == other.rows.len()
+            && self.next_id == other.next_id
             && self.rows.iter().all(|(slot, row)| same_row(slot, row))
             && (0..E::DEF.fks.len()).all(|fk| {
                 let mine = self.child_index(fk).map(|c| c.iter().collect::<Vec<_>>());
@@ -239,5 +243,8 @@ impl<E: Entity> AnyTable for Table<E> {
     }
     fn check_local(&self, strict: bool) -> Result<(), IntegrityError> {
         crate::store::check::check_table(self, strict)
+    }
+    fn set_next_id(&mut self, next: u64) {
+        self.next_id = next;
     }
 }

@@ -41,6 +41,11 @@ pub(crate) enum Change {
         right: RawKey,
         seq: u32,
     },
+    /// A table's id counter moved from `old` (`#[relata(id)]`).
+    IdCounter {
+        table: usize,
+        old: u64,
+    },
 }
 
 impl Change {
@@ -50,7 +55,7 @@ impl Change {
             Change::Inserted { table, .. }
             | Change::Deleted { table, .. }
             | Change::Updated { table, .. } => Some(table),
-            Change::Linked { .. } | Change::Unlinked { .. } => None,
+            Change::Linked { .. } | Change::Unlinked { .. } | Change::IdCounter { .. } => None,
         }
     }
 }
@@ -129,6 +134,7 @@ impl Store {
                 } => {
                     self.relations[relation].insert(left, right, seq);
                 }
+                Change::IdCounter { table, old } => self.tables[table].set_next_id(old),
             }
         }
     }

@@ -126,8 +126,9 @@ fn clone_tables(tables: &[Box<dyn AnyTable>]) -> Vec<Box<dyn AnyTable>> {
 
 impl PartialEq for Store {
     /// Logical equality: the same tables, the same records under the same keys with equal
-    /// field values, and the same children in the same order. Internal layout (text heap
-    /// offsets, free slots, link sequence numbers) is ignored. O(records).
+    /// field values, the same children in the same order, and the same id counters
+    /// (`#[relata(id)]`). Internal layout (text heap offsets, free slots, link sequence
+    /// numbers) is ignored. O(records).
     fn eq(&self, other: &Store) -> bool {
         self.tables.len() == other.tables.len()
             && self

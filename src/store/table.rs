@@ -66,6 +66,9 @@ pub(crate) struct Table<E: Entity> {
     /// Per foreign key: the unique constraint that makes it one-to-one, if any.
     fk_unique: Vec<Option<usize>>,
     next_seq: Vec<u32>,
+    /// With an `#[relata(id)]` field: above every id the table holds, and under
+    /// `Engine::Postgres` the next id (ground truth: saved in snapshots, journalled).
+    pub(crate) next_id: u64,
     undo: Vec<UndoRow<E::Row>>,
 }
 
@@ -122,6 +125,7 @@ impl<E: Entity> Clone for Table<E> {
             children: self.children.clone(),
             fk_unique: self.fk_unique.clone(),
             next_seq: self.next_seq.clone(),
+            next_id: self.next_id,
             undo: self.undo.clone(),
         }
     }
@@ -154,6 +158,7 @@ impl<E: Entity> Table<E> {
             children: vec![ChildIndex::default(); def.fks.len()],
             fk_unique,
             next_seq: vec![0; def.fks.len()],
+            next_id: 1,
             undo: Vec::new(),
         }
     }
@@ -344,6 +349,29 @@ impl<E: Entity> Table<E> {
             what: "link sequence numbers of one foreign key (2^32 links)",
         })?;
         Ok(seq)
+    }
+
+    /// A row's `#[relata(id)]` value (`None` without one).
+    pub(crate) fn id_of(&self, row: &E::Row) -> Option<u64> {
+        match E::__value(row, &self.text, E::DEF.id? as usize) {
+            Value::Int(i) => u64::try_from(i).ok(),
+            Value::UInt(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// The id the next insert gets: under `Engine::Postgres` the counter (a sequence never
+    /// goes back); under `Engine::Sqlite` one more than the largest id held (1 for an empty
+    /// table), found by walking down from the counter over the ids no record holds. O(1)
+    /// average; O(freed ids) right after the newest records were deleted.
+    pub(crate) fn next_id(&self, engine: Engine) -> u64 {
+        let mut next = self.next_id;
+        if engine == Engine::Sqlite {
+            while next > 1 && self.find_unique(0, &[Value::UInt(next - 1)]).is_none() {
+                next -= 1;
+            }
+        }
+        next
     }
 
     /// The old row at `pos` of the undo stack (journal order).

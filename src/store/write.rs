@@ -114,6 +114,9 @@ impl Store {
             Ok(row) => {
                 let key = self.table_mut::<E>(t)?.p_insert(row);
                 self.record(Change::Inserted { table: t, key })?;
+                if E::DEF.id.is_some() {
+                    self.count_id::<E>(t, key)?;
+                }
                 Ok(key)
             }
             Err(e) => {
@@ -121,6 +124,17 @@ impl Store {
                 Err(e)
             }
         }
+    }
+
+    /// Moves the id counter past the id the new record `key` took, journalled.
+    fn count_id<E: Entity>(&mut self, t: usize, key: RawKey) -> Result<(), Error> {
+        let table = self.table_mut::<E>(t)?;
+        let id = table.row(key).and_then(|row| table.id_of(row)).unwrap_or(0);
+        let old = table.next_id;
+        table.next_id = id
+            .checked_add(1)
+            .ok_or(Error::CapacityExceeded { what: "ids (2^64)" })?;
+        self.record(Change::IdCounter { table: t, old })
     }
 
     pub(crate) fn rewrite_in<E: Entity>(&mut self, t: usize, key: RawKey, value: E) -> Result<(), Error> {
@@ -160,11 +174,18 @@ impl Store {
             true => Some(self.clock.unix_micros()),
             false => None,
         };
+        let engine = self.engine;
         let table = self.table_mut::<E>(t)?;
         let mut row = match old {
             Some((_, o)) => value.__into_row_reusing(o, &mut table.text)?,
             None => value.__into_row(&mut table.text)?,
         };
+        if E::DEF.id.is_some() {
+            match old {
+                Some((_, o)) => E::__keep_id(&mut row, o),
+                None => E::__set_id(&mut row, table.next_id(engine), &mut table.text)?,
+            }
+        }
         if let Some(now) = now {
             E::__stamp(&mut row, old.map(|(_, o)| o), now, &mut table.text)?;
         }

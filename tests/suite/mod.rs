@@ -12,6 +12,7 @@ mod factories;
 mod filled;
 mod foreign_keys;
 mod fuzz_corpus;
+mod ids;
 mod json_fixtures;
 mod keys;
 mod model;

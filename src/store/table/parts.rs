@@ -11,7 +11,8 @@
 //!   and how far slot indexes have gone;
 //! - `next_seq`: each foreign key's link counter;
 //! - `text`: every live record's text fields back to back, in slot and field order (a span
-//!   is saved as its length; [`place_text`] gives each its offset back).
+//!   is saved as its length; [`place_text`] gives each its offset back);
+//! - then, only for an entity with an `#[relata(id)]` field, the id counter (a `u64`).
 
 use std::borrow::Cow;
 
@@ -76,11 +77,14 @@ pub(crate) struct DefaultRow {
 impl<E: Entity> Table<E> {
     /// Appends this table's parts to `out`. O(records + text).
     pub(crate) fn encode_parts(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
-        bincode::serde::encode_into_std_write(self.to_parts(), out, config())
-            .map(drop)
-            .map_err(|e| SnapshotError::Encode {
-                detail: format!("table {}: {e}", E::DEF.table),
-            })
+        let encode_err = |e: bincode::error::EncodeError| SnapshotError::Encode {
+            detail: format!("table {}: {e}", E::DEF.table),
+        };
+        bincode::serde::encode_into_std_write(self.to_parts(), out, config()).map_err(encode_err)?;
+        if E::DEF.id.is_some() {
+            bincode::serde::encode_into_std_write(self.next_id, out, config()).map_err(encode_err)?;
+        }
+        Ok(())
     }
 
     /// The table whose parts start `bytes`, and how many bytes they took.
@@ -90,9 +94,31 @@ impl<E: Entity> Table<E> {
         // rows record is checked against the slots themselves, not trusted.
         let (slots, _): (u64, usize) =
             bincode::decode_from_slice(bytes, config()).map_err(|e| bad::<E>(e.to_string()))?;
-        let (parts, used) =
+        let (parts, mut used) =
             bincode::serde::borrow_decode_from_slice(bytes, config()).map_err(|e| bad::<E>(e.to_string()))?;
-        Ok((Table::from_parts(parts, slots)?, used))
+        let mut table = Table::from_parts(parts, slots)?;
+        if E::DEF.id.is_some() {
+            let rest = bytes.get(used..).unwrap_or_default();
+            let (next, n): (u64, usize) =
+                bincode::serde::decode_from_slice(rest, config()).map_err(|e| bad::<E>(e.to_string()))?;
+            table.next_id = next;
+            used += n;
+            table.check_ids()?;
+        }
+        Ok((table, used))
+    }
+
+    /// Every record has an id, below the counter. O(records).
+    fn check_ids(&self) -> Result<(), SnapshotError> {
+        for (key, row) in self.rows.iter() {
+            if !self.id_of(row).is_some_and(|id| id >= 1 && id < self.next_id) {
+                let next = self.next_id;
+                return Err(bad::<E>(format!(
+                    "record {key}: id not in 1..{next} (the id counter)"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// A record holding every field's declared default (`default = expr`; a field without

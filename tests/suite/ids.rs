@@ -1,0 +1,267 @@
+//! `#[relata(id)]`: integer ids the store assigns, per table, handed out as each engine's
+//! profile says (SQLite: the largest id plus one; PostgreSQL: a sequence), and exported as
+//! each engine declares them. docs/SEMANTICS.md A.15.
+
+use relata::{Dialect, Engine, Entity, Error, Key, Schema, Store};
+use rusqlite::Connection;
+
+use crate::common::{assert_fails_unchanged, ok};
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "articles")]
+pub struct Article {
+    #[relata(id)]
+    id: i64,
+    #[relata(unique)]
+    slug: String,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "comments")]
+pub struct Comment {
+    #[relata(id)]
+    id: i32,
+    #[relata(on_delete = "cascade")]
+    article: Key<Article>,
+    body: String,
+}
+
+fn schema() -> Schema {
+    Schema::builder()
+        .entity::<Article>()
+        .entity::<Comment>()
+        .build()
+        .unwrap()
+}
+
+fn article(slug: &str) -> Article {
+    Article {
+        id: 0,
+        slug: slug.into(),
+    }
+}
+
+fn id(s: &Store, k: Key<Article>) -> i64 {
+    s.get(k).unwrap().id
+}
+
+#[test]
+fn ids_count_from_one_per_table_and_find_their_record() {
+    let mut s = Store::new(schema());
+    let a = ok(&mut s, |s| s.insert(article("a")));
+    let b = ok(&mut s, |s| {
+        s.insert(Article {
+            id: 99,
+            slug: "b".into(),
+        })
+    });
+    assert_eq!((id(&s, a), id(&s, b)), (1, 2), "the caller's value is replaced");
+    let c = ok(&mut s, |s| {
+        s.insert(Comment {
+            id: 0,
+            article: b,
+            body: "hi".into(),
+        })
+    });
+    assert_eq!(s.get(c).unwrap().id, 1, "each table counts on its own");
+    assert_eq!(s.find_unique(Article::BY_ID, &2), Some(b));
+    assert_eq!(s.find_unique(Article::BY_ID, &3), None);
+    assert_eq!(s.find_unique(Comment::BY_ID, &1), Some(c));
+    // An id never changes: update and replace keep the record's own.
+    ok(&mut s, |s| s.update(a, |x| x.id = 7));
+    ok(&mut s, |s| {
+        s.replace(
+            b,
+            Article {
+                id: 8,
+                slug: "b2".into(),
+            },
+        )
+    });
+    assert_eq!((id(&s, a), id(&s, b)), (1, 2));
+    assert_eq!(s.get(b).unwrap().slug, "b2");
+}
+
+/// The ids relata hands out for a run of inserts and deletes, and those of `conn` for the
+/// same run on the exported DDL (`None` where the table is SQLite's).
+fn reuse_run(s: &mut Store, conn: Option<&Connection>) -> Vec<i64> {
+    let mut ids = Vec::new();
+    let mut keys = Vec::new();
+    let steps: [(&str, Option<usize>); 6] = [
+        ("a", None),
+        ("b", None),
+        ("c", None),
+        ("", Some(2)), // delete the newest
+        ("d", None),
+        ("", Some(1)), // delete one in the middle
+    ];
+    for (slug, delete) in steps
+        .into_iter()
+        .chain([("e", None), ("", Some(4)), ("", Some(3)), ("f", None)])
+    {
+        match (delete, conn) {
+            (Some(i), None) => ok(s, |s| s.delete(keys[i]).map(drop)),
+            (Some(i), Some(c)) => {
+                c.execute("DELETE FROM articles WHERE id = ?1", [ids[i]]).unwrap();
+            }
+            (None, None) => {
+                let k = ok(s, |s| s.insert(article(slug)));
+                keys.push(k);
+                ids.push(id(s, k));
+            }
+            (None, Some(c)) => {
+                c.execute("INSERT INTO articles (slug) VALUES (?1)", [slug])
+                    .unwrap();
+                ids.push(c.last_insert_rowid());
+            }
+        }
+    }
+    ids
+}
+
+#[test]
+fn sqlite_profile_hands_out_the_largest_id_plus_one_as_sqlite_does() {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(&schema().to_sql(Dialect::Sqlite)).unwrap();
+    let sqlite = reuse_run(&mut Store::new(schema()), Some(&conn));
+    let relata = reuse_run(&mut Store::new(schema()), None);
+    // Deleting the newest frees its id: d gets c's 3; once e (4) and d (3) go, f gets 2.
+    assert_eq!(sqlite, [1, 2, 3, 3, 4, 2]);
+    assert_eq!(relata, sqlite);
+}
+
+#[test]
+fn postgres_profile_never_hands_out_an_id_twice_as_a_sequence_does() {
+    let relata = reuse_run(&mut Store::with_engine(schema(), Engine::Postgres), None);
+    assert_eq!(relata, [1, 2, 3, 4, 5, 6]);
+}
+
+#[test]
+fn a_failed_insert_a_rollback_and_a_reset_give_the_counter_back() {
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let mut s = Store::with_engine(schema(), engine);
+        let a = ok(&mut s, |s| s.insert(article("a")));
+        let taken = Error::UniqueViolation {
+            table: "articles",
+            columns: vec!["slug"],
+            constraint: "uq_articles_slug",
+            value: "'a'".into(),
+            existing: a.raw(),
+        };
+        assert_fails_unchanged(&mut s, &taken, |s| s.insert(article("a")));
+        let gone = Error::MissingTarget {
+            table: "comments",
+            column: "article_id",
+            target: "articles",
+            key: relata::RawKey::from_u64(77),
+        };
+        assert_fails_unchanged(&mut s, &gone, |s| {
+            s.insert(Comment {
+                id: 0,
+                article: Key::from_u64(77),
+                body: String::new(),
+            })
+        });
+
+        let before = s.clone();
+        s.begin().unwrap();
+        let b = ok(&mut s, |s| s.insert(article("b")));
+        ok(&mut s, |s| {
+            s.insert(Comment {
+                id: 0,
+                article: b,
+                body: String::new(),
+            })
+        });
+        assert_eq!(id(&s, b), 2);
+        s.rollback().unwrap();
+        assert!(s == before, "{engine:?}: a rollback restores the id counters");
+        s.check_integrity().unwrap();
+
+        let mark = s.mark().unwrap();
+        ok(&mut s, |s| s.insert(article("c")));
+        s.reset(&mark).unwrap();
+        assert!(s == before, "{engine:?}: a reset restores the id counters");
+
+        // So the next id is the one the failed and undone inserts would have had (PostgreSQL
+        // would have skipped 2 and 3: docs/SEMANTICS.md A.15).
+        let d = ok(&mut s, |s| s.insert(article("d")));
+        assert_eq!(id(&s, d), 2, "{engine:?}");
+    }
+}
+
+#[test]
+fn the_counter_is_saved_in_snapshots_and_kept_by_forks() {
+    let mut s = Store::with_engine(schema(), Engine::Postgres);
+    for slug in ["a", "b", "c"] {
+        ok(&mut s, |s| s.insert(article(slug)));
+    }
+    let c = s.find_unique(Article::BY_SLUG, "c").unwrap();
+    ok(&mut s, |s| s.delete(c).map(drop));
+    // Same records, different counters (a sequence at 4, SQLite's at 3): not equal.
+    let mut fresh = Store::new(schema());
+    for slug in ["a", "b"] {
+        ok(&mut fresh, |f| f.insert(article(slug)));
+    }
+    assert!(fresh != s);
+
+    let loaded = Store::from_snapshot(schema(), &s.to_snapshot().unwrap()).unwrap();
+    loaded.check_integrity().unwrap();
+    assert!(loaded == s, "the counter (4) came back with the records");
+
+    let mut fork = s.fork();
+    let d = ok(&mut fork, |f| f.insert(article("d")));
+    assert_eq!(id(&fork, d), 4);
+}
+
+#[test]
+fn ddl_declares_the_id_as_each_engine_assigns_it() {
+    let sqlite = schema().to_sql(Dialect::Sqlite);
+    assert!(sqlite.contains("\"id\" INTEGER PRIMARY KEY,"), "{sqlite}");
+    assert!(
+        !sqlite.contains("AUTOINCREMENT") && !sqlite.contains("pk_articles"),
+        "{sqlite}"
+    );
+    assert!(sqlite.contains(r#""article_id" INTEGER NOT NULL REFERENCES "articles"("id") ON DELETE CASCADE"#));
+    let pg = schema().to_sql(Dialect::Postgres);
+    assert!(
+        pg.contains("\"id\" BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+        "{pg}"
+    );
+
+    // The SQLite DDL works as relata does: ids assigned, one row per id, foreign keys on it.
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+    conn.execute_batch(&sqlite).unwrap();
+    conn.execute("INSERT INTO articles (slug) VALUES ('a')", [])
+        .unwrap();
+    conn.execute("INSERT INTO comments (article_id, body) VALUES (1, 'hi')", [])
+        .unwrap();
+    assert!(conn
+        .execute("INSERT INTO comments (article_id, body) VALUES (2, 'no')", [])
+        .is_err());
+    let dup = conn.execute("INSERT INTO articles (id, slug) VALUES (1, 'b')", []);
+    assert!(dup.is_err(), "the id is the primary key");
+}
+
+#[test]
+fn json_export_and_fixtures_assign_ids() {
+    let mut s = Store::new(schema());
+    let a = ok(&mut s, |s| s.insert(article("a")));
+    ok(&mut s, |s| {
+        s.insert(Comment {
+            id: 0,
+            article: a,
+            body: "hi".into(),
+        })
+    });
+    let json = s.to_json();
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["articles"][0]["slug"], "a", "{json}");
+    let (loaded, _) = Store::from_json(schema(), &json).unwrap();
+    let k = loaded.find_unique(Article::BY_SLUG, "a").unwrap();
+    assert_eq!(id(&loaded, k), 1);
+    let c = loaded.query::<Comment>().first().unwrap();
+    assert_eq!(loaded.get(c).unwrap().id, 1);
+    loaded.check_integrity().unwrap();
+}
