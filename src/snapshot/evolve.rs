@@ -288,6 +288,8 @@ struct OldTable<'a> {
     slot_count: u32,
     next_seq: Vec<u32>,
     text: &'a str,
+    /// The id counter, for a table with an `#[relata(id)]` field.
+    next_id: Option<u64>,
     /// Where in the parts the rows' bytes are (field ranges index into it).
     bytes: &'a [u8],
 }
@@ -371,6 +373,9 @@ fn rewrite_table(
         .collect();
     encode(&next_seq, &mut out)?;
     encode(&text, &mut out)?;
+    if ours.fields.iter().any(FieldDesc::is_id) {
+        encode(&old.next_id.unwrap_or(1), &mut out)?;
+    }
     Ok(out)
 }
 
@@ -515,11 +520,16 @@ impl<'a> Reader<'a> {
         let (text, used): (&'a str, usize) =
             bincode::serde::borrow_decode_from_slice(rest, config()).map_err(|e| bad(e.to_string()))?;
         self.at += used;
+        let next_id = match desc.fields.iter().any(FieldDesc::is_id) {
+            true => Some(self.take()?),
+            false => None,
+        };
         Ok(OldTable {
             slots,
             slot_count,
             next_seq,
             text,
+            next_id,
             bytes: self.bytes,
         })
     }

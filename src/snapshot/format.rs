@@ -158,6 +158,17 @@ fn sql_code(t: SqlType) -> u8 {
     }
 }
 
+/// The SQL type code of an `#[relata(id)]` field: a table with one saves its id counter after
+/// its parts, so it is described apart from a plain integer.
+pub(crate) const ID_CODE: u8 = 12;
+
+impl FieldDesc<'_> {
+    /// The store assigns this field (`#[relata(id)]`).
+    pub(crate) fn is_id(&self) -> bool {
+        self.sql_type == ID_CODE
+    }
+}
+
 fn delete_code(d: OnDelete) -> u8 {
     match d {
         OnDelete::NoAction => 1,
@@ -192,7 +203,15 @@ fn describe_entity(def: &'static EntityDef) -> EntityDesc<'static> {
     EntityDesc {
         type_name: def.type_name,
         table: def.table,
-        fields: def.fields.iter().map(field).collect(),
+        fields: (def.fields.iter().enumerate())
+            .map(|(i, f)| match def.id == Some(i as u16) {
+                true => FieldDesc {
+                    sql_type: ID_CODE,
+                    ..field(f)
+                },
+                false => field(f),
+            })
+            .collect(),
         uniques: (def.uniques.iter())
             .map(|u| (u.name, u.fields.to_vec(), u.deferrable))
             .collect(),

@@ -265,3 +265,46 @@ fn json_export_and_fixtures_assign_ids() {
     assert_eq!(loaded.get(c).unwrap().id, 1);
     loaded.check_integrity().unwrap();
 }
+
+mod v2 {
+    /// `Article` with a field added after a snapshot was saved.
+    #[derive(relata::Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "articles")]
+    pub struct Article {
+        #[relata(id)]
+        pub id: i64,
+        #[relata(unique)]
+        pub slug: String,
+        #[relata(default = 0)]
+        pub views: i64,
+    }
+}
+
+#[test]
+fn an_evolved_snapshot_keeps_the_ids_and_the_counter() {
+    let mut old = Store::new(Schema::builder().entity::<Article>().build().unwrap());
+    for slug in ["a", "b", "c"] {
+        ok(&mut old, |s| s.insert(article(slug)));
+    }
+    let c = old.find_unique(Article::BY_SLUG, "c").unwrap();
+    ok(&mut old, |s| s.delete(c).map(drop));
+
+    let schema = Schema::builder().entity::<v2::Article>().build().unwrap();
+    let (evolved, _) = Store::from_snapshot_evolving(schema.clone(), &old.to_snapshot().unwrap()).unwrap();
+    evolved.check_integrity().unwrap();
+    // The same history on the new schema: records a (1) and b (2), the counter at 4.
+    let mut expected = Store::new(schema);
+    let new = |slug: &str| v2::Article {
+        id: 0,
+        slug: slug.into(),
+        views: 0,
+    };
+    for slug in ["a", "b", "c"] {
+        ok(&mut expected, |s| s.insert(new(slug)));
+    }
+    let c = expected.find_unique(v2::Article::BY_SLUG, "c").unwrap();
+    ok(&mut expected, |s| s.delete(c).map(drop));
+    assert!(evolved == expected);
+    let b = evolved.find_unique(v2::Article::BY_ID, &2).unwrap();
+    assert_eq!(evolved.get(b).unwrap().slug, "b");
+}
