@@ -234,24 +234,29 @@ impl<E: Entity> Table<E> {
         order: impl Iterator<Item = usize>,
     ) -> Option<(usize, RawKey)> {
         for u in order {
-            let def = &E::DEF.uniques[u];
-            if def.deferrable && engine == Engine::Postgres {
+            if E::DEF.uniques[u].deferrable && engine == Engine::Postgres {
                 continue;
             }
-            let Some(hash) = row_hash::<E>(row, &self.text, def) else {
-                continue;
-            };
-            let hit = self.uniques[u].find(hash, |k| {
-                Some(k) != except
-                    && self
-                        .row(k)
-                        .is_some_and(|other| same_values::<E>(row, other, &self.text, def))
-            });
-            if let Some(existing) = hit {
+            if let Some(existing) = self.unique_holder(u, row, except) {
                 return Some((u, existing));
             }
         }
         None
+    }
+
+    /// A record other than `except` holding `row`'s values under unique constraint `u`;
+    /// `None` if a value is NULL. O(1) average: one hash of the row's values, compared with
+    /// the records in place (no value is copied).
+    #[inline]
+    pub(crate) fn unique_holder(&self, u: usize, row: &E::Row, except: Option<RawKey>) -> Option<RawKey> {
+        let def = E::DEF.uniques.get(u)?;
+        let hash = row_hash::<E>(row, &self.text, def)?;
+        self.uniques.get(u)?.find(hash, |k| {
+            Some(k) != except
+                && self
+                    .row(k)
+                    .is_some_and(|other| same_values::<E>(row, other, &self.text, def))
+        })
     }
 
     /// For a live record: the first deferrable unique constraint another live record shares

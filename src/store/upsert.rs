@@ -5,10 +5,8 @@ use std::fmt;
 
 use crate::entity::{Entity, Unique};
 use crate::error::Error;
-use crate::key::{Key, RawKey};
-use crate::store::write::{check_lengths, check_predicates};
+use crate::key::Key;
 use crate::store::Store;
-use crate::value::Value;
 
 /// What an upsert did, and to which record.
 pub enum Upserted<E> {
@@ -80,10 +78,7 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn upsert<E: Entity, Q: ?Sized>(&mut self, on: Unique<E, Q>, value: E) -> Result<Upserted<E>, Error> {
-        self.upsert_by(on.index, value, |s, t, key, value| {
-            s.rewrite_in(t, key.raw(), value)?;
-            Ok(Upserted::Updated(key))
-        })
+        self.upsert_by(on.index, value, OnConflict::<fn(&mut E)>::Replace)
     }
 
     /// Inserts `value`, or, if a record already holds its values under `on`, changes that
@@ -111,12 +106,7 @@ impl Store {
         value: E,
         f: impl FnOnce(&mut E),
     ) -> Result<Upserted<E>, Error> {
-        self.upsert_by(on.index, value, |s, t, key, _| {
-            let mut current = s.try_get_owned(key)?;
-            f(&mut current);
-            s.rewrite_in(t, key.raw(), current)?;
-            Ok(Upserted::Updated(key))
-        })
+        self.upsert_by(on.index, value, OnConflict::Change(f))
     }
 
     /// Inserts `value` unless a record already holds its values under `on`, which is then
@@ -142,65 +132,70 @@ impl Store {
         on: Unique<E, Q>,
         value: E,
     ) -> Result<Upserted<E>, Error> {
-        self.upsert_by(on.index, value, |_, _, key, _| Ok(Upserted::Existing(key)))
+        self.upsert_by(on.index, value, OnConflict::<fn(&mut E)>::Keep)
     }
 
-    /// One statement: finds the record holding `value`'s values under unique constraint `u`,
-    /// then inserts `value` or hands the record to `on_conflict`.
-    fn upsert_by<E: Entity>(
+    /// One statement: builds `value`'s row once, looks for the record holding its values
+    /// under unique constraint `u` by that row, then inserts the row or does `on_conflict`.
+    /// The proposed row's own checks (CHECK predicates, `max_len`) come first, whatever the
+    /// conflict does next, as SQLite and PostgreSQL check the proposed row before looking for
+    /// one.
+    fn upsert_by<E: Entity, F: FnOnce(&mut E)>(
         &mut self,
         u: usize,
         value: E,
-        on_conflict: impl FnOnce(&mut Store, usize, Key<E>, E) -> Result<Upserted<E>, Error>,
+        on_conflict: OnConflict<F>,
     ) -> Result<Upserted<E>, Error> {
         let t = self.table_index::<E>()?;
-        let result = self.statement(|s| {
-            let (holder, value) = s.holder_of(t, u, value)?;
-            match holder {
-                Some(key) => on_conflict(s, t, Key::from_raw(key), value),
-                None => s
-                    .insert_in(t, value)
-                    .map(|k| Upserted::Inserted(Key::from_raw(k))),
-            }
-        });
-        self.logged("upsert", E::DEF.table, None, result, |r| Some(r.key().raw()))
-    }
-
-    /// The record holding `value`'s values under unique constraint `u`, and `value` back
-    /// (read through a row built on the heap's end and truncated off again). The proposed
-    /// record's own checks (CHECK predicates, `max_len`) come first, whatever the conflict
-    /// does next, as SQLite and PostgreSQL check the proposed row before looking for one.
-    fn holder_of<E: Entity>(&mut self, t: usize, u: usize, value: E) -> Result<(Option<RawKey>, E), Error> {
-        let Some(def) = E::DEF.uniques.get(u) else {
+        if u >= E::DEF.uniques.len() {
             return Err(Error::UnknownEntity {
                 type_name: E::DEF.type_name,
             });
-        };
-        check_predicates(&value, None)?;
-        let now = if E::__STAMPS { self.clock.unix_micros() } else { 0 };
-        let table = self.table_mut::<E>(t)?;
-        let mark = table.text.len();
-        let row = match value.__into_row(&mut table.text).and_then(|mut row| {
-            // As the insert would write it, so a unique `created_at` finds its holder too.
-            if E::__STAMPS {
-                E::__stamp(&mut row, None, now, &mut table.text)?;
-            }
-            check_lengths::<E>(&row, &table.text).map(|()| row)
-        }) {
-            Ok(row) => row,
-            Err(e) => {
-                table.text.truncate(mark);
-                return Err(e);
-            }
-        };
-        let values: Vec<Value<'_>> = def
-            .fields
-            .iter()
-            .map(|&f| E::__value(&row, &table.text, f as usize))
-            .collect();
-        let holder = table.find_unique(u, &values);
-        let value = E::__from_row(&row, &table.text);
-        table.text.truncate(mark);
-        Ok((holder, value))
+        }
+        let result = self.statement(|s| {
+            let mark = s.table_at::<E>(t)?.text.len();
+            // Stamped as the insert writes it, so a unique `created_at` finds its holder too.
+            let row = s.proposed_row(t, None, value, true).inspect_err(|_| {
+                if let Ok(table) = s.table_mut::<E>(t) {
+                    table.text.truncate(mark);
+                }
+            })?;
+            let table = s.table_mut::<E>(t)?;
+            let Some(key) = table.unique_holder(u, &row, None).map(Key::from_raw) else {
+                return s
+                    .insert_row::<E>(t, row, mark)
+                    .map(|k| Upserted::Inserted(Key::from_raw(k)));
+            };
+            // The row's text is the heap's tail: read what the update needs, then cut it off.
+            let new = match on_conflict {
+                OnConflict::Keep => {
+                    table.text.truncate(mark);
+                    return Ok(Upserted::Existing(key));
+                }
+                OnConflict::Replace => {
+                    let new = E::__from_row(&row, &table.text);
+                    table.text.truncate(mark);
+                    new
+                }
+                OnConflict::Change(f) => {
+                    table.text.truncate(mark);
+                    let mut current = s.try_get_owned(key)?;
+                    f(&mut current);
+                    current
+                }
+            };
+            s.rewrite_in(t, key.raw(), new).map(|()| Upserted::Updated(key))
+        });
+        self.logged("upsert", E::DEF.table, None, result, |r| Some(r.key().raw()))
     }
+}
+
+/// What an upsert does to the record already holding the proposed values.
+enum OnConflict<F> {
+    /// `DO UPDATE SET` every column to the proposed record's.
+    Replace,
+    /// `DO UPDATE SET` through a closure over the current record.
+    Change(F),
+    /// `DO NOTHING`.
+    Keep,
 }

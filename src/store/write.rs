@@ -110,8 +110,27 @@ impl Store {
     #[inline(always)]
     fn insert_with<E: Entity>(&mut self, t: usize, value: E, stamp: bool) -> Result<RawKey, Error> {
         let mark = self.table_mut::<E>(t)?.text.len();
-        match self.build_row(t, None, value, stamp) {
-            Ok(row) => {
+        match self.proposed_row(t, None, value, stamp) {
+            Ok(row) => self.insert_row::<E>(t, row, mark),
+            Err(e) => {
+                self.table_mut::<E>(t)?.text.truncate(mark);
+                Err(e)
+            }
+        }
+    }
+
+    /// Inserts a row [`proposed_row`](Self::proposed_row) built, whose text starts at heap
+    /// length `mark`: checks the store's constraints, then applies the insert. On error the
+    /// heap is cut back to `mark`.
+    #[inline(always)]
+    pub(crate) fn insert_row<E: Entity>(
+        &mut self,
+        t: usize,
+        mut row: E::Row,
+        mark: usize,
+    ) -> Result<RawKey, Error> {
+        match self.check_row::<E>(t, None, &mut row) {
+            Ok(()) => {
                 let key = self.table_mut::<E>(t)?.p_insert(row);
                 self.record(Change::Inserted { table: t, key })?;
                 if E::DEF.id.is_some() {
@@ -169,6 +188,23 @@ impl Store {
         value: E,
         stamp: bool,
     ) -> Result<E::Row, Error> {
+        let mut row = self.proposed_row(t, old, value, stamp)?;
+        self.check_row::<E>(t, old, &mut row)?;
+        Ok(row)
+    }
+
+    /// `value` as a row, with the checks of the row alone (CHECK predicates, `max_len`) but
+    /// not those against other records: what `build_row` does before [`check_row`]. Its
+    /// text is appended to the heap; the caller cuts it back on error.
+    ///
+    /// [`check_row`]: Self::check_row
+    pub(crate) fn proposed_row<E: Entity>(
+        &mut self,
+        t: usize,
+        old: Option<(RawKey, &E::Row)>,
+        value: E,
+        stamp: bool,
+    ) -> Result<E::Row, Error> {
         check_predicates(&value, old.map(|(k, _)| k))?;
         let now = match E::__STAMPS && stamp {
             true => Some(self.clock.unix_micros()),
@@ -190,7 +226,6 @@ impl Store {
             E::__stamp(&mut row, old.map(|(_, o)| o), now, &mut table.text)?;
         }
         check_lengths::<E>(&row, &table.text)?;
-        self.check_row::<E>(t, old, &mut row)?;
         Ok(row)
     }
 

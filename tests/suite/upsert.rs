@@ -152,3 +152,68 @@ fn the_proposed_row_is_checked_before_the_conflict() {
     let existing = ok(&mut s, |s| s.insert_if_absent(Handle::BY_NAME, handle("abc", 2)));
     assert!(!existing.inserted());
 }
+
+thread_local! {
+    /// Conversions of a [`Counted`] to or from its stored form on this thread.
+    static CONVERSIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn conversions() -> usize {
+    CONVERSIONS.with(|c| c.get())
+}
+
+/// Text that counts its conversions to and from its stored form: how often a write builds
+/// a row from a value, or reads one back.
+#[derive(Clone, Debug, PartialEq)]
+struct Counted(String);
+
+impl relata::AsColumn for Counted {
+    type Repr = String;
+    type Ref<'a> = <String as relata::Column>::Ref<'a>;
+    const SQL_TYPE: relata::SqlType = relata::SqlType::Text;
+    fn into_repr(self) -> String {
+        CONVERSIONS.with(|c| c.set(c.get() + 1));
+        self.0
+    }
+    fn from_repr(repr: String) -> Self {
+        CONVERSIONS.with(|c| c.set(c.get() + 1));
+        Counted(repr)
+    }
+    fn view(repr: <String as relata::Column>::Ref<'_>) -> <Self as relata::AsColumn>::Ref<'_> {
+        repr
+    }
+}
+
+#[derive(relata::Entity, Clone, Debug, PartialEq)]
+struct Account {
+    #[relata(unique)]
+    email: String,
+    name: Counted,
+}
+
+#[test]
+fn an_upsert_that_inserts_builds_its_row_once() {
+    let schema = relata::Schema::builder().entity::<Account>().build().unwrap();
+    let mut s = relata::Store::new(schema);
+    let account = |name: &str| Account {
+        email: "a@example.com".into(),
+        name: Counted(name.into()),
+    };
+    let before = conversions();
+    let first = s.upsert(Account::BY_EMAIL, account("Ann")).unwrap();
+    assert!(first.inserted());
+    // One conversion into the row; none back out, none into a second row.
+    assert_eq!(conversions() - before, 1);
+    let before = conversions();
+    assert!(!s
+        .insert_if_absent(Account::BY_EMAIL, account("Bo"))
+        .unwrap()
+        .inserted());
+    assert_eq!(conversions() - before, 1, "DO NOTHING reads nothing back");
+    assert_eq!(
+        s.upsert(Account::BY_EMAIL, account("Cy")).unwrap(),
+        Upserted::Updated(first.key())
+    );
+    assert_eq!(s.get(first.key()).unwrap().name, "Cy");
+    s.check_integrity().unwrap();
+}
