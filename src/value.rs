@@ -99,15 +99,18 @@ impl Value<'_> {
 
 impl PartialEq for Value<'_> {
     fn eq(&self, other: &Self) -> bool {
+        // Text and keys first: the kinds unique indexes compare most.
         match (self, other) {
+            (Value::Text(a), Value::Text(b)) => a == b,
+            (Value::Key(a), Value::Key(b)) => a == b,
             (Value::Null, Value::Null) => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
-            (a, b) if a.number().is_some() && b.number().is_some() => a.number() == b.number(),
-            (Value::Text(a), Value::Text(b)) => a == b,
             (Value::Numeric(a), Value::Numeric(b)) => DecimalText::of(a) == DecimalText::of(b),
             (Value::Bytes(a), Value::Bytes(b)) => a == b,
-            (Value::Key(a), Value::Key(b)) => a == b,
-            _ => false,
+            (a, b) => match (a.number(), b.number()) {
+                (Some(x), Some(y)) => x == y,
+                _ => false,
+            },
         }
     }
 }

@@ -25,10 +25,12 @@ pub(crate) fn hash_values<'a>(values: impl IntoIterator<Item = Value<'a>>, nocas
         match v {
             Value::Null => return None,
             Value::Text(s) if nocase => {
-                h.write_u8(5);
                 s.bytes().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
                 h.write_u8(0xff);
             }
+            // Text as its bytes alone, with no kind tag or terminator: foldhash's `write`
+            // mixes in the length, so a tuple's parts stay apart; a column holds one kind.
+            Value::Text(s) => h.write(s.as_bytes()),
             v => v.hash(&mut h),
         }
     }
