@@ -73,11 +73,27 @@ impl TypeIndex {
 
     /// The position of `id`, or `None` for a type outside the schema. O(1).
     pub(crate) fn get(&self, id: TypeId) -> Option<usize> {
-        let at = (bits(id) >> self.shift) as usize & self.slots.len().wrapping_sub(1);
-        match self.slots.get(at) {
+        match self.slots.get(self.slot(id)) {
             Some(&Some((found, position))) if found == id => Some(position),
             _ => self.scan(id),
         }
+    }
+
+    /// The position `id` has if it is the type in its slot (every type of the schema, unless
+    /// no choice of bits separated them), without comparing the type: for a caller that checks
+    /// what it finds there anyway (a downcast compares the type) and falls back to
+    /// [`get`](Self::get). `usize::MAX` for an empty slot. O(1).
+    #[inline]
+    pub(crate) fn guess(&self, id: TypeId) -> usize {
+        match self.slots.get(self.slot(id)) {
+            Some(&Some((_, position))) => position,
+            _ => usize::MAX,
+        }
+    }
+
+    #[inline]
+    fn slot(&self, id: TypeId) -> usize {
+        (bits(id) >> self.shift) as usize & self.slots.len().wrapping_sub(1)
     }
 
     /// The fallback: a type outside the schema, or one that shares its slot.
@@ -103,9 +119,11 @@ mod tests {
         let index = TypeIndex::new(&types);
         for (position, &id) in types.iter().enumerate() {
             assert_eq!(index.get(id), Some(position));
+            assert_eq!(index.guess(id), position);
         }
         assert_eq!(index.get(TypeId::of::<String>()), None);
         assert_eq!(TypeIndex::new(&[]).get(TypeId::of::<u8>()), None);
+        assert_eq!(TypeIndex::new(&[]).guess(TypeId::of::<u8>()), usize::MAX);
         assert_eq!(TypeIndex::default().get(TypeId::of::<u8>()), None);
     }
 

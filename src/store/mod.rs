@@ -281,7 +281,23 @@ impl Store {
             .ok_or_else(unknown_entity::<E>)
     }
 
+    /// The table of `E`: the type index's guess, checked by the downcast alone (one type
+    /// comparison where `table_index` then `table_at` make two).
+    #[inline]
     fn table<E: Entity>(&self) -> Result<&Table<E>, Error> {
+        let guess = self.schema.inner.by_type.guess(TypeId::of::<E>());
+        match self.tables.get(guess) {
+            Some(table) => match (&**table as &dyn Any).downcast_ref() {
+                Some(table) => Ok(table),
+                None => self.table_searched(),
+            },
+            None => self.table_searched(),
+        }
+    }
+
+    /// `table` for a type the guess missed: outside the schema, or sharing its slot.
+    #[cold]
+    fn table_searched<E: Entity>(&self) -> Result<&Table<E>, Error> {
         self.table_at(self.table_index::<E>()?)
     }
 
