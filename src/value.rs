@@ -85,6 +85,8 @@ impl Value<'_> {
         match (self, other) {
             (Value::Int(a), Value::Int(b)) => a.cmp(b),
             (Value::UInt(a), Value::UInt(b)) => a.cmp(b),
+            (Value::Int(a), Value::UInt(b)) => i128::from(*a).cmp(&i128::from(*b)),
+            (Value::UInt(a), Value::Int(b)) => i128::from(*a).cmp(&i128::from(*b)),
             (Value::Text(a), Value::Text(b)) => a.cmp(b),
             (Value::Numeric(a), Value::Numeric(b)) => numeric_cmp(a, b),
             (Value::Bytes(a), Value::Bytes(b)) => a.cmp(b),
@@ -425,6 +427,24 @@ mod tests {
             assert!(n(pair[0]) != n(pair[1]));
         }
         assert_eq!(n("1.5").to_string(), "'1.5'");
+    }
+
+    #[test]
+    fn signed_and_unsigned_integers_compare_exactly() {
+        // 2^53 + 1 and 2^53 are one f64: through floats they would compare equal.
+        let (big, below) = ((1i64 << 53) + 1, 1u64 << 53);
+        assert_eq!(
+            Value::Int(big).sql_cmp(&Value::UInt(below)),
+            std::cmp::Ordering::Greater
+        );
+        assert_eq!(
+            Value::UInt(below).sql_cmp(&Value::Int(big)),
+            std::cmp::Ordering::Less
+        );
+        assert_eq!(
+            Value::Int(-1).sql_cmp(&Value::UInt(u64::MAX)),
+            std::cmp::Ordering::Less
+        );
     }
 
     #[test]
