@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 
 use super::format::{self, Description, EntityDesc, FieldDesc, SchemaDesc, HEADER_LEN};
 use super::load::{checked_body, decode_description};
-use super::{encode, seal, RelationOut, SnapshotError};
+use super::{encode, seal, RelationParts, SnapshotError};
 use crate::column::Stored;
 use crate::key::RawKey;
 use crate::schema::Schema;
@@ -249,11 +249,7 @@ fn assemble(
         match relation {
             Some((_, bytes)) => out.extend_from_slice(bytes),
             None => {
-                let none = RelationOut {
-                    pairs: Vec::new(),
-                    next_seq: 0,
-                };
-                encode(&none, &mut out)?;
+                encode(&RelationParts::default(), &mut out)?;
                 adapted.push(Adaptation::RelationAdded {
                     relation: empty.schema.inner.relations[n].name,
                 });
@@ -565,7 +561,7 @@ impl<'a> Reader<'a> {
     /// One relation's parts (pairs and counter), as bytes.
     fn relation(&mut self) -> Result<&'a [u8], SnapshotError> {
         let start = self.at;
-        self.take::<(Vec<(u32, RawKey, RawKey)>, u32)>()?;
+        self.take::<RelationParts>()?;
         Ok(&self.bytes[start..self.at])
     }
 }

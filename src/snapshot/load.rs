@@ -6,21 +6,12 @@
 use std::io::Read;
 use std::path::Path;
 
-use serde::Deserialize;
-
 use super::format::{self, Description, Header, SchemaDesc, HEADER_LEN};
-use super::{fs, SnapshotError};
-use crate::key::RawKey;
+use super::{fs, RelationParts, SnapshotError};
 use crate::schema::Schema;
 use crate::store::table::parts::config;
 use crate::store::table::KeyState;
 use crate::store::Store;
-
-#[derive(Deserialize)]
-struct RelationIn {
-    pairs: Vec<(u32, RawKey, RawKey)>,
-    next_seq: u32,
-}
 
 impl Store {
     /// Loads a store from snapshot bytes saved with the same schema.
@@ -124,7 +115,7 @@ impl Store {
         let mut at = 0;
         for (r, &expected) in links.iter().enumerate() {
             let name = self.schema.inner.relations[r].name;
-            let (part, used): (RelationIn, usize) =
+            let (part, used): (RelationParts, usize) =
                 bincode::serde::decode_from_slice(bytes.get(at..).unwrap_or_default(), config())
                     .map_err(|e| bad(name, e.to_string()))?;
             at += used;
@@ -144,7 +135,7 @@ impl Store {
     /// Inserts relation `r`'s pairs: each joins two live records, once, with a link number
     /// below the counter and above the pair before (saved in link order, each number used
     /// once: anything else would order the adjacency lists ambiguously).
-    fn load_pairs(&mut self, r: usize, part: RelationIn) -> Result<(), SnapshotError> {
+    fn load_pairs(&mut self, r: usize, part: RelationParts) -> Result<(), SnapshotError> {
         let entry = &self.schema.inner.relations[r];
         let (name, left_t, right_t) = (entry.name, entry.left, entry.right);
         self.relations[r].set_counter(part.next_seq);

@@ -14,7 +14,7 @@ mod load;
 
 use std::io::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::error::SnapshotError;
 pub use evolve::Adaptation;
@@ -26,9 +26,9 @@ use crate::store::Store;
 use format::{Description, Header, SchemaDesc, HEADER_LEN};
 
 /// A relation's ground truth: its pairs in link order, with their link numbers, and its
-/// link counter.
-#[derive(Serialize)]
-struct RelationOut {
+/// link counter. Saved by `to_snapshot`, read back by the load and the evolving load.
+#[derive(Default, Serialize, Deserialize)]
+struct RelationParts {
     pairs: Vec<(u32, RawKey, RawKey)>,
     next_seq: u32,
 }
@@ -73,7 +73,7 @@ impl Store {
             table.encode_parts(&mut out)?;
         }
         for edges in &self.relations {
-            let part = RelationOut {
+            let part = RelationParts {
                 pairs: edges.pairs(),
                 next_seq: edges.counter(),
             };
