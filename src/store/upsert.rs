@@ -6,6 +6,7 @@ use std::fmt;
 use crate::entity::{Entity, Unique};
 use crate::error::Error;
 use crate::key::Key;
+use crate::store::write::NewId;
 use crate::store::Store;
 
 /// What an upsert did, and to which record.
@@ -59,6 +60,11 @@ impl Store {
     /// Inserts `value`, or, if a record already holds its values under the unique constraint
     /// `on`, replaces that record with `value` (SQL `INSERT ... ON CONFLICT (cols) DO UPDATE
     /// SET` every column `= excluded.col`). A NULL part of `on` never conflicts, as in SQL.
+    ///
+    /// On an `#[relata(id)]` field's constraint (`Type::BY_ID`) the look-up is by the id
+    /// `value` gives, and a value no record holds is inserted under that id (SQL's `INSERT
+    /// (id, ..) .. ON CONFLICT (id)`; the id counter goes past it); an id below 1 names no
+    /// record and gets the next id, as [`insert`](Self::insert) gives it.
     ///
     /// Checks and errors: those of [`insert`](Self::insert) or
     /// [`replace`](Self::replace), whichever happens (another unique constraint may still be
@@ -155,7 +161,13 @@ impl Store {
         let result = self.statement(|s| {
             let mark = s.table_at::<E>(t)?.text.len();
             // Stamped as the insert writes it, so a unique `created_at` finds its holder too.
-            let row = s.proposed_row(t, None, value, true).inspect_err(|_| {
+            // On the id's own constraint the caller's id is the one looked for (and kept by
+            // the insert): `INSERT .. ON CONFLICT (id)` with the id column given.
+            let new_id = match E::DEF.id.is_some() && u == 0 {
+                true => NewId::Given,
+                false => NewId::Next,
+            };
+            let (row, counter) = s.proposed_row(t, None, value, true, new_id).inspect_err(|_| {
                 if let Ok(table) = s.table_mut::<E>(t) {
                     table.text.truncate(mark);
                 }
@@ -163,7 +175,7 @@ impl Store {
             let table = s.table_mut::<E>(t)?;
             let Some(key) = table.unique_holder(u, &row, None).map(Key::from_raw) else {
                 return s
-                    .insert_row::<E>(t, row, mark)
+                    .insert_row::<E>(t, row, counter, mark)
                     .map(|k| Upserted::Inserted(Key::from_raw(k)));
             };
             // The row's text is the heap's tail: read what the update needs, then cut it off.

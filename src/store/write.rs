@@ -110,8 +110,8 @@ impl Store {
     #[inline(always)]
     fn insert_with<E: Entity>(&mut self, t: usize, value: E, stamp: bool) -> Result<RawKey, Error> {
         let mark = self.table_mut::<E>(t)?.text.len();
-        match self.proposed_row(t, None, value, stamp) {
-            Ok(row) => self.insert_row::<E>(t, row, mark),
+        match self.proposed_row(t, None, value, stamp, NewId::Next) {
+            Ok((row, counter)) => self.insert_row::<E>(t, row, counter, mark),
             Err(e) => {
                 self.table_mut::<E>(t)?.text.truncate(mark);
                 Err(e)
@@ -119,23 +119,28 @@ impl Store {
         }
     }
 
-    /// Inserts a row [`proposed_row`](Self::proposed_row) built, whose text starts at heap
-    /// length `mark`: checks the store's constraints, then applies the insert. On error the
+    /// Inserts a row [`proposed_row`](Self::proposed_row) built, with the id counter it
+    /// worked out (`counter`), whose text starts at heap length `mark`: checks the store's
+    /// constraints, then applies the insert and moves the counter, journalled. On error the
     /// heap is cut back to `mark`.
     #[inline(always)]
     pub(crate) fn insert_row<E: Entity>(
         &mut self,
         t: usize,
         mut row: E::Row,
+        counter: u64,
         mark: usize,
     ) -> Result<RawKey, Error> {
         match self.check_row::<E>(t, None, &mut row) {
             Ok(()) => {
-                let key = self.table_mut::<E>(t)?.p_insert(row);
-                self.record(Change::Inserted { table: t, key })?;
+                let table = self.table_mut::<E>(t)?;
+                let key = table.p_insert(row);
                 if E::DEF.id.is_some() {
-                    self.count_id::<E>(t, key)?;
+                    // Journalled before the insert, whose record may fail (a fault test).
+                    let old = std::mem::replace(&mut table.next_id, counter);
+                    self.record(Change::IdCounter { table: t, old })?;
                 }
+                self.record(Change::Inserted { table: t, key })?;
                 Ok(key)
             }
             Err(e) => {
@@ -143,17 +148,6 @@ impl Store {
                 Err(e)
             }
         }
-    }
-
-    /// Moves the id counter past the id the new record `key` took, journalled.
-    fn count_id<E: Entity>(&mut self, t: usize, key: RawKey) -> Result<(), Error> {
-        let table = self.table_mut::<E>(t)?;
-        let id = table.row(key).and_then(|row| table.id_of(row)).unwrap_or(0);
-        let old = table.next_id;
-        table.next_id = id
-            .checked_add(1)
-            .ok_or(Error::CapacityExceeded { what: "ids (2^64)" })?;
-        self.record(Change::IdCounter { table: t, old })
     }
 
     pub(crate) fn rewrite_in<E: Entity>(&mut self, t: usize, key: RawKey, value: E) -> Result<(), Error> {
@@ -188,14 +182,17 @@ impl Store {
         value: E,
         stamp: bool,
     ) -> Result<E::Row, Error> {
-        let mut row = self.proposed_row(t, old, value, stamp)?;
+        let (mut row, _) = self.proposed_row(t, old, value, stamp, NewId::Next)?;
         self.check_row::<E>(t, old, &mut row)?;
         Ok(row)
     }
 
     /// `value` as a row, with the checks of the row alone (CHECK predicates, `max_len`) but
     /// not those against other records: what `build_row` does before [`check_row`]. Its
-    /// text is appended to the heap; the caller cuts it back on error.
+    /// text is appended to the heap; the caller cuts it back on error. A new row (`old`
+    /// `None`) gets its `#[relata(id)]` as `new_id` says, and the id counter the table has
+    /// once it is inserted comes back beside it (the current counter without an id field
+    /// and for a rewrite).
     ///
     /// [`check_row`]: Self::check_row
     pub(crate) fn proposed_row<E: Entity>(
@@ -204,7 +201,8 @@ impl Store {
         old: Option<(RawKey, &E::Row)>,
         value: E,
         stamp: bool,
-    ) -> Result<E::Row, Error> {
+        new_id: NewId,
+    ) -> Result<(E::Row, u64), Error> {
         check_predicates(&value, old.map(|(k, _)| k))?;
         let now = match E::__STAMPS && stamp {
             true => Some(self.clock.unix_micros()),
@@ -216,17 +214,36 @@ impl Store {
             Some((_, o)) => value.__into_row_reusing(o, &mut table.text)?,
             None => value.__into_row(&mut table.text)?,
         };
+        let mut counter = table.next_id;
         if E::DEF.id.is_some() {
             match old {
                 Some((_, o)) => E::__keep_id(&mut row, o),
-                None => E::__set_id(&mut row, table.next_id(engine), &mut table.text)?,
+                None => {
+                    let given = match new_id {
+                        NewId::Given => table.id_of(&row).filter(|&id| id >= 1),
+                        NewId::Next => None,
+                    };
+                    let id = match given {
+                        Some(id) => id,
+                        None => {
+                            let id = table.next_id(engine);
+                            E::__set_id(&mut row, id, &mut table.text)?;
+                            counter = 0; // the next id is above every id held
+                            id
+                        }
+                    };
+                    let after = id
+                        .checked_add(1)
+                        .ok_or(Error::CapacityExceeded { what: "ids (2^64)" })?;
+                    counter = counter.max(after);
+                }
             }
         }
         if let Some(now) = now {
             E::__stamp(&mut row, old.map(|(_, o)| o), now, &mut table.text)?;
         }
         check_lengths::<E>(&row, &table.text)?;
-        Ok(row)
+        Ok((row, counter))
     }
 
     /// Checks a new or rewritten row against every constraint and numbers its new links.
@@ -350,6 +367,16 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Where a new record's `#[relata(id)]` comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NewId {
+    /// The table's next id, whatever the value holds (`insert`).
+    Next,
+    /// The id the value holds, if it is one (1 or more; the counter goes past it), else the
+    /// next (an upsert on the id, a JSON fixture's record: `INSERT` with the id column given).
+    Given,
 }
 
 /// The error for `row` colliding with `existing` under unique constraint `u`.

@@ -2,7 +2,7 @@
 //! profile says (SQLite: the largest id plus one; PostgreSQL: a sequence), and exported as
 //! each engine declares them. docs/SEMANTICS.md A.15.
 
-use relata::{Dialect, Engine, Entity, Error, Key, Schema, Store};
+use relata::{Dialect, Engine, Entity, Error, Key, Schema, Store, Upserted};
 use rusqlite::Connection;
 
 use crate::common::{assert_fails_unchanged, ok};
@@ -187,6 +187,56 @@ fn a_failed_insert_a_rollback_and_a_reset_give_the_counter_back() {
         // would have skipped 2 and 3: docs/SEMANTICS.md A.15).
         let d = ok(&mut s, |s| s.insert(article("d")));
         assert_eq!(id(&s, d), 2, "{engine:?}");
+    }
+}
+
+/// `INSERT .. ON CONFLICT (id)`: the conflict is looked for under the id the caller gives,
+/// and a row no record holds is inserted under that id, as both engines do when the id
+/// column is given. An id below 1 names no record: the row gets the next id, as `insert`.
+#[test]
+fn upsert_by_id_finds_the_record_by_the_callers_id() {
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let mut s = Store::with_engine(schema(), engine);
+        let a = ok(&mut s, |s| s.insert(article("a")));
+        let b = ok(&mut s, |s| s.insert(article("b")));
+        let given = |id: i64, slug: &str| Article {
+            id,
+            slug: slug.into(),
+        };
+        let up = ok(&mut s, |s| s.upsert(Article::BY_ID, given(1, "a2")));
+        assert_eq!(up, Upserted::Updated(a), "{engine:?}");
+        assert_eq!((id(&s, a), s.get(a).unwrap().slug.as_str()), (1, "a2"));
+        let kept = ok(&mut s, |s| s.insert_if_absent(Article::BY_ID, given(2, "zz")));
+        assert_eq!(kept, Upserted::Existing(b));
+        let changed = ok(&mut s, |s| {
+            s.upsert_with(Article::BY_ID, given(2, "zz"), |x| x.slug.push('!'))
+        });
+        assert_eq!(changed, Upserted::Updated(b));
+        assert_eq!(s.get(b).unwrap().slug, "b!");
+        assert_eq!(s.count::<Article>(), 2);
+
+        // No record holds 10: inserted as 10, and the counter goes past it.
+        let ten = ok(&mut s, |s| s.upsert(Article::BY_ID, given(10, "c")));
+        assert!(ten.inserted());
+        assert_eq!(id(&s, ten.key()), 10);
+        assert_eq!(s.find_unique(Article::BY_ID, &10), Some(ten.key()));
+        let next = ok(&mut s, |s| s.insert(article("d")));
+        assert_eq!(id(&s, next), 11, "{engine:?}");
+        let fresh = ok(&mut s, |s| s.upsert(Article::BY_ID, given(0, "e")));
+        assert!(fresh.inserted());
+        assert_eq!(id(&s, fresh.key()), 12, "{engine:?}: id 0 names no record");
+
+        // A refused insert under a given id leaves the counter where it was.
+        let taken = Error::UniqueViolation {
+            table: "articles",
+            columns: vec!["slug"],
+            constraint: "uq_articles_slug",
+            value: "'e'".into(),
+            existing: fresh.key().raw(),
+        };
+        assert_fails_unchanged(&mut s, &taken, |s| s.upsert(Article::BY_ID, given(50, "e")));
+        let last = ok(&mut s, |s| s.insert(article("f")));
+        assert_eq!(id(&s, last), 13, "{engine:?}");
     }
 }
 
