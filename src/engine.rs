@@ -135,7 +135,7 @@ fn postgres_text(e: &Error) -> Option<(String, Option<String>)> {
             ..
         } => (
             format!("duplicate key value violates unique constraint \"{constraint}\""),
-            Some(format!("Key ({})=({}) already exists.", columns.join(", "), unparen(value))),
+            Some(format!("Key ({})=({}) already exists.", columns.join(", "), unparen(&value.to_string()))),
         ),
         Error::DuplicateLink {
             relation,

@@ -37,8 +37,9 @@ pub enum Error {
         columns: Vec<&'static str>,
         /// The constraint name.
         constraint: &'static str,
-        /// The offending value, SQL-quoted (long text is shortened).
-        value: String,
+        /// The offending value, SQL-quoted when displayed (long text is shortened); for
+        /// several columns a tuple, `('a', 2)`.
+        value: QuotedValue,
         /// The record already holding the value.
         existing: RawKey,
     },
@@ -333,6 +334,182 @@ fn list(errors: &[Error]) -> String {
     texts.join("; ")
 }
 
+/// The value an [`Error::UniqueViolation`] names, kept as data and written out only when it
+/// is displayed: `'alice'`, `42`, `users[1v1]` for a foreign key, `('a', 2)` for several
+/// columns; text longer than 64 bytes is cut, with its length. A refused write formats no
+/// text: most callers match the error and never print it. Equality, `{:?}` and comparison
+/// with a `str` go by that text. O(1) to build for short values, O(length) to display.
+///
+/// ```
+/// # use relata::{Entity, Error, Schema, Store};
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// struct User { #[relata(unique)] name: String }
+/// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+/// store.insert(User { name: "o'hara".into() })?;
+/// let Err(Error::UniqueViolation { value, .. }) = store.insert(User { name: "o'hara".into() }) else {
+///     panic!("a unique violation")
+/// };
+/// assert_eq!(value, "'o''hara'");
+/// assert_eq!(value.to_string(), "'o''hara'");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct QuotedValue(Quoted);
+
+#[derive(Clone)]
+enum Quoted {
+    One(Part),
+    Tuple(Box<[Part]>),
+    /// Text given as it is displayed (`From<String>`).
+    Given(String),
+}
+
+/// One column's value, holding only what its quoted form shows.
+#[derive(Clone)]
+pub(crate) enum Part {
+    /// A value with no text or bytes (NULL, a number, a boolean, a key with no table).
+    Scalar(crate::value::Value<'static>),
+    /// Text (or a decimal's text) of `len` bytes, of which `head` is what is quoted.
+    Text { head: Box<str>, len: usize },
+    /// Bytes: `len` of them, of which `head` is what is quoted.
+    Bytes { head: Box<[u8]>, len: usize },
+    /// A foreign key, with its target's table: `users[1v1]`.
+    Ref {
+        table: &'static str,
+        key: crate::key::RawKey,
+    },
+    /// A value as people read it (`AsColumn::shown`), quoted as text.
+    Shown(String),
+}
+
+impl Part {
+    /// What `value` shows, copied out of the store (only the quoted prefix of long text).
+    pub(crate) fn of(value: crate::value::Value<'_>) -> Part {
+        use crate::value::{quoted_bytes_prefix, quoted_prefix, Value};
+        match value {
+            Value::Null => Part::Scalar(Value::Null),
+            Value::Bool(b) => Part::Scalar(Value::Bool(b)),
+            Value::Int(i) => Part::Scalar(Value::Int(i)),
+            Value::UInt(u) => Part::Scalar(Value::UInt(u)),
+            Value::Float(x) => Part::Scalar(Value::Float(x)),
+            Value::Key(k) => Part::Scalar(Value::Key(k)),
+            Value::Text(s) | Value::Numeric(s) => Part::Text {
+                head: quoted_prefix(s).into(),
+                len: s.len(),
+            },
+            Value::Bytes(b) => Part::Bytes {
+                head: quoted_bytes_prefix(b).into(),
+                len: b.len(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::value::{quote_bytes, quote_text};
+        match self {
+            Part::Scalar(v) => std::fmt::Display::fmt(v, f),
+            Part::Text { head, len } => quote_text(f, head, *len),
+            Part::Bytes { head, len } => quote_bytes(f, head, *len),
+            Part::Ref { table, key } => write!(f, "{table}[{key}]"),
+            Part::Shown(s) => quote_text(f, s, s.len()),
+        }
+    }
+}
+
+impl QuotedValue {
+    /// One column's value.
+    pub(crate) fn one(part: Part) -> Self {
+        QuotedValue(Quoted::One(part))
+    }
+
+    /// Several columns' values, shown as a tuple.
+    pub(crate) fn tuple(parts: Vec<Part>) -> Self {
+        QuotedValue(Quoted::Tuple(parts.into_boxed_slice()))
+    }
+}
+
+impl std::fmt::Display for QuotedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Quoted::One(part) => std::fmt::Display::fmt(part, f),
+            Quoted::Tuple(parts) => {
+                f.write_str("(")?;
+                for (i, part) in parts.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    std::fmt::Display::fmt(part, f)?;
+                }
+                f.write_str(")")
+            }
+            Quoted::Given(text) => f.write_str(text),
+        }
+    }
+}
+
+impl std::fmt::Debug for QuotedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.to_string(), f)
+    }
+}
+
+impl QuotedValue {
+    /// Whether this value displays as `text`, compared piece by piece as it is written.
+    fn displays_as(&self, text: &str) -> bool {
+        struct Rest<'a>(&'a str);
+        impl std::fmt::Write for Rest<'_> {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0 = self.0.strip_prefix(s).ok_or(std::fmt::Error)?;
+                Ok(())
+            }
+        }
+        let mut rest = Rest(text);
+        std::fmt::Write::write_fmt(&mut rest, format_args!("{self}")).is_ok() && rest.0.is_empty()
+    }
+}
+
+impl PartialEq for QuotedValue {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (_, Quoted::Given(text)) => self.displays_as(text),
+            (Quoted::Given(text), _) => other.displays_as(text),
+            _ => self.displays_as(&other.to_string()),
+        }
+    }
+}
+impl Eq for QuotedValue {}
+
+impl PartialEq<str> for QuotedValue {
+    fn eq(&self, other: &str) -> bool {
+        self.displays_as(other)
+    }
+}
+impl PartialEq<&str> for QuotedValue {
+    fn eq(&self, other: &&str) -> bool {
+        self.displays_as(other)
+    }
+}
+impl PartialEq<String> for QuotedValue {
+    fn eq(&self, other: &String) -> bool {
+        self.displays_as(other)
+    }
+}
+
+impl From<String> for QuotedValue {
+    /// A value given as the text it displays.
+    fn from(text: String) -> Self {
+        QuotedValue(Quoted::Given(text))
+    }
+}
+impl From<&str> for QuotedValue {
+    /// A value given as the text it displays.
+    fn from(text: &str) -> Self {
+        QuotedValue(Quoted::Given(text.to_string()))
+    }
+}
+
 /// `users.a, users.b`: how SQLite names the columns of a failed constraint.
 fn qualified(table: &str, columns: &[&str]) -> String {
     let names: Vec<String> = columns.iter().map(|c| format!("{table}.{c}")).collect();
@@ -549,4 +726,47 @@ pub enum SnapshotError {
         /// Which tables it joins in the snapshot and in the schema.
         detail: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    #[test]
+    fn a_quoted_value_displays_and_compares_as_the_value_did() {
+        let long = format!("a{}", "é".repeat(40));
+        let bytes = [7u8; 40];
+        for value in [
+            Value::Text("o'hara"),
+            Value::Text(&long),
+            Value::Numeric("-1.50"),
+            Value::Bytes(&bytes),
+            Value::Bytes(&bytes[..3]),
+            Value::Float(-0.5),
+            Value::Null,
+            Value::Key(RawKey::new(3, 1)),
+        ] {
+            let quoted = QuotedValue::one(Part::of(value));
+            let text = value.to_string();
+            assert_eq!(quoted.to_string(), text);
+            assert!(
+                quoted == *text && [QuotedValue::from(text.clone())] == [quoted.clone()],
+                "{text}"
+            );
+            assert!(
+                quoted != text[..text.len() - 1] && quoted != format!("{text} "),
+                "{text}"
+            );
+        }
+        let pair = QuotedValue::tuple(vec![
+            Part::Ref {
+                table: "users",
+                key: RawKey::new(1, 1),
+            },
+            Part::of(Value::Int(2)),
+        ]);
+        assert_eq!(pair, QuotedValue::from("(users[1v1], 2)"));
+        assert_eq!(format!("{pair:?}"), "\"(users[1v1], 2)\"");
+    }
 }

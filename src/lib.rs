@@ -38,7 +38,7 @@ pub use entity::{
     CheckDef, Entity, EntityDef, FieldDef, Fk, FkDef, Identity, Index, IndexDef, OnDelete, Stamp, Unique,
     UniqueDef,
 };
-pub use error::{Error, IntegrityError};
+pub use error::{Error, IntegrityError, QuotedValue};
 pub use factory::{Build, Ctx, Factories, FactoryError};
 pub use fixture::{Fixture, FixtureError};
 pub use key::{Key, RawKey};

@@ -235,28 +235,52 @@ impl fmt::Display for Value<'_> {
             Value::Int(i) => write!(f, "{i}"),
             Value::UInt(u) => write!(f, "{u}"),
             Value::Float(x) => write!(f, "{x}"),
-            Value::Text(s) | Value::Numeric(s) if s.len() <= QUOTE_LIMIT => quoted(f, s, "'"),
-            Value::Text(s) | Value::Numeric(s) => {
-                let mut cut = QUOTE_LIMIT;
-                while !s.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                quoted(f, &s[..cut], "...'")?;
-                write!(f, " ({} bytes)", s.len())
-            }
-            Value::Bytes(b) => {
-                f.write_str("x'")?;
-                for byte in b.iter().take(QUOTE_LIMIT / 2) {
-                    write!(f, "{byte:02x}")?;
-                }
-                if b.len() > QUOTE_LIMIT / 2 {
-                    write!(f, "...' ({} bytes)", b.len())
-                } else {
-                    f.write_str("'")
-                }
-            }
+            Value::Text(s) | Value::Numeric(s) => quote_text(f, s, s.len()),
+            Value::Bytes(b) => quote_bytes(f, b, b.len()),
             Value::Key(k) => write!(f, "{k}"),
         }
+    }
+}
+
+/// The prefix of `s` a message quotes: all of it up to [`QUOTE_LIMIT`] bytes, else the
+/// longest prefix within the limit that ends on a char boundary.
+pub(crate) fn quoted_prefix(s: &str) -> &str {
+    if s.len() <= QUOTE_LIMIT {
+        return s;
+    }
+    let mut cut = QUOTE_LIMIT;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &s[..cut]
+}
+
+/// The prefix of `b` a message quotes (as hex).
+pub(crate) fn quoted_bytes_prefix(b: &[u8]) -> &[u8] {
+    &b[..b.len().min(QUOTE_LIMIT / 2)]
+}
+
+/// Text of `len` bytes as a message quotes it, from `s`: the text itself or at least its
+/// [`quoted_prefix`]. `'alice'`; beyond the limit `'ab...' (200 bytes)`.
+pub(crate) fn quote_text(f: &mut fmt::Formatter<'_>, s: &str, len: usize) -> fmt::Result {
+    if len <= QUOTE_LIMIT {
+        return quoted(f, s, "'");
+    }
+    quoted(f, quoted_prefix(s), "...'")?;
+    write!(f, " ({len} bytes)")
+}
+
+/// Bytes, `len` of them, as a message quotes them, from `b`: the bytes themselves or at least
+/// their [`quoted_bytes_prefix`]. `x'0aff'`; beyond the limit `x'0aff...' (200 bytes)`.
+pub(crate) fn quote_bytes(f: &mut fmt::Formatter<'_>, b: &[u8], len: usize) -> fmt::Result {
+    f.write_str("x'")?;
+    for byte in quoted_bytes_prefix(b) {
+        write!(f, "{byte:02x}")?;
+    }
+    if len > QUOTE_LIMIT / 2 {
+        write!(f, "...' ({len} bytes)")
+    } else {
+        f.write_str("'")
     }
 }
 

@@ -2,7 +2,7 @@
 //! primitive change. A rejected row's text is truncated off the heap again.
 
 use crate::entity::Entity;
-use crate::error::Error;
+use crate::error::{Error, Part, QuotedValue};
 use crate::key::{Key, RawKey};
 use crate::store::journal::Change;
 use crate::store::table::KeyState;
@@ -379,7 +379,8 @@ pub(crate) enum NewId {
     Given,
 }
 
-/// The error for `row` colliding with `existing` under unique constraint `u`.
+/// The error for `row` colliding with `existing` under unique constraint `u`. Its value is
+/// copied out as data; the message text is written only if the error is displayed.
 pub(crate) fn unique_violation<E: Entity>(
     row: &E::Row,
     text: &TextHeap,
@@ -388,11 +389,8 @@ pub(crate) fn unique_violation<E: Entity>(
 ) -> Error {
     let def = &E::DEF.uniques[u];
     let value = match def.fields {
-        [field] => render::<E>(row, text, *field),
-        fields => {
-            let values: Vec<String> = fields.iter().map(|&f| render::<E>(row, text, f)).collect();
-            format!("({})", values.join(", "))
-        }
+        [field] => QuotedValue::one(quoted::<E>(row, text, *field)),
+        fields => QuotedValue::tuple(fields.iter().map(|&f| quoted::<E>(row, text, f)).collect()),
     };
     Error::UniqueViolation {
         table: E::DEF.table,
@@ -403,16 +401,24 @@ pub(crate) fn unique_violation<E: Entity>(
     }
 }
 
-/// A column value for a message; a key names its table, like `users[1v1]`.
-pub(crate) fn render<E: Entity>(row: &E::Row, text: &TextHeap, field: u16) -> String {
+/// A column value as a message quotes it; a key names its table, like `users[1v1]`.
+fn quoted<E: Entity>(row: &E::Row, text: &TextHeap, field: u16) -> Part {
     if let Some(shown) = E::__shown(row, text, field as usize) {
-        return crate::value::Value::Text(&shown).to_string();
+        return Part::Shown(shown);
     }
     let value = E::__value(row, text, field as usize);
     match (value, E::DEF.fks.iter().find(|fk| fk.field == field)) {
-        (crate::value::Value::Key(k), Some(fk)) => format!("{}[{k}]", (fk.target)().table),
-        _ => value.to_string(),
+        (crate::value::Value::Key(key), Some(fk)) => Part::Ref {
+            table: (fk.target)().table,
+            key,
+        },
+        _ => Part::of(value),
     }
+}
+
+/// A column value for a message (see [`quoted`]).
+pub(crate) fn render<E: Entity>(row: &E::Row, text: &TextHeap, field: u16) -> String {
+    quoted::<E>(row, text, field).to_string()
 }
 
 /// Every `max_len` text column of `row` is within its limit, counted in characters as

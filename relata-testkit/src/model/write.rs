@@ -38,7 +38,7 @@ impl Model {
             table: spec.name,
             columns: u.fields.iter().map(|&f| spec.columns[f]).collect(),
             constraint: u.name,
-            value: quote_tuple(spec, u.fields, wanted),
+            value: quote_tuple(spec, u.fields, wanted).into(),
             existing,
         }
     }

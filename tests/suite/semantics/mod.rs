@@ -192,7 +192,7 @@ fn o2o_07_raw_duplicate_is_a_unique_violation_double_assignment_displaces() {
         table: "profiles",
         columns: vec!["user_id"],
         constraint: "uq_profiles_user_id",
-        value: format!("users[{}]", u.raw()),
+        value: format!("users[{}]", u.raw()).into(),
         existing: pa.raw(),
     };
     assert_fails_unchanged(&mut s, &err, |s| {
@@ -673,7 +673,7 @@ fn o2m_13_single_parent_is_a_one_to_one_slot() {
         table: "required_profiles",
         columns: vec!["user_id"],
         constraint: "uq_required_profiles_user_id",
-        value: format!("users[{}]", u.raw()),
+        value: format!("users[{}]", u.raw()).into(),
         existing: p.raw(),
     };
     assert_fails_unchanged(&mut s, &err, |s| {
@@ -953,7 +953,7 @@ fn assoc_02_a_duplicate_pair_fails_at_once() {
         table: "user_groups",
         columns: vec!["user_id", "group_id"],
         constraint: "uq_user_groups_user_id_group_id",
-        value: format!("(users[{}], groups[{}])", u.raw(), g.raw()),
+        value: format!("(users[{}], groups[{}])", u.raw(), g.raw()).into(),
         existing: ug.raw(),
     };
     assert_fails_unchanged(&mut s, &err, |s| {
@@ -1217,7 +1217,7 @@ fn uniq_02_composite_unique_with_nulls() {
         table: "titled_posts",
         columns: vec!["author_id", "title"],
         constraint: "uq_post_user_title",
-        value: format!("(users[{}], 't')", u.raw()),
+        value: format!("(users[{}], 't')", u.raw()).into(),
         existing: first.raw(),
     };
     assert_fails_unchanged(&mut s, &err, |s| {
