@@ -726,6 +726,15 @@ pub enum SnapshotError {
         /// Which tables it joins in the snapshot and in the schema.
         detail: String,
     },
+    /// A snapshot's description names a table, a field of one table, or a relation twice: an
+    /// evolving load matches them by name, so all but one would be lost.
+    #[error("snapshot names {what} {name} twice")]
+    NamedTwice {
+        /// "table", "field" or "relation".
+        what: &'static str,
+        /// The name (a field's as `table.field`).
+        name: String,
+    },
 }
 
 #[cfg(test)]

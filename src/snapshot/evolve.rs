@@ -10,8 +10,11 @@
 //!
 //! The walk over the old bytes mirrors what `table/parts.rs` writes through bincode's serde
 //! path: slotmap's slots (an `Option` of the row, then the version), the slot count, the link
-//! counters, the text. Each field is read with the bincode primitive of its stored type.
+//! counters, the text. Each field is read with the bincode primitive of its stored type. A
+//! table is walked twice: once to count its records, check its text and reach what follows
+//! its slots, then again to write each slot as it is read, so nothing is held per slot.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
 
@@ -158,42 +161,43 @@ impl Store {
 }
 
 /// The snapshot's body rewritten for `schema`: the new description, each table of the schema
-/// (rewritten from the snapshot's, or empty), each relation (copied, or empty).
+/// (rewritten from the snapshot's, or empty), each relation (copied, or empty). The records
+/// and links of the snapshot are counted, and must be what its description announces.
 fn rewrite(
     old: &Description<'_>,
     parts: &[u8],
     schema: &Schema,
     adapted: &mut Vec<Adaptation>,
 ) -> Result<Vec<u8>, SnapshotError> {
-    let new = SchemaDesc::of(schema);
-    let empty = Store::new(schema.clone());
+    let (new, empty) = (SchemaDesc::of(schema), Store::new(schema.clone()));
     let (old_tables, old_relations) = (&old.schema.entities, &old.schema.relations);
     if old.counts.len() != old_tables.len() || old.links.len() != old_relations.len() {
-        return Err(bad(format!(
-            "{} counts for {} tables",
-            old.counts.len(),
-            old_tables.len()
-        )));
+        return Err(bad("the counts do not match the tables and relations".into()));
     }
+    named_once("table", old_tables.iter().map(|e| e.table.to_owned()))?;
+    named_once("relation", old_relations.iter().map(|r| r.name.to_owned()))?;
     let mut reader = Reader { bytes: parts, at: 0 };
-    let mut tables: Vec<Option<(u64, Vec<u8>)>> = vec![None; empty.tables.len()];
-    for (desc, &count) in old_tables.iter().zip(&old.counts) {
-        let slots = reader.table(desc)?;
+    let mut tables = vec![None; new.entities.len()];
+    for (desc, &announced) in old_tables.iter().zip(&old.counts) {
+        let old_table = reader.table(desc)?;
+        counted("table", desc.table, announced, old_table.records)?;
         match new.entities.iter().position(|e| e.table == desc.table) {
             Some(n) => {
-                let table = &*empty.tables[n];
-                let rewritten = rewrite_table(&slots, desc, &new.entities[n], table, adapted)?;
-                tables[n] = Some((count, rewritten));
+                let into = (&new.entities[n], &*empty.tables[n]);
+                tables[n] = Some(rewrite_table(parts, &old_table, desc, into, adapted)?);
             }
             None => adapted.push(Adaptation::TableDropped {
                 table: desc.table.to_owned(),
-                records: count,
+                records: old_table.records,
             }),
         }
     }
-    let mut relations: Vec<Option<(u64, &[u8])>> = vec![None; new.relations.len()];
-    for (desc, &count) in old_relations.iter().zip(&old.links) {
-        let bytes = reader.relation()?;
+    let mut relations = vec![None; new.relations.len()];
+    for (desc, &announced) in old_relations.iter().zip(&old.links) {
+        let start = reader.at;
+        let links = reader.take::<RelationParts>()?.pairs.len() as u64;
+        counted("relation", desc.name, announced, links)?;
+        let bytes = &parts[start..reader.at];
         match new.relations.iter().position(|r| r.name == desc.name) {
             Some(n) if (new.relations[n].left, new.relations[n].right) != (desc.left, desc.right) => {
                 return Err(SnapshotError::RelationChanged {
@@ -204,10 +208,10 @@ fn rewrite(
                     ),
                 })
             }
-            Some(n) => relations[n] = Some((count, bytes)),
+            Some(n) => relations[n] = Some((links, bytes)),
             None => adapted.push(Adaptation::RelationDropped {
                 relation: desc.name.to_owned(),
-                links: count,
+                links,
             }),
         }
     }
@@ -217,6 +221,27 @@ fn rewrite(
         });
     }
     assemble(new, tables, relations, &empty, adapted)
+}
+
+/// Refuses a snapshot naming a table, field or relation twice: matched by name, all but one
+/// would be lost.
+fn named_once(what: &'static str, names: impl Iterator<Item = String>) -> Result<(), SnapshotError> {
+    let mut seen = HashSet::new();
+    match names.into_iter().find(|name| !seen.insert(name.clone())) {
+        Some(name) => Err(SnapshotError::NamedTwice { what, name }),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a table or relation holding other than the records or links its description
+/// announces (as a strict load does).
+fn counted(what: &str, name: &str, announced: u64, found: u64) -> Result<(), SnapshotError> {
+    match announced == found {
+        true => Ok(()),
+        false => Err(bad(format!(
+            "{what} {name} announces {announced} but holds {found}"
+        ))),
+    }
 }
 
 /// The new snapshot: header, description, tables, relations; what is missing is empty.
@@ -234,36 +259,28 @@ fn assemble(
     };
     let mut out = vec![0u8; HEADER_LEN];
     encode(&description, &mut out)?;
-    for (n, table) in tables.into_iter().enumerate() {
+    for (table, empty) in tables.into_iter().zip(&empty.tables) {
         match table {
             Some((_, bytes)) => out.extend_from_slice(&bytes),
             None => {
-                empty.tables[n].encode_parts(&mut out)?;
-                adapted.push(Adaptation::TableAdded {
-                    table: empty.tables[n].def().table,
-                });
+                empty.encode_parts(&mut out)?;
+                let table = empty.def().table;
+                adapted.push(Adaptation::TableAdded { table });
             }
         }
     }
-    for (n, relation) in relations.into_iter().enumerate() {
+    for (relation, entry) in relations.into_iter().zip(&empty.schema.inner.relations) {
         match relation {
             Some((_, bytes)) => out.extend_from_slice(bytes),
             None => {
                 encode(&RelationParts::default(), &mut out)?;
-                adapted.push(Adaptation::RelationAdded {
-                    relation: empty.schema.inner.relations[n].name,
-                });
+                let relation = entry.name;
+                adapted.push(Adaptation::RelationAdded { relation });
             }
         }
     }
     seal(&mut out);
     Ok(out)
-}
-
-/// A value as the parts store it: its bytes, and the text of its text fields.
-struct StoredValue {
-    bytes: Vec<u8>,
-    text: String,
 }
 
 /// Where a new field's value comes from.
@@ -272,82 +289,76 @@ enum Source {
     Old(usize),
     /// `None`.
     Null,
-    /// The declared default.
-    Default(StoredValue),
+    /// The declared default: its bytes as the parts store it, and its text.
+    Default(Vec<u8>, String),
     /// Nothing: refused if a record needs it.
     Missing,
 }
 
-/// One table of the snapshot as read: its slots, slot count, link counters and text.
+/// One table of the snapshot, walked: where its parts start, how many records they hold, and
+/// what follows its slots.
 struct OldTable<'a> {
-    slots: Vec<OldSlot>,
+    start: usize,
+    records: u64,
     slot_count: u32,
     next_seq: Vec<u32>,
     text: &'a str,
     /// The id counter, for a table with an `#[relata(id)]` field.
     next_id: Option<u64>,
-    /// Where in the parts the rows' bytes are (field ranges index into it).
-    bytes: &'a [u8],
 }
 
-struct OldSlot {
+/// One slot as read; its buffers are reused from slot to slot.
+#[derive(Default)]
+struct Slot {
     version: u32,
-    /// `None` for a vacant slot.
-    row: Option<OldRow>,
-}
-
-struct OldRow {
-    /// Each field's bytes (in the parts) and the length of its text.
-    fields: Vec<(Range<usize>, u32)>,
+    occupied: bool,
+    /// Each field's bytes (in the parts) and text (in the table's text).
+    fields: Vec<(Range<usize>, Range<usize>)>,
     /// The link number of each foreign key.
     seqs: Vec<u32>,
 }
 
-/// Table `desc` of the snapshot, rewritten in the form `table` saves: the kept fields' bytes,
-/// new fields' `None` or default, each foreign key's link numbers and counter by field name.
+/// Table `desc` of the snapshot (walked as `old`, its parts in `parts`), rewritten in the form
+/// `into` saves: the kept fields' bytes, new fields' `None` or default, each foreign key's link
+/// numbers and counter by field name. Each slot is written as it is read.
 fn rewrite_table(
+    parts: &[u8],
     old: &OldTable<'_>,
     desc: &EntityDesc<'_>,
-    ours: &EntityDesc<'_>,
-    table: &dyn AnyTable,
+    (ours, table): (&EntityDesc<'_>, &dyn AnyTable),
     adapted: &mut Vec<Adaptation>,
-) -> Result<Vec<u8>, SnapshotError> {
+) -> Result<(u64, Vec<u8>), SnapshotError> {
     let def = table.def();
     let sources = plan_fields(desc, ours, table, adapted)?;
     let old_fk: Vec<Option<usize>> = (0..ours.fks.len())
         .map(|j| (0..desc.fks.len()).find(|&i| fk_name(desc, i) == fk_name(ours, j)))
         .collect();
-    let mut out = Vec::new();
-    let mut text = String::new();
-    encode(&(old.slots.len() as u64), &mut out)?;
-    let mut cursor = 0usize;
-    for (index, slot) in old.slots.iter().enumerate() {
-        let Some(OldRow { fields, seqs }) = &slot.row else {
-            encode(&0u8, &mut out)?;
+    let mut reader = Reader {
+        bytes: parts,
+        at: old.start,
+    };
+    let (mut out, mut text, mut slot, mut text_at) = (Vec::new(), String::new(), Slot::default(), 0);
+    let slots: u64 = reader.take()?;
+    encode(&slots, &mut out)?;
+    for index in 0..slots {
+        reader.slot(desc, &mut slot, &mut text_at)?;
+        encode(&u8::from(slot.occupied), &mut out)?;
+        if !slot.occupied {
             encode(&slot.version, &mut out)?;
             continue;
-        };
-        encode(&1u8, &mut out)?;
-        let mut texts = Vec::with_capacity(fields.len());
-        for (_, len) in fields {
-            let end = cursor + *len as usize;
-            texts.push(
-                old.text
-                    .get(cursor..end)
-                    .ok_or_else(|| bad(format!("table {}: text", desc.table)))?,
-            );
-            cursor = end;
         }
         for (f, source) in sources.iter().enumerate() {
             match source {
                 Source::Old(i) => {
-                    out.extend_from_slice(&old.bytes[fields[*i].0.clone()]);
-                    text.push_str(texts[*i]);
+                    let (bytes, span) = &slot.fields[*i];
+                    out.extend_from_slice(&parts[bytes.clone()]);
+                    let detail = || bad(format!("table {}: a text field ends inside a char", desc.table));
+                    text.push_str(old.text.get(span.clone()).ok_or_else(detail)?);
                 }
                 Source::Null => encode(&0u8, &mut out)?,
-                Source::Default(value) => {
-                    out.extend_from_slice(&value.bytes);
-                    text.push_str(&value.text);
+                Source::Default(bytes, value) => {
+                    out.extend_from_slice(bytes);
+                    text.push_str(value);
                 }
                 Source::Missing => {
                     return Err(SnapshotError::MissingDefault {
@@ -359,7 +370,7 @@ fn rewrite_table(
             }
         }
         for i in &old_fk {
-            encode(&i.and_then(|i| seqs.get(i).copied()).unwrap_or(0), &mut out)?;
+            encode(&i.and_then(|i| slot.seqs.get(i).copied()).unwrap_or(0), &mut out)?;
         }
         encode(&slot.version, &mut out)?;
     }
@@ -372,7 +383,7 @@ fn rewrite_table(
     if ours.fields.iter().any(FieldDesc::is_id) {
         encode(&old.next_id.unwrap_or(1), &mut out)?;
     }
-    Ok(out)
+    Ok((old.records, out))
 }
 
 /// The name of foreign key `fk`'s field.
@@ -390,18 +401,20 @@ fn plan_fields(
     adapted: &mut Vec<Adaptation>,
 ) -> Result<Vec<Source>, SnapshotError> {
     let def = table.def();
-    let mut defaults = Defaults::of(table, ours)?;
+    named_once(
+        "field",
+        desc.fields.iter().map(|f| format!("{}.{}", desc.table, f.name)),
+    )?;
     let mut sources = Vec::with_capacity(ours.fields.len());
-    for (f, field) in ours.fields.iter().enumerate() {
+    for ((f, field), default) in ours.fields.iter().enumerate().zip(defaults(table, ours)?) {
         let name = def.fields[f].name;
-        let default = defaults.next();
         let Some(i) = desc.fields.iter().position(|o| o.name == field.name) else {
             adapted.push(Adaptation::FieldAdded {
                 table: def.table,
                 field: name,
             });
             sources.push(match (default, field.nullable) {
-                (Some(value), _) => Source::Default(value),
+                (Some((bytes, text)), _) => Source::Default(bytes, text),
                 (None, true) => Source::Null,
                 (None, false) => Source::Missing,
             });
@@ -429,49 +442,28 @@ fn plan_fields(
     Ok(sources)
 }
 
-/// Each field's declared default, one field at a time, cut out of the table's record of
-/// defaults (`Table::default_row`) by walking it as a row of `ours`.
-struct Defaults<'d> {
-    fields: std::slice::Iter<'d, FieldDesc<'d>>,
-    declared: std::vec::IntoIter<bool>,
-    row: Vec<u8>,
-    text: String,
-    at: usize,
-    text_at: usize,
-}
-
-impl<'d> Defaults<'d> {
-    fn of(table: &dyn AnyTable, ours: &'d EntityDesc<'d>) -> Result<Defaults<'d>, SnapshotError> {
-        let row = table.default_row()?;
-        Ok(Defaults {
-            fields: ours.fields.iter(),
-            declared: row.declared.into_iter(),
-            row: row.bytes,
-            text: row.text,
+/// Each field's declared default (its bytes and text), if it declares one, cut out of the
+/// table's record of defaults (`Table::default_row`) by walking it as a row of `ours`.
+fn defaults(
+    table: &dyn AnyTable,
+    ours: &EntityDesc<'_>,
+) -> Result<Vec<Option<(Vec<u8>, String)>>, SnapshotError> {
+    let row = table.default_row()?;
+    let (mut reader, mut slot) = (
+        Reader {
+            bytes: &row.bytes,
             at: 0,
-            text_at: 0,
-        })
-    }
-
-    /// The next field's default, if it declares one.
-    fn next(&mut self) -> Option<StoredValue> {
-        let (field, declared) = (self.fields.next()?, self.declared.next()?);
-        let mut reader = Reader {
-            bytes: &self.row,
-            at: self.at,
-        };
-        let (bytes, len) = reader.field(field).ok()?;
-        self.at = reader.at;
-        let text = self
-            .text
-            .get(self.text_at..self.text_at + len as usize)?
-            .to_owned();
-        self.text_at += len as usize;
-        declared.then(|| StoredValue {
-            bytes: self.row[bytes].to_vec(),
-            text,
-        })
-    }
+        },
+        Slot::default(),
+    );
+    reader.row(ours, &mut slot, &mut 0)?;
+    let value = |(bytes, text): &(Range<usize>, Range<usize>)| {
+        let text = row.text.get(text.clone()).unwrap_or_default();
+        (row.bytes[bytes.clone()].to_vec(), text.to_owned())
+    };
+    Ok((slot.fields.iter().zip(&row.declared))
+        .map(|(field, &declared)| declared.then(|| value(field)))
+        .collect())
 }
 
 /// A walk over the parts of a snapshot, one bincode value at a time.
@@ -489,26 +481,14 @@ impl<'a> Reader<'a> {
         Ok(value)
     }
 
-    /// One table's parts as `desc` wrote them.
+    /// One table's parts as `desc` wrote them, walked: its records counted, its text checked to
+    /// be exactly its records' text fields.
     fn table(&mut self, desc: &EntityDesc<'_>) -> Result<OldTable<'a>, SnapshotError> {
-        let count: u64 = self.take()?;
-        let mut slots = Vec::new();
-        for _ in 0..count {
-            let row = match self.take::<u8>()? {
-                0 => None,
-                1 => {
-                    let fields = (desc.fields.iter())
-                        .map(|f| self.field(f))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    let seqs = (desc.fks.iter())
-                        .map(|_| self.take())
-                        .collect::<Result<Vec<u32>, _>>()?;
-                    Some(OldRow { fields, seqs })
-                }
-                tag => return Err(bad(format!("table {}: slot tag {tag}", desc.table))),
-            };
-            let version = self.take()?;
-            slots.push(OldSlot { version, row });
+        let start = self.at;
+        let (mut slot, mut text_len, mut records) = (Slot::default(), 0, 0);
+        for _ in 0..self.take::<u64>()? {
+            self.slot(desc, &mut slot, &mut text_len)?;
+            records += u64::from(slot.occupied);
         }
         let slot_count = self.take()?;
         let next_seq = self.take()?;
@@ -516,18 +496,67 @@ impl<'a> Reader<'a> {
         let (text, used): (&'a str, usize) =
             bincode::serde::borrow_decode_from_slice(rest, config()).map_err(|e| bad(e.to_string()))?;
         self.at += used;
+        if text.len() != text_len {
+            let detail = format!(
+                "table {}: {} bytes of text, {text_len} in its records",
+                desc.table,
+                text.len()
+            );
+            return Err(bad(detail));
+        }
         let next_id = match desc.fields.iter().any(FieldDesc::is_id) {
             true => Some(self.take()?),
             false => None,
         };
         Ok(OldTable {
-            slots,
+            start,
+            records,
             slot_count,
             next_seq,
             text,
             next_id,
-            bytes: self.bytes,
         })
+    }
+
+    /// One slot, into `slot`: its version and, if occupied, its row (see [`row`](Self::row)).
+    fn slot(
+        &mut self,
+        desc: &EntityDesc<'_>,
+        slot: &mut Slot,
+        text_at: &mut usize,
+    ) -> Result<(), SnapshotError> {
+        slot.occupied = match self.take::<u8>()? {
+            0 => false,
+            1 => true,
+            tag => return Err(bad(format!("table {}: slot tag {tag}", desc.table))),
+        };
+        if slot.occupied {
+            self.row(desc, slot, text_at)?;
+        }
+        slot.version = self.take()?;
+        Ok(())
+    }
+
+    /// One row, into `slot`: each field's bytes and text (from `*text_at` on, which moves past
+    /// it), and each link number.
+    fn row(
+        &mut self,
+        desc: &EntityDesc<'_>,
+        slot: &mut Slot,
+        text_at: &mut usize,
+    ) -> Result<(), SnapshotError> {
+        slot.fields.clear();
+        for f in &desc.fields {
+            let (bytes, len) = self.field(f)?;
+            let start = *text_at;
+            *text_at = start.saturating_add(len as usize);
+            slot.fields.push((bytes, start..*text_at));
+        }
+        slot.seqs.clear();
+        for _ in &desc.fks {
+            slot.seqs.push(self.take()?);
+        }
+        Ok(())
     }
 
     /// One field's bytes, and the length of its text.
@@ -556,13 +585,6 @@ impl<'a> Reader<'a> {
             Stored::Key | Stored::Text => self.take::<RawKey>().map(drop),
         };
         skipped.map(|()| (start..self.at, 0))
-    }
-
-    /// One relation's parts (pairs and counter), as bytes.
-    fn relation(&mut self) -> Result<&'a [u8], SnapshotError> {
-        let start = self.at;
-        self.take::<RelationParts>()?;
-        Ok(&self.bytes[start..self.at])
     }
 }
 

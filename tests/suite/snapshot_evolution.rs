@@ -595,3 +595,256 @@ fn every_bit_flip_of_an_evolving_load_errs_or_loads_whole() {
     }
     assert!(loaded > 0, "some flips (in text, say) still load");
 }
+
+/// `bytes` with every occurrence of `from` replaced by `to` (of the same length), resealed.
+fn replaced(mut bytes: Vec<u8>, from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let mut found = false;
+    for at in 0..=bytes.len() - from.len() {
+        if &bytes[at..at + from.len()] == from {
+            bytes[at..at + from.len()].copy_from_slice(to);
+            found = true;
+        }
+    }
+    assert!(found, "{from:?} is in the snapshot");
+    relata::__private::reseal(&mut bytes);
+    bytes
+}
+
+/// Damaged or hostile descriptions an evolving load must refuse: matched by name, a name the
+/// snapshot holds twice, or a count it misstates, would lose or misreport records.
+mod malformed {
+    use super::*;
+
+    mod old {
+        use relata::Entity;
+        #[derive(Entity, Clone, Debug, PartialEq)]
+        #[relata(table = "notes")]
+        pub struct Note {
+            pub line: String,
+        }
+        #[derive(Entity, Clone, Debug, PartialEq)]
+        #[relata(table = "notez")]
+        pub struct Other {
+            pub line: String,
+        }
+        #[derive(Entity, Clone, Debug, PartialEq)]
+        #[relata(table = "notes")]
+        pub struct Twin {
+            pub line: String,
+            pub linz: String,
+        }
+    }
+
+    /// `notes` with a new field: loading any of the snapshots below is an evolving load.
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "notes")]
+    pub struct Note {
+        pub line: String,
+        pub extra: Option<i32>,
+    }
+
+    const PINS: ManyToMany<old::Note, old::Note> =
+        ManyToMany::new("pins", "pinned", "pinners").columns("pinner_id", "pinned_id");
+    const PINZ: ManyToMany<old::Note, old::Note> =
+        ManyToMany::new("pinz", "pinnez", "pinnerz").columns("pinnex_id", "pinnez_id");
+    const NEW_PINS: ManyToMany<Note, Note> =
+        ManyToMany::new("pins", "pinned", "pinners").columns("pinner_id", "pinned_id");
+
+    fn note(line: &str) -> old::Note {
+        old::Note { line: line.into() }
+    }
+
+    #[test]
+    fn a_table_named_twice_is_refused_naming_it() {
+        let mut s = Store::new(
+            Schema::builder()
+                .entity::<old::Note>()
+                .entity::<old::Other>()
+                .build()
+                .unwrap(),
+        );
+        s.insert(note("kept?")).unwrap();
+        s.insert(old::Other {
+            line: "or this?".into(),
+        })
+        .unwrap();
+        let bytes = replaced(s.to_snapshot().unwrap(), b"notez", b"notes");
+        let schema = Schema::builder().entity::<Note>().build().unwrap();
+        let err = Store::from_snapshot_evolving(schema, &bytes).unwrap_err();
+        assert_eq!(
+            err,
+            SnapshotError::NamedTwice {
+                what: "table",
+                name: "notes".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_relation_named_twice_is_refused_naming_it() {
+        let old_schema = Schema::builder()
+            .entity::<old::Note>()
+            .relation(PINS)
+            .relation(PINZ)
+            .build()
+            .unwrap();
+        let mut s = Store::new(old_schema);
+        let (a, b) = (s.insert(note("a")).unwrap(), s.insert(note("b")).unwrap());
+        s.link(PINS, a, b).unwrap();
+        s.link(PINZ, b, a).unwrap();
+        let bytes = replaced(s.to_snapshot().unwrap(), b"pinz", b"pins");
+        let schema = Schema::builder()
+            .entity::<Note>()
+            .relation(NEW_PINS)
+            .build()
+            .unwrap();
+        let err = Store::from_snapshot_evolving(schema, &bytes).unwrap_err();
+        assert_eq!(
+            err,
+            SnapshotError::NamedTwice {
+                what: "relation",
+                name: "pins".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_field_named_twice_is_refused_naming_it() {
+        let mut s = Store::new(Schema::builder().entity::<old::Twin>().build().unwrap());
+        s.insert(old::Twin {
+            line: "first".into(),
+            linz: "second".into(),
+        })
+        .unwrap();
+        let bytes = replaced(s.to_snapshot().unwrap(), b"linz", b"line");
+        let schema = Schema::builder().entity::<Note>().build().unwrap();
+        let err = Store::from_snapshot_evolving(schema, &bytes).unwrap_err();
+        assert_eq!(
+            err,
+            SnapshotError::NamedTwice {
+                what: "field",
+                name: "notes.line".into()
+            }
+        );
+    }
+
+    /// The audit table's text block gains a byte no record's field holds.
+    #[test]
+    fn text_left_over_after_the_last_field_is_refused() {
+        let mut bytes = v1_snapshot().0;
+        let at = bytes.windows(8).position(|w| w == b"\x07created").unwrap();
+        bytes[at] = 8;
+        bytes.insert(at + 8, b'!');
+        relata::__private::reseal(&mut bytes);
+        let schema = Schema::builder()
+            .entity::<option_added::User>()
+            .entity::<v1::Audit>()
+            .build()
+            .unwrap();
+        let err = Store::from_snapshot_evolving(schema, &bytes).unwrap_err();
+        assert!(
+            matches!(&err, SnapshotError::Decode { detail, .. } if detail.contains("audit")),
+            "{err:?}"
+        );
+    }
+
+    /// The description claims 5 posts (there are 2) and 3 likes (there are 2): a dropped
+    /// table's or relation's report gives what the snapshot holds, so a misstated count is
+    /// refused as a strict load refuses it.
+    #[test]
+    fn a_misstated_count_of_a_dropped_table_or_relation_is_refused() {
+        let (bytes, ..) = v1_snapshot();
+        let counts = [3u8, 3, 2, 1, 1, 2];
+        assert_eq!(bytes.windows(6).filter(|w| *w == counts).count(), 1);
+        let schema = || Schema::builder().entity::<dropped::User>().build().unwrap();
+        for (wrong, named) in [([3u8, 3, 5, 1, 1, 2], "posts"), ([3, 3, 2, 1, 1, 3], "likes")] {
+            let bad = replaced(bytes.clone(), &counts, &wrong);
+            let err = Store::from_snapshot_evolving(schema(), &bad).unwrap_err();
+            assert!(
+                matches!(&err, SnapshotError::Decode { detail, .. } if detail.contains(named)),
+                "{err:?}"
+            );
+        }
+    }
+}
+
+/// Vacant slots cost an evolving load what they cost a strict load: each is rewritten as it
+/// is read (each was once held as a 56-byte slot, from 2 bytes of input). Peak memory is
+/// measured in a child process running only `vacant_slots_child` (Linux: `/proc/self`).
+#[test]
+fn vacant_slots_are_rewritten_without_being_held() {
+    if !std::path::Path::new("/proc/self/clear_refs").exists() {
+        return;
+    }
+    let test = concat!(module_path!(), "::vacant_slots_child");
+    let test = test.split_once("::").map_or(test, |(_, name)| name);
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("RELATA_PEAK_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 passed"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+mod vacant {
+    use relata::Entity;
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "marks")]
+    pub struct Mark {
+        pub on: bool,
+    }
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "marks")]
+    pub struct Mark2 {
+        pub on: bool,
+        pub note: Option<u8>,
+    }
+}
+
+/// The peak resident memory `f` adds, in bytes (the peak is reset first).
+fn peak_growth<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let status = |field: &str| -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+    };
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+    let before = status("VmRSS:");
+    let out = f();
+    (out, status("VmHWM:").saturating_sub(before))
+}
+
+#[test]
+#[ignore = "run by vacant_slots_are_rewritten_without_being_held in a process of its own"]
+fn vacant_slots_child() {
+    if std::env::var_os("RELATA_PEAK_CHILD").is_none() {
+        return;
+    }
+    let old = || Schema::builder().entity::<vacant::Mark>().build().unwrap();
+    let mut s = Store::new(old());
+    let keys: Vec<_> = (0..1_000_000)
+        .map(|_| s.insert(vacant::Mark { on: true }).unwrap())
+        .collect();
+    for key in keys {
+        s.delete(key).unwrap();
+    }
+    let bytes = s.to_snapshot().unwrap();
+    drop(s);
+    let (strict, strict_peak) = peak_growth(|| Store::from_snapshot(old(), &bytes).unwrap());
+    drop(strict);
+    let new = Schema::builder().entity::<vacant::Mark2>().build().unwrap();
+    let (evolved, peak) = peak_growth(|| Store::from_snapshot_evolving(new, &bytes).unwrap());
+    assert_eq!(evolved.1.len(), 1);
+    let input = bytes.len() as u64;
+    println!("input {input} bytes, strict load peak {strict_peak}, evolving load peak {peak}");
+    assert!(
+        peak <= strict_peak + 8 * input,
+        "an evolving load holds {peak} bytes at its peak, a strict one {strict_peak}, for {input} bytes"
+    );
+}
