@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
 
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use super::format::{self, Description, EntityDesc, FieldDesc, SchemaDesc, HEADER_LEN};
 use super::load::{checked_body, decode_description};
@@ -176,7 +176,7 @@ fn rewrite(
     }
     named_once("table", old_tables.iter().map(|e| e.table.to_owned()))?;
     named_once("relation", old_relations.iter().map(|r| r.name.to_owned()))?;
-    let mut reader = Reader { bytes: parts, at: 0 };
+    let mut reader = Reader::new(parts, 0);
     let mut tables = vec![None; new.entities.len()];
     for (desc, &announced) in old_tables.iter().zip(&old.counts) {
         let old_table = reader.table(desc)?;
@@ -333,10 +333,7 @@ fn rewrite_table(
     let old_fk: Vec<Option<usize>> = (0..ours.fks.len())
         .map(|j| (0..desc.fks.len()).find(|&i| fk_name(desc, i) == fk_name(ours, j)))
         .collect();
-    let mut reader = Reader {
-        bytes: parts,
-        at: old.start,
-    };
+    let mut reader = Reader::new(parts, old.start);
     let (mut out, mut text, mut slot, mut text_at) = (Vec::new(), String::new(), Slot::default(), 0);
     let slots: u64 = reader.take()?;
     encode(&slots, &mut out)?;
@@ -414,7 +411,7 @@ fn plan_fields(
                 field: name,
             });
             sources.push(match (default, field.nullable) {
-                (Some((bytes, text)), _) => Source::Default(bytes, text),
+                (Some(default), _) => default,
                 (None, true) => Source::Null,
                 (None, false) => Source::Missing,
             });
@@ -442,24 +439,15 @@ fn plan_fields(
     Ok(sources)
 }
 
-/// Each field's declared default (its bytes and text), if it declares one, cut out of the
+/// Each field's declared default ([`Source::Default`]), if it declares one, cut out of the
 /// table's record of defaults (`Table::default_row`) by walking it as a row of `ours`.
-fn defaults(
-    table: &dyn AnyTable,
-    ours: &EntityDesc<'_>,
-) -> Result<Vec<Option<(Vec<u8>, String)>>, SnapshotError> {
+fn defaults(table: &dyn AnyTable, ours: &EntityDesc<'_>) -> Result<Vec<Option<Source>>, SnapshotError> {
     let row = table.default_row()?;
-    let (mut reader, mut slot) = (
-        Reader {
-            bytes: &row.bytes,
-            at: 0,
-        },
-        Slot::default(),
-    );
+    let (mut reader, mut slot) = (Reader::new(&row.bytes, 0), Slot::default());
     reader.row(ours, &mut slot, &mut 0)?;
     let value = |(bytes, text): &(Range<usize>, Range<usize>)| {
         let text = row.text.get(text.clone()).unwrap_or_default();
-        (row.bytes[bytes.clone()].to_vec(), text.to_owned())
+        Source::Default(row.bytes[bytes.clone()].to_vec(), text.to_owned())
     };
     Ok((slot.fields.iter().zip(&row.declared))
         .map(|(field, &declared)| declared.then(|| value(field)))
@@ -473,10 +461,15 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn take<T: DeserializeOwned>(&mut self) -> Result<T, SnapshotError> {
+    fn new(bytes: &'a [u8], at: usize) -> Reader<'a> {
+        Reader { bytes, at }
+    }
+
+    /// The next value (a string borrowed from the parts).
+    fn take<T: Deserialize<'a>>(&mut self) -> Result<T, SnapshotError> {
         let rest = self.bytes.get(self.at..).unwrap_or_default();
         let (value, used) =
-            bincode::serde::decode_from_slice(rest, config()).map_err(|e| bad(e.to_string()))?;
+            bincode::serde::borrow_decode_from_slice(rest, config()).map_err(|e| bad(e.to_string()))?;
         self.at += used;
         Ok(value)
     }
@@ -492,10 +485,7 @@ impl<'a> Reader<'a> {
         }
         let slot_count = self.take()?;
         let next_seq = self.take()?;
-        let rest = self.bytes.get(self.at..).unwrap_or_default();
-        let (text, used): (&'a str, usize) =
-            bincode::serde::borrow_decode_from_slice(rest, config()).map_err(|e| bad(e.to_string()))?;
-        self.at += used;
+        let text: &'a str = self.take()?;
         if text.len() != text_len {
             let detail = format!(
                 "table {}: {} bytes of text, {text_len} in its records",
@@ -559,32 +549,24 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// One field's bytes, and the length of its text.
+    /// One field's bytes, and the length of its text. Only where the field ends is checked
+    /// here: the load that follows decodes the rewritten rows as today's types.
     fn field(&mut self, f: &FieldDesc<'_>) -> Result<(Range<usize>, u32), SnapshotError> {
         let start = self.at;
-        if f.nullable && self.take::<u8>()? == 0 {
-            return Ok((start..self.at, 0));
-        }
-        if f.stored == Stored::Text {
-            let len: u32 = self.take()?;
-            return Ok((start..self.at, len));
-        }
-        let skipped = match f.stored {
-            Stored::Bool => self.take::<bool>().map(drop),
-            Stored::I8 => self.take::<i8>().map(drop),
-            Stored::I16 => self.take::<i16>().map(drop),
-            Stored::I32 => self.take::<i32>().map(drop),
-            Stored::I64 => self.take::<i64>().map(drop),
-            Stored::U8 => self.take::<u8>().map(drop),
-            Stored::U16 => self.take::<u16>().map(drop),
-            Stored::U32 => self.take::<u32>().map(drop),
-            Stored::U64 => self.take::<u64>().map(drop),
-            Stored::F32 => self.take::<f32>().map(drop),
-            Stored::F64 => self.take::<f64>().map(drop),
-            Stored::Bytes => self.take::<Vec<u8>>().map(drop),
-            Stored::Key | Stored::Text => self.take::<RawKey>().map(drop),
+        let text_len = match f.stored {
+            _ if f.nullable && self.take::<u8>()? == 0 => 0,
+            Stored::Text => self.take::<u32>()?,
+            Stored::Bool | Stored::I8 | Stored::U8 => self.take::<u8>().map(|_| 0)?,
+            Stored::F32 => self.take::<f32>().map(|_| 0)?,
+            Stored::F64 => self.take::<f64>().map(|_| 0)?,
+            Stored::Bytes => self.take::<Vec<u8>>().map(|_| 0)?,
+            Stored::Key => self.take::<RawKey>().map(|_| 0)?,
+            // Signed ones zigzagged, integers are varints of one layout.
+            Stored::I16 | Stored::I32 | Stored::I64 | Stored::U16 | Stored::U32 | Stored::U64 => {
+                self.take::<u64>().map(|_| 0)?
+            }
         };
-        skipped.map(|()| (start..self.at, 0))
+        Ok((start..self.at, text_len))
     }
 }
 
