@@ -169,11 +169,16 @@ impl<E: Entity> Table<E> {
         if next_seq.len() != E::DEF.fks.len() {
             return Err(bad::<E>("malformed link counters".into()));
         }
-        place_text::<E>(&mut rows, text)?;
         let mut table = Table::new();
         table.text = TextHeap::from_string(text.to_owned());
         let checked = !E::DEF.checks.is_empty() || E::DEF.fields.iter().any(|f| f.max_len.is_some());
-        for (key, row) in rows.iter() {
+        let mut at = 0;
+        for (key, row) in rows.iter_mut() {
+            at = place_text::<E>(row, text, at).ok_or_else(|| {
+                bad::<E>(format!(
+                    "record {key}: a text field runs past the text or ends inside a char"
+                ))
+            })?;
             if !links_within_counters::<E>(row, &next_seq) {
                 return Err(bad::<E>(format!("record {key}: link number beyond its counter")));
             }
@@ -189,6 +194,9 @@ impl<E: Entity> Table<E> {
             if checked {
                 check_row::<E>(row, &table.text, key)?;
             }
+        }
+        if at != text.len() {
+            return Err(bad::<E>("the text holds bytes no record uses".into()));
         }
         table.rows = rows;
         table.next_seq = next_seq;
@@ -345,31 +353,20 @@ fn fields_text<'a, E: Entity>(rows: &Rows<E::Row>, heap: &'a TextHeap) -> Cow<'a
     Cow::Owned(text)
 }
 
-/// Gives each text field of `rows` (in slot and field order) its offset in `text`, refusing a
-/// field that runs past it or ends inside a char, and bytes no field uses.
-fn place_text<E: Entity>(rows: &mut Rows<E::Row>, text: &str) -> Result<(), SnapshotError> {
-    let mut at = 0usize;
-    for (key, row) in rows.iter_mut() {
-        let mut fits = true;
-        E::__for_each_span(row, &mut |s| {
-            let end = at + s.len();
-            fits &= text.is_char_boundary(end);
-            *s = if s.is_empty() || !fits {
-                Span::default()
-            } else {
-                Span::new(at as u32, s.len() as u32)
-            };
-            at = end.min(text.len());
-        });
-        if !fits {
-            let detail = format!("record {key}: a text field runs past the text or ends inside a char");
-            return Err(bad::<E>(detail));
+/// Gives each text field of `row` (in field order) its offset in `text`, the first at `at`;
+/// returns where the next record's text starts, or `None` for a field that runs past the text
+/// or ends inside a char.
+fn place_text<E: Entity>(row: &mut E::Row, text: &str, mut at: usize) -> Option<usize> {
+    let mut fits = true;
+    E::__for_each_span(row, &mut |s| {
+        // An empty span is decoded as the default one (offset 0), which it stays.
+        if !s.is_empty() {
+            *s = Span::new(at as u32, s.len() as u32);
+            at = at.saturating_add(s.len());
+            fits &= text.is_char_boundary(at);
         }
-    }
-    match at == text.len() {
-        true => Ok(()),
-        false => Err(bad::<E>("the text holds bytes no record uses".into())),
-    }
+    });
+    fits.then_some(at)
 }
 
 /// Fills unique index `u`, refusing a value two records hold (both are named, the lower slot
