@@ -31,6 +31,8 @@ pub(crate) fn hash_values<'a>(values: impl IntoIterator<Item = Value<'a>>, nocas
             // Text as its bytes alone, with no kind tag or terminator: foldhash's `write`
             // mixes in the length, so a tuple's parts stay apart; a column holds one kind.
             Value::Text(s) => h.write(s.as_bytes()),
+            // A key as its one word, no kind tag: a key equals only a key.
+            Value::Key(k) => h.write_u64(k.to_u64()),
             v => v.hash(&mut h),
         }
     }
