@@ -20,7 +20,9 @@ use std::ops::Range;
 
 use serde::Deserialize;
 
-use super::format::{self, Description, EntityDesc, FieldDesc, SchemaDesc, HEADER_LEN};
+use super::format::{
+    self, engine_of_trailer, engine_trailer, Description, EntityDesc, FieldDesc, SchemaDesc, HEADER_LEN,
+};
 use super::load::{checked_body, decode_description};
 use super::{encode, seal, RelationParts, SnapshotError};
 use crate::column::Stored;
@@ -215,12 +217,12 @@ fn rewrite(
             }),
         }
     }
-    if reader.at != parts.len() {
-        return Err(SnapshotError::TrailingBytes {
-            extra: parts.len() - reader.at,
-        });
-    }
-    assemble(new, tables, relations, &empty, adapted)
+    let tail = parts.get(reader.at..).unwrap_or_default();
+    let engine = engine_of_trailer(tail).ok_or(SnapshotError::TrailingBytes { extra: tail.len() })?;
+    let mut out = assemble(new, tables, relations, &empty, adapted)?;
+    out.extend(engine_trailer(engine));
+    seal(&mut out);
+    Ok(out)
 }
 
 /// Refuses a snapshot naming a table, field or relation twice: matched by name, all but one

@@ -8,12 +8,14 @@
 //! 12      8     length n of the body (u64 LE)
 //! 20      8     xxh3-64 of the body (u64 LE)
 //! 28      n     body (bincode, standard config): the description (schema and counts), then
-//!               each table's parts, then each relation's pairs and counter
+//!               each table's parts, then each relation's pairs and counter, then, for a
+//!               store under a profile other than SQLite's, its engine byte (`ENGINE_TRAILER`)
 //! ```
 
 use serde::{Deserialize, Serialize};
 
 use crate::column::Stored;
+use crate::engine::Engine;
 use crate::entity::{EntityDef, OnDelete};
 use crate::error::SnapshotError;
 use crate::schema::Schema;
@@ -23,6 +25,26 @@ pub(crate) const MAGIC: [u8; 8] = *b"RELATA\0S";
 /// The format this build writes and reads.
 pub(crate) const VERSION: u32 = 4;
 pub(crate) const HEADER_LEN: usize = 28;
+
+/// The byte after the relations naming the store's engine profile; no byte is
+/// `Engine::Sqlite`, the default (so a SQLite store's snapshot is as format 4 always wrote it,
+/// and a format 4 file written before the byte existed loads under SQLite, as it did).
+pub(crate) fn engine_trailer(engine: Engine) -> Option<u8> {
+    match engine {
+        Engine::Sqlite => None,
+        Engine::Postgres => Some(1),
+    }
+}
+
+/// The engine a body's tail names: empty is SQLite; one byte `engine_trailer` writes; anything
+/// else is `None` (trailing bytes).
+pub(crate) fn engine_of_trailer(tail: &[u8]) -> Option<Engine> {
+    match tail {
+        [] => Some(Engine::Sqlite),
+        [1] => Some(Engine::Postgres),
+        _ => None,
+    }
+}
 
 /// The checksum of a body: xxh3-64, a fast and well-tested hash, in one pass.
 pub(crate) fn checksum(body: &[u8]) -> u64 {

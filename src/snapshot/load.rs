@@ -14,7 +14,9 @@ use crate::store::table::KeyState;
 use crate::store::Store;
 
 impl Store {
-    /// Loads a store from snapshot bytes saved with the same schema.
+    /// Loads a store from snapshot bytes saved with the same schema, under the
+    /// [`Engine`](crate::Engine) profile the saved store had (a snapshot written before
+    /// snapshots carried it loads under `Engine::Sqlite`).
     ///
     /// Safe on untrusted input: any bytes give `Ok` or a typed error, never a panic, and
     /// allocations stay proportional to the input's size. Cost: O(bytes + records), with every
@@ -43,11 +45,9 @@ impl Store {
         at += store.decode_tables(&body[at..], &description.counts)?;
         store.link_children()?;
         at += store.decode_relations(&body[at..], &description.links)?;
-        if at != body.len() {
-            return Err(SnapshotError::TrailingBytes {
-                extra: body.len() - at,
-            });
-        }
+        let tail = body.get(at..).unwrap_or_default();
+        store.engine =
+            format::engine_of_trailer(tail).ok_or(SnapshotError::TrailingBytes { extra: tail.len() })?;
         store.check_acyclic().map_err(SnapshotError::Integrity)?;
         Ok(store)
     }

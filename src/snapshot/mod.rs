@@ -34,7 +34,8 @@ struct RelationParts {
 }
 
 impl Store {
-    /// The store's ground truth as snapshot bytes. Saves the current state, including the
+    /// The store's ground truth as snapshot bytes, and its [`Engine`](crate::Engine) profile
+    /// (a loaded store imitates the engine the saved one did). Saves the current state, including the
     /// uncommitted changes of an open transaction (open scopes themselves are not saved), as
     /// long as that state satisfies every constraint: a snapshot always loads. O(records +
     /// text), plus O(changes since `begin`) inside a transaction.
@@ -79,6 +80,7 @@ impl Store {
             };
             encode(&part, &mut out)?;
         }
+        out.extend(format::engine_trailer(self.engine));
         seal(&mut out);
         Ok(out)
     }

@@ -173,8 +173,8 @@ impl Store {
 
     /// An empty store over `schema` that behaves as `engine` where SQLite and PostgreSQL
     /// differ (which unique violation is reported, deferrable uniques, NO ACTION inside a
-    /// cascade, the cascade depth limit; docs/ENGINES.md). A fork keeps its engine; a store
-    /// loaded from a snapshot starts as [`Engine::Sqlite`]. O(tables).
+    /// cascade, the cascade depth limit; docs/ENGINES.md). A fork keeps its engine, and so
+    /// does a store loaded from a snapshot ([`Store::from_snapshot`]). O(tables).
     ///
     /// ```
     /// # use relata::{Engine, Entity, Error, Schema, Store};

@@ -257,11 +257,55 @@ fn the_counter_is_saved_in_snapshots_and_kept_by_forks() {
 
     let loaded = Store::from_snapshot(schema(), &s.to_snapshot().unwrap()).unwrap();
     loaded.check_integrity().unwrap();
+    assert_eq!(loaded.engine(), Engine::Postgres);
     assert!(loaded == s, "the counter (4) came back with the records");
 
     let mut fork = s.fork();
     let d = ok(&mut fork, |f| f.insert(article("d")));
     assert_eq!(id(&fork, d), 4);
+}
+
+/// A loaded store imitates the engine the saved one did: the snapshot carries the profile
+/// (a byte after the relations, written only for a profile other than SQLite's, so a SQLite
+/// store's snapshot and the golden files are byte for byte as before).
+#[test]
+fn a_snapshot_and_its_evolution_keep_the_engine_profile() {
+    for (engine, next) in [(Engine::Sqlite, 3), (Engine::Postgres, 4)] {
+        let mut s = Store::with_engine(Schema::builder().entity::<Article>().build().unwrap(), engine);
+        for slug in ["a", "b", "c"] {
+            ok(&mut s, |s| s.insert(article(slug)));
+        }
+        let c = s.find_unique(Article::BY_SLUG, "c").unwrap();
+        ok(&mut s, |s| s.delete(c).map(drop));
+        let bytes = s.to_snapshot().unwrap();
+
+        let mut loaded = Store::from_snapshot(s.schema().clone(), &bytes).unwrap();
+        assert_eq!(loaded.engine(), engine);
+        let d = ok(&mut loaded, |l| l.insert(article("d")));
+        assert_eq!(id(&loaded, d), next, "{engine:?}");
+
+        let v2 = Schema::builder().entity::<v2::Article>().build().unwrap();
+        let (mut evolved, _) = Store::from_snapshot_evolving(v2, &bytes).unwrap();
+        assert_eq!(evolved.engine(), engine, "evolution keeps the profile");
+        let d = ok(&mut evolved, |e| {
+            e.insert(v2::Article {
+                id: 0,
+                slug: "d".into(),
+                views: 0,
+            })
+        });
+        assert_eq!(evolved.get(d).unwrap().id, next, "{engine:?}");
+
+        // Only the one engine byte may follow the relations.
+        let mut longer = bytes.clone();
+        longer.push(7);
+        relata::__private::reseal(&mut longer);
+        let extra = if engine == Engine::Sqlite { 1 } else { 2 };
+        assert_eq!(
+            Store::from_snapshot(s.schema().clone(), &longer).unwrap_err(),
+            relata::SnapshotError::TrailingBytes { extra }
+        );
+    }
 }
 
 #[test]
