@@ -4,6 +4,7 @@
 use std::any::Any;
 
 use crate::column::{JsonBad, JsonCx};
+use crate::engine::Engine;
 use crate::entity::{Entity, EntityDef};
 use crate::error::SnapshotError;
 use crate::error::{Error, IntegrityError};
@@ -65,9 +66,10 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     /// Calls `f(child, fk, parent)` for every non-NULL foreign key of every live record.
     fn for_each_fk(&self, f: &mut dyn FnMut(RawKey, usize, RawKey));
     /// Logical equality with another table of the same type: same keys, equal field values,
-    /// same children order, same id counter. Ignores the text heap layout, slot free lists and
-    /// link sequence numbers.
-    fn same_content(&self, other: &dyn AnyTable) -> bool;
+    /// same children order, and the same next id as each store's engine hands it out
+    /// (`engines`: this table's, the other's). Ignores the text heap layout, slot free lists,
+    /// link sequence numbers and a counter no insert can see.
+    fn same_content(&self, other: &dyn AnyTable, engines: (Engine, Engine)) -> bool;
     /// Recomputes this table's derived state from its rows and compares.
     /// `strict`: deferrable constraints must hold too (no transaction is open).
     fn check_local(&self, strict: bool) -> Result<(), IntegrityError>;
@@ -222,7 +224,7 @@ impl<E: Entity> AnyTable for Table<E> {
             }
         }
     }
-    fn same_content(&self, other: &dyn AnyTable) -> bool {
+    fn same_content(&self, other: &dyn AnyTable, engines: (Engine, Engine)) -> bool {
         let Some(other) = (other as &dyn Any).downcast_ref::<Table<E>>() else {
             return false;
         };
@@ -233,8 +235,8 @@ impl<E: Entity> AnyTable for Table<E> {
             })
         };
         self.rows.len() == other.rows.len()
-            && self.next_id == other.next_id
             && self.rows.iter().all(|(slot, row)| same_row(slot, row))
+            && (E::DEF.id.is_none() || self.next_id(engines.0) == other.next_id(engines.1))
             && (0..E::DEF.fks.len()).all(|fk| {
                 let mine = self.child_index(fk).map(|c| c.iter().collect::<Vec<_>>());
                 let theirs = other.child_index(fk).map(|c| c.iter().collect::<Vec<_>>());

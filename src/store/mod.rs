@@ -126,16 +126,19 @@ fn clone_tables(tables: &[Box<dyn AnyTable>]) -> Vec<Box<dyn AnyTable>> {
 
 impl PartialEq for Store {
     /// Logical equality: the same tables, the same records under the same keys with equal
-    /// field values, the same children in the same order, and the same id counters
-    /// (`#[relata(id)]`). Internal layout (text heap offsets, free slots, link sequence
-    /// numbers) is ignored. O(records).
+    /// field values, the same children in the same order, and for each `#[relata(id)]` table
+    /// the same next id, as each store's engine hands it out (under `Engine::Sqlite` the
+    /// largest id plus one, so a deleted newest record's id leaves no trace; under
+    /// `Engine::Postgres` the sequence). Internal layout (text heap offsets, free slots, link
+    /// sequence numbers) is ignored. O(records).
     fn eq(&self, other: &Store) -> bool {
+        let engines = (self.engine, other.engine);
         self.tables.len() == other.tables.len()
             && self
                 .tables
                 .iter()
                 .zip(&other.tables)
-                .all(|(a, b)| a.same_content(b.as_ref()))
+                .all(|(a, b)| a.same_content(b.as_ref(), engines))
             && self.relations.len() == other.relations.len()
             && self
                 .relations

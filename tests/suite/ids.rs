@@ -240,6 +240,36 @@ fn upsert_by_id_finds_the_record_by_the_callers_id() {
     }
 }
 
+/// `==` compares what each profile lets a caller see of the counter: the id the next insert
+/// gets. Under SQLite that is the largest id plus one, so a store whose newest record was
+/// deleted equals one that never inserted it; under PostgreSQL the sequence remembers.
+#[test]
+fn equality_compares_the_next_id_each_profile_hands_out() {
+    let run = |engine: Engine, slugs: &[&str], delete_last: bool| {
+        let mut s = Store::with_engine(schema(), engine);
+        let keys: Vec<_> = slugs
+            .iter()
+            .map(|&x| ok(&mut s, |s| s.insert(article(x))))
+            .collect();
+        if delete_last {
+            ok(&mut s, |s| s.delete(keys[keys.len() - 1]).map(drop));
+        }
+        s
+    };
+    // Same key too: the deleted record's slot is free again, so ids 1 and 2 then a delete of 2
+    // leave the same records under the same keys as inserting 1 alone.
+    let (sqlite_deleted, sqlite_once) = (
+        run(Engine::Sqlite, &["a", "b"], true),
+        run(Engine::Sqlite, &["a"], false),
+    );
+    assert!(sqlite_deleted == sqlite_once, "SQLite: both hand out 2 next");
+    let (pg_deleted, pg_once) = (
+        run(Engine::Postgres, &["a", "b"], true),
+        run(Engine::Postgres, &["a"], false),
+    );
+    assert!(pg_deleted != pg_once, "PostgreSQL: 3 next against 2");
+}
+
 #[test]
 fn the_counter_is_saved_in_snapshots_and_kept_by_forks() {
     let mut s = Store::with_engine(schema(), Engine::Postgres);
