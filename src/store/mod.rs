@@ -363,10 +363,10 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_get<E: Entity>(&self, key: Key<E>) -> Result<E::Ref<'_>, Error> {
-        let t = self.table_index::<E>()?;
-        self.table::<E>()?
+        let table = self.table::<E>()?;
+        table
             .view(key.raw())
-            .ok_or_else(|| self.missing_or_stale(t, key.raw()))
+            .ok_or_else(|| table.missing_or_stale(key.raw()))
     }
 
     /// An owned copy of the record, or why there is none. O(size of the record): it
@@ -387,12 +387,11 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_get_owned<E: Entity>(&self, key: Key<E>) -> Result<E, Error> {
-        let t = self.table_index::<E>()?;
         let table = self.table::<E>()?;
         table
             .row(key.raw())
             .map(|r| E::__from_row(r, &table.text))
-            .ok_or_else(|| self.missing_or_stale(t, key.raw()))
+            .ok_or_else(|| table.missing_or_stale(key.raw()))
     }
 
     /// `true` if the key names a live record. O(1).

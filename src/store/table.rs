@@ -167,6 +167,16 @@ impl<E: Entity> Table<E> {
         self.rows.get(key)
     }
 
+    /// The error for `key` naming no live record: never handed out, or deleted.
+    #[cold]
+    pub(crate) fn missing_or_stale(&self, key: RawKey) -> Error {
+        let table = E::DEF.table;
+        match self.state(key) {
+            KeyState::Missing => Error::NotFound { table, key },
+            _ => Error::Stale { table, key },
+        }
+    }
+
     pub(crate) fn state(&self, key: RawKey) -> KeyState {
         if self.rows.contains_key(key) {
             KeyState::Live
