@@ -165,7 +165,9 @@ impl Store {
         s.depth += 1;
         let mut out = f(s);
         if out.is_ok() && s.depth == 1 && !s.in_transaction() {
-            out = s.commit_point(journal).and(out);
+            if let Err(e) = s.commit_point(journal) {
+                out = Err(e);
+            }
         }
         s.depth -= 1;
         let r = out?; // on error the guard undoes the statement
@@ -186,8 +188,20 @@ impl Store {
     }
 
     /// An autocommit statement's commit point: sweep orphans, then check deferred constraints
-    /// over the changes since `start`, reporting the first violation.
+    /// over the changes since `start`, reporting the first violation. With no orphan queued
+    /// and no deferred constraint in the schema (most single writes) there is nothing to do,
+    /// and that is decided here, inline, before any call.
+    #[inline]
     fn commit_point(&mut self, start: usize) -> Result<(), Error> {
+        if self.orphans.is_empty() && !self.schema.inner.has_deferred {
+            return Ok(());
+        }
+        self.commit_point_checks(start)
+    }
+
+    /// The commit point's work (see [`commit_point`](Self::commit_point)).
+    #[inline(never)]
+    fn commit_point_checks(&mut self, start: usize) -> Result<(), Error> {
         self.sweep_orphans()?;
         match self.deferred_violations(start).into_iter().next() {
             Some(e) => Err(e),
