@@ -38,22 +38,10 @@ fn check_text<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
 /// With an `#[relata(id)]` field: every record has an id, and the counter is above each one
 /// (the primary key's uniqueness is `check_uniques`'s).
 fn check_ids<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
-    if E::DEF.id.is_none() {
-        return Ok(());
+    match t.first_bad_id() {
+        None => Ok(()),
+        Some(detail) => Err(fail(E::DEF.table, detail)),
     }
-    for (key, row) in t.rows.iter() {
-        match t.id_of(row) {
-            Some(id) if id >= 1 && id < t.next_id => {}
-            id => {
-                let next = t.next_id;
-                return Err(fail(
-                    E::DEF.table,
-                    format!("record {key} has id {id:?}, not in 1..{next} (the id counter)"),
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 fn check_uniques<E: Entity>(t: &Table<E>, strict: bool) -> Result<(), IntegrityError> {

@@ -338,6 +338,27 @@ fn a_snapshot_and_its_evolution_keep_the_engine_profile() {
     }
 }
 
+/// A snapshot whose id counter is not above every id is refused, naming the record (the same
+/// check `check_integrity` makes).
+#[test]
+fn a_snapshot_with_an_id_at_its_counter_is_refused() {
+    let mut s = Store::new(Schema::builder().entity::<Article>().build().unwrap());
+    ok(&mut s, |s| s.insert(article("a")));
+    let b = ok(&mut s, |s| s.insert(article("b")));
+    let mut bytes = s.to_snapshot().unwrap();
+    // The body ends with the table's id counter (3, one varint byte): make it 2.
+    let last = bytes.len() - 1;
+    assert_eq!(bytes[last], 3);
+    bytes[last] = 2;
+    relata::__private::reseal(&mut bytes);
+    let err = Store::from_snapshot(s.schema().clone(), &bytes).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("record {} has id Some(2), not in 1..2", b.raw())),
+        "{err}"
+    );
+}
+
 #[test]
 fn ddl_declares_the_id_as_each_engine_assigns_it() {
     let sqlite = schema().to_sql(Dialect::Sqlite);

@@ -98,22 +98,11 @@ impl<E: Entity> Table<E> {
                 bincode::serde::decode_from_slice(rest, config()).map_err(|e| bad::<E>(e.to_string()))?;
             table.next_id = next;
             used += n;
-            table.check_ids()?;
-        }
-        Ok((table, used))
-    }
-
-    /// Every record has an id, below the counter. O(records).
-    fn check_ids(&self) -> Result<(), SnapshotError> {
-        for (key, row) in self.rows.iter() {
-            if !self.id_of(row).is_some_and(|id| id >= 1 && id < self.next_id) {
-                let next = self.next_id;
-                return Err(bad::<E>(format!(
-                    "record {key}: id not in 1..{next} (the id counter)"
-                )));
+            if let Some(detail) = table.first_bad_id() {
+                return Err(bad::<E>(detail));
             }
         }
-        Ok(())
+        Ok((table, used))
     }
 
     /// A record holding every field's declared default (`default = expr`; a field without
