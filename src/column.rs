@@ -237,10 +237,12 @@ impl<T: 'static> Column for Key<T> {
     fn value<'a>(s: &'a RawKey, _: &'a TextHeap) -> Value<'a> {
         Value::Key(*s)
     }
-    /// A record's id in the fixture (or a live key of the store, `"3v1"`).
+    /// A record's id in the fixture (a string, or the integer of an `#[relata(id)]`), or a
+    /// live key of the store (`"3v1"`).
     fn decode_json(v: &serde_json::Value, cx: &mut JsonCx<'_>) -> Result<Self, JsonBad> {
-        let id = v.as_str().ok_or(JsonBad::Expected("a record id (a string)"))?;
-        (cx.resolve)(TypeId::of::<T>(), id).map(Key::from_raw)
+        let id =
+            crate::fixture::json_id(v).ok_or(JsonBad::Expected("a record id (a string or an integer)"))?;
+        (cx.resolve)(TypeId::of::<T>(), &id).map(Key::from_raw)
     }
 }
 
@@ -708,6 +710,21 @@ pub fn field_from_json<T: Column>(
         Some(v) => T::decode_json(v, cx),
         None if T::NULLABLE => T::decode_json(&serde_json::Value::Null, cx),
         None => Err(JsonBad::Missing),
+    }
+}
+
+/// An `#[relata(id)]` field of a JSON fixture record: the integer under its column or name
+/// (the record's `"id"` when the column is `id`), which the insert keeps; anything else (left
+/// out, a string name) is 0, for which the insert assigns the next id.
+#[doc(hidden)]
+pub fn id_from_json<T: Column + Default>(
+    record: &serde_json::Map<String, serde_json::Value>,
+    field: &crate::entity::FieldDef,
+    cx: &mut JsonCx<'_>,
+) -> Result<T, JsonBad> {
+    match record.get(field.column).or_else(|| record.get(field.name)) {
+        Some(v @ serde_json::Value::Number(_)) => T::decode_json(v, cx),
+        _ => Ok(T::default()),
     }
 }
 

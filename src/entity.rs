@@ -341,8 +341,9 @@ use crate::value::{SqlType, Value};
 /// without `AUTOINCREMENT`); under `Engine::Postgres`, a counter that never goes back, as
 /// a sequence. A failed insert, a rollback and a fixture reset give the counter back with
 /// everything else (PostgreSQL would leave a gap; `docs/SEMANTICS.md` A.15). The field's
-/// type must be an [`Identity`] (`i64`, `i32`, `u64`, `u32`). A JSON fixture's records get
-/// the next ids too. An upsert on `Type::BY_<FIELD>` is the one write that reads the
+/// type must be an [`Identity`] (`i64`, `i32`, `u64`, `u32`). [`Store::to_json`](crate::Store::to_json)
+/// names such a record by its id, and a JSON fixture's record keeps the integer id it gives
+/// (one without gets the next id), so ids survive a round trip. An upsert on `Type::BY_<FIELD>` is the one write that reads the
 /// caller's id: it looks for that id and inserts under it when no record holds it
 /// ([`Store::upsert`](crate::Store::upsert)).
 ///

@@ -197,7 +197,8 @@ struct Pending<'j> {
     /// Its position in its table's array.
     at: usize,
     record: &'j Map<String, Json>,
-    id: Option<&'j str>,
+    /// Its `"id"`: a name, or an integer's decimal text (an `#[relata(id)]`).
+    id: Option<String>,
 }
 
 impl Pending<'_> {
@@ -215,9 +216,9 @@ enum Written {
 }
 
 /// Ids per table: each id's record, by its position in `records`.
-type Declared<'j> = Vec<HashMap<&'j str, usize>>;
+type Declared = Vec<HashMap<String, usize>>;
 /// Ids per table: each created record's key.
-type Created<'j> = Vec<HashMap<&'j str, RawKey>>;
+type Created = Vec<HashMap<String, RawKey>>;
 /// One relation pair: relation, position in its array, the pair.
 type LinkEntry<'j> = (usize, usize, &'j Json);
 
@@ -252,7 +253,9 @@ impl Store {
     /// referenced by it (a key may also name a live record of this store: `"3v1"`); fields go
     /// by column or Rust name, and a nullable one may be left out. A store's `to_json` loads
     /// into an empty store as an equal store when its records were only inserted and linked
-    /// (keys are handed out anew, in document order). Every record goes through
+    /// (keys are handed out anew, in document order). A record of a table with an
+    /// `#[relata(id)]` field may be named by an integer, which it keeps as its id (as
+    /// `to_json` writes it: ids survive the round trip; the counter ends above the largest). Every record goes through
     /// [`insert`](Self::insert) and every pair through [`link`](Self::link), so each constraint
     /// is checked and the journal, diff and log see them. Tables load in schema order, records
     /// in document order, except that a record waits for the records its keys reference (a
@@ -302,7 +305,7 @@ impl Store {
             let mut fixture = Fixture::default();
             for (t, ids) in created.into_iter().enumerate() {
                 let table = store.schema.inner.tables[t].def.table;
-                let named = ids.into_iter().map(|(id, k)| ((table, id.to_owned()), k));
+                let named = ids.into_iter().map(|(id, k)| ((table, id), k));
                 fixture.ids.extend(named);
             }
             Ok(fixture)
@@ -342,10 +345,15 @@ impl Store {
                     .as_object()
                     .ok_or_else(|| malformed(&path, "expected a record (an object)"))?;
                 check_fields(entry.def, record, &path)?;
-                let id = match record.get("id") {
+                let id = match record.get("id").map(json_id) {
                     None => None,
-                    Some(Json::String(s)) => Some(s.as_str()),
-                    Some(_) => return Err(malformed(&format!("{path}.id"), "expected a string id")),
+                    Some(Some(id)) => Some(id),
+                    Some(None) => {
+                        return Err(malformed(
+                            &format!("{path}.id"),
+                            "expected a string or integer id",
+                        ))
+                    }
                 };
                 records.push(Pending {
                     table: t,
@@ -388,20 +396,20 @@ impl Store {
     }
 
     /// Every id per table, refusing duplicates.
-    fn declared_ids<'j>(&self, records: &[Pending<'j>]) -> Result<Declared<'j>, FixtureError> {
-        let mut declared: Declared<'j> = vec![HashMap::new(); self.schema.inner.tables.len()];
+    fn declared_ids(&self, records: &[Pending<'_>]) -> Result<Declared, FixtureError> {
+        let mut declared: Declared = vec![HashMap::new(); self.schema.inner.tables.len()];
         for (i, p) in records.iter().enumerate() {
-            let Some(id) = p.id else {
+            let Some(id) = &p.id else {
                 continue;
             };
             if let Some(&first) = declared[p.table].get(id) {
                 return Err(FixtureError::DuplicateId {
                     path: p.path(self),
-                    id: id.to_owned(),
+                    id: id.clone(),
                     first: records[first].path(self),
                 });
             }
-            declared[p.table].insert(id, i);
+            declared[p.table].insert(id.clone(), i);
         }
         Ok(declared)
     }
@@ -411,9 +419,9 @@ impl Store {
     fn insert_records<'j>(
         &mut self,
         records: &[Pending<'j>],
-        declared: &Declared<'j>,
-    ) -> Result<Created<'j>, FixtureError> {
-        let mut created: Created<'j> = vec![HashMap::new(); declared.len()];
+        declared: &Declared,
+    ) -> Result<Created, FixtureError> {
+        let mut created: Created = vec![HashMap::new(); declared.len()];
         let mut waiting: Vec<usize> = (0..records.len()).collect();
         let mut patch: Vec<(usize, RawKey)> = Vec::new();
         let mut lenient = false;
@@ -424,8 +432,8 @@ impl Store {
                 let p = &records[i];
                 match self.write_record(p, None, declared, &created, lenient)? {
                     Written::Key(key, deferred) => {
-                        if let Some(id) = p.id {
-                            created[p.table].insert(id, key);
+                        if let Some(id) = &p.id {
+                            created[p.table].insert(id.clone(), key);
                         }
                         if deferred {
                             patch.push((i, key));
@@ -463,8 +471,8 @@ impl Store {
         &mut self,
         p: &Pending<'_>,
         key: Option<RawKey>,
-        declared: &Declared<'_>,
-        created: &Created<'_>,
+        declared: &Declared,
+        created: &Created,
         lenient: bool,
     ) -> Result<Written, FixtureError> {
         let (decode, write) = self.tables[p.table].json_fns();
@@ -535,12 +543,16 @@ impl Store {
     }
 
     /// Links every pair of the `"relations"` object.
-    fn insert_links(&mut self, links: &[LinkEntry<'_>], created: &Created<'_>) -> Result<(), FixtureError> {
+    fn insert_links(&mut self, links: &[LinkEntry<'_>], created: &Created) -> Result<(), FixtureError> {
         for &(r, i, pair) in links {
             let entry = &self.schema.inner.relations[r];
             let path = format!("relations.{}[{i}]", entry.name);
             let ends = [entry.left, entry.right];
-            let Some([Json::String(l), Json::String(rt)]) = pair.as_array().map(Vec::as_slice) else {
+            let ids = match pair.as_array().map(Vec::as_slice) {
+                Some([l, rt]) => json_id(l).zip(json_id(rt)),
+                _ => None,
+            };
+            let Some((l, rt)) = ids else {
                 return Err(malformed(&path, "expected a pair of record ids"));
             };
             let mut keys = [RawKey::default(); 2];
@@ -548,12 +560,12 @@ impl Store {
                 let t = ends[n];
                 keys[n] = match created[t].get(id.as_str()) {
                     Some(&k) => k,
-                    None => parse_key(id)
+                    None => parse_key(&id)
                         .filter(|&k| self.tables[t].state(k) == KeyState::Live)
                         .ok_or_else(|| FixtureError::DanglingReference {
                             path: format!("{path}[{n}]"),
                             table: self.tables[t].def().table,
-                            id: id.clone(),
+                            id,
                         })?,
                 };
             }
@@ -636,6 +648,16 @@ fn error_column(error: &Error, def: &'static EntityDef) -> Option<&'static str> 
         _ => return None,
     };
     def.fields.iter().any(|f| f.column == column).then_some(column)
+}
+
+/// A record id of the document: a string, or an integer (an `#[relata(id)]`, as `to_json`
+/// writes it) as its decimal text.
+pub(crate) fn json_id(v: &Json) -> Option<String> {
+    match v {
+        Json::String(s) => Some(s.clone()),
+        Json::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 /// A store key as `to_json` writes it: `"<index>v<version>"`.

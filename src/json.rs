@@ -4,7 +4,9 @@
 //! Shape: `{"users": [{"id": "1v1", "username": "alice", ...}], "user_groups": [...],
 //! "relations": {"follows": [["1v1", "2v1"], ...]}}`. Keys are written as strings
 //! (`"<index>v<generation>"`), NULL as `null`, numbers and text as themselves; tables and
-//! records come in schema and slot order, so the output is deterministic.
+//! records come in schema and slot order, so the output is deterministic. A record of a table
+//! with an `#[relata(id)]` field is named by that id instead, a number (`"id": 17`), in its
+//! own `"id"` and wherever a key or a relation pair names it, as a database dump names it.
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -41,16 +43,22 @@ impl Serialize for RecordJson<'_> {
         let table = &self.store.tables[self.table];
         let def = table.def();
         let mut map = s.serialize_map(Some(def.fields.len() + 1))?;
-        map.serialize_entry("id", &self.key.to_string())?;
+        map.serialize_entry("id", &self.store.json_key(self.table, self.key))?;
+        let targets = &self.store.schema.inner.tables[self.table].fk_targets;
         for (f, field) in def.fields.iter().enumerate() {
-            if field.column == "id" {
-                // An `#[relata(id)]` field named `id`: the record's "id" is its key, which
-                // the other records' keys name (a fixture loaded from it assigns ids anew).
+            if def.id == Some(f as u16) && field.column == "id" {
+                continue; // the record's "id" above
+            }
+            if let Some(shown) = table.shown_of(self.key, f) {
+                map.serialize_entry(field.column, &shown)?;
                 continue;
             }
-            match table.shown_of(self.key, f) {
-                Some(shown) => map.serialize_entry(field.column, &shown)?,
-                None => map.serialize_entry(field.column, &table.value_of(self.key, f))?,
+            match table.value_of(self.key, f) {
+                Value::Key(k) => match def.fks.iter().position(|fk| fk.field as usize == f) {
+                    Some(fk) => map.serialize_entry(field.column, &self.store.json_key(targets[fk], k))?,
+                    None => map.serialize_entry(field.column, &Value::Key(k))?,
+                },
+                value => map.serialize_entry(field.column, &value)?,
             }
         }
         map.end()
@@ -86,10 +94,11 @@ impl Serialize for RelationsJson<'_> {
         let store = self.0;
         let mut map = s.serialize_map(Some(store.relations.len()))?;
         for (r, edges) in store.relations.iter().enumerate() {
-            let pairs: Vec<[String; 2]> = edges
+            let entry = &store.schema.inner.relations[r];
+            let pairs: Vec<[Value<'_>; 2]> = edges
                 .pairs()
                 .into_iter()
-                .map(|(_, l, rt)| [l.to_string(), rt.to_string()])
+                .map(|(_, l, rt)| [store.json_key(entry.left, l), store.json_key(entry.right, rt)])
                 .collect();
             map.serialize_entry(store.schema.inner.relations[r].name, &pairs)?;
         }
@@ -119,6 +128,17 @@ impl Serialize for Store {
 }
 
 impl Store {
+    /// How the JSON names record `key` of table `t`: its `#[relata(id)]` (a number) when the
+    /// table has one, so ids survive a round trip through [`load_json`](Self::load_json);
+    /// else its key (`"1v1"`).
+    fn json_key(&self, t: usize, key: RawKey) -> Value<'_> {
+        let table = &self.tables[t];
+        match table.def().id {
+            Some(f) => table.value_of(key, f as usize),
+            None => Value::Key(key),
+        }
+    }
+
     /// The whole store as pretty-printed JSON. O(records).
     ///
     /// ```

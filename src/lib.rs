@@ -63,7 +63,7 @@ pub struct EnginesDoc;
 /// Re-exports used by `#[derive(Entity)]`'s generated code. Not API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::column::{field_from_json, field_from_json_or, JsonBad, JsonCx};
+    pub use crate::column::{field_from_json, field_from_json_or, id_from_json, JsonBad, JsonCx};
     pub use crate::snapshot::reseal;
     pub use serde;
     pub use serde_json;

@@ -252,11 +252,11 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
 /// A field of a JSON fixture record; one left out takes its default or the clock's time.
 fn field_from_json(i: usize, f: &FieldModel) -> Tokens {
     let ty = &f.ty;
-    if f.id.is_some() {
-        // The store assigns the id: a fixture's record gets the next one.
-        return quote!(::core::result::Result::<#ty, ::relata::__private::JsonBad>::Ok(::core::default::Default::default()));
-    }
     let args = quote!(record, &<Self as ::relata::Entity>::DEF.fields[#i], cx);
+    if f.id.is_some() {
+        // The record's id is kept (a round trip of `to_json`); without one it gets the next.
+        return quote!(::relata::__private::id_from_json::<#ty>(#args));
+    }
     let or = match (&f.stamp, &f.default) {
         (Some(_), _) => quote!(|| <#ty as ::relata::Timestamp>::from_unix_micros(now)),
         (None, Some(expr)) => quote!(|| -> #ty { #expr }),

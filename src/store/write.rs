@@ -86,8 +86,8 @@ impl Store {
     }
 
     /// Inserts (`key` `None`) or replaces a record keeping the values it gives for the fields
-    /// the store fills (`created_at`, `updated_at`): a JSON fixture's records, which are data
-    /// as it was stored. Otherwise as [`insert`](Self::insert) and [`replace`](Self::replace).
+    /// the store fills (`created_at`, `updated_at`, and an `#[relata(id)]` of 1 or more on
+    /// insert): a JSON fixture's records, which are data as it was stored. Otherwise as [`insert`](Self::insert) and [`replace`](Self::replace).
     pub(crate) fn write_as_given<E: Entity>(
         &mut self,
         key: Option<RawKey>,
@@ -106,11 +106,13 @@ impl Store {
         self.insert_with(t, value, true)
     }
 
-    /// Inserts; `stamp`: fill `created_at` / `updated_at` from the clock.
+    /// Inserts; `stamp`: fill `created_at` / `updated_at` from the clock and give the next
+    /// id; else keep what `value` gives (its id too, if it is one).
     #[inline(always)]
     fn insert_with<E: Entity>(&mut self, t: usize, value: E, stamp: bool) -> Result<RawKey, Error> {
         let mark = self.table_mut::<E>(t)?.text.len();
-        match self.proposed_row(t, None, value, stamp, NewId::Next) {
+        let new_id = if stamp { NewId::Next } else { NewId::Given };
+        match self.proposed_row(t, None, value, stamp, new_id) {
             Ok((row, counter)) => self.insert_row::<E>(t, row, counter, mark),
             Err(e) => {
                 self.table_mut::<E>(t)?.text.truncate(mark);
