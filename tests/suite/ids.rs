@@ -5,7 +5,7 @@
 use relata::{Dialect, Engine, Entity, Error, Key, Schema, Store, Upserted};
 use rusqlite::Connection;
 
-use crate::common::{assert_fails_unchanged, ok};
+use crate::common::{assert_fails_unchanged, ok, pg};
 
 #[derive(Entity, Clone, Debug, PartialEq)]
 #[relata(table = "articles")]
@@ -484,4 +484,72 @@ fn an_evolved_snapshot_keeps_the_ids_and_the_counter() {
     assert!(evolved == expected);
     let b = evolved.find_unique(v2::Article::BY_ID, &2).unwrap();
     assert_eq!(evolved.get(b).unwrap().slug, "b");
+}
+
+/// The PostgreSQL profile next to PostgreSQL 15 running relata's exported DDL (an identity
+/// column): the same inserts and deletes give the same ids, since both hand out a sequence
+/// that never goes back. Then the documented difference (docs/SEMANTICS.md A.15), pinned: a
+/// rolled-back insert and a failed one use up PostgreSQL's sequence values (a gap), while
+/// relata gives its counter back, so the next id differs.
+#[test]
+fn postgres_profile_hands_out_the_ids_postgresql_does() {
+    let Some(mut pg) = pg::connect("ids::postgres_profile_hands_out_the_ids_postgresql_does") else {
+        return;
+    };
+    pg.client
+        .batch_execute(&schema().to_sql(Dialect::Postgres))
+        .unwrap();
+    let insert = |c: &mut postgres::Client, slug: &str| -> Result<i64, postgres::Error> {
+        let row = c.query_one("INSERT INTO articles (slug) VALUES ($1) RETURNING id", &[&slug])?;
+        Ok(row.get(0))
+    };
+    // reuse_run's steps: insert a, b, c; delete c (the newest); insert d; delete b; insert e;
+    // delete e and d; insert f.
+    let mut postgres_ids: Vec<i64> = Vec::new();
+    for slug in ["a", "b", "c"] {
+        postgres_ids.push(insert(&mut pg.client, slug).unwrap());
+    }
+    let delete = |c: &mut postgres::Client, id: i64| {
+        c.execute("DELETE FROM articles WHERE id = $1", &[&id]).unwrap();
+    };
+    delete(&mut pg.client, postgres_ids[2]);
+    postgres_ids.push(insert(&mut pg.client, "d").unwrap());
+    delete(&mut pg.client, postgres_ids[1]);
+    postgres_ids.push(insert(&mut pg.client, "e").unwrap());
+    delete(&mut pg.client, postgres_ids[4]);
+    delete(&mut pg.client, postgres_ids[3]);
+    postgres_ids.push(insert(&mut pg.client, "f").unwrap());
+
+    let mut s = Store::with_engine(schema(), Engine::Postgres);
+    let relata_ids = reuse_run(&mut s, None);
+    assert_eq!(postgres_ids, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(relata_ids, postgres_ids, "a sequence in both");
+
+    // A rolled-back insert, then one refused by the unique slug, then one that succeeds.
+    pg.client.batch_execute("BEGIN").unwrap();
+    let rolled_back_pg = insert(&mut pg.client, "g").unwrap();
+    pg.client.batch_execute("ROLLBACK").unwrap();
+    let refused = insert(&mut pg.client, "a").unwrap_err();
+    assert_eq!(refused.code(), Some(&postgres::error::SqlState::UNIQUE_VIOLATION));
+    let next_pg = insert(&mut pg.client, "h").unwrap();
+
+    s.begin().unwrap();
+    let g = ok(&mut s, |s| s.insert(article("g")));
+    let rolled_back_relata = id(&s, g);
+    s.rollback().unwrap();
+    let err = s.insert(article("a")).unwrap_err();
+    assert_eq!(err.sqlstate(), Some(relata::SqlState::UniqueViolation));
+    let h = ok(&mut s, |s| s.insert(article("h")));
+
+    assert_eq!(
+        (rolled_back_pg, rolled_back_relata),
+        (7, 7),
+        "the same id inside the transaction"
+    );
+    // The difference A.15 documents: PostgreSQL's nextval is not rolled back, so 7 (rolled
+    // back) and 8 (the refused insert's) are gaps; relata gives its counter back both times.
+    assert_eq!(next_pg, 9, "PostgreSQL leaves a gap");
+    assert_eq!(id(&s, h), 7, "relata: the counter came back");
+    // What never differs: no id a committed record held (1 to 6) is handed out again.
+    assert!(next_pg > 6 && id(&s, h) > 6);
 }
