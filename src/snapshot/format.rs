@@ -59,12 +59,13 @@ pub(crate) struct Header {
 }
 
 impl Header {
-    pub(crate) fn encode(&self) -> [u8; HEADER_LEN] {
+    /// The header of `body`, encoded.
+    pub(crate) fn of(body: &[u8]) -> [u8; HEADER_LEN] {
         let mut out = [0u8; HEADER_LEN];
         out[0..8].copy_from_slice(&MAGIC);
         out[8..12].copy_from_slice(&VERSION.to_le_bytes());
-        out[12..20].copy_from_slice(&self.body_len.to_le_bytes());
-        out[20..28].copy_from_slice(&self.checksum.to_le_bytes());
+        out[12..20].copy_from_slice(&(body.len() as u64).to_le_bytes());
+        out[20..28].copy_from_slice(&checksum(body).to_le_bytes());
         out
     }
 
@@ -74,16 +75,14 @@ impl Header {
         if bytes.get(..8) != Some(&MAGIC[..]) {
             return Err(SnapshotError::BadMagic);
         }
-        let word = |at: usize| -> Result<[u8; 8], SnapshotError> {
+        // The little-endian number in `bytes[range]`.
+        let le = |range: std::ops::Range<usize>| -> Result<u64, SnapshotError> {
             let b = bytes
-                .get(at..at + 8)
+                .get(range)
                 .ok_or(SnapshotError::Truncated { what: "header" })?;
-            Ok(b.try_into().unwrap_or_default())
+            Ok(b.iter().rev().fold(0, |n, &b| n << 8 | u64::from(b)))
         };
-        let version = bytes
-            .get(8..12)
-            .ok_or(SnapshotError::Truncated { what: "header" })?;
-        let found = u32::from_le_bytes(version.try_into().unwrap_or_default());
+        let found = le(8..12)? as u32;
         if found != VERSION {
             return Err(SnapshotError::UnsupportedVersion {
                 found,
@@ -91,8 +90,8 @@ impl Header {
             });
         }
         Ok(Header {
-            body_len: u64::from_le_bytes(word(12)?),
-            checksum: u64::from_le_bytes(word(20)?),
+            body_len: le(12..20)?,
+            checksum: le(20..28)?,
         })
     }
 }
@@ -204,7 +203,10 @@ fn describe_entity(def: &'static EntityDef) -> EntityDesc<'static> {
     let field = |f: &'static crate::entity::FieldDef| FieldDesc {
         name: f.name,
         column: f.column,
-        sql_type: sql_code(f.sql_type),
+        sql_type: match def.id.and_then(|id| def.fields.get(id as usize)) {
+            Some(id) if id.name == f.name => ID_CODE,
+            _ => sql_code(f.sql_type),
+        },
         nullable: f.nullable,
         stored: f.stored,
     };
@@ -225,15 +227,7 @@ fn describe_entity(def: &'static EntityDef) -> EntityDesc<'static> {
     EntityDesc {
         type_name: def.type_name,
         table: def.table,
-        fields: (def.fields.iter().enumerate())
-            .map(|(i, f)| match def.id == Some(i as u16) {
-                true => FieldDesc {
-                    sql_type: ID_CODE,
-                    ..field(f)
-                },
-                false => field(f),
-            })
-            .collect(),
+        fields: def.fields.iter().map(field).collect(),
         uniques: (def.uniques.iter())
             .map(|u| (u.name, u.fields.to_vec(), u.deferrable))
             .collect(),
@@ -347,11 +341,11 @@ mod tests {
 
     #[test]
     fn the_header_round_trips_and_refuses_other_versions() {
+        let bytes = Header::of(b"body!");
         let header = Header {
             body_len: 5,
-            checksum: 7,
+            checksum: checksum(b"body!"),
         };
-        let bytes = header.encode();
         assert_eq!(Header::decode(&bytes), Ok(header));
         let mut old = bytes;
         old[8] = 3;

@@ -191,27 +191,26 @@ fn write_atomically(
     fail: Option<SaveStep>,
 ) -> Result<(), SnapshotError> {
     // The injected failure happens instead of the step, as a real one would.
-    let step = |step: SaveStep, op: &mut dyn FnMut() -> std::io::Result<()>| -> Result<(), SnapshotError> {
-        if fail == Some(step) {
-            let e = std::io::Error::new(std::io::ErrorKind::Interrupted, "injected failure");
-            return Err(io_error(step.name(), &e));
+    let step = |step: SaveStep, op: &mut dyn FnMut() -> std::io::Result<()>| {
+        match fail == Some(step) {
+            true => Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "injected failure",
+            )),
+            false => op(),
         }
-        op().map_err(|e| io_error(step.name(), &e))
+        .map_err(|e| io_error(step.name(), &e))
     };
     let mut file = None;
     step(SaveStep::Create, &mut || {
         File::create(temp).map(|f| file = Some(f))
     })?;
-    let Some(mut file) = file else {
-        return Err(io_error("create", &std::io::ErrorKind::Other.into()));
-    };
+    let mut file = file.ok_or_else(|| io_error("create", &std::io::ErrorKind::Other.into()))?;
     step(SaveStep::Write, &mut || file.write_all(bytes))?;
     step(SaveStep::Flush, &mut || file.flush())?;
     step(SaveStep::Sync, &mut || file.sync_all())?;
     drop(file);
     step(SaveStep::Rename, &mut || std::fs::rename(temp, path))?;
     let dir = directory_of(path);
-    step(SaveStep::SyncDir, &mut || {
-        File::open(dir).and_then(|d| d.sync_all())
-    })
+    step(SaveStep::SyncDir, &mut || File::open(dir)?.sync_all())
 }

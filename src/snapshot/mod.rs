@@ -98,12 +98,8 @@ impl Store {
 
 /// Writes the header of the body behind the first `HEADER_LEN` bytes of `out`.
 fn seal(out: &mut [u8]) {
-    let body = &out[HEADER_LEN..];
-    let header = Header {
-        body_len: body.len() as u64,
-        checksum: format::checksum(body),
-    };
-    out[..HEADER_LEN].copy_from_slice(&header.encode());
+    let header = Header::of(&out[HEADER_LEN..]);
+    out[..HEADER_LEN].copy_from_slice(&header);
 }
 
 fn encode(value: &impl Serialize, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
@@ -119,10 +115,7 @@ fn encode(value: &impl Serialize, out: &mut Vec<u8>) -> Result<(), SnapshotError
 #[doc(hidden)]
 pub fn reseal(bytes: &mut [u8]) {
     if let Some(body) = bytes.get(HEADER_LEN..) {
-        let header = Header {
-            body_len: body.len() as u64,
-            checksum: format::checksum(body),
-        };
-        bytes[12..HEADER_LEN].copy_from_slice(&header.encode()[12..]);
+        let header = Header::of(body);
+        bytes[12..HEADER_LEN].copy_from_slice(&header[12..]);
     }
 }
