@@ -431,7 +431,13 @@ impl QuotedValue {
 }
 
 impl std::fmt::Display for QuotedValue {
+    // `to_string` below formats with no width or precision, so it recurses one level only.
+    #[allow(clippy::recursive_format_impl)]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Width and precision apply to the whole text, as they did to the `String` this was.
+        if f.width().is_some() || f.precision().is_some() {
+            return f.pad(&self.to_string());
+        }
         match &self.0 {
             Quoted::One(part) => std::fmt::Display::fmt(part, f),
             Quoted::Tuple(parts) => {
@@ -777,5 +783,12 @@ mod tests {
         ]);
         assert_eq!(pair, QuotedValue::from("(users[1v1], 2)"));
         assert_eq!(format!("{pair:?}"), "\"(users[1v1], 2)\"");
+        // Padding and precision apply to the whole text, as they did to the `String`.
+        assert_eq!(
+            format!("{pair:>18}|{pair:.6}|{pair:-<17}"),
+            "   (users[1v1], 2)|(users|(users[1v1], 2)--"
+        );
+        let one = QuotedValue::one(Part::of(Value::Float(-0.5)));
+        assert_eq!(format!("{one:.2}|{one:>5}"), "-0| -0.5");
     }
 }
