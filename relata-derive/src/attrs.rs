@@ -154,6 +154,14 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
             (None, Some(_)) if !ident.to_string().ends_with("_id") => format!("{ident}_id"),
             (None, _) => ident.to_string(),
         };
+        if column == "id" && opts.id.is_none() {
+            // The DDL and the JSON export give every record an `id`: the key column, or
+            // the `#[relata(id)]` field. A second column of that name would clash in both.
+            let msg = format!(
+                "relata: column `id` is the record's key column (in the DDL and in JSON): mark field `{ident}` `#[relata(id)]` or give it another column (`column = \"..\"`)"
+            );
+            return Err(syn::Error::new(ident.span(), msg));
+        }
         model.fields.push(FieldModel {
             ident,
             vis: field.vis.clone(),

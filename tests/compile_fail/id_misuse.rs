@@ -32,4 +32,17 @@ struct IdAndUnique {
     id: i64,
 }
 
+#[derive(Entity, Clone, Debug, PartialEq)]
+struct PlainIdColumn {
+    id: String,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+struct IdElsewhere {
+    #[relata(id)]
+    article_id: i64,
+    #[relata(column = "id")]
+    code: String,
+}
+
 fn main() {}
