@@ -386,6 +386,11 @@ fn rewrite_table(
 }
 
 /// The name of foreign key `fk`'s field.
+/// The table field `field` of `d` is a key to, if it is one.
+fn key_target<'a>(d: &EntityDesc<'a>, field: usize) -> Option<&'a str> {
+    d.fks.iter().find(|k| k.field as usize == field).map(|k| k.target)
+}
+
 fn fk_name<'a>(d: &EntityDesc<'a>, fk: usize) -> Option<&'a str> {
     let field = d.fks.get(fk)?.field;
     d.fields.get(field as usize).map(|f| f.name)
@@ -427,6 +432,16 @@ fn plan_fields(
                 field: name,
                 detail: format::field_change(theirs, field),
             });
+        }
+        // A key to another table is another type: its saved keys would name records there.
+        if let (Some(was), Some(now)) = (key_target(desc, i), key_target(ours, f)) {
+            if was != now {
+                return Err(SnapshotError::FieldTypeChanged {
+                    table: def.table,
+                    field: name,
+                    detail: format!("a key to {was} in the snapshot, to {now} in the schema"),
+                });
+            }
         }
         sources.push(Source::Old(i));
     }
