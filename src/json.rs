@@ -13,6 +13,7 @@ use serde::{Serialize, Serializer};
 
 use crate::entity::Entity;
 use crate::key::RawKey;
+use crate::store::table::KeyState;
 use crate::store::Store;
 use crate::value::Value;
 
@@ -134,8 +135,10 @@ impl Store {
     fn json_key(&self, t: usize, key: RawKey) -> Value<'_> {
         let table = &self.tables[t];
         match table.def().id {
-            Some(f) => table.value_of(key, f as usize),
-            None => Value::Key(key),
+            // A deferred foreign key may name a record deleted in the open transaction: it
+            // has no id to show, so it is written as its key rather than lost as `null`.
+            Some(f) if table.state(key) == KeyState::Live => table.value_of(key, f as usize),
+            _ => Value::Key(key),
         }
     }
 

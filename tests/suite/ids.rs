@@ -443,6 +443,33 @@ fn ids_survive_a_json_round_trip() {
     assert_eq!(id(&named, b), 2, "names and left-out ids get the next ids");
 }
 
+/// A note whose key to its article is checked at commit.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "notes")]
+pub struct Note {
+    #[relata(deferrable)]
+    article: Key<Article>,
+}
+
+/// Inside a transaction a deferred key may name an article deleted in it: the export has no
+/// id to show for it and writes its key, rather than `null` (which lost the reference).
+#[test]
+fn a_key_to_a_record_deleted_in_the_open_transaction_is_exported_as_its_key() {
+    let schema = Schema::builder()
+        .entity::<Article>()
+        .entity::<Note>()
+        .build()
+        .unwrap();
+    let mut s = Store::new(schema);
+    let a = s.insert(article("a")).unwrap();
+    s.insert(Note { article: a }).unwrap();
+    s.begin().unwrap();
+    s.delete(a).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&s.to_json()).unwrap();
+    assert_eq!(doc["notes"][0]["article_id"], a.raw().to_string());
+    s.rollback().unwrap();
+}
+
 mod v2 {
     /// `Article` with a field added after a snapshot was saved.
     #[derive(relata::Entity, Clone, Debug, PartialEq)]
