@@ -135,13 +135,14 @@ impl Store {
     ) -> Result<RawKey, Error> {
         match self.check_row::<E>(t, None, &mut row) {
             Ok(()) => {
-                let table = self.table_mut::<E>(t)?;
-                let key = table.p_insert(row);
                 if E::DEF.id.is_some() {
-                    // Journalled before the insert, whose record may fail (a fault test).
-                    let old = std::mem::replace(&mut table.next_id, counter);
+                    // The counter moves, journalled, before the insert: whichever record
+                    // fails (an injected fault fires after its change is journalled), every
+                    // change made so far is in the journal and the statement undoes it.
+                    let old = std::mem::replace(&mut self.table_mut::<E>(t)?.next_id, counter);
                     self.record(Change::IdCounter { table: t, old })?;
                 }
+                let key = self.table_mut::<E>(t)?.p_insert(row);
                 self.record(Change::Inserted { table: t, key })?;
                 Ok(key)
             }
@@ -234,9 +235,9 @@ impl Store {
                             id
                         }
                     };
-                    let after = id
-                        .checked_add(1)
-                        .ok_or(Error::CapacityExceeded { what: "ids (2^64)" })?;
+                    let Some(after) = id.checked_add(1) else {
+                        return Err(Error::CapacityExceeded { what: "ids (2^64)" });
+                    };
                     counter = counter.max(after);
                 }
             }
