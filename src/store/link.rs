@@ -289,9 +289,11 @@ impl Store {
     fn add_link(&mut self, r: usize, left: RawKey, right: RawKey) -> Result<(), Error> {
         self.check_end(r, true, left)?;
         self.check_end(r, false, right)?;
-        let seq = self.relations[r].next_seq().ok_or(Error::CapacityExceeded {
-            what: "link sequence numbers of one relation (2^32 links)",
-        })?;
+        let Some(seq) = self.relations[r].next_seq() else {
+            return Err(Error::CapacityExceeded {
+                what: "link sequence numbers of one relation (2^32 links)",
+            });
+        };
         self.relations[r].insert(left, right, seq);
         self.record(Change::Linked {
             relation: r,

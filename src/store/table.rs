@@ -360,9 +360,13 @@ impl<E: Entity> Table<E> {
     /// Allocates the next link sequence number of a foreign key.
     pub(crate) fn next_seq(&mut self, fk: usize) -> Result<u32, Error> {
         let seq = self.next_seq[fk];
-        self.next_seq[fk] = seq.checked_add(1).ok_or(Error::CapacityExceeded {
-            what: "link sequence numbers of one foreign key (2^32 links)",
-        })?;
+        // Not `ok_or(Error::..)`: that builds the error, and drops it, on every call.
+        let Some(next) = seq.checked_add(1) else {
+            return Err(Error::CapacityExceeded {
+                what: "link sequence numbers of one foreign key (2^32 links)",
+            });
+        };
+        self.next_seq[fk] = next;
         Ok(seq)
     }
 
