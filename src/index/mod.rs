@@ -19,6 +19,7 @@ const HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed
 /// Hashes a tuple of column values; `None` when any part is NULL (SQL: NULLs never collide and
 /// are not found by equality look-ups).
 /// With `nocase`, text hashes with its ASCII letters lower-cased (SQLite's NOCASE).
+#[inline]
 pub(crate) fn hash_values<'a>(values: impl IntoIterator<Item = Value<'a>>, nocase: bool) -> Option<u64> {
     let mut h = HASHER.build_hasher();
     for v in values {
@@ -39,10 +40,15 @@ pub(crate) fn hash_values<'a>(values: impl IntoIterator<Item = Value<'a>>, nocas
     Some(h.finish())
 }
 
-/// Equality as `hash_values` hashes: with `nocase`, text ignoring ASCII case.
+/// Equality as `hash_values` hashes: with `nocase`, text ignoring ASCII case. Text and keys,
+/// the kinds unique look-ups compare most, compare here, inline, as bytes and words: no call
+/// into `Value`'s general equality.
+#[inline]
 pub(crate) fn same_value(a: Value<'_>, b: Value<'_>, nocase: bool) -> bool {
     match (a, b) {
         (Value::Text(x), Value::Text(y)) if nocase => x.eq_ignore_ascii_case(y),
+        (Value::Text(x), Value::Text(y)) => x.as_bytes() == y.as_bytes(),
+        (Value::Key(x), Value::Key(y)) => x == y,
         (a, b) => a == b,
     }
 }

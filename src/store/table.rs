@@ -95,11 +95,13 @@ impl Cols for crate::entity::IndexDef {
     }
 }
 
+#[inline]
 pub(crate) fn row_hash<E: Entity>(row: &E::Row, text: &TextHeap, cols: &impl Cols) -> Option<u64> {
     let values = cols.fields().iter().map(|&f| E::__value(row, text, f as usize));
     hash_values(values, cols.nocase())
 }
 
+#[inline]
 pub(crate) fn same_values<E: Entity>(a: &E::Row, b: &E::Row, text: &TextHeap, cols: &impl Cols) -> bool {
     cols.fields().iter().all(|&f| {
         let (x, y) = (E::__value(a, text, f as usize), E::__value(b, text, f as usize));
@@ -107,6 +109,7 @@ pub(crate) fn same_values<E: Entity>(a: &E::Row, b: &E::Row, text: &TextHeap, co
     })
 }
 
+#[inline]
 fn matches_values<E: Entity>(row: &E::Row, text: &TextHeap, cols: &impl Cols, values: &[Value<'_>]) -> bool {
     let fields = cols.fields();
     fields.len() == values.len()
