@@ -48,8 +48,8 @@ pub use schema::{Schema, SchemaBuilder, SchemaError};
 pub use snapshot::{Adaptation, SaveStep, SnapshotError};
 pub use store::{
     Children, DeleteReport, DeletedRecord, FaultPoint, Faults, FixtureScope, Linked, LogEntry, Mark,
-    NulledReference, OpLog, Order, PendingFault, Query, Savepoint, Scan, Sorted, Store, UnlinkedPair,
-    Upserted,
+    NulledReference, OpLog, Order, PendingFault, Query, Records, Savepoint, Scan, Sorted, Store,
+    UnlinkedPair, Upserted,
 };
 pub use text::{Span, Text, TextHeap, TEXT_HEAP_LIMIT};
 pub use value::{Composite, QueryValue, SqlType, Value};

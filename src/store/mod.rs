@@ -9,6 +9,7 @@ mod journal;
 mod link;
 mod observe;
 mod query;
+mod records;
 mod relate;
 pub(crate) mod rows;
 mod scan;
@@ -24,6 +25,7 @@ pub use delete::{DeleteReport, DeletedRecord, NulledReference, UnlinkedPair};
 pub use link::Linked;
 pub use observe::{FaultPoint, Faults, LogEntry, OpLog, PendingFault};
 pub use query::{Order, Query, Sorted};
+pub use records::Records;
 pub use scan::Scan;
 pub use txn::{FixtureScope, Mark, Savepoint};
 pub use upsert::Upserted;
@@ -328,7 +330,9 @@ impl Store {
     /// The record, or `None` if the key is stale or unknown. O(1).
     ///
     /// The read family: `get` gives an `Option` of a view (borrowing the store); the `try_`
-    /// forms say why there is no record; the `_owned` form copies the record out.
+    /// forms say why there is no record; the `_owned` form copies the record out. Each call
+    /// finds `E`'s table first; a loop reading many records of one type takes
+    /// [`records`](Self::records) once and reads through it.
     ///
     /// ```
     /// # use relata::{Entity, Schema, Store};
@@ -342,7 +346,7 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get<E: Entity>(&self, key: Key<E>) -> Option<E::Ref<'_>> {
-        self.table::<E>().ok()?.view(key.raw())
+        self.records::<E>().get(key)
     }
 
     /// The record, or why there is none. O(1).
@@ -363,10 +367,7 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_get<E: Entity>(&self, key: Key<E>) -> Result<E::Ref<'_>, Error> {
-        let table = self.table::<E>()?;
-        table
-            .view(key.raw())
-            .ok_or_else(|| table.missing_or_stale(key.raw()))
+        self.records::<E>().try_get(key)
     }
 
     /// An owned copy of the record, or why there is none. O(size of the record): it
@@ -410,13 +411,13 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn contains<E: Entity>(&self, key: Key<E>) -> bool {
-        self.table::<E>().is_ok_and(|t| t.row(key.raw()).is_some())
+        self.records::<E>().contains(key)
     }
 
     /// The number of records of type `E` (0 if `E` is not in the schema). O(1). Example at
     /// [`contains`](Self::contains).
     pub fn count<E: Entity>(&self) -> usize {
-        self.table::<E>().map_or(0, |t| t.rows.len())
+        self.records::<E>().len()
     }
 
     /// Every record of type `E`, in slot order (deterministic for a given history). O(1) to
@@ -435,11 +436,7 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn iter<E: Entity>(&self) -> impl Iterator<Item = (Key<E>, E::Ref<'_>)> + '_ {
-        self.table::<E>().ok().into_iter().flat_map(|t| {
-            t.rows
-                .iter()
-                .map(move |(slot, row)| (Key::from_raw(slot), E::__view(row, &t.text)))
-        })
+        self.records::<E>().iter()
     }
 
     /// The keys of every record of type `E`, in slot order. O(1) to start, O(1) per key.
@@ -550,7 +547,9 @@ impl Store {
     /// were made): the records whose key names `parent`, so the two sides always agree. Empty
     /// for a stale parent, except inside a transaction after the parent was deleted under a
     /// `deferrable` key: then the children still pointing at it, which must move before
-    /// commit. O(1) to start, O(1) per child.
+    /// commit. O(1) to start, O(1) per child. A loop that then reads each child finds the
+    /// children's table once with [`records`](Self::records) and calls its `children` and
+    /// `get`.
     ///
     /// ```
     /// # use relata::{Entity, Key, Schema, Store};
@@ -568,28 +567,19 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn children<C: Entity, P: Entity>(&self, fk: Fk<C, P>, parent: Key<P>) -> Children<'_, C> {
-        let inner = match self.table::<C>() {
-            Ok(t) => t.children(fk.index, parent.raw()),
-            _ => ChildrenOf::Many(&[]),
-        };
-        Children {
-            inner,
-            _type: PhantomData,
-        }
+        self.records::<C>().children(fk, parent)
     }
 
     /// The number of children of `parent` through `fk` (as [`children`](Self::children)
     /// lists them). O(1). Example at [`children`](Self::children).
     pub fn child_count<C: Entity, P: Entity>(&self, fk: Fk<C, P>, parent: Key<P>) -> usize {
-        self.table::<C>()
-            .map_or(0, |t| t.children(fk.index, parent.raw()).len())
+        self.records::<C>().child_count(fk, parent)
     }
 
     /// The parent a child references through `fk` (`None` for a NULL key or a stale child).
     /// O(1). Example at [`children`](Self::children).
     pub fn parent<C: Entity, P: Entity>(&self, fk: Fk<C, P>, child: Key<C>) -> Option<Key<P>> {
-        let row = self.table::<C>().ok()?.row(child.raw())?;
-        C::__fk(row, fk.index).map(Key::from_raw)
+        self.records::<C>().parent(fk, child)
     }
 
     /// Walks up `fk` from `from`'s parent; `true` if it reaches `target`. Bounded by the

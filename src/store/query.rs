@@ -123,7 +123,8 @@ impl Store {
         to: Fk<A, R>,
         key: Key<L>,
     ) -> impl Iterator<Item = Key<R>> + '_ {
-        self.children(from, key).filter_map(move |a| self.parent(to, a))
+        let rows = self.records::<A>(); // found once, not per association row
+        rows.children(from, key).filter_map(move |a| rows.parent(to, a))
     }
 }
 
