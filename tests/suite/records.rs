@@ -173,4 +173,48 @@ fn reads_of_an_unregistered_type_are_typed_errors_or_empty() {
     assert!(s.get(k).is_none());
     assert_eq!(s.count::<User>(), 0);
     assert_eq!(s.iter::<User>().count(), 0);
+    let users = s.records::<User>();
+    assert_eq!(users.try_get(k).unwrap_err(), err);
+    assert!(users.get(k).is_none() && !users.contains(k) && users.is_empty());
+    assert_eq!(users.iter().count(), 0);
+}
+
+#[test]
+fn a_records_view_reads_as_the_store_does() {
+    let mut s = store();
+    let alice = ok(&mut s, |s| s.insert(user("alice")));
+    let bob = ok(&mut s, |s| s.insert(user("bob")));
+    let posts: Vec<_> = (0..3)
+        .map(|i| s.insert(post(alice, &format!("p{i}"))).unwrap())
+        .collect();
+    s.delete(posts[1]).unwrap();
+    s.delete(bob).unwrap();
+    let (users, view) = (s.records::<User>(), s.records::<Post>());
+    for k in [alice, bob] {
+        assert_eq!(
+            users.get(k).map(|u| u.username.to_string()),
+            s.get(k).map(|u| u.username.to_string())
+        );
+        assert_eq!(users.try_get(k).map(|_| ()), s.try_get(k).map(|_| ()));
+        assert_eq!(users.contains(k), s.contains(k));
+        assert_eq!(
+            view.children(Post::AUTHOR, k).collect::<Vec<_>>(),
+            s.children(Post::AUTHOR, k).collect::<Vec<_>>()
+        );
+        assert_eq!(view.child_count(Post::AUTHOR, k), s.child_count(Post::AUTHOR, k));
+    }
+    for &p in &posts {
+        assert_eq!(view.parent(Post::AUTHOR, p), s.parent(Post::AUTHOR, p));
+        assert_eq!(view.get(p).is_some(), s.get(p).is_some());
+    }
+    assert_eq!(
+        view.children(Post::AUTHOR, alice).collect::<Vec<_>>(),
+        [posts[0], posts[2]]
+    );
+    assert_eq!((users.len(), view.len()), (s.count::<User>(), s.count::<Post>()));
+    let keys = |it: &mut dyn Iterator<Item = Key<Post>>| it.collect::<Vec<_>>();
+    assert_eq!(
+        keys(&mut view.iter().map(|(k, _)| k)),
+        keys(&mut s.keys::<Post>())
+    );
 }
