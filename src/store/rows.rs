@@ -6,12 +6,17 @@
 //! `detach`/`reattach`, through a [`Detached`] token), and how far slot indexes have gone (so a
 //! key to a slot never used is told from a stale one).
 
-use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use slotmap::{DefaultKey, SlotMap};
 
 use crate::key::RawKey;
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// Saved in its serde form (slotmap's, then `slots`); loaded by [`Rows::decode`].
+#[derive(Clone, Debug, Serialize)]
 pub(crate) struct Rows<R> {
     map: SlotMap<DefaultKey, R>,
     /// One past the highest slot index ever handed out (0 for none): the length of slotmap's
@@ -125,11 +130,93 @@ impl<R> Rows<R> {
         self.map.values_mut()
     }
 
+    /// Rows in their serde form at the start of `bytes` (slotmap's slots, then the slot
+    /// count), decoded with bincode's `config`; returns them and the bytes they took. O(slots).
+    ///
+    /// A table that never lost a record is saved as inserting its rows in slot order would
+    /// leave it: slot 0 vacant at version 0, then every slot occupied at version 1. Such rows
+    /// are inserted in order into a map reserved once for them all, each returned key checked
+    /// (`==`) against the saved one. Any other table is decoded by slotmap's own
+    /// `Deserialize`, which restores every version and rebuilds the free list, but grows its
+    /// slot vector by doubling from serde's cautious 1 MiB: the rows are decoded again from
+    /// the start once the first slot that inserts would not give is read.
+    pub(crate) fn decode<'de, C>(
+        bytes: &'de [u8],
+        config: C,
+    ) -> Result<(Rows<R>, usize), bincode::error::DecodeError>
+    where
+        R: Deserialize<'de>,
+        C: bincode::config::Config,
+    {
+        let other = Cell::new(false);
+        // Each occupied slot takes at least two bytes (its tag and its version): a length
+        // read from the input reserves no more than the input could hold.
+        let seed = PlainSlots::<R> {
+            room: bytes.len() / 2,
+            other: &other,
+            row: std::marker::PhantomData,
+        };
+        let (map, used) = match bincode::serde::seed_decode_from_slice(seed, bytes, config) {
+            Err(_) if other.get() => bincode::serde::borrow_decode_from_slice(bytes, config)?,
+            decoded => decoded?,
+        };
+        let rest = bytes.get(used..).unwrap_or_default();
+        let (slots, n) = bincode::serde::decode_from_slice(rest, config)?;
+        Ok((Rows { map, slots }, used + n))
+    }
+
     /// Whether the recorded slot count is the one `slots` gives, the length of slotmap's
     /// slot vector (slot 0 included, so 1 for a table that never held a record).
     pub(crate) fn counts_slots(&self, slots: u64) -> bool {
         let expected = if slots > 1 { slots } else { 0 };
         u64::from(self.slots) == expected
+    }
+}
+
+/// Decodes slotmap's serde form of a map (a sequence of slots, each the row if occupied, then
+/// the version) by inserting the rows, as long as the slots are those inserts give; at the
+/// first other slot it sets `other` and stops with an error (see [`Rows::decode`]).
+struct PlainSlots<'a, R> {
+    room: usize,
+    other: &'a Cell<bool>,
+    row: std::marker::PhantomData<R>,
+}
+
+impl<'de, R: Deserialize<'de>> DeserializeSeed<'de> for PlainSlots<'_, R> {
+    type Value = SlotMap<DefaultKey, R>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, R: Deserialize<'de>> Visitor<'de> for PlainSlots<'_, R> {
+    type Value = SlotMap<DefaultKey, R>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a sequence of slots")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut slots: A) -> Result<Self::Value, A::Error> {
+        let n = slots.size_hint().unwrap_or(0).min(self.room);
+        let mut map = SlotMap::with_capacity_and_key(n.saturating_sub(1));
+        let mut index = 0u32;
+        while let Some((row, version)) = slots.next_element::<(Option<R>, u32)>()? {
+            let inserted = match row {
+                None => index == 0 && version == 0,
+                // (slotmap refuses to insert into slot index `u32::MAX`.)
+                Some(row) => {
+                    (1..u32::MAX).contains(&index)
+                        && Some(map.insert(row)) == RawKey::new(index, version).slot()
+                }
+            };
+            if !inserted {
+                self.other.set(true);
+                return Err(serde::de::Error::custom("a slot inserts would not give"));
+            }
+            index += 1;
+        }
+        Ok(map)
     }
 }
 
@@ -161,5 +248,70 @@ mod tests {
         let d = rows.detach(k).unwrap();
         assert_eq!(rows.free(d), 7);
         assert_eq!(rows.insert(9).index(), k.index());
+    }
+
+    fn decoded(rows: &Rows<u8>) -> (Rows<u8>, bool) {
+        let config = bincode::config::standard();
+        let bytes = bincode::serde::encode_to_vec(rows, config).unwrap();
+        let other = Cell::new(false);
+        let seed = PlainSlots::<u8> {
+            room: bytes.len(),
+            other: &other,
+            row: std::marker::PhantomData,
+        };
+        let inserted = bincode::serde::seed_decode_from_slice(seed, &bytes, config).is_ok();
+        assert_eq!(inserted, !other.get());
+        let (decoded, used) = Rows::decode(&bytes, config).unwrap();
+        assert_eq!(used, bytes.len());
+        (decoded, inserted)
+    }
+
+    fn same(a: &Rows<u8>, b: &Rows<u8>) {
+        let all = |r: &Rows<u8>| r.iter().map(|(k, v)| (k, *v)).collect::<Vec<_>>();
+        assert_eq!(all(a), all(b));
+        assert_eq!(a.slots, b.slots);
+    }
+
+    #[test]
+    fn rows_that_inserts_give_are_inserted_and_others_decoded_by_slotmap() {
+        let mut rows: Rows<u8> = Rows::default();
+        let (empty, inserted) = decoded(&rows);
+        assert!(inserted);
+        same(&empty, &rows);
+        let keys: Vec<_> = (0..50).map(|i| rows.insert(i)).collect();
+        let (plain, inserted) = decoded(&rows);
+        assert!(inserted, "slots in insert order take the inserting path");
+        same(&plain, &rows);
+
+        // A vacant slot, then a reused one (version 3): slotmap's own form.
+        rows.remove(keys[10]);
+        let (holed, inserted) = decoded(&rows);
+        assert!(!inserted);
+        same(&holed, &rows);
+        let mut reloaded = holed;
+        let reused = reloaded.insert(99);
+        assert_eq!(reused.index(), keys[10].index(), "the free list is rebuilt");
+        assert!(reloaded.get(keys[10]).is_none(), "a stale key stays stale");
+        let (bumped, inserted) = decoded(&reloaded);
+        assert!(!inserted);
+        same(&bumped, &reloaded);
+        assert_eq!(bumped.get(reused), Some(&99));
+
+        // A record detached by an open transaction is saved as vacant.
+        let detached = rows.detach(keys[49]).unwrap();
+        let (without, inserted) = decoded(&rows);
+        assert!(!inserted);
+        same(&without, &rows);
+        rows.reattach(detached);
+    }
+
+    #[test]
+    fn a_slot_count_beyond_the_bytes_reserves_only_what_they_could_hold() {
+        let config = bincode::config::standard();
+        // A sequence claiming 2^60 slots (reserving them would overflow and panic), then the
+        // sentinel and one row.
+        let mut bytes = bincode::encode_to_vec(1u64 << 60, config).unwrap();
+        bytes.extend([0, 0, 1, 7, 1]);
+        assert!(Rows::<u8>::decode(&bytes, config).is_err());
     }
 }

@@ -6,9 +6,10 @@
 //!
 //! The parts, encoded with bincode's serde path ([`config`]):
 //! - `rows`: the records in slotmap's own serde form (each slot's version and, if occupied,
-//!   its row; slotmap validates occupancy and rebuilds its free list on load, so a stale key
-//!   stays stale; a record detached by an open transaction is saved as vacant, i.e. deleted),
-//!   and how far slot indexes have gone;
+//!   its row; a record detached by an open transaction is saved as vacant, i.e. deleted), and
+//!   how far slot indexes have gone. [`Rows::decode`] inserts the rows when the slots are what
+//!   inserts give, and otherwise lets slotmap decode them (it validates occupancy and rebuilds
+//!   its free list, so a stale key stays stale);
 //! - `next_seq`: each foreign key's link counter;
 //! - `text`: every live record's text fields back to back, in slot and field order (a span
 //!   is saved as its length; [`place_text`] gives each its offset back);
@@ -16,7 +17,7 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{
     has_null, index_row, links_within_counters, order_cmp, place_child, row_hash, same_values, Table,
@@ -33,10 +34,11 @@ use crate::store::write::{check_lengths, check_predicates};
 use crate::text::{Span, TextHeap};
 
 /// The bincode configuration of every part of a snapshot: standard (varint) encoding, no byte
-/// limit. Nothing a snapshot decodes is allocated at a length read from the input: text and
-/// names are borrowed from it, and sequences (rows, pairs, bytes) never pre-allocate more than
-/// serde's cautious size hint (1 MiB), growing only as their elements are actually read, so a
-/// length bomb runs out of input first. (A limit would be claimed on every value read: 4% of a
+/// limit. Nothing a snapshot decodes is allocated at a length read from the input alone: text
+/// and names are borrowed from it, a table's slots reserve at most one per two bytes left
+/// ([`Rows::decode`]), and other sequences (pairs, bytes) never pre-allocate more than serde's
+/// cautious size hint (1 MiB), growing only as their elements are actually read, so a length
+/// bomb runs out of input first. (A limit would be claimed on every value read: 4% of a
 /// load's instructions.)
 pub(crate) fn config() -> bincode::config::Configuration {
     bincode::config::standard()
@@ -51,11 +53,9 @@ pub(crate) struct PartsOut<'a, R> {
 }
 
 /// A table's ground truth as decoded (text borrowed from the input).
-#[derive(Deserialize)]
 pub(crate) struct Parts<'a, R> {
     pub(crate) rows: Rows<R>,
     pub(crate) next_seq: Vec<u32>,
-    #[serde(borrow)]
     pub(crate) text: &'a str,
 }
 
@@ -89,8 +89,12 @@ impl<E: Entity> Table<E> {
         // rows record is checked against the slots themselves, not trusted.
         let (slots, _): (u64, usize) =
             bincode::decode_from_slice(bytes, config()).map_err(|e| bad::<E>(e.to_string()))?;
-        let (parts, mut used) =
-            bincode::serde::borrow_decode_from_slice(bytes, config()).map_err(|e| bad::<E>(e.to_string()))?;
+        let (rows, mut used) = Rows::decode(bytes, config()).map_err(|e| bad::<E>(e.to_string()))?;
+        let rest = bytes.get(used..).unwrap_or_default();
+        let ((next_seq, text), n) =
+            bincode::serde::borrow_decode_from_slice(rest, config()).map_err(|e| bad::<E>(e.to_string()))?;
+        used += n;
+        let parts = Parts { rows, next_seq, text };
         let mut table = Table::from_parts(parts, slots)?;
         if E::DEF.id.is_some() {
             let rest = bytes.get(used..).unwrap_or_default();
