@@ -115,6 +115,7 @@ fn row_type(m: &Model, n_fk: usize) -> Tokens {
         #[serde(crate = "::relata::__private::serde")]
         pub struct __RelataRow {
             #( #fs: <#tys as ::relata::Column>::Stored, )*
+            #[serde(serialize_with = "::relata::__private::links_out")]
             seq: [u32; #n_fk],
         }
     }

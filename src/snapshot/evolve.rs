@@ -151,23 +151,24 @@ impl Store {
         schema: Schema,
         bytes: &[u8],
     ) -> Result<(Store, Vec<Adaptation>), SnapshotError> {
-        let body = checked_body(bytes)?;
+        let (version, body) = checked_body(bytes)?;
         let (old, at) = decode_description(body)?;
         if old.schema == SchemaDesc::of(&schema) {
             return Ok((Store::from_snapshot(schema, bytes)?, Vec::new()));
         }
         let mut adapted = Vec::new();
-        let rewritten = rewrite(&old, &body[at..], &schema, &mut adapted)?;
+        let rewritten = rewrite(&old, (version, &body[at..]), &schema, &mut adapted)?;
         Ok((Store::from_snapshot(schema, &rewritten)?, adapted))
     }
 }
 
 /// The snapshot's body rewritten for `schema`: the new description, each table of the schema
 /// (rewritten from the snapshot's, or empty), each relation (copied, or empty). The records
-/// and links of the snapshot are counted, and must be what its description announces.
+/// and links of the snapshot are counted, and must be what its description announces. Link
+/// numbers are copied as written, so the new body keeps the snapshot's format `version`.
 fn rewrite(
     old: &Description<'_>,
-    parts: &[u8],
+    (version, parts): (u32, &[u8]),
     schema: &Schema,
     adapted: &mut Vec<Adaptation>,
 ) -> Result<Vec<u8>, SnapshotError> {
@@ -221,7 +222,7 @@ fn rewrite(
     let engine = engine_of_trailer(tail).ok_or(SnapshotError::TrailingBytes { extra: tail.len() })?;
     let mut out = assemble(new, tables, relations, &empty, adapted)?;
     out.extend(engine_trailer(engine));
-    seal(&mut out);
+    seal(&mut out, version);
     Ok(out)
 }
 
@@ -281,7 +282,6 @@ fn assemble(
             }
         }
     }
-    seal(&mut out);
     Ok(out)
 }
 

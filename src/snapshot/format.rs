@@ -4,15 +4,20 @@
 //! ```text
 //! offset  size  field
 //! 0       8     magic  b"RELATA\0S"
-//! 8       4     format version (u32 LE): 4
+//! 8       4     format version (u32 LE): 5 (4 is read too: it wrote link numbers as they are)
 //! 12      8     length n of the body (u64 LE)
 //! 20      8     xxh3-64 of the body (u64 LE)
 //! 28      n     body (bincode, standard config): the description (schema and counts), then
 //!               each table's parts, then each relation's pairs and counter, then, for a
 //!               store under a profile other than SQLite's, its engine byte (`ENGINE_TRAILER`)
 //! ```
+//!
+//! Format 5 writes each record's link numbers relative to the ones before ([`links_out`]).
 
-use serde::{Deserialize, Serialize};
+use std::cell::Cell;
+
+use serde::ser::SerializeTuple;
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::column::Stored;
 use crate::engine::Engine;
@@ -22,13 +27,13 @@ use crate::schema::Schema;
 use crate::value::SqlType;
 
 pub(crate) const MAGIC: [u8; 8] = *b"RELATA\0S";
-/// The format this build writes and reads.
-pub(crate) const VERSION: u32 = 4;
+/// The format this build writes; it reads format 4 too.
+pub(crate) const VERSION: u32 = 5;
 pub(crate) const HEADER_LEN: usize = 28;
 
 /// The byte after the relations naming the store's engine profile; no byte is
-/// `Engine::Sqlite`, the default (so a SQLite store's snapshot is as format 4 always wrote it,
-/// and a format 4 file written before the byte existed loads under SQLite, as it did).
+/// `Engine::Sqlite`, the default (so a SQLite store's snapshot is as formats 4 and 5 always
+/// wrote it, and a format 4 file written before the byte existed loads under SQLite, as it did).
 pub(crate) fn engine_trailer(engine: Engine) -> Option<u8> {
     match engine {
         Engine::Sqlite => None,
@@ -54,22 +59,23 @@ pub(crate) fn checksum(body: &[u8]) -> u64 {
 /// What the header says about the body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Header {
+    pub(crate) version: u32,
     pub(crate) body_len: u64,
     pub(crate) checksum: u64,
 }
 
 impl Header {
-    /// The header of `body`, encoded.
-    pub(crate) fn of(body: &[u8]) -> [u8; HEADER_LEN] {
+    /// The header of `body` in format `version`, encoded.
+    pub(crate) fn of(body: &[u8], version: u32) -> [u8; HEADER_LEN] {
         let mut out = [0u8; HEADER_LEN];
         out[0..8].copy_from_slice(&MAGIC);
-        out[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        out[8..12].copy_from_slice(&version.to_le_bytes());
         out[12..20].copy_from_slice(&(body.len() as u64).to_le_bytes());
         out[20..28].copy_from_slice(&checksum(body).to_le_bytes());
         out
     }
 
-    /// The header at the start of `bytes`: the magic, then a version this build reads
+    /// The header at the start of `bytes`: the magic, then a version this build reads, 4 or 5
     /// (formats 1 to 3 are refused: `docs/SNAPSHOT.md` says how to migrate them).
     pub(crate) fn decode(bytes: &[u8]) -> Result<Header, SnapshotError> {
         if bytes.get(..8) != Some(&MAGIC[..]) {
@@ -82,17 +88,62 @@ impl Header {
                 .ok_or(SnapshotError::Truncated { what: "header" })?;
             Ok(b.iter().rev().fold(0, |n, &b| n << 8 | u64::from(b)))
         };
-        let found = le(8..12)? as u32;
-        if found != VERSION {
+        let version = le(8..12)? as u32;
+        if !(4..=VERSION).contains(&version) {
             return Err(SnapshotError::UnsupportedVersion {
-                found,
+                found: version,
                 supported: VERSION,
             });
         }
         Ok(Header {
+            version,
             body_len: le(12..20)?,
             checksum: le(20..28)?,
         })
+    }
+}
+
+/// How many foreign keys keep a previous link number of their own in [`links_out`]; in a table
+/// with more, foreign key `fk` shares `fk % LANES`'s (still exact, only less compact).
+pub(crate) const LANES: usize = 16;
+
+thread_local! {
+    /// Each foreign key's link number in the row [`links_out`] wrote last on this thread.
+    static PREVIOUS: [Cell<u32>; LANES] = const { [const { Cell::new(0) }; LANES] };
+}
+
+/// Starts a table's rows: the link numbers before its first row count as 0.
+pub(crate) fn restart_links() {
+    PREVIOUS.with(|previous| previous.iter().for_each(|p| p.set(0)));
+}
+
+/// Writes a row's link numbers (the derived row's `Serialize` calls it; not API), each as its
+/// difference from the same foreign key's number in the row before, zigzagged: rows in slot
+/// order are mostly in link order, so one byte each, where the number itself takes up to five
+/// (and a NULL key's 0 after another takes one). Wrapping arithmetic: every `u32` round-trips.
+#[inline]
+pub fn links_out<S: Serializer, const N: usize>(seqs: &[u32; N], s: S) -> Result<S::Ok, S::Error> {
+    let mut written = *seqs;
+    PREVIOUS.with(|previous| {
+        for (fk, seq) in written.iter_mut().enumerate() {
+            let delta = seq.wrapping_sub(previous[fk % LANES].replace(*seq));
+            *seq = delta << 1 ^ (delta as i32 >> 31) as u32;
+        }
+    });
+    // A tuple, as serde writes an array (no length); a slice would add one.
+    let mut tuple = s.serialize_tuple(N)?;
+    written.iter().try_for_each(|w| tuple.serialize_element(w))?;
+    tuple.end()
+}
+
+/// Undoes [`links_out`] on a decoded row's link numbers, `previous` holding the row before's
+/// (0s before the first). A corrupted difference gives some `u32`, never a panic; the checks
+/// that follow (below the counter, no two siblings sharing one) refuse a wrong one.
+pub(crate) fn absolute_links(seqs: &mut [u32], previous: &mut [u32; LANES]) {
+    for (fk, seq) in seqs.iter_mut().enumerate() {
+        let previous = &mut previous[fk % LANES];
+        *previous = previous.wrapping_add(*seq >> 1 ^ (*seq & 1).wrapping_neg());
+        *seq = *previous;
     }
 }
 
@@ -341,8 +392,9 @@ mod tests {
 
     #[test]
     fn the_header_round_trips_and_refuses_other_versions() {
-        let bytes = Header::of(b"body!");
+        let bytes = Header::of(b"body!", VERSION);
         let header = Header {
+            version: VERSION,
             body_len: 5,
             checksum: checksum(b"body!"),
         };
@@ -353,12 +405,39 @@ mod tests {
             Header::decode(&old),
             Err(SnapshotError::UnsupportedVersion {
                 found: 3,
-                supported: 4
+                supported: 5
             })
         );
         assert_eq!(
             Header::decode(&bytes[..20]),
             Err(SnapshotError::Truncated { what: "header" })
         );
+    }
+
+    #[test]
+    fn link_numbers_round_trip_through_their_differences() {
+        let rows = [[0, 7], [1, 0], [u32::MAX, 1 << 31], [2, 0], [3, u32::MAX]];
+        let config = crate::store::table::parts::config();
+        restart_links();
+        let bytes = bincode::serde::encode_to_vec(rows.iter().map(Links).collect::<Vec<_>>(), config);
+        let bytes = bytes.unwrap();
+        assert_eq!(
+            &bytes[..5],
+            &[5, 0, 14, 2, 13],
+            "small differences take a byte each"
+        );
+        let (mut decoded, _): (Vec<[u32; 2]>, _) = bincode::serde::decode_from_slice(&bytes, config).unwrap();
+        let mut previous = [0; LANES];
+        decoded
+            .iter_mut()
+            .for_each(|row| absolute_links(row, &mut previous));
+        assert_eq!(decoded, rows);
+    }
+
+    struct Links<'a>(&'a [u32; 2]);
+    impl Serialize for Links<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            links_out(self.0, s)
+        }
     }
 }

@@ -36,13 +36,13 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_snapshot(schema: Schema, bytes: &[u8]) -> Result<Store, SnapshotError> {
-        let body = checked_body(bytes)?;
+        let (version, body) = checked_body(bytes)?;
         let (description, mut at) = decode_description(body)?;
         if let Some(detail) = description.schema.difference(&SchemaDesc::of(&schema)) {
             return Err(SnapshotError::SchemaMismatch { detail });
         }
         let mut store = Store::new(schema);
-        at += store.decode_tables(&body[at..], &description.counts)?;
+        at += store.decode_tables(&body[at..], &description.counts, version)?;
         store.link_children()?;
         at += store.decode_relations(&body[at..], &description.links)?;
         let tail = body.get(at..).unwrap_or_default();
@@ -73,15 +73,15 @@ impl Store {
         Store::from_snapshot(schema, &bytes)
     }
 
-    /// Each table from its parts, in schema order, checked against the description's record
-    /// counts; returns the bytes they took.
-    fn decode_tables(&mut self, bytes: &[u8], counts: &[u64]) -> Result<usize, SnapshotError> {
+    /// Each table from its parts in format `version`, in schema order, checked against the
+    /// description's record counts; returns the bytes they took.
+    fn decode_tables(&mut self, bytes: &[u8], counts: &[u64], version: u32) -> Result<usize, SnapshotError> {
         if counts.len() != self.tables.len() {
             return Err(bad("description", "wrong number of tables".into()));
         }
         let mut at = 0;
         for (table, &expected) in self.tables.iter_mut().zip(counts) {
-            at += table.decode_parts(bytes.get(at..).unwrap_or_default())?;
+            at += table.decode_parts(bytes.get(at..).unwrap_or_default(), version)?;
             if table.len() as u64 != expected {
                 return Err(SnapshotError::CountMismatch {
                     table: table.def().table,
@@ -167,8 +167,8 @@ impl Store {
     }
 }
 
-/// The body behind the header, once its length and checksum are checked.
-pub(super) fn checked_body(bytes: &[u8]) -> Result<&[u8], SnapshotError> {
+/// The format version and the body behind the header, once its length and checksum are checked.
+pub(super) fn checked_body(bytes: &[u8]) -> Result<(u32, &[u8]), SnapshotError> {
     let header = Header::decode(bytes)?;
     let body = bytes.get(HEADER_LEN..).unwrap_or_default();
     match usize::try_from(header.body_len) {
@@ -188,7 +188,7 @@ pub(super) fn checked_body(bytes: &[u8]) -> Result<&[u8], SnapshotError> {
             found,
         });
     }
-    Ok(body)
+    Ok((header.version, body))
 }
 
 /// The description at the start of the body, and its length.

@@ -81,7 +81,7 @@ impl Store {
             encode(&part, &mut out)?;
         }
         out.extend(format::engine_trailer(self.engine));
-        seal(&mut out);
+        seal(&mut out, format::VERSION);
         Ok(out)
     }
 
@@ -96,9 +96,9 @@ impl Store {
     }
 }
 
-/// Writes the header of the body behind the first `HEADER_LEN` bytes of `out`.
-fn seal(out: &mut [u8]) {
-    let header = Header::of(&out[HEADER_LEN..]);
+/// Writes the header of the body (in format `version`) behind the first `HEADER_LEN` bytes of `out`.
+fn seal(out: &mut [u8], version: u32) {
+    let header = Header::of(&out[HEADER_LEN..], version);
     out[..HEADER_LEN].copy_from_slice(&header);
 }
 
@@ -115,7 +115,7 @@ fn encode(value: &impl Serialize, out: &mut Vec<u8>) -> Result<(), SnapshotError
 #[doc(hidden)]
 pub fn reseal(bytes: &mut [u8]) {
     if let Some(body) = bytes.get(HEADER_LEN..) {
-        let header = Header::of(body);
+        let header = Header::of(body, 0);
         bytes[12..HEADER_LEN].copy_from_slice(&header[12..]);
     }
 }

@@ -44,7 +44,7 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     fn encode_parts(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError>;
     /// Replaces this (empty) table with the one whose parts start `bytes`, validated, its
     /// indexes rebuilt but not its children lists; returns the bytes the parts took.
-    fn decode_parts(&mut self, bytes: &[u8]) -> Result<usize, SnapshotError>;
+    fn decode_parts(&mut self, bytes: &[u8], version: u32) -> Result<usize, SnapshotError>;
     /// A record of this table's declared defaults (see `Table::default_row`).
     fn default_row(&self) -> Result<crate::store::table::parts::DefaultRow, SnapshotError>;
     /// Validates every foreign key against `tables` and counts children per parent (see
@@ -166,8 +166,8 @@ impl<E: Entity> AnyTable for Table<E> {
     fn encode_parts(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
         Table::encode_parts(self, out)
     }
-    fn decode_parts(&mut self, bytes: &[u8]) -> Result<usize, SnapshotError> {
-        let (table, used) = Table::decode_parts(bytes)?;
+    fn decode_parts(&mut self, bytes: &[u8], version: u32) -> Result<usize, SnapshotError> {
+        let (table, used) = Table::decode_parts(bytes, version)?;
         *self = table;
         Ok(used)
     }

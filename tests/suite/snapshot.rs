@@ -189,12 +189,12 @@ fn empty_and_foreign_bytes_are_bad_magic() {
 fn future_versions_are_refused_by_name() {
     let (s, ..) = populated();
     let mut bytes = s.to_snapshot().unwrap();
-    bytes[8..12].copy_from_slice(&5u32.to_le_bytes());
+    bytes[8..12].copy_from_slice(&6u32.to_le_bytes());
     assert_eq!(
         Store::from_snapshot(schema(), &bytes).unwrap_err(),
         SnapshotError::UnsupportedVersion {
-            found: 5,
-            supported: 4
+            found: 6,
+            supported: 5
         }
     );
 }
@@ -607,17 +607,28 @@ fn link_numbers_that_repeat_or_pass_their_counter_are_refused() {
         .collect();
     // The posts come last; an earlier part may hold the same bytes by chance.
     let at = &at[at.len() - 3..];
+    // Each link number is written as its difference from the one before, zigzagged.
+    let write = |bad: &mut Vec<u8>, seqs: [i32; 3]| {
+        for (i, &at) in at.iter().enumerate() {
+            let delta = seqs[i] - if i == 0 { 0 } else { seqs[i - 1] };
+            bad[at] = ((delta << 1) ^ (delta >> 31)) as u8;
+        }
+        reseal(bad);
+    };
+    assert_eq!(
+        at.iter().map(|&i| bytes[i]).collect::<Vec<_>>(),
+        [0, 2, 2],
+        "0, 1, 2"
+    );
     for (seqs, expected) in [
         ([0, 0, 2], "share link number 0"), // a repeat in slot order
         ([2, 1, 2], "share link number 2"), // a repeat of the newest after one out of order
         ([2, 0, 0], "share link number 0"), // a repeat among those out of order
         ([0, 1, 9], "link number beyond its counter"),
+        ([0, 1, -100], "link number beyond its counter"), // a difference below 0: wraps
     ] {
         let mut bad = bytes.clone();
-        for (&i, seq) in at.iter().zip(seqs) {
-            bad[i] = seq;
-        }
-        reseal(&mut bad);
+        write(&mut bad, seqs);
         let err = Store::from_snapshot(schema(), &bad).unwrap_err();
         assert!(
             matches!(&err, SnapshotError::Decode { part: "posts", detail } if detail.contains(expected)),
@@ -625,10 +636,7 @@ fn link_numbers_that_repeat_or_pass_their_counter_are_refused() {
         );
     }
     let mut shuffled = bytes.clone();
-    for (&i, seq) in at.iter().zip([2, 0, 1]) {
-        shuffled[i] = seq;
-    }
-    reseal(&mut shuffled);
+    write(&mut shuffled, [2, 0, 1]);
     let loaded = Store::from_snapshot(schema(), &shuffled).unwrap();
     let titles: Vec<_> = loaded
         .children(Post::AUTHOR, alice)
@@ -894,6 +902,21 @@ mod golden {
             .unwrap()
     }
 
+    /// `schema()` with a table added: what the evolving load adapts the golden files to.
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "extras")]
+    pub struct GExtra {
+        pub name: String,
+    }
+
+    pub fn evolved_schema() -> Schema {
+        let b = Schema::builder()
+            .entity::<GUser>()
+            .entity::<GPost>()
+            .entity::<GNode>();
+        b.entity::<GExtra>().relation(FOLLOWS).build().unwrap()
+    }
+
     pub fn store() -> Store {
         let mut s = Store::new(schema());
         let ada = s
@@ -958,10 +981,9 @@ mod golden {
 fn the_golden_snapshots_still_load() {
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     if std::env::var_os("RELATA_BLESS").is_some() {
-        golden::store().save_to_path(data.join("golden-v4.snap")).unwrap();
+        golden::store().save_to_path(data.join("golden-v5.snap")).unwrap();
     }
-    {
-        let file = "golden-v4.snap";
+    for file in ["golden-v4.snap", "golden-v5.snap"] {
         let loaded = Store::load_from_path(golden::schema(), data.join(file))
             .unwrap_or_else(|e| panic!("{file} must keep loading: {e}"));
         loaded.check_integrity().unwrap();
@@ -972,12 +994,21 @@ fn the_golden_snapshots_still_load() {
             .map(|p| loaded.get(p).unwrap().title.to_string())
             .collect();
         assert_eq!(titles, ["alpha", "mu", "zeta"], "{file}");
+        // The evolving load keeps each format's link numbers: adapted to a new table and back.
+        let bytes = std::fs::read(data.join(file)).unwrap();
+        let (evolved, _) = Store::from_snapshot_evolving(golden::evolved_schema(), &bytes).unwrap();
+        let (back, _) =
+            Store::from_snapshot_evolving(golden::schema(), &evolved.to_snapshot().unwrap()).unwrap();
+        assert!(
+            back == golden::store(),
+            "{file}: content changed through the evolving load"
+        );
     }
-    let v4 = std::fs::read(data.join("golden-v4.snap")).unwrap();
+    let v5 = std::fs::read(data.join("golden-v5.snap")).unwrap();
     assert_eq!(
-        v4,
+        v5,
         golden::store().to_snapshot().unwrap(),
-        "format 4 output changed"
+        "format 5 output changed"
     );
     // Formats 1 to 3 are refused by name; docs/SNAPSHOT.md says how to migrate.
     for (file, found) in [
@@ -988,7 +1019,7 @@ fn the_golden_snapshots_still_load() {
         let err = Store::load_from_path(golden::schema(), data.join(file)).unwrap_err();
         assert_eq!(
             err,
-            SnapshotError::UnsupportedVersion { found, supported: 4 },
+            SnapshotError::UnsupportedVersion { found, supported: 5 },
             "{file}"
         );
     }

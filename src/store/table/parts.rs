@@ -6,10 +6,11 @@
 //!
 //! The parts, encoded with bincode's serde path ([`config`]):
 //! - `rows`: the records in slotmap's own serde form (each slot's version and, if occupied,
-//!   its row; a record detached by an open transaction is saved as vacant, i.e. deleted), and
-//!   how far slot indexes have gone. [`Rows::decode`] inserts the rows when the slots are what
-//!   inserts give, and otherwise lets slotmap decode them (it validates occupancy and rebuilds
-//!   its free list, so a stale key stays stale);
+//!   its row, whose link numbers format 5 writes relative to the row before's; a record
+//!   detached by an open transaction is saved as vacant, i.e. deleted), and how far slot
+//!   indexes have gone. [`Rows::decode`] inserts the rows when the slots are what inserts give,
+//!   and otherwise lets slotmap decode them (it validates occupancy and rebuilds its free
+//!   list, so a stale key stays stale);
 //! - `next_seq`: each foreign key's link counter;
 //! - `text`: every live record's text fields back to back, in slot and field order (a span
 //!   is saved as its length; [`place_text`] gives each its offset back);
@@ -75,6 +76,7 @@ impl<E: Entity> Table<E> {
         let encode_err = |e: bincode::error::EncodeError| SnapshotError::Encode {
             detail: format!("table {}: {e}", E::DEF.table),
         };
+        crate::snapshot::format::restart_links();
         bincode::serde::encode_into_std_write(self.to_parts(), out, config()).map_err(encode_err)?;
         if E::DEF.id.is_some() {
             bincode::serde::encode_into_std_write(self.next_id, out, config()).map_err(encode_err)?;
@@ -82,8 +84,8 @@ impl<E: Entity> Table<E> {
         Ok(())
     }
 
-    /// The table whose parts start `bytes`, and how many bytes they took.
-    pub(crate) fn decode_parts(bytes: &[u8]) -> Result<(Table<E>, usize), SnapshotError> {
+    /// The table whose parts, in format `version`, start `bytes`, and how many bytes they took.
+    pub(crate) fn decode_parts(bytes: &[u8], version: u32) -> Result<(Table<E>, usize), SnapshotError> {
         // The parts open with slotmap's slots, a sequence bincode prefixes with its length:
         // how many slots the table has (slot 0 included), read here so the slot count the
         // rows record is checked against the slots themselves, not trusted.
@@ -95,7 +97,7 @@ impl<E: Entity> Table<E> {
             bincode::serde::borrow_decode_from_slice(rest, config()).map_err(|e| bad::<E>(e.to_string()))?;
         used += n;
         let parts = Parts { rows, next_seq, text };
-        let mut table = Table::from_parts(parts, slots)?;
+        let mut table = Table::from_parts(parts, slots, version)?;
         if E::DEF.id.is_some() {
             let rest = bytes.get(used..).unwrap_or_default();
             let (next, n): (u64, usize) =
@@ -144,12 +146,17 @@ impl<E: Entity> Table<E> {
         }
     }
 
-    /// A table from its parts and how many slots its rows hold (slot 0 included), validated
+    /// A table from its parts in format `version` and how many slots its rows hold (slot 0
+    /// included), its link numbers made absolute (format 5 writes them relative), validated
     /// (the slot count the rows record, link counters, every text field in the text on char
     /// boundaries and every byte used, each value of its type), with its unique, secondary and
     /// ordered indexes rebuilt; children lists follow (`fill_children`). O(records + text),
     /// O(n log n) per ordered index.
-    pub(crate) fn from_parts(parts: Parts<'_, E::Row>, slots: u64) -> Result<Table<E>, SnapshotError> {
+    pub(crate) fn from_parts(
+        parts: Parts<'_, E::Row>,
+        slots: u64,
+        version: u32,
+    ) -> Result<Table<E>, SnapshotError> {
         let Parts {
             mut rows,
             next_seq,
@@ -165,8 +172,11 @@ impl<E: Entity> Table<E> {
         let mut table = Table::new();
         table.text = TextHeap::from_string(text.to_owned());
         let checked = !E::DEF.checks.is_empty() || E::DEF.fields.iter().any(|f| f.max_len.is_some());
-        let mut at = 0;
+        let (mut at, mut previous) = (0, [0; crate::snapshot::format::LANES]);
         for (key, row) in rows.iter_mut() {
+            if version >= 5 {
+                crate::snapshot::format::absolute_links(E::__seqs_mut(row), &mut previous);
+            }
             at = place_text::<E>(row, text, at).ok_or_else(|| {
                 bad::<E>(format!(
                     "record {key}: a text field runs past the text or ends inside a char"
