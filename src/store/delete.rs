@@ -66,6 +66,44 @@ pub struct UnlinkedPair {
 /// (`SQLITE_MAX_TRIGGER_DEPTH`): a record 1000 levels below the one deleted fails the delete.
 const SQLITE_CASCADE_LIMIT: usize = 1000;
 
+/// A cascade reaching at most this many records keeps them in lists it scans instead of a hash
+/// set, and its lists start with room for this many: most deletes reach a few records, where
+/// a scan costs less than hashing each, and growing the set and the lists from empty was
+/// several allocations and rehashes per delete.
+const SHORT: usize = 32;
+
+/// The records a cascade has reached: a short list, scanned, until it holds [`SHORT`], then a
+/// hash set. O(1) per look-up either way (the list is bounded).
+#[derive(Default)]
+struct Seen {
+    list: Vec<(usize, RawKey)>,
+    set: HashSet<(usize, RawKey)>,
+}
+
+impl Seen {
+    /// Adds a record; `false` if it was there already.
+    fn insert(&mut self, record: (usize, RawKey)) -> bool {
+        if self.set.is_empty() {
+            if self.list.contains(&record) {
+                return false;
+            }
+            if self.list.len() < SHORT {
+                if self.list.capacity() == 0 {
+                    self.list.reserve_exact(SHORT);
+                }
+                self.list.push(record);
+                return true;
+            }
+            self.set.extend(self.list.drain(..));
+        }
+        self.set.insert(record)
+    }
+
+    fn contains(&self, record: &(usize, RawKey)) -> bool {
+        self.list.contains(record) || self.set.contains(record)
+    }
+}
+
 /// The full effect of one delete, computed before anything changes.
 struct Plan {
     /// Records in the order they were reached (the root first).
@@ -158,9 +196,9 @@ impl Store {
         if self.tables[t].state(key) != super::KeyState::Live {
             return Err(self.missing_or_stale(t, key));
         }
-        let mut seen: HashSet<(usize, RawKey)> = HashSet::new();
+        let mut seen = Seen::default();
         let mut plan = Plan {
-            reached: Vec::new(),
+            reached: Vec::with_capacity(SHORT),
             nulls: Vec::new(),
             unlinks: Vec::new(),
         };
@@ -168,7 +206,8 @@ impl Store {
         // RESTRICT looks at the children when the parent goes, before the cascade runs.
         let mut immediate = Vec::new();
         let root_table = self.tables[t].def().table;
-        let mut stack = vec![(t, key, 0)];
+        let mut stack = Vec::with_capacity(SHORT);
+        stack.push((t, key, 0));
         seen.insert((t, key));
         while let Some((t, k, depth)) = stack.pop() {
             if depth >= SQLITE_CASCADE_LIMIT && self.engine == Engine::Sqlite {
@@ -187,15 +226,13 @@ impl Store {
                 }
                 match (fkdef.orphan, fkdef.on_delete) {
                     (true, _) | (_, OnDelete::Cascade) => {
-                        for c in children.to_vec().into_iter().rev() {
+                        for c in children.iter().rev() {
                             if seen.insert((ct, c)) {
                                 stack.push((ct, c, depth + 1));
                             }
                         }
                     }
-                    (_, OnDelete::SetNull) => plan
-                        .nulls
-                        .extend(children.to_vec().into_iter().map(|c| (ct, c, fk))),
+                    (_, OnDelete::SetNull) => plan.nulls.extend(children.iter().map(|c| (ct, c, fk))),
                     (_, OnDelete::NoAction) if fkdef.deferrable => {}
                     (_, OnDelete::NoAction) if self.engine == Engine::Sqlite => {
                         restricts.push((t, k, ct, fk))
@@ -212,8 +249,7 @@ impl Store {
         for (t, k, ct, fk) in restricts {
             let blocking = self.tables[ct]
                 .children(fk, k)
-                .to_vec()
-                .into_iter()
+                .iter()
                 .filter(|c| !seen.contains(&(ct, *c)))
                 .count();
             if blocking > 0 {
@@ -310,6 +346,32 @@ impl Store {
                     right,
                 })
                 .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Seen, SHORT};
+    use crate::key::RawKey;
+
+    /// A cascade's seen set answers the same through the switch from list to hash set: every
+    /// record once, repeats refused, before and after.
+    #[test]
+    fn seen_refuses_repeats_across_the_switch_to_a_set() {
+        let key = |i: u64| RawKey::from_u64(i << 32 | 1);
+        let mut seen = Seen::default();
+        for i in 1..=(SHORT as u64 * 3) {
+            assert!(seen.insert((i as usize % 3, key(i))), "record {i} is new");
+            assert!(!seen.insert((i as usize % 3, key(i))), "record {i} again");
+            assert!(seen.contains(&(i as usize % 3, key(i))));
+            assert!(!seen.contains(&(i as usize % 3 + 1, key(i))));
+        }
+        for i in 1..=(SHORT as u64 * 3) {
+            assert!(
+                !seen.insert((i as usize % 3, key(i))),
+                "record {i} after the switch"
+            );
         }
     }
 }

@@ -663,12 +663,21 @@ pub(crate) enum ChildrenOf<'a> {
     One(Option<RawKey>),
 }
 
-impl ChildrenOf<'_> {
+impl<'a> ChildrenOf<'a> {
     pub(crate) fn len(&self) -> usize {
         match self {
             ChildrenOf::Many(s) => s.len(),
             ChildrenOf::One(o) => o.is_some() as usize,
         }
+    }
+
+    /// The children in list order, borrowed: no copy of the list.
+    pub(crate) fn iter(self) -> impl DoubleEndedIterator<Item = RawKey> + 'a {
+        let (many, one) = match self {
+            ChildrenOf::Many(s) => (s, None),
+            ChildrenOf::One(o) => (&[][..], o),
+        };
+        many.iter().copied().chain(one)
     }
 
     pub(crate) fn to_vec(self) -> Vec<RawKey> {
