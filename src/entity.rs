@@ -619,6 +619,11 @@ pub struct UniqueDef {
     pub name: &'static str,
     /// Field positions.
     pub fields: &'static [u16],
+    /// The fields' SQL columns, in the same order: what an [`Error::UniqueViolation`] names
+    /// (a static slice, so a refused write allocates no list of names).
+    ///
+    /// [`Error::UniqueViolation`]: crate::Error::UniqueViolation
+    pub columns: &'static [&'static str],
     /// Checked at commit instead of per operation (SQL `DEFERRABLE INITIALLY DEFERRED`).
     pub deferrable: bool,
     /// Text compares ignoring ASCII case (`unique(nocase)`: SQLite's `COLLATE NOCASE`,

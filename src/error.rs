@@ -33,8 +33,8 @@ pub enum Error {
     UniqueViolation {
         /// The table.
         table: &'static str,
-        /// The constrained columns.
-        columns: Vec<&'static str>,
+        /// The constrained columns ([`UniqueDef::columns`](crate::UniqueDef::columns)).
+        columns: &'static [&'static str],
         /// The constraint name.
         constraint: &'static str,
         /// The offending value, SQL-quoted when displayed (long text is shortened); for

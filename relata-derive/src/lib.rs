@@ -426,8 +426,17 @@ fn entity_def(m: &Model) -> Tokens {
             .clone()
             .unwrap_or_else(|| constraint_name("uq", m, &u.fields)));
         let fields = u.fields.iter().map(|&i| i as u16);
+        let columns = u.fields.iter().map(|&i| lit(&m.fields[i].column));
         let (deferrable, nocase) = (u.deferrable, u.nocase.is_some());
-        quote! { ::relata::UniqueDef { name: #name, fields: &[#(#fields),*], deferrable: #deferrable, nocase: #nocase } }
+        quote! {
+            ::relata::UniqueDef {
+                name: #name,
+                fields: &[#(#fields),*],
+                columns: &[#(#columns),*],
+                deferrable: #deferrable,
+                nocase: #nocase,
+            }
+        }
     });
     let indexes = m.indexes.iter().map(|x| {
         let name = lit(&x

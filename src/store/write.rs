@@ -397,7 +397,7 @@ pub(crate) fn unique_violation<E: Entity>(
     };
     Error::UniqueViolation {
         table: E::DEF.table,
-        columns: E::DEF.columns(def.fields),
+        columns: def.columns,
         constraint: def.name,
         value,
         existing,

@@ -7,14 +7,14 @@ use relata::{Error, Key, Value};
 
 fn unique(
     table: &'static str,
-    columns: &[&'static str],
+    columns: &'static [&'static str],
     constraint: &'static str,
     value: &str,
     existing: relata::RawKey,
 ) -> Error {
     Error::UniqueViolation {
         table,
-        columns: columns.to_vec(),
+        columns,
         constraint,
         value: value.into(),
         existing,
@@ -133,6 +133,14 @@ fn composite_unique_names_table_and_columns() {
     assert!(err
         .to_string()
         .starts_with("UNIQUE constraint failed: posts.author_id, posts.title"));
+    // The columns are the constraint's own static list (UniqueDef::columns), not a copy made
+    // for each refused write.
+    let Err(Error::UniqueViolation { columns, .. }) = s.insert(post(alice, "Hello")) else {
+        panic!("a unique violation")
+    };
+    let columns: &'static [&'static str] = columns;
+    let def = <Post as relata::Entity>::DEF.uniques.iter();
+    assert!(def.map(|u| u.columns).any(|c| c == columns));
     // Another author may reuse the title.
     let bob = s.insert(user("bob")).unwrap();
     ok(&mut s, |s| s.insert(post(bob, "Hello")));

@@ -143,7 +143,7 @@ fn a_failed_insert_a_rollback_and_a_reset_give_the_counter_back() {
         let a = ok(&mut s, |s| s.insert(article("a")));
         let taken = Error::UniqueViolation {
             table: "articles",
-            columns: vec!["slug"],
+            columns: &["slug"],
             constraint: "uq_articles_slug",
             value: "'a'".into(),
             existing: a.raw(),
@@ -229,7 +229,7 @@ fn upsert_by_id_finds_the_record_by_the_callers_id() {
         // A refused insert under a given id leaves the counter where it was.
         let taken = Error::UniqueViolation {
             table: "articles",
-            columns: vec!["slug"],
+            columns: &["slug"],
             constraint: "uq_articles_slug",
             value: "'e'".into(),
             existing: fresh.key().raw(),

@@ -262,7 +262,7 @@ fn deferred_unique_outside_a_transaction_is_checked_per_statement() {
     let a = s.insert(Handle { name: "a".into() }).unwrap();
     let err = Error::UniqueViolation {
         table: "handles",
-        columns: vec!["name"],
+        columns: &["name"],
         constraint: "uq_handles_name",
         value: "'a'".into(),
         existing: a.raw(),

@@ -73,6 +73,8 @@ pub struct UniqueSpec {
     pub name: &'static str,
     /// Field positions.
     pub fields: &'static [usize],
+    /// The fields' columns, as errors name them.
+    pub columns: &'static [&'static str],
     /// Checked at the commit point (the end of an autocommit statement, or `commit`).
     pub deferrable: bool,
     /// `unique(nocase)`: text compares ignoring ASCII case.
@@ -121,10 +123,15 @@ const fn opt_fk(field: usize, target: TableId, action: Action, back: &'static st
     }
 }
 
-const fn unique(name: &'static str, fields: &'static [usize]) -> UniqueSpec {
+const fn unique(
+    name: &'static str,
+    fields: &'static [usize],
+    columns: &'static [&'static str],
+) -> UniqueSpec {
     UniqueSpec {
         name,
         fields,
+        columns,
         deferrable: false,
         nocase: false,
     }
@@ -159,14 +166,14 @@ pub static SPECS: [TableSpec; 7] = [
     TableSpec {
         name: "accounts",
         columns: &["name", "tier", "mentor_id"],
-        uniques: &[unique("uq_accounts_name", &[0])],
+        uniques: &[unique("uq_accounts_name", &[0], &["name"])],
         fks: &[opt_fk(2, Accounts, Cascade, "mentees")],
         max_len: NO_MAX_LEN,
     },
     TableSpec {
         name: "profiles",
         columns: &["bio", "account_id"],
-        uniques: &[unique("uq_profiles_account_id", &[1])],
+        uniques: &[unique("uq_profiles_account_id", &[1], &["account_id"])],
         fks: &[FkSpec {
             unique: true,
             ..opt_fk(1, Accounts, SetNull, "profile")
@@ -177,8 +184,8 @@ pub static SPECS: [TableSpec; 7] = [
         name: "projects",
         columns: &["title", "code", "slug", "owner_id", "reviewer_id"],
         uniques: &[
-            unique("uq_projects_slug", &[2]),
-            unique("uq_projects_title_code", &[0, 1]),
+            unique("uq_projects_slug", &[2], &["slug"]),
+            unique("uq_projects_title_code", &[0, 1], &["title", "code"]),
         ],
         fks: &[
             fk(3, Accounts, Cascade, "projects"),
@@ -203,7 +210,11 @@ pub static SPECS: [TableSpec; 7] = [
     TableSpec {
         name: "notes",
         columns: &["text", "task_id", "mention_id", "reply_to_id"],
-        uniques: &[unique("uq_notes_task_mention", &[1, 2])],
+        uniques: &[unique(
+            "uq_notes_task_mention",
+            &[1, 2],
+            &["task_id", "mention_id"],
+        )],
         fks: &[
             FkSpec {
                 orphan: true,
@@ -220,8 +231,12 @@ pub static SPECS: [TableSpec; 7] = [
         uniques: &[
             // Declared `unique(deferrable)`, but the driver's store runs under the default
             // SQLite profile, where (as in SQLite) no unique constraint is deferred.
-            unique("uq_members_seat", &[0]),
-            unique("uq_members_account_project", &[1, 2]),
+            unique("uq_members_seat", &[0], &["seat"]),
+            unique(
+                "uq_members_account_project",
+                &[1, 2],
+                &["account_id", "project_id"],
+            ),
         ],
         fks: &[
             fk(1, Accounts, Cascade, "memberships"),
@@ -234,7 +249,7 @@ pub static SPECS: [TableSpec; 7] = [
         columns: &["email", "status", "since"],
         uniques: &[UniqueSpec {
             nocase: true,
-            ..unique("uq_contacts_email", &[0])
+            ..unique("uq_contacts_email", &[0], &["email"])
         }],
         fks: &[],
         max_len: &[(0, 6)],

@@ -36,7 +36,7 @@ impl Model {
         let spec = t.spec();
         Error::UniqueViolation {
             table: spec.name,
-            columns: u.fields.iter().map(|&f| spec.columns[f]).collect(),
+            columns: u.columns,
             constraint: u.name,
             value: quote_tuple(spec, u.fields, wanted).into(),
             existing,

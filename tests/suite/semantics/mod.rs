@@ -190,7 +190,7 @@ fn o2o_07_raw_duplicate_is_a_unique_violation_double_assignment_displaces() {
         .unwrap();
     let err = Error::UniqueViolation {
         table: "profiles",
-        columns: vec!["user_id"],
+        columns: &["user_id"],
         constraint: "uq_profiles_user_id",
         value: format!("users[{}]", u.raw()).into(),
         existing: pa.raw(),
@@ -671,7 +671,7 @@ fn o2m_13_single_parent_is_a_one_to_one_slot() {
         .unwrap();
     let err = Error::UniqueViolation {
         table: "required_profiles",
-        columns: vec!["user_id"],
+        columns: &["user_id"],
         constraint: "uq_required_profiles_user_id",
         value: format!("users[{}]", u.raw()).into(),
         existing: p.raw(),
@@ -951,7 +951,7 @@ fn assoc_02_a_duplicate_pair_fails_at_once() {
         .unwrap();
     let err = Error::UniqueViolation {
         table: "user_groups",
-        columns: vec!["user_id", "group_id"],
+        columns: &["user_id", "group_id"],
         constraint: "uq_user_groups_user_id_group_id",
         value: format!("(users[{}], groups[{}])", u.raw(), g.raw()).into(),
         existing: ug.raw(),
@@ -1215,7 +1215,7 @@ fn uniq_02_composite_unique_with_nulls() {
         .unwrap();
     let err = Error::UniqueViolation {
         table: "titled_posts",
-        columns: vec!["author_id", "title"],
+        columns: &["author_id", "title"],
         constraint: "uq_post_user_title",
         value: format!("(users[{}], 't')", u.raw()).into(),
         existing: first.raw(),
