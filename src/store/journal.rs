@@ -49,6 +49,16 @@ pub(crate) enum Change {
 }
 
 impl Change {
+    /// The table whose undo stack the change pushed an old row onto (a delete or an update),
+    /// which finalizing frees: an insert keeps no old row and makes no garbage text, so a
+    /// journal of inserts has nothing to finalize.
+    fn undo_table(self) -> Option<usize> {
+        match self {
+            Change::Deleted { table, .. } | Change::Updated { table, .. } => Some(table),
+            _ => None,
+        }
+    }
+
     /// The table whose undo stack the change uses, if any.
     fn table(self) -> Option<usize> {
         match self {
@@ -215,7 +225,7 @@ impl Store {
         // without allocating.
         let mut last = None;
         for i in 0..self.journal.len() {
-            let t = self.journal[i].table();
+            let t = self.journal[i].undo_table();
             if t.is_some() && t != last {
                 if let Some(t) = t {
                     self.tables[t].finalize();
