@@ -139,6 +139,7 @@ pub fn links_out<S: Serializer, const N: usize>(seqs: &[u32; N], s: S) -> Result
 /// Undoes [`links_out`] on a decoded row's link numbers, `previous` holding the row before's
 /// (0s before the first). A corrupted difference gives some `u32`, never a panic; the checks
 /// that follow (below the counter, no two siblings sharing one) refuse a wrong one.
+#[inline]
 pub(crate) fn absolute_links(seqs: &mut [u32], previous: &mut [u32; LANES]) {
     for (fk, seq) in seqs.iter_mut().enumerate() {
         let previous = &mut previous[fk % LANES];
