@@ -336,23 +336,24 @@ impl Store {
             }
             let Some(parent) = new else { continue };
             let target = entry.fk_targets[fk];
-            let (table, column) = (E::DEF.table, E::DEF.fk_column(fk));
-            let target_table = self.tables[target].def().table;
+            // The names are looked up only for an error: the target's is a virtual call.
+            let (table, column) = (E::DEF.table, || E::DEF.fk_column(fk));
+            let target_table = || self.tables[target].def().table;
             match self.tables[target].state(parent) {
                 KeyState::Live => {}
                 KeyState::Stale => {
                     return Err(Error::DeletedTarget {
                         table,
-                        column,
-                        target: target_table,
+                        column: column(),
+                        target: target_table(),
                         key: parent,
                     })
                 }
                 KeyState::Missing => {
                     return Err(Error::MissingTarget {
                         table,
-                        column,
-                        target: target_table,
+                        column: column(),
+                        target: target_table(),
                         key: parent,
                     })
                 }
@@ -361,7 +362,7 @@ impl Store {
                 if parent == key || self.ancestors_reach(t, fk, parent, key) {
                     return Err(Error::Cycle {
                         table,
-                        column,
+                        column: column(),
                         key,
                         parent,
                     });
