@@ -197,6 +197,7 @@ impl<'de, R: Deserialize<'de>> Visitor<'de> for PlainSlots<'_, R> {
         f.write_str("a sequence of slots")
     }
 
+    #[inline]
     fn visit_seq<A: SeqAccess<'de>>(self, mut slots: A) -> Result<Self::Value, A::Error> {
         let n = slots.size_hint().unwrap_or(0).min(self.room);
         let mut map = SlotMap::with_capacity_and_key(n.saturating_sub(1));
