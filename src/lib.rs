@@ -64,8 +64,8 @@ pub struct EnginesDoc;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::column::{field_from_json, field_from_json_or, id_from_json, JsonBad, JsonCx};
-    pub use crate::snapshot::format::links_out;
     pub use crate::snapshot::reseal;
+    pub use crate::store::table::links::links_out;
     pub use serde;
     pub use serde_json;
 

@@ -12,12 +12,10 @@
 //!               store under a profile other than SQLite's, its engine byte (`ENGINE_TRAILER`)
 //! ```
 //!
-//! Format 5 writes each record's link numbers relative to the ones before ([`links_out`]).
+//! Format 5 writes each record's link numbers relative to the ones before
+//! (`store/table/links.rs`).
 
-use std::cell::Cell;
-
-use serde::ser::SerializeTuple;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::column::Stored;
 use crate::engine::Engine;
@@ -100,51 +98,6 @@ impl Header {
             body_len: le(12..20)?,
             checksum: le(20..28)?,
         })
-    }
-}
-
-/// How many foreign keys keep a previous link number of their own in [`links_out`]; in a table
-/// with more, foreign key `fk` shares `fk % LANES`'s (still exact, only less compact).
-pub(crate) const LANES: usize = 16;
-
-thread_local! {
-    /// Each foreign key's link number in the row [`links_out`] wrote last on this thread.
-    static PREVIOUS: [Cell<u32>; LANES] = const { [const { Cell::new(0) }; LANES] };
-}
-
-/// Starts a table's rows: the link numbers before its first row count as 0.
-pub(crate) fn restart_links() {
-    PREVIOUS.with(|previous| previous.iter().for_each(|p| p.set(0)));
-}
-
-/// Writes a row's link numbers (the derived row's `Serialize` calls it; not API), each as its
-/// difference from the same foreign key's number in the row before, zigzagged: rows in slot
-/// order are mostly in link order, so one byte each, where the number itself takes up to five
-/// (and a NULL key's 0 after another takes one). Wrapping arithmetic: every `u32` round-trips.
-#[inline]
-pub fn links_out<S: Serializer, const N: usize>(seqs: &[u32; N], s: S) -> Result<S::Ok, S::Error> {
-    let mut written = *seqs;
-    PREVIOUS.with(|previous| {
-        for (fk, seq) in written.iter_mut().enumerate() {
-            let delta = seq.wrapping_sub(previous[fk % LANES].replace(*seq));
-            *seq = delta << 1 ^ (delta as i32 >> 31) as u32;
-        }
-    });
-    // A tuple, as serde writes an array (no length); a slice would add one.
-    let mut tuple = s.serialize_tuple(N)?;
-    written.iter().try_for_each(|w| tuple.serialize_element(w))?;
-    tuple.end()
-}
-
-/// Undoes [`links_out`] on a decoded row's link numbers, `previous` holding the row before's
-/// (0s before the first). A corrupted difference gives some `u32`, never a panic; the checks
-/// that follow (below the counter, no two siblings sharing one) refuse a wrong one.
-#[inline]
-pub(crate) fn absolute_links(seqs: &mut [u32], previous: &mut [u32; LANES]) {
-    for (fk, seq) in seqs.iter_mut().enumerate() {
-        let previous = &mut previous[fk % LANES];
-        *previous = previous.wrapping_add(*seq >> 1 ^ (*seq & 1).wrapping_neg());
-        *seq = *previous;
     }
 }
 
@@ -413,32 +366,5 @@ mod tests {
             Header::decode(&bytes[..20]),
             Err(SnapshotError::Truncated { what: "header" })
         );
-    }
-
-    #[test]
-    fn link_numbers_round_trip_through_their_differences() {
-        let rows = [[0, 7], [1, 0], [u32::MAX, 1 << 31], [2, 0], [3, u32::MAX]];
-        let config = crate::store::table::parts::config();
-        restart_links();
-        let bytes = bincode::serde::encode_to_vec(rows.iter().map(Links).collect::<Vec<_>>(), config);
-        let bytes = bytes.unwrap();
-        assert_eq!(
-            &bytes[..5],
-            &[5, 0, 14, 2, 13],
-            "small differences take a byte each"
-        );
-        let (mut decoded, _): (Vec<[u32; 2]>, _) = bincode::serde::decode_from_slice(&bytes, config).unwrap();
-        let mut previous = [0; LANES];
-        decoded
-            .iter_mut()
-            .for_each(|row| absolute_links(row, &mut previous));
-        assert_eq!(decoded, rows);
-    }
-
-    struct Links<'a>(&'a [u32; 2]);
-    impl Serialize for Links<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            links_out(self.0, s)
-        }
     }
 }

@@ -4,6 +4,7 @@
 //! The `p_*` methods are the primitive changes; each has an `undo_*` inverse. The store
 //! journals every primitive it applies (see `journal.rs`) and nothing else mutates a table.
 
+pub(crate) mod links;
 pub(crate) mod parts;
 
 use std::cmp::Ordering;

@@ -76,7 +76,7 @@ impl<E: Entity> Table<E> {
         let encode_err = |e: bincode::error::EncodeError| SnapshotError::Encode {
             detail: format!("table {}: {e}", E::DEF.table),
         };
-        crate::snapshot::format::restart_links();
+        super::links::restart_links();
         bincode::serde::encode_into_std_write(self.to_parts(), out, config()).map_err(encode_err)?;
         if E::DEF.id.is_some() {
             bincode::serde::encode_into_std_write(self.next_id, out, config()).map_err(encode_err)?;
@@ -172,10 +172,10 @@ impl<E: Entity> Table<E> {
         let mut table = Table::new();
         table.text = TextHeap::from_string(text.to_owned());
         let checked = !E::DEF.checks.is_empty() || E::DEF.fields.iter().any(|f| f.max_len.is_some());
-        let (mut at, mut previous) = (0, [0; crate::snapshot::format::LANES]);
+        let (mut at, mut previous) = (0, [0; super::links::LANES]);
         for (key, row) in rows.iter_mut() {
             if version >= 5 {
-                crate::snapshot::format::absolute_links(E::__seqs_mut(row), &mut previous);
+                super::links::absolute_links(E::__seqs_mut(row), &mut previous);
             }
             at = place_text::<E>(row, text, at).ok_or_else(|| {
                 bad::<E>(format!(
