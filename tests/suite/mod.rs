@@ -15,6 +15,7 @@ mod fuzz_corpus;
 mod ids;
 mod json_fixtures;
 mod keys;
+mod layers;
 mod model;
 mod ordered;
 mod records;
