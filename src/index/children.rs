@@ -116,6 +116,7 @@ impl ChildIndex {
 
     /// The children of `parent` in link order; empty for a key that does not own its slot's
     /// list (a stale key of a reused slot). O(1), one memory access besides the list itself.
+    #[inline]
     pub(crate) fn get(&self, parent: RawKey) -> &[RawKey] {
         match self.lists.get(parent.index() as usize) {
             Some(l) if l.owned_by(parent) => self.pool.get(l.range()).unwrap_or_default(),

@@ -353,12 +353,21 @@ impl<E: Entity> Table<E> {
         }
     }
 
-    /// Children of a live `parent` through foreign key `fk`, in link order.
+    /// Children of a live `parent` through foreign key `fk`, in link order. The list's path
+    /// is a few loads and bounds checks, inlined into a traversal that calls it once per
+    /// parent; the one-to-one probe stays out of line so that it does not stop the inlining.
+    #[inline]
     pub(crate) fn children(&self, fk: usize, parent: RawKey) -> ChildrenOf<'_> {
         match self.fk_unique[fk] {
-            Some(u) => ChildrenOf::One(self.find_unique(u, &[Value::Key(parent)])),
+            Some(u) => self.only_child(u, parent),
             None => ChildrenOf::Many(self.children[fk].get(parent)),
         }
+    }
+
+    /// The child of a one-to-one key: a probe of its unique index `u`.
+    #[inline(never)]
+    fn only_child(&self, u: usize, parent: RawKey) -> ChildrenOf<'_> {
+        ChildrenOf::One(self.find_unique(u, &[Value::Key(parent)]))
     }
 
     /// Allocates the next link sequence number of a foreign key.
