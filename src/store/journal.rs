@@ -50,8 +50,9 @@ pub(crate) enum Change {
 
 impl Change {
     /// The table whose undo stack the change pushed an old row onto (a delete or an update),
-    /// which finalizing frees: an insert keeps no old row and makes no garbage text, so a
-    /// journal of inserts has nothing to finalize.
+    /// which finalizing frees: a committed insert keeps no old row and makes no garbage text,
+    /// so a journal of inserts has nothing to finalize. (An undone insert does make garbage:
+    /// [`Store::abandon_statement`] finalizes what it undoes.)
     fn undo_table(self) -> Option<usize> {
         match self {
             Change::Deleted { table, .. } | Change::Updated { table, .. } => Some(table),
@@ -191,10 +192,27 @@ impl Store {
 
     /// Undoes a statement that failed or whose user code panicked: back to its journal and
     /// orphan-queue positions and its nesting depth.
+    ///
+    /// An undone insert or update leaves its text as garbage in the table's heap (the heap is
+    /// append-only while the journal is open). When the undo empties the journal (no scope
+    /// open), the tables it touched are finalized here, which compacts a heap that wants it:
+    /// a journal of inserts never finalizes its tables, so without this a table that only
+    /// ever receives inserts would keep the garbage of every failed one.
     pub(crate) fn abandon_statement(&mut self, journal: usize, orphans: usize, depth: u32) {
+        let mut touched: Vec<usize> = self.journal[journal.min(self.journal.len())..]
+            .iter()
+            .filter_map(|change| change.table())
+            .collect();
         self.undo_to(journal);
         self.orphans.truncate(orphans);
         self.depth = depth;
+        if self.depth == 0 && self.scopes.is_empty() && self.journal.is_empty() {
+            touched.sort_unstable();
+            touched.dedup();
+            for t in touched {
+                self.tables[t].finalize();
+            }
+        }
     }
 
     /// An autocommit statement's commit point: sweep orphans, then check deferred constraints
@@ -235,5 +253,37 @@ impl Store {
         }
         self.journal.clear();
         debug_assert!(self.journal.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Entity, Error, FaultPoint, Schema, Store};
+
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    struct Doc {
+        body: String,
+    }
+
+    /// Failed autocommitted inserts into a table that only ever receives inserts: their
+    /// text is reclaimed, not kept until some later update or delete reaches the table.
+    #[test]
+    fn the_text_of_undone_inserts_is_reclaimed_without_an_update_or_delete() {
+        let mut s = Store::new(Schema::builder().entity::<Doc>().build().unwrap());
+        let body = "x".repeat(4096);
+        s.insert(Doc { body: body.clone() }).unwrap();
+        for _ in 0..64 {
+            s.faults().inject(
+                FaultPoint::next_write_to::<Doc>(),
+                Error::Unavailable { reason: "test" },
+            );
+            let failed = s.insert(Doc { body: body.clone() });
+            assert_eq!(failed, Err(Error::Unavailable { reason: "test" }));
+            s.insert(Doc { body: "y".into() }).unwrap();
+        }
+        s.check_integrity().unwrap();
+        // One live 4 KiB body and 64 one-byte ones; 64 undone bodies would be 256 KiB more.
+        let heap = s.tables[0].text_len();
+        assert!(heap < 16 * 4096, "heap holds {heap} bytes");
     }
 }
