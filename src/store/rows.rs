@@ -149,10 +149,8 @@ impl<R> Rows<R> {
         C: bincode::config::Config,
     {
         let other = Cell::new(false);
-        // Each occupied slot takes at least two bytes (its tag and its version): a length
-        // read from the input reserves no more than the input could hold.
         let seed = PlainSlots::<R> {
-            room: bytes.len() / 2,
+            room: room::<R>(bytes.len()),
             other: &other,
             row: std::marker::PhantomData,
         };
@@ -171,6 +169,15 @@ impl<R> Rows<R> {
         let expected = if slots > 1 { slots } else { 0 };
         u64::from(self.slots) == expected
     }
+}
+
+/// How many slots a length read from `input_len` bytes of input may reserve: no more memory
+/// than the input's own length, however large a row is in memory (so also no more slots than
+/// the input could hold, at two bytes or more a slot on the wire; the
+/// `bytes` a table decodes from run to the end of the body, so a forged count in one table
+/// could otherwise reserve a slot per two bytes of every table and text after it).
+fn room<R>(input_len: usize) -> usize {
+    input_len / std::mem::size_of::<(Option<R>, u32)>()
 }
 
 /// Decodes slotmap's serde form of a map (a sequence of slots, each the row if occupied, then
@@ -304,6 +311,13 @@ mod tests {
         assert!(!inserted);
         same(&without, &rows);
         rows.reattach(detached);
+    }
+
+    #[test]
+    fn a_reservation_takes_no_more_memory_than_the_input_length() {
+        type Wide = [u64; 16];
+        let slot = std::mem::size_of::<(Option<Wide>, u32)>();
+        assert!(room::<Wide>(1 << 20) * slot <= 1 << 20);
     }
 
     #[test]
