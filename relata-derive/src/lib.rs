@@ -23,10 +23,34 @@ use syn::{parse_macro_input, DeriveInput};
 #[proc_macro_derive(Entity, attributes(relata))]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    match attrs::parse(&input).and_then(|model| no_handle_clash(&model).map(|()| model)) {
+    let checked = attrs::parse(&input)
+        .and_then(|model| no_handle_clash(&model).map(|()| model))
+        .and_then(|model| few_enough_keys(&model).map(|()| model));
+    match checked {
         Ok(model) => expand(&model, &input.vis).into(),
         Err(e) => e.to_compile_error().into(),
     }
+}
+
+/// The most foreign keys one entity may have: a row keeps their link numbers in a `[u32; N]`,
+/// which serde reads and writes up to 32, and a snapshot writes each key's numbers relative
+/// to that key's own in the row before (`relata`'s `store/table/links.rs` keeps 32 of them).
+const MAX_FOREIGN_KEYS: usize = 32;
+
+/// More foreign keys than [`MAX_FOREIGN_KEYS`] is an error naming the limit, rather than a
+/// missing serde impl for a long array.
+fn few_enough_keys(m: &Model) -> syn::Result<()> {
+    let n = m.fields.iter().filter(|f| f.fk.is_some()).count();
+    if n <= MAX_FOREIGN_KEYS {
+        return Ok(());
+    }
+    Err(syn::Error::new(
+        m.ident.span(),
+        format!(
+            "relata: `{}` has {n} foreign keys; an entity may have at most {MAX_FOREIGN_KEYS}",
+            m.ident
+        ),
+    ))
 }
 
 /// Two constraints or indexes whose handles would get one name (declared twice) are an

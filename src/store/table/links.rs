@@ -11,9 +11,11 @@ use std::cell::Cell;
 use serde::ser::SerializeTuple;
 use serde::Serializer;
 
-/// How many foreign keys keep a previous link number of their own in [`links_out`]; in a table
-/// with more, foreign key `fk` shares `fk % LANES`'s (still exact, only less compact).
-pub(crate) const LANES: usize = 16;
+/// How many foreign keys keep a previous link number of their own in [`links_out`]: every one
+/// an entity can have (the derive refuses more than 32, the longest array serde reads). Each
+/// key's numbers are relative to that key's own only, so the evolving load, which copies a
+/// key's written numbers by name into whatever position the key has now, keeps them right.
+pub(crate) const LANES: usize = 32;
 
 thread_local! {
     /// Each foreign key's link number in the row [`links_out`] wrote last on this thread.
@@ -31,10 +33,11 @@ pub(crate) fn restart_links() {
 /// (and a NULL key's 0 after another takes one). Wrapping arithmetic: every `u32` round-trips.
 #[inline]
 pub fn links_out<S: Serializer, const N: usize>(seqs: &[u32; N], s: S) -> Result<S::Ok, S::Error> {
+    const { assert!(N <= LANES, "more foreign keys than LANES") };
     let mut written = *seqs;
     PREVIOUS.with(|previous| {
-        for (fk, seq) in written.iter_mut().enumerate() {
-            let delta = seq.wrapping_sub(previous[fk % LANES].replace(*seq));
+        for (seq, previous) in written.iter_mut().zip(previous) {
+            let delta = seq.wrapping_sub(previous.replace(*seq));
             *seq = delta << 1 ^ (delta as i32 >> 31) as u32;
         }
     });
@@ -49,8 +52,7 @@ pub fn links_out<S: Serializer, const N: usize>(seqs: &[u32; N], s: S) -> Result
 /// that follow (below the counter, no two siblings sharing one) refuse a wrong one.
 #[inline]
 pub(crate) fn absolute_links(seqs: &mut [u32], previous: &mut [u32; LANES]) {
-    for (fk, seq) in seqs.iter_mut().enumerate() {
-        let previous = &mut previous[fk % LANES];
+    for (seq, previous) in seqs.iter_mut().zip(previous.iter_mut()) {
         *previous = previous.wrapping_add(*seq >> 1 ^ (*seq & 1).wrapping_neg());
         *seq = *previous;
     }
@@ -83,6 +85,34 @@ mod tests {
 
     struct Links<'a>(&'a [u32; 2]);
     impl Serialize for Links<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            links_out(self.0, s)
+        }
+    }
+
+    /// Each key's numbers are relative to that key's own only: written with 20 keys, then
+    /// read with the first key dropped and the rest moved up one position (as the evolving
+    /// load copies a key's written numbers by name), every kept key reads back its numbers.
+    #[test]
+    fn each_key_is_relative_to_itself_so_a_key_may_move_position() {
+        const N: usize = 20;
+        let rows: Vec<[u32; N]> = (0..5u32)
+            .map(|r| std::array::from_fn(|fk| (fk as u32 * 70_000) + r * (fk as u32 % 3)))
+            .collect();
+        let config = super::super::parts::config();
+        restart_links();
+        let bytes = bincode::serde::encode_to_vec(rows.iter().map(Wide).collect::<Vec<_>>(), config);
+        let (written, _): (Vec<[u32; N]>, _) =
+            bincode::serde::decode_from_slice(&bytes.unwrap(), config).unwrap();
+        let mut previous = [0; LANES];
+        for (row, mut moved) in rows.iter().zip(written.iter().map(|w| w[1..].to_vec())) {
+            absolute_links(&mut moved, &mut previous);
+            assert_eq!(moved, row[1..]);
+        }
+    }
+
+    struct Wide<'a>(&'a [u32; 20]);
+    impl Serialize for Wide<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             links_out(self.0, s)
         }
