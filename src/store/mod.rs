@@ -417,7 +417,7 @@ impl Store {
     /// The number of records of type `E` (0 if `E` is not in the schema). O(1). Example at
     /// [`contains`](Self::contains).
     pub fn count<E: Entity>(&self) -> usize {
-        self.records::<E>().len()
+        self.records::<E>().count()
     }
 
     /// Every record of type `E`, in slot order (deterministic for a given history). O(1) to

@@ -57,7 +57,7 @@ impl<E: Entity> std::fmt::Debug for Records<'_, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Records")
             .field("table", &E::DEF.table)
-            .field("len", &self.len())
+            .field("count", &self.count())
             .finish()
     }
 }
@@ -140,7 +140,7 @@ impl<'s, E: Entity> Records<'s, E> {
     /// let k = s.insert(User { name: "ada".into() })?;
     /// let users = s.records::<User>();
     /// assert!(users.contains(k));
-    /// assert_eq!((users.len(), users.is_empty()), (1, false));
+    /// assert_eq!((users.count(), users.is_empty()), (1, false));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn contains(&self, key: Key<E>) -> bool {
@@ -148,15 +148,16 @@ impl<'s, E: Entity> Records<'s, E> {
     }
 
     /// The number of records of type `E` (0 if `E` is not in the schema), as
-    /// [`Store::count`]. O(1). Example at [`contains`](Self::contains).
-    pub fn len(&self) -> usize {
+    /// [`Store::count`] and [`Query::count`](crate::Query::count). O(1). Example at
+    /// [`contains`](Self::contains).
+    pub fn count(&self) -> usize {
         self.table.map_or(0, |t| t.rows.len())
     }
 
     /// `true` if there is no record of type `E`. O(1). Example at
     /// [`contains`](Self::contains).
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.count() == 0
     }
 
     /// The children of `parent` through `fk`, in link order, as [`Store::children`]. O(1) to
