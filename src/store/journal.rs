@@ -199,13 +199,24 @@ impl Store {
     /// a journal of inserts never finalizes its tables, so without this a table that only
     /// ever receives inserts would keep the garbage of every failed one.
     pub(crate) fn abandon_statement(&mut self, journal: usize, orphans: usize, depth: u32) {
-        let mut touched: Vec<usize> = self.journal[journal.min(self.journal.len())..]
-            .iter()
+        self.orphans.truncate(orphans);
+        self.depth = depth;
+        if self.journal.len() > journal {
+            self.undo_statement(journal);
+        }
+    }
+
+    /// Undoes the journal back to `journal` and, if that empties it with no scope open,
+    /// finalizes the tables whose changes it undid (see [`abandon_statement`]). Out of line:
+    /// a statement refused before it changed anything (a unique violation) never gets here.
+    ///
+    /// [`abandon_statement`]: Self::abandon_statement
+    #[inline(never)]
+    fn undo_statement(&mut self, journal: usize) {
+        let mut touched: Vec<usize> = (self.journal.get(journal..).unwrap_or_default().iter())
             .filter_map(|change| change.table())
             .collect();
         self.undo_to(journal);
-        self.orphans.truncate(orphans);
-        self.depth = depth;
         if self.depth == 0 && self.scopes.is_empty() && self.journal.is_empty() {
             touched.sort_unstable();
             touched.dedup();
