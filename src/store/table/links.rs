@@ -30,7 +30,8 @@ pub(crate) fn restart_links() {
 /// Writes a row's link numbers (the derived row's `Serialize` calls it; not API), each as its
 /// difference from the same foreign key's number in the row before, zigzagged: rows in slot
 /// order are mostly in link order, so one byte each, where the number itself takes up to five
-/// (and a NULL key's 0 after another takes one). Wrapping arithmetic: every `u32` round-trips.
+/// (a NULL key's 0 after another NULL takes one; see `docs/SNAPSHOT.md` for one that
+/// alternates). Wrapping arithmetic: every `u32` round-trips.
 #[inline]
 pub fn links_out<S: Serializer, const N: usize>(seqs: &[u32; N], s: S) -> Result<S::Ok, S::Error> {
     const { assert!(N <= LANES, "more foreign keys than LANES") };
