@@ -213,16 +213,17 @@ impl Store {
     /// [`abandon_statement`]: Self::abandon_statement
     #[inline(never)]
     fn undo_statement(&mut self, journal: usize) {
-        let mut touched: Vec<usize> = (self.journal.get(journal..).unwrap_or_default().iter())
-            .filter_map(|change| change.table())
-            .collect();
-        self.undo_to(journal);
-        if self.depth == 0 && self.scopes.is_empty() && self.journal.is_empty() {
-            touched.sort_unstable();
-            touched.dedup();
-            for t in touched {
-                self.tables[t].finalize();
-            }
+        // Inside a transaction or a mark the journal stays open: nothing is finalized.
+        if journal > 0 || self.depth > 0 || !self.scopes.is_empty() {
+            self.undo_to(journal);
+            return;
+        }
+        let mut touched: Vec<usize> = self.journal.iter().filter_map(|change| change.table()).collect();
+        self.undo_to(0);
+        touched.sort_unstable();
+        touched.dedup();
+        for t in touched {
+            self.tables[t].finalize();
         }
     }
 

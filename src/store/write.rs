@@ -87,7 +87,8 @@ impl Store {
 
     /// Inserts (`key` `None`) or replaces a record keeping the values it gives for the fields
     /// the store fills (`created_at`, `updated_at`, and an `#[relata(id)]` of 1 or more on
-    /// insert): a JSON fixture's records, which are data as it was stored. Otherwise as [`insert`](Self::insert) and [`replace`](Self::replace).
+    /// insert): a JSON fixture's records, which are data as it was stored. Otherwise as
+    /// [`insert`](Self::insert) and [`replace`](Self::replace).
     pub(crate) fn write_as_given<E: Entity>(
         &mut self,
         key: Option<RawKey>,

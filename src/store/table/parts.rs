@@ -36,8 +36,8 @@ use crate::text::{Span, TextHeap};
 
 /// The bincode configuration of every part of a snapshot: standard (varint) encoding, no byte
 /// limit. Nothing a snapshot decodes is allocated at a length read from the input alone: text
-/// and names are borrowed from it, a table's slots reserve at most one per two bytes left
-/// ([`Rows::decode`]), and other sequences (pairs, bytes) never pre-allocate more than serde's
+/// and names are borrowed from it, a table's slots reserve no more memory than
+/// the bytes left ([`Rows::decode`]), and other sequences (pairs, bytes) never pre-allocate more than serde's
 /// cautious size hint (1 MiB), growing only as their elements are actually read, so a length
 /// bomb runs out of input first. (A limit would be claimed on every value read: 4% of a
 /// load's instructions.)
