@@ -8,11 +8,10 @@
 //! lacks gets `None` or its declared default; a table or relation it lacks is empty; whatever
 //! the schema lacks is left out. Each of those is reported as an [`Adaptation`].
 //!
-//! The walk over the old bytes mirrors what `table/parts.rs` writes through bincode's serde
-//! path: slotmap's slots (an `Option` of the row, then the version), the slot count, the link
-//! counters, the text. Each field is read with the bincode primitive of its stored type. A
-//! table is walked twice: once to count its records, check its text and reach what follows
-//! its slots, then again to write each slot as it is read, so nothing is held per slot.
+//! The old body is read with the snapshot's own description (each field with the bincode
+//! primitive of its stored type) into a plain form, [`OldTable`]: each slot's version, each
+//! record's field bytes, text and link numbers. A snapshot that needs evolving is a fixture, so
+//! holding it so is cheap; what is held grows with the bytes read, never ahead of them.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -109,7 +108,8 @@ impl Store {
     /// report.
     ///
     /// Cost: as `from_snapshot` when the schema is unchanged; otherwise the snapshot is first
-    /// rewritten for the new schema, O(bytes) time and a second copy of the snapshot in memory.
+    /// rewritten for the new schema: O(bytes) time, and in memory its records in a plain form
+    /// and a second copy of the snapshot.
     ///
     /// # Errors
     /// As [`from_snapshot`](Self::from_snapshot), and for a change it does not adapt:
@@ -162,10 +162,11 @@ impl Store {
     }
 }
 
-/// The snapshot's body rewritten for `schema`: the new description, each table of the schema
-/// (rewritten from the snapshot's, or empty), each relation (copied, or empty). The records
-/// and links of the snapshot are counted, and must be what its description announces. Link
-/// numbers are copied as written, so the new body keeps the snapshot's format `version`.
+/// The snapshot's body (`parts`, behind its description `old`) rewritten for `schema`: the new
+/// description, each table of the schema (from the snapshot's, or empty), each relation
+/// (copied, or empty), the engine byte. Each table and relation of the snapshot must hold what
+/// its description announces. Link numbers are copied as written, so the new body keeps the
+/// snapshot's format `version`.
 fn rewrite(
     old: &Description<'_>,
     (version, parts): (u32, &[u8]),
@@ -179,28 +180,28 @@ fn rewrite(
     }
     named_once("table", old_tables.iter().map(|e| e.table.to_owned()))?;
     named_once("relation", old_relations.iter().map(|r| r.name.to_owned()))?;
-    let mut reader = Reader::new(parts, 0);
+    let mut reader = Reader::new(parts);
+    // Per table and relation of the schema: what the snapshot holds and its bytes, rewritten.
     let mut tables = vec![None; new.entities.len()];
     for (desc, &announced) in old_tables.iter().zip(&old.counts) {
-        let old_table = reader.table(desc)?;
-        counted("table", desc.table, announced, old_table.records)?;
+        let table = reader.table(desc)?;
+        counted("table", desc.table, announced, table.records.len())?;
         match new.entities.iter().position(|e| e.table == desc.table) {
             Some(n) => {
                 let into = (&new.entities[n], &*empty.tables[n]);
-                tables[n] = Some(rewrite_table(parts, &old_table, desc, into, adapted)?);
+                tables[n] = Some((announced, rewrite_table(&table, desc, into, adapted)?));
             }
             None => adapted.push(Adaptation::TableDropped {
                 table: desc.table.to_owned(),
-                records: old_table.records,
+                records: announced,
             }),
         }
     }
     let mut relations = vec![None; new.relations.len()];
     for (desc, &announced) in old_relations.iter().zip(&old.links) {
         let start = reader.at;
-        let links = reader.take::<RelationParts>()?.pairs.len() as u64;
+        let links = reader.take::<RelationParts>()?.pairs.len();
         counted("relation", desc.name, announced, links)?;
-        let bytes = &parts[start..reader.at];
         match new.relations.iter().position(|r| r.name == desc.name) {
             Some(n) if (new.relations[n].left, new.relations[n].right) != (desc.left, desc.right) => {
                 return Err(SnapshotError::RelationChanged {
@@ -211,16 +212,43 @@ fn rewrite(
                     ),
                 })
             }
-            Some(n) => relations[n] = Some((links, bytes)),
+            Some(n) => relations[n] = Some((announced, &parts[start..reader.at])),
             None => adapted.push(Adaptation::RelationDropped {
                 relation: desc.name.to_owned(),
-                links,
+                links: announced,
             }),
         }
     }
     let tail = parts.get(reader.at..).unwrap_or_default();
     let engine = engine_of_trailer(tail).ok_or(SnapshotError::TrailingBytes { extra: tail.len() })?;
-    let mut out = assemble(new, tables, relations, &empty, adapted)?;
+
+    let description = Description {
+        schema: new,
+        counts: tables.iter().map(|t| t.as_ref().map_or(0, |t| t.0)).collect(),
+        links: relations.iter().map(|r| r.map_or(0, |r| r.0)).collect(),
+    };
+    let mut out = vec![0u8; HEADER_LEN];
+    encode(&description, &mut out)?;
+    for (table, empty) in tables.into_iter().zip(&empty.tables) {
+        match table {
+            Some((_, bytes)) => out.extend_from_slice(&bytes),
+            None => {
+                empty.encode_parts(&mut out)?;
+                adapted.push(Adaptation::TableAdded {
+                    table: empty.def().table,
+                });
+            }
+        }
+    }
+    for (relation, entry) in relations.into_iter().zip(&schema.inner.relations) {
+        match relation {
+            Some((_, bytes)) => out.extend_from_slice(bytes),
+            None => {
+                encode(&RelationParts::default(), &mut out)?;
+                adapted.push(Adaptation::RelationAdded { relation: entry.name });
+            }
+        }
+    }
     out.extend(engine_trailer(engine));
     seal(&mut out, version);
     Ok(out)
@@ -237,9 +265,9 @@ fn named_once(what: &'static str, names: impl Iterator<Item = String>) -> Result
 }
 
 /// Refuses a table or relation holding other than the records or links its description
-/// announces (as a strict load does).
-fn counted(what: &str, name: &str, announced: u64, found: u64) -> Result<(), SnapshotError> {
-    match announced == found {
+/// announces (as a strict load does), so a report of what was left out gives counted numbers.
+fn counted(what: &str, name: &str, announced: u64, found: usize) -> Result<(), SnapshotError> {
+    match announced == found as u64 {
         true => Ok(()),
         false => Err(bad(format!(
             "{what} {name} announces {announced} but holds {found}"
@@ -247,42 +275,24 @@ fn counted(what: &str, name: &str, announced: u64, found: u64) -> Result<(), Sna
     }
 }
 
-/// The new snapshot: header, description, tables, relations; what is missing is empty.
-fn assemble(
-    new: SchemaDesc<'static>,
-    tables: Vec<Option<(u64, Vec<u8>)>>,
-    relations: Vec<Option<(u64, &[u8])>>,
-    empty: &Store,
-    adapted: &mut Vec<Adaptation>,
-) -> Result<Vec<u8>, SnapshotError> {
-    let description = Description {
-        schema: new,
-        counts: tables.iter().map(|t| t.as_ref().map_or(0, |t| t.0)).collect(),
-        links: relations.iter().map(|r| r.map_or(0, |r| r.0)).collect(),
-    };
-    let mut out = vec![0u8; HEADER_LEN];
-    encode(&description, &mut out)?;
-    for (table, empty) in tables.into_iter().zip(&empty.tables) {
-        match table {
-            Some((_, bytes)) => out.extend_from_slice(&bytes),
-            None => {
-                empty.encode_parts(&mut out)?;
-                let table = empty.def().table;
-                adapted.push(Adaptation::TableAdded { table });
-            }
-        }
-    }
-    for (relation, entry) in relations.into_iter().zip(&empty.schema.inner.relations) {
-        match relation {
-            Some((_, bytes)) => out.extend_from_slice(bytes),
-            None => {
-                encode(&RelationParts::default(), &mut out)?;
-                let relation = entry.name;
-                adapted.push(Adaptation::RelationAdded { relation });
-            }
-        }
-    }
-    Ok(out)
+/// One table of the snapshot, decoded with the snapshot's description of it.
+struct OldTable<'a> {
+    /// Each slot's version, and whether it holds a record (8 bytes a slot, vacant or not).
+    slots: Vec<(u32, bool)>,
+    /// The records of the occupied slots, in slot order.
+    records: Vec<Record<'a>>,
+    slot_count: u32,
+    next_seq: Vec<u32>,
+    text: &'a str,
+    /// The id counter, for a table with an `#[relata(id)]` field.
+    next_id: Option<u64>,
+}
+
+/// One record: each field's bytes and the range of the table's text it holds, in field order,
+/// then each foreign key's link number.
+struct Record<'a> {
+    fields: Vec<(&'a [u8], Range<usize>)>,
+    seqs: Vec<u32>,
 }
 
 /// Where a new field's value comes from.
@@ -297,100 +307,73 @@ enum Source {
     Missing,
 }
 
-/// One table of the snapshot, walked: where its parts start, how many records they hold, and
-/// what follows its slots.
-struct OldTable<'a> {
-    start: usize,
-    records: u64,
-    slot_count: u32,
-    next_seq: Vec<u32>,
-    text: &'a str,
-    /// The id counter, for a table with an `#[relata(id)]` field.
-    next_id: Option<u64>,
-}
-
-/// One slot as read; its buffers are reused from slot to slot.
-#[derive(Default)]
-struct Slot {
-    version: u32,
-    occupied: bool,
-    /// Each field's bytes (in the parts) and text (in the table's text).
-    fields: Vec<(Range<usize>, Range<usize>)>,
-    /// The link number of each foreign key.
-    seqs: Vec<u32>,
-}
-
-/// Table `desc` of the snapshot (walked as `old`, its parts in `parts`), rewritten in the form
-/// `into` saves: the kept fields' bytes, new fields' `None` or default, each foreign key's link
-/// numbers and counter by field name. Each slot is written as it is read.
+/// Table `desc` of the snapshot, decoded as `old`, written in the form `table` (described as
+/// `ours`) saves: the kept fields' bytes, new fields' `None` or default, each foreign key's
+/// link numbers and counter by field name, every slot with its version.
 fn rewrite_table(
-    parts: &[u8],
     old: &OldTable<'_>,
     desc: &EntityDesc<'_>,
     (ours, table): (&EntityDesc<'_>, &dyn AnyTable),
     adapted: &mut Vec<Adaptation>,
-) -> Result<(u64, Vec<u8>), SnapshotError> {
+) -> Result<Vec<u8>, SnapshotError> {
     let def = table.def();
     let sources = plan_fields(desc, ours, table, adapted)?;
     let old_fk: Vec<Option<usize>> = (0..ours.fks.len())
         .map(|j| (0..desc.fks.len()).find(|&i| fk_name(desc, i) == fk_name(ours, j)))
         .collect();
-    let mut reader = Reader::new(parts, old.start);
-    let (mut out, mut text, mut slot, mut text_at) = (Vec::new(), String::new(), Slot::default(), 0);
-    let slots: u64 = reader.take()?;
-    encode(&slots, &mut out)?;
-    for index in 0..slots {
-        reader.slot(desc, &mut slot, &mut text_at)?;
-        encode(&u8::from(slot.occupied), &mut out)?;
-        if !slot.occupied {
-            encode(&slot.version, &mut out)?;
-            continue;
-        }
-        for (f, source) in sources.iter().enumerate() {
-            match source {
-                Source::Old(i) => {
-                    let (bytes, span) = &slot.fields[*i];
-                    out.extend_from_slice(&parts[bytes.clone()]);
-                    let detail = || bad(format!("table {}: a text field ends inside a char", desc.table));
-                    text.push_str(old.text.get(span.clone()).ok_or_else(detail)?);
-                }
-                Source::Null => encode(&0u8, &mut out)?,
-                Source::Default(bytes, value) => {
-                    out.extend_from_slice(bytes);
-                    text.push_str(value);
-                }
-                Source::Missing => {
-                    return Err(SnapshotError::MissingDefault {
-                        table: def.table,
-                        field: def.fields[f].name,
-                        key: RawKey::new(index as u32, slot.version),
-                    })
+    let (mut out, mut text, mut records) = (Vec::new(), String::new(), old.records.iter());
+    encode(&(old.slots.len() as u64), &mut out)?;
+    for (index, &(version, occupied)) in old.slots.iter().enumerate() {
+        let record = occupied.then(|| records.next()).flatten();
+        encode(&u8::from(record.is_some()), &mut out)?;
+        if let Some(record) = record {
+            for (f, source) in sources.iter().enumerate() {
+                match source {
+                    Source::Old(i) => {
+                        let (bytes, span) = &record.fields[*i];
+                        out.extend_from_slice(bytes);
+                        let split = || bad(format!("table {}: a text field ends inside a char", desc.table));
+                        text.push_str(old.text.get(span.clone()).ok_or_else(split)?);
+                    }
+                    Source::Null => encode(&0u8, &mut out)?,
+                    Source::Default(bytes, value) => {
+                        out.extend_from_slice(bytes);
+                        text.push_str(value);
+                    }
+                    Source::Missing => {
+                        return Err(SnapshotError::MissingDefault {
+                            table: def.table,
+                            field: def.fields[f].name,
+                            key: RawKey::new(index as u32, version),
+                        })
+                    }
                 }
             }
+            for i in &old_fk {
+                encode(
+                    &i.and_then(|i| record.seqs.get(i).copied()).unwrap_or(0),
+                    &mut out,
+                )?;
+            }
         }
-        for i in &old_fk {
-            encode(&i.and_then(|i| slot.seqs.get(i).copied()).unwrap_or(0), &mut out)?;
-        }
-        encode(&slot.version, &mut out)?;
+        encode(&version, &mut out)?;
     }
-    encode(&old.slot_count, &mut out)?;
     let next_seq: Vec<u32> = (old_fk.iter())
         .map(|i| i.and_then(|i| old.next_seq.get(i).copied()).unwrap_or(0))
         .collect();
-    encode(&next_seq, &mut out)?;
-    encode(&text, &mut out)?;
+    encode(&(old.slot_count, next_seq, text), &mut out)?;
     if ours.fields.iter().any(FieldDesc::is_id) {
         encode(&old.next_id.unwrap_or(1), &mut out)?;
     }
-    Ok((old.records, out))
+    Ok(out)
 }
 
-/// The name of foreign key `fk`'s field.
 /// The table field `field` of `d` is a key to, if it is one.
 fn key_target<'a>(d: &EntityDesc<'a>, field: usize) -> Option<&'a str> {
     d.fks.iter().find(|k| k.field as usize == field).map(|k| k.target)
 }
 
+/// The name of foreign key `fk`'s field.
 fn fk_name<'a>(d: &EntityDesc<'a>, fk: usize) -> Option<&'a str> {
     let field = d.fks.get(fk)?.field;
     d.fields.get(field as usize).map(|f| f.name)
@@ -457,16 +440,17 @@ fn plan_fields(
 }
 
 /// Each field's declared default ([`Source::Default`]), if it declares one, cut out of the
-/// table's record of defaults (`Table::default_row`) by walking it as a row of `ours`.
+/// table's record of defaults (`Table::default_row`) by reading it as a record of `ours`.
 fn defaults(table: &dyn AnyTable, ours: &EntityDesc<'_>) -> Result<Vec<Option<Source>>, SnapshotError> {
     let row = table.default_row()?;
-    let (mut reader, mut slot) = (Reader::new(&row.bytes, 0), Slot::default());
-    reader.row(ours, &mut slot, &mut 0)?;
-    let value = |(bytes, text): &(Range<usize>, Range<usize>)| {
-        let text = row.text.get(text.clone()).unwrap_or_default();
-        Source::Default(row.bytes[bytes.clone()].to_vec(), text.to_owned())
+    let record = Reader::new(&row.bytes).record(ours)?;
+    let value = |(bytes, text): &(&[u8], Range<usize>)| {
+        Source::Default(
+            bytes.to_vec(),
+            row.text.get(text.clone()).unwrap_or_default().to_owned(),
+        )
     };
-    Ok((slot.fields.iter().zip(&row.declared))
+    Ok((record.fields.iter().zip(&row.declared))
         .map(|(field, &declared)| declared.then(|| value(field)))
         .collect())
 }
@@ -475,11 +459,17 @@ fn defaults(table: &dyn AnyTable, ours: &EntityDesc<'_>) -> Result<Vec<Option<So
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// Where the next text field starts in its table's text.
+    text_at: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8], at: usize) -> Reader<'a> {
-        Reader { bytes, at }
+    fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader {
+            bytes,
+            at: 0,
+            text_at: 0,
+        }
     }
 
     /// The next value (a string borrowed from the parts).
@@ -491,22 +481,29 @@ impl<'a> Reader<'a> {
         Ok(value)
     }
 
-    /// One table's parts as `desc` wrote them, walked: its records counted, its text checked to
-    /// be exactly its records' text fields.
+    /// One table's parts as `desc` wrote them: slotmap's slots (a tag, the record if occupied,
+    /// the version), the slot count, the link counters, the text (which must be exactly its
+    /// records' text fields), and the id counter of a table with an `#[relata(id)]` field.
+    /// Nothing is reserved ahead: what is held grows with the bytes read.
     fn table(&mut self, desc: &EntityDesc<'_>) -> Result<OldTable<'a>, SnapshotError> {
-        let start = self.at;
-        let (mut slot, mut text_len, mut records) = (Slot::default(), 0, 0);
+        let (mut slots, mut records) = (Vec::new(), Vec::new());
+        self.text_at = 0;
         for _ in 0..self.take::<u64>()? {
-            self.slot(desc, &mut slot, &mut text_len)?;
-            records += u64::from(slot.occupied);
+            let occupied = match self.take::<u8>()? {
+                0 => false,
+                1 => true,
+                tag => return Err(bad(format!("table {}: slot tag {tag}", desc.table))),
+            };
+            if occupied {
+                records.push(self.record(desc)?);
+            }
+            slots.push((self.take()?, occupied));
         }
-        let slot_count = self.take()?;
-        let next_seq = self.take()?;
-        let text: &'a str = self.take()?;
-        if text.len() != text_len {
+        let (slot_count, next_seq, text): (u32, Vec<u32>, &'a str) = self.take()?;
+        if text.len() != self.text_at {
+            let (table, held) = (desc.table, self.text_at);
             let detail = format!(
-                "table {}: {} bytes of text, {text_len} in its records",
-                desc.table,
+                "table {table}: {} bytes of text, {held} in its records",
                 text.len()
             );
             return Err(bad(detail));
@@ -516,7 +513,7 @@ impl<'a> Reader<'a> {
             false => None,
         };
         Ok(OldTable {
-            start,
+            slots,
             records,
             slot_count,
             next_seq,
@@ -525,50 +522,23 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// One slot, into `slot`: its version and, if occupied, its row (see [`row`](Self::row)).
-    fn slot(
-        &mut self,
-        desc: &EntityDesc<'_>,
-        slot: &mut Slot,
-        text_at: &mut usize,
-    ) -> Result<(), SnapshotError> {
-        slot.occupied = match self.take::<u8>()? {
-            0 => false,
-            1 => true,
-            tag => return Err(bad(format!("table {}: slot tag {tag}", desc.table))),
-        };
-        if slot.occupied {
-            self.row(desc, slot, text_at)?;
-        }
-        slot.version = self.take()?;
-        Ok(())
-    }
-
-    /// One row, into `slot`: each field's bytes and text (from `*text_at` on, which moves past
-    /// it), and each link number.
-    fn row(
-        &mut self,
-        desc: &EntityDesc<'_>,
-        slot: &mut Slot,
-        text_at: &mut usize,
-    ) -> Result<(), SnapshotError> {
-        slot.fields.clear();
+    /// One record as `desc` wrote it: each field (see [`field`](Self::field)), then each link
+    /// number.
+    fn record(&mut self, desc: &EntityDesc<'_>) -> Result<Record<'a>, SnapshotError> {
+        let mut fields = Vec::with_capacity(desc.fields.len());
         for f in &desc.fields {
             let (bytes, len) = self.field(f)?;
-            let start = *text_at;
-            *text_at = start.saturating_add(len as usize);
-            slot.fields.push((bytes, start..*text_at));
+            let start = self.text_at;
+            self.text_at = start.saturating_add(len as usize);
+            fields.push((bytes, start..self.text_at));
         }
-        slot.seqs.clear();
-        for _ in &desc.fks {
-            slot.seqs.push(self.take()?);
-        }
-        Ok(())
+        let seqs = (desc.fks.iter()).map(|_| self.take()).collect::<Result<_, _>>()?;
+        Ok(Record { fields, seqs })
     }
 
     /// One field's bytes, and the length of its text. Only where the field ends is checked
     /// here: the load that follows decodes the rewritten rows as today's types.
-    fn field(&mut self, f: &FieldDesc<'_>) -> Result<(Range<usize>, u32), SnapshotError> {
+    fn field(&mut self, f: &FieldDesc<'_>) -> Result<(&'a [u8], u32), SnapshotError> {
         let start = self.at;
         let text_len = match f.stored {
             _ if f.nullable && self.take::<u8>()? == 0 => 0,
@@ -583,7 +553,7 @@ impl<'a> Reader<'a> {
                 self.take::<u64>().map(|_| 0)?
             }
         };
-        Ok((start..self.at, text_len))
+        Ok((self.bytes.get(start..self.at).unwrap_or_default(), text_len))
     }
 }
 
