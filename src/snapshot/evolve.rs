@@ -28,7 +28,7 @@ use crate::column::Stored;
 use crate::key::RawKey;
 use crate::schema::Schema;
 use crate::store::erased::AnyTable;
-use crate::store::table::parts::config;
+use crate::store::table::parts::take;
 use crate::store::Store;
 
 /// One change an evolving load adapted a snapshot to (see
@@ -474,11 +474,7 @@ impl<'a> Reader<'a> {
 
     /// The next value (a string borrowed from the parts).
     fn take<T: Deserialize<'a>>(&mut self) -> Result<T, SnapshotError> {
-        let rest = self.bytes.get(self.at..).unwrap_or_default();
-        let (value, used) =
-            bincode::serde::borrow_decode_from_slice(rest, config()).map_err(|e| bad(e.to_string()))?;
-        self.at += used;
-        Ok(value)
+        take(self.bytes, &mut self.at).map_err(|e| bad(e.to_string()))
     }
 
     /// One table's parts as `desc` wrote them: slotmap's slots (a tag, the record if occupied,

@@ -9,7 +9,7 @@ use std::path::Path;
 use super::format::{self, Description, Header, SchemaDesc, HEADER_LEN};
 use super::{fs, RelationParts, SnapshotError};
 use crate::schema::Schema;
-use crate::store::table::parts::config;
+use crate::store::table::parts::take;
 use crate::store::table::KeyState;
 use crate::store::Store;
 
@@ -115,10 +115,7 @@ impl Store {
         let mut at = 0;
         for (r, &expected) in links.iter().enumerate() {
             let name = self.schema.inner.relations[r].name;
-            let (part, used): (RelationParts, usize) =
-                bincode::serde::decode_from_slice(bytes.get(at..).unwrap_or_default(), config())
-                    .map_err(|e| bad(name, e.to_string()))?;
-            at += used;
+            let part = take(bytes, &mut at).map_err(|e| bad(name, e.to_string()))?;
             self.load_pairs(r, part)?;
             let found = self.relations[r].len() as u64;
             if found != expected {
@@ -193,7 +190,9 @@ pub(super) fn checked_body(bytes: &[u8]) -> Result<(u32, &[u8]), SnapshotError> 
 
 /// The description at the start of the body, and its length.
 pub(super) fn decode_description(body: &[u8]) -> Result<(Description<'_>, usize), SnapshotError> {
-    bincode::serde::borrow_decode_from_slice(body, config()).map_err(|e| bad("description", e.to_string()))
+    let mut at = 0;
+    let description = take(body, &mut at).map_err(|e| bad("description", e.to_string()))?;
+    Ok((description, at))
 }
 
 fn bad(part: &'static str, detail: String) -> SnapshotError {

@@ -21,7 +21,7 @@ pub use evolve::Adaptation;
 pub use fs::SaveStep;
 
 use crate::key::RawKey;
-use crate::store::table::parts::config;
+use crate::store::table::parts::put;
 use crate::store::Store;
 use format::{Description, Header, SchemaDesc, HEADER_LEN};
 
@@ -103,11 +103,9 @@ fn seal(out: &mut [u8], version: u32) {
 }
 
 fn encode(value: &impl Serialize, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
-    bincode::serde::encode_into_std_write(value, out, config())
-        .map(drop)
-        .map_err(|e| SnapshotError::Encode {
-            detail: e.to_string(),
-        })
+    put(value, out).map_err(|e| SnapshotError::Encode {
+        detail: e.to_string(),
+    })
 }
 
 /// Rewrites a snapshot's body length and checksum to match its content, so fuzzers and tests can reach the

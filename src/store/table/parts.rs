@@ -18,7 +18,7 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     has_null, index_row, links_within_counters, order_cmp, place_child, row_hash, same_values, Table,
@@ -43,6 +43,22 @@ use crate::text::{Span, TextHeap};
 /// load's instructions.)
 pub(crate) fn config() -> bincode::config::Configuration {
     bincode::config::standard()
+}
+
+/// Appends `value` to `out`, encoded as every part of a snapshot is.
+pub(crate) fn put(value: &impl Serialize, out: &mut Vec<u8>) -> Result<(), bincode::error::EncodeError> {
+    bincode::serde::encode_into_std_write(value, out, config()).map(drop)
+}
+
+/// The value encoded at `bytes[*at..]` (strings borrowed from `bytes`); `*at` moves past it.
+pub(crate) fn take<'a, T: Deserialize<'a>>(
+    bytes: &'a [u8],
+    at: &mut usize,
+) -> Result<T, bincode::error::DecodeError> {
+    let rest = bytes.get(*at..).unwrap_or_default();
+    let (value, used) = bincode::serde::borrow_decode_from_slice(rest, config())?;
+    *at += used;
+    Ok(value)
 }
 
 /// A table's ground truth, borrowed for saving.
@@ -73,13 +89,13 @@ pub(crate) struct DefaultRow {
 impl<E: Entity> Table<E> {
     /// Appends this table's parts to `out`. O(records + text).
     pub(crate) fn encode_parts(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
-        let encode_err = |e: bincode::error::EncodeError| SnapshotError::Encode {
+        let encode_err = |e| SnapshotError::Encode {
             detail: format!("table {}: {e}", E::DEF.table),
         };
         super::links::restart_links();
-        bincode::serde::encode_into_std_write(self.to_parts(), out, config()).map_err(encode_err)?;
+        put(&self.to_parts(), out).map_err(encode_err)?;
         if E::DEF.id.is_some() {
-            bincode::serde::encode_into_std_write(self.next_id, out, config()).map_err(encode_err)?;
+            put(&self.next_id, out).map_err(encode_err)?;
         }
         Ok(())
     }
@@ -89,26 +105,17 @@ impl<E: Entity> Table<E> {
         // The parts open with slotmap's slots, a sequence bincode prefixes with its length:
         // how many slots the table has (slot 0 included), read here so the slot count the
         // rows record is checked against the slots themselves, not trusted.
-        let (slots, _): (u64, usize) =
-            bincode::decode_from_slice(bytes, config()).map_err(|e| bad::<E>(e.to_string()))?;
-        let (rows, mut used) = Rows::decode(bytes, config()).map_err(|e| bad::<E>(e.to_string()))?;
-        let rest = bytes.get(used..).unwrap_or_default();
-        let ((next_seq, text), n) =
-            bincode::serde::borrow_decode_from_slice(rest, config()).map_err(|e| bad::<E>(e.to_string()))?;
-        used += n;
-        let parts = Parts { rows, next_seq, text };
-        let mut table = Table::from_parts(parts, slots, version)?;
+        let slots: u64 = take(bytes, &mut 0).map_err(|e| bad::<E>(e.to_string()))?;
+        let (rows, mut at) = Rows::decode(bytes, config()).map_err(|e| bad::<E>(e.to_string()))?;
+        let (next_seq, text) = take(bytes, &mut at).map_err(|e| bad::<E>(e.to_string()))?;
+        let mut table = Table::from_parts(Parts { rows, next_seq, text }, slots, version)?;
         if E::DEF.id.is_some() {
-            let rest = bytes.get(used..).unwrap_or_default();
-            let (next, n): (u64, usize) =
-                bincode::serde::decode_from_slice(rest, config()).map_err(|e| bad::<E>(e.to_string()))?;
-            table.next_id = next;
-            used += n;
+            table.next_id = take(bytes, &mut at).map_err(|e| bad::<E>(e.to_string()))?;
             if let Some(detail) = table.first_bad_id() {
                 return Err(bad::<E>(detail));
             }
         }
-        Ok((table, used))
+        Ok((table, at))
     }
 
     /// A record holding every field's declared default (`default = expr`; a field without
