@@ -7,7 +7,7 @@
 //! leaves it, and the next save to that path removes it (see `remove_stale_temporaries`).
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -56,7 +56,7 @@ impl SaveStep {
     }
 }
 
-pub(crate) fn io_error(step: &'static str, e: &std::io::Error) -> SnapshotError {
+pub(crate) fn io_error(step: &'static str, e: &io::Error) -> SnapshotError {
     SnapshotError::Io {
         step,
         kind: e.kind(),
@@ -92,11 +92,22 @@ impl Store {
         self.save_failing_at(path.as_ref(), None)
     }
 
-    fn save_failing_at(&self, path: &Path, step: Option<SaveStep>) -> Result<(), SnapshotError> {
+    fn save_failing_at(&self, path: &Path, fail: Option<SaveStep>) -> Result<(), SnapshotError> {
         let bytes = self.to_snapshot()?;
         remove_stale_temporaries(path);
         let temp = temp_path(path);
-        let result = write_atomically(path, &temp, &bytes, step);
+        let save = || {
+            let mut file = step(SaveStep::Create, fail, || File::create(&temp))?;
+            step(SaveStep::Write, fail, || file.write_all(&bytes))?;
+            step(SaveStep::Flush, fail, || file.flush())?;
+            step(SaveStep::Sync, fail, || file.sync_all())?;
+            drop(file);
+            step(SaveStep::Rename, fail, || std::fs::rename(&temp, path))?;
+            step(SaveStep::SyncDir, fail, || {
+                File::open(directory_of(path))?.sync_all()
+            })
+        };
+        let result = save();
         if result.is_err() {
             let _ = std::fs::remove_file(&temp);
         }
@@ -163,15 +174,9 @@ fn remove_stale_temporaries(path: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let pid = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(&prefix))
-            .and_then(|rest| {
-                let pid = rest.split('-').next().unwrap_or(rest);
-                pid.parse::<u32>().ok()
-            });
-        let dead = pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
-        if dead {
+        let pid = (name.to_str().and_then(|n| n.strip_prefix(&prefix)))
+            .and_then(|rest| rest.split('-').next()?.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -184,33 +189,16 @@ fn directory_of(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-fn write_atomically(
-    path: &Path,
-    temp: &Path,
-    bytes: &[u8],
+/// Save step `step`: `op`, or, when `step` is the one to fail at, an `Interrupted` error
+/// instead of it, as a real failure would happen.
+fn step<T>(
+    step: SaveStep,
     fail: Option<SaveStep>,
-) -> Result<(), SnapshotError> {
-    // The injected failure happens instead of the step, as a real one would.
-    let step = |step: SaveStep, op: &mut dyn FnMut() -> std::io::Result<()>| {
-        match fail == Some(step) {
-            true => Err(std::io::Error::new(
-                std::io::ErrorKind::Interrupted,
-                "injected failure",
-            )),
-            false => op(),
-        }
-        .map_err(|e| io_error(step.name(), &e))
+    op: impl FnOnce() -> io::Result<T>,
+) -> Result<T, SnapshotError> {
+    let result = match fail == Some(step) {
+        true => Err(io::Error::new(io::ErrorKind::Interrupted, "injected failure")),
+        false => op(),
     };
-    let mut file = None;
-    step(SaveStep::Create, &mut || {
-        File::create(temp).map(|f| file = Some(f))
-    })?;
-    let mut file = file.ok_or_else(|| io_error("create", &std::io::ErrorKind::Other.into()))?;
-    step(SaveStep::Write, &mut || file.write_all(bytes))?;
-    step(SaveStep::Flush, &mut || file.flush())?;
-    step(SaveStep::Sync, &mut || file.sync_all())?;
-    drop(file);
-    step(SaveStep::Rename, &mut || std::fs::rename(temp, path))?;
-    let dir = directory_of(path);
-    step(SaveStep::SyncDir, &mut || File::open(dir)?.sync_all())
+    result.map_err(|e| io_error(step.name(), &e))
 }
