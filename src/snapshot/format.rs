@@ -296,32 +296,22 @@ impl SchemaDesc<'_> {
 }
 
 fn entity_difference(theirs: &EntityDesc<'_>, ours: &EntityDesc<'_>) -> Option<String> {
-    for (i, f) in theirs.fields.iter().enumerate() {
-        match ours.fields.get(i) {
-            None => {
-                return Some(format!(
-                    "field {} is in the snapshot but not in the schema",
-                    f.name
-                ))
-            }
-            Some(o) if o != f => return Some(format!("field {}: {}", f.name, field_change(f, o))),
-            _ => {}
-        }
+    for i in 0..theirs.fields.len().max(ours.fields.len()) {
+        let (name, is_in, not_in) = match (theirs.fields.get(i), ours.fields.get(i)) {
+            (Some(f), Some(o)) if f != o => return Some(format!("field {}: {}", f.name, field_change(f, o))),
+            (Some(f), None) => (f.name, "snapshot", "schema"),
+            (None, Some(o)) => (o.name, "schema", "snapshot"),
+            _ => continue,
+        };
+        return Some(format!("field {name} is in the {is_in} but not in the {not_in}"));
     }
-    if let Some(extra) = ours.fields.get(theirs.fields.len()) {
-        return Some(format!(
-            "field {} is in the schema but not in the snapshot",
-            extra.name
-        ));
-    }
-    if theirs.uniques != ours.uniques {
-        return Some("unique constraints differ".into());
-    }
-    if theirs.indexes != ours.indexes {
-        return Some("indexes differ".into());
-    }
-    if theirs.fks != ours.fks {
-        return Some("foreign keys differ".into());
+    let differing = [
+        (theirs.uniques != ours.uniques, "unique constraints differ"),
+        (theirs.indexes != ours.indexes, "indexes differ"),
+        (theirs.fks != ours.fks, "foreign keys differ"),
+    ];
+    if let Some((_, what)) = differing.into_iter().find(|d| d.0) {
+        return Some(what.into());
     }
     (theirs.type_name != ours.type_name).then(|| {
         format!(
