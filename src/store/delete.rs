@@ -72,8 +72,11 @@ const SQLITE_CASCADE_LIMIT: usize = 1000;
 /// several allocations and rehashes per delete.
 const SHORT: usize = 32;
 
-/// The records a cascade has reached: a short list, scanned, until it holds [`SHORT`], then a
-/// hash set. O(1) per look-up either way (the list is bounded).
+/// The records a cascade has reached that it could reach again: the root, and those of a
+/// table with more than one cascading key (a membership row reached from its user and from its
+/// group). A record whose table has one cascading key has one parent that can reach it, itself
+/// reached once, so it is not kept (see `plan_delete`). A short list, scanned, until it holds
+/// [`SHORT`], then a hash set. O(1) per look-up either way (the list is bounded).
 #[derive(Default)]
 struct Seen {
     list: Vec<(usize, RawKey)>,
@@ -99,9 +102,17 @@ impl Seen {
         self.set.insert(record)
     }
 
+    #[cfg(test)]
     fn contains(&self, record: &(usize, RawKey)) -> bool {
         self.list.contains(record) || self.set.contains(record)
     }
+}
+
+/// How many foreign keys of `def` delete their record with its parent (`cascade` or
+/// delete-orphan): the paths by which a cascade can reach one of its records.
+fn cascading_keys(def: &crate::entity::EntityDef) -> usize {
+    let cascades = |fk: &&crate::entity::FkDef| fk.orphan || fk.on_delete == OnDelete::Cascade;
+    def.fks.iter().filter(cascades).count()
 }
 
 /// The full effect of one delete, computed before anything changes.
@@ -205,7 +216,7 @@ impl Store {
         let mut restricts = Vec::new();
         // RESTRICT looks at the children when the parent goes, before the cascade runs.
         let mut immediate = Vec::new();
-        let root_table = self.tables[t].def().table;
+        let (root, root_table) = (t, self.tables[t].def().table);
         let mut stack = Vec::with_capacity(SHORT);
         stack.push((t, key, 0));
         seen.insert((t, key));
@@ -226,8 +237,13 @@ impl Store {
                 }
                 match (fkdef.orphan, fkdef.on_delete) {
                     (true, _) | (_, OnDelete::Cascade) => {
+                        // Reached through its table's only cascading key, a record has one
+                        // parent that can reach it, and that parent is reached once: no need
+                        // to look it up. The root's table is the exception (a cycle leads
+                        // back to the root).
+                        let once = ct != root && cascading_keys(self.tables[ct].def()) == 1;
                         for c in children.iter().rev() {
-                            if seen.insert((ct, c)) {
+                            if once || seen.insert((ct, c)) {
                                 stack.push((ct, c, depth + 1));
                             }
                         }
@@ -246,17 +262,21 @@ impl Store {
         if let Some(&(t, k, ct, fk, n)) = immediate.first() {
             return Err(self.restricted(t, k, ct, fk, n));
         }
-        for (t, k, ct, fk) in restricts {
-            let blocking = self.tables[ct]
-                .children(fk, k)
-                .iter()
-                .filter(|c| !seen.contains(&(ct, *c)))
-                .count();
-            if blocking > 0 {
-                return Err(self.restricted(t, k, ct, fk, blocking));
+        if !restricts.is_empty() || !plan.nulls.is_empty() {
+            // `seen` holds only the records a second path could reach: ask every one reached.
+            let reached: HashSet<(usize, RawKey)> = plan.reached.iter().copied().collect();
+            for (t, k, ct, fk) in restricts {
+                let blocking = self.tables[ct]
+                    .children(fk, k)
+                    .iter()
+                    .filter(|c| !reached.contains(&(ct, *c)))
+                    .count();
+                if blocking > 0 {
+                    return Err(self.restricted(t, k, ct, fk, blocking));
+                }
             }
+            plan.nulls.retain(|(ct, c, _)| !reached.contains(&(*ct, *c)));
         }
-        plan.nulls.retain(|(ct, c, _)| !seen.contains(&(*ct, *c)));
         plan.unlinks = self.edges_of(&plan.reached);
         Ok(plan)
     }

@@ -218,3 +218,82 @@ fn moving_a_child_updates_both_parents_in_link_order() {
     assert_eq!(s.children(Post::AUTHOR, bob).collect::<Vec<_>>(), [b1, a1]);
     assert_eq!(s.parent(Post::AUTHOR, a1), Some(bob));
 }
+
+/// A cascade keeps only the records a second path could reach (the root, rows of a table with
+/// two cascading keys): a cycle through two tables comes back to the root, a membership row
+/// is reached from its user and its group, and each is still deleted once.
+#[test]
+fn cascade_through_a_two_table_cycle_and_a_diamond_deletes_each_record_once() {
+    use relata::{Entity, Key, Schema, Store};
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "owners")]
+    struct Owner {
+        name: String,
+        #[relata(back = "owners", on_delete = "cascade")]
+        team: Option<Key<Team>>,
+    }
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "teams")]
+    struct Team {
+        name: String,
+        #[relata(back = "teams", on_delete = "cascade")]
+        owner: Option<Key<Owner>>,
+    }
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "seats", unique(owner, team))]
+    struct Seat {
+        #[relata(back = "seats", on_delete = "cascade")]
+        owner: Key<Owner>,
+        #[relata(back = "seats", on_delete = "cascade")]
+        team: Key<Team>,
+    }
+    let schema = Schema::builder()
+        .entity::<Owner>()
+        .entity::<Team>()
+        .entity::<Seat>()
+        .build()
+        .unwrap();
+    let mut s = Store::new(schema);
+    let o1 = s
+        .insert(Owner {
+            name: "o1".into(),
+            team: None,
+        })
+        .unwrap();
+    let t1 = s
+        .insert(Team {
+            name: "t1".into(),
+            owner: Some(o1),
+        })
+        .unwrap();
+    let o2 = s
+        .insert(Owner {
+            name: "o2".into(),
+            team: Some(t1),
+        })
+        .unwrap();
+    let t2 = s
+        .insert(Team {
+            name: "t2".into(),
+            owner: Some(o2),
+        })
+        .unwrap();
+    ok(&mut s, |s| s.update(o1, |o| o.team = Some(t2))); // o1 -> t1 -> o2 -> t2 -> o1
+    for (o, t) in [(o1, t1), (o1, t2), (o2, t1), (o2, t2)] {
+        s.insert(Seat { owner: o, team: t }).unwrap();
+    }
+    let bystander = s
+        .insert(Owner {
+            name: "o3".into(),
+            team: None,
+        })
+        .unwrap();
+    let report = ok(&mut s, |s| s.delete(t1));
+    assert_eq!(report.deleted.len(), 8, "4 owners and teams, 4 seats: {report:?}");
+    let mut keys: Vec<_> = report.deleted.iter().map(|d| (d.table, d.key)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), 8, "each record once");
+    assert_eq!(s.keys::<Owner>().collect::<Vec<_>>(), [bystander]);
+    assert_eq!((s.count::<Team>(), s.count::<Seat>()), (0, 0));
+}
