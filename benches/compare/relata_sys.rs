@@ -9,6 +9,13 @@
 //!
 //! Fixture reset undoes relata's journal back to a `mark`, whichever SQLite restore it is
 //! compared with.
+//!
+//! A post moves to another user through `set_parent(Post::AUTHOR, post, Some(user))`, the
+//! write relata's docs give for re-parenting (`post.author = u`): it checks the post and the
+//! new author are live, journals the old row and moves the post between the two children
+//! lists, the work of the baseline's `move_post` and of SQLite's
+//! `UPDATE posts SET user_id = ?`. `update(post, |p| p.author = to)` does the same and
+//! also copies the post's title and content out to an owned `Post` and back.
 
 use std::hint::black_box;
 use std::mem::take;
@@ -153,7 +160,7 @@ impl Subject for Store {
 
     fn move_posts(&mut self, moves: &[(Key<Post>, Key<User>)]) {
         for &(post, to) in moves {
-            self.update(post, |p| p.author = to).expect("move post");
+            self.set_parent(Post::AUTHOR, post, Some(to)).expect("move post");
         }
     }
 

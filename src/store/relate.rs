@@ -277,6 +277,10 @@ impl Store {
         child: RawKey,
         parent: Option<RawKey>,
     ) -> Result<(), Error> {
+        if let (Some(p), false) = (parent, C::DEF.fks[fk].unique) {
+            // A move: no child is displaced, and `write_fk` checks the child is live.
+            return self.write_fk::<C>(t, child, fk, Some(p));
+        }
         if self.tables[t].state(child) != super::KeyState::Live {
             return Err(self.missing_or_stale(t, child));
         }
