@@ -465,3 +465,47 @@ fn numbers_compare_by_value_across_widths() {
     assert_eq!(by(relata::Value::Float(1.0)), [t]);
     assert!(by(relata::Value::Float(1.5)).is_empty());
 }
+
+/// `set_parent` moving a child checks only what a key change can break, and all of it: the
+/// new parent is live, a unique constraint over the key (`unique(author, title)`) holds, the
+/// child is live; a refused move changes nothing, an accepted one moves the child to the end
+/// of its new parent's list.
+#[test]
+fn set_parent_checks_the_target_the_unique_over_the_key_and_the_child() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let bob = s.insert(user("bob")).unwrap();
+    let gone = s.insert(user("gone")).unwrap();
+    s.delete(gone).unwrap();
+    let hi = s.insert(post(alice, "Hi")).unwrap();
+    let bobs_hi = s.insert(post(bob, "Hi")).unwrap();
+    let other = s.insert(post(alice, "Other")).unwrap();
+    let err = Error::DeletedTarget {
+        table: "posts",
+        column: "author_id",
+        target: "users",
+        key: gone.raw(),
+    };
+    assert_fails_unchanged(&mut s, &err, |s| s.set_parent(Post::AUTHOR, hi, Some(gone)));
+    let err = s.set_parent(Post::AUTHOR, hi, Some(bob)).unwrap_err();
+    assert!(
+        matches!(&err, Error::UniqueViolation { constraint, existing, .. }
+            if *constraint == "uq_post_user_title" && *existing == bobs_hi.raw()),
+        "{err:?}"
+    );
+    assert_fails_unchanged(&mut s, &err, |s| s.set_parent(Post::AUTHOR, hi, Some(bob)));
+    ok(&mut s, |s| s.set_parent(Post::AUTHOR, other, Some(alice))); // already there
+    ok(&mut s, |s| s.set_parent(Post::AUTHOR, hi, Some(alice)));
+    ok(&mut s, |s| s.set_parent(Post::AUTHOR, other, Some(bob)));
+    assert_eq!(
+        s.children(Post::AUTHOR, bob).collect::<Vec<_>>(),
+        [bobs_hi, other]
+    );
+    assert_eq!(s.children(Post::AUTHOR, alice).collect::<Vec<_>>(), [hi]);
+    s.delete(other).unwrap();
+    let err = Error::Stale {
+        table: "posts",
+        key: other.raw(),
+    };
+    assert_fails_unchanged(&mut s, &err, |s| s.set_parent(Post::AUTHOR, other, Some(alice)));
+}
