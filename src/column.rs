@@ -68,6 +68,14 @@ pub trait Column: Sized + 'static {
     fn shown(_s: &Self::Stored, _text: &TextHeap) -> Option<String> {
         None
     }
+    /// The value [`value`](Self::value) gives once stored, read from the Rust value itself
+    /// (an insert probes its unique constraints before the text is copied); `None` when only
+    /// the stored form has it (a type converted on the way in, or quoted differently).
+    #[doc(hidden)]
+    #[inline]
+    fn given(&self) -> Option<Value<'_>> {
+        None
+    }
     /// The value from a JSON fixture (see `Store::load_json`): the form `to_json` writes.
     #[doc(hidden)]
     fn decode_json(v: &serde_json::Value, cx: &mut JsonCx<'_>) -> Result<Self, JsonBad>;
@@ -135,6 +143,10 @@ impl Column for String {
     fn store(self, text: &mut TextHeap) -> Result<Span, Error> {
         text.push_str(&self)
     }
+    #[inline]
+    fn given(&self) -> Option<Value<'_>> {
+        Some(Value::Text(self))
+    }
     fn store_reusing(self, old: &Span, text: &mut TextHeap) -> Result<Span, Error> {
         if text.str(*old) == self {
             Ok(*old)
@@ -173,6 +185,13 @@ impl<T: Column> Column for Option<T> {
 
     fn store(self, text: &mut TextHeap) -> Result<Self::Stored, Error> {
         self.map(|v| v.store(text)).transpose()
+    }
+    #[inline]
+    fn given(&self) -> Option<Value<'_>> {
+        match self {
+            Some(v) => v.given(),
+            None => Some(Value::Null),
+        }
     }
     fn store_reusing(self, old: &Self::Stored, text: &mut TextHeap) -> Result<Self::Stored, Error> {
         match (self, old) {
@@ -227,6 +246,10 @@ impl<T: 'static> Column for Key<T> {
 
     fn store(self, _: &mut TextHeap) -> Result<RawKey, Error> {
         Ok(self.raw())
+    }
+    #[inline]
+    fn given(&self) -> Option<Value<'_>> {
+        Some(Value::Key(self.raw()))
     }
     fn view<'a>(s: &'a RawKey, _: &'a TextHeap) -> Key<T> {
         Key::from_raw(*s)
@@ -296,6 +319,10 @@ macro_rules! scalar_column {
             }
             fn value<'a>(s: &'a $s, _: &'a TextHeap) -> Value<'a> {
                 Value::$variant(<$wide>::from(<$t>::from(*s)))
+            }
+            #[inline]
+            fn given(&self) -> Option<Value<'_>> {
+                Some(Value::$variant(<$wide>::from(*self)))
             }
             fn decode_json(v: &serde_json::Value, _: &mut JsonCx<'_>) -> Result<$t, JsonBad> {
                 $json(v).ok_or(JsonBad::Expected(concat!("a ", stringify!($t))))

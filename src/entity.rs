@@ -402,6 +402,12 @@ pub trait Entity: Sized + Send + Sync + 'static {
     fn __from_row(row: &Self::Row, text: &TextHeap) -> Self;
     #[doc(hidden)]
     fn __value<'a>(row: &'a Self::Row, text: &'a TextHeap, field: usize) -> Value<'a>;
+    /// Field `field`'s value as the stored row will give it, read from the value before it is
+    /// stored; `None` when only the row has it (see `Column::given`).
+    #[doc(hidden)]
+    fn __given(&self, _field: usize) -> Option<Value<'_>> {
+        None
+    }
     /// A field as people read it when that is not its representation (see
     /// [`AsColumn::shown`](crate::AsColumn::shown)).
     #[doc(hidden)]

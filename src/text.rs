@@ -182,6 +182,18 @@ struct Chunk {
     text: Arc<String>,
 }
 
+/// The text of `span` in `chunk`, whose own offsets end at `limit`; `None` outside them or
+/// off a char boundary.
+#[inline(always)]
+fn chunk_str(chunk: &Chunk, limit: usize, span: Span) -> Option<&str> {
+    let off = span.off as usize;
+    let local = off.checked_sub(chunk.base as usize)?;
+    let stop = local + span.len as usize;
+    (off + span.len as usize <= limit)
+        .then(|| chunk.text.get(local..stop))
+        .flatten()
+}
+
 impl TextHeap {
     /// A heap holding `text` (a loaded snapshot's), with no garbage known.
     pub(crate) fn from_string(text: String) -> TextHeap {
@@ -261,6 +273,7 @@ impl TextHeap {
 
     /// The text of a span. A span the heap never handed out yields `""` (debug builds assert
     /// instead): reads never panic.
+    #[inline]
     pub(crate) fn str(&self, span: Span) -> &str {
         debug_assert!(self.contains(span), "span {span:?} outside heap");
         self.get(span).unwrap_or_default()
@@ -273,28 +286,29 @@ impl TextHeap {
     }
 
     /// The text of a span, if it lies inside one chunk below `end`, on char boundaries.
+    /// Inline for a heap of one chunk (one never forked: the common case, read by every
+    /// look-up that compares a stored text); a chunked heap's search is out of line.
+    #[inline]
     fn get(&self, span: Span) -> Option<&str> {
         if span.len == 0 {
             return Some("");
         }
+        match self.chunks.as_slice() {
+            [only] => chunk_str(only, self.end, span),
+            _ => self.get_chunked(span),
+        }
+    }
+
+    /// [`get`](Self::get) in a heap of several chunks: the chunk holding the span's start,
+    /// and where the next one (or the heap) begins: a chunk may hold bytes past that
+    /// (shared, or a loaded block's overlap); they are not its own.
+    #[inline(never)]
+    fn get_chunked(&self, span: Span) -> Option<&str> {
         let off = span.off as usize;
-        // The chunk holding `off`, and where the next one (or the heap) begins: a chunk may
-        // hold bytes past that (shared, or a loaded block's overlap); they are not its own.
-        let (chunk, limit) = match self.chunks.as_slice() {
-            [only] => (only, self.end),
-            chunks => {
-                let i = chunks
-                    .partition_point(|c| c.base as usize <= off)
-                    .checked_sub(1)?;
-                let limit = self.limit(i);
-                (chunks.get(i)?, limit)
-            }
-        };
-        let local = off.checked_sub(chunk.base as usize)?;
-        let stop = local + span.len as usize;
-        (off + span.len as usize <= limit)
-            .then(|| chunk.text.get(local..stop))
-            .flatten()
+        let i = (self.chunks)
+            .partition_point(|c| c.base as usize <= off)
+            .checked_sub(1)?;
+        chunk_str(self.chunks.get(i)?, self.limit(i), span)
     }
 
     /// `true` when the span lies inside the heap, on char boundaries.

@@ -221,6 +221,13 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
                     _ => ::relata::Value::Null,
                 }
             }
+            #[inline]
+            fn __given(&self, field: usize) -> ::core::option::Option<::relata::Value<'_>> {
+                match field {
+                    #( #idx => <#tys as ::relata::Column>::given(&self.#names), )*
+                    _ => ::core::option::Option::None,
+                }
+            }
             fn __check(&self) -> ::core::option::Option<usize> {
                 #( if !#check_paths(self) {
                     return ::core::option::Option::Some(#check_idx);

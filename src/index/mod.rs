@@ -23,21 +23,37 @@ const HASHER: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed
 pub(crate) fn hash_values<'a>(values: impl IntoIterator<Item = Value<'a>>, nocase: bool) -> Option<u64> {
     let mut h = HASHER.build_hasher();
     for v in values {
-        match v {
-            Value::Null => return None,
-            Value::Text(s) if nocase => {
-                s.bytes().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
-                h.write_u8(0xff);
-            }
-            // Text as its bytes alone, with no kind tag or terminator: foldhash's `write`
-            // mixes in the length, so a tuple's parts stay apart; a column holds one kind.
-            Value::Text(s) => h.write(s.as_bytes()),
-            // A key as its one word, no kind tag: a key equals only a key.
-            Value::Key(k) => h.write_u64(k.to_u64()),
-            v => v.hash(&mut h),
-        }
+        write_value(&mut h, v, nocase)?;
     }
     Some(h.finish())
+}
+
+/// [`hash_values`] of the one-value tuple `[value]`, with no loop around it: a single-column
+/// constraint's probe and row hash.
+#[inline(always)]
+pub(crate) fn hash_value(value: Value<'_>, nocase: bool) -> Option<u64> {
+    let mut h = HASHER.build_hasher();
+    write_value(&mut h, value, nocase)?;
+    Some(h.finish())
+}
+
+/// Feeds one value to `h`; `None` for NULL.
+#[inline(always)]
+fn write_value(h: &mut impl Hasher, v: Value<'_>, nocase: bool) -> Option<()> {
+    match v {
+        Value::Null => return None,
+        Value::Text(s) if nocase => {
+            s.bytes().for_each(|b| h.write_u8(b.to_ascii_lowercase()));
+            h.write_u8(0xff);
+        }
+        // Text as its bytes alone, with no kind tag or terminator: foldhash's `write`
+        // mixes in the length, so a tuple's parts stay apart; a column holds one kind.
+        Value::Text(s) => h.write(s.as_bytes()),
+        // A key as its one word, no kind tag: a key equals only a key.
+        Value::Key(k) => h.write_u64(k.to_u64()),
+        v => v.hash(h),
+    }
+    Some(())
 }
 
 /// Equality as `hash_values` hashes: with `nocase`, text ignoring ASCII case. Text and keys,
@@ -50,5 +66,37 @@ pub(crate) fn same_value(a: Value<'_>, b: Value<'_>, nocase: bool) -> bool {
         (Value::Text(x), Value::Text(y)) => x.as_bytes() == y.as_bytes(),
         (Value::Key(x), Value::Key(y)) => x == y,
         (a, b) => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::RawKey;
+
+    /// A single-column probe and row hash go through `hash_value`, a composite one through
+    /// `hash_values`: for one value they must agree, or an index filled one way misses
+    /// look-ups made the other way.
+    #[test]
+    fn one_value_hashes_as_a_one_value_tuple() {
+        let values = [
+            Value::Null,
+            Value::Text("user1"),
+            Value::Text("Ab"),
+            Value::Key(RawKey::from_u64(7)),
+            Value::Int(-3),
+            Value::UInt(3),
+            Value::Bool(true),
+            Value::Bytes(b"x"),
+        ];
+        for v in values {
+            for nocase in [false, true] {
+                assert_eq!(hash_value(v, nocase), hash_values([v], nocase), "{v:?} {nocase}");
+            }
+        }
+        assert_eq!(
+            hash_value(Value::Text("AB"), true),
+            hash_value(Value::Text("ab"), true)
+        );
     }
 }

@@ -462,7 +462,8 @@ impl Store {
         by: Unique<E, Q>,
         value: &Q,
     ) -> Option<Key<E>> {
-        value.with_query_value(|v| self.find_unique_at(by.index, &[v]))
+        let table = self.table::<E>().ok()?;
+        value.with_query_value(|v| table.find_unique_one(by.index, v).map(Key::from_raw))
     }
 
     /// The record holding `values` (one per column, in declaration order) under a composite

@@ -18,7 +18,7 @@ use crate::index::children::ChildIndex;
 use crate::index::ordered::{OrderedIndex, Run};
 use crate::index::secondary::SecondaryIndex;
 use crate::index::unique::UniqueIndex;
-use crate::index::{hash_values, same_value};
+use crate::index::{hash_value, hash_values, same_value};
 use crate::key::RawKey;
 use crate::text::{Span, TextHeap};
 use crate::value::Value;
@@ -98,9 +98,36 @@ impl Cols for crate::entity::IndexDef {
 
 #[inline]
 pub(crate) fn row_hash<E: Entity>(row: &E::Row, text: &TextHeap, cols: &impl Cols) -> Option<u64> {
+    if let [field] = cols.fields() {
+        return hash_value(E::__value(row, text, *field as usize), cols.nocase());
+    }
     let values = cols.fields().iter().map(|&f| E::__value(row, text, f as usize));
     hash_values(values, cols.nocase())
 }
+
+/// The first unique constraint, in `order`, for which `holder` finds a record (see
+/// [`Table::first_conflict_by`]).
+#[inline]
+fn first_conflict<E: Entity, X>(
+    engine: Engine,
+    order: impl Iterator<Item = usize>,
+    mut holder: impl FnMut(usize) -> Result<Option<RawKey>, X>,
+) -> Result<Option<(usize, RawKey)>, X> {
+    for u in order {
+        if E::DEF.uniques[u].deferrable && engine == Engine::Postgres {
+            continue;
+        }
+        if let Some(existing) = holder(u)? {
+            return Ok(Some((u, existing)));
+        }
+    }
+    Ok(None)
+}
+
+/// A unique constraint has a column whose value only the stored row has (see
+/// [`Table::given_holder`]).
+#[derive(Debug)]
+pub(crate) struct NotGiven;
 
 #[inline]
 pub(crate) fn same_values<E: Entity>(a: &E::Row, b: &E::Row, text: &TextHeap, cols: &impl Cols) -> bool {
@@ -227,35 +254,65 @@ impl<E: Entity> Table<E> {
         except: Option<RawKey>,
         engine: Engine,
     ) -> Option<(usize, RawKey)> {
+        let holder = |u| Ok::<_, std::convert::Infallible>(self.unique_holder(u, row, except));
+        match self.first_conflict_by(engine, holder) {
+            Ok(found) => found,
+            Err(never) => match never {},
+        }
+    }
+
+    /// The first unique constraint, in the order `engine` reports them (see
+    /// [`unique_conflict`](Self::unique_conflict)), for which `holder` finds a record;
+    /// deferrable ones are skipped under PostgreSQL. `holder` may stop the walk with `Err`.
+    #[inline]
+    pub(crate) fn first_conflict_by<X>(
+        &self,
+        engine: Engine,
+        holder: impl FnMut(usize) -> Result<Option<RawKey>, X>,
+    ) -> Result<Option<(usize, RawKey)>, X> {
         let uniques = E::DEF.uniques;
         match engine {
-            Engine::Sqlite => self.first_conflict(row, except, engine, (0..uniques.len()).rev()),
+            Engine::Sqlite => first_conflict::<E, X>(engine, (0..uniques.len()).rev(), holder),
             Engine::Postgres => {
                 let plain = (0..uniques.len()).filter(|&u| !uniques[u].nocase);
                 let nocase = (0..uniques.len()).filter(|&u| uniques[u].nocase);
-                self.first_conflict(row, except, engine, plain.chain(nocase))
+                first_conflict::<E, X>(engine, plain.chain(nocase), holder)
             }
         }
     }
 
-    /// The first unique constraint, in `order`, that `row` would violate.
+    /// A record holding, under unique constraint `u`, the values `value` gives for its
+    /// columns, read from the value before it is stored (no text copied); `Err(NotGiven)`
+    /// when a column's value is one only the stored row has (a field the store fills, a type
+    /// converted on the way in). Hashes and compares as [`unique_holder`](Self::unique_holder).
     #[inline]
-    fn first_conflict(
-        &self,
-        row: &E::Row,
-        except: Option<RawKey>,
-        engine: Engine,
-        order: impl Iterator<Item = usize>,
-    ) -> Option<(usize, RawKey)> {
-        for u in order {
-            if E::DEF.uniques[u].deferrable && engine == Engine::Postgres {
-                continue;
-            }
-            if let Some(existing) = self.unique_holder(u, row, except) {
-                return Some((u, existing));
-            }
+    pub(crate) fn given_holder(&self, u: usize, value: &E) -> Result<Option<RawKey>, NotGiven> {
+        let Some(def) = E::DEF.uniques.get(u) else {
+            return Ok(None);
+        };
+        let filled =
+            |f: u16| E::DEF.id == Some(f) || E::DEF.fields.get(f as usize).is_none_or(|d| d.stamp.is_some());
+        if def
+            .fields
+            .iter()
+            .any(|&f| filled(f) || value.__given(f as usize).is_none())
+        {
+            return Err(NotGiven);
         }
-        None
+        let given = |f: u16| value.__given(f as usize).unwrap_or(Value::Null);
+        let hash = match def.fields {
+            [f] => hash_value(given(*f), def.nocase),
+            fields => hash_values(fields.iter().map(|&f| given(f)), def.nocase),
+        };
+        let (Some(hash), Some(index)) = (hash, self.uniques.get(u)) else {
+            return Ok(None);
+        };
+        Ok(index.find(hash, |k| {
+            self.row(k).is_some_and(|r| {
+                (def.fields.iter())
+                    .all(|&f| same_value(E::__value(r, &self.text, f as usize), given(f), def.nocase))
+            })
+        }))
     }
 
     /// A record other than `except` holding `row`'s values under unique constraint `u`;
@@ -295,11 +352,29 @@ impl<E: Entity> Table<E> {
     }
 
     pub(crate) fn find_unique(&self, u: usize, values: &[Value<'_>]) -> Option<RawKey> {
+        if let [value] = values {
+            return self.find_unique_one(u, *value);
+        }
         let def = E::DEF.uniques.get(u)?;
         let hash = hash_values(values.iter().copied(), def.nocase)?;
         self.uniques[u].find(hash, |k| {
             self.row(k)
                 .is_some_and(|r| matches_values::<E>(r, &self.text, def, values))
+        })
+    }
+
+    /// [`find_unique`](Self::find_unique) for one value: `None` unless constraint `u` has
+    /// one column. One hash of the value and one comparison per candidate, no slice walked.
+    #[inline]
+    pub(crate) fn find_unique_one(&self, u: usize, value: Value<'_>) -> Option<RawKey> {
+        let def = E::DEF.uniques.get(u)?;
+        let &[field] = def.fields else {
+            return None;
+        };
+        let hash = hash_value(value, def.nocase)?;
+        self.uniques.get(u)?.find(hash, |k| {
+            self.row(k)
+                .is_some_and(|r| same_value(E::__value(r, &self.text, field as usize), value, def.nocase))
         })
     }
 
@@ -367,7 +442,7 @@ impl<E: Entity> Table<E> {
     /// The child of a one-to-one key: a probe of its unique index `u`.
     #[inline(never)]
     fn only_child(&self, u: usize, parent: RawKey) -> ChildrenOf<'_> {
-        ChildrenOf::One(self.find_unique(u, &[Value::Key(parent)]))
+        ChildrenOf::One(self.find_unique_one(u, Value::Key(parent)))
     }
 
     /// Allocates the next link sequence number of a foreign key.

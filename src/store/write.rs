@@ -5,9 +5,10 @@ use crate::entity::Entity;
 use crate::error::{Error, Part, QuotedValue};
 use crate::key::{Key, RawKey};
 use crate::store::journal::Change;
-use crate::store::table::KeyState;
+use crate::store::table::{KeyState, NotGiven};
 use crate::store::Store;
 use crate::text::TextHeap;
+use crate::value::Value;
 
 impl Store {
     /// Inserts a record and returns its key.
@@ -111,10 +112,11 @@ impl Store {
     /// id; else keep what `value` gives (its id too, if it is one).
     #[inline(always)]
     fn insert_with<E: Entity>(&mut self, t: usize, value: E, stamp: bool) -> Result<RawKey, Error> {
+        let probed = self.probe_given::<E>(t, &value)?;
         let mark = self.table_mut::<E>(t)?.text.len();
         let new_id = if stamp { NewId::Next } else { NewId::Given };
         match self.proposed_row(t, None, value, stamp, new_id) {
-            Ok((row, counter)) => self.insert_row::<E>(t, row, counter, mark),
+            Ok((row, counter)) => self.insert_probed::<E>(t, row, counter, mark, probed),
             Err(e) => {
                 self.table_mut::<E>(t)?.text.truncate(mark);
                 Err(e)
@@ -130,11 +132,29 @@ impl Store {
     pub(crate) fn insert_row<E: Entity>(
         &mut self,
         t: usize,
-        mut row: E::Row,
+        row: E::Row,
         counter: u64,
         mark: usize,
     ) -> Result<RawKey, Error> {
-        match self.check_row::<E>(t, None, &mut row) {
+        self.insert_probed::<E>(t, row, counter, mark, false)
+    }
+
+    /// [`insert_row`](Self::insert_row); with `probed`, the unique constraints are not
+    /// probed again ([`probe_given`](Self::probe_given) found none violated).
+    #[inline(always)]
+    fn insert_probed<E: Entity>(
+        &mut self,
+        t: usize,
+        mut row: E::Row,
+        counter: u64,
+        mark: usize,
+        probed: bool,
+    ) -> Result<RawKey, Error> {
+        let checked = match probed {
+            true => self.check_rest::<E>(t, None, &mut row),
+            false => self.check_row::<E>(t, None, &mut row),
+        };
+        match checked {
             Ok(()) => {
                 if E::DEF.id.is_some() {
                     // The counter moves, journalled, before the insert: whichever record
@@ -258,6 +278,17 @@ impl Store {
         row: &mut E::Row,
     ) -> Result<(), Error> {
         self.check_unique::<E>(t, old.map(|o| o.0), row)?;
+        self.check_rest::<E>(t, old, row)
+    }
+
+    /// The checks of [`check_row`](Self::check_row) after the unique constraints: every
+    /// changed foreign key's target, then a sequence number for each new link.
+    fn check_rest<E: Entity>(
+        &mut self,
+        t: usize,
+        old: Option<(RawKey, &E::Row)>,
+        row: &mut E::Row,
+    ) -> Result<(), Error> {
         self.check_targets::<E>(t, old, row)?;
         let table = self.table_mut::<E>(t)?;
         for fk in 0..E::DEF.fks.len() {
@@ -322,6 +353,34 @@ impl Store {
         self.record(Change::Updated { table: t, key })?;
         self.orphans.extend(orphaned.into_iter().map(|fk| (t, key, fk)));
         Ok(())
+    }
+
+    /// The unique constraints of a new record, probed from `value` before it becomes a row,
+    /// so that a refused insert copies no text into the heap and cuts none off again.
+    /// `Ok(true)`: every constraint was probed and none is violated (the row's check skips
+    /// them). `Ok(false)`: a constraint has a column only the row has (`#[relata(id)]`, a
+    /// stamp, a type converted on the way in), so the row's check probes them all. A conflict
+    /// is the error the row's check would report: the same constraint, in the engine's order,
+    /// and after the checks of the record alone (CHECK, then `max_len`), which are run for it
+    /// here. (Only a text heap or id space at capacity, 2^32 bytes or 2^64 ids, which the
+    /// row's building reports first, is reported after a unique violation instead.)
+    #[inline(always)]
+    fn probe_given<E: Entity>(&self, t: usize, value: &E) -> Result<bool, Error> {
+        let table = self.table_at::<E>(t)?;
+        let found = table.first_conflict_by(self.engine, |u| table.given_holder(u, value));
+        match found {
+            Ok(None) => Ok(true),
+            Err(NotGiven) => Ok(false),
+            Ok(Some((u, existing))) => {
+                check_predicates(value, None)?;
+                match check_lengths_of::<E>(|f| value.__given(f))? {
+                    true => Err(unique_violation_of::<E>(u, existing, |f| {
+                        quoted_value::<E>(value.__given(f as usize).unwrap_or(Value::Null), f)
+                    })),
+                    false => Ok(false),
+                }
+            }
+        }
     }
 
     fn check_unique<E: Entity>(&self, t: usize, except: Option<RawKey>, row: &E::Row) -> Result<(), Error> {
@@ -404,10 +463,16 @@ pub(crate) fn unique_violation<E: Entity>(
     u: usize,
     existing: RawKey,
 ) -> Error {
+    unique_violation_of::<E>(u, existing, |f| quoted::<E>(row, text, f))
+}
+
+/// The error for a record colliding with `existing` under unique constraint `u`, each column
+/// quoted by `quote`.
+fn unique_violation_of<E: Entity>(u: usize, existing: RawKey, quote: impl Fn(u16) -> Part) -> Error {
     let def = &E::DEF.uniques[u];
     let value = match def.fields {
-        [field] => QuotedValue::one(quoted::<E>(row, text, *field)),
-        fields => QuotedValue::tuple(fields.iter().map(|&f| quoted::<E>(row, text, f)).collect()),
+        [field] => QuotedValue::one(quote(*field)),
+        fields => QuotedValue::tuple(fields.iter().map(|&f| quote(f)).collect()),
     };
     Error::UniqueViolation {
         table: E::DEF.table,
@@ -423,9 +488,14 @@ fn quoted<E: Entity>(row: &E::Row, text: &TextHeap, field: u16) -> Part {
     if let Some(shown) = E::__shown(row, text, field as usize) {
         return Part::Shown(shown);
     }
-    let value = E::__value(row, text, field as usize);
+    quoted_value::<E>(E::__value(row, text, field as usize), field)
+}
+
+/// Field `field`'s `value` as a message quotes it (a type quoted differently has gone through
+/// [`quoted`] first).
+fn quoted_value<E: Entity>(value: Value<'_>, field: u16) -> Part {
     match (value, E::DEF.fks.iter().find(|fk| fk.field == field)) {
-        (crate::value::Value::Key(key), Some(fk)) => Part::Ref {
+        (Value::Key(key), Some(fk)) => Part::Ref {
             table: (fk.target)().table,
             key,
         },
@@ -441,9 +511,19 @@ pub(crate) fn render<E: Entity>(row: &E::Row, text: &TextHeap, field: u16) -> St
 /// Every `max_len` text column of `row` is within its limit, counted in characters as
 /// PostgreSQL counts them. O(columns), plus the characters of each limited value.
 pub(crate) fn check_lengths<E: Entity>(row: &E::Row, text: &TextHeap) -> Result<(), Error> {
+    check_lengths_of::<E>(|f| Some(E::__value(row, text, f))).map(|_| ())
+}
+
+/// [`check_lengths`] over the values `value` gives, field by field; `Ok(false)`, checking no
+/// further, at a limited field whose value it does not give.
+#[inline(always)]
+fn check_lengths_of<'a, E: Entity>(value: impl Fn(usize) -> Option<Value<'a>>) -> Result<bool, Error> {
     for (f, def) in E::DEF.fields.iter().enumerate() {
         let Some(limit) = def.max_len else { continue };
-        if let crate::value::Value::Text(s) = E::__value(row, text, f) {
+        let Some(v) = value(f) else {
+            return Ok(false);
+        };
+        if let Value::Text(s) = v {
             let length = s.chars().count();
             if length > limit as usize {
                 let (table, column) = (E::DEF.table, def.column);
@@ -456,7 +536,7 @@ pub(crate) fn check_lengths<E: Entity>(row: &E::Row, text: &TextHeap) -> Result<
             }
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// The record satisfies every CHECK constraint of its entity.

@@ -234,3 +234,38 @@ fn nocase_folds_ascii_only_as_sqlite_does_and_postgres_under_the_c_collation() {
         _ => assert!(second.is_err(), "under {collation}, lower() folds É"),
     }
 }
+
+/// An insert probes its unique constraints from the value before its text is copied into the
+/// heap; a record that is a duplicate *and* fails a check of its own must still be reported as
+/// the full row's check reports it: CHECK first, then `max_len`, then UNIQUE (as SQLite does).
+#[test]
+fn a_duplicate_failing_check_or_max_len_reports_those_first() {
+    let mut s = Store::new(schema());
+    let a = s.insert(product("AbC", None, 1)).unwrap();
+    let check = Error::CheckViolation {
+        table: "products",
+        constraint: "ck_stock",
+        key: None,
+    };
+    assert_fails_unchanged(&mut s, &check, |s| s.insert(product("abc", None, -1)));
+    let too_long = Error::TooLong {
+        table: "products",
+        column: "label",
+        limit: 3,
+        length: 4,
+    };
+    assert_fails_unchanged(&mut s, &too_long, |s| s.insert(product("abc", Some("four"), 1)));
+    let err = s.insert(product("abc", Some("ok"), 1)).unwrap_err();
+    assert!(
+        matches!(err, Error::UniqueViolation { existing, .. } if existing == a.raw()),
+        "{err}"
+    );
+    assert!(err.to_string().contains("value 'abc'"), "{err}");
+    let conn = sqlite();
+    sqlite_insert(&conn, 1, &product("AbC", None, 1)).unwrap();
+    let sqlite_err = sqlite_insert(&conn, 2, &product("abc", None, -1)).unwrap_err();
+    assert!(
+        sqlite_err.contains("CHECK constraint failed: ck_stock"),
+        "{sqlite_err}"
+    );
+}

@@ -45,6 +45,30 @@ fn id(s: &Store, k: Key<Article>) -> i64 {
     s.get(k).unwrap().id
 }
 
+/// The id a value holds is not what the insert stores, so an insert is not refused for an
+/// id another record holds (its unique constraints are probed from the value only for the
+/// columns the caller supplies).
+#[test]
+fn an_insert_ignores_a_taken_id_its_value_holds() {
+    let mut s = Store::new(schema());
+    let a = ok(&mut s, |s| s.insert(article("a")));
+    let taken = Article {
+        id: id(&s, a),
+        slug: "b".into(),
+    };
+    let b = ok(&mut s, |s| s.insert(taken));
+    assert_eq!((id(&s, a), id(&s, b)), (1, 2));
+    // PostgreSQL probes the primary key first (SQLite the slug): neither refuses.
+    let mut s = Store::with_engine(schema(), Engine::Postgres);
+    let a = ok(&mut s, |s| s.insert(article("a")));
+    let taken = Article {
+        id: id(&s, a),
+        slug: "b".into(),
+    };
+    let b = ok(&mut s, |s| s.insert(taken));
+    assert_eq!(id(&s, b), 2);
+}
+
 #[test]
 fn ids_count_from_one_per_table_and_find_their_record() {
     let mut s = Store::new(schema());
