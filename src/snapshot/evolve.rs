@@ -9,9 +9,11 @@
 //! the schema lacks is left out. Each of those is reported as an [`Adaptation`].
 //!
 //! The old body is read with the snapshot's own description (each field with the bincode
-//! primitive of its stored type) into a plain form, [`OldTable`]: each slot's version, each
-//! record's field bytes, text and link numbers. A snapshot that needs evolving is a fixture, so
-//! holding it so is cheap; what is held grows with the bytes read, never ahead of them.
+//! primitive of its stored type). Of a kept table, [`OldTable`] holds 8 bytes a slot (its
+//! version and whether it is occupied) and 8 bytes a record (where it starts in the input);
+//! while the table is written, each record is read again from there into one reused buffer. A
+//! dropped table is walked and counted, nothing of it held. What is held grows with the bytes
+//! read, never ahead of them.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -108,8 +110,8 @@ impl Store {
     /// report.
     ///
     /// Cost: as `from_snapshot` when the schema is unchanged; otherwise the snapshot is first
-    /// rewritten for the new schema: O(bytes) time, and in memory its records in a plain form
-    /// and a second copy of the snapshot.
+    /// rewritten for the new schema: O(bytes) time, and in memory 8 bytes a slot and 8 a record
+    /// of each kept table, and a second copy of the snapshot.
     ///
     /// # Errors
     /// As [`from_snapshot`](Self::from_snapshot), and for a change it does not adapt:
@@ -184,12 +186,13 @@ fn rewrite(
     // Per table and relation of the schema: what the snapshot holds and its bytes, rewritten.
     let mut tables = vec![None; new.entities.len()];
     for (desc, &announced) in old_tables.iter().zip(&old.counts) {
-        let table = reader.table(desc)?;
-        counted("table", desc.table, announced, table.records.len())?;
-        match new.entities.iter().position(|e| e.table == desc.table) {
+        let kept = new.entities.iter().position(|e| e.table == desc.table);
+        let table = reader.table(desc, kept.is_some())?;
+        counted("table", desc.table, announced, table.records)?;
+        match kept {
             Some(n) => {
                 let into = (&new.entities[n], &*empty.tables[n]);
-                tables[n] = Some((announced, rewrite_table(&table, desc, into, adapted)?));
+                tables[n] = Some((announced, rewrite_table(&table, parts, desc, into, adapted)?));
             }
             None => adapted.push(Adaptation::TableDropped {
                 table: desc.table.to_owned(),
@@ -221,7 +224,19 @@ fn rewrite(
     }
     let tail = parts.get(reader.at..).unwrap_or_default();
     let engine = engine_of_trailer(tail).ok_or(SnapshotError::TrailingBytes { extra: tail.len() })?;
+    assemble((new, version, engine), tables, relations, &empty, adapted)
+}
 
+/// The rewritten body: the description of `new`, each table's bytes (rewritten, or `empty`'s),
+/// each relation's (copied, or an empty one's), the `engine` byte, sealed as format `version`.
+/// Reports the tables and relations added.
+fn assemble(
+    (new, version, engine): (SchemaDesc<'_>, u32, crate::Engine),
+    tables: Vec<Option<(u64, Vec<u8>)>>,
+    relations: Vec<Option<(u64, &[u8])>>,
+    empty: &Store,
+    adapted: &mut Vec<Adaptation>,
+) -> Result<Vec<u8>, SnapshotError> {
     let description = Description {
         schema: new,
         counts: tables.iter().map(|t| t.as_ref().map_or(0, |t| t.0)).collect(),
@@ -240,7 +255,7 @@ fn rewrite(
             }
         }
     }
-    for (relation, entry) in relations.into_iter().zip(&schema.inner.relations) {
+    for (relation, entry) in relations.into_iter().zip(&empty.schema.inner.relations) {
         match relation {
             Some((_, bytes)) => out.extend_from_slice(bytes),
             None => {
@@ -275,12 +290,16 @@ fn counted(what: &str, name: &str, announced: u64, found: usize) -> Result<(), S
     }
 }
 
-/// One table of the snapshot, decoded with the snapshot's description of it.
+/// One table of the snapshot, walked with the snapshot's description of it.
 struct OldTable<'a> {
-    /// Each slot's version, and whether it holds a record (8 bytes a slot, vacant or not).
+    /// Each slot's version, and whether it holds a record (8 bytes a slot, vacant or not);
+    /// empty for a table only counted.
     slots: Vec<(u32, bool)>,
-    /// The records of the occupied slots, in slot order.
-    records: Vec<Record<'a>>,
+    /// Where each record starts in the parts, in slot order (8 bytes a record); empty for a
+    /// table only counted.
+    starts: Vec<usize>,
+    /// How many records the table holds.
+    records: usize,
     slot_count: u32,
     next_seq: Vec<u32>,
     text: &'a str,
@@ -289,7 +308,8 @@ struct OldTable<'a> {
 }
 
 /// One record: each field's bytes and the range of the table's text it holds, in field order,
-/// then each foreign key's link number.
+/// then each foreign key's link number. One is reused for every record of a table.
+#[derive(Default)]
 struct Record<'a> {
     fields: Vec<(&'a [u8], Range<usize>)>,
     seqs: Vec<u32>,
@@ -307,11 +327,12 @@ enum Source {
     Missing,
 }
 
-/// Table `desc` of the snapshot, decoded as `old`, written in the form `table` (described as
+/// Table `desc` of the snapshot, walked as `old` (its records read again from `parts`), written in the form `table` (described as
 /// `ours`) saves: the kept fields' bytes, new fields' `None` or default, each foreign key's
 /// link numbers and counter by field name, every slot with its version.
 fn rewrite_table(
     old: &OldTable<'_>,
+    parts: &[u8],
     desc: &EntityDesc<'_>,
     (ours, table): (&EntityDesc<'_>, &dyn AnyTable),
     adapted: &mut Vec<Adaptation>,
@@ -321,12 +342,16 @@ fn rewrite_table(
     let old_fk: Vec<Option<usize>> = (0..ours.fks.len())
         .map(|j| (0..desc.fks.len()).find(|&i| fk_name(desc, i) == fk_name(ours, j)))
         .collect();
-    let (mut out, mut text, mut records) = (Vec::new(), String::new(), old.records.iter());
+    let (mut out, mut text, mut starts) = (Vec::new(), String::new(), old.starts.iter());
+    // The records are read again in the order first read, so their text ranges come out the same.
+    let (mut reader, mut record) = (Reader::new(parts), Record::default());
     encode(&(old.slots.len() as u64), &mut out)?;
     for (index, &(version, occupied)) in old.slots.iter().enumerate() {
-        let record = occupied.then(|| records.next()).flatten();
-        encode(&u8::from(record.is_some()), &mut out)?;
-        if let Some(record) = record {
+        let start = occupied.then(|| starts.next()).flatten();
+        encode(&u8::from(start.is_some()), &mut out)?;
+        if let Some(&start) = start {
+            reader.at = start;
+            reader.record(desc, &mut record)?;
             for (f, source) in sources.iter().enumerate() {
                 match source {
                     Source::Old(i) => {
@@ -443,7 +468,8 @@ fn plan_fields(
 /// table's record of defaults (`Table::default_row`) by reading it as a record of `ours`.
 fn defaults(table: &dyn AnyTable, ours: &EntityDesc<'_>) -> Result<Vec<Option<Source>>, SnapshotError> {
     let row = table.default_row()?;
-    let record = Reader::new(&row.bytes).record(ours)?;
+    let mut record = Record::default();
+    Reader::new(&row.bytes).record(ours, &mut record)?;
     let value = |(bytes, text): &(&[u8], Range<usize>)| {
         Source::Default(
             bytes.to_vec(),
@@ -480,9 +506,10 @@ impl<'a> Reader<'a> {
     /// One table's parts as `desc` wrote them: slotmap's slots (a tag, the record if occupied,
     /// the version), the slot count, the link counters, the text (which must be exactly its
     /// records' text fields), and the id counter of a table with an `#[relata(id)]` field.
-    /// Nothing is reserved ahead: what is held grows with the bytes read.
-    fn table(&mut self, desc: &EntityDesc<'_>) -> Result<OldTable<'a>, SnapshotError> {
-        let (mut slots, mut records) = (Vec::new(), Vec::new());
+    /// Slots and record starts are held only if `hold`, and nothing is reserved ahead: what is
+    /// held grows with the bytes read.
+    fn table(&mut self, desc: &EntityDesc<'_>, hold: bool) -> Result<OldTable<'a>, SnapshotError> {
+        let (mut slots, mut starts, mut records, mut record) = (Vec::new(), Vec::new(), 0, Record::default());
         self.text_at = 0;
         for _ in 0..self.take::<u64>()? {
             let occupied = match self.take::<u8>()? {
@@ -491,9 +518,16 @@ impl<'a> Reader<'a> {
                 tag => return Err(bad(format!("table {}: slot tag {tag}", desc.table))),
             };
             if occupied {
-                records.push(self.record(desc)?);
+                if hold {
+                    starts.push(self.at);
+                }
+                self.record(desc, &mut record)?;
+                records += 1;
             }
-            slots.push((self.take()?, occupied));
+            let version = self.take()?;
+            if hold {
+                slots.push((version, occupied));
+            }
         }
         let (slot_count, next_seq, text): (u32, Vec<u32>, &'a str) = self.take()?;
         if text.len() != self.text_at {
@@ -510,6 +544,7 @@ impl<'a> Reader<'a> {
         };
         Ok(OldTable {
             slots,
+            starts,
             records,
             slot_count,
             next_seq,
@@ -518,18 +553,21 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// One record as `desc` wrote it: each field (see [`field`](Self::field)), then each link
-    /// number.
-    fn record(&mut self, desc: &EntityDesc<'_>) -> Result<Record<'a>, SnapshotError> {
-        let mut fields = Vec::with_capacity(desc.fields.len());
+    /// One record as `desc` wrote it, into `record`: each field (see [`field`](Self::field)),
+    /// then each link number.
+    fn record(&mut self, desc: &EntityDesc<'_>, record: &mut Record<'a>) -> Result<(), SnapshotError> {
+        record.fields.clear();
+        record.seqs.clear();
         for f in &desc.fields {
             let (bytes, len) = self.field(f)?;
             let start = self.text_at;
             self.text_at = start.saturating_add(len as usize);
-            fields.push((bytes, start..self.text_at));
+            record.fields.push((bytes, start..self.text_at));
         }
-        let seqs = (desc.fks.iter()).map(|_| self.take()).collect::<Result<_, _>>()?;
-        Ok(Record { fields, seqs })
+        for _ in &desc.fks {
+            record.seqs.push(self.take()?);
+        }
+        Ok(())
     }
 
     /// One field's bytes, and the length of its text. Only where the field ends is checked
