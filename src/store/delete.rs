@@ -277,6 +277,12 @@ impl Store {
             }
             plan.nulls.retain(|(ct, c, _)| !reached.contains(&(*ct, *c)));
         }
+        // SET NULL is an UPDATE of the child's key: it must satisfy the child's CHECKs.
+        for &(ct, c, fk) in &plan.nulls {
+            if !self.tables[ct].def().checks.is_empty() {
+                self.tables[ct].check_with_fk(c, fk, None)?;
+            }
+        }
         plan.unlinks = self.edges_of(&plan.reached);
         Ok(plan)
     }

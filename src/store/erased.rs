@@ -10,6 +10,7 @@ use crate::error::SnapshotError;
 use crate::error::{Error, IntegrityError};
 use crate::key::RawKey;
 use crate::store::table::{ChildrenOf, KeyState, Table};
+use crate::store::write::check_predicates;
 use crate::store::Store;
 
 pub(crate) trait AnyTable: Any + Send + Sync {
@@ -23,6 +24,8 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     fn p_delete(&mut self, key: RawKey) -> bool;
     /// Primitive: point a foreign key elsewhere (or to NULL) with a new link sequence number.
     fn p_set_fk(&mut self, key: RawKey, fk: usize, to: Option<RawKey>) -> Result<bool, Error>;
+    /// The record would satisfy its CHECK constraints with foreign key `fk` set to `to`.
+    fn check_with_fk(&self, key: RawKey, fk: usize, to: Option<RawKey>) -> Result<(), Error>;
     fn undo_insert(&mut self, key: RawKey);
     fn undo_delete(&mut self, key: RawKey);
     fn undo_update(&mut self, key: RawKey);
@@ -150,6 +153,15 @@ impl<E: Entity> AnyTable for Table<E> {
             None => 0,
         };
         Ok(self.p_update(key, row))
+    }
+    fn check_with_fk(&self, key: RawKey, fk: usize, to: Option<RawKey>) -> Result<(), Error> {
+        let Some(mut row) = self.row(key).cloned() else {
+            return Ok(());
+        };
+        match E::__set_fk(&mut row, fk, to) {
+            true => check_predicates(&E::__from_row(&row, &self.text), Some(key)),
+            false => Ok(()),
+        }
     }
     fn undo_insert(&mut self, key: RawKey) {
         Table::undo_insert(self, key)

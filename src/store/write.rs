@@ -322,9 +322,12 @@ impl Store {
             let (table, column) = (E::DEF.table, E::DEF.fk_column(fk));
             return Err(Error::RequiredReference { table, column, key });
         }
-        // Only the key changed: only a unique constraint over it can newly conflict (a
-        // one-to-one key), and only its target can be missing; the key gets the next link
-        // number. The same checks as `check_row`, without the ones that cannot fire.
+        // Only the key changed: a CHECK may read it, only a unique constraint over it can
+        // newly conflict (a one-to-one key), and only its target can be missing; the key gets
+        // the next link number. The checks of `proposed_row` and `check_row` that can fire.
+        if !E::DEF.checks.is_empty() {
+            check_predicates(&E::__from_row(&row, &self.table_at::<E>(t)?.text), Some(key))?;
+        }
         let field = E::DEF.fks[fk].field;
         if E::DEF.uniques.iter().any(|u| u.fields.contains(&field)) {
             self.check_unique::<E>(t, Some(key), &row)?;

@@ -3,7 +3,7 @@
 //! own DDL, with SQLite's one divergence (it does not enforce VARCHAR lengths) pinned.
 
 use crate::common::assert_fails_unchanged;
-use relata::{Dialect, Entity, Error, Schema, Store};
+use relata::{Dialect, Engine, Entity, Error, Key, Schema, Store};
 use rusqlite::Connection;
 
 fn positive_stock(p: &Product) -> bool {
@@ -268,4 +268,66 @@ fn a_duplicate_failing_check_or_max_len_reports_those_first() {
         sqlite_err.contains("CHECK constraint failed: ck_stock"),
         "{sqlite_err}"
     );
+}
+
+/// A draft has an owner, and its editor is someone else.
+fn owned_and_reviewed(d: &Draft) -> bool {
+    (d.author.is_some() || d.editor.is_some()) && (d.author.is_none() || d.author != d.editor)
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "writers")]
+pub struct Writer {
+    name: String,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "drafts", check(owned_and_reviewed, name = "ck_owned"))]
+pub struct Draft {
+    #[relata(back = "drafts", on_delete = "set_null")]
+    author: Option<Key<Writer>>,
+    #[relata(back = "edits")]
+    editor: Option<Key<Writer>>,
+}
+
+/// A CHECK over a foreign key holds however the key changes: `set_parent`, `remove_child`
+/// and `ON DELETE SET NULL` write only the key, and are refused like `update` (in PostgreSQL
+/// and SQLite the action's UPDATE fails the CHECK, and the DELETE with it).
+#[test]
+fn check_holds_when_only_a_foreign_key_changes() {
+    for engine in [Engine::Postgres, Engine::Sqlite] {
+        let schema = Schema::builder()
+            .entity::<Writer>()
+            .entity::<Draft>()
+            .build()
+            .unwrap();
+        let mut s = Store::with_engine(schema, engine);
+        let [w1, w2] = ["ann", "bo"].map(|n| s.insert(Writer { name: n.into() }).unwrap());
+        let both = s
+            .insert(Draft {
+                author: Some(w1),
+                editor: Some(w2),
+            })
+            .unwrap();
+        let alone = s
+            .insert(Draft {
+                author: Some(w1),
+                editor: None,
+            })
+            .unwrap();
+        let err = |key: Key<Draft>| Error::CheckViolation {
+            table: "drafts",
+            constraint: "ck_owned",
+            key: Some(key.raw()),
+        };
+        assert_fails_unchanged(&mut s, &err(both), |s| {
+            s.set_parent(Draft::AUTHOR, both, Some(w2))
+        });
+        assert_fails_unchanged(&mut s, &err(alone), |s| s.remove_child(Draft::AUTHOR, alone, w1));
+        assert_fails_unchanged(&mut s, &err(alone), |s| s.delete(w1));
+        s.update(alone, |d| d.editor = Some(w2)).unwrap();
+        s.delete(w1).unwrap();
+        assert_eq!(s.get(alone).unwrap().author, None);
+        s.check_integrity().unwrap();
+    }
 }
