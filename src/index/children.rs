@@ -80,38 +80,52 @@ const MAX_POOL: usize = u32::MAX as usize;
 const COMPACT_MIN: usize = 1024;
 
 impl ChildIndex {
-    /// An empty index with each parent's run sized exactly: `counts` gives parents (each at
-    /// most once) and how many children each is about to receive (a load's counting pass;
-    /// parents with none are skipped). Both buffers are allocated once. O(parents + children).
-    pub(crate) fn with_counts<I>(counts: I) -> ChildIndex
-    where
-        I: IntoIterator<Item = (RawKey, u32)>,
-        I::IntoIter: Clone,
-    {
-        let counts = counts.into_iter().filter(|&(_, n)| n > 0);
-        let total = counts.clone().map(|(_, n)| n as usize).sum();
-        let slots = counts.clone().map(|(p, _)| p.index() as usize + 1).max();
-        let mut index = ChildIndex {
-            lists: Vec::with_capacity(slots.unwrap_or(0)),
-            pool: vec![RawKey::default(); total],
-            garbage: 0,
-        };
-        let mut start = 0u32;
-        for (parent, cap) in counts {
-            let at = parent.index() as usize;
-            if index.lists.len() <= at {
-                index.lists.resize(at + 1, List::new(parent));
-            }
-            index.lists[at] = List {
-                cap,
-                start,
-                ..List::new(parent)
-            };
-            // Fewer than 2^32 children in all (see MAX_POOL); a wrong count saturates, and
-            // `check_layout` reports the overlap.
-            start = start.saturating_add(cap);
+    /// Counts one more child of `parent`, with link number `seq` (a load's counting pass, in
+    /// slot order, before [`lay_out`](Self::lay_out)); `false` when another version of its slot
+    /// was counted (at most one version of a slot is live, so one of the two children dangles).
+    /// While counting, a list's `start` holds its newest link number so far and `len` is 1 once
+    /// a child came out of link order. O(1) amortized.
+    #[inline]
+    pub(crate) fn count(&mut self, parent: RawKey, seq: u32) -> bool {
+        let at = parent.index() as usize;
+        if self.lists.len() <= at {
+            self.lists.resize(at + 1, List::new(parent));
         }
-        index
+        let list = &mut self.lists[at];
+        if list.cap == 0 {
+            (list.version, list.start) = (parent.version(), seq);
+        } else if list.version != parent.version() {
+            return false;
+        }
+        list.len |= u32::from(list.cap > 0 && seq <= list.start);
+        list.start = list.start.max(seq);
+        // Fewer than 2^32 children in all (see MAX_POOL); a wrong count saturates, and
+        // `check_layout` reports the overlap.
+        list.cap = list.cap.saturating_add(1);
+        true
+    }
+
+    /// The parents [`count`](Self::count) was given.
+    pub(crate) fn counted(&self) -> impl Iterator<Item = RawKey> + '_ {
+        (self.lists.iter().enumerate())
+            .filter(|(_, l)| l.cap > 0)
+            .map(|(i, l)| RawKey::new(i as u32, l.version))
+    }
+
+    /// Lays the counted runs out back to back in slot order, each as long as its count, in a
+    /// pool allocated once; returns the parents whose children were counted out of link order.
+    /// O(parents + children).
+    pub(crate) fn lay_out(&mut self) -> Vec<RawKey> {
+        let (mut start, mut unordered) = (0u32, Vec::new());
+        for (i, list) in self.lists.iter_mut().enumerate() {
+            if list.len > 0 {
+                unordered.push(RawKey::new(i as u32, list.version));
+            }
+            (list.start, list.len) = (start, 0);
+            start = start.saturating_add(list.cap);
+        }
+        self.pool = vec![RawKey::default(); start as usize];
+        unordered
     }
 
     /// The children of `parent` in link order; empty for a key that does not own its slot's
@@ -192,19 +206,27 @@ impl ChildIndex {
         self.lists[at]
     }
 
-    /// Appends `child` to `parent`'s list, which must have room: a load sized it with
-    /// [`with_counts`](Self::with_counts). Falls back to [`insert_by`](Self::insert_by) if not.
+    /// Appends `child` to `parent`'s list if it has room (a load sized it); returns whether
+    /// it did. O(1).
     #[inline]
-    pub(crate) fn push_in_room(&mut self, parent: RawKey, child: RawKey) {
-        match self.lists.get_mut(parent.index() as usize) {
-            Some(list) if list.owned_by(parent) && list.len < list.cap => {
-                self.pool[list.start as usize + list.len as usize] = child;
-                list.len += 1;
-            }
-            _ => {
-                debug_assert!(false, "no room for a child of {parent}");
-                self.insert_by(parent, child, |_| true);
-            }
+    pub(crate) fn push(&mut self, parent: RawKey, child: RawKey) -> bool {
+        let list = self.lists.get_mut(parent.index() as usize);
+        let Some(list) = list.filter(|l| l.owned_by(parent) && l.len < l.cap) else {
+            return false;
+        };
+        let Some(slot) = self.pool.get_mut(list.start as usize + list.len as usize) else {
+            return false;
+        };
+        *slot = child;
+        list.len += 1;
+        true
+    }
+
+    /// The children of `parent`, to reorder (a load's lists counted out of link order).
+    pub(crate) fn get_mut(&mut self, parent: RawKey) -> &mut [RawKey] {
+        match self.lists.get(parent.index() as usize) {
+            Some(l) if l.owned_by(parent) => self.pool.get_mut(l.range()).unwrap_or_default(),
+            _ => &mut [],
         }
     }
 
@@ -421,11 +443,26 @@ mod tests {
     #[test]
     fn presized_lists_fill_without_moving() {
         let k = keys(8);
-        let mut index = ChildIndex::with_counts([(k[0], 2), (k[1], 0), (k[2], 3)]);
-        let pool = index.pool.len();
-        for (p, c) in [(0, 3), (2, 4), (0, 5), (2, 6), (2, 7)] {
-            index.insert_by(k[p], k[c], |_| true);
+        let mut index = ChildIndex::default();
+        for (p, seq) in [(0, 1), (2, 5), (0, 2), (2, 4), (2, 6)] {
+            assert!(index.count(k[p], seq));
         }
+        assert!(
+            !index.count(RawKey::new(k[0].index(), 7), 3),
+            "another version of a counted slot"
+        );
+        assert_eq!(index.lay_out(), [k[2]], "out of link order");
+        assert_eq!(index.counted().collect::<Vec<_>>(), [k[0], k[2]]);
+        let pool = index.pool.len();
+        for (p, c) in [(0, 3), (2, 4), (0, 5), (2, 6)] {
+            assert!(index.push(k[p], k[c]));
+        }
+        index.insert_by(k[2], k[7], |_| true);
+        assert!(!index.push(k[2], k[1]), "no room left");
+        assert!(!index.push(k[1], k[1]), "not counted");
+        index.get_mut(k[2]).reverse();
+        assert_eq!(index.get(k[2]), &[k[7], k[6], k[4]]);
+        index.get_mut(k[2]).reverse();
         assert_eq!((index.pool.len(), index.garbage), (pool, 0));
         assert_eq!(index.get(k[0]), &[k[3], k[5]]);
         assert_eq!(index.get(k[2]), &[k[4], k[6], k[7]]);

@@ -56,9 +56,10 @@ pub(crate) trait AnyTable: Any + Send + Sync {
         &self,
         targets: &[usize],
         tables: &[Box<dyn AnyTable>],
-    ) -> Result<Vec<Vec<(RawKey, u32)>>, SnapshotError>;
+    ) -> Result<Vec<crate::index::children::ChildIndex>, SnapshotError>;
     /// Fills the children lists from the counts of `count_children`.
-    fn fill_children(&mut self, counts: Vec<Vec<(RawKey, u32)>>) -> Result<(), SnapshotError>;
+    fn fill_children(&mut self, counts: Vec<crate::index::children::ChildIndex>)
+        -> Result<(), SnapshotError>;
     /// Every slot index of this table is below this.
     fn slot_bound(&self) -> usize;
     fn text_len(&self) -> usize;
@@ -190,10 +191,13 @@ impl<E: Entity> AnyTable for Table<E> {
         &self,
         targets: &[usize],
         tables: &[Box<dyn AnyTable>],
-    ) -> Result<Vec<Vec<(RawKey, u32)>>, SnapshotError> {
+    ) -> Result<Vec<crate::index::children::ChildIndex>, SnapshotError> {
         Table::count_children(self, targets, tables)
     }
-    fn fill_children(&mut self, counts: Vec<Vec<(RawKey, u32)>>) -> Result<(), SnapshotError> {
+    fn fill_children(
+        &mut self,
+        counts: Vec<crate::index::children::ChildIndex>,
+    ) -> Result<(), SnapshotError> {
         Table::fill_children(self, counts)
     }
     fn slot_bound(&self) -> usize {

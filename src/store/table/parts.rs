@@ -25,6 +25,7 @@ use super::{
 };
 use crate::entity::Entity;
 use crate::error::SnapshotError;
+use crate::index::children::ChildIndex;
 use crate::index::ordered::OrderedIndex;
 use crate::index::unique::UniqueIndex;
 use crate::key::RawKey;
@@ -241,61 +242,65 @@ impl<E: Entity> Table<E> {
     }
 
     /// Validates every foreign key against its target table (`tables[targets[fk]]`) and
-    /// counts each parent's children: per foreign key, (parent, count) by parent slot. The
-    /// first dangling record in slot order is reported. O(records), one look-up per distinct
-    /// parent.
+    /// counts each parent's children (a slot index past the target's slots, or two versions
+    /// of one slot, stops the count); each parent counted is then checked live, once (a
+    /// one-to-one key's parent as its child is read). On failure the first dangling record in foreign
+    /// key and slot order is found and reported. O(records + parents).
     pub(crate) fn count_children(
         &self,
         targets: &[usize],
         tables: &[Box<dyn AnyTable>],
-    ) -> Result<Vec<Vec<(RawKey, u32)>>, SnapshotError> {
-        let mut all = Vec::with_capacity(targets.len());
-        for (fk, &t) in targets.iter().enumerate() {
-            let Some(target) = tables.get(t) else {
-                return Err(bad::<E>("foreign key to a table the store lacks".into()));
-            };
-            let dangling = |key, parent| SnapshotError::DanglingReference {
-                table: E::DEF.table,
-                column: E::DEF.fk_column(fk),
-                key,
-                target: target.def().table,
-                target_key: parent,
-            };
-            let (mut counts, bound) = (Vec::<(RawKey, u32)>::new(), target.slot_bound());
-            for (key, row) in self.rows.iter() {
-                let Some(parent) = E::__fk(row, fk) else { continue };
-                let at = parent.index() as usize;
-                if at >= bound {
-                    return Err(dangling(key, parent));
-                }
-                // A slot's first child checks its parent; the others compare with it (one
-                // version of a slot at most is live). The check comes before `counts` grows:
-                // only a live parent's index (bounded by the records decoded) may size it,
-                // never the slot count the bytes claim.
-                let live = match counts.get(at) {
-                    Some(&(seen, n)) if n > 0 => seen == parent,
-                    _ => target.state(parent) == KeyState::Live,
+    ) -> Result<Vec<ChildIndex>, SnapshotError> {
+        let Some(targets) = targets
+            .iter()
+            .map(|&t| tables.get(t).map(|t| &**t))
+            .collect::<Option<Vec<_>>>()
+        else {
+            return Err(bad::<E>("foreign key to a table the store lacks".into()));
+        };
+        let mut counts = vec![ChildIndex::default(); targets.len()];
+        let mut counted = true;
+        'count: for (fk, (c, target)) in counts.iter_mut().zip(&targets).enumerate() {
+            let bound = target.slot_bound();
+            let unique = self.fk_unique.get(fk).is_some_and(Option::is_some);
+            for (_, row) in self.rows.iter() {
+                let Some(p) = E::__fk(row, fk) else { continue };
+                // A one-to-one key has no lists: each child checks its parent.
+                counted = match unique {
+                    true => target.state(p) == KeyState::Live,
+                    false => (p.index() as usize) < bound && c.count(p, E::__seqs(row)[fk]),
                 };
-                if !live {
-                    return Err(dangling(key, parent));
+                if !counted {
+                    break 'count;
                 }
-                if counts.len() <= at {
-                    counts.resize(at + 1, (RawKey::default(), 0));
-                }
-                let slot = &mut counts[at];
-                *slot = (parent, slot.1 + 1);
             }
-            all.push(counts);
         }
-        Ok(all)
+        let live = |(c, t): (&ChildIndex, &&_)| c.counted().all(|p| AnyTable::state(*t, p) == KeyState::Live);
+        if counted && counts.iter().zip(&targets).all(live) {
+            return Ok(counts);
+        }
+        for (fk, target) in targets.iter().enumerate() {
+            let parent_of = |(key, row)| E::__fk(row, fk).map(|parent| (key, parent));
+            let mut parents = self.rows.iter().filter_map(parent_of);
+            if let Some((key, parent)) = parents.find(|&(_, p)| target.state(p) != KeyState::Live) {
+                return Err(SnapshotError::DanglingReference {
+                    table: E::DEF.table,
+                    column: E::DEF.fk_column(fk),
+                    key,
+                    target: target.def().table,
+                    target_key: parent,
+                });
+            }
+        }
+        Err(bad::<E>("a count failed on live parents".into()))
     }
 
-    /// Fills the children list of every one-to-many foreign key, each list sized by `counts`
+    /// Fills the children list of every one-to-many foreign key, each sized by its count
     /// (from [`count_children`](Self::count_children)), in link order; refuses two children
     /// of one parent sharing a link number. Records come in slot order, usually link order:
-    /// a child newer than its parent's newest so far is appended, only one out of order is
-    /// placed by comparing.
-    pub(crate) fn fill_children(&mut self, counts: Vec<Vec<(RawKey, u32)>>) -> Result<(), SnapshotError> {
+    /// each is appended, then only the lists counted out of order are sorted (a list ordered
+    /// by a field places each child by comparing).
+    pub(crate) fn fill_children(&mut self, counts: Vec<ChildIndex>) -> Result<(), SnapshotError> {
         let Table {
             rows,
             text,
@@ -303,37 +308,30 @@ impl<E: Entity> Table<E> {
             fk_unique,
             ..
         } = self;
-        for (fk, counts) in counts.into_iter().enumerate() {
-            let (Some(index), None) = (children.get_mut(fk), fk_unique.get(fk).copied().flatten()) else {
+        for (fk, (mut index, unique)) in counts.into_iter().zip(fk_unique.iter()).enumerate() {
+            if unique.is_some() {
                 continue;
-            };
-            let mut newest = vec![u32::MAX; counts.len()];
-            *index = crate::index::children::ChildIndex::with_counts(counts.iter().copied());
+            }
+            let unordered = index.lay_out();
             let by_field = E::DEF.fks[fk].order_by.is_some();
             for (key, row) in rows.iter() {
                 let Some(parent) = E::__fk(row, fk) else { continue };
-                let seq = E::__seqs(row)[fk];
-                let Some(newest) = newest.get_mut(parent.index() as usize) else {
-                    continue;
-                };
-                if !by_field && (*newest == u32::MAX || *newest < seq) {
-                    *newest = seq;
-                    index.push_in_room(parent, key);
-                    continue;
+                if by_field || !index.push(parent, key) {
+                    place_child::<E>(rows, text, fk, &mut index, parent, row, key);
                 }
-                let pos = place_child::<E>(rows, text, fk, index, parent, row, key);
-                if by_field {
-                    continue;
-                }
-                // Siblings before `pos` have smaller numbers; the next one must be larger.
-                let seq_of = |c: RawKey| rows.get(c).map_or(0, |r| E::__seqs(r)[fk]);
-                let next = index.get(parent).get(pos + 1);
-                if *newest == seq || next.is_some_and(|&c| seq_of(c) == seq) {
+            }
+            let seq_of = |c: RawKey| rows.get(c).map_or(0, |r| E::__seqs(r)[fk]);
+            for parent in unordered.into_iter().filter(|_| !by_field) {
+                let run = index.get_mut(parent);
+                run.sort_by_key(|&c| seq_of(c));
+                if let Some(w) = run.windows(2).find(|w| seq_of(w[0]) == seq_of(w[1])) {
+                    let (key, seq) = (w[1], seq_of(w[1]));
                     let detail =
                         format!("record {key}: two children of parent {parent} share link number {seq}");
                     return Err(bad::<E>(detail));
                 }
             }
+            children[fk] = index; // fk < fk_unique.len() == children.len()
         }
         Ok(())
     }
