@@ -25,6 +25,7 @@ impl UniqueIndex {
 
     /// Adds `key` unless a key that `eq` accepts is there already, which is returned instead:
     /// the check and the insert in one probe (for rebuilding from a snapshot).
+    #[inline]
     pub(crate) fn insert_new(
         &mut self,
         hash: u64,
