@@ -1,4 +1,4 @@
-//! The generated blog data set, identical for every system (PERF-BASELINE.md, "Data").
+//! The generated blog data set, identical for every system.
 //!
 //! 1,000 groups; per user one profile, 10 posts and 5 memberships in distinct random groups:
 //! 17 rows per user. Strings: `username = "user{i}"`, `email = "user{i}@example.com"`, a bio

@@ -1,7 +1,7 @@
 //! The hand-written baseline: the blog schema as concrete slotmap arenas and hashbrown
 //! indexes, every index a named field updated by code written for it, no generic machinery.
-//! This is the practical limit a generic store is measured against (PERF-BASELINE.md,
-//! "Hand-written baseline").
+//! This is the practical limit a generic store is measured against (docs/PERFORMANCE.md,
+//! "What is measured, and how").
 //!
 //! - Tables: one `SlotMap` per entity; the slotmap key plays the integer primary key. Text
 //!   fields are `String`s.

@@ -1,5 +1,5 @@
 //! The hand-written baseline under test. Rows are moved in (their `String`s were allocated
-//! before the timer, PERF-BASELINE.md variant 1: a lower bound); a rejected row comes back
+//! before the timer, a lower bound); a rejected row comes back
 //! inside the `Err` and is dropped inside the timed loop.
 
 use std::hint::black_box;

@@ -1,5 +1,5 @@
 //! `memory_per_user`: resident memory per user with its relations, one fresh child process per
-//! (system, size), as in PERF-BASELINE.md 8a.
+//! (system, size).
 //!
 //! The child (this same bench binary, run with `--memory-child SYSTEM USERS`) opens an empty
 //! store, reads its RSS from `/proc/self/statm`, streams the generated rows straight into the

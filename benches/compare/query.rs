@@ -1,5 +1,5 @@
 //! The query operations of issue #20 (ordered indexes, sorted pages, upsert), on a data set of
-//! their own so the blog operations' schema stays as PERF-BASELINE.md has it
+//! their own so the blog operations' schema stays as `schema.rs` has it
 //! (docs/PERFORMANCE.md, "Queries").
 //!
 //! Data: N users (`email UNIQUE`, `name`, `visits`), 20 posts per user with a distinct

@@ -1,5 +1,5 @@
 //! The benchmark's blog schema for relata: the same tables, constraints and indexes as the
-//! SQLite DDL in PERF-BASELINE.md, no more (unlike `tests/common`, posts carry no title index
+//! SQLite DDL in `sqlite_sys.rs`, no more (unlike `tests/common`, posts carry no title index
 //! and no `unique(author, title)`).
 
 use relata::{Entity, Key, Schema, Store};

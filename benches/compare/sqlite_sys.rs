@@ -1,4 +1,4 @@
-//! SQLite `:memory:` under test, set up exactly as in PERF-BASELINE.md: bundled SQLite through
+//! SQLite `:memory:` under test, set up as docs/PERFORMANCE.md, "What is measured, and how", says: bundled SQLite through
 //! rusqlite, `PRAGMA foreign_keys=ON`, the SQLAlchemy-style DDL below, statement cache of 64.
 //!
 //! Every batch prepares its statement once (`prepare_cached`) and holds it across the loop.

@@ -1,6 +1,6 @@
 //! The baseline's snapshot: bincode 2 (serde, `config::standard()`) of the four arenas (slot
 //! versions included) and the membership rows. Derived indexes are not serialized; `load`
-//! rebuilds them, and that rebuild is part of the measured load (PERF-BASELINE.md 7b).
+//! rebuilds them, and that rebuild is part of the measured load.
 
 use std::hash::BuildHasher;
 
