@@ -2,7 +2,7 @@
 //! restriction blocks), then apply it as primitive changes. Planning reads only, so a blocked
 //! delete changes nothing; applying runs inside a statement, so any failure undoes itself.
 
-use hashbrown::HashSet;
+use hashbrown::{HashMap, HashSet};
 
 use crate::engine::Engine;
 use crate::entity::{Entity, OnDelete};
@@ -277,14 +277,27 @@ impl Store {
             }
             plan.nulls.retain(|(ct, c, _)| !reached.contains(&(*ct, *c)));
         }
-        // SET NULL is an UPDATE of the child's key: it must satisfy the child's CHECKs.
-        for &(ct, c, fk) in &plan.nulls {
-            if !self.tables[ct].def().checks.is_empty() {
-                self.tables[ct].check_with_fk(c, fk, None)?;
-            }
-        }
+        self.check_nulls(&plan.nulls)?;
         plan.unlinks = self.edges_of(&plan.reached);
         Ok(plan)
+    }
+
+    /// SET NULL is an UPDATE of the child's key: the child must satisfy its CHECKs after each
+    /// of its keys the delete clears (a child may lose two keys to one delete).
+    fn check_nulls(&self, nulls: &[(usize, RawKey, usize)]) -> Result<(), Error> {
+        let checked = nulls.iter().filter(|n| !self.tables[n.0].def().checks.is_empty());
+        let (mut children, mut at) = (Vec::<(usize, RawKey, Vec<usize>)>::new(), HashMap::new());
+        for &(ct, c, fk) in checked {
+            let i = *at.entry((ct, c)).or_insert_with(|| {
+                children.push((ct, c, Vec::new()));
+                children.len() - 1
+            });
+            children[i].2.push(fk);
+        }
+        for (ct, c, fks) in children {
+            self.tables[ct].check_nulled(c, &fks)?;
+        }
+        Ok(())
     }
 
     /// Every link with an end among `records`, each once, in the order the records come.

@@ -24,8 +24,9 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     fn p_delete(&mut self, key: RawKey) -> bool;
     /// Primitive: point a foreign key elsewhere (or to NULL) with a new link sequence number.
     fn p_set_fk(&mut self, key: RawKey, fk: usize, to: Option<RawKey>) -> Result<bool, Error>;
-    /// The record would satisfy its CHECK constraints with foreign key `fk` set to `to`.
-    fn check_with_fk(&self, key: RawKey, fk: usize, to: Option<RawKey>) -> Result<(), Error>;
+    /// The record satisfies its CHECK constraints after each of `fks` in turn is set to NULL
+    /// (a database runs each key's SET NULL as its own UPDATE, checked).
+    fn check_nulled(&self, key: RawKey, fks: &[usize]) -> Result<(), Error>;
     fn undo_insert(&mut self, key: RawKey);
     fn undo_delete(&mut self, key: RawKey);
     fn undo_update(&mut self, key: RawKey);
@@ -155,14 +156,16 @@ impl<E: Entity> AnyTable for Table<E> {
         };
         Ok(self.p_update(key, row))
     }
-    fn check_with_fk(&self, key: RawKey, fk: usize, to: Option<RawKey>) -> Result<(), Error> {
+    fn check_nulled(&self, key: RawKey, fks: &[usize]) -> Result<(), Error> {
         let Some(mut row) = self.row(key).cloned() else {
             return Ok(());
         };
-        match E::__set_fk(&mut row, fk, to) {
-            true => check_predicates(&E::__from_row(&row, &self.text), Some(key)),
-            false => Ok(()),
+        for &fk in fks {
+            if E::__set_fk(&mut row, fk, None) {
+                check_predicates(&E::__from_row(&row, &self.text), Some(key))?;
+            }
         }
+        Ok(())
     }
     fn undo_insert(&mut self, key: RawKey) {
         Table::undo_insert(self, key)

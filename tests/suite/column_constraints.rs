@@ -290,6 +290,22 @@ pub struct Draft {
     editor: Option<Key<Writer>>,
 }
 
+/// A note is signed by someone: `by` or `seen`, both cleared when their writer goes.
+fn signed(n: &Note) -> bool {
+    n.by.is_some() || n.seen.is_some()
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "notes", check(signed, name = "ck_signed"))]
+pub struct Note {
+    #[relata(back = "notes", on_delete = "cascade")]
+    draft: Key<Draft>,
+    #[relata(back = "written", on_delete = "set_null")]
+    by: Option<Key<Writer>>,
+    #[relata(back = "seen", on_delete = "set_null")]
+    seen: Option<Key<Writer>>,
+}
+
 /// A CHECK over a foreign key holds however the key changes: `set_parent`, `remove_child`
 /// and `ON DELETE SET NULL` write only the key, and are refused like `update` (in PostgreSQL
 /// and SQLite the action's UPDATE fails the CHECK, and the DELETE with it).
@@ -299,6 +315,7 @@ fn check_holds_when_only_a_foreign_key_changes() {
         let schema = Schema::builder()
             .entity::<Writer>()
             .entity::<Draft>()
+            .entity::<Note>()
             .build()
             .unwrap();
         let mut s = Store::with_engine(schema, engine);
@@ -325,6 +342,26 @@ fn check_holds_when_only_a_foreign_key_changes() {
         });
         assert_fails_unchanged(&mut s, &err(alone), |s| s.remove_child(Draft::AUTHOR, alone, w1));
         assert_fails_unchanged(&mut s, &err(alone), |s| s.delete(w1));
+        // Two keys cleared by one delete: the second UPDATE leaves the draft with no owner.
+        let w3 = s.insert(Writer { name: "cy".into() }).unwrap();
+        let shared = s
+            .insert(Draft {
+                author: Some(w3),
+                editor: Some(w2),
+            })
+            .unwrap();
+        s.insert(Note {
+            draft: shared,
+            by: Some(w3),
+            seen: Some(w3),
+        })
+        .unwrap();
+        let note_err = Error::CheckViolation {
+            table: "notes",
+            constraint: "ck_signed",
+            key: Some(s.records::<Note>().iter().next().unwrap().0.raw()),
+        };
+        assert_fails_unchanged(&mut s, &note_err, |s| s.delete(w3));
         s.update(alone, |d| d.editor = Some(w2)).unwrap();
         s.delete(w1).unwrap();
         assert_eq!(s.get(alone).unwrap().author, None);
