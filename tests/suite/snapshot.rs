@@ -1276,3 +1276,53 @@ fn an_id_counter_far_above_the_ids_does_not_stall_the_next_insert() {
         "SQLite's next id: the largest plus one"
     );
 }
+
+/// A post in a list ordered by its title, not by link number.
+#[derive(relata::Entity, Clone, Debug, PartialEq)]
+#[relata(table = "ranked_posts")]
+struct Ranked {
+    title: String,
+    #[relata(back = "ranked", on_delete = "cascade", order_by = "title")]
+    author: Key<User>,
+}
+
+/// A list ordered by a field is still a list of distinct link numbers: two children sharing
+/// one would load and then fail `check_integrity`, so the load refuses them (review finding).
+#[test]
+fn repeated_link_numbers_under_an_ordered_key_are_refused() {
+    let schema = || {
+        Schema::builder()
+            .entity::<User>()
+            .entity::<Ranked>()
+            .build()
+            .unwrap()
+    };
+    let mut s = Store::new(schema());
+    for i in 0..300 {
+        s.insert(user(&format!("filler{i}"))).unwrap();
+    }
+    let alice = s.insert(user("alice")).unwrap();
+    for t in ["c", "a", "b"] {
+        let title = t.into();
+        s.insert(Ranked { title, author: alice }).unwrap(); // link numbers 0, 1, 2
+    }
+    let mut bad = s.to_snapshot().unwrap();
+    let key = compact_key(alice.raw());
+    let at: Vec<usize> = (0..bad.len() - key.len())
+        .filter(|&i| bad[i..].starts_with(&key))
+        .map(|i| i + key.len())
+        .collect();
+    let at = &at[at.len() - 3..];
+    assert_eq!(
+        at.iter().map(|&i| bad[i]).collect::<Vec<_>>(),
+        [0, 2, 2],
+        "0, 1, 2"
+    );
+    bad[at[1]] = 0; // the second post repeats the first's number
+    reseal(&mut bad);
+    let err = Store::from_snapshot(schema(), &bad).unwrap_err();
+    assert!(
+        matches!(&err, SnapshotError::Decode { part: "ranked_posts", detail } if detail.contains("share link number 0")),
+        "{err:?}"
+    );
+}

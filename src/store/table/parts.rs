@@ -321,8 +321,17 @@ impl<E: Entity> Table<E> {
                 }
             }
             let seq_of = |c: RawKey| rows.get(c).map_or(0, |r| E::__seqs(r)[fk]);
-            for parent in unordered.into_iter().filter(|_| !by_field) {
+            for parent in unordered {
                 let run = index.get_mut(parent);
+                // A list ordered by a field keeps its order: its numbers are checked on a copy.
+                let mut copy = Vec::new();
+                let run: &mut [RawKey] = match by_field {
+                    true => {
+                        copy.extend_from_slice(run);
+                        &mut copy
+                    }
+                    false => run,
+                };
                 run.sort_by_key(|&c| seq_of(c));
                 if let Some(w) = run.windows(2).find(|w| seq_of(w[0]) == seq_of(w[1])) {
                     let (key, seq) = (w[1], seq_of(w[1]));
