@@ -408,6 +408,18 @@ fn compact_key(k: relata::RawKey) -> Vec<u8> {
     key_pattern(k)
 }
 
+/// Where the link numbers of the last `n` children of `parent` lie in `bytes`: each child's
+/// key to its parent is followed by its link number, and the children's table comes last (an
+/// earlier part may hold the same bytes by chance).
+fn last_link_numbers(bytes: &[u8], parent: relata::RawKey, n: usize) -> Vec<usize> {
+    let key = compact_key(parent);
+    let at: Vec<usize> = (0..bytes.len() - key.len())
+        .filter(|&i| bytes[i..].starts_with(&key))
+        .map(|i| i + key.len())
+        .collect();
+    at[at.len() - n..].to_vec()
+}
+
 /// Loads `s`'s snapshot with every reference to `from` (`hits` of them) made to name `to`,
 /// checksum resealed; the load must fail.
 fn load_redirected(s: &Store, from: Key<User>, to: Key<User>, hits: usize) -> SnapshotError {
@@ -600,13 +612,7 @@ fn link_numbers_that_repeat_or_pass_their_counter_are_refused() {
         s.insert(post(alice, t)).unwrap(); // link numbers 0, 1, 2; the counter is at 3
     }
     let bytes = s.to_snapshot().unwrap();
-    let key = compact_key(alice.raw());
-    let at: Vec<usize> = (0..bytes.len() - key.len())
-        .filter(|&i| bytes[i..].starts_with(&key))
-        .map(|i| i + key.len()) // each post's author key is followed by its link number
-        .collect();
-    // The posts come last; an earlier part may hold the same bytes by chance.
-    let at = &at[at.len() - 3..];
+    let at = &last_link_numbers(&bytes, alice.raw(), 3);
     // Each link number is written as its difference from the one before, zigzagged.
     let write = |bad: &mut Vec<u8>, seqs: [i32; 3]| {
         for (i, &at) in at.iter().enumerate() {
@@ -1307,12 +1313,7 @@ fn repeated_link_numbers_under_an_ordered_key_are_refused() {
         s.insert(Ranked { title, author: alice }).unwrap(); // link numbers 0, 1, 2
     }
     let mut bad = s.to_snapshot().unwrap();
-    let key = compact_key(alice.raw());
-    let at: Vec<usize> = (0..bad.len() - key.len())
-        .filter(|&i| bad[i..].starts_with(&key))
-        .map(|i| i + key.len())
-        .collect();
-    let at = &at[at.len() - 3..];
+    let at = &last_link_numbers(&bad, alice.raw(), 3);
     assert_eq!(
         at.iter().map(|&i| bad[i]).collect::<Vec<_>>(),
         [0, 2, 2],
