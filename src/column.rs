@@ -76,6 +76,14 @@ pub trait Column: Sized + 'static {
     fn given(&self) -> Option<Value<'_>> {
         None
     }
+    /// The value's own text, moved out and leaving it empty, for a column whose
+    /// [`given`](Self::given) value is that text (`String`, `Some(String)`): a refused
+    /// insert's error quotes it without a copy. `None` for every other type.
+    #[doc(hidden)]
+    #[inline]
+    fn take_text(&mut self) -> Option<String> {
+        None
+    }
     /// The value from a JSON fixture (see `Store::load_json`): the form `to_json` writes.
     #[doc(hidden)]
     fn decode_json(v: &serde_json::Value, cx: &mut JsonCx<'_>) -> Result<Self, JsonBad>;
@@ -147,6 +155,10 @@ impl Column for String {
     fn given(&self) -> Option<Value<'_>> {
         Some(Value::Text(self))
     }
+    #[inline]
+    fn take_text(&mut self) -> Option<String> {
+        Some(std::mem::take(self))
+    }
     fn store_reusing(self, old: &Span, text: &mut TextHeap) -> Result<Span, Error> {
         if text.str(*old) == self {
             Ok(*old)
@@ -192,6 +204,10 @@ impl<T: Column> Column for Option<T> {
             Some(v) => v.given(),
             None => Some(Value::Null),
         }
+    }
+    #[inline]
+    fn take_text(&mut self) -> Option<String> {
+        self.as_mut().and_then(T::take_text)
     }
     fn store_reusing(self, old: &Self::Stored, text: &mut TextHeap) -> Result<Self::Stored, Error> {
         match (self, old) {

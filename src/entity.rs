@@ -408,6 +408,13 @@ pub trait Entity: Sized + Send + Sync + 'static {
     fn __given(&self, _field: usize) -> Option<Value<'_>> {
         None
     }
+    /// Field `field`'s text moved out of the value, leaving it empty (a refused insert's error
+    /// quotes it with no copy); `None` when the field holds no `String` (see
+    /// `Column::take_text`).
+    #[doc(hidden)]
+    fn __take_text(&mut self, _field: usize) -> Option<String> {
+        None
+    }
     /// A field as people read it when that is not its representation (see
     /// [`AsColumn::shown`](crate::AsColumn::shown)).
     #[doc(hidden)]

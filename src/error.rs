@@ -378,8 +378,9 @@ pub(crate) enum Part {
         table: &'static str,
         key: crate::key::RawKey,
     },
-    /// A value as people read it (`AsColumn::shown`), quoted as text.
-    Shown(String),
+    /// Text held whole, quoted as text: a value as people read it (`AsColumn::shown`), or a
+    /// refused insert's own `String`, moved in rather than copied.
+    Whole(String),
 }
 
 impl Part {
@@ -413,7 +414,7 @@ impl std::fmt::Display for Part {
             Part::Text { head, len } => quote_text(f, head, *len),
             Part::Bytes { head, len } => quote_bytes(f, head, *len),
             Part::Ref { table, key } => write!(f, "{table}[{key}]"),
-            Part::Shown(s) => quote_text(f, s, s.len()),
+            Part::Whole(s) => quote_text(f, s, s.len()),
         }
     }
 }

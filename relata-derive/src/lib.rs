@@ -228,6 +228,13 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
                     _ => ::core::option::Option::None,
                 }
             }
+            #[inline]
+            fn __take_text(&mut self, field: usize) -> ::core::option::Option<::std::string::String> {
+                match field {
+                    #( #idx => <#tys as ::relata::Column>::take_text(&mut self.#names), )*
+                    _ => ::core::option::Option::None,
+                }
+            }
             fn __check(&self) -> ::core::option::Option<usize> {
                 #( if !#check_paths(self) {
                     return ::core::option::Option::Some(#check_idx);

@@ -111,8 +111,8 @@ impl Store {
     /// Inserts; `stamp`: fill `created_at` / `updated_at` from the clock and give the next
     /// id; else keep what `value` gives (its id too, if it is one).
     #[inline(always)]
-    fn insert_with<E: Entity>(&mut self, t: usize, value: E, stamp: bool) -> Result<RawKey, Error> {
-        let probed = self.probe_given::<E>(t, &value)?;
+    fn insert_with<E: Entity>(&mut self, t: usize, mut value: E, stamp: bool) -> Result<RawKey, Error> {
+        let probed = self.probe_given::<E>(t, &mut value)?;
         let mark = self.table_mut::<E>(t)?.text.len();
         let new_id = if stamp { NewId::Next } else { NewId::Given };
         match self.proposed_row(t, None, value, stamp, new_id) {
@@ -368,17 +368,22 @@ impl Store {
     /// here. (Only a text heap or id space at capacity, 2^32 bytes or 2^64 ids, which the
     /// row's building reports first, is reported after a unique violation instead.)
     #[inline(always)]
-    fn probe_given<E: Entity>(&self, t: usize, value: &E) -> Result<bool, Error> {
+    fn probe_given<E: Entity>(&self, t: usize, value: &mut E) -> Result<bool, Error> {
         let table = self.table_at::<E>(t)?;
         let found = table.first_conflict_by(self.engine, |u| table.given_holder(u, value));
         match found {
             Ok(None) => Ok(true),
             Err(NotGiven) => Ok(false),
             Ok(Some((u, existing))) => {
-                check_predicates(value, None)?;
+                check_predicates(&*value, None)?;
                 match check_lengths_of::<E>(|f| value.__given(f))? {
+                    // The refused value is the insert's to drop: its text moves into the
+                    // error (no copy); a column with no `String` of its own is quoted.
                     true => Err(unique_violation_of::<E>(u, existing, |f| {
-                        quoted_value::<E>(value.__given(f as usize).unwrap_or(Value::Null), f)
+                        match value.__take_text(f as usize) {
+                            Some(text) => Part::Whole(text),
+                            None => quoted_value::<E>(value.__given(f as usize).unwrap_or(Value::Null), f),
+                        }
                     })),
                     false => Ok(false),
                 }
@@ -471,7 +476,7 @@ pub(crate) fn unique_violation<E: Entity>(
 
 /// The error for a record colliding with `existing` under unique constraint `u`, each column
 /// quoted by `quote`.
-fn unique_violation_of<E: Entity>(u: usize, existing: RawKey, quote: impl Fn(u16) -> Part) -> Error {
+fn unique_violation_of<E: Entity>(u: usize, existing: RawKey, mut quote: impl FnMut(u16) -> Part) -> Error {
     let def = &E::DEF.uniques[u];
     let value = match def.fields {
         [field] => QuotedValue::one(quote(*field)),
@@ -489,7 +494,7 @@ fn unique_violation_of<E: Entity>(u: usize, existing: RawKey, quote: impl Fn(u16
 /// A column value as a message quotes it; a key names its table, like `users[1v1]`.
 fn quoted<E: Entity>(row: &E::Row, text: &TextHeap, field: u16) -> Part {
     if let Some(shown) = E::__shown(row, text, field as usize) {
-        return Part::Shown(shown);
+        return Part::Whole(shown);
     }
     quoted_value::<E>(E::__value(row, text, field as usize), field)
 }
