@@ -8,12 +8,11 @@
 //! lacks gets `None` or its declared default; a table or relation it lacks is empty; whatever
 //! the schema lacks is left out. Each of those is reported as an [`Adaptation`].
 //!
-//! The old body is read with the snapshot's own description (each field with the bincode
-//! primitive of its stored type). Of a kept table, [`OldTable`] holds 8 bytes a slot (its
-//! version and whether it is occupied) and 8 bytes a record (where it starts in the input);
-//! while the table is written, each record is read again from there into one reused buffer. A
-//! dropped table is walked and counted, nothing of it held. What is held grows with the bytes
-//! read, never ahead of them.
+//! The old body is walked twice with the snapshot's own description (each field with the
+//! bincode primitive of its stored type): once to check and count every table and find its
+//! text ([`OldTable`], nothing held per slot or record), then again, table by table in the
+//! schema's order, to write each kept one, one record at a time through one reused buffer.
+//! Beside the output, what is held is O(fields) a table.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -27,6 +26,7 @@ use super::format::{
 use super::load::{checked_body, decode_description};
 use super::{encode, seal, RelationParts, SnapshotError};
 use crate::column::Stored;
+use crate::entity::EntityDef;
 use crate::key::RawKey;
 use crate::schema::Schema;
 use crate::store::erased::AnyTable;
@@ -110,8 +110,7 @@ impl Store {
     /// report.
     ///
     /// Cost: as `from_snapshot` when the schema is unchanged; otherwise the snapshot is first
-    /// rewritten for the new schema: O(bytes) time, and in memory 8 bytes a slot and 8 a record
-    /// of each kept table, and a second copy of the snapshot.
+    /// rewritten for the new schema: O(bytes) time, and a second copy of the snapshot in memory.
     ///
     /// # Errors
     /// As [`from_snapshot`](Self::from_snapshot), and for a change it does not adapt:
@@ -168,7 +167,7 @@ impl Store {
 /// description, each table of the schema (from the snapshot's, or empty), each relation
 /// (copied, or empty), the engine byte. Each table and relation of the snapshot must hold what
 /// its description announces. Link numbers are copied as written, so the new body keeps the
-/// snapshot's format `version`.
+/// snapshot's format `version`. Reports the tables, relations and fields added and dropped.
 fn rewrite(
     old: &Description<'_>,
     (version, parts): (u32, &[u8]),
@@ -183,16 +182,16 @@ fn rewrite(
     named_once("table", old_tables.iter().map(|e| e.table.to_owned()))?;
     named_once("relation", old_relations.iter().map(|r| r.name.to_owned()))?;
     let mut reader = Reader::new(parts);
-    // Per table and relation of the schema: what the snapshot holds and its bytes, rewritten.
+    // Per table and relation of the schema: the snapshot's (a table walked once, with where
+    // each field comes from), if it has one.
     let mut tables = vec![None; new.entities.len()];
     for (desc, &announced) in old_tables.iter().zip(&old.counts) {
-        let kept = new.entities.iter().position(|e| e.table == desc.table);
-        let table = reader.table(desc, kept.is_some())?;
+        let table = reader.table(desc, &mut |_, _, _| Ok(()))?;
         counted("table", desc.table, announced, table.records)?;
-        match kept {
+        match new.entities.iter().position(|e| e.table == desc.table) {
             Some(n) => {
-                let into = (&new.entities[n], &*empty.tables[n]);
-                tables[n] = Some((announced, rewrite_table(&table, parts, desc, into, adapted)?));
+                let sources = plan_fields(desc, &new.entities[n], &*empty.tables[n], adapted)?;
+                tables[n] = Some((table, desc, sources));
             }
             None => adapted.push(Adaptation::TableDropped {
                 table: desc.table.to_owned(),
@@ -224,29 +223,21 @@ fn rewrite(
     }
     let tail = parts.get(reader.at..).unwrap_or_default();
     let engine = engine_of_trailer(tail).ok_or(SnapshotError::TrailingBytes { extra: tail.len() })?;
-    assemble((new, version, engine), tables, relations, &empty, adapted)
-}
-
-/// The rewritten body: the description of `new`, each table's bytes (rewritten, or `empty`'s),
-/// each relation's (copied, or an empty one's), the `engine` byte, sealed as format `version`.
-/// Reports the tables and relations added.
-fn assemble(
-    (new, version, engine): (SchemaDesc<'_>, u32, crate::Engine),
-    tables: Vec<Option<(u64, Vec<u8>)>>,
-    relations: Vec<Option<(u64, &[u8])>>,
-    empty: &Store,
-    adapted: &mut Vec<Adaptation>,
-) -> Result<Vec<u8>, SnapshotError> {
     let description = Description {
-        schema: new,
-        counts: tables.iter().map(|t| t.as_ref().map_or(0, |t| t.0)).collect(),
+        counts: tables
+            .iter()
+            .map(|t| t.as_ref().map_or(0, |t| t.0.records as u64))
+            .collect(),
         links: relations.iter().map(|r| r.map_or(0, |r| r.0)).collect(),
+        schema: new,
     };
     let mut out = vec![0u8; HEADER_LEN];
     encode(&description, &mut out)?;
-    for (table, empty) in tables.into_iter().zip(&empty.tables) {
+    for ((table, ours), empty) in tables.iter().zip(&description.schema.entities).zip(&empty.tables) {
         match table {
-            Some((_, bytes)) => out.extend_from_slice(&bytes),
+            Some((old, desc, sources)) => {
+                rewrite_table(old, desc, (ours, sources, empty.def()), &mut out)?;
+            }
             None => {
                 empty.encode_parts(&mut out)?;
                 adapted.push(Adaptation::TableAdded {
@@ -255,7 +246,7 @@ fn assemble(
             }
         }
     }
-    for (relation, entry) in relations.into_iter().zip(&empty.schema.inner.relations) {
+    for (relation, entry) in relations.into_iter().zip(&schema.inner.relations) {
         match relation {
             Some((_, bytes)) => out.extend_from_slice(bytes),
             None => {
@@ -290,15 +281,14 @@ fn counted(what: &str, name: &str, announced: u64, found: usize) -> Result<(), S
     }
 }
 
-/// One table of the snapshot, walked with the snapshot's description of it.
+/// One table of the snapshot, as a walk with the snapshot's description of it found it:
+/// nothing is held per slot or record.
+#[derive(Clone)]
 struct OldTable<'a> {
-    /// Each slot's version, and whether it holds a record (8 bytes a slot, vacant or not);
-    /// empty for a table only counted.
-    slots: Vec<(u32, bool)>,
-    /// Where each record starts in the parts, in slot order (8 bytes a record); empty for a
-    /// table only counted.
-    starts: Vec<usize>,
-    /// How many records the table holds.
+    /// The table's parts.
+    bytes: &'a [u8],
+    /// How many slots and records the table holds.
+    slots: u64,
     records: usize,
     slot_count: u32,
     next_seq: Vec<u32>,
@@ -316,6 +306,7 @@ struct Record<'a> {
 }
 
 /// Where a new field's value comes from.
+#[derive(Clone)]
 enum Source {
     /// The snapshot's field at this position.
     Old(usize),
@@ -327,31 +318,25 @@ enum Source {
     Missing,
 }
 
-/// Table `desc` of the snapshot, walked as `old` (its records read again from `parts`), written in the form `table` (described as
-/// `ours`) saves: the kept fields' bytes, new fields' `None` or default, each foreign key's
-/// link numbers and counter by field name, every slot with its version.
+/// Table `desc` of the snapshot (found as `old`), walked again and written to `out` in the
+/// form today's table `def` (described as `ours`) saves, each field from its `sources`: the
+/// kept fields' bytes, new fields' `None` or default, each foreign key's link numbers and
+/// counter by field name, every slot with its version.
 fn rewrite_table(
     old: &OldTable<'_>,
-    parts: &[u8],
     desc: &EntityDesc<'_>,
-    (ours, table): (&EntityDesc<'_>, &dyn AnyTable),
-    adapted: &mut Vec<Adaptation>,
-) -> Result<Vec<u8>, SnapshotError> {
-    let def = table.def();
-    let sources = plan_fields(desc, ours, table, adapted)?;
+    (ours, sources, def): (&EntityDesc<'_>, &[Source], &EntityDef),
+    out: &mut Vec<u8>,
+) -> Result<(), SnapshotError> {
     let old_fk: Vec<Option<usize>> = (0..ours.fks.len())
         .map(|j| (0..desc.fks.len()).find(|&i| fk_name(desc, i) == fk_name(ours, j)))
         .collect();
-    let (mut out, mut text, mut starts) = (Vec::new(), String::new(), old.starts.iter());
-    // The records are read again in the order first read, so their text ranges come out the same.
-    let (mut reader, mut record) = (Reader::new(parts), Record::default());
-    encode(&(old.slots.len() as u64), &mut out)?;
-    for (index, &(version, occupied)) in old.slots.iter().enumerate() {
-        let start = occupied.then(|| starts.next()).flatten();
-        encode(&u8::from(start.is_some()), &mut out)?;
-        if let Some(&start) = start {
-            reader.at = start;
-            reader.record(desc, &mut record)?;
+    let mut text = String::new();
+    encode(&old.slots, out)?;
+    // Read again in the order first read, the records' text ranges come out the same.
+    Reader::new(old.bytes).table(desc, &mut |index, version, record| {
+        encode(&u8::from(record.is_some()), out)?;
+        if let Some(record) = record {
             for (f, source) in sources.iter().enumerate() {
                 match source {
                     Source::Old(i) => {
@@ -360,7 +345,7 @@ fn rewrite_table(
                         let split = || bad(format!("table {}: a text field ends inside a char", desc.table));
                         text.push_str(old.text.get(span.clone()).ok_or_else(split)?);
                     }
-                    Source::Null => encode(&0u8, &mut out)?,
+                    Source::Null => encode(&0u8, out)?,
                     Source::Default(bytes, value) => {
                         out.extend_from_slice(bytes);
                         text.push_str(value);
@@ -369,28 +354,25 @@ fn rewrite_table(
                         return Err(SnapshotError::MissingDefault {
                             table: def.table,
                             field: def.fields[f].name,
-                            key: RawKey::new(index as u32, version),
+                            key: RawKey::new(index, version),
                         })
                     }
                 }
             }
             for i in &old_fk {
-                encode(
-                    &i.and_then(|i| record.seqs.get(i).copied()).unwrap_or(0),
-                    &mut out,
-                )?;
+                encode(&i.and_then(|i| record.seqs.get(i).copied()).unwrap_or(0), out)?;
             }
         }
-        encode(&version, &mut out)?;
-    }
+        encode(&version, out)
+    })?;
     let next_seq: Vec<u32> = (old_fk.iter())
         .map(|i| i.and_then(|i| old.next_seq.get(i).copied()).unwrap_or(0))
         .collect();
-    encode(&(old.slot_count, next_seq, text), &mut out)?;
+    encode(&(old.slot_count, next_seq, text), out)?;
     if ours.fields.iter().any(FieldDesc::is_id) {
-        encode(&old.next_id.unwrap_or(1), &mut out)?;
+        encode(&old.next_id.unwrap_or(1), out)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The table field `field` of `d` is a key to, if it is one.
@@ -433,23 +415,21 @@ fn plan_fields(
             continue;
         };
         let theirs = &desc.fields[i];
-        if (theirs.stored, theirs.nullable, theirs.sql_type) != (field.stored, field.nullable, field.sql_type)
-        {
+        let form = |f: &FieldDesc<'_>| (f.stored, f.nullable, f.sql_type);
+        // A key to another table is another type: its saved keys would name records there.
+        let changed = match (key_target(desc, i), key_target(ours, f)) {
+            _ if form(theirs) != form(field) => Some(format::field_change(theirs, field)),
+            (Some(was), Some(now)) if was != now => {
+                Some(format!("a key to {was} in the snapshot, to {now} in the schema"))
+            }
+            _ => None,
+        };
+        if let Some(detail) = changed {
             return Err(SnapshotError::FieldTypeChanged {
                 table: def.table,
                 field: name,
-                detail: format::field_change(theirs, field),
+                detail,
             });
-        }
-        // A key to another table is another type: its saved keys would name records there.
-        if let (Some(was), Some(now)) = (key_target(desc, i), key_target(ours, f)) {
-            if was != now {
-                return Err(SnapshotError::FieldTypeChanged {
-                    table: def.table,
-                    field: name,
-                    detail: format!("a key to {was} in the snapshot, to {now} in the schema"),
-                });
-            }
         }
         sources.push(Source::Old(i));
     }
@@ -481,6 +461,10 @@ fn defaults(table: &dyn AnyTable, ours: &EntityDesc<'_>) -> Result<Vec<Option<So
         .collect())
 }
 
+/// What a walk over a table's slots does with each: its index, its version, its record if
+/// occupied.
+type Visit<'v, 'a> = dyn FnMut(u32, u32, Option<&Record<'a>>) -> Result<(), SnapshotError> + 'v;
+
 /// A walk over the parts of a snapshot, one bincode value at a time.
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -504,30 +488,28 @@ impl<'a> Reader<'a> {
     }
 
     /// One table's parts as `desc` wrote them: slotmap's slots (a tag, the record if occupied,
-    /// the version), the slot count, the link counters, the text (which must be exactly its
-    /// records' text fields), and the id counter of a table with an `#[relata(id)]` field.
-    /// Slots and record starts are held only if `hold`, and nothing is reserved ahead: what is
-    /// held grows with the bytes read.
-    fn table(&mut self, desc: &EntityDesc<'_>, hold: bool) -> Result<OldTable<'a>, SnapshotError> {
-        let (mut slots, mut starts, mut records, mut record) = (Vec::new(), Vec::new(), 0, Record::default());
+    /// the version), each slot given to `visit` (its index, version and record if occupied),
+    /// then the slot count, the link counters, the text (which must be exactly its records'
+    /// text fields), and the id counter of a table with an `#[relata(id)]` field.
+    fn table(
+        &mut self,
+        desc: &EntityDesc<'_>,
+        visit: &mut Visit<'_, 'a>,
+    ) -> Result<OldTable<'a>, SnapshotError> {
+        let (start, mut records, mut record) = (self.at, 0, Record::default());
         self.text_at = 0;
-        for _ in 0..self.take::<u64>()? {
+        let slots = self.take::<u64>()?;
+        for index in 0..slots {
             let occupied = match self.take::<u8>()? {
                 0 => false,
                 1 => true,
                 tag => return Err(bad(format!("table {}: slot tag {tag}", desc.table))),
             };
             if occupied {
-                if hold {
-                    starts.push(self.at);
-                }
                 self.record(desc, &mut record)?;
                 records += 1;
             }
-            let version = self.take()?;
-            if hold {
-                slots.push((version, occupied));
-            }
+            visit(index as u32, self.take()?, occupied.then_some(&record))?;
         }
         let (slot_count, next_seq, text): (u32, Vec<u32>, &'a str) = self.take()?;
         if text.len() != self.text_at {
@@ -543,8 +525,8 @@ impl<'a> Reader<'a> {
             false => None,
         };
         Ok(OldTable {
+            bytes: self.bytes.get(start..self.at).unwrap_or_default(),
             slots,
-            starts,
             records,
             slot_count,
             next_seq,
