@@ -168,15 +168,14 @@ impl Store {
 pub(super) fn checked_body(bytes: &[u8]) -> Result<(u32, &[u8]), SnapshotError> {
     let header = Header::decode(bytes)?;
     let body = bytes.get(HEADER_LEN..).unwrap_or_default();
-    match usize::try_from(header.body_len) {
-        Ok(n) if n > body.len() => return Err(SnapshotError::Truncated { what: "body" }),
-        Ok(n) if n < body.len() => {
+    let extra = (body.len() as u64).checked_sub(header.body_len);
+    match extra.ok_or(SnapshotError::Truncated { what: "body" })? {
+        0 => {}
+        extra => {
             return Err(SnapshotError::TrailingBytes {
-                extra: body.len() - n,
+                extra: extra as usize,
             })
         }
-        Ok(_) => {}
-        Err(_) => return Err(SnapshotError::Truncated { what: "body" }),
     }
     let found = format::checksum(body);
     if found != header.checksum {

@@ -70,13 +70,6 @@ pub(crate) struct PartsOut<'a, R> {
     text: Cow<'a, str>,
 }
 
-/// A table's ground truth as decoded (text borrowed from the input).
-pub(crate) struct Parts<'a, R> {
-    pub(crate) rows: Rows<R>,
-    pub(crate) next_seq: Vec<u32>,
-    pub(crate) text: &'a str,
-}
-
 /// A record of declared defaults (see [`Table::default_row`]).
 pub(crate) struct DefaultRow {
     /// The row, encoded as the parts encode rows.
@@ -109,7 +102,7 @@ impl<E: Entity> Table<E> {
         let slots: u64 = take(bytes, &mut 0).map_err(|e| bad::<E>(e.to_string()))?;
         let (rows, mut at) = Rows::decode(bytes, config()).map_err(|e| bad::<E>(e.to_string()))?;
         let (next_seq, text) = take(bytes, &mut at).map_err(|e| bad::<E>(e.to_string()))?;
-        let mut table = Table::from_parts(Parts { rows, next_seq, text }, slots, version)?;
+        let mut table = Table::from_parts((rows, next_seq, text), slots, version)?;
         if E::DEF.id.is_some() {
             table.next_id = take(bytes, &mut at).map_err(|e| bad::<E>(e.to_string()))?;
             if let Some(detail) = table.first_bad_id() {
@@ -154,22 +147,17 @@ impl<E: Entity> Table<E> {
         }
     }
 
-    /// A table from its parts in format `version` and how many slots its rows hold (slot 0
-    /// included), its link numbers made absolute (format 5 writes them relative), validated
+    /// A table from its parts (rows, link counters, text borrowed from the input) in format
+    /// `version` and how many slots its rows hold (slot 0 included), its link numbers made absolute (format 5 writes them relative), validated
     /// (the slot count the rows record, link counters, every text field in the text on char
     /// boundaries and every byte used, each value of its type), with its unique, secondary and
     /// ordered indexes rebuilt; children lists follow (`fill_children`). O(records + text),
     /// O(n log n) per ordered index.
     pub(crate) fn from_parts(
-        parts: Parts<'_, E::Row>,
+        (mut rows, next_seq, text): (Rows<E::Row>, Vec<u32>, &str),
         slots: u64,
         version: u32,
     ) -> Result<Table<E>, SnapshotError> {
-        let Parts {
-            mut rows,
-            next_seq,
-            text,
-        } = parts;
         if !rows.counts_slots(slots) {
             let detail = format!("slot count {} recorded, {slots} slots saved", rows.slot_count());
             return Err(bad::<E>(detail));
@@ -251,13 +239,7 @@ impl<E: Entity> Table<E> {
         targets: &[usize],
         tables: &[Box<dyn AnyTable>],
     ) -> Result<Vec<ChildIndex>, SnapshotError> {
-        let Some(targets) = targets
-            .iter()
-            .map(|&t| tables.get(t).map(|t| &**t))
-            .collect::<Option<Vec<_>>>()
-        else {
-            return Err(bad::<E>("foreign key to a table the store lacks".into()));
-        };
+        let targets: Vec<&dyn AnyTable> = targets.iter().map(|&t| &*tables[t]).collect();
         let mut counts = vec![ChildIndex::default(); targets.len()];
         let mut counted = true;
         'count: for (fk, (c, target)) in counts.iter_mut().zip(&targets).enumerate() {
