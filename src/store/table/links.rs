@@ -84,8 +84,9 @@ mod tests {
         assert_eq!(decoded, rows);
     }
 
-    struct Links<'a>(&'a [u32; 2]);
-    impl Serialize for Links<'_> {
+    /// A row that is its link numbers.
+    struct Links<'a, const N: usize>(&'a [u32; N]);
+    impl<const N: usize> Serialize for Links<'_, N> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             links_out(self.0, s)
         }
@@ -102,20 +103,13 @@ mod tests {
             .collect();
         let config = super::super::parts::config();
         restart_links();
-        let bytes = bincode::serde::encode_to_vec(rows.iter().map(Wide).collect::<Vec<_>>(), config);
+        let bytes = bincode::serde::encode_to_vec(rows.iter().map(Links).collect::<Vec<_>>(), config);
         let (written, _): (Vec<[u32; N]>, _) =
             bincode::serde::decode_from_slice(&bytes.unwrap(), config).unwrap();
         let mut previous = [0; LANES];
         for (row, mut moved) in rows.iter().zip(written.iter().map(|w| w[1..].to_vec())) {
             absolute_links(&mut moved, &mut previous);
             assert_eq!(moved, row[1..]);
-        }
-    }
-
-    struct Wide<'a>(&'a [u32; 20]);
-    impl Serialize for Wide<'_> {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            links_out(self.0, s)
         }
     }
 }
