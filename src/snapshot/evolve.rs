@@ -221,8 +221,7 @@ fn rewrite(
             }),
         }
     }
-    let tail = parts.get(reader.at..).unwrap_or_default();
-    let engine = engine_of_trailer(tail).ok_or(SnapshotError::TrailingBytes { extra: tail.len() })?;
+    let engine = engine_of_trailer(parts.get(reader.at..).unwrap_or_default())?;
     let description = Description {
         counts: tables
             .iter()

@@ -40,12 +40,12 @@ pub(crate) fn engine_trailer(engine: Engine) -> Option<u8> {
 }
 
 /// The engine a body's tail names: empty is SQLite; one byte `engine_trailer` writes; anything
-/// else is `None` (trailing bytes).
-pub(crate) fn engine_of_trailer(tail: &[u8]) -> Option<Engine> {
+/// else is trailing bytes.
+pub(crate) fn engine_of_trailer(tail: &[u8]) -> Result<Engine, SnapshotError> {
     match tail {
-        [] => Some(Engine::Sqlite),
-        [1] => Some(Engine::Postgres),
-        _ => None,
+        [] => Ok(Engine::Sqlite),
+        [1] => Ok(Engine::Postgres),
+        _ => Err(SnapshotError::TrailingBytes { extra: tail.len() }),
     }
 }
 

@@ -45,9 +45,7 @@ impl Store {
         at += store.decode_tables(&body[at..], &description.counts, version)?;
         store.link_children()?;
         at += store.decode_relations(&body[at..], &description.links)?;
-        let tail = body.get(at..).unwrap_or_default();
-        store.engine =
-            format::engine_of_trailer(tail).ok_or(SnapshotError::TrailingBytes { extra: tail.len() })?;
+        store.engine = format::engine_of_trailer(body.get(at..).unwrap_or_default())?;
         store.check_acyclic().map_err(SnapshotError::Integrity)?;
         Ok(store)
     }
@@ -82,13 +80,7 @@ impl Store {
         let mut at = 0;
         for (table, &expected) in self.tables.iter_mut().zip(counts) {
             at += table.decode_parts(bytes.get(at..).unwrap_or_default(), version)?;
-            if table.len() as u64 != expected {
-                return Err(SnapshotError::CountMismatch {
-                    table: table.def().table,
-                    expected,
-                    found: table.len() as u64,
-                });
-            }
+            counted(table.def().table, expected, table.len())?;
         }
         Ok(at)
     }
@@ -117,14 +109,7 @@ impl Store {
             let name = self.schema.inner.relations[r].name;
             let part = take(bytes, &mut at).map_err(|e| bad(name, e.to_string()))?;
             self.load_pairs(r, part)?;
-            let found = self.relations[r].len() as u64;
-            if found != expected {
-                return Err(SnapshotError::CountMismatch {
-                    table: name,
-                    expected,
-                    found,
-                });
-            }
+            counted(name, expected, self.relations[r].len())?;
         }
         Ok(at)
     }
@@ -192,6 +177,19 @@ pub(super) fn decode_description(body: &[u8]) -> Result<(Description<'_>, usize)
     let mut at = 0;
     let description = take(body, &mut at).map_err(|e| bad("description", e.to_string()))?;
     Ok((description, at))
+}
+
+/// Refuses a table or relation holding other than the records or links its description
+/// announces.
+fn counted(table: &'static str, expected: u64, found: usize) -> Result<(), SnapshotError> {
+    match found as u64 == expected {
+        true => Ok(()),
+        false => Err(SnapshotError::CountMismatch {
+            table,
+            expected,
+            found: found as u64,
+        }),
+    }
 }
 
 fn bad(part: &'static str, detail: String) -> SnapshotError {
