@@ -266,7 +266,7 @@ impl Store {
             let changes = records
                 .iter()
                 .filter(|((rt, _), _)| *rt == t)
-                .map(|(&(_, k), &before)| (k, before.and_then(|pos| table.render_undo(pos)), table.render(k)))
+                .map(|(&(_, k), before)| (k, table.render_before(k, before), table.render(k)))
                 .collect();
             diff.tables.extend(table_diff(def.table, &columns, changes));
         }
@@ -319,9 +319,29 @@ impl Store {
     }
 }
 
-/// Per record touched after a journal position: where its state before lives (`None`: it did
-/// not exist; `Some(pos)`: in its table's undo stack at `pos`). Per pair: whether it existed.
+/// Per record touched after a journal position: its state before (see [`Before`]). Per pair:
+/// whether it existed.
 pub(crate) type FirstChanges = (
-    HashMap<(usize, RawKey), Option<usize>>,
+    HashMap<(usize, RawKey), Before>,
     HashMap<(usize, RawKey, RawKey), bool>,
 );
+
+/// A touched record's state before a journal position: a row, with the parents of the keys
+/// that moved (`Change::Moved`, which keeps no old row) before any old row was kept put back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Before {
+    pub(crate) row: BeforeRow,
+    /// Per moved foreign key, its parent before the first move.
+    pub(crate) parents: Vec<(usize, RawKey)>,
+}
+
+/// Where the row of a [`Before`] lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BeforeRow {
+    /// The record did not exist.
+    Absent,
+    /// In its table's undo stack at this position.
+    Undo(usize),
+    /// The record's row now: only its keys moved since (so far in the walk).
+    Now,
+}

@@ -27,6 +27,13 @@ impl Store {
                         self.deferred_unique(table, key, &mut pairs, &mut out);
                     }
                 }
+                // As an update: no unique constraint covers the moved key, but the record is
+                // checked as every record a statement touched.
+                Change::Moved { table, key, .. } => {
+                    if seen.insert((table as usize, key)) {
+                        self.deferred_unique(table as usize, key, &mut pairs, &mut out);
+                    }
+                }
                 Change::Deleted { table, key } => self.deferred_restrict(table, key, &mut out),
                 Change::Linked { .. } | Change::Unlinked { .. } | Change::IdCounter { .. } => {}
             }

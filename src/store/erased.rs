@@ -4,6 +4,7 @@
 use std::any::Any;
 
 use crate::column::{JsonBad, JsonCx};
+use crate::diff::{Before, BeforeRow};
 use crate::engine::Engine;
 use crate::entity::{Entity, EntityDef};
 use crate::error::SnapshotError;
@@ -30,6 +31,8 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     fn undo_insert(&mut self, key: RawKey);
     fn undo_delete(&mut self, key: RawKey);
     fn undo_update(&mut self, key: RawKey);
+    /// Undo of `Change::Moved` (see `Table::undo_move`).
+    fn undo_move(&mut self, key: RawKey, fk: usize, from: RawKey, seq: u32, at: u32);
     /// Puts the id counter back (undo of `Change::IdCounter`).
     fn set_next_id(&mut self, next: u64);
     fn finalize(&mut self);
@@ -42,8 +45,8 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     fn keys(&self) -> Vec<RawKey>;
     /// A live record's values rendered for messages and diffs.
     fn render(&self, key: RawKey) -> Option<Vec<String>>;
-    /// The values of the old row at `pos` in the undo stack.
-    fn render_undo(&self, pos: usize) -> Option<Vec<String>>;
+    /// The values of a record's row before a journal position (the diff's "before").
+    fn render_before(&self, key: RawKey, before: &Before) -> Option<Vec<String>>;
     /// Appends this table's snapshot parts (see `table/parts.rs`).
     fn encode_parts(&self, out: &mut Vec<u8>) -> Result<(), SnapshotError>;
     /// Replaces this (empty) table with the one whose parts start `bytes`, validated, its
@@ -176,6 +179,9 @@ impl<E: Entity> AnyTable for Table<E> {
     fn undo_update(&mut self, key: RawKey) {
         Table::undo_update(self, key)
     }
+    fn undo_move(&mut self, key: RawKey, fk: usize, from: RawKey, seq: u32, at: u32) {
+        Table::undo_move(self, key, fk, from, seq, at)
+    }
     fn finalize(&mut self) {
         Table::finalize(self)
     }
@@ -218,8 +224,20 @@ impl<E: Entity> AnyTable for Table<E> {
     fn render(&self, key: RawKey) -> Option<Vec<String>> {
         self.row(key).map(|r| render_row::<E>(r, &self.text))
     }
-    fn render_undo(&self, pos: usize) -> Option<Vec<String>> {
-        self.undo_row(pos).map(|r| render_row::<E>(r, &self.text))
+    fn render_before(&self, key: RawKey, before: &Before) -> Option<Vec<String>> {
+        let row = match before.row {
+            BeforeRow::Absent => return None,
+            BeforeRow::Undo(pos) => self.undo_row(pos)?,
+            BeforeRow::Now => self.row(key)?,
+        };
+        if before.parents.is_empty() {
+            return Some(render_row::<E>(row, &self.text));
+        }
+        let mut row = row.clone();
+        for &(fk, from) in &before.parents {
+            E::__set_fk(&mut row, fk, Some(from));
+        }
+        Some(render_row::<E>(&row, &self.text))
     }
     fn text_len(&self) -> usize {
         self.text.len()

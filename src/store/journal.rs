@@ -9,7 +9,7 @@
 
 use hashbrown::HashMap;
 
-use crate::diff::FirstChanges;
+use crate::diff::{Before, BeforeRow, FirstChanges};
 use crate::error::Error;
 use crate::key::RawKey;
 use crate::store::guard::{Undo, Unwind};
@@ -41,6 +41,19 @@ pub(crate) enum Change {
         right: RawKey,
         seq: u32,
     },
+    /// Foreign key `fk` of a live record moved from parent `from`, where it had link number
+    /// `seq` and position `at` in `from`'s children list, to another parent; nothing else of
+    /// the row changed and no index but the children lists covers the key
+    /// (`Table::moves_alone`). No old row is kept: undo puts the key, the link number and
+    /// the list position back. (`table` and `fk` are narrow so a change stays 32 bytes.)
+    Moved {
+        table: u32,
+        fk: u16,
+        key: RawKey,
+        from: RawKey,
+        seq: u32,
+        at: u32,
+    },
     /// A table's id counter moved from `old` (`#[relata(id)]`).
     IdCounter {
         table: usize,
@@ -66,6 +79,7 @@ impl Change {
             Change::Inserted { table, .. }
             | Change::Deleted { table, .. }
             | Change::Updated { table, .. } => Some(table),
+            Change::Moved { table, .. } => Some(table as usize),
             Change::Linked { .. } | Change::Unlinked { .. } | Change::IdCounter { .. } => None,
         }
     }
@@ -92,13 +106,36 @@ impl Store {
             let counted = i >= start;
             match *change {
                 Change::Inserted { table, key } if counted => {
-                    records.entry((table, key)).or_insert(None);
+                    records.entry((table, key)).or_insert(Before {
+                        row: BeforeRow::Absent,
+                        parents: Vec::new(),
+                    });
                 }
                 Change::Deleted { table, key } | Change::Updated { table, key } => {
                     let pos = undo_pos[table];
                     undo_pos[table] += 1;
                     if counted {
-                        records.entry((table, key)).or_insert(Some(pos));
+                        let before = records.entry((table, key)).or_insert(Before {
+                            row: BeforeRow::Now,
+                            parents: Vec::new(),
+                        });
+                        // The first old row kept (only moves came before it).
+                        if before.row == BeforeRow::Now {
+                            before.row = BeforeRow::Undo(pos);
+                        }
+                    }
+                }
+                Change::Moved {
+                    table, fk, key, from, ..
+                } if counted => {
+                    let before = records.entry((table as usize, key)).or_insert(Before {
+                        row: BeforeRow::Now,
+                        parents: Vec::new(),
+                    });
+                    // Before any old row: the key's first parent is the one to put back.
+                    let fk = usize::from(fk);
+                    if before.row == BeforeRow::Now && before.parents.iter().all(|&(f, _)| f != fk) {
+                        before.parents.push((fk, from));
                     }
                 }
                 Change::Linked {
@@ -130,6 +167,14 @@ impl Store {
                 Change::Inserted { table, key } => self.tables[table].undo_insert(key),
                 Change::Deleted { table, key } => self.tables[table].undo_delete(key),
                 Change::Updated { table, key } => self.tables[table].undo_update(key),
+                Change::Moved {
+                    table,
+                    fk,
+                    key,
+                    from,
+                    seq,
+                    at,
+                } => self.tables[table as usize].undo_move(key, fk.into(), from, seq, at),
                 Change::Linked {
                     relation,
                     left,
@@ -275,6 +320,12 @@ mod tests {
     #[derive(Entity, Clone, Debug, PartialEq)]
     struct Doc {
         body: String,
+    }
+
+    /// A journal entry stays 32 bytes with the move's narrow fields.
+    #[test]
+    fn a_change_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<super::Change>(), 32);
     }
 
     /// Failed autocommitted inserts into a table that only ever receives inserts: their

@@ -581,6 +581,57 @@ impl<E: Entity> Table<E> {
         self.link_derived(key);
     }
 
+    /// Whether foreign key `fk` can move without touching more than two children lists: no
+    /// unique constraint or secondary index covers its column (so not one-to-one either) and
+    /// no relationship is ordered by it. Then a move is [`p_move`](Self::p_move).
+    #[inline]
+    pub(crate) fn moves_alone(fk: usize) -> bool {
+        let Some(field) = E::DEF.fks.get(fk).map(|d| d.field) else {
+            return false;
+        };
+        !(E::DEF.uniques.iter().any(|u| u.fields.contains(&field))
+            || E::DEF.indexes.iter().any(|x| x.fields.contains(&field))
+            || E::DEF.fks.iter().any(|d| d.order_by == Some(field)))
+    }
+
+    /// Points foreign key `fk` of the live record `key` from its parent to `to`, with link
+    /// number `seq`; nothing else of the row changes and nothing is kept but what
+    /// [`undo_move`](Self::undo_move) is given back: the old parent, the old link number and
+    /// the record's position in the old parent's list. The caller checked
+    /// [`moves_alone`](Self::moves_alone), so the two lists are all the derived state that
+    /// changes. `None`, changing nothing, for a record that is not live or has no parent.
+    pub(crate) fn p_move(
+        &mut self,
+        key: RawKey,
+        fk: usize,
+        to: RawKey,
+        seq: u32,
+    ) -> Option<(RawKey, u32, u32)> {
+        let row = self.rows.get_mut(key)?;
+        let from = E::__fk(row, fk)?;
+        let old_seq = *E::__seqs(row).get(fk)?;
+        let taken = self.children.get_mut(fk)?.take(from, key);
+        debug_assert!(taken.is_some(), "{}: child entry of {key} missing", E::DEF.table);
+        set_link::<E>(row, fk, to, seq);
+        self.link_child(fk, key);
+        Some((from, old_seq, taken.unwrap_or(u32::MAX)))
+    }
+
+    /// The inverse of [`p_move`](Self::p_move): `key` leaves its parent's list and goes back
+    /// to position `at` of `from`'s list, with its old link number `seq`. Undo is last in,
+    /// first out, so `from`'s list is as the move left it and the position is exact.
+    pub(crate) fn undo_move(&mut self, key: RawKey, fk: usize, from: RawKey, seq: u32, at: u32) {
+        let Some(row) = self.rows.get_mut(key) else { return };
+        let Some(now) = E::__fk(row, fk) else { return };
+        set_link::<E>(row, fk, from, seq);
+        let Some(list) = self.children.get_mut(fk) else {
+            return;
+        };
+        let removed = list.remove(now, key);
+        debug_assert!(removed, "{}: child entry of {key} missing", E::DEF.table);
+        list.insert_at(from, key, at as usize);
+    }
+
     /// The journal is being discarded: deleted rows are freed for good, replaced text becomes
     /// garbage, and the heap is compacted when that pays.
     /// The undo stack keeps its buffer, so the next statement's old rows need no allocation.
@@ -890,6 +941,15 @@ pub(crate) fn place_child<E: Entity>(
         rows.get(c)
             .is_some_and(|r| link_order::<E>(r, text, fk).cmp_with(&mine).is_lt())
     })
+}
+
+/// Sets foreign key `fk` of `row` to `to` with link number `seq`.
+fn set_link<E: Entity>(row: &mut E::Row, fk: usize, to: RawKey, seq: u32) {
+    let set = E::__set_fk(row, fk, Some(to));
+    debug_assert!(set, "a key can always name a record");
+    if let Some(s) = E::__seqs_mut(row).get_mut(fk) {
+        *s = seq;
+    }
 }
 
 fn release_text<E: Entity>(row: &E::Row, text: &mut TextHeap) {

@@ -5,7 +5,7 @@ use crate::entity::Entity;
 use crate::error::{Error, Part, QuotedValue};
 use crate::key::{Key, RawKey};
 use crate::store::journal::Change;
-use crate::store::table::{KeyState, NotGiven};
+use crate::store::table::{KeyState, NotGiven, Table};
 use crate::store::Store;
 use crate::text::TextHeap;
 use crate::value::Value;
@@ -333,11 +333,42 @@ impl Store {
             self.check_unique::<E>(t, Some(key), &row)?;
         }
         self.check_targets::<E>(t, Some((key, &old)), &row)?;
-        E::__seqs_mut(&mut row)[fk] = match to {
+        let seq = match to {
             Some(_) => self.table_mut::<E>(t)?.next_seq(fk)?,
             None => 0,
         };
+        if let (Some(to), Some(_), true) = (to, E::__fk(&old, fk), Table::<E>::moves_alone(fk)) {
+            if let (Ok(table), Ok(fk16)) = (u32::try_from(t), u16::try_from(fk)) {
+                return self.apply_move::<E>(table, key, fk16, to, seq);
+            }
+        }
+        E::__seqs_mut(&mut row)[fk] = seq;
         self.apply_update::<E>(t, key, &old, row)
+    }
+
+    /// A move from one parent to another of a key only the children lists cover
+    /// ([`Table::moves_alone`]), journalled as `Change::Moved`: no old row kept, nothing for
+    /// finalize to release, and undo puts the record back at its place in the old list.
+    fn apply_move<E: Entity>(
+        &mut self,
+        t: u32,
+        key: RawKey,
+        fk: u16,
+        to: RawKey,
+        seq: u32,
+    ) -> Result<(), Error> {
+        let moved = self.table_mut::<E>(t as usize)?.p_move(key, fk.into(), to, seq);
+        let Some((from, seq, at)) = moved else {
+            return Ok(()); // not reached: the record is live and has a parent (checked above)
+        };
+        self.record(Change::Moved {
+            table: t,
+            fk,
+            key,
+            from,
+            seq,
+            at,
+        })
     }
 
     /// The update primitive, journalled; a delete-orphan child whose key it clears is queued

@@ -297,3 +297,49 @@ fn json_export_of_a_store_and_of_one_table() {
     let posts: serde_json::Value = serde_json::from_str(&s.table_to_json::<Post>()).unwrap();
     assert_eq!(posts.as_array().unwrap().len(), 1);
 }
+
+/// Moves are journalled without the old row: the diff puts the first parent back into the
+/// earliest row it finds (the record now, or an old row an update kept), so a moved record
+/// shows its key's change, a record moved away and back shows none, and the journal diff
+/// agrees with the full diff against a fork.
+#[test]
+fn the_diff_of_moves_reports_each_key_change_from_its_first_parent() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let p: Vec<_> = ["one", "two", "three"]
+        .into_iter()
+        .map(|t| s.insert(post(alice, t)).unwrap())
+        .collect();
+    let comment = |s: &mut Store, body: &str| {
+        s.insert(Comment {
+            body: body.into(),
+            post: p[0],
+        })
+        .unwrap()
+    };
+    let (moved, updated, back) = (comment(&mut s, "a"), comment(&mut s, "b"), comment(&mut s, "c"));
+    let before = s.fork();
+    let mark = s.mark().unwrap();
+    s.set_parent(Comment::POST, moved, Some(p[1])).unwrap();
+    s.set_parent(Comment::POST, moved, Some(p[2])).unwrap();
+    s.set_parent(Comment::POST, updated, Some(p[1])).unwrap();
+    s.update(updated, |c| c.body = "b2".into()).unwrap();
+    s.set_parent(Comment::POST, updated, Some(p[2])).unwrap();
+    s.set_parent(Comment::POST, back, Some(p[1])).unwrap();
+    s.set_parent(Comment::POST, back, Some(p[0])).unwrap();
+    let diff = s.changes_since(&mark).unwrap();
+    assert_eq!(diff.counts(), [("comments", 0, 2, 0)], "{diff}");
+    let comments = diff.table("comments");
+    let (from, to) = (format!("posts[{}]", p[0].raw()), format!("posts[{}]", p[2].raw()));
+    assert_eq!(comments.updated[0].key, moved.raw());
+    assert_eq!(
+        comments.updated[0].changes,
+        [("post_id", from.clone(), to.clone())]
+    );
+    assert_eq!(comments.updated[1].key, updated.raw());
+    assert_eq!(
+        comments.updated[1].changes,
+        [("body", "'b'".into(), "'b2'".into()), ("post_id", from, to)]
+    );
+    assert_eq!(s.diff(&before).unwrap(), diff);
+}

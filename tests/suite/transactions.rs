@@ -457,3 +457,85 @@ fn the_store_is_send_and_sync_and_forks_serve_parallel_tests() {
     });
     assert!(fixture.contains(alice));
 }
+
+/// Managers `m1` (reports r0..r3) and `m2` (report r4) in a fresh store.
+fn two_managers() -> (Store, [Key<Employee>; 2], Vec<Key<Employee>>) {
+    let mut s = store();
+    let employee = |s: &mut Store, name: &str, manager| {
+        s.insert(Employee {
+            name: name.into(),
+            manager,
+        })
+        .unwrap()
+    };
+    let m1 = employee(&mut s, "m1", None);
+    let m2 = employee(&mut s, "m2", None);
+    let r = (0..5)
+        .map(|i| employee(&mut s, &format!("r{i}"), Some(if i < 4 { m1 } else { m2 })))
+        .collect();
+    (s, [m1, m2], r)
+}
+
+fn reports(s: &Store, manager: Key<Employee>) -> Vec<Key<Employee>> {
+    s.children(Employee::MANAGER, manager).collect()
+}
+
+/// A move from one parent to another journals the old parent, link number and list position,
+/// not the old row: undoing moves (a reset, a rollback, a savepoint) puts each child back at
+/// its exact place, from the middle of a list and after a child moved twice.
+#[test]
+fn undoing_moves_restores_each_list_in_its_exact_order() {
+    let (mut s, [m1, m2], r) = two_managers();
+    let before = s.fork();
+    let mark = s.mark().unwrap();
+    s.set_parent(Employee::MANAGER, r[1], Some(m2)).unwrap();
+    s.set_parent(Employee::MANAGER, r[2], Some(m2)).unwrap();
+    s.set_parent(Employee::MANAGER, r[1], Some(m1)).unwrap(); // back, now last
+    assert_eq!(reports(&s, m1), [r[0], r[3], r[1]]);
+    assert_eq!(reports(&s, m2), [r[4], r[2]]);
+    s.check_integrity().unwrap();
+    assert_eq!(s.reset(&mark).unwrap(), 3);
+    assert_eq!(reports(&s, m1), [r[0], r[1], r[2], r[3]]);
+    assert_eq!(reports(&s, m2), [r[4]]);
+    assert!(s == before);
+    s.check_integrity().unwrap();
+
+    // A savepoint inside a transaction: only the moves after it are undone.
+    s.begin().unwrap();
+    s.set_parent(Employee::MANAGER, r[0], Some(m2)).unwrap();
+    let sp = s.savepoint().unwrap();
+    s.set_parent(Employee::MANAGER, r[2], Some(m2)).unwrap();
+    s.set_parent(Employee::MANAGER, r[4], Some(m1)).unwrap();
+    s.rollback_to(&sp).unwrap();
+    assert_eq!(reports(&s, m1), [r[1], r[2], r[3]]);
+    assert_eq!(reports(&s, m2), [r[4], r[0]]);
+    s.check_integrity().unwrap();
+    s.rollback().unwrap();
+    assert_eq!(reports(&s, m1), [r[0], r[1], r[2], r[3]]);
+    assert!(s == before);
+    s.check_integrity().unwrap();
+
+    // After the undo the link numbers are the old ones: a new move still goes last.
+    s.set_parent(Employee::MANAGER, r[3], Some(m2)).unwrap();
+    s.set_parent(Employee::MANAGER, r[1], Some(m2)).unwrap();
+    assert_eq!(reports(&s, m2), [r[4], r[3], r[1]]);
+    s.check_integrity().unwrap();
+}
+
+/// A move that fails after it is journalled (an injected fault on the table) is undone by its
+/// statement like any other change.
+#[test]
+fn a_move_failing_after_it_is_journalled_changes_nothing() {
+    let (mut s, [_, m2], r) = two_managers();
+    let err = Error::Unavailable { reason: "test" };
+    s.faults()
+        .inject(relata::FaultPoint::next_write_to::<Employee>(), err.clone());
+    assert_fails_unchanged(&mut s, &err, |s| s.set_parent(Employee::MANAGER, r[1], Some(m2)));
+    s.begin().unwrap();
+    s.set_parent(Employee::MANAGER, r[2], Some(m2)).unwrap();
+    s.faults()
+        .inject(relata::FaultPoint::next_write_to::<Employee>(), err.clone());
+    assert_fails_unchanged(&mut s, &err, |s| s.set_parent(Employee::MANAGER, r[1], Some(m2)));
+    s.commit().unwrap();
+    assert_eq!(reports(&s, m2), [r[4], r[2]]);
+}
