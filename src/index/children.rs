@@ -252,7 +252,9 @@ impl ChildIndex {
             Some(&prev) if !sorts_before(prev) => run[..len].partition_point(|&c| sorts_before(c)),
             _ => len,
         };
-        run.copy_within(at..len, at + 1);
+        if at < len {
+            run.copy_within(at..len, at + 1);
+        }
         run[at] = child;
         self.lists[parent.index() as usize].len += 1;
         at
@@ -267,12 +269,15 @@ impl ChildIndex {
         let start = list.start as usize;
         let at = at.min(len);
         let run = &mut self.pool[start..start + len + 1];
-        run.copy_within(at..len, at + 1);
+        if at < len {
+            run.copy_within(at..len, at + 1);
+        }
         run[at] = child;
         self.lists[parent.index() as usize].len += 1;
     }
 
     /// Removes `child` from `parent`'s list; `false` if it was not there.
+    #[inline]
     pub(crate) fn remove(&mut self, parent: RawKey, child: RawKey) -> bool {
         self.take(parent, child).is_some()
     }
@@ -280,11 +285,15 @@ impl ChildIndex {
     /// Removes `child` from `parent`'s list and returns the position it had (a list is
     /// shorter than 2^32, see [`MAX_POOL`]); `None` if it was not there. Searched from the
     /// end: the newest child is found first.
+    #[inline]
     pub(crate) fn take(&mut self, parent: RawKey, child: RawKey) -> Option<u32> {
         let list = self.lists.get_mut(parent.index() as usize)?;
-        let run = &mut self.pool[list.range()];
+        let run = self.pool.get_mut(list.range())?;
         let at = run.iter().rposition(|&c| c == child)?;
-        run.copy_within(at + 1.., at);
+        // The last child (an undone insert or move) shifts nothing: no `memmove` call.
+        if at + 1 < run.len() {
+            run.copy_within(at + 1.., at);
+        }
         list.len -= 1;
         Some(at as u32)
     }
