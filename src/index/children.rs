@@ -152,8 +152,19 @@ impl ChildIndex {
         list
     }
 
-    /// Makes room for one more child in `parent`'s list; returns the list.
+    /// Makes room for one more child in `parent`'s list; returns the list. Inline for a
+    /// list that has room (most inserts, every undone removal), out of line otherwise.
+    #[inline]
     fn grow(&mut self, parent: RawKey) -> List {
+        match self.lists.get(parent.index() as usize) {
+            Some(&list) if list.owned_by(parent) && list.len < list.cap => list,
+            _ => self.grow_full(parent),
+        }
+    }
+
+    /// [`grow`](Self::grow) for a list without room (or not yet owned by `parent`).
+    #[inline(never)]
+    fn grow_full(&mut self, parent: RawKey) -> List {
         let pool_len = self.pool.len();
         let list = *self.list_mut(parent);
         if list.len < list.cap {
@@ -168,7 +179,7 @@ impl ChildIndex {
         }
         if self.garbage >= COMPACT_MIN && self.garbage * 8 > pool_len {
             self.compact(|len, cap| cap.min(len.saturating_mul(2).max(4)));
-            return self.grow(parent); // once: the pool has no garbage now
+            return self.grow_full(parent); // once: the pool has no garbage now
         }
         let cap = list.cap.saturating_mul(2).max(4);
         let Some(start) = u32::try_from(pool_len)

@@ -1,7 +1,8 @@
 //! The journal: the one write path.
 //!
-//! Every mutation of ground truth is one of three primitive changes (insert, delete, update of a
-//! record), applied by a table and recorded here. Undoing a change applies its inverse through
+//! Every mutation of ground truth is one of a few primitive changes (insert, delete, update of a
+//! record, a key moved between parents, a link added or removed, an id counter moved), applied
+//! by a table and recorded here. Undoing a change applies its inverse through
 //! the same table code, so derived state is restored by the same functions that built it.
 //! Statements (every public mutating call), and later transactions, savepoints and fixture
 //! marks, are positions in this log: failing rolls back to the position, succeeding at the
