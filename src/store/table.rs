@@ -516,8 +516,9 @@ impl<E: Entity> Table<E> {
     }
 
     pub(crate) fn undo_insert(&mut self, key: RawKey) {
-        self.unlink_derived(key);
+        // The row leaves its slot first and is unlinked as given: one slot look-up, not two.
         if let Some(row) = self.rows.remove(key) {
+            self.unlink(key, Some(&row));
             release_text::<E>(&row, &mut self.text);
         }
     }
@@ -732,6 +733,13 @@ impl<E: Entity> Table<E> {
     }
 
     fn unlink_derived(&mut self, key: RawKey) {
+        self.unlink(key, None);
+    }
+
+    /// Removes record `key` from every derived structure; its row is `removed` if it already
+    /// left its slot, else read from the slot. Comparisons read the other records from the
+    /// slots and this one from its row.
+    fn unlink(&mut self, key: RawKey, removed: Option<&E::Row>) {
         let Table {
             rows,
             text,
@@ -743,7 +751,9 @@ impl<E: Entity> Table<E> {
             ..
         } = self;
         let (rows, text) = (&*rows, &*text);
-        let Some(row) = rows.get(key) else { return };
+        let Some(row) = removed.or_else(|| rows.get(key)) else {
+            return;
+        };
         for (u, def) in E::DEF.uniques.iter().enumerate() {
             if let Some(hash) = row_hash::<E>(row, text, def) {
                 let removed = uniques[u].remove(hash, key);
@@ -752,7 +762,9 @@ impl<E: Entity> Table<E> {
         }
         for (x, def) in E::DEF.indexes.iter().enumerate() {
             if let Some(hash) = row_hash::<E>(row, text, def) {
-                let eq = |k: RawKey| rows.get(k).is_some_and(|r| same_values::<E>(row, r, text, def));
+                // `key` itself may be out of its slot: it matches its own bucket.
+                let eq =
+                    |k: RawKey| k == key || rows.get(k).is_some_and(|r| same_values::<E>(row, r, text, def));
                 let removed = indexes[x].remove(hash, key, eq);
                 debug_assert!(removed, "{}: index entry of {key} missing", E::DEF.table);
             }
