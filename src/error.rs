@@ -364,8 +364,7 @@ enum Quoted {
     Given(String),
 }
 
-/// One column's value, holding only what its quoted form shows.
-#[derive(Clone)]
+/// One column's value: what its quoted form shows, or (`Whole`) the text it shortens.
 pub(crate) enum Part {
     /// A value with no text or bytes (NULL, a number, a boolean, a key with no table).
     Scalar(crate::value::Value<'static>),
@@ -401,6 +400,30 @@ impl Part {
             Value::Bytes(b) => Part::Bytes {
                 head: quoted_bytes_prefix(b).into(),
                 len: b.len(),
+            },
+        }
+    }
+}
+
+/// A clone keeps only what the quoted form shows: a `Whole` text (a refused insert's own
+/// `String`, which may be megabytes) clones as its quoted prefix, so an error copied into the
+/// operation log or by a caller costs at most the quote's bytes. It displays the same.
+impl Clone for Part {
+    fn clone(&self) -> Part {
+        match self {
+            Part::Scalar(v) => Part::Scalar(*v),
+            Part::Text { head, len } => Part::Text {
+                head: head.clone(),
+                len: *len,
+            },
+            Part::Bytes { head, len } => Part::Bytes {
+                head: head.clone(),
+                len: *len,
+            },
+            Part::Ref { table, key } => Part::Ref { table, key: *key },
+            Part::Whole(s) => Part::Text {
+                head: crate::value::quoted_prefix(s).into(),
+                len: s.len(),
             },
         }
     }
@@ -791,5 +814,18 @@ mod tests {
         );
         let one = QuotedValue::one(Part::of(Value::Float(-0.5)));
         assert_eq!(format!("{one:.2}|{one:>5}"), "-0| -0.5");
+    }
+
+    #[test]
+    fn a_refused_text_held_whole_clones_as_its_quoted_prefix() {
+        let long = "é".repeat(100_000);
+        let whole = Part::Whole(long.clone());
+        let copy = whole.clone();
+        let Part::Text { head, len } = &copy else {
+            panic!("a clone of a whole text should keep only its quoted prefix")
+        };
+        assert!(head.len() <= 64 && *len == long.len());
+        assert_eq!(copy.to_string(), whole.to_string());
+        assert!(whole.to_string().ends_with("...' (200000 bytes)"));
     }
 }
