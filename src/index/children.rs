@@ -4,7 +4,8 @@
 //! One list per parent slot, holding the children in link order (ascending link sequence
 //! number, which each child stores as ground truth next to its foreign key). Appending a new
 //! link is O(1) amortized; removing one is O(k) in the parent's fan-out (a scan and a shift
-//! that keeps the order); undo re-inserts at the position given by the sequence number.
+//! that keeps the order); undo re-inserts at the position given by the sequence number, or,
+//! for a child moved from another parent, at the position the journal stored (`insert_at`).
 //!
 //! All lists share one pool, each a contiguous run with room to grow at its end, so the index
 //! is two buffers however many parents it has: a fork copies it with two `memcpy`s and a load

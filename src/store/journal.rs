@@ -3,7 +3,9 @@
 //! Every mutation of ground truth is one of a few primitive changes (insert, delete, update of a
 //! record, a key moved between parents, a link added or removed, an id counter moved), applied
 //! by a table and recorded here. Undoing a change applies its inverse through
-//! the same table code, so derived state is restored by the same functions that built it.
+//! the same table code, so derived state is restored by the same functions that built it; the
+//! one exception is an undone move, which puts the child back at the list position the entry
+//! stored (`insert_at`) instead of searching for it by link number.
 //! Statements (every public mutating call), and later transactions, savepoints and fixture
 //! marks, are positions in this log: failing rolls back to the position, succeeding at the
 //! outermost level finalizes (frees deleted rows, reclaims text).
