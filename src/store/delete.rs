@@ -277,17 +277,25 @@ impl Store {
             }
             plan.nulls.retain(|(ct, c, _)| !reached.contains(&(*ct, *c)));
         }
-        self.check_nulls(&plan.nulls)?;
+        if !plan.nulls.is_empty() {
+            self.check_nulls(&plan.nulls)?;
+        }
         plan.unlinks = self.edges_of(&plan.reached);
         Ok(plan)
     }
 
     /// SET NULL is an UPDATE of the child's key: the child must satisfy its CHECKs after each
-    /// of its keys the delete clears (a child may lose two keys to one delete).
+    /// of its keys the delete clears (a child may lose two keys to one delete). Called only when
+    /// the delete sets something NULL, out of line; the grouping (a map and a list per child) is
+    /// built only when a child's entity declares a CHECK.
+    #[inline(never)]
     fn check_nulls(&self, nulls: &[(usize, RawKey, usize)]) -> Result<(), Error> {
-        let checked = nulls.iter().filter(|n| !self.tables[n.0].def().checks.is_empty());
+        let mut checked = nulls.iter().filter(|n| !self.tables[n.0].def().checks.is_empty());
+        let Some(&first) = checked.next() else {
+            return Ok(());
+        };
         let (mut children, mut at) = (Vec::<(usize, RawKey, Vec<usize>)>::new(), HashMap::new());
-        for &(ct, c, fk) in checked {
+        for &(ct, c, fk) in std::iter::once(&first).chain(checked) {
             let i = *at.entry((ct, c)).or_insert_with(|| {
                 children.push((ct, c, Vec::new()));
                 children.len() - 1
