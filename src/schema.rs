@@ -47,6 +47,9 @@ pub(crate) struct TableEntry {
     pub(crate) incoming: Vec<(usize, usize)>,
     /// Many-to-many relations this table is an end of: (relation, `true` for the left end).
     pub(crate) relations: Vec<(usize, bool)>,
+    /// Per table: whether a delete starting in this one can reach a record of that table
+    /// twice, so its plan must look each one up (see [`rejoins`]).
+    pub(crate) rejoins: Vec<bool>,
 }
 
 impl std::fmt::Debug for Schema {
@@ -160,6 +163,7 @@ impl SchemaBuilder {
                 fk_targets: Vec::new(),
                 incoming: Vec::new(),
                 relations: Vec::new(),
+                rejoins: Vec::new(),
             });
         }
         for t in 0..tables.len() {
@@ -179,6 +183,10 @@ impl SchemaBuilder {
                 tables[target].incoming.push((t, fk));
             }
         }
+        let all_rejoins: Vec<Vec<bool>> = (0..tables.len()).map(|t| rejoins(&tables, t)).collect();
+        for (entry, r) in tables.iter_mut().zip(all_rejoins) {
+            entry.rejoins = r;
+        }
         let relations = resolve_relations(&self.relations, &mut tables)?;
         for parent in &tables {
             check_backrefs(parent, &tables, &relations)?;
@@ -194,6 +202,38 @@ impl SchemaBuilder {
             }),
         })
     }
+}
+
+/// Whether a foreign key deletes its record with its parent (`cascade` or delete-orphan).
+pub(crate) fn cascades(fk: &crate::entity::FkDef) -> bool {
+    fk.orphan || fk.on_delete == OnDelete::Cascade
+}
+
+/// Per table, for a delete starting in table `root`: whether the cascade can reach one of its
+/// records twice. A record is reached only through a cascading key whose parent the cascade
+/// reaches, so one of a table with at most one such key (counting the root itself as a path
+/// into the root's table) has one parent that can reach it, itself reached once, and is
+/// reached once. Two such keys (a membership whose user and group both go) or a cycle back
+/// to the root's table can reach a record twice. O(tables + keys).
+fn rejoins(tables: &[TableEntry], root: usize) -> Vec<bool> {
+    let mut reached = vec![false; tables.len()];
+    reached[root] = true;
+    let mut todo = vec![root];
+    while let Some(t) = todo.pop() {
+        for &(ct, fk) in &tables[t].incoming {
+            if cascades(&tables[ct].def.fks[fk]) && !reached[ct] {
+                reached[ct] = true;
+                todo.push(ct);
+            }
+        }
+    }
+    (0..tables.len())
+        .map(|ct| {
+            let keys = tables[ct].def.fks.iter().zip(&tables[ct].fk_targets);
+            let paths = keys.filter(|&(fk, &p)| cascades(fk) && reached[p]).count();
+            paths + usize::from(ct == root) >= 2
+        })
+        .collect()
 }
 
 fn resolve_relations(

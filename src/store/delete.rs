@@ -72,11 +72,12 @@ const SQLITE_CASCADE_LIMIT: usize = 1000;
 /// several allocations and rehashes per delete.
 const SHORT: usize = 32;
 
-/// The records a cascade has reached that it could reach again: the root, and those of a
-/// table with more than one cascading key (a membership row reached from its user and from its
-/// group). A record whose table has one cascading key has one parent that can reach it, itself
-/// reached once, so it is not kept (see `plan_delete`). A short list, scanned, until it holds
-/// [`SHORT`], then a hash set. O(1) per look-up either way (the list is bounded).
+/// The records a cascade has reached that it could reach again: those of a table the schema
+/// says the delete can reach twice (`TableEntry::rejoins`: a membership row reached from its
+/// user and from its group when both go, the root's table on a cycle). Any other record has
+/// one parent that can reach it, itself reached once, so it is not kept (see `plan_delete`).
+/// A short list, scanned, until it holds [`SHORT`], then a hash set. O(1) per look-up either
+/// way (the list is bounded).
 #[derive(Default)]
 struct Seen {
     list: Vec<(usize, RawKey)>,
@@ -108,11 +109,31 @@ impl Seen {
     }
 }
 
-/// How many foreign keys of `def` delete their record with its parent (`cascade` or
-/// delete-orphan): the paths by which a cascade can reach one of its records.
-fn cascading_keys(def: &crate::entity::EntityDef) -> usize {
-    let cascades = |fk: &&crate::entity::FkDef| fk.orphan || fk.on_delete == OnDelete::Cascade;
-    def.fks.iter().filter(cascades).count()
+/// A delete plan's walk buffers, kept by the store between deletes so that a delete does not
+/// allocate them (its report still allocates what it returns). At most [`KEPT`] entries
+/// each are kept; a larger cascade's buffers are freed after it.
+#[derive(Default)]
+pub(crate) struct PlanBuffers {
+    /// Records to visit, with their depth below the root.
+    stack: Vec<(usize, RawKey, usize)>,
+    /// The plan's `reached`, empty.
+    reached: Vec<(usize, RawKey)>,
+}
+
+/// The most entries a [`PlanBuffers`] buffer keeps between deletes (10 KB for both).
+const KEPT: usize = 256;
+
+impl PlanBuffers {
+    /// Takes back a plan's `reached` buffer, emptied; frees what outgrew [`KEPT`].
+    fn keep(&mut self, mut reached: Vec<(usize, RawKey)>) {
+        reached.clear();
+        if reached.capacity() <= KEPT {
+            self.reached = reached;
+        }
+        if self.stack.capacity() > KEPT {
+            self.stack = Vec::new();
+        }
+    }
 }
 
 /// The full effect of one delete, computed before anything changes.
@@ -167,9 +188,13 @@ impl Store {
 
     /// Deletes within the current statement.
     pub(crate) fn delete_in(&mut self, t: usize, key: RawKey) -> Result<DeleteReport, Error> {
-        let plan = self.plan_delete(t, key)?;
+        let mut buffers = std::mem::take(&mut self.plan_buffers);
+        let plan = self.plan_delete(t, key, &mut buffers)?;
         self.apply_delete(&plan)?;
-        Ok(self.report(&plan))
+        let report = self.report(&plan);
+        buffers.keep(plan.reached);
+        self.plan_buffers = buffers;
+        Ok(report)
     }
 
     /// What [`delete`](Self::delete) would do, without doing it.
@@ -199,27 +224,38 @@ impl Store {
     /// ```
     pub fn explain_delete<E: Entity>(&self, key: Key<E>) -> Result<DeleteReport, Error> {
         let t = self.table_index::<E>()?;
-        let plan = self.plan_delete(t, key.raw())?;
+        let plan = self.plan_delete(t, key.raw(), &mut PlanBuffers::default())?;
         Ok(self.report(&plan))
     }
 
-    fn plan_delete(&self, t: usize, key: RawKey) -> Result<Plan, Error> {
+    /// The plan of deleting `key` of table `t`; its walk uses `buffers` (a plan's `reached` is
+    /// taken from them).
+    fn plan_delete(&self, t: usize, key: RawKey, buffers: &mut PlanBuffers) -> Result<Plan, Error> {
         if self.tables[t].state(key) != super::KeyState::Live {
             return Err(self.missing_or_stale(t, key));
         }
         let mut seen = Seen::default();
+        let mut reached = std::mem::take(&mut buffers.reached);
+        reached.clear();
+        reached.reserve(SHORT);
         let mut plan = Plan {
-            reached: Vec::with_capacity(SHORT),
+            reached,
             nulls: Vec::new(),
             unlinks: Vec::new(),
         };
         let mut restricts = Vec::new();
         // RESTRICT looks at the children when the parent goes, before the cascade runs.
         let mut immediate = Vec::new();
-        let (root, root_table) = (t, self.tables[t].def().table);
-        let mut stack = Vec::with_capacity(SHORT);
+        let root_table = self.tables[t].def().table;
+        // Which tables the walk can reach twice from this root: only their records are looked up.
+        let rejoins = &self.schema.inner.tables[t].rejoins;
+        let stack = &mut buffers.stack;
+        stack.clear();
+        stack.reserve(SHORT);
         stack.push((t, key, 0));
-        seen.insert((t, key));
+        if rejoins[t] {
+            seen.insert((t, key));
+        }
         while let Some((t, k, depth)) = stack.pop() {
             if depth >= SQLITE_CASCADE_LIMIT && self.engine == Engine::Sqlite {
                 return Err(Error::CascadeTooDeep {
@@ -237,11 +273,10 @@ impl Store {
                 }
                 match (fkdef.orphan, fkdef.on_delete) {
                     (true, _) | (_, OnDelete::Cascade) => {
-                        // Reached through its table's only cascading key, a record has one
-                        // parent that can reach it, and that parent is reached once: no need
-                        // to look it up. The root's table is the exception (a cycle leads
-                        // back to the root).
-                        let once = ct != root && cascading_keys(self.tables[ct].def()) == 1;
+                        // Unless the schema says this table's records can be reached twice
+                        // from the root's table, each has one parent that can reach it, and
+                        // that parent is reached once: no need to look it up.
+                        let once = !rejoins[ct];
                         for c in children.iter().rev() {
                             if once || seen.insert((ct, c)) {
                                 stack.push((ct, c, depth + 1));
@@ -310,8 +345,11 @@ impl Store {
 
     /// Every link with an end among `records`, each once, in the order the records come.
     fn edges_of(&self, records: &[(usize, RawKey)]) -> Vec<(usize, RawKey, RawKey)> {
-        let mut seen = HashSet::new();
         let mut out = Vec::new();
+        if self.relations.is_empty() {
+            return out;
+        }
+        let mut seen = HashSet::new();
         for &(t, k) in records {
             for &(r, left_end) in &self.schema.inner.tables[t].relations {
                 let edges = &self.relations[r];
@@ -368,7 +406,7 @@ impl Store {
                 .reached
                 .iter()
                 .map(|&(t, key)| DeletedRecord {
-                    table: self.tables[t].def().table,
+                    table: self.schema.inner.tables[t].def.table,
                     key,
                 })
                 .collect(),

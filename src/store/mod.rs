@@ -90,6 +90,8 @@ pub struct Store {
     pub(crate) engine: Engine,
     /// Fills `created_at` / `updated_at` fields.
     pub(crate) clock: Clock,
+    /// The delete plan's walk buffers, reused from one delete to the next (empty between).
+    plan_buffers: delete::PlanBuffers,
 }
 
 impl Clone for Store {
@@ -117,6 +119,7 @@ impl Clone for Store {
             log: None,
             engine: self.engine,
             clock: self.clock.clone(),
+            plan_buffers: delete::PlanBuffers::default(),
         }
     }
 }
@@ -208,6 +211,7 @@ impl Store {
             log: None,
             engine,
             clock: Clock::default(),
+            plan_buffers: delete::PlanBuffers::default(),
         }
     }
 

@@ -297,3 +297,72 @@ fn cascade_through_a_two_table_cycle_and_a_diamond_deletes_each_record_once() {
     assert_eq!(s.keys::<Owner>().collect::<Vec<_>>(), [bystander]);
     assert_eq!((s.count::<Team>(), s.count::<Seat>()), (0, 0));
 }
+
+/// The plan looks up only the records of a table a delete can reach twice, which the schema
+/// decides per starting table: deleting an org reaches a member from its department and from
+/// its project (both go with the org, one level down), deleting a department reaches each of
+/// its members once (no project goes). Both delete each record once.
+#[test]
+fn a_cascade_reaching_a_row_from_both_its_parents_only_through_the_root_deletes_it_once() {
+    use relata::{Entity, Key, Schema, Store};
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "orgs")]
+    struct Org {
+        name: String,
+    }
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "depts")]
+    struct Dept {
+        #[relata(back = "depts", on_delete = "cascade")]
+        org: Key<Org>,
+    }
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "projects")]
+    struct Project {
+        #[relata(back = "projects", on_delete = "cascade")]
+        org: Key<Org>,
+    }
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "members")]
+    struct Member {
+        #[relata(back = "members", on_delete = "cascade")]
+        dept: Key<Dept>,
+        #[relata(back = "members", on_delete = "cascade")]
+        project: Key<Project>,
+    }
+    let schema = Schema::builder()
+        .entity::<Org>()
+        .entity::<Dept>()
+        .entity::<Project>()
+        .entity::<Member>()
+        .build()
+        .unwrap();
+    let mut s = Store::new(schema);
+    let org = s.insert(Org { name: "o".into() }).unwrap();
+    let (d1, d2) = (s.insert(Dept { org }).unwrap(), s.insert(Dept { org }).unwrap());
+    let (p1, p2) = (
+        s.insert(Project { org }).unwrap(),
+        s.insert(Project { org }).unwrap(),
+    );
+    for (dept, project) in [(d1, p1), (d1, p2), (d2, p1), (d2, p2), (d1, p1)] {
+        s.insert(Member { dept, project }).unwrap();
+    }
+    let report = ok(&mut s, |s| s.delete(d1));
+    assert_eq!(
+        report.deleted.len(),
+        4,
+        "the department and its 3 members: {report:?}"
+    );
+    assert_eq!((s.count::<Member>(), s.count::<Project>()), (2, 2));
+    let report = ok(&mut s, |s| s.delete(org));
+    assert_eq!(
+        report.deleted.len(),
+        6,
+        "org, dept, 2 projects, 2 members: {report:?}"
+    );
+    let mut keys: Vec<_> = report.deleted.iter().map(|d| (d.table, d.key)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), 6, "each record once");
+    assert_eq!(s.count::<Member>(), 0);
+}
