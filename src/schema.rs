@@ -205,7 +205,7 @@ impl SchemaBuilder {
 }
 
 /// Whether a foreign key deletes its record with its parent (`cascade` or delete-orphan).
-pub(crate) fn cascades(fk: &crate::entity::FkDef) -> bool {
+fn cascades(fk: &crate::entity::FkDef) -> bool {
     fk.orphan || fk.on_delete == OnDelete::Cascade
 }
 

@@ -256,36 +256,41 @@ impl ChildIndex {
         child: RawKey,
         sorts_before: impl Fn(RawKey) -> bool,
     ) -> usize {
-        let list = self.grow(parent);
-        let len = list.len as usize;
-        let start = list.start as usize;
-        let run = &mut self.pool[start..start + len + 1];
-        let at = match run[..len].last() {
-            Some(&prev) if !sorts_before(prev) => run[..len].partition_point(|&c| sorts_before(c)),
-            _ => len,
-        };
-        if at < len {
-            run.copy_within(at..len, at + 1);
-        }
-        run[at] = child;
-        self.lists[parent.index() as usize].len += 1;
-        at
+        self.insert_with(parent, child, |run| match run.last() {
+            Some(&prev) if !sorts_before(prev) => run.partition_point(|&c| sorts_before(c)),
+            _ => run.len(),
+        })
     }
 
     /// Inserts `child` at position `at` of `parent`'s list (its end if the list is shorter):
     /// an undo putting a child back where [`take`](Self::take) found it, with no comparison.
     /// O(1) amortized plus the entries after `at` shifted.
     pub(crate) fn insert_at(&mut self, parent: RawKey, child: RawKey, at: usize) {
+        self.insert_with(parent, child, |_| at);
+    }
+
+    /// Makes room in `parent`'s list and puts `child` at the position `position` picks from
+    /// the list as it is (its end if past it), shifting the entries after it; returns the
+    /// position. The one body of [`insert_by`](Self::insert_by) and
+    /// [`insert_at`](Self::insert_at).
+    #[inline]
+    fn insert_with(
+        &mut self,
+        parent: RawKey,
+        child: RawKey,
+        position: impl FnOnce(&[RawKey]) -> usize,
+    ) -> usize {
         let list = self.grow(parent);
         let len = list.len as usize;
         let start = list.start as usize;
-        let at = at.min(len);
         let run = &mut self.pool[start..start + len + 1];
+        let at = position(&run[..len]).min(len);
         if at < len {
             run.copy_within(at..len, at + 1);
         }
         run[at] = child;
         self.lists[parent.index() as usize].len += 1;
+        at
     }
 
     /// Removes `child` from `parent`'s list; `false` if it was not there.

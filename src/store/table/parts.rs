@@ -148,11 +148,11 @@ impl<E: Entity> Table<E> {
     }
 
     /// A table from its parts (rows, link counters, text borrowed from the input) in format
-    /// `version` and how many slots its rows hold (slot 0 included), its link numbers made absolute (format 5 writes them relative), validated
-    /// (the slot count the rows record, link counters, every text field in the text on char
-    /// boundaries and every byte used, each value of its type), with its unique, secondary and
-    /// ordered indexes rebuilt; children lists follow (`fill_children`). O(records + text),
-    /// O(n log n) per ordered index.
+    /// `version` and its slot count (slot 0 included), link numbers made absolute (format 5
+    /// writes them relative), validated (the slot count the rows record, link counters, every
+    /// text field in the text on char boundaries and every byte used, each value of its type),
+    /// with its unique, secondary and ordered indexes rebuilt; children lists follow
+    /// (`fill_children`). O(records + text), O(n log n) per ordered index.
     pub(crate) fn from_parts(
         (mut rows, next_seq, text): (Rows<E::Row>, Vec<u32>, &str),
         slots: u64,
