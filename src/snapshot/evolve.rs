@@ -26,7 +26,6 @@ use super::format::{
 use super::load::{checked_body, decode_description};
 use super::{encode, seal, RelationParts, SnapshotError};
 use crate::column::Stored;
-use crate::entity::EntityDef;
 use crate::key::RawKey;
 use crate::schema::Schema;
 use crate::store::erased::AnyTable;
@@ -186,11 +185,17 @@ fn rewrite(
     // each field comes from), if it has one.
     let mut tables = vec![None; new.entities.len()];
     for (desc, &announced) in old_tables.iter().zip(&old.counts) {
-        let table = reader.table(desc, &mut |_, _, _| Ok(()))?;
+        let mut first = None;
+        let table = reader.table(desc, &mut |index, version, record| {
+            if first.is_none() && record.is_some() {
+                first = Some(RawKey::new(index, version));
+            }
+            Ok(())
+        })?;
         counted("table", desc.table, announced, table.records)?;
         match new.entities.iter().position(|e| e.table == desc.table) {
             Some(n) => {
-                let sources = plan_fields(desc, &new.entities[n], &*empty.tables[n], adapted)?;
+                let sources = plan_fields(desc, (&new.entities[n], &*empty.tables[n]), first, adapted)?;
                 tables[n] = Some((table, desc, sources));
             }
             None => adapted.push(Adaptation::TableDropped {
@@ -235,7 +240,7 @@ fn rewrite(
     for ((table, ours), empty) in tables.iter().zip(&description.schema.entities).zip(&empty.tables) {
         match table {
             Some((old, desc, sources)) => {
-                rewrite_table(old, desc, (ours, sources, empty.def()), &mut out)?;
+                rewrite_table(old, desc, (ours, sources), &mut out)?;
             }
             None => {
                 empty.encode_parts(&mut out)?;
@@ -313,18 +318,16 @@ enum Source {
     Null,
     /// The declared default: its bytes as the parts store it, and its text.
     Default(Vec<u8>, String),
-    /// Nothing: refused if a record needs it.
-    Missing,
 }
 
 /// Table `desc` of the snapshot (found as `old`), walked again and written to `out` in the
-/// form today's table `def` (described as `ours`) saves, each field from its `sources`: the
+/// form today's table (described as `ours`) saves, each field from its `sources`: the
 /// kept fields' bytes, new fields' `None` or default, each foreign key's link numbers and
 /// counter by field name, every slot with its version.
 fn rewrite_table(
     old: &OldTable<'_>,
     desc: &EntityDesc<'_>,
-    (ours, sources, def): (&EntityDesc<'_>, &[Source], &EntityDef),
+    (ours, sources): (&EntityDesc<'_>, &[Source]),
     out: &mut Vec<u8>,
 ) -> Result<(), SnapshotError> {
     let old_fk: Vec<Option<usize>> = (0..ours.fks.len())
@@ -333,10 +336,10 @@ fn rewrite_table(
     let mut text = String::new();
     encode(&old.slots, out)?;
     // Read again in the order first read, the records' text ranges come out the same.
-    Reader::new(old.bytes).table(desc, &mut |index, version, record| {
+    Reader::new(old.bytes).table(desc, &mut |_, version, record| {
         encode(&u8::from(record.is_some()), out)?;
         if let Some(record) = record {
-            for (f, source) in sources.iter().enumerate() {
+            for source in sources {
                 match source {
                     Source::Old(i) => {
                         let (bytes, span) = &record.fields[*i];
@@ -348,13 +351,6 @@ fn rewrite_table(
                     Source::Default(bytes, value) => {
                         out.extend_from_slice(bytes);
                         text.push_str(value);
-                    }
-                    Source::Missing => {
-                        return Err(SnapshotError::MissingDefault {
-                            table: def.table,
-                            field: def.fields[f].name,
-                            key: RawKey::new(index, version),
-                        })
                     }
                 }
             }
@@ -385,12 +381,14 @@ fn fk_name<'a>(d: &EntityDesc<'a>, fk: usize) -> Option<&'a str> {
     d.fields.get(field as usize).map(|f| f.name)
 }
 
-/// Where each field of `table` comes from, refusing a changed stored type; reports added and
+/// Where each field of `table` (described as `ours`) comes from, refusing, in field order, a
+/// changed stored type and a new required field with no default (naming `first`, the
+/// snapshot's first record, which needs one; an empty table needs none); reports added and
 /// dropped fields.
 fn plan_fields(
     desc: &EntityDesc<'_>,
-    ours: &EntityDesc<'_>,
-    table: &dyn AnyTable,
+    (ours, table): (&EntityDesc<'_>, &dyn AnyTable),
+    first: Option<RawKey>,
     adapted: &mut Vec<Adaptation>,
 ) -> Result<Vec<Source>, SnapshotError> {
     let def = table.def();
@@ -406,10 +404,17 @@ fn plan_fields(
                 table: def.table,
                 field: name,
             });
-            sources.push(match (default, field.nullable) {
-                (Some(default), _) => default,
-                (None, true) => Source::Null,
-                (None, false) => Source::Missing,
+            sources.push(match (default, field.nullable, first) {
+                (Some(default), _, _) => default,
+                (None, false, Some(key)) => {
+                    return Err(SnapshotError::MissingDefault {
+                        table: def.table,
+                        field: name,
+                        key,
+                    })
+                }
+                // No record needs a value for a required field of an empty table.
+                (None, _, _) => Source::Null,
             });
             continue;
         };

@@ -382,6 +382,83 @@ mod refused {
         assert!(err.to_string().contains("users.level"), "{err}");
     }
 
+    mod two_faults {
+        use relata::{Entity, Key};
+        #[derive(Entity, Clone, Debug, PartialEq)]
+        #[relata(table = "users")]
+        pub struct User {
+            #[relata(unique)]
+            pub name: String,
+            pub level: u8,
+        }
+        #[derive(Entity, Clone, Debug, PartialEq)]
+        #[relata(table = "posts")]
+        pub struct Post {
+            #[relata(on_delete = "cascade")]
+            pub author: Key<User>,
+            pub title: i64,
+        }
+    }
+
+    /// With two refused changes, the first in table (and field) order is reported, whichever
+    /// kind it is: here the users' missing default, before the posts' type change.
+    #[test]
+    fn of_two_refused_changes_the_first_table_s_is_reported() {
+        let schema = Schema::builder()
+            .entity::<two_faults::User>()
+            .entity::<two_faults::Post>()
+            .build()
+            .unwrap();
+        let (bytes, keys, _) = v1_snapshot();
+        let err = Store::from_snapshot_evolving(schema, &bytes).unwrap_err();
+        assert_eq!(
+            err,
+            SnapshotError::MissingDefault {
+                table: "users",
+                field: "level",
+                key: keys[0],
+            }
+        );
+    }
+
+    mod scored {
+        use relata::{Entity, Key};
+        #[derive(Entity, Clone, Debug, PartialEq)]
+        #[relata(table = "posts")]
+        pub struct Post {
+            #[relata(on_delete = "cascade")]
+            pub author: Key<super::super::v1::User>,
+            pub title: String,
+            pub score: u8,
+        }
+    }
+
+    /// A new required field with no default needs no value in a table with no records.
+    #[test]
+    fn a_new_required_field_of_an_empty_table_loads() {
+        let mut old = Store::new(v1_schema());
+        old.insert(v1::User {
+            name: "ada".into(),
+            karma: 1,
+            team: "red".into(),
+            bio: String::new(),
+        })
+        .unwrap();
+        let bytes = old.to_snapshot().unwrap();
+        let schema = Schema::builder()
+            .entity::<v1::User>()
+            .entity::<scored::Post>()
+            .build()
+            .unwrap();
+        let (store, adapted) = Store::from_snapshot_evolving(schema, &bytes).unwrap();
+        assert!(adapted.contains(&Adaptation::FieldAdded {
+            table: "posts",
+            field: "score"
+        }));
+        assert_eq!(store.count::<scored::Post>(), 0);
+        store.check_integrity().unwrap();
+    }
+
     mod unique_team {
         use relata::Entity;
         #[derive(Entity, Clone, Debug, PartialEq)]
