@@ -59,7 +59,7 @@ fn write_value(h: &mut impl Hasher, v: Value<'_>, nocase: bool) -> Option<()> {
 /// Equality as `hash_values` hashes: with `nocase`, text ignoring ASCII case. Text and keys,
 /// the kinds unique look-ups compare most, compare here, inline, as bytes and words: no call
 /// into `Value`'s general equality.
-#[inline]
+#[inline(always)]
 pub(crate) fn same_value(a: Value<'_>, b: Value<'_>, nocase: bool) -> bool {
     match (a, b) {
         (Value::Text(x), Value::Text(y)) if nocase => x.eq_ignore_ascii_case(y),

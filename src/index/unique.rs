@@ -14,6 +14,7 @@ pub(crate) struct UniqueIndex {
 
 impl UniqueIndex {
     /// The first record whose values satisfy `eq`. O(1) average.
+    #[inline(always)]
     pub(crate) fn find(&self, hash: u64, mut eq: impl FnMut(RawKey) -> bool) -> Option<RawKey> {
         self.keys.find(hash, |k| eq(*k)).copied()
     }

@@ -365,7 +365,7 @@ impl<E: Entity> Table<E> {
 
     /// [`find_unique`](Self::find_unique) for one value: `None` unless constraint `u` has
     /// one column. One hash of the value and one comparison per candidate, no slice walked.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn find_unique_one(&self, u: usize, value: Value<'_>) -> Option<RawKey> {
         let def = E::DEF.uniques.get(u)?;
         let &[field] = def.fields else {
