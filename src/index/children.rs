@@ -262,6 +262,12 @@ impl ChildIndex {
         })
     }
 
+    /// Appends `child` to `parent`'s list: a new link, which sorts last. O(1) amortized.
+    #[inline]
+    pub(crate) fn append(&mut self, parent: RawKey, child: RawKey) {
+        self.insert_with(parent, child, <[RawKey]>::len);
+    }
+
     /// Inserts `child` at position `at` of `parent`'s list (its end if the list is shorter):
     /// an undo putting a child back where [`take`](Self::take) found it, with no comparison.
     /// O(1) amortized plus the entries after `at` shifted.

@@ -509,9 +509,14 @@ impl<E: Entity> Table<E> {
 
     // ----- primitive changes and their inverses -----
 
+    /// Inserts a row whose links are all new (numbered by [`next_seq`](Self::next_seq)).
     pub(crate) fn p_insert(&mut self, row: E::Row) -> RawKey {
         let key = self.rows.insert(row);
-        self.link_derived(key);
+        self.link_uniques(key);
+        self.link_indexes(key);
+        for fk in 0..E::DEF.fks.len() {
+            self.link_new_child(fk, key);
+        }
         key
     }
 
@@ -614,7 +619,7 @@ impl<E: Entity> Table<E> {
         let taken = self.children.get_mut(fk)?.take(from, key);
         debug_assert!(taken.is_some(), "{}: child entry of {key} missing", E::DEF.table);
         set_link::<E>(row, fk, to, seq);
-        self.link_child(fk, key);
+        self.link_new_child(fk, key);
         Some((from, old_seq, taken.unwrap_or(u32::MAX)))
     }
 
@@ -730,6 +735,30 @@ impl<E: Entity> Table<E> {
             row,
             key,
         ))
+    }
+
+    /// [`link_child`](Self::link_child) for a link numbered by [`next_seq`](Self::next_seq)
+    /// just now (an insert, a move): its number is above every sibling's, so without an
+    /// `order_by` field it sorts last and is appended, no sibling read or compared. (An undo
+    /// or a rewrite puts back an older number and goes through `link_child`.)
+    #[inline]
+    fn link_new_child(&mut self, fk: usize, key: RawKey) {
+        if E::DEF.fks[fk].order_by.is_some() {
+            self.link_child(fk, key);
+            return;
+        }
+        let Some(row) = self.rows.get(key) else { return };
+        let Some(parent) = E::__fk(row, fk).filter(|_| self.fk_unique[fk].is_none()) else {
+            return;
+        };
+        debug_assert!(
+            (self.children[fk].get(parent).last())
+                .and_then(|&c| self.rows.get(c))
+                .is_none_or(|r| E::__seqs(r)[fk] < E::__seqs(row)[fk]),
+            "{}: a new link sorts last",
+            E::DEF.table
+        );
+        self.children[fk].append(parent, key);
     }
 
     fn unlink_derived(&mut self, key: RawKey) {

@@ -490,6 +490,35 @@ fn o2m_06_link_order_or_always_sorted() {
         s.children(SortedPost::AUTHOR, u).collect::<Vec<_>>(),
         [sb, sc, sa]
     );
+    // A move gives the child the newest link number: a plain list appends it, a sorted one
+    // still places it by title; undone, each goes back where it was.
+    let v = user(&mut s, "v");
+    let (vb, va) = (
+        s.insert(SortedPost {
+            title: "b".into(),
+            author: v,
+        }),
+        s.insert(SortedPost {
+            title: "a".into(),
+            author: v,
+        }),
+    );
+    let (vb, va) = (vb.unwrap(), va.unwrap());
+    let sorted = |s: &Store, u| s.children(SortedPost::AUTHOR, u).collect::<Vec<_>>();
+    let mark = s.mark().unwrap();
+    ok(&mut s, |s| s.set_parent(SortedPost::AUTHOR, sc, Some(v)));
+    ok(&mut s, |s| s.set_parent(Post::AUTHOR, c, Some(v)));
+    assert_eq!(sorted(&s, v), [va, vb, sc]);
+    ok(&mut s, |s| s.set_parent(SortedPost::AUTHOR, vb, Some(u)));
+    assert_eq!(sorted(&s, u), [sb, vb, sa]);
+    assert_eq!(sorted(&s, v), [va, sc]);
+    ok(&mut s, |s| s.set_parent(Post::AUTHOR, c, Some(u)));
+    assert_eq!(posts_of(&s, u), [a, c]);
+    s.reset(&mark).unwrap();
+    s.check_integrity().unwrap();
+    assert_eq!(sorted(&s, u), [sb, sc, sa]);
+    assert_eq!(sorted(&s, v), [va, vb]);
+    assert_eq!(posts_of(&s, u), [c, a]);
 }
 
 #[test]
