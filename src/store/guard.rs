@@ -10,29 +10,21 @@
 use crate::store::observe::PendingFault;
 use crate::store::Store;
 
-/// What to undo if the guard is dropped armed.
-pub(crate) enum Undo {
-    /// A statement: the journal and orphan queue positions and the nesting depth at its start.
-    Statement {
-        journal: usize,
-        orphans: usize,
-        depth: u32,
-    },
-    /// A scope opened for the call (by id), with the pending faults to restore.
-    Scope {
-        id: u64,
-        faults: Option<Vec<PendingFault>>,
-    },
+/// A scope opened for the call (by id), with the pending faults to restore: what an armed
+/// [`Unwind`] undoes when dropped.
+pub(crate) struct ScopeUndo {
+    pub(crate) id: u64,
+    pub(crate) faults: Option<Vec<PendingFault>>,
 }
 
-/// Undoes [`Undo`] on drop unless disarmed.
+/// Undoes a [`ScopeUndo`] on drop unless disarmed.
 pub(crate) struct Unwind<'s> {
     pub(crate) store: &'s mut Store,
-    undo: Option<Undo>,
+    undo: Option<ScopeUndo>,
 }
 
 impl<'s> Unwind<'s> {
-    pub(crate) fn new(store: &'s mut Store, undo: Undo) -> Self {
+    pub(crate) fn new(store: &'s mut Store, undo: ScopeUndo) -> Self {
         Unwind {
             store,
             undo: Some(undo),
@@ -47,19 +39,52 @@ impl<'s> Unwind<'s> {
 
 impl Drop for Unwind<'_> {
     fn drop(&mut self) {
-        match self.undo.take() {
-            None => {}
-            Some(Undo::Statement {
-                journal,
-                orphans,
-                depth,
-            }) => self.store.abandon_statement(journal, orphans, depth),
-            Some(Undo::Scope { id, faults }) => {
-                self.store.abandon_scope(id);
-                if let Some(faults) = faults {
-                    self.store.faults = faults;
-                }
+        if let Some(ScopeUndo { id, faults }) = self.undo.take() {
+            self.store.abandon_scope(id);
+            if let Some(faults) = faults {
+                self.store.faults = faults;
             }
+        }
+    }
+}
+
+/// A statement's guard: dropped armed, it undoes the statement back to the journal and
+/// orphan-queue positions and the nesting depth it started at. Every write holds one, so it
+/// is a few words and one branch on drop (no enum to take, nothing of its own to free).
+pub(crate) struct StatementGuard<'s> {
+    pub(crate) store: &'s mut Store,
+    journal: usize,
+    orphans: usize,
+    depth: u32,
+    armed: bool,
+}
+
+impl<'s> StatementGuard<'s> {
+    /// Arms a guard for a statement starting now.
+    #[inline]
+    pub(crate) fn new(store: &'s mut Store, journal: usize, orphans: usize, depth: u32) -> Self {
+        StatementGuard {
+            store,
+            journal,
+            orphans,
+            depth,
+            armed: true,
+        }
+    }
+
+    /// The statement succeeded: keep everything.
+    #[inline]
+    pub(crate) fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for StatementGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.armed {
+            self.store
+                .abandon_statement(self.journal, self.orphans, self.depth);
         }
     }
 }

@@ -15,7 +15,7 @@ use hashbrown::HashMap;
 use crate::diff::{Before, BeforeRow, FirstChanges};
 use crate::error::Error;
 use crate::key::RawKey;
-use crate::store::guard::{Undo, Unwind};
+use crate::store::guard::StatementGuard;
 use crate::store::Store;
 
 /// One primitive change, with enough to undo it (old rows live in the table's undo stack).
@@ -91,11 +91,13 @@ impl Change {
 impl Store {
     /// Journals an applied primitive change; an injected fault on its table fires here, after
     /// the change is journalled, so the statement's undo removes it like a real failure.
+    /// Inline: every write calls it, and with no fault injected it is a push and a test.
+    #[inline]
     pub(crate) fn record(&mut self, change: Change) -> Result<(), Error> {
         self.journal.push(change);
         match change.table() {
-            Some(t) => self.fire_table_fault(t),
-            None => Ok(()),
+            Some(t) if !self.faults.is_empty() => self.fire_table_fault(t),
+            _ => Ok(()),
         }
     }
 
@@ -212,14 +214,7 @@ impl Store {
             self.fire_write_fault()?;
         }
         let depth = self.depth;
-        let mut guard = Unwind::new(
-            self,
-            Undo::Statement {
-                journal,
-                orphans,
-                depth,
-            },
-        );
+        let mut guard = StatementGuard::new(self, journal, orphans, depth);
         let s = &mut *guard.store;
         s.depth += 1;
         let mut out = f(s);
@@ -246,6 +241,8 @@ impl Store {
     /// open), the tables it touched are finalized here, which compacts a heap that wants it:
     /// a journal of inserts never finalizes its tables, so without this a table that only
     /// ever receives inserts would keep the garbage of every failed one.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn abandon_statement(&mut self, journal: usize, orphans: usize, depth: u32) {
         self.orphans.truncate(orphans);
         self.depth = depth;

@@ -9,7 +9,7 @@
 use crate::entity::Entity;
 use crate::error::Error;
 use crate::key::RawKey;
-use crate::store::guard::{Undo, Unwind};
+use crate::store::guard::{ScopeUndo, Unwind};
 use crate::store::txn::ScopeKind;
 use crate::store::Store;
 
@@ -173,7 +173,7 @@ impl<'s> Faults<'s> {
         };
         let id = store.open_held(kind);
         let faults = Some(saved);
-        let mut guard = Unwind::new(store, Undo::Scope { id, faults });
+        let mut guard = Unwind::new(store, ScopeUndo { id, faults });
         let out = f(&mut *guard.store);
         guard.disarm();
         let s = &mut *guard.store;
@@ -206,6 +206,8 @@ impl Store {
         }
     }
 
+    /// Out of line: [`record`](Self::record) calls it only when a fault is pending.
+    #[inline(never)]
     pub(crate) fn fire_table_fault(&mut self, t: usize) -> Result<(), Error> {
         if self.faults.is_empty() {
             return Ok(());

@@ -10,7 +10,7 @@
 //! (deleted rows freed, text reclaimed) only when no scope is open.
 
 use crate::error::Error;
-use crate::store::guard::{Undo, Unwind};
+use crate::store::guard::{ScopeUndo, Unwind};
 use crate::store::Store;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -324,7 +324,7 @@ impl Store {
                 self.hold_top()
             }
         };
-        let mut guard = Unwind::new(self, Undo::Scope { id, faults: None });
+        let mut guard = Unwind::new(self, ScopeUndo { id, faults: None });
         let out = f(&mut *guard.store);
         guard.disarm();
         let s = &mut *guard.store;

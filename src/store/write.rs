@@ -311,12 +311,26 @@ impl Store {
         fk: usize,
         to: Option<RawKey>,
     ) -> Result<(), Error> {
-        let Some(old) = self.table_at::<E>(t)?.row(key).cloned() else {
+        let Some(row) = self.table_at::<E>(t)?.row(key) else {
             return Err(self.missing_or_stale(t, key));
         };
-        if E::__fk(&old, fk) == to {
+        let from = E::__fk(row, fk);
+        if from == to {
             return Ok(());
         }
+        // A move between two parents of a key only the children lists cover, in an entity
+        // without CHECKs: nothing of the row is read or copied; the new target is the one check.
+        if let (Some(to), Some(_), true, Ok(t32), Ok(fk16)) = (
+            to,
+            from,
+            E::DEF.checks.is_empty() && Table::<E>::moves_alone(fk),
+            u32::try_from(t),
+            u16::try_from(fk),
+        ) {
+            self.check_target::<E>(t, fk, to, Some(key))?;
+            return self.apply_move::<E>(t32, key, fk16, to);
+        }
+        let old = row.clone();
         let mut row = old.clone();
         if !E::__set_fk(&mut row, fk, to) {
             let (table, column) = (E::DEF.table, E::DEF.fk_column(fk));
@@ -333,31 +347,30 @@ impl Store {
             self.check_unique::<E>(t, Some(key), &row)?;
         }
         self.check_targets::<E>(t, Some((key, &old)), &row)?;
-        let seq = match to {
+        if let (Some(to), Some(_), true, Ok(t32), Ok(fk16)) = (
+            to,
+            from,
+            Table::<E>::moves_alone(fk),
+            u32::try_from(t),
+            u16::try_from(fk),
+        ) {
+            return self.apply_move::<E>(t32, key, fk16, to);
+        }
+        E::__seqs_mut(&mut row)[fk] = match to {
             Some(_) => self.table_mut::<E>(t)?.next_seq(fk)?,
             None => 0,
         };
-        if let (Some(to), Some(_), true) = (to, E::__fk(&old, fk), Table::<E>::moves_alone(fk)) {
-            if let (Ok(table), Ok(fk16)) = (u32::try_from(t), u16::try_from(fk)) {
-                return self.apply_move::<E>(table, key, fk16, to, seq);
-            }
-        }
-        E::__seqs_mut(&mut row)[fk] = seq;
         self.apply_update::<E>(t, key, &old, row)
     }
 
     /// A move from one parent to another of a key only the children lists cover
-    /// ([`Table::moves_alone`]), journalled as `Change::Moved`: no old row kept, nothing for
-    /// finalize to release, and undo puts the record back at its place in the old list.
-    fn apply_move<E: Entity>(
-        &mut self,
-        t: u32,
-        key: RawKey,
-        fk: u16,
-        to: RawKey,
-        seq: u32,
-    ) -> Result<(), Error> {
-        let moved = self.table_mut::<E>(t as usize)?.p_move(key, fk.into(), to, seq);
+    /// ([`Table::moves_alone`]), with the key's next link number, journalled as
+    /// `Change::Moved`: no old row kept, nothing for finalize to release, and undo puts the
+    /// record back at its place in the old list.
+    fn apply_move<E: Entity>(&mut self, t: u32, key: RawKey, fk: u16, to: RawKey) -> Result<(), Error> {
+        let table = self.table_mut::<E>(t as usize)?;
+        let seq = table.next_seq(fk.into())?;
+        let moved = table.p_move(key, fk.into(), to, seq);
         let Some((from, seq, at)) = moved else {
             return Ok(()); // not reached: the record is live and has a parent (checked above)
         };
@@ -439,45 +452,58 @@ impl Store {
         old: Option<(RawKey, &E::Row)>,
         row: &E::Row,
     ) -> Result<(), Error> {
-        let entry = &self.schema.inner.tables[t];
-        for (fk, fkdef) in E::DEF.fks.iter().enumerate() {
+        for fk in 0..E::DEF.fks.len() {
             let new = E::__fk(row, fk);
             if old.is_some_and(|(_, o)| E::__fk(o, fk) == new) {
                 continue;
             }
             let Some(parent) = new else { continue };
-            let target = entry.fk_targets[fk];
-            // The names are looked up only for an error: the target's is a virtual call.
-            let (table, column) = (E::DEF.table, || E::DEF.fk_column(fk));
-            let target_table = || self.tables[target].def().table;
-            match self.tables[target].state(parent) {
-                KeyState::Live => {}
-                KeyState::Stale => {
-                    return Err(Error::DeletedTarget {
-                        table,
-                        column: column(),
-                        target: target_table(),
-                        key: parent,
-                    })
-                }
-                KeyState::Missing => {
-                    return Err(Error::MissingTarget {
-                        table,
-                        column: column(),
-                        target: target_table(),
-                        key: parent,
-                    })
-                }
+            self.check_target::<E>(t, fk, parent, old.map(|(key, _)| key))?;
+        }
+        Ok(())
+    }
+
+    /// Foreign key `fk` of a record of table `t` may point at `parent`: a live record, and
+    /// for an `acyclic` key of an existing record (`key`) not the record or a descendant.
+    #[inline(always)]
+    fn check_target<E: Entity>(
+        &self,
+        t: usize,
+        fk: usize,
+        parent: RawKey,
+        key: Option<RawKey>,
+    ) -> Result<(), Error> {
+        let target = self.schema.inner.tables[t].fk_targets[fk];
+        // The names are looked up only for an error: the target's is a virtual call.
+        let (table, column) = (E::DEF.table, || E::DEF.fk_column(fk));
+        let target_table = || self.tables[target].def().table;
+        match self.tables[target].state(parent) {
+            KeyState::Live => {}
+            KeyState::Stale => {
+                return Err(Error::DeletedTarget {
+                    table,
+                    column: column(),
+                    target: target_table(),
+                    key: parent,
+                })
             }
-            if let (true, Some((key, _))) = (fkdef.acyclic, old) {
-                if parent == key || self.ancestors_reach(t, fk, parent, key) {
-                    return Err(Error::Cycle {
-                        table,
-                        column: column(),
-                        key,
-                        parent,
-                    });
-                }
+            KeyState::Missing => {
+                return Err(Error::MissingTarget {
+                    table,
+                    column: column(),
+                    target: target_table(),
+                    key: parent,
+                })
+            }
+        }
+        if let (true, Some(key)) = (E::DEF.fks[fk].acyclic, key) {
+            if parent == key || self.ancestors_reach(t, fk, parent, key) {
+                return Err(Error::Cycle {
+                    table,
+                    column: column(),
+                    key,
+                    parent,
+                });
             }
         }
         Ok(())
