@@ -312,7 +312,10 @@ impl ChildIndex {
     pub(crate) fn take(&mut self, parent: RawKey, child: RawKey) -> Option<u32> {
         let list = self.lists.get_mut(parent.index() as usize)?;
         let run = self.pool.get_mut(list.range())?;
-        let at = run.iter().rposition(|&c| c == child)?;
+        // Compared as one `u64` each: `RawKey`'s derived equality compares its two halves
+        // one after the other, twice the work per entry of a long list (a group's members).
+        let want = child.to_u64();
+        let at = run.iter().rposition(|c| c.to_u64() == want)?;
         // The last child (an undone insert or move) shifts nothing: no `memmove` call.
         if at + 1 < run.len() {
             run.copy_within(at + 1.., at);
