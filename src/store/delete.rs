@@ -265,8 +265,36 @@ impl Store {
                 });
             }
             plan.reached.push((t, k));
-            for &(ct, fk) in &self.schema.inner.tables[t].incoming {
-                let fkdef = &self.tables[ct].def().fks[fk];
+            let incoming = &self.schema.inner.tables[t].incoming;
+            // A table no key points into has no children to walk: its records, reached once
+            // (not `rejoins`), are leaves. The children of the cascading keys after the last
+            // key into another table (all leaves) are what the stack would give back next,
+            // the last key's first: they go to `reached` in that order, not through the stack.
+            let direct = incoming
+                .iter()
+                .rposition(|&(ct, _)| rejoins[ct] || !self.schema.inner.tables[ct].incoming.is_empty())
+                .map_or(0, |at| at + 1);
+            for &(ct, fk) in incoming[direct..].iter().rev() {
+                let fkdef = &self.schema.inner.tables[ct].def.fks[fk];
+                if !(fkdef.orphan || fkdef.on_delete == OnDelete::Cascade) {
+                    continue;
+                }
+                let children = self.tables[ct].children(fk, k);
+                if children.len() > 0 && depth + 1 >= SQLITE_CASCADE_LIMIT && self.engine == Engine::Sqlite {
+                    return Err(Error::CascadeTooDeep {
+                        table: root_table,
+                        key,
+                        limit: SQLITE_CASCADE_LIMIT,
+                    });
+                }
+                plan.reached.extend(children.iter().map(|c| (ct, c)));
+            }
+            for (at, &(ct, fk)) in incoming.iter().enumerate() {
+                let fkdef = &self.schema.inner.tables[ct].def.fks[fk];
+                let cascades = fkdef.orphan || fkdef.on_delete == OnDelete::Cascade;
+                if cascades && at >= direct {
+                    continue; // reached above
+                }
                 let children = self.tables[ct].children(fk, k);
                 if children.len() == 0 {
                     continue;

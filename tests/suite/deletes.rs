@@ -64,6 +64,57 @@ fn a_restriction_deep_in_a_cascade_undoes_everything() {
     assert!(s.contains(p1));
 }
 
+/// The report lists the records in the order the cascade reached them: the root, then each
+/// record's cascading children key by key, the last declared key's first, each child followed
+/// by what it reaches (the walk's order, pinned so a faster walk cannot change it): users'
+/// keys are the profile's, the address's, the posts', the memberships' and the badge's.
+#[test]
+fn cascade_report_lists_records_in_the_order_they_were_reached() {
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let profile = s
+        .insert(Profile {
+            bio: "hi".into(),
+            user: alice,
+        })
+        .unwrap();
+    let posts: Vec<_> = (0..2)
+        .map(|i| s.insert(post(alice, &format!("p{i}"))).unwrap())
+        .collect();
+    let groups: Vec<_> = (0..2)
+        .map(|i| {
+            s.insert(Group {
+                name: format!("g{i}"),
+            })
+            .unwrap()
+        })
+        .collect();
+    let memberships: Vec<_> = groups
+        .iter()
+        .map(|&group| {
+            let m = UserGroup {
+                user: alice,
+                group,
+                joined_on: 1,
+            };
+            s.insert(m).unwrap()
+        })
+        .collect();
+    let badge = s
+        .insert(Badge {
+            label: "b".into(),
+            user: alice,
+        })
+        .unwrap();
+    let report = ok(&mut s, |s| s.delete(alice));
+    let order: Vec<_> = report.deleted.iter().map(|d| (d.table, d.key)).collect();
+    let mut want = vec![("users", alice.raw()), ("badges", badge.raw())];
+    want.extend(memberships.iter().map(|m| ("user_groups", m.raw())));
+    want.extend(posts.iter().map(|p| ("posts", p.raw())));
+    want.push(("profiles", profile.raw()));
+    assert_eq!(order, want);
+}
+
 #[test]
 fn cascade_reports_everything_it_deleted() {
     let mut s = store();

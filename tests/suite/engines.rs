@@ -387,6 +387,50 @@ fn sqlite_profile_refuses_a_cascade_deeper_than_1000_levels_as_sqlite_does() {
     }
 }
 
+/// A record no key points into (a leaf) below a chain of nodes, deleted with its node.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "leaves")]
+struct Leaf {
+    #[relata(back = "leaves", on_delete = "cascade")]
+    node: Key<Node>,
+}
+
+/// The 1000-level limit counts a leaf too: a chain of `n` nodes with a leaf under the last,
+/// the leaf `n` levels below the root.
+#[test]
+fn sqlite_profile_counts_a_leaf_below_a_chain_in_the_cascade_depth() {
+    let leaf_below = |n: usize| {
+        let schema = Schema::builder()
+            .entity::<Node>()
+            .entity::<Leaf>()
+            .build()
+            .unwrap();
+        let mut s = Store::with_engine(schema, Engine::Sqlite);
+        let root = s
+            .insert(Node {
+                name: "0".into(),
+                parent: None,
+            })
+            .unwrap();
+        let mut last = root;
+        for i in 1..n {
+            last = s
+                .insert(Node {
+                    name: i.to_string(),
+                    parent: Some(last),
+                })
+                .unwrap();
+        }
+        s.insert(Leaf { node: last }).unwrap();
+        let deleted = s.delete(root).map(|r| r.deleted.len());
+        s.check_integrity().unwrap();
+        deleted
+    };
+    assert_eq!(leaf_below(999).unwrap(), 1000);
+    let err = leaf_below(1000).unwrap_err();
+    assert!(matches!(err, Error::CascadeTooDeep { .. }), "{err}");
+}
+
 #[test]
 fn postgres_profile_cascades_without_a_depth_limit_as_postgres_does() {
     assert_eq!(delete_chain(Engine::Postgres, 1500).unwrap(), 1500);
