@@ -530,13 +530,13 @@ impl<E: Entity> Table<E> {
 
     /// Deletes a record: its derived entries go, its row is kept (detached) for undo.
     pub(crate) fn p_delete(&mut self, key: RawKey) -> bool {
-        if !self.rows.contains_key(key) {
+        // The row leaves its slot first and is unlinked as detached (as an undone insert is):
+        // one slot look-up, not three.
+        let Some(detached) = self.rows.detach(key) else {
             return false;
-        }
-        self.unlink_derived(key);
-        if let Some(detached) = self.rows.detach(key) {
-            self.undo.push(UndoRow::Deleted(detached));
-        }
+        };
+        self.unlink(key, Some(&detached.row));
+        self.undo.push(UndoRow::Deleted(detached));
         true
     }
 
