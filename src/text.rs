@@ -271,8 +271,8 @@ impl TextHeap {
         Text { heap: self, span }
     }
 
-    /// The text of a span. A span the heap never handed out yields `""` (debug builds assert
-    /// instead): reads never panic.
+    /// The text of a span. A span off the heap's bytes or char boundaries yields `""` (debug
+    /// builds assert that the span lies inside the heap instead): reads never panic.
     #[inline]
     pub(crate) fn str(&self, span: Span) -> &str {
         debug_assert!(self.contains(span), "span {span:?} outside heap");
@@ -285,16 +285,18 @@ impl TextHeap {
         self.chunks.get(i + 1).map_or(self.end, |next| next.base as usize)
     }
 
-    /// The text of a span, if it lies inside one chunk below `end`, on char boundaries.
-    /// Inline for a heap of one chunk (one never forked: the common case, read by every
-    /// look-up that compares a stored text); a chunked heap's search is out of line.
+    /// The text of a span the heap handed out (every span of a live record: the records'
+    /// invariant, which `check_integrity` checks through [`contains`](Self::contains)), or
+    /// `None` when it lies off its chunk's bytes or char boundaries. Inline for a heap of one
+    /// chunk (one never forked: the common case, read by every field read and every look-up
+    /// that compares a stored text): that chunk starts at offset 0, and a span the heap
+    /// handed out ends below `end`, so the read is the `str` slice alone (its bounds and char
+    /// boundary checks keep any span safe; a span past `end` could only read bytes a fork
+    /// appended to a shared chunk, never panic). A chunked heap's search is out of line.
     #[inline]
     fn get(&self, span: Span) -> Option<&str> {
-        if span.len == 0 {
-            return Some("");
-        }
         match self.chunks.as_slice() {
-            [only] => chunk_str(only, self.end, span),
+            [only] => only.text.get(span.off()..span.off() + span.len()),
             _ => self.get_chunked(span),
         }
     }
@@ -311,9 +313,17 @@ impl TextHeap {
         chunk_str(self.chunks.get(i)?, self.limit(i), span)
     }
 
-    /// `true` when the span lies inside the heap, on char boundaries.
+    /// `true` when the span lies inside the heap (one chunk's own offsets, below `end`), on
+    /// char boundaries: what every span a record holds must satisfy. O(1) for one chunk,
+    /// O(log chunks) otherwise.
     pub(crate) fn contains(&self, span: Span) -> bool {
-        self.get(span).is_some()
+        if span.len == 0 {
+            return true;
+        }
+        match self.chunks.as_slice() {
+            [only] => chunk_str(only, self.end, span).is_some(),
+            _ => self.get_chunked(span).is_some(),
+        }
     }
 
     /// Bytes in use (the offset space), garbage included.

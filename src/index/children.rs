@@ -133,10 +133,22 @@ impl ChildIndex {
     /// list (a stale key of a reused slot). O(1), one memory access besides the list itself.
     #[inline]
     pub(crate) fn get(&self, parent: RawKey) -> &[RawKey] {
+        self.list(parent).unwrap_or_default()
+    }
+
+    /// [`get`](Self::get), or `None` when no list of `parent`'s slot was ever made for it
+    /// (none is in an index nothing was inserted into). O(1).
+    #[inline]
+    pub(crate) fn list(&self, parent: RawKey) -> Option<&[RawKey]> {
         match self.lists.get(parent.index() as usize) {
-            Some(l) if l.owned_by(parent) => self.pool.get(l.range()).unwrap_or_default(),
-            _ => &[],
+            Some(l) if l.owned_by(parent) => Some(self.pool.get(l.range()).unwrap_or_default()),
+            _ => None,
         }
+    }
+
+    /// `true` while no list was ever made (nothing was inserted or counted).
+    pub(crate) fn is_unused(&self) -> bool {
+        self.lists.is_empty()
     }
 
     /// The list of `parent`'s slot, taken over by `parent` if another key owned it.
@@ -530,5 +542,19 @@ mod tests {
         assert!(index.get(stale).is_empty());
         assert_eq!(index.get(k[0]), &[k[1]]);
         assert_eq!(index.owner(k[0].index()), Some(k[0]));
+    }
+
+    #[test]
+    fn an_index_nothing_was_inserted_into_has_no_list() {
+        // What `Table::children` relies on to ask a one-to-one key's probe only on a miss.
+        let k = keys(3);
+        let mut index = ChildIndex::default();
+        assert!(index.is_unused());
+        assert_eq!(index.list(k[0]), None);
+        index.insert_by(k[1], k[2], |_| true);
+        assert!(!index.is_unused());
+        assert_eq!(index.list(k[1]), Some(&[k[2]][..]));
+        let stale = RawKey::from_u64(k[1].to_u64() + (2 << 32));
+        assert_eq!((index.list(stale), index.get(stale)), (None, &[][..]));
     }
 }

@@ -15,8 +15,15 @@ pub(crate) struct UniqueIndex {
 impl UniqueIndex {
     /// The first record whose values satisfy `eq`. O(1) average.
     #[inline(always)]
-    pub(crate) fn find(&self, hash: u64, mut eq: impl FnMut(RawKey) -> bool) -> Option<RawKey> {
-        self.keys.find(hash, |k| eq(*k)).copied()
+    pub(crate) fn find(&self, hash: u64, eq: impl FnMut(RawKey) -> bool) -> Option<RawKey> {
+        self.find_ref(hash, eq).copied()
+    }
+
+    /// [`find`](Self::find), borrowing the key where the index holds it (a one-to-one key's
+    /// children are this one key, as a slice of one). O(1) average.
+    #[inline(always)]
+    pub(crate) fn find_ref(&self, hash: u64, mut eq: impl FnMut(RawKey) -> bool) -> Option<&RawKey> {
+        self.keys.find(hash, |k| eq(*k))
     }
 
     /// Adds a key. The caller has checked uniqueness (or deferred the check).

@@ -161,6 +161,10 @@ fn check_ordered<E: Entity>(t: &Table<E>, x: usize) -> Result<(), IntegrityError
 fn check_children<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
     let table = E::DEF.table;
     for fk in 0..E::DEF.fks.len() {
+        if t.stray_lists(fk) {
+            let column = E::DEF.fk_column(fk);
+            return Err(fail(table, format!("one-to-one key {column} has children lists")));
+        }
         let Some(index) = t.child_index(fk) else { continue };
         index.check_layout().map_err(|detail| fail(table, detail))?;
         let mut expected: BTreeMap<u32, Vec<(LinkOrder<'_>, RawKey)>> = BTreeMap::new();

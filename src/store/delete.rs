@@ -280,14 +280,15 @@ impl Store {
                     continue;
                 }
                 let children = self.tables[ct].children(fk, k);
-                if children.len() > 0 && depth + 1 >= SQLITE_CASCADE_LIMIT && self.engine == Engine::Sqlite {
+                if !children.is_empty() && depth + 1 >= SQLITE_CASCADE_LIMIT && self.engine == Engine::Sqlite
+                {
                     return Err(Error::CascadeTooDeep {
                         table: root_table,
                         key,
                         limit: SQLITE_CASCADE_LIMIT,
                     });
                 }
-                plan.reached.extend(children.iter().map(|c| (ct, c)));
+                plan.reached.extend(children.iter().map(|&c| (ct, c)));
             }
             for (at, &(ct, fk)) in incoming.iter().enumerate() {
                 let fkdef = &self.schema.inner.tables[ct].def.fks[fk];
@@ -296,7 +297,7 @@ impl Store {
                     continue; // reached above
                 }
                 let children = self.tables[ct].children(fk, k);
-                if children.len() == 0 {
+                if children.is_empty() {
                     continue;
                 }
                 match (fkdef.orphan, fkdef.on_delete) {
@@ -305,13 +306,13 @@ impl Store {
                         // from the root's table, each has one parent that can reach it, and
                         // that parent is reached once: no need to look it up.
                         let once = !rejoins[ct];
-                        for c in children.iter().rev() {
+                        for &c in children.iter().rev() {
                             if once || seen.insert((ct, c)) {
                                 stack.push((ct, c, depth + 1));
                             }
                         }
                     }
-                    (_, OnDelete::SetNull) => plan.nulls.extend(children.iter().map(|c| (ct, c, fk))),
+                    (_, OnDelete::SetNull) => plan.nulls.extend(children.iter().map(|&c| (ct, c, fk))),
                     (_, OnDelete::NoAction) if fkdef.deferrable => {}
                     (_, OnDelete::NoAction) if self.engine == Engine::Sqlite => {
                         restricts.push((t, k, ct, fk))
@@ -332,7 +333,7 @@ impl Store {
                 let blocking = self.tables[ct]
                     .children(fk, k)
                     .iter()
-                    .filter(|c| !reached.contains(&(ct, *c)))
+                    .filter(|&&c| !reached.contains(&(ct, c)))
                     .count();
                 if blocking > 0 {
                     return Err(self.restricted(t, k, ct, fk, blocking));

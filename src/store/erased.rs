@@ -10,7 +10,7 @@ use crate::entity::{Entity, EntityDef};
 use crate::error::SnapshotError;
 use crate::error::{Error, IntegrityError};
 use crate::key::RawKey;
-use crate::store::table::{ChildrenOf, KeyState, Table};
+use crate::store::table::{KeyState, Table};
 use crate::store::write::check_predicates;
 use crate::store::Store;
 
@@ -20,7 +20,7 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     fn len(&self) -> usize;
     fn state(&self, key: RawKey) -> KeyState;
     fn fk(&self, key: RawKey, fk: usize) -> Option<RawKey>;
-    fn children(&self, fk: usize, parent: RawKey) -> ChildrenOf<'_>;
+    fn children(&self, fk: usize, parent: RawKey) -> &[RawKey];
     /// Primitive: delete (detach) a record.
     fn p_delete(&mut self, key: RawKey) -> bool;
     /// Primitive: point a foreign key elsewhere (or to NULL) with a new link sequence number.
@@ -140,7 +140,7 @@ impl<E: Entity> AnyTable for Table<E> {
     fn fk(&self, key: RawKey, fk: usize) -> Option<RawKey> {
         self.row(key).and_then(|r| E::__fk(r, fk))
     }
-    fn children(&self, fk: usize, parent: RawKey) -> ChildrenOf<'_> {
+    fn children(&self, fk: usize, parent: RawKey) -> &[RawKey] {
         Table::children(self, fk, parent)
     }
     fn p_delete(&mut self, key: RawKey) -> bool {

@@ -40,7 +40,7 @@ use crate::schema::Schema;
 use crate::value::{Composite, QueryValue, Value};
 use erased::AnyTable;
 use journal::Change;
-use table::{ChildrenOf, KeyState, Table};
+use table::{KeyState, Table};
 
 /// An in-memory relational store: one generational arena per entity type, with unique constraints,
 /// foreign keys, secondary indexes and relationship navigation.
@@ -604,30 +604,34 @@ impl Store {
 }
 
 /// The children of one parent, in link order: see [`Store::children`].
+///
+/// Both kinds of key give their children as a slice borrowed from the table (a one-to-one
+/// key's child is the key its unique index holds), so a step is a slice's step.
 #[derive(Clone, Debug)]
 pub struct Children<'a, C> {
-    inner: ChildrenOf<'a>,
+    keys: std::slice::Iter<'a, RawKey>,
     _type: PhantomData<fn() -> C>,
+}
+
+impl<'a, C> Children<'a, C> {
+    pub(crate) fn new(keys: &'a [RawKey]) -> Self {
+        Children {
+            keys: keys.iter(),
+            _type: PhantomData,
+        }
+    }
 }
 
 impl<C> Iterator for Children<'_, C> {
     type Item = Key<C>;
 
+    #[inline]
     fn next(&mut self) -> Option<Key<C>> {
-        let raw = match &mut self.inner {
-            ChildrenOf::Many(slice) => {
-                let (first, rest) = slice.split_first()?;
-                *slice = rest;
-                *first
-            }
-            ChildrenOf::One(one) => one.take()?,
-        };
-        Some(Key::from_raw(raw))
+        self.keys.next().map(|&raw| Key::from_raw(raw))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.inner.len();
-        (n, Some(n))
+        self.keys.size_hint()
     }
 }
 

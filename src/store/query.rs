@@ -14,7 +14,7 @@ use crate::index::ordered::{OrderedIndex, Run};
 use crate::key::{Key, RawKey};
 use crate::relation::ManyToMany;
 use crate::store::scan::{with_bound, within};
-use crate::store::table::{has_null, order_cmp, prefix_cmp, ChildrenOf, Table};
+use crate::store::table::{has_null, order_cmp, prefix_cmp, Table};
 use crate::store::Store;
 use crate::value::{QueryValue, Value};
 
@@ -192,10 +192,11 @@ impl<'s, E: Entity> Query<'s, E> {
         let mut keys = Vec::new();
         if let Ok(t) = store.table::<C>() {
             for parent in self.each() {
-                match t.children(fk.index, parent.raw()) {
-                    ChildrenOf::Many(list) => keys.extend(list.iter().map(|&k| Key::from_raw(k))),
-                    ChildrenOf::One(child) => keys.extend(child.map(Key::from_raw)),
-                }
+                keys.extend(
+                    t.children(fk.index, parent.raw())
+                        .iter()
+                        .map(|&k| Key::from_raw(k)),
+                );
             }
         }
         Query::listed(store, keys)

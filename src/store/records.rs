@@ -8,7 +8,7 @@
 
 use std::marker::PhantomData;
 
-use super::table::{ChildrenOf, Table};
+use super::table::Table;
 use super::{unknown_entity, Children, Store};
 use crate::entity::{Entity, Fk};
 use crate::error::Error;
@@ -164,14 +164,10 @@ impl<'s, E: Entity> Records<'s, E> {
     /// start, O(1) per child, no table look-up. Example at [`Records`].
     #[inline]
     pub fn children<P: Entity>(&self, fk: Fk<E, P>, parent: Key<P>) -> Children<'s, E> {
-        let inner = match self.table {
+        Children::new(match self.table {
             Some(t) => t.children(fk.index, parent.raw()),
-            None => ChildrenOf::Many(&[]),
-        };
-        Children {
-            inner,
-            _type: PhantomData,
-        }
+            None => &[],
+        })
     }
 
     /// The number of children of `parent` through `fk`, as [`Store::child_count`]. O(1).

@@ -367,12 +367,19 @@ impl<E: Entity> Table<E> {
     /// one column. One hash of the value and one comparison per candidate, no slice walked.
     #[inline(always)]
     pub(crate) fn find_unique_one(&self, u: usize, value: Value<'_>) -> Option<RawKey> {
+        self.find_unique_ref(u, value).copied()
+    }
+
+    /// [`find_unique_one`](Self::find_unique_one), borrowing the key from the index (inlined
+    /// to the call site as it is).
+    #[inline(always)]
+    fn find_unique_ref(&self, u: usize, value: Value<'_>) -> Option<&RawKey> {
         let def = E::DEF.uniques.get(u)?;
         let &[field] = def.fields else {
             return None;
         };
         let hash = hash_value(value, def.nocase)?;
-        self.uniques.get(u)?.find(hash, |k| {
+        self.uniques.get(u)?.find_ref(hash, |k| {
             self.row(k)
                 .is_some_and(|r| same_value(E::__value(r, &self.text, field as usize), value, def.nocase))
         })
@@ -431,18 +438,27 @@ impl<E: Entity> Table<E> {
     /// Children of a live `parent` through foreign key `fk`, in link order. The list's path
     /// is a few loads and bounds checks, inlined into a traversal that calls it once per
     /// parent; the one-to-one probe stays out of line so that it does not stop the inlining.
+    /// Both kinds of key answer with a slice borrowed from the table, so a walk over
+    /// children is a slice's walk: a one-to-many key's list, or a one-to-one key's child as
+    /// held by its unique index (a slice of one). A one-to-one key's children index is never
+    /// written, so it holds no list: a list found is a one-to-many key's answer, and which
+    /// kind `fk` is is asked only when there is none (a parent without children, or a
+    /// one-to-one key).
     #[inline]
-    pub(crate) fn children(&self, fk: usize, parent: RawKey) -> ChildrenOf<'_> {
+    pub(crate) fn children(&self, fk: usize, parent: RawKey) -> &[RawKey] {
+        if let Some(list) = self.children[fk].list(parent) {
+            return list;
+        }
         match self.fk_unique[fk] {
             Some(u) => self.only_child(u, parent),
-            None => ChildrenOf::Many(self.children[fk].get(parent)),
+            None => &[],
         }
     }
 
     /// The child of a one-to-one key: a probe of its unique index `u`.
     #[inline(never)]
-    fn only_child(&self, u: usize, parent: RawKey) -> ChildrenOf<'_> {
-        ChildrenOf::One(self.find_unique_one(u, Value::Key(parent)))
+    fn only_child(&self, u: usize, parent: RawKey) -> &[RawKey] {
+        (self.find_unique_ref(u, Value::Key(parent))).map_or(&[], std::slice::from_ref)
     }
 
     /// Allocates the next link sequence number of a foreign key.
@@ -831,37 +847,10 @@ impl<E: Entity> Table<E> {
     pub(crate) fn child_index(&self, fk: usize) -> Option<&ChildIndex> {
         self.fk_unique[fk].is_none().then(|| &self.children[fk])
     }
-}
-
-/// The children of one parent: a slice for one-to-many, at most one for one-to-one.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum ChildrenOf<'a> {
-    Many(&'a [RawKey]),
-    One(Option<RawKey>),
-}
-
-impl<'a> ChildrenOf<'a> {
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            ChildrenOf::Many(s) => s.len(),
-            ChildrenOf::One(o) => o.is_some() as usize,
-        }
-    }
-
-    /// The children in list order, borrowed: no copy of the list.
-    pub(crate) fn iter(self) -> impl DoubleEndedIterator<Item = RawKey> + 'a {
-        let (many, one) = match self {
-            ChildrenOf::Many(s) => (s, None),
-            ChildrenOf::One(o) => (&[][..], o),
-        };
-        many.iter().copied().chain(one)
-    }
-
-    pub(crate) fn to_vec(self) -> Vec<RawKey> {
-        match self {
-            ChildrenOf::Many(s) => s.to_vec(),
-            ChildrenOf::One(o) => o.into_iter().collect(),
-        }
+    /// `true` when `fk` is one-to-one yet its children index, never written, holds a list
+    /// ([`children`](Self::children) would answer from it instead of the unique probe).
+    pub(crate) fn stray_lists(&self, fk: usize) -> bool {
+        self.fk_unique[fk].is_some() && !self.children[fk].is_unused()
     }
 }
 
