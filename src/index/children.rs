@@ -169,8 +169,22 @@ impl ChildIndex {
     /// list that has room (most inserts, every undone removal), out of line otherwise.
     #[inline]
     fn grow(&mut self, parent: RawKey) -> List {
-        match self.lists.get(parent.index() as usize) {
-            Some(&list) if list.owned_by(parent) && list.len < list.cap => list,
+        let at = parent.index() as usize;
+        let pool_len = self.pool.len();
+        match self.lists.get_mut(at) {
+            Some(list) if list.owned_by(parent) && list.len < list.cap => *list,
+            // Last in the pool, which has spare capacity: one more entry in place (a list
+            // being filled, as a load's posts are: no call, no reallocation).
+            Some(list)
+                if list.owned_by(parent)
+                    && list.end() == pool_len
+                    && pool_len < self.pool.capacity().min(MAX_POOL) =>
+            {
+                list.cap += 1;
+                let list = *list;
+                self.pool.push(RawKey::default());
+                list
+            }
             _ => self.grow_full(parent),
         }
     }
@@ -341,13 +355,17 @@ impl ChildIndex {
     /// (at least its length, at most its room): growth trims it to twice its length (at
     /// least 4) when more than half of it is empty. O(pool + lists log lists).
     fn compact(&mut self, room: impl Fn(u32, u32) -> u32) {
-        let mut order: Vec<usize> = (0..self.lists.len()).filter(|&i| self.lists[i].cap > 0).collect();
-        order.sort_unstable_by_key(|&i| self.lists[i].start);
+        // Each run's start beside its list's slot, sorted as pairs: no look-up per comparison.
+        let mut order: Vec<(u32, u32)> = (self.lists.iter().zip(0u32..))
+            .filter(|(l, _)| l.cap > 0)
+            .map(|(l, i)| (l.start, i))
+            .collect();
+        order.sort_unstable();
         // Runs are disjoint and visited by start, so `write` never passes the run it copies;
         // it stays below the old pool's length, so it fits a `u32`.
         let mut write = 0u32;
-        for i in order {
-            let list = &mut self.lists[i];
+        for (_, i) in order {
+            let list = &mut self.lists[i as usize];
             let cap = match list.len {
                 0 => 0,
                 len => room(len, list.cap).clamp(len, list.cap),
