@@ -160,6 +160,12 @@ fn check_ordered<E: Entity>(t: &Table<E>, x: usize) -> Result<(), IntegrityError
 
 fn check_children<E: Entity>(t: &Table<E>) -> Result<(), IntegrityError> {
     let table = E::DEF.table;
+    if let Some(key) = t.first_link_beyond_counter() {
+        return Err(fail(
+            table,
+            format!("record {key}: a link number at or above its key's counter"),
+        ));
+    }
     for fk in 0..E::DEF.fks.len() {
         if t.stray_lists(fk) {
             let column = E::DEF.fk_column(fk);

@@ -474,6 +474,14 @@ impl<E: Entity> Table<E> {
         Ok(seq)
     }
 
+    /// The first record (in slot order) holding a link number at or above its key's counter:
+    /// none may, since a new link is appended to its parent's list as the newest
+    /// (`link_new_child`). O(records).
+    pub(crate) fn first_link_beyond_counter(&self) -> Option<RawKey> {
+        let beyond = |(_, row): &(RawKey, &E::Row)| !links_within_counters::<E>(row, &self.next_seq);
+        self.rows.iter().find(beyond).map(|(key, _)| key)
+    }
+
     /// A row's `#[relata(id)]` value (`None` without one).
     pub(crate) fn id_of(&self, row: &E::Row) -> Option<u64> {
         match E::__value(row, &self.text, E::DEF.id? as usize) {
@@ -997,4 +1005,38 @@ fn release_replaced<E: Entity>(old: &E::Row, current: &E::Row, text: &mut TextHe
             text.release(s);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Entity, Key, Schema, Store};
+
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    struct Author {
+        name: String,
+    }
+
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    struct Book {
+        author: Key<Author>,
+    }
+
+    /// `check_integrity` catches a link number at or above its key's counter, which would
+    /// let a later link sort before it while being appended after it.
+    #[test]
+    fn a_link_number_beyond_its_counter_fails_the_integrity_check() {
+        let schema = Schema::builder()
+            .entity::<Author>()
+            .entity::<Book>()
+            .build()
+            .unwrap();
+        let mut s = Store::new(schema);
+        let ada = s.insert(Author { name: "ada".into() }).unwrap();
+        let book = s.insert(Book { author: ada }).unwrap();
+        s.check_integrity().unwrap();
+        let t = s.table_index::<Book>().unwrap();
+        s.table_mut::<Book>(t).unwrap().next_seq[0] = 0;
+        let err = s.check_integrity().unwrap_err();
+        assert!(err.to_string().contains(&book.raw().to_string()), "{err}");
+    }
 }
