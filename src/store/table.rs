@@ -64,7 +64,8 @@ pub(crate) struct Table<E: Entity> {
     ordered: Vec<Option<OrderedIndex>>,
     /// Per foreign key; unused (empty) for one-to-one keys, whose unique index serves instead.
     children: Vec<ChildIndex>,
-    /// Per foreign key: the unique constraint that makes it one-to-one, if any.
+    /// Per foreign key: the unique constraint that makes it one-to-one, if any and not
+    /// deferrable (whose children are found through it instead of children lists).
     fk_unique: Vec<Option<usize>>,
     next_seq: Vec<u32>,
     /// With an `#[relata(id)]` field: above every id the table holds, and under
@@ -171,10 +172,12 @@ impl<E: Entity> Default for Table<E> {
 impl<E: Entity> Table<E> {
     pub(crate) fn new() -> Self {
         let def = E::DEF;
+        // A deferrable unique may hold two children of one parent until its commit: such a
+        // key keeps children lists, so a walk (a cascade, a restriction, `children`) sees both.
         let fk_unique = def
             .fks
             .iter()
-            .map(|fk| def.uniques.iter().position(|u| u.fields == [fk.field]))
+            .map(|fk| (def.uniques.iter()).position(|u| u.fields == [fk.field] && !u.deferrable))
             .collect();
         Table {
             rows: Rows::default(),

@@ -294,6 +294,36 @@ fn deferred_one_to_one_create_the_new_child_before_deleting_the_old() {
     s.check_integrity().unwrap();
 }
 
+/// While a deferred one-to-one key holds two children of one parent (before its commit),
+/// deleting the parent cascades to both, as PostgreSQL's ON DELETE CASCADE deletes every
+/// referencing row: none is left pointing at the deleted parent.
+#[test]
+fn deleting_the_parent_of_two_deferred_one_to_one_children_cascades_to_both() {
+    let mut s = postgres_store();
+    let u = s.insert(user("u")).unwrap();
+    let old = s
+        .insert(Badge {
+            label: "old".into(),
+            user: u,
+        })
+        .unwrap();
+    let report = s
+        .transaction(|s| {
+            let new = s.insert(Badge {
+                label: "new".into(),
+                user: u,
+            })?;
+            assert_eq!(s.child_count(Badge::USER, u), 2);
+            let report = s.delete(u)?;
+            assert!(!s.contains(old) && !s.contains(new));
+            Ok::<_, Error>(report)
+        })
+        .unwrap();
+    assert_eq!(report.deleted.len(), 3, "{report:?}");
+    assert_eq!(s.count::<Badge>(), 0);
+    s.check_integrity().unwrap();
+}
+
 #[test]
 fn sess_01_a_failed_commit_restores_the_pre_transaction_state() {
     // Deferrable uniques are PostgreSQL's (SQLite checks UNIQUE per statement).
