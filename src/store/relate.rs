@@ -92,11 +92,13 @@ impl Store {
         }
         let result = self.statement(|s| {
             s.require_live::<P>(parent.raw())?;
+            // Two children inside a transaction when the key's unique constraint is deferrable.
             let current = s.tables[t].children(fk.index, parent.raw()).to_vec();
-            if current.first().copied() == child.map(Key::raw) {
+            let wanted = child.map(Key::raw);
+            if current.as_slice() == wanted.as_slice() {
                 return Ok(());
             }
-            for old in current {
+            for old in current.into_iter().filter(|&o| Some(o) != wanted) {
                 s.lose_parent::<C>(t, fk.index, old)?;
             }
             match child {

@@ -444,9 +444,9 @@ impl<E: Entity> Table<E> {
     /// Both kinds of key answer with a slice borrowed from the table, so a walk over
     /// children is a slice's walk: a one-to-many key's list, or a one-to-one key's child as
     /// held by its unique index (a slice of one). A one-to-one key's children index is never
-    /// written, so it holds no list: a list found is a one-to-many key's answer, and which
-    /// kind `fk` is is asked only when there is none (a parent without children, or a
-    /// one-to-one key).
+    /// written, so it holds no list: a list found is a one-to-many key's answer (or a
+    /// deferrable one-to-one key's, which keeps lists: see `fk_unique`), and which kind `fk`
+    /// is is asked only when there is none (a parent without children, or a one-to-one key).
     #[inline]
     pub(crate) fn children(&self, fk: usize, parent: RawKey) -> &[RawKey] {
         if let Some(list) = self.children[fk].list(parent) {

@@ -1,7 +1,7 @@
 //! Transactions, savepoints, deferrable constraints, fixture marks and forks.
 
 use crate::common::*;
-use relata::{Error, Key, Store};
+use relata::{Error, Key, Schema, Store};
 
 /// A populated store with every kind of relationship.
 fn fixture() -> (Store, Key<User>, Key<User>, Key<Group>) {
@@ -322,6 +322,42 @@ fn deleting_the_parent_of_two_deferred_one_to_one_children_cascades_to_both() {
     assert_eq!(report.deleted.len(), 3, "{report:?}");
     assert_eq!(s.count::<Badge>(), 0);
     s.check_integrity().unwrap();
+}
+
+/// A deferrable one-to-one slot with delete-orphan: the card a user loses is deleted.
+#[derive(relata::Entity, Clone, Debug, PartialEq)]
+#[relata(table = "cards")]
+struct Card {
+    #[relata(unique(deferrable), back = "card", on_delete = "cascade", orphan)]
+    user: Key<User>,
+}
+
+/// While a deferred one-to-one key holds two children of one parent, `set_child` to either
+/// keeps that one and lets the other go (here deleted, as an orphan): the one asked for is
+/// never the one let go.
+#[test]
+fn set_child_among_two_deferred_one_to_one_children_keeps_the_one_asked_for() {
+    let schema = Schema::builder()
+        .entity::<User>()
+        .entity::<Card>()
+        .build()
+        .unwrap();
+    for keep_new in [true, false] {
+        let mut s = Store::with_engine(schema.clone(), relata::Engine::Postgres);
+        let u = s.insert(user("u")).unwrap();
+        let old = s.insert(Card { user: u }).unwrap();
+        s.transaction(|s| {
+            let new = s.insert(Card { user: u })?;
+            let (kept, gone) = if keep_new { (new, old) } else { (old, new) };
+            s.set_child(Card::USER, Some(kept), u)?;
+            assert!(s.contains(kept) && !s.contains(gone));
+            assert_eq!(s.child(Card::USER, u), Some(kept));
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+        assert_eq!(s.count::<Card>(), 1);
+        s.check_integrity().unwrap();
+    }
 }
 
 #[test]
