@@ -718,6 +718,13 @@ pub struct FkDef {
     pub order_by: Option<u16>,
 }
 
+impl FkDef {
+    /// Whether the key deletes its record with its parent (`cascade` or delete-orphan).
+    pub(crate) fn cascades(&self) -> bool {
+        self.orphan || self.on_delete == OnDelete::Cascade
+    }
+}
+
 /// Marks a handle's type parameters without owning them (`Q` may be unsized, e.g. `str`).
 type Marker<A, B> = PhantomData<fn() -> (A, Box<B>)>;
 

@@ -204,11 +204,6 @@ impl SchemaBuilder {
     }
 }
 
-/// Whether a foreign key deletes its record with its parent (`cascade` or delete-orphan).
-fn cascades(fk: &crate::entity::FkDef) -> bool {
-    fk.orphan || fk.on_delete == OnDelete::Cascade
-}
-
 /// Per table, for a delete starting in table `root`: whether the cascade can reach one of its
 /// records twice. A record is reached only through a cascading key whose parent the cascade
 /// reaches, so one of a table with at most one such key (counting the root itself as a path
@@ -221,7 +216,7 @@ fn rejoins(tables: &[TableEntry], root: usize) -> Vec<bool> {
     let mut todo = vec![root];
     while let Some(t) = todo.pop() {
         for &(ct, fk) in &tables[t].incoming {
-            if cascades(&tables[ct].def.fks[fk]) && !reached[ct] {
+            if tables[ct].def.fks[fk].cascades() && !reached[ct] {
                 reached[ct] = true;
                 todo.push(ct);
             }
@@ -230,7 +225,7 @@ fn rejoins(tables: &[TableEntry], root: usize) -> Vec<bool> {
     (0..tables.len())
         .map(|ct| {
             let keys = tables[ct].def.fks.iter().zip(&tables[ct].fk_targets);
-            let paths = keys.filter(|&(fk, &p)| cascades(fk) && reached[p]).count();
+            let paths = keys.filter(|&(fk, &p)| fk.cascades() && reached[p]).count();
             paths + usize::from(ct == root) >= 2
         })
         .collect()

@@ -276,7 +276,7 @@ impl Store {
                 .map_or(0, |at| at + 1);
             for &(ct, fk) in incoming[direct..].iter().rev() {
                 let fkdef = &self.schema.inner.tables[ct].def.fks[fk];
-                if !(fkdef.orphan || fkdef.on_delete == OnDelete::Cascade) {
+                if !fkdef.cascades() {
                     continue;
                 }
                 let children = self.tables[ct].children(fk, k);
@@ -292,7 +292,7 @@ impl Store {
             }
             for (at, &(ct, fk)) in incoming.iter().enumerate() {
                 let fkdef = &self.schema.inner.tables[ct].def.fks[fk];
-                let cascades = fkdef.orphan || fkdef.on_delete == OnDelete::Cascade;
+                let cascades = fkdef.cascades();
                 if cascades && at >= direct {
                     continue; // reached above
                 }

@@ -62,7 +62,8 @@ pub(crate) struct Table<E: Entity> {
     indexes: Vec<SecondaryIndex>,
     /// Per secondary index: its sorted form if it is `ordered`.
     ordered: Vec<Option<OrderedIndex>>,
-    /// Per foreign key; unused (empty) for one-to-one keys, whose unique index serves instead.
+    /// Per foreign key; unused (empty) for one-to-one keys whose unique index serves instead
+    /// (a deferrable one-to-one key keeps lists: inside a transaction it may hold two children).
     children: Vec<ChildIndex>,
     /// Per foreign key: the unique constraint that makes it one-to-one, if any and not
     /// deferrable (whose children are found through it instead of children lists).
@@ -858,6 +859,7 @@ impl<E: Entity> Table<E> {
     pub(crate) fn child_index(&self, fk: usize) -> Option<&ChildIndex> {
         self.fk_unique[fk].is_none().then(|| &self.children[fk])
     }
+
     /// `true` when `fk` is one-to-one yet its children index, never written, holds a list
     /// ([`children`](Self::children) would answer from it instead of the unique probe).
     pub(crate) fn stray_lists(&self, fk: usize) -> bool {

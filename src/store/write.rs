@@ -318,15 +318,14 @@ impl Store {
         if from == to {
             return Ok(());
         }
-        // A move between two parents of a key only the children lists cover, in an entity
-        // without CHECKs: nothing of the row is read or copied; the new target is the one check.
-        if let (Some(to), Some(_), true, Ok(t32), Ok(fk16)) = (
-            to,
-            from,
-            E::DEF.checks.is_empty() && Table::<E>::moves_alone(fk),
-            u32::try_from(t),
-            u16::try_from(fk),
-        ) {
+        // A move between two parents of a key only the children lists cover: no row is
+        // written. In an entity without CHECKs nothing of the row is read or copied either;
+        // the new target is the one check.
+        let moving = match (to, from, u32::try_from(t), u16::try_from(fk)) {
+            (Some(to), Some(_), Ok(t32), Ok(fk16)) if Table::<E>::moves_alone(fk) => Some((t32, fk16, to)),
+            _ => None,
+        };
+        if let (Some((t32, fk16, to)), true) = (moving, E::DEF.checks.is_empty()) {
             self.check_target::<E>(t, fk, to, Some(key))?;
             return self.apply_move::<E>(t32, key, fk16, to);
         }
@@ -347,13 +346,7 @@ impl Store {
             self.check_unique::<E>(t, Some(key), &row)?;
         }
         self.check_targets::<E>(t, Some((key, &old)), &row)?;
-        if let (Some(to), Some(_), true, Ok(t32), Ok(fk16)) = (
-            to,
-            from,
-            Table::<E>::moves_alone(fk),
-            u32::try_from(t),
-            u16::try_from(fk),
-        ) {
+        if let Some((t32, fk16, to)) = moving {
             return self.apply_move::<E>(t32, key, fk16, to);
         }
         E::__seqs_mut(&mut row)[fk] = match to {
