@@ -382,11 +382,23 @@ impl<E: Entity> Table<E> {
         let &[field] = def.fields else {
             return None;
         };
+        let field = field as usize;
         let hash = hash_value(value, def.nocase)?;
-        self.uniques.get(u)?.find_ref(hash, |k| {
-            self.row(k)
-                .is_some_and(|r| same_value(E::__value(r, &self.text, field as usize), value, def.nocase))
-        })
+        let index = self.uniques.get(u)?;
+        match value {
+            // Text under a case-sensitive constraint (a username, an email): the value's
+            // kind and the case rule are decided here, once, so a candidate is one byte
+            // compare, inlined into the probe.
+            Value::Text(s) if !def.nocase => index.find_inlined(hash, |k| {
+                self.row(k).is_some_and(|r| {
+                    matches!(E::__value(r, &self.text, field), Value::Text(t) if t.as_bytes() == s.as_bytes())
+                })
+            }),
+            _ => index.find_ref(hash, |k| {
+                self.row(k)
+                    .is_some_and(|r| same_value(E::__value(r, &self.text, field), value, def.nocase))
+            }),
+        }
     }
 
     pub(crate) fn find_index(&self, ix: usize, values: &[Value<'_>]) -> &[RawKey] {
