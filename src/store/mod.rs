@@ -304,6 +304,29 @@ impl Store {
         }
     }
 
+    /// [`table`](Self::table) with the table's position: one type check where
+    /// `table_index` then `table_at` make two (an insert probes the table, then writes at
+    /// the position).
+    #[inline]
+    pub(crate) fn table_with_index<E: Entity>(&self) -> Result<(usize, &Table<E>), Error> {
+        let guess = self.schema.inner.by_type.guess(TypeId::of::<E>());
+        match self
+            .tables
+            .get(guess)
+            .and_then(|table| (&**table as &dyn Any).downcast_ref())
+        {
+            Some(table) => Ok((guess, table)),
+            None => self.table_with_index_searched(),
+        }
+    }
+
+    /// `table_with_index` for a type the guess missed.
+    #[cold]
+    fn table_with_index_searched<E: Entity>(&self) -> Result<(usize, &Table<E>), Error> {
+        let t = self.table_index::<E>()?;
+        Ok((t, self.table_at(t)?))
+    }
+
     /// `table` for a type the guess missed: outside the schema, or sharing its slot.
     #[cold]
     fn table_searched<E: Entity>(&self) -> Result<&Table<E>, Error> {

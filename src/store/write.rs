@@ -1,6 +1,7 @@
 //! Inserts and rewrites: build the compact row, check every constraint, then apply one
 //! primitive change. A rejected row's text is truncated off the heap again.
 
+use crate::engine::Engine;
 use crate::entity::Entity;
 use crate::error::{Error, Part, QuotedValue};
 use crate::key::{Key, RawKey};
@@ -35,9 +36,21 @@ impl Store {
     /// assert!(matches!(err, Error::DeletedTarget { .. }));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn insert<E: Entity>(&mut self, value: E) -> Result<Key<E>, Error> {
-        let t = self.table_index::<E>()?;
-        let result = self.statement(|s| s.insert_in(t, value));
+    pub fn insert<E: Entity>(&mut self, mut value: E) -> Result<Key<E>, Error> {
+        let (t, table) = self.table_with_index::<E>()?;
+        // Plan, then apply: the value's unique constraints (and, for a refused value, its
+        // CHECK and `max_len` limits) are probed before a statement opens, so a refused
+        // insert opens none: no guard, no undo, the error returned from here. A pending
+        // fault fires before a write looks at anything (a refused write counts as one), so
+        // with a fault pending the probe stays inside the statement.
+        let probed = match self.faults.is_empty() {
+            true => match probe_table(table, self.engine, &mut value) {
+                Ok(probed) => Some(probed),
+                Err(e) => return self.logged("insert", E::DEF.table, None, Err(e), |_| None),
+            },
+            false => None,
+        };
+        let result = self.statement(|s| s.insert_given(t, value, true, probed));
         self.logged("insert", E::DEF.table, None, result, |k| Some(*k))
             .map(Key::from_raw)
     }
@@ -97,22 +110,29 @@ impl Store {
     ) -> Result<RawKey, Error> {
         let t = self.table_index::<E>()?;
         let result = match key {
-            None => self.statement(|s| s.insert_with(t, value, false)),
+            None => self.statement(|s| s.insert_given(t, value, false, None)),
             Some(key) => self.statement(|s| s.rewrite_with(t, key, value, false).map(|()| key)),
         };
         let op = if key.is_some() { "replace" } else { "insert" };
         self.logged(op, E::DEF.table, key, result, |k| key.is_none().then_some(*k))
     }
 
-    pub(crate) fn insert_in<E: Entity>(&mut self, t: usize, value: E) -> Result<RawKey, Error> {
-        self.insert_with(t, value, true)
-    }
-
     /// Inserts; `stamp`: fill `created_at` / `updated_at` from the clock and give the next
-    /// id; else keep what `value` gives (its id too, if it is one).
+    /// id; else keep what `value` gives (its id too, if it is one). `probed`: what
+    /// [`probe_given`](Self::probe_given) answered for `value` before the statement, or
+    /// `None` to probe here.
     #[inline(always)]
-    fn insert_with<E: Entity>(&mut self, t: usize, mut value: E, stamp: bool) -> Result<RawKey, Error> {
-        let probed = self.probe_given::<E>(t, &mut value)?;
+    fn insert_given<E: Entity>(
+        &mut self,
+        t: usize,
+        mut value: E,
+        stamp: bool,
+        probed: Option<bool>,
+    ) -> Result<RawKey, Error> {
+        let probed = match probed {
+            Some(probed) => probed,
+            None => self.probe_given_here::<E>(t, &mut value)?,
+        };
         let mark = self.table_mut::<E>(t)?.text.len();
         let new_id = if stamp { NewId::Next } else { NewId::Given };
         match self.proposed_row(t, None, value, stamp, new_id) {
@@ -178,7 +198,7 @@ impl Store {
         self.rewrite_with(t, key, value, true)
     }
 
-    /// Rewrites a live record; `stamp` as in [`insert_with`](Self::insert_with).
+    /// Rewrites a live record; `stamp` as in [`insert_given`](Self::insert_given).
     #[inline(always)]
     fn rewrite_with<E: Entity>(&mut self, t: usize, key: RawKey, value: E, stamp: bool) -> Result<(), Error> {
         let table = self.table_mut::<E>(t)?;
@@ -406,26 +426,16 @@ impl Store {
     /// row's building reports first, is reported after a unique violation instead.)
     #[inline(always)]
     fn probe_given<E: Entity>(&self, t: usize, value: &mut E) -> Result<bool, Error> {
-        let table = self.table_at::<E>(t)?;
-        let found = table.first_conflict_by(self.engine, |u| table.given_holder(u, value));
-        match found {
-            Ok(None) => Ok(true),
-            Err(NotGiven) => Ok(false),
-            Ok(Some((u, existing))) => {
-                check_predicates(&*value, None)?;
-                match check_lengths_of::<E>(|f| value.__given(f))? {
-                    // The refused value is the insert's to drop: its text moves into the
-                    // error (no copy); a column with no `String` of its own is quoted.
-                    true => Err(unique_violation_of::<E>(u, existing, |f| {
-                        match value.__take_text(f as usize) {
-                            Some(text) => Part::Whole(text),
-                            None => quoted_value::<E>(value.__given(f as usize).unwrap_or(Value::Null), f),
-                        }
-                    })),
-                    false => Ok(false),
-                }
-            }
-        }
+        probe_table(self.table_at::<E>(t)?, self.engine, value)
+    }
+
+    /// [`probe_given`](Self::probe_given) inside the statement (a fault pending, a fixture's
+    /// record): out of line, so that the common insert, which probed before its statement,
+    /// carries one copy of the probe.
+    #[cold]
+    #[inline(never)]
+    fn probe_given_here<E: Entity>(&self, t: usize, value: &mut E) -> Result<bool, Error> {
+        self.probe_given(t, value)
     }
 
     fn check_unique<E: Entity>(&self, t: usize, except: Option<RawKey>, row: &E::Row) -> Result<(), Error> {
@@ -595,6 +605,31 @@ fn check_lengths_of<'a, E: Entity>(value: impl Fn(usize) -> Option<Value<'a>>) -
         }
     }
     Ok(true)
+}
+
+/// [`Store::probe_given`] on the table found already (an insert finds it once, with its
+/// position).
+#[inline(always)]
+fn probe_table<E: Entity>(table: &Table<E>, engine: Engine, value: &mut E) -> Result<bool, Error> {
+    let found = table.first_conflict_by(engine, |u| table.given_holder(u, value));
+    match found {
+        Ok(None) => Ok(true),
+        Err(NotGiven) => Ok(false),
+        Ok(Some((u, existing))) => {
+            check_predicates(&*value, None)?;
+            match check_lengths_of::<E>(|f| value.__given(f))? {
+                // The refused value is the insert's to drop: its text moves into the
+                // error (no copy); a column with no `String` of its own is quoted.
+                true => Err(unique_violation_of::<E>(u, existing, |f| {
+                    match value.__take_text(f as usize) {
+                        Some(text) => Part::Whole(text),
+                        None => quoted_value::<E>(value.__given(f as usize).unwrap_or(Value::Null), f),
+                    }
+                })),
+                false => Ok(false),
+            }
+        }
+    }
 }
 
 /// The record satisfies every CHECK constraint of its entity.

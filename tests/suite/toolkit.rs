@@ -140,6 +140,28 @@ fn the_nth_write_fails_on_purpose_and_changes_nothing() {
     assert_eq!(s.count::<User>(), 3);
 }
 
+/// An insert probes its unique constraints before it opens a statement; a pending fault
+/// still fires first, and a refused insert still counts as a write.
+#[test]
+fn a_refused_insert_counts_as_a_write_and_a_due_fault_fires_before_its_probe() {
+    let mut s = store();
+    s.insert(user("a")).unwrap();
+    let down = Error::Unavailable { reason: "network" };
+    s.faults().inject(relata::FaultPoint::NthWrite(1), down.clone());
+    assert_fails_unchanged(&mut s, &down, |s| s.insert(user("a")));
+
+    s.faults().inject(relata::FaultPoint::NthWrite(2), down.clone());
+    let refused = s.insert(user("a"));
+    assert!(
+        matches!(refused, Err(Error::UniqueViolation { .. })),
+        "{refused:?}"
+    );
+    assert_fails_unchanged(&mut s, &down, |s| s.insert(user("b")));
+    assert!(s.faults().pending().is_empty());
+    s.insert(user("b")).unwrap();
+    assert_eq!(s.count::<User>(), 2);
+}
+
 #[test]
 fn a_fault_on_a_table_fires_inside_a_cascade_and_undoes_it() {
     let mut s = store();
