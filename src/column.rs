@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::entity::{Entity, EntityDef};
 use crate::error::Error;
 use crate::key::{Key, RawKey};
-use crate::text::{Span, Text, TextHeap};
+use crate::text::{Span, Text, TextHeap, TextRead};
 use crate::value::{QueryValue, SqlType, Value};
 
 /// A field type relata can store. Implemented for `String`, `Vec<u8>`, `bool`, the integer and
@@ -52,7 +52,7 @@ pub trait Column: Sized + 'static {
         self.store(text)
     }
     #[doc(hidden)]
-    fn view<'a>(s: &'a Self::Stored, text: &'a TextHeap) -> Self::Ref<'a>;
+    fn view<'a>(s: &'a Self::Stored, text: TextRead<'a>) -> Self::Ref<'a>;
     #[doc(hidden)]
     fn load(s: &Self::Stored, text: &TextHeap) -> Self;
     #[doc(hidden)]
@@ -166,7 +166,7 @@ impl Column for String {
             text.push_str(&self)
         }
     }
-    fn view<'a>(s: &'a Span, text: &'a TextHeap) -> Text<'a> {
+    fn view<'a>(s: &'a Span, text: TextRead<'a>) -> Text<'a> {
         text.text(*s)
     }
     fn load(s: &Span, text: &TextHeap) -> String {
@@ -215,7 +215,7 @@ impl<T: Column> Column for Option<T> {
             (v, _) => v.store(text),
         }
     }
-    fn view<'a>(s: &'a Self::Stored, text: &'a TextHeap) -> Self::Ref<'a> {
+    fn view<'a>(s: &'a Self::Stored, text: TextRead<'a>) -> Self::Ref<'a> {
         s.as_ref().map(|v| T::view(v, text))
     }
     fn load(s: &Self::Stored, text: &TextHeap) -> Self {
@@ -267,7 +267,7 @@ impl<T: 'static> Column for Key<T> {
     fn given(&self) -> Option<Value<'_>> {
         Some(Value::Key(self.raw()))
     }
-    fn view<'a>(s: &'a RawKey, _: &'a TextHeap) -> Key<T> {
+    fn view<'a>(s: &'a RawKey, _: TextRead<'a>) -> Key<T> {
         Key::from_raw(*s)
     }
     fn load(s: &RawKey, _: &TextHeap) -> Self {
@@ -327,7 +327,7 @@ macro_rules! scalar_column {
             fn store(self, _: &mut TextHeap) -> Result<$s, Error> {
                 Ok(<$s>::from(self))
             }
-            fn view<'a>(s: &'a $s, _: &'a TextHeap) -> $t {
+            fn view<'a>(s: &'a $s, _: TextRead<'a>) -> $t {
                 <$t>::from(*s)
             }
             fn load(s: &$s, _: &TextHeap) -> $t {
@@ -465,7 +465,7 @@ impl Column for Vec<u8> {
     fn store(self, _: &mut TextHeap) -> Result<Box<[u8]>, Error> {
         Ok(self.into_boxed_slice())
     }
-    fn view<'a>(s: &'a Box<[u8]>, _: &'a TextHeap) -> &'a [u8] {
+    fn view<'a>(s: &'a Box<[u8]>, _: TextRead<'a>) -> &'a [u8] {
         s
     }
     fn load(s: &Box<[u8]>, _: &TextHeap) -> Vec<u8> {
@@ -656,7 +656,7 @@ impl<T: AsColumn> Column for T {
         self.into_repr().store_reusing(old, text)
     }
     #[inline]
-    fn view<'a>(s: &'a Self::Stored, text: &'a TextHeap) -> T::Ref<'a> {
+    fn view<'a>(s: &'a Self::Stored, text: TextRead<'a>) -> T::Ref<'a> {
         <T as AsColumn>::view(T::Repr::view(s, text))
     }
     fn load(s: &Self::Stored, text: &TextHeap) -> Self {
@@ -673,10 +673,10 @@ impl<T: AsColumn> Column for T {
         T::Repr::spans(s, f)
     }
     fn shown(s: &Self::Stored, text: &TextHeap) -> Option<String> {
-        <T as AsColumn>::shown(<T as Column>::view(s, text)).or_else(|| T::Repr::shown(s, text))
+        <T as AsColumn>::shown(<T as Column>::view(s, text.read())).or_else(|| T::Repr::shown(s, text))
     }
     fn accepts(s: &Self::Stored, text: &TextHeap) -> bool {
-        T::Repr::accepts(s, text) && <T as AsColumn>::accepts(T::Repr::view(s, text))
+        T::Repr::accepts(s, text) && <T as AsColumn>::accepts(T::Repr::view(s, text.read()))
     }
     /// The type's own JSON form, else its representation's if the type accepts it.
     fn decode_json(v: &serde_json::Value, cx: &mut JsonCx<'_>) -> Result<Self, JsonBad> {

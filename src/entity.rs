@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::column::{JsonBad, JsonCx};
 use crate::error::Error;
 use crate::key::RawKey;
-use crate::text::{Span, TextHeap};
+use crate::text::{Span, TextHeap, TextRead};
 use crate::value::{SqlType, Value};
 
 /// A record type stored in a relata [`Store`](crate::Store). Derive it:
@@ -397,7 +397,7 @@ pub trait Entity: Sized + Send + Sync + 'static {
     #[doc(hidden)]
     fn __into_row_reusing(self, old: &Self::Row, text: &mut TextHeap) -> Result<Self::Row, Error>;
     #[doc(hidden)]
-    fn __view<'a>(row: &'a Self::Row, text: &'a TextHeap) -> Self::Ref<'a>;
+    fn __view<'a>(row: &'a Self::Row, text: TextRead<'a>) -> Self::Ref<'a>;
     #[doc(hidden)]
     fn __from_row(row: &Self::Row, text: &TextHeap) -> Self;
     #[doc(hidden)]

@@ -51,7 +51,7 @@ pub use store::{
     NulledReference, OpLog, Order, PendingFault, Query, Records, Savepoint, Scan, Sorted, Store,
     UnlinkedPair, Upserted,
 };
-pub use text::{Span, Text, TextHeap, TEXT_HEAP_LIMIT};
+pub use text::{Span, Text, TextHeap, TextRead, TEXT_HEAP_LIMIT};
 pub use value::{Composite, QueryValue, SqlType, Value};
 
 /// The Rust examples of `docs/*.md`, compiled and run as doctests so they keep up with the

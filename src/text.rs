@@ -61,8 +61,8 @@ impl<'de> Deserialize<'de> for Span {
 
 /// A text field read from the store: a lazy `&str`.
 ///
-/// Reading a record builds its view without touching the text heap; the text is located (and
-/// its char boundaries checked, O(1)) only when the field is used. `Text` derefs to `str`,
+/// Reading a record builds its view without reading its text; the text is sliced out of its
+/// chunk (and its char boundaries checked, O(1)) only when the field is used. `Text` derefs to `str`,
 /// compares with `&str` and `String`, and displays as the text.
 ///
 /// ```
@@ -80,14 +80,47 @@ impl<'de> Deserialize<'de> for Span {
 /// ```
 #[derive(Clone, Copy)]
 pub struct Text<'a> {
-    heap: &'a TextHeap,
+    read: TextRead<'a>,
     span: Span,
 }
 
 impl<'a> Text<'a> {
     /// The text, borrowed from the store.
+    #[inline]
     pub fn as_str(&self) -> &'a str {
-        self.heap.get(self.span).unwrap_or_default()
+        match self.read {
+            TextRead::One(text) => {
+                let off = self.span.off();
+                text.get(off..off + self.span.len()).unwrap_or_default()
+            }
+            TextRead::Heap(heap) => heap.get(self.span).unwrap_or_default(),
+        }
+    }
+}
+
+/// Where a view reads its table's text: the text of the heap's one chunk (a heap never
+/// forked), found up front, or the heap, searched on each read. A [`Records`](crate::Records)
+/// view finds the one chunk when it is taken, so a text field read in its loop is the `str`
+/// slice alone (its bounds and char-boundary checks): the chunk's address stays in a
+/// register, where a load through the heap would be repeated after every call the loop
+/// makes. A single read ([`Store::get`](crate::Store::get)) reads through the heap, which
+/// finds the chunk only if a text field is read. Private to the store (it appears in
+/// [`Column`](crate::Column)'s hidden methods).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum TextRead<'a> {
+    /// The heap's one chunk: spans are its offsets (a span the heap handed out ends below
+    /// the heap's end; bytes past it, appended by a fork to a shared chunk, are never read).
+    One(&'a str),
+    /// A heap of any shape, searched per read ([`TextHeap::get`]).
+    Heap(&'a TextHeap),
+}
+
+impl<'a> TextRead<'a> {
+    /// A lazy view of a span's text.
+    #[inline]
+    pub(crate) fn text(self, span: Span) -> Text<'a> {
+        Text { read: self, span }
     }
 }
 
@@ -266,9 +299,14 @@ impl TextHeap {
         text
     }
 
-    /// A lazy view of a span's text.
-    pub(crate) fn text(&self, span: Span) -> Text<'_> {
-        Text { heap: self, span }
+    /// How a loop's views read this heap: its one chunk's text if it has one, else the heap
+    /// (see [`TextRead`]). O(1).
+    #[inline]
+    pub(crate) fn read(&self) -> TextRead<'_> {
+        match self.chunks.as_slice() {
+            [only] => TextRead::One(only.text.as_str()),
+            _ => TextRead::Heap(self),
+        }
     }
 
     /// The text of a span. A span off the heap's bytes or char boundaries yields `""` (debug

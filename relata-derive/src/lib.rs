@@ -206,7 +206,7 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
                     seq: old.seq,
                 })
             }
-            fn __view<'a>(row: &'a __RelataRow, text: &'a ::relata::TextHeap) -> #ref_ident<'a> {
+            fn __view<'a>(row: &'a __RelataRow, text: ::relata::TextRead<'a>) -> #ref_ident<'a> {
                 #ref_ident {
                     #( #names: <#tys as ::relata::Column>::view(&row.#fs, text), )*
                     __marker: ::core::marker::PhantomData,

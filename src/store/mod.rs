@@ -373,7 +373,7 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get<E: Entity>(&self, key: Key<E>) -> Option<E::Ref<'_>> {
-        self.records::<E>().get(key)
+        self.records_for_one::<E>().get(key)
     }
 
     /// The record, or why there is none. O(1).
@@ -394,7 +394,7 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_get<E: Entity>(&self, key: Key<E>) -> Result<E::Ref<'_>, Error> {
-        self.records::<E>().try_get(key)
+        self.records_for_one::<E>().try_get(key)
     }
 
     /// An owned copy of the record, or why there is none. O(size of the record): it

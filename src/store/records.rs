@@ -13,6 +13,7 @@ use super::{unknown_entity, Children, Store};
 use crate::entity::{Entity, Fk};
 use crate::error::Error;
 use crate::key::Key;
+use crate::text::TextRead;
 
 /// The records of one entity type `E`, read without finding the table again: take it with
 /// [`Store::records`] before a loop that reads many records of `E` (its children through a
@@ -42,6 +43,8 @@ use crate::key::Key;
 pub struct Records<'s, E: Entity> {
     /// `None` for a type outside the schema.
     table: Option<&'s Table<E>>,
+    /// How the views read the table's text, found once.
+    text: TextRead<'s>,
     _type: PhantomData<fn() -> E>,
 }
 
@@ -92,8 +95,23 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn records<E: Entity>(&self) -> Records<'_, E> {
+        let table = self.table::<E>().ok();
         Records {
-            table: self.table::<E>().ok(),
+            table,
+            // No view is built without a table.
+            text: table.map_or(TextRead::One(""), |t| t.text.read()),
+            _type: PhantomData,
+        }
+    }
+
+    /// The view for one read ([`Store::get`], [`Store::try_get`]): its views search the heap
+    /// when a text field is read, so a read of no text field never looks at it. O(1).
+    #[inline]
+    pub(crate) fn records_for_one<E: Entity>(&self) -> Records<'_, E> {
+        let table = self.table::<E>().ok();
+        Records {
+            table,
+            text: table.map_or(TextRead::One(""), |t| TextRead::Heap(&t.text)),
             _type: PhantomData,
         }
     }
@@ -104,7 +122,8 @@ impl<'s, E: Entity> Records<'s, E> {
     /// slot's version check, no table look-up. Example at [`Records`].
     #[inline]
     pub fn get(&self, key: Key<E>) -> Option<E::Ref<'s>> {
-        self.table?.view(key.raw())
+        let row = self.table?.row(key.raw())?;
+        Some(E::__view(row, self.text))
     }
 
     /// The record, or why there is none, as [`Store::try_get`]. O(1), no table look-up.
@@ -125,9 +144,10 @@ impl<'s, E: Entity> Records<'s, E> {
     /// ```
     pub fn try_get(&self, key: Key<E>) -> Result<E::Ref<'s>, Error> {
         let table = self.table.ok_or_else(unknown_entity::<E>)?;
-        table
-            .view(key.raw())
-            .ok_or_else(|| table.missing_or_stale(key.raw()))
+        match table.row(key.raw()) {
+            Some(row) => Ok(E::__view(row, self.text)),
+            None => Err(table.missing_or_stale(key.raw())),
+        }
     }
 
     /// `true` if the key names a live record, as [`Store::contains`]. O(1), no table look-up.
@@ -213,10 +233,11 @@ impl<'s, E: Entity> Records<'s, E> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (Key<E>, E::Ref<'s>)> + 's {
-        self.table.into_iter().flat_map(|t| {
+        let text = self.text;
+        self.table.into_iter().flat_map(move |t| {
             t.rows
                 .iter()
-                .map(move |(slot, row)| (Key::from_raw(slot), E::__view(row, &t.text)))
+                .map(move |(slot, row)| (Key::from_raw(slot), E::__view(row, text)))
         })
     }
 }

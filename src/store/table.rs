@@ -236,10 +236,6 @@ impl<E: Entity> Table<E> {
         })
     }
 
-    pub(crate) fn view(&self, key: RawKey) -> Option<E::Ref<'_>> {
-        self.row(key).map(|r| E::__view(r, &self.text))
-    }
-
     pub(crate) fn value(&self, key: RawKey, field: usize) -> Value<'_> {
         self.row(key)
             .map_or(Value::Null, |r| E::__value(r, &self.text, field))
