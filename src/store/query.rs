@@ -414,8 +414,8 @@ impl<'s, E: Entity> Query<'s, E> {
     /// The records with their views, in query order. O(1) per record. Example at
     /// [`filter`](Self::filter).
     pub fn iter(&self) -> impl Iterator<Item = (Key<E>, E::Ref<'s>)> + '_ {
-        let store = self.store;
-        self.each().filter_map(move |k| store.get(k).map(|r| (k, r)))
+        let rows = self.store.records::<E>(); // the table and its text found once
+        self.each().filter_map(move |k| rows.get(k).map(|r| (k, r)))
     }
 
     fn listed(store: &'s Store, keys: Vec<Key<E>>) -> Self {
@@ -702,10 +702,10 @@ impl<'s, E: Entity> Sorted<'s, E> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn iter(self) -> impl Iterator<Item = (Key<E>, E::Ref<'s>)> {
-        let store = self.query.store;
+        let rows = self.query.store.records::<E>(); // the table and its text found once
         self.keys()
             .into_iter()
-            .filter_map(move |k| store.get(k).map(|r| (k, r)))
+            .filter_map(move |k| rows.get(k).map(|r| (k, r)))
     }
 
     /// The whole table in order through its ordered index, `run` being the indexed keys to
