@@ -489,8 +489,7 @@ impl Store {
         by: Unique<E, Q>,
         value: &Q,
     ) -> Option<Key<E>> {
-        let table = self.table::<E>().ok()?;
-        value.with_query_value(|v| table.find_unique_one(by.index, v).map(Key::from_raw))
+        self.records_for_one::<E>().find_unique(by, value)
     }
 
     /// The record holding `values` (one per column, in declaration order) under a composite
@@ -511,11 +510,7 @@ impl Store {
         by: Unique<E, Composite>,
         values: &[Value<'_>],
     ) -> Option<Key<E>> {
-        self.find_unique_at(by.index, values)
-    }
-
-    fn find_unique_at<E: Entity>(&self, u: usize, values: &[Value<'_>]) -> Option<Key<E>> {
-        self.table::<E>().ok()?.find_unique(u, values).map(Key::from_raw)
+        self.records_for_one::<E>().find_unique_values(by, values)
     }
 
     /// The records whose indexed column equals `value`, in key order. O(1) average to start,

@@ -10,16 +10,18 @@ use std::marker::PhantomData;
 
 use super::table::Table;
 use super::{unknown_entity, Children, Store};
-use crate::entity::{Entity, Fk};
+use crate::entity::{Entity, Fk, Unique};
 use crate::error::Error;
 use crate::key::Key;
 use crate::text::TextRead;
+use crate::value::{Composite, QueryValue, Value};
 
 /// The records of one entity type `E`, read without finding the table again: take it with
 /// [`Store::records`] before a loop that reads many records of `E` (its children through a
-/// foreign key, then each child's fields), and read through it inside the loop. It borrows
-/// the store, so no write happens while it is held. It reads as the [`Store`] methods of the
-/// same names do; for a type outside the schema every read finds nothing, as theirs do.
+/// foreign key, then each child's fields, or many look-ups by a unique value), and read
+/// through it inside the loop. It borrows the store, so no write happens while it is held.
+/// It reads as the [`Store`] methods of the same names do; for a type outside the schema
+/// every read finds nothing, as theirs do.
 ///
 /// ```
 /// # use relata::{Entity, Key, Schema, Store};
@@ -217,6 +219,46 @@ impl<'s, E: Entity> Records<'s, E> {
     pub fn parent<P: Entity>(&self, fk: Fk<E, P>, child: Key<E>) -> Option<Key<P>> {
         let row = self.table?.row(child.raw())?;
         E::__fk(row, fk.index).map(Key::from_raw)
+    }
+
+    /// The record holding `value` under a single-column unique constraint, as
+    /// [`Store::find_unique`]. O(1) average, no table look-up: take the view once before a
+    /// loop of look-ups (as a prepared statement is prepared once).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut s = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let ada = s.insert(User { name: "ada".into() })?;
+    /// let users = s.records::<User>();
+    /// let found: Vec<_> = ["ada", "bo"].iter().map(|n| users.find_unique(User::BY_NAME, *n)).collect();
+    /// assert_eq!(found, [Some(ada), None]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn find_unique<Q: QueryValue + ?Sized>(&self, by: Unique<E, Q>, value: &Q) -> Option<Key<E>> {
+        let table = self.table?;
+        value.with_query_value(|v| table.find_unique_one(by.index, v).map(Key::from_raw))
+    }
+
+    /// The record holding `values` (one per column, in declaration order) under a composite
+    /// unique constraint, as [`Store::find_unique_values`]. A NULL part never matches. O(1)
+    /// average, no table look-up.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// #[relata(unique(city, name))]
+    /// struct Shop { city: String, name: String }
+    /// let mut s = Store::new(Schema::builder().entity::<Shop>().build()?);
+    /// let k = s.insert(Shop { city: "Oslo".into(), name: "Kaffe".into() })?;
+    /// let shops = s.records::<Shop>();
+    /// assert_eq!(shops.find_unique_values(Shop::BY_CITY_NAME, &["Oslo".into(), "Kaffe".into()]), Some(k));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn find_unique_values(&self, by: Unique<E, Composite>, values: &[Value<'_>]) -> Option<Key<E>> {
+        self.table?.find_unique(by.index, values).map(Key::from_raw)
     }
 
     /// Every record of type `E` with its key, in slot order, as [`Store::iter`]. O(1) to
