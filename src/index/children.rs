@@ -80,6 +80,32 @@ const MAX_POOL: usize = u32::MAX as usize;
 /// Only a move makes garbage, so only a move (in `grow`) checks for it.
 const COMPACT_MIN: usize = 1024;
 
+/// Entries a removal compares before it branches once (see [`rfind`]).
+const BLOCK: usize = 8;
+
+/// The position of `child` in `run`, searched from the end: the newest child (an undone
+/// insert, a cascade's leaf) is found by the first comparison. A longer search (a member
+/// leaving a group's list of about 50) compares a block of [`BLOCK`] entries with no branch
+/// between them, then branches once: a scan that branched on every entry spent most of its
+/// instructions on the loop, not the comparisons. Entries compare as one `u64` each
+/// (`RawKey`'s derived equality compares its two halves one after the other). O(k).
+#[inline]
+fn rfind(run: &[RawKey], child: RawKey) -> Option<usize> {
+    let want = child.to_u64();
+    let (last, rest) = run.split_last()?;
+    if last.to_u64() == want {
+        return Some(rest.len());
+    }
+    let mut end = rest.len();
+    while let Some(block) = end.checked_sub(BLOCK).and_then(|start| rest.get(start..end)) {
+        if block.iter().fold(false, |hit, c| hit | (c.to_u64() == want)) {
+            break;
+        }
+        end -= BLOCK;
+    }
+    rest.get(..end)?.iter().rposition(|c| c.to_u64() == want)
+}
+
 impl ChildIndex {
     /// Counts one more child of `parent`, with link number `seq` (a load's counting pass, in
     /// slot order, before [`lay_out`](Self::lay_out)); `false` when another version of its slot
@@ -348,16 +374,22 @@ impl ChildIndex {
     pub(crate) fn take(&mut self, parent: RawKey, child: RawKey) -> Option<u32> {
         let list = self.lists.get_mut(parent.index() as usize)?;
         let run = self.pool.get_mut(list.range())?;
-        // Compared as one `u64` each: `RawKey`'s derived equality compares its two halves
-        // one after the other, twice the work per entry of a long list (a group's members).
-        let want = child.to_u64();
-        let at = run.iter().rposition(|c| c.to_u64() == want)?;
+        let at = rfind(run, child)?;
         // The last child (an undone insert or move) shifts nothing: no `memmove` call.
         if at + 1 < run.len() {
             run.copy_within(at + 1.., at);
         }
         list.len -= 1;
         Some(at as u32)
+    }
+
+    /// Cuts `parent`'s list to its first `len` entries (a cascade deleting its newest
+    /// children, or all of them, at once: see `Table::p_delete_list`). The run keeps its room.
+    /// O(1).
+    pub(crate) fn truncate(&mut self, parent: RawKey, len: usize) {
+        if let Some(list) = (self.lists.get_mut(parent.index() as usize)).filter(|l| l.owned_by(parent)) {
+            list.len = list.len.min(u32::try_from(len).unwrap_or(u32::MAX));
+        }
     }
 
     /// Squeezes the garbage out of the pool in place (no second buffer: the pool's memory is
