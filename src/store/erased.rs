@@ -23,6 +23,8 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     fn children(&self, fk: usize, parent: RawKey) -> &[RawKey];
     /// Primitive: delete (detach) a record.
     fn p_delete(&mut self, key: RawKey) -> bool;
+    /// Primitive: delete a parent's whole children list at once (see `Table::p_delete_list`).
+    fn p_delete_list(&mut self, fk: usize, parent: RawKey, run: &[(usize, RawKey)]) -> usize;
     /// Primitive: point a foreign key elsewhere (or to NULL) with a new link sequence number.
     fn p_set_fk(&mut self, key: RawKey, fk: usize, to: Option<RawKey>) -> Result<bool, Error>;
     /// The record satisfies its CHECK constraints after each of `fks` in turn is set to NULL
@@ -145,6 +147,9 @@ impl<E: Entity> AnyTable for Table<E> {
     }
     fn p_delete(&mut self, key: RawKey) -> bool {
         Table::p_delete(self, key)
+    }
+    fn p_delete_list(&mut self, fk: usize, parent: RawKey, run: &[(usize, RawKey)]) -> usize {
+        Table::p_delete_list(self, fk, parent, run)
     }
     fn p_set_fk(&mut self, key: RawKey, fk: usize, to: Option<RawKey>) -> Result<bool, Error> {
         let Some(mut row) = self.row(key).cloned() else {

@@ -101,6 +101,22 @@ impl Store {
         }
     }
 
+    /// Journals the deletes of `keys` of table `t`, applied in this order by one primitive
+    /// call (`Table::p_delete_list`); an injected fault on the table fires once, after them
+    /// all (the statement's undo removes them all alike).
+    pub(crate) fn record_deletes(
+        &mut self,
+        t: usize,
+        keys: impl Iterator<Item = RawKey>,
+    ) -> Result<(), Error> {
+        let before = self.journal.len();
+        (self.journal).extend(keys.map(|key| Change::Deleted { table: t, key }));
+        match self.journal.len() > before && !self.faults.is_empty() {
+            true => self.fire_table_fault(t),
+            false => Ok(()),
+        }
+    }
+
     /// For the diff: each record and pair touched after journal position `start`, with where
     /// its earlier state lives. O(journal).
     pub(crate) fn first_changes(&self, start: usize) -> FirstChanges {

@@ -576,6 +576,42 @@ impl<E: Entity> Table<E> {
         true
     }
 
+    /// Deletes the children of `parent` through foreign key `fk` that `run` names (the
+    /// second of each pair), newest first, when they are that whole list, in its order (a
+    /// cascade's leaves: see `Store::apply_delete`), in one call. Each is detached and
+    /// unlinked as [`p_delete`](Self::p_delete) does (leaving the list as its last entry, found
+    /// at once); a record whose only derived entry is its place in that list (a post: no
+    /// unique, no index, one foreign key) is not unlinked at all: the list is cut once at the
+    /// end. Returns how many were deleted, the newest of `run`: all of them, or none when
+    /// `run` is not the list (then nothing changed), or fewer if a record could not be
+    /// detached (the list then keeps the others). The caller journals each one deleted; undo
+    /// is [`undo_delete`](Self::undo_delete)'s, which puts each back in the list.
+    /// O(run + their index entries).
+    pub(crate) fn p_delete_list(&mut self, fk: usize, parent: RawKey, run: &[(usize, RawKey)]) -> usize {
+        let Some(list) = self.children.get(fk).and_then(|c| c.list(parent)) else {
+            return 0;
+        };
+        if !list.iter().eq(run.iter().map(|(_, k)| k)) {
+            return 0;
+        }
+        // Decided per entity type at compile time (`E::DEF` is a constant).
+        let list_only = E::DEF.uniques.is_empty() && E::DEF.indexes.is_empty() && E::DEF.fks.len() == 1;
+        self.undo.reserve(run.len());
+        let mut deleted = 0;
+        for &(_, key) in run.iter().rev() {
+            let Some(detached) = self.rows.detach(key) else {
+                break;
+            };
+            if !list_only {
+                self.unlink(key, Some(&detached.row));
+            }
+            self.undo.push(UndoRow::Deleted(detached));
+            deleted += 1;
+        }
+        self.children[fk].truncate(parent, run.len() - deleted);
+        deleted
+    }
+
     pub(crate) fn undo_delete(&mut self, key: RawKey) {
         match self.undo.pop() {
             Some(UndoRow::Deleted(detached)) if detached.key() == key => {

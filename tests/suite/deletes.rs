@@ -417,3 +417,134 @@ fn a_cascade_reaching_a_row_from_both_its_parents_only_through_the_root_deletes_
     assert_eq!(keys.len(), 6, "each record once");
     assert_eq!(s.count::<Member>(), 0);
 }
+
+/// A user's memberships are leaves of its delete (no key points into them): they leave the
+/// user's list all at once, the list emptied in one step, while each leaves its group's list
+/// by itself. A fault on their table, a rolled-back delete and a committed one each leave
+/// every list exactly as the records say, in link order.
+#[test]
+fn a_cascade_empties_a_list_of_leaves_at_once_and_undoes_it_entry_by_entry() {
+    let mut s = store();
+    let [alice, bob, carol] = ["alice", "bob", "carol"].map(|n| s.insert(user(n)).unwrap());
+    let groups: Vec<_> = (0..3)
+        .map(|i| {
+            s.insert(Group {
+                name: format!("g{i}"),
+            })
+            .unwrap()
+        })
+        .collect();
+    let member = |s: &mut relata::Store, user, group| {
+        s.insert(UserGroup {
+            user,
+            group,
+            joined_on: 1,
+        })
+        .unwrap()
+    };
+    // Each group lists alice's membership between bob's and carol's.
+    let mut mine = Vec::new();
+    for &g in &groups {
+        member(&mut s, bob, g);
+        mine.push(member(&mut s, alice, g));
+        member(&mut s, carol, g);
+    }
+    let members = |s: &relata::Store, g| s.children(UserGroup::GROUP, g).collect::<Vec<_>>();
+    let before: Vec<_> = groups.iter().map(|&g| members(&s, g)).collect();
+
+    let injected = Error::Unavailable { reason: "lost" };
+    s.faults()
+        .inject(relata::FaultPoint::next_write_to::<UserGroup>(), injected.clone());
+    assert_fails_unchanged(&mut s, &injected, |s| s.delete(alice));
+    assert_eq!(s.children(UserGroup::USER, alice).collect::<Vec<_>>(), mine);
+
+    let fixture = s.clone();
+    s.begin().unwrap();
+    let report = s.delete(alice).unwrap();
+    s.check_integrity().unwrap();
+    assert_eq!(report.deleted_from("user_groups"), 3);
+    for (i, &g) in groups.iter().enumerate() {
+        assert_eq!(members(&s, g), [before[i][0], before[i][2]], "group {i}");
+    }
+    s.rollback().unwrap();
+    s.check_integrity().unwrap();
+    assert!(s == fixture, "the rollback puts every list back");
+    assert_eq!(s.children(UserGroup::USER, alice).collect::<Vec<_>>(), mine);
+    assert_eq!(groups.iter().map(|&g| members(&s, g)).collect::<Vec<_>>(), before);
+
+    let report = ok(&mut s, |s| s.delete(alice));
+    let deleted: Vec<_> = report.deleted.iter().map(|d| d.key).collect();
+    let want: Vec<_> = std::iter::once(alice.raw())
+        .chain(mine.iter().map(|m| m.raw()))
+        .collect();
+    assert_eq!(deleted, want);
+    assert_eq!(s.children(UserGroup::USER, bob).count(), 3);
+}
+
+#[derive(relata::Entity, Clone, Debug, PartialEq)]
+#[relata(table = "authors")]
+struct Author {
+    name: String,
+}
+
+/// A leaf whose only derived entry is its place in its author's list.
+#[derive(relata::Entity, Clone, Debug, PartialEq)]
+#[relata(table = "notes")]
+struct Note {
+    body: String,
+    #[relata(back = "notes", on_delete = "cascade")]
+    author: relata::Key<Author>,
+}
+
+/// Notes have no unique, no index and one key: a cascade deletes an author's notes without
+/// unlinking each and cuts the author's list once. Every list stays exact through a fault on
+/// their table, a rollback and a committed delete.
+#[test]
+fn a_cascade_cuts_a_list_of_plain_leaves_once() {
+    let schema = relata::Schema::builder()
+        .entity::<Author>()
+        .entity::<Note>()
+        .build();
+    let mut s = relata::Store::new(schema.unwrap());
+    let [ann, ben] = ["ann", "ben"].map(|n| s.insert(Author { name: n.into() }).unwrap());
+    let mut notes = Vec::new();
+    for i in 0..4 {
+        for author in [ann, ben] {
+            let note = s
+                .insert(Note {
+                    body: format!("{i}"),
+                    author,
+                })
+                .unwrap();
+            if author == ann {
+                notes.push(note);
+            }
+        }
+    }
+    let injected = Error::Unavailable { reason: "lost" };
+    s.faults()
+        .inject(relata::FaultPoint::next_write_to::<Note>(), injected.clone());
+    assert_fails_unchanged(&mut s, &injected, |s| s.delete(ann));
+    assert_eq!(s.children(Note::AUTHOR, ann).collect::<Vec<_>>(), notes);
+
+    let fixture = s.clone();
+    s.begin().unwrap();
+    assert_eq!(s.delete(ann).unwrap().deleted_from("notes"), 4);
+    s.check_integrity().unwrap();
+    s.rollback().unwrap();
+    s.check_integrity().unwrap();
+    assert!(s == fixture, "the rollback puts every note back in its list");
+
+    let report = ok(&mut s, |s| s.delete(ann));
+    let deleted: Vec<_> = report.deleted.iter().map(|d| d.key).collect();
+    let want: Vec<_> = std::iter::once(ann.raw())
+        .chain(notes.iter().map(|n| n.raw()))
+        .collect();
+    assert_eq!(deleted, want);
+    assert_eq!(s.children(Note::AUTHOR, ben).count(), 4);
+    assert_eq!(s.count::<Note>(), 4);
+    // The author's slot is reused by a new author, who starts with no notes.
+    let cat = s.insert(Author { name: "cat".into() }).unwrap();
+    assert_eq!(s.children(Note::AUTHOR, cat).count(), 0);
+    s.check_integrity().unwrap();
+}
