@@ -548,3 +548,66 @@ fn a_cascade_cuts_a_list_of_plain_leaves_once() {
     assert_eq!(s.children(Note::AUTHOR, cat).count(), 0);
     s.check_integrity().unwrap();
 }
+
+/// A leaf kept in its parent's list by a field (`order_by`), with no unique, no index and one
+/// key: a cascade cuts the list once (see `a_cascade_cuts_a_list_of_plain_leaves_once`).
+#[derive(relata::Entity, Clone, Debug, PartialEq)]
+#[relata(table = "ranked_notes")]
+struct RankedNote {
+    rank: i64,
+    #[relata(back = "ranked_notes", on_delete = "cascade", order_by = "rank")]
+    author: relata::Key<Author>,
+}
+
+/// A list cut whole by a cascade comes back in its field's order, not in link order, after a
+/// rollback to a savepoint and after a reset to a mark; another author's list, interleaved
+/// with it, is never touched.
+#[test]
+fn a_cut_list_ordered_by_a_field_comes_back_in_order_after_rollback_to_and_reset() {
+    let schema = relata::Schema::builder()
+        .entity::<Author>()
+        .entity::<RankedNote>()
+        .build();
+    let mut s = relata::Store::new(schema.unwrap());
+    let [ann, ben] = ["ann", "ben"].map(|n| s.insert(Author { name: n.into() }).unwrap());
+    // Inserted out of rank order, the two authors' notes interleaved in their table's slots.
+    for rank in [5, 1, 4, 2, 3] {
+        for author in [ann, ben] {
+            s.insert(RankedNote { rank, author }).unwrap();
+        }
+    }
+    let ranks = |s: &relata::Store, a| {
+        let notes = s.records::<RankedNote>();
+        let list = notes.children(RankedNote::AUTHOR, a);
+        list.filter_map(|n| notes.get(n).map(|n| n.rank))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ranks(&s, ann), [1, 2, 3, 4, 5]);
+    let (fixture, listed) = (s.clone(), s.children(RankedNote::AUTHOR, ann).collect::<Vec<_>>());
+
+    s.begin().unwrap();
+    let sp = s.savepoint().unwrap();
+    assert_eq!(s.delete(ann).unwrap().deleted_from("ranked_notes"), 5);
+    s.check_integrity().unwrap();
+    assert_eq!(ranks(&s, ben), [1, 2, 3, 4, 5]);
+    s.rollback_to(&sp).unwrap();
+    s.check_integrity().unwrap();
+    assert_eq!(s.children(RankedNote::AUTHOR, ann).collect::<Vec<_>>(), listed);
+    s.commit().unwrap();
+    assert!(
+        s == fixture,
+        "the rollback to the savepoint puts every note back in order"
+    );
+
+    let mark = s.mark().unwrap();
+    s.delete(ann).unwrap();
+    s.insert(RankedNote { rank: 0, author: ben }).unwrap();
+    s.reset(&mark).unwrap();
+    s.check_integrity().unwrap();
+    assert_eq!(s.children(RankedNote::AUTHOR, ann).collect::<Vec<_>>(), listed);
+    assert_eq!(
+        (ranks(&s, ann), ranks(&s, ben)),
+        (vec![1, 2, 3, 4, 5], vec![1, 2, 3, 4, 5])
+    );
+    assert!(s == fixture, "the reset puts every note back in order");
+}
