@@ -131,7 +131,7 @@ impl Store {
     ) -> Result<RawKey, Error> {
         let probed = match probed {
             Some(probed) => probed,
-            None => self.probe_given_here::<E>(t, &mut value)?,
+            None => self.probe_given::<E>(t, &mut value)?,
         };
         let mark = self.table_mut::<E>(t)?.text.len();
         let new_id = if stamp { NewId::Next } else { NewId::Given };
@@ -424,18 +424,13 @@ impl Store {
     /// and after the checks of the record alone (CHECK, then `max_len`), which are run for it
     /// here. (Only a text heap or id space at capacity, 2^32 bytes or 2^64 ids, which the
     /// row's building reports first, is reported after a unique violation instead.)
-    #[inline(always)]
-    fn probe_given<E: Entity>(&self, t: usize, value: &mut E) -> Result<bool, Error> {
-        probe_table(self.table_at::<E>(t)?, self.engine, value)
-    }
-
-    /// [`probe_given`](Self::probe_given) inside the statement (a fault pending, a fixture's
-    /// record): out of line, so that the common insert, which probed before its statement,
-    /// carries one copy of the probe.
+    ///
+    /// Out of line: the common insert probes before its statement ([`probe_table`]); this is
+    /// the probe inside it (a fault pending, a fixture's record).
     #[cold]
     #[inline(never)]
-    fn probe_given_here<E: Entity>(&self, t: usize, value: &mut E) -> Result<bool, Error> {
-        self.probe_given(t, value)
+    fn probe_given<E: Entity>(&self, t: usize, value: &mut E) -> Result<bool, Error> {
+        probe_table(self.table_at::<E>(t)?, self.engine, value)
     }
 
     fn check_unique<E: Entity>(&self, t: usize, except: Option<RawKey>, row: &E::Row) -> Result<(), Error> {
