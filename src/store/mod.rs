@@ -290,14 +290,23 @@ impl Store {
             .ok_or_else(unknown_entity::<E>)
     }
 
-    /// The table of `E`: [`table_with_index`](Self::table_with_index) without the position.
+    /// The table of `E`: the type index's guess, checked by the downcast alone (one type
+    /// comparison where `table_index` then `table_at` make two).
     #[inline]
     fn table<E: Entity>(&self) -> Result<&Table<E>, Error> {
-        self.table_with_index().map(|(_, table)| table)
+        let guess = self.schema.inner.by_type.guess(TypeId::of::<E>());
+        match self.tables.get(guess) {
+            Some(table) => match (&**table as &dyn Any).downcast_ref() {
+                Some(table) => Ok(table),
+                None => self.table_searched(),
+            },
+            None => self.table_searched(),
+        }
     }
 
-    /// The table of `E` and its position: the type index's guess, checked by the downcast
-    /// alone (one type comparison where `table_index` then `table_at` make two).
+    /// [`table`](Self::table) with the table's position: one type check where
+    /// `table_index` then `table_at` make two (an insert probes the table, then writes at
+    /// the position).
     #[inline]
     pub(crate) fn table_with_index<E: Entity>(&self) -> Result<(usize, &Table<E>), Error> {
         let guess = self.schema.inner.by_type.guess(TypeId::of::<E>());
@@ -307,15 +316,21 @@ impl Store {
             .and_then(|table| (&**table as &dyn Any).downcast_ref())
         {
             Some(table) => Ok((guess, table)),
-            None => self.table_searched(),
+            None => self.table_with_index_searched(),
         }
     }
 
-    /// `table_with_index` for a type the guess missed: outside the schema, or sharing its slot.
+    /// `table_with_index` for a type the guess missed.
     #[cold]
-    fn table_searched<E: Entity>(&self) -> Result<(usize, &Table<E>), Error> {
+    fn table_with_index_searched<E: Entity>(&self) -> Result<(usize, &Table<E>), Error> {
         let t = self.table_index::<E>()?;
         Ok((t, self.table_at(t)?))
+    }
+
+    /// `table` for a type the guess missed: outside the schema, or sharing its slot.
+    #[cold]
+    fn table_searched<E: Entity>(&self) -> Result<&Table<E>, Error> {
+        self.table_at(self.table_index::<E>()?)
     }
 
     /// The table at index `t`, typed (a downcast, no search).
