@@ -1,8 +1,10 @@
 //! Fault injection and the operation log: tools for testing the code *around* the store.
 //!
 //! Both hang off the one write path. A fault fires at the start of a write (the Nth one), at
-//! the first primitive change to a table (inside a cascade too), or at a commit; the failure
-//! then behaves like a real one: the statement or transaction is undone and nothing changes.
+//! the first primitive change to a table (inside a cascade too: a cascade that deletes a whole
+//! list of leaves in one primitive call fires it once, after journalling them all), or at a
+//! commit; the failure then behaves like a real one: the statement or transaction is undone
+//! and nothing changes.
 //! The log, off by default (one branch per operation when off), records each public
 //! operation's kind, table, key and outcome.
 
