@@ -678,6 +678,7 @@ impl<E: Entity> Table<E> {
     /// the record's position in the old parent's list. The caller checked
     /// [`moves_alone`](Self::moves_alone), so the two lists are all the derived state that
     /// changes. `None`, changing nothing, for a record that is not live or has no parent.
+    #[inline(always)]
     pub(crate) fn p_move(
         &mut self,
         key: RawKey,
@@ -691,7 +692,12 @@ impl<E: Entity> Table<E> {
         let taken = self.children.get_mut(fk)?.take(from, key);
         debug_assert!(taken.is_some(), "{}: child entry of {key} missing", E::DEF.table);
         set_link::<E>(row, fk, to, seq);
-        self.link_new_child(fk, key);
+        match E::DEF.fks[fk].order_by {
+            // The newest link sorts last, and no unique constraint covers the key (the
+            // caller's `moves_alone`): appended to `to`'s list without reading the row again.
+            None => self.children[fk].append(to, key),
+            Some(_) => drop(self.link_child(fk, key)),
+        }
         Some((from, old_seq, taken.unwrap_or(u32::MAX)))
     }
 

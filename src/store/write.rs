@@ -331,6 +331,11 @@ impl Store {
         fk: usize,
         to: Option<RawKey>,
     ) -> Result<(), Error> {
+        if let (Some(to), Ok(t32), Ok(fk16)) = (to, u32::try_from(t), u16::try_from(fk)) {
+            if Self::moves_plainly::<E>(fk) && self.move_alone::<E>(t32, key, fk16, to)? {
+                return Ok(());
+            }
+        }
         let Some(row) = self.table_at::<E>(t)?.row(key) else {
             return Err(self.missing_or_stale(t, key));
         };
@@ -374,6 +379,53 @@ impl Store {
             None => 0,
         };
         self.apply_update::<E>(t, key, &old, row)
+    }
+
+    /// Whether a move of `fk` to another parent can be [`move_alone`](Self::move_alone):
+    /// only the children lists cover the key ([`Table::moves_alone`]), the entity declares no
+    /// CHECK (none to evaluate on the moved row) and the key is not `acyclic` (no ancestor
+    /// walk). Decided per entity type at compile time (`E::DEF` is a constant).
+    #[inline(always)]
+    fn moves_plainly<E: Entity>(fk: usize) -> bool {
+        Table::<E>::moves_alone(fk) && E::DEF.checks.is_empty() && !E::DEF.fks[fk].acyclic
+    }
+
+    /// A plain move ([`moves_plainly`](Self::moves_plainly)) with the child's table found
+    /// once: the target's liveness is read first (a read, through the erased table), then the
+    /// typed table reads the row and moves the child. The checks and errors come in
+    /// [`write_fk`](Self::write_fk)'s order: the child live, no change when the key already
+    /// names `to`, then the target live. `Ok(false)`, changing nothing, when the child has no
+    /// parent (a NULL key set: an update, `write_fk`'s general path).
+    #[inline(always)]
+    fn move_alone<E: Entity>(&mut self, t: u32, key: RawKey, fk: u16, to: RawKey) -> Result<bool, Error> {
+        let (ti, fki) = (t as usize, usize::from(fk));
+        let target = self.schema.inner.tables[ti].fk_targets[fki];
+        let target_state = self.tables[target].state(to);
+        let table = self.table_mut::<E>(ti)?;
+        let Some(row) = table.row(key) else {
+            return Err(table.missing_or_stale(key));
+        };
+        match E::__fk(row, fki) {
+            None => return Ok(false),
+            Some(from) if from == to => return Ok(true),
+            Some(_) => {}
+        }
+        if target_state != KeyState::Live {
+            return Err(self.target_error::<E>(fki, target, to, target_state));
+        }
+        let seq = table.next_seq(fki)?;
+        let Some((from, seq, at)) = table.p_move(key, fki, to, seq) else {
+            return Ok(true); // not reached: the record is live and has a parent (read above)
+        };
+        self.record(Change::Moved {
+            table: t,
+            fk,
+            key,
+            from,
+            seq,
+            at,
+        })?;
+        Ok(true)
     }
 
     /// A move from one parent to another of a key only the children lists cover
@@ -472,39 +524,48 @@ impl Store {
         key: Option<RawKey>,
     ) -> Result<(), Error> {
         let target = self.schema.inner.tables[t].fk_targets[fk];
-        // The names are looked up only for an error: the target's is a virtual call.
-        let (table, column) = (E::DEF.table, || E::DEF.fk_column(fk));
-        let target_table = || self.tables[target].def().table;
         match self.tables[target].state(parent) {
             KeyState::Live => {}
-            KeyState::Stale => {
-                return Err(Error::DeletedTarget {
-                    table,
-                    column: column(),
-                    target: target_table(),
-                    key: parent,
-                })
-            }
-            KeyState::Missing => {
-                return Err(Error::MissingTarget {
-                    table,
-                    column: column(),
-                    target: target_table(),
-                    key: parent,
-                })
-            }
+            state => return Err(self.target_error::<E>(fk, target, parent, state)),
         }
         if let (true, Some(key)) = (E::DEF.fks[fk].acyclic, key) {
             if parent == key || self.ancestors_reach(t, fk, parent, key) {
                 return Err(Error::Cycle {
-                    table,
-                    column: column(),
+                    table: E::DEF.table,
+                    column: E::DEF.fk_column(fk),
                     key,
                     parent,
                 });
             }
         }
         Ok(())
+    }
+
+    /// The error for foreign key `fk` naming `parent` of table `target`, which is not live
+    /// (`state`). Out of line: the names are looked up only for an error (the target's is a
+    /// virtual call).
+    #[cold]
+    #[inline(never)]
+    fn target_error<E: Entity>(&self, fk: usize, target: usize, parent: RawKey, state: KeyState) -> Error {
+        let (table, column, target) = (
+            E::DEF.table,
+            E::DEF.fk_column(fk),
+            self.tables[target].def().table,
+        );
+        match state {
+            KeyState::Stale => Error::DeletedTarget {
+                table,
+                column,
+                target,
+                key: parent,
+            },
+            _ => Error::MissingTarget {
+                table,
+                column,
+                target,
+                key: parent,
+            },
+        }
     }
 }
 

@@ -588,6 +588,63 @@ fn undoing_moves_restores_each_list_in_its_exact_order() {
     s.check_integrity().unwrap();
 }
 
+/// A plain move (a key only the children lists cover, as an employee's manager) reads the
+/// target's liveness before the child's row, yet refuses in the order every key change does:
+/// a stale or unknown child first, then nothing to do when the key already names the target,
+/// then a deleted or unknown target.
+#[test]
+fn a_plain_move_refuses_the_child_before_the_target() {
+    let (mut s, [m1, m2], r) = two_managers();
+    let mut other = s.fork();
+    let unknown = other
+        .insert(Employee {
+            name: "x".into(),
+            manager: None,
+        })
+        .unwrap();
+    s.delete(m2).unwrap(); // and r4 with it
+    let stale_child = Error::Stale {
+        table: "employees",
+        key: r[4].raw(),
+    };
+    assert_fails_unchanged(&mut s, &stale_child, |s| {
+        s.set_parent(Employee::MANAGER, r[4], Some(m2))
+    });
+    assert_fails_unchanged(&mut s, &stale_child, |s| {
+        s.set_parent(Employee::MANAGER, r[4], Some(m1))
+    });
+    let unknown_child = Error::NotFound {
+        table: "employees",
+        key: unknown.raw(),
+    };
+    assert_fails_unchanged(&mut s, &unknown_child, |s| {
+        s.set_parent(Employee::MANAGER, unknown, Some(m2))
+    });
+    let deleted = Error::DeletedTarget {
+        table: "employees",
+        column: "manager_id",
+        target: "employees",
+        key: m2.raw(),
+    };
+    assert_fails_unchanged(&mut s, &deleted, |s| {
+        s.set_parent(Employee::MANAGER, r[1], Some(m2))
+    });
+    let missing = Error::MissingTarget {
+        table: "employees",
+        column: "manager_id",
+        target: "employees",
+        key: unknown.raw(),
+    };
+    assert_fails_unchanged(&mut s, &missing, |s| {
+        s.set_parent(Employee::MANAGER, r[1], Some(unknown))
+    });
+    let before = s.fork();
+    s.set_parent(Employee::MANAGER, r[3], Some(m1)).unwrap(); // already there
+    assert!(s == before);
+    assert_eq!(reports(&s, m1), [r[0], r[1], r[2], r[3]]);
+    s.check_integrity().unwrap();
+}
+
 /// A move that fails after it is journalled (an injected fault on the table) is undone by its
 /// statement like any other change.
 #[test]
