@@ -37,6 +37,16 @@ pub(crate) fn hash_value(value: Value<'_>, nocase: bool) -> Option<u64> {
     Some(h.finish())
 }
 
+/// [`hash_values`] of the two-value tuple `[a, b]`, with no loop around it: a pair's unique
+/// constraint (a membership's `(user, group)`), hashed on every insert and removal.
+#[inline(always)]
+pub(crate) fn hash_pair(a: Value<'_>, b: Value<'_>, nocase: bool) -> Option<u64> {
+    let mut h = HASHER.build_hasher();
+    write_value(&mut h, a, nocase)?;
+    write_value(&mut h, b, nocase)?;
+    Some(h.finish())
+}
+
 /// Feeds one value to `h`; `None` for NULL.
 #[inline(always)]
 fn write_value(h: &mut impl Hasher, v: Value<'_>, nocase: bool) -> Option<()> {
