@@ -109,4 +109,33 @@ mod tests {
             hash_value(Value::Text("ab"), true)
         );
     }
+
+    /// A pair's unique entry is hashed by `hash_pair` on insert and removal, and probed
+    /// through `hash_values` by a composite look-up: for every two values (NULL in either
+    /// place included) they must agree.
+    #[test]
+    fn a_pair_hashes_as_a_two_value_tuple() {
+        let values = [
+            Value::Null,
+            Value::Text("user1"),
+            Value::Text("Ab"),
+            Value::Key(RawKey::from_u64(7)),
+            Value::Int(-3),
+            Value::UInt(3),
+            Value::Bool(true),
+            Value::Bytes(b"x"),
+        ];
+        for a in values {
+            for b in values {
+                for nocase in [false, true] {
+                    let pair = hash_pair(a, b, nocase);
+                    assert_eq!(pair, hash_values([a, b], nocase), "{a:?} {b:?} {nocase}");
+                }
+            }
+        }
+        assert_eq!(
+            hash_pair(Value::Text("Ab"), Value::Text("X"), true),
+            hash_pair(Value::Text("aB"), Value::Text("x"), true)
+        );
+    }
 }

@@ -706,7 +706,16 @@ impl<E: Entity> Table<E> {
         match E::DEF.fks[fk].order_by {
             // The newest link sorts last, and no unique constraint covers the key (the
             // caller's `moves_alone`): appended to `to`'s list without reading the row again.
-            None => self.children[fk].append(to, key),
+            None => {
+                debug_assert!(
+                    (self.children[fk].get(to).last())
+                        .and_then(|&c| self.rows.get(c))
+                        .is_none_or(|r| E::__seqs(r)[fk] < seq),
+                    "{}: a moved link sorts last",
+                    E::DEF.table
+                );
+                self.children[fk].append(to, key)
+            }
             Some(_) => drop(self.link_child(fk, key)),
         }
         Some((from, old_seq, taken.unwrap_or(u32::MAX)))

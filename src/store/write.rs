@@ -384,7 +384,8 @@ impl Store {
     /// Whether a move of `fk` to another parent can be [`move_alone`](Self::move_alone):
     /// only the children lists cover the key ([`Table::moves_alone`]), the entity declares no
     /// CHECK (none to evaluate on the moved row) and the key is not `acyclic` (no ancestor
-    /// walk). Decided per entity type at compile time (`E::DEF` is a constant).
+    /// walk). Decided per entity type and key from constants (`E::DEF`); `fk` is a run-time
+    /// index, so the look-ups into `E::DEF` run per call unless the compiler folds them.
     #[inline(always)]
     fn moves_plainly<E: Entity>(fk: usize) -> bool {
         Table::<E>::moves_alone(fk) && E::DEF.checks.is_empty() && !E::DEF.fks[fk].acyclic
