@@ -159,7 +159,6 @@ impl Store {
             });
         }
         let result = self.statement(|s| {
-            let mark = s.table_at::<E>(t)?.text.len();
             // Stamped as the insert writes it, so a unique `created_at` finds its holder too.
             // On the id's own constraint the caller's id is the one looked for (and kept by
             // the insert): `INSERT .. ON CONFLICT (id)` with the id column given.
@@ -167,11 +166,8 @@ impl Store {
                 true => NewId::Given,
                 false => NewId::Next,
             };
-            let (row, counter) = s.proposed_row(t, None, value, true, new_id).inspect_err(|_| {
-                if let Ok(table) = s.table_mut::<E>(t) {
-                    table.text.truncate(mark);
-                }
-            })?;
+            // On error the row's text is cut off already; `mark` is where it starts.
+            let (row, counter, mark) = s.proposed_row(t, None, value, true, new_id)?;
             let table = s.table_mut::<E>(t)?;
             let Some(key) = table.unique_holder(u, &row, None).map(Key::from_raw) else {
                 return s

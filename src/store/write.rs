@@ -133,15 +133,9 @@ impl Store {
             Some(probed) => probed,
             None => self.probe_given::<E>(t, &mut value)?,
         };
-        let mark = self.table_mut::<E>(t)?.text.len();
         let new_id = if stamp { NewId::Next } else { NewId::Given };
-        match self.proposed_row(t, None, value, stamp, new_id) {
-            Ok((row, counter)) => self.insert_probed::<E>(t, row, counter, mark, probed),
-            Err(e) => {
-                self.table_mut::<E>(t)?.text.truncate(mark);
-                Err(e)
-            }
-        }
+        let (row, counter, mark) = self.proposed_row(t, None, value, stamp, new_id)?;
+        self.insert_probed::<E>(t, row, counter, mark, probed)
     }
 
     /// Inserts a row [`proposed_row`](Self::proposed_row) built, with the id counter it
@@ -171,27 +165,27 @@ impl Store {
         probed: bool,
     ) -> Result<RawKey, Error> {
         let checked = match probed {
-            true => self.check_rest::<E>(t, None, &mut row),
-            false => self.check_row::<E>(t, None, &mut row),
+            true => self.check_targets::<E>(t, None, &row),
+            false => {
+                (self.check_unique::<E>(t, None, &row)).and_then(|()| self.check_targets::<E>(t, None, &row))
+            }
         };
-        match checked {
-            Ok(()) => {
-                if E::DEF.id.is_some() {
-                    // The counter moves, journalled, before the insert: whichever record
-                    // fails (an injected fault fires after its change is journalled), every
-                    // change made so far is in the journal and the statement undoes it.
-                    let old = std::mem::replace(&mut self.table_mut::<E>(t)?.next_id, counter);
-                    self.record(Change::IdCounter { table: t, old })?;
-                }
-                let key = self.table_mut::<E>(t)?.p_insert(row);
-                self.record(Change::Inserted { table: t, key })?;
-                Ok(key)
-            }
-            Err(e) => {
-                self.table_mut::<E>(t)?.text.truncate(mark);
-                Err(e)
-            }
+        // The table found once for the rest: the links numbered, the counter moved, the
+        // row inserted; then both changes journalled in that order (the counter's entry
+        // fires no fault: an injected fault fires at the insert's entry, after both are
+        // journalled, and the statement undoes both).
+        let table = self.table_mut::<E>(t)?;
+        if let Err(e) = checked.and_then(|()| number_links::<E>(table, None, &mut row)) {
+            table.text.truncate(mark);
+            return Err(e);
         }
+        let old = E::DEF.id.map(|_| std::mem::replace(&mut table.next_id, counter));
+        let key = table.p_insert(row);
+        if let Some(old) = old {
+            self.record(Change::IdCounter { table: t, old })?;
+        }
+        self.record(Change::Inserted { table: t, key })?;
+        Ok(key)
     }
 
     pub(crate) fn rewrite_in<E: Entity>(&mut self, t: usize, key: RawKey, value: E) -> Result<(), Error> {
@@ -226,16 +220,17 @@ impl Store {
         value: E,
         stamp: bool,
     ) -> Result<E::Row, Error> {
-        let (mut row, _) = self.proposed_row(t, old, value, stamp, NewId::Next)?;
+        let (mut row, ..) = self.proposed_row(t, old, value, stamp, NewId::Next)?;
         self.check_row::<E>(t, old, &mut row)?;
         Ok(row)
     }
 
     /// `value` as a row, with the checks of the row alone (CHECK predicates, `max_len`) but
     /// not those against other records: what `build_row` does before [`check_row`]. Its
-    /// text is appended to the heap; the caller cuts it back on error. A new row (`old`
-    /// `None`) gets its `#[relata(id)]` as `new_id` says, and the id counter the table has
-    /// once it is inserted comes back beside it (the current counter without an id field
+    /// text is appended to the heap, which started at the length that comes back third (to
+    /// cut it back to if a later check fails); on error it is cut back here. A new row
+    /// (`old` `None`) gets its `#[relata(id)]` as `new_id` says, and the id counter the table
+    /// has once it is inserted comes back beside it (the current counter without an id field
     /// and for a rewrite).
     ///
     /// [`check_row`]: Self::check_row
@@ -246,7 +241,7 @@ impl Store {
         value: E,
         stamp: bool,
         new_id: NewId,
-    ) -> Result<(E::Row, u64), Error> {
+    ) -> Result<(E::Row, u64, usize), Error> {
         check_predicates(&value, old.map(|(k, _)| k))?;
         let now = match E::__STAMPS && stamp {
             true => Some(self.clock.unix_micros()),
@@ -254,6 +249,25 @@ impl Store {
         };
         let engine = self.engine;
         let table = self.table_mut::<E>(t)?;
+        let mark = table.text.len();
+        let built = Self::proposed_in(table, engine, old, value, new_id, now);
+        if built.is_err() {
+            table.text.truncate(mark);
+        }
+        built.map(|(row, counter)| (row, counter, mark))
+    }
+
+    /// The body of [`proposed_row`](Self::proposed_row) on its table; `now`: the stamps'
+    /// time, if they are filled.
+    #[inline(always)]
+    fn proposed_in<E: Entity>(
+        table: &mut Table<E>,
+        engine: Engine,
+        old: Option<(RawKey, &E::Row)>,
+        value: E,
+        new_id: NewId,
+        now: Option<i64>,
+    ) -> Result<(E::Row, u64), Error> {
         let mut row = match old {
             Some((_, o)) => value.__into_row_reusing(o, &mut table.text)?,
             None => value.__into_row(&mut table.text)?,
@@ -310,17 +324,7 @@ impl Store {
         row: &mut E::Row,
     ) -> Result<(), Error> {
         self.check_targets::<E>(t, old, row)?;
-        let table = self.table_mut::<E>(t)?;
-        for fk in 0..E::DEF.fks.len() {
-            let new = E::__fk(row, fk);
-            if old.is_none_or(|(_, o)| E::__fk(o, fk) != new) {
-                E::__seqs_mut(row)[fk] = match new {
-                    Some(_) => table.next_seq(fk)?,
-                    None => 0,
-                };
-            }
-        }
-        Ok(())
+        number_links::<E>(self.table_mut::<E>(t)?, old, row)
     }
 
     /// Points one foreign key of a live record elsewhere (or to NULL), with every check.
@@ -687,6 +691,26 @@ fn probe_table<E: Entity>(table: &Table<E>, engine: Engine, value: &mut E) -> Re
             }
         }
     }
+}
+
+/// Gives each foreign key of `row` that is new or changed (against `old`) the next link
+/// number of `table`, or 0 for NULL.
+#[inline(always)]
+fn number_links<E: Entity>(
+    table: &mut Table<E>,
+    old: Option<(RawKey, &E::Row)>,
+    row: &mut E::Row,
+) -> Result<(), Error> {
+    for fk in 0..E::DEF.fks.len() {
+        let new = E::__fk(row, fk);
+        if old.is_none_or(|(_, o)| E::__fk(o, fk) != new) {
+            E::__seqs_mut(row)[fk] = match new {
+                Some(_) => table.next_seq(fk)?,
+                None => 0,
+            };
+        }
+    }
+    Ok(())
 }
 
 /// The record satisfies every CHECK constraint of its entity.
