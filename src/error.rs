@@ -726,7 +726,7 @@ pub enum SnapshotError {
         /// The constraint it breaks, as an insert would report it.
         error: Box<crate::Error>,
     },
-    /// An evolving load found a field whose stored type or nullability changed.
+    /// An evolving load found a field whose stored type changed, or a key to another table.
     #[error("snapshot field {table}.{field} changed type: {detail}")]
     FieldTypeChanged {
         /// The table.
@@ -745,6 +745,17 @@ pub enum SnapshotError {
         /// The field.
         field: &'static str,
         /// The first record (in slot order) that needs a value.
+        key: RawKey,
+    },
+    /// An evolving load found a field that is `Option<T>` in the snapshot and `T` in the
+    /// schema (SQL's SET NOT NULL), and a record of the snapshot holding `None` there.
+    #[error("NOT NULL constraint failed in snapshot: {table}.{field} is required now, but record {table}[{key}] holds NULL")]
+    NullInRequiredField {
+        /// The table.
+        table: &'static str,
+        /// The field (its Rust name).
+        field: &'static str,
+        /// The first record (in slot order) holding `None`.
         key: RawKey,
     },
     /// An evolving load found a many-to-many relation that joins other tables than in the

@@ -6,7 +6,8 @@
 //! kept field's bytes are copied unchanged (its stored type must be the same), and each slot
 //! keeps its version, so every key a user kept still finds its record. A field the snapshot
 //! lacks gets `None` or its declared default; a table or relation it lacks is empty; whatever
-//! the schema lacks is left out. Each of those is reported as an [`Adaptation`].
+//! the schema lacks is left out; a field made `Option` gets a `Some` byte before each value, one
+//! made required loses it. Each of those is reported as an [`Adaptation`].
 //!
 //! The old body is walked twice with the snapshot's own description (each field with the
 //! bincode primitive of its stored type): once to check and count every table and find its
@@ -65,6 +66,25 @@ pub enum Adaptation {
         /// The field (its Rust name).
         field: String,
     },
+    /// A field made `Option<T>` from `T` (each value loaded as `Some`), or `T` from
+    /// `Option<T>` (loaded because no record holds `None`): SQL's DROP / SET NOT NULL.
+    NullabilityChanged {
+        /// The table.
+        table: &'static str,
+        /// The field (its Rust name).
+        field: &'static str,
+        /// Whether the field is nullable now.
+        nullable: bool,
+    },
+    /// The Rust type of a table renamed (matched by its table's name).
+    TypeRenamed {
+        /// The table.
+        table: &'static str,
+        /// The type's name in the snapshot.
+        from: String,
+        /// The type's name in the schema.
+        to: &'static str,
+    },
     /// A many-to-many relation the snapshot lacks: loaded with no links.
     RelationAdded {
         /// The relation.
@@ -90,6 +110,19 @@ impl fmt::Display for Adaptation {
                 write!(f, "field {table}.{field} added (None or its default)")
             }
             Adaptation::FieldDropped { table, field } => write!(f, "field {table}.{field} dropped"),
+            Adaptation::NullabilityChanged {
+                table,
+                field,
+                nullable: true,
+            } => {
+                write!(f, "field {table}.{field} now nullable (DROP NOT NULL)")
+            }
+            Adaptation::NullabilityChanged { table, field, .. } => {
+                write!(f, "field {table}.{field} now required (SET NOT NULL)")
+            }
+            Adaptation::TypeRenamed { table, from, to } => {
+                write!(f, "table {table}: type {from} renamed {to}")
+            }
             Adaptation::RelationAdded { relation } => write!(f, "relation {relation} added (no links)"),
             Adaptation::RelationDropped { relation, links } => {
                 write!(f, "relation {relation} dropped ({links} links left out)")
@@ -103,17 +136,23 @@ impl Store {
     /// changes, and reports each adaptation. Tables, fields and relations are matched by name:
     /// a new `Option` field reads as `None`, a new field with `#[relata(default = ...)]` as
     /// that default, a new table or relation loads empty, and a dropped field, table or
-    /// relation is left out. Keys survive: a key to a record of the snapshot still finds it.
+    /// relation is left out; a field made `Option<T>` from `T` reads each value as `Some`, and
+    /// one made `T` from `Option<T>` loads if no record holds `None`; a renamed Rust type
+    /// (same table) is reported. Keys survive: a key to a record of the snapshot still finds it.
     /// Indexes and constraints are today's, checked on every record as any load checks them.
-    /// With an unchanged schema this is [`from_snapshot`](Self::from_snapshot) with an empty
-    /// report.
+    /// The report covers what a snapshot holds: an empty one means every table, field and
+    /// relation loaded as saved, under the same type names (a changed constraint, index,
+    /// `max_len` or column name is checked or applied, not reported). With an unchanged schema
+    /// this is [`from_snapshot`](Self::from_snapshot) with an empty report.
     ///
     /// Cost: as `from_snapshot` when the schema is unchanged; otherwise the snapshot is first
     /// rewritten for the new schema: O(bytes) time, and a second copy of the snapshot in memory.
     ///
     /// # Errors
     /// As [`from_snapshot`](Self::from_snapshot), and for a change it does not adapt:
-    /// [`SnapshotError::FieldTypeChanged`] (a stored type or nullability changed),
+    /// [`SnapshotError::FieldTypeChanged`] (a stored type changed),
+    /// [`SnapshotError::NullInRequiredField`] (a field made required, naming a record holding
+    /// `None`),
     /// [`SnapshotError::MissingDefault`] (a new required field with no default, naming a
     /// record that needs it), [`SnapshotError::RelationChanged`] (a relation joins other
     /// tables); data that breaks a new constraint fails as on any load
@@ -195,6 +234,15 @@ fn rewrite(
         counted("table", desc.table, announced, table.records)?;
         match new.entities.iter().position(|e| e.table == desc.table) {
             Some(n) => {
+                let def = schema.inner.tables[n].def;
+                if desc.type_name != def.type_name {
+                    let (from, to) = (desc.type_name.to_owned(), def.type_name);
+                    adapted.push(Adaptation::TypeRenamed {
+                        table: def.table,
+                        from,
+                        to,
+                    });
+                }
                 let sources = plan_fields(desc, (&new.entities[n], &*empty.tables[n]), first, adapted)?;
                 tables[n] = Some((table, desc, sources));
             }
@@ -314,6 +362,10 @@ struct Record<'a> {
 enum Source {
     /// The snapshot's field at this position.
     Old(usize),
+    /// The snapshot's required field at this position, now an `Option`: `Some` of its value.
+    Wrapped(usize),
+    /// The snapshot's `Option` field at this position, now required: the value in its `Some`.
+    Unwrapped(usize),
     /// `None`.
     Null,
     /// The declared default: its bytes as the parts store it, and its text.
@@ -327,7 +379,7 @@ enum Source {
 fn rewrite_table(
     old: &OldTable<'_>,
     desc: &EntityDesc<'_>,
-    (ours, sources): (&EntityDesc<'_>, &[Source]),
+    (ours, sources): (&EntityDesc<'static>, &[Source]),
     out: &mut Vec<u8>,
 ) -> Result<(), SnapshotError> {
     let old_fk: Vec<Option<usize>> = (0..ours.fks.len())
@@ -336,14 +388,28 @@ fn rewrite_table(
     let mut text = String::new();
     encode(&old.slots, out)?;
     // Read again in the order first read, the records' text ranges come out the same.
-    Reader::new(old.bytes).table(desc, &mut |_, version, record| {
+    Reader::new(old.bytes).table(desc, &mut |index, version, record| {
         encode(&u8::from(record.is_some()), out)?;
         if let Some(record) = record {
-            for source in sources {
+            for (source, field) in sources.iter().zip(&ours.fields) {
                 match source {
-                    Source::Old(i) => {
+                    Source::Old(i) | Source::Wrapped(i) | Source::Unwrapped(i) => {
                         let (bytes, span) = &record.fields[*i];
-                        out.extend_from_slice(bytes);
+                        // bincode writes `Some(v)` as a 1 byte, then `v`.
+                        let value = match (source, bytes.split_first()) {
+                            (Source::Unwrapped(_), Some((1, value))) => value,
+                            (Source::Unwrapped(_), _) => {
+                                let (table, field, key) =
+                                    (ours.table, field.name, RawKey::new(index, version));
+                                return Err(SnapshotError::NullInRequiredField { table, field, key });
+                            }
+                            (Source::Wrapped(_), _) => {
+                                out.push(1);
+                                bytes
+                            }
+                            _ => bytes,
+                        };
+                        out.extend_from_slice(value);
                         let split = || bad(format!("table {}: a text field ends inside a char", desc.table));
                         text.push_str(old.text.get(span.clone()).ok_or_else(split)?);
                     }
@@ -419,7 +485,7 @@ fn plan_fields(
             continue;
         };
         let theirs = &desc.fields[i];
-        let form = |f: &FieldDesc<'_>| (f.stored, f.nullable, f.sql_type);
+        let form = |f: &FieldDesc<'_>| (f.stored, f.sql_type);
         // A key to another table is another type: its saved keys would name records there.
         let changed = match (key_target(desc, i), key_target(ours, f)) {
             _ if form(theirs) != form(field) => Some(format::field_change(theirs, field)),
@@ -435,7 +501,19 @@ fn plan_fields(
                 detail,
             });
         }
-        sources.push(Source::Old(i));
+        sources.push(match (theirs.nullable, field.nullable) {
+            (false, true) => Source::Wrapped(i),
+            (true, false) => Source::Unwrapped(i),
+            _ => Source::Old(i),
+        });
+        if theirs.nullable != field.nullable {
+            let (table, field, nullable) = (def.table, name, field.nullable);
+            adapted.push(Adaptation::NullabilityChanged {
+                table,
+                field,
+                nullable,
+            });
+        }
     }
     for old in &desc.fields {
         if !ours.fields.iter().any(|f| f.name == old.name) {

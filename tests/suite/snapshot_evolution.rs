@@ -299,6 +299,152 @@ mod added {
     }
 }
 
+/// `T` to `Option<T>` (SQL's DROP NOT NULL) and back (SET NOT NULL, when no record holds NULL).
+mod nullability {
+    use super::*;
+
+    /// v1's `users` with `karma` and `bio` now optional.
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "users")]
+    pub struct User {
+        #[relata(unique)]
+        pub name: String,
+        pub karma: Option<i32>,
+        pub team: String,
+        pub bio: Option<String>,
+    }
+
+    /// The same table, required again.
+    mod required {
+        #[derive(relata::Entity, Clone, Debug, PartialEq)]
+        #[relata(table = "users")]
+        pub struct User {
+            #[relata(unique)]
+            pub name: String,
+            pub karma: i32,
+            pub team: String,
+            pub bio: String,
+        }
+    }
+    use required::User as Required;
+
+    fn made_optional() -> (Store, Vec<Adaptation>, Vec<RawKey>) {
+        let schema = Schema::builder()
+            .entity::<User>()
+            .entity::<v1::Audit>()
+            .build()
+            .unwrap();
+        let (bytes, keys, _) = v1_snapshot();
+        let (store, adapted) = Store::from_snapshot_evolving(schema, &bytes).unwrap();
+        (store, adapted, keys)
+    }
+
+    #[test]
+    fn a_required_field_made_optional_loads_each_value_as_some() {
+        let (mut store, adapted, keys) = made_optional();
+        store.check_integrity().unwrap();
+        for (raw, name) in keys.iter().zip(["ada", "bob", "cy"]) {
+            let user = store.get(Key::<User>::from_raw(*raw)).unwrap();
+            assert_eq!(
+                (user.karma, user.bio.as_deref()),
+                (Some(7), Some(&*format!("{name} writes")))
+            );
+        }
+        let optional = |field| Adaptation::NullabilityChanged {
+            table: "users",
+            field,
+            nullable: true,
+        };
+        assert_eq!(adapted[..2], [optional("karma"), optional("bio")]);
+        assert_eq!(
+            adapted[0].to_string(),
+            "field users.karma now nullable (DROP NOT NULL)"
+        );
+        let ada = Key::<User>::from_raw(keys[0]);
+        store.update(ada, |u| u.bio = None).unwrap();
+        store.check_integrity().unwrap();
+    }
+
+    #[test]
+    fn an_optional_field_made_required_loads_when_no_record_holds_null() {
+        let (store, ..) = made_optional();
+        let bytes = store.to_snapshot().unwrap();
+        let schema = || Schema::builder().entity::<Required>().build().unwrap();
+        let (back, adapted) = Store::from_snapshot_evolving(schema(), &bytes).unwrap();
+        back.check_integrity().unwrap();
+        let required = |field| Adaptation::NullabilityChanged {
+            table: "users",
+            field,
+            nullable: false,
+        };
+        assert_eq!(adapted[..2], [required("karma"), required("bio")]);
+        assert_eq!(
+            adapted[1].to_string(),
+            "field users.bio now required (SET NOT NULL)"
+        );
+        assert_eq!(back.count::<Required>(), 3);
+        assert!(back
+            .iter::<Required>()
+            .all(|(_, u)| u.karma == 7 && u.bio.ends_with(" writes")));
+    }
+
+    #[test]
+    fn an_optional_field_made_required_is_refused_naming_the_first_record_holding_null() {
+        let (mut store, _, keys) = made_optional();
+        for raw in [keys[2], keys[1]] {
+            store
+                .update(Key::<User>::from_raw(raw), |u| u.bio = None)
+                .unwrap();
+        }
+        let bytes = store.to_snapshot().unwrap();
+        let schema = Schema::builder().entity::<Required>().build().unwrap();
+        let err = Store::from_snapshot_evolving(schema, &bytes).unwrap_err();
+        assert_eq!(
+            err,
+            SnapshotError::NullInRequiredField {
+                table: "users",
+                field: "bio",
+                key: keys[2], // cy took the deleted user's slot, before bob's
+            }
+        );
+        assert!(err.to_string().contains(&format!("users[{}]", keys[2])), "{err}");
+    }
+}
+
+/// The Rust type of a table renamed, the table kept: loaded and reported.
+mod renamed_type {
+    use super::*;
+
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "users")]
+    pub struct Member {
+        #[relata(unique)]
+        pub name: String,
+        pub karma: i32,
+        pub team: String,
+        pub bio: String,
+    }
+
+    #[test]
+    fn a_renamed_type_is_reported() {
+        let schema = Schema::builder().entity::<Member>().build().unwrap();
+        let (bytes, keys, _) = v1_snapshot();
+        assert!(matches!(
+            Store::from_snapshot(schema.clone(), &bytes),
+            Err(SnapshotError::SchemaMismatch { .. })
+        ));
+        let (store, adapted) = Store::from_snapshot_evolving(schema, &bytes).unwrap();
+        let renamed = Adaptation::TypeRenamed {
+            table: "users",
+            from: "User".into(),
+            to: "Member",
+        };
+        assert_eq!(adapted[0], renamed);
+        assert_eq!(renamed.to_string(), "table users: type User renamed Member");
+        assert_eq!(&*store.get(Key::<Member>::from_raw(keys[0])).unwrap().name, "ada");
+    }
+}
+
 /// Refused changes: each names the table and field, and the record when the data is at fault.
 mod refused {
     use super::*;
@@ -327,20 +473,23 @@ mod refused {
         assert!(detail.contains("I32") && detail.contains("I64"), "{detail}");
     }
 
-    mod nullable {
+    mod nullable_wider {
         use relata::Entity;
         #[derive(Entity, Clone, Debug, PartialEq)]
         #[relata(table = "users")]
         pub struct User {
             #[relata(unique)]
             pub name: String,
-            pub karma: Option<i32>,
+            pub karma: Option<i64>,
         }
     }
 
     #[test]
-    fn a_nullability_change_is_refused() {
-        let schema = Schema::builder().entity::<nullable::User>().build().unwrap();
+    fn a_type_change_made_with_a_nullability_change_is_refused() {
+        let schema = Schema::builder()
+            .entity::<nullable_wider::User>()
+            .build()
+            .unwrap();
         let err = evolve(schema).unwrap_err();
         assert!(
             matches!(
@@ -922,7 +1071,7 @@ fn vacant_slots_child() {
         s.delete(key).unwrap();
     }
     let evolved = assert_evolving_peak(s);
-    assert_eq!(evolved.1.len(), 1);
+    assert_eq!(evolved.1.len(), 2, "the new field, and Mark renamed Mark2");
 }
 
 #[test]
@@ -939,7 +1088,7 @@ fn live_records_child() {
     let evolved = assert_evolving_peak(s);
     assert_eq!(
         (evolved.0.count::<vacant::Mark2>(), evolved.1.len()),
-        (1_000_000, 1)
+        (1_000_000, 2) // the new field, and Mark renamed Mark2
     );
 }
 
