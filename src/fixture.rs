@@ -224,20 +224,28 @@ type LinkEntry<'j> = (usize, usize, &'j Json);
 
 impl Store {
     /// A new store of `schema` holding a JSON fixture's records: see
-    /// [`load_json`](Self::load_json). O(records × longest chain of references to records
-    /// further down the document).
+    /// [`load_json`](Self::load_json). The store imitates `Engine::Sqlite`, as
+    /// [`Store::new`]'s does: JSON holds data, not a profile (a snapshot holds both). For
+    /// another engine, load the fixture into [`Store::with_engine`]'s store. O(records ×
+    /// longest chain of references to records further down the document).
     ///
     /// # Errors
     /// As [`load_json`](Self::load_json).
     ///
     /// ```
-    /// # use relata::{Entity, Schema, Store};
+    /// # use relata::{Engine, Entity, Schema, Store};
     /// # #[derive(Entity, Clone, Debug, PartialEq)]
     /// # #[relata(table = "users")]
     /// # struct User { name: String }
     /// let schema = Schema::builder().entity::<User>().build()?;
-    /// let (store, _) = Store::from_json(schema, r#"{"users": [{"name": "Ada"}]}"#)?;
-    /// assert_eq!(store.count::<User>(), 1);
+    /// let json = r#"{"users": [{"name": "Ada"}]}"#;
+    /// let (store, _) = Store::from_json(schema.clone(), json)?;
+    /// assert_eq!((store.count::<User>(), store.engine()), (1, Engine::Sqlite));
+    ///
+    /// let mut pg = Store::with_engine(schema, Engine::Postgres);
+    /// pg.load_json(json)?;
+    /// assert_eq!((pg.count::<User>(), pg.engine()), (1, Engine::Postgres));
+    /// assert!(pg == store); // `==` compares data, not profiles
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_json(schema: Schema, json: &str) -> Result<(Store, Fixture), FixtureError> {

@@ -135,7 +135,9 @@ impl PartialEq for Store {
     /// the same next id, as each store's engine hands it out (under `Engine::Sqlite` the
     /// largest id plus one, so a deleted newest record's id leaves no trace; under
     /// `Engine::Postgres` the sequence). Internal layout (text heap offsets, free slots, link
-    /// sequence numbers) is ignored. O(records).
+    /// sequence numbers) is ignored, and so are the engine profiles themselves (a SQLite and a
+    /// PostgreSQL store holding the same data are equal: compare [`engine`](Store::engine)
+    /// too where it matters) and the clocks. O(records).
     fn eq(&self, other: &Store) -> bool {
         let engines = (self.engine, other.engine);
         self.tables.len() == other.tables.len()

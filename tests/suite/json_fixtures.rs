@@ -5,7 +5,7 @@
 use crate::common::*;
 use crate::suite::column_types::{Email, Level, Status};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use relata::{Entity, Error, FixtureError, Key, ManyToMany, Schema, Store};
+use relata::{Engine, Entity, Error, FixtureError, Key, ManyToMany, Schema, Store};
 
 /// Every built-in column type, optional or not, and user column types.
 #[derive(Entity, Clone, Debug, PartialEq)]
@@ -370,4 +370,21 @@ fn a_populated_store_round_trips() {
     let (back, _) = Store::from_json(s.schema().clone(), &json).unwrap();
     assert!(back == s);
     assert_eq!(back.to_json(), json);
+}
+
+/// JSON carries no engine: `from_json` builds an `Engine::Sqlite` store as `Store::new` does,
+/// and `load_json` keeps the engine of the store it loads into. `==` compares data, not the
+/// engine profiles.
+#[test]
+fn from_json_builds_a_sqlite_store_and_load_json_keeps_the_engine() {
+    let mut saved = kinds_store();
+    saved.insert(kinds()).unwrap();
+    let json = saved.to_json();
+    let schema = || Schema::builder().entity::<Kinds>().build().unwrap();
+    let (sqlite, _) = Store::from_json(schema(), &json).unwrap();
+    let mut pg = Store::with_engine(schema(), Engine::Postgres);
+    pg.load_json(&json).unwrap();
+    pg.check_integrity().unwrap();
+    assert_eq!((sqlite.engine(), pg.engine()), (Engine::Sqlite, Engine::Postgres));
+    assert!(sqlite == pg && pg == saved);
 }
