@@ -23,10 +23,17 @@ const Y2K_MICROS: i64 = 946_684_800_000_000;
 /// deterministic without asking. [`Clock::system`] reads the machine's time instead.
 ///
 /// A clock is a shared handle: clones, and the store holding one, see the same time, so a
-/// test keeps a clone and moves it while the store works. A [`fork`](crate::Store::fork)
-/// shares its store's clock. The clock is the environment, not data: it is not saved in
-/// snapshots, and undo, rollback and reset do not move it back (the timestamps it wrote are
-/// undone with their records).
+/// test keeps a clone and moves it while the store works. The store's clock is part of the
+/// fixture a test must not leave changed:
+/// - a [`fork`](crate::Store::fork) (one per thread) gets a clock of its own, standing where
+///   its store's stood, so moving one fork's time moves no other store's;
+/// - [`reset`](crate::Store::reset) to a mark, and the end of a
+///   [`scope`](crate::Store::scope), set the store's clock back to the time it read when the
+///   mark was made (a transaction's rollback does not: a database's time goes on);
+/// - a store built from saved data ([`from_snapshot`](crate::Store::from_snapshot),
+///   [`from_json`](crate::Store::from_json)) starts at the latest `created_at` /
+///   `updated_at` value of a timestamp column in that data, if later than 2000-01-01, so what
+///   a test inserts is never older than the fixture. The clock itself is not saved.
 ///
 /// ```
 /// use std::time::{Duration, SystemTime};
@@ -123,8 +130,22 @@ impl Clock {
     /// assert_eq!(clock.unix_micros(), 1_000);
     /// ```
     pub fn set(&self, to: SystemTime) {
+        self.set_micros(micros_of(to));
+    }
+
+    /// Moves a manual clock to `micros` since the Unix epoch (clamped to the years 1 to 9999).
+    pub(crate) fn set_micros(&self, micros: i64) {
         if let Some(now) = &self.manual {
-            now.store(micros_of(to), Ordering::Relaxed);
+            now.store(micros.clamp(MIN_MICROS, MAX_MICROS), Ordering::Relaxed);
+        }
+    }
+
+    /// A clock of its own reading what this one reads now (a system clock's is a system
+    /// clock): what a fork gets.
+    pub(crate) fn detached(&self) -> Clock {
+        match self.manual {
+            Some(_) => Clock::manual_micros(self.unix_micros()),
+            None => Clock::system(),
         }
     }
 

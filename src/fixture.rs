@@ -226,7 +226,9 @@ impl Store {
     /// A new store of `schema` holding a JSON fixture's records: see
     /// [`load_json`](Self::load_json). The store imitates `Engine::Sqlite`, as
     /// [`Store::new`]'s does: JSON holds data, not a profile (a snapshot holds both). For
-    /// another engine, load the fixture into [`Store::with_engine`]'s store. O(records ×
+    /// another engine, load the fixture into [`Store::with_engine`]'s store. The store's
+    /// manual clock starts at the latest `created_at` / `updated_at` value in the fixture, if
+    /// later than 2000-01-01 (see [`Clock`](crate::Clock)). O(records ×
     /// longest chain of references to records further down the document).
     ///
     /// # Errors
@@ -251,6 +253,7 @@ impl Store {
     pub fn from_json(schema: Schema, json: &str) -> Result<(Store, Fixture), FixtureError> {
         let mut store = Store::new(schema);
         let fixture = store.load_json(json)?;
+        store.clock_to_latest_stamp();
         Ok((store, fixture))
     }
 

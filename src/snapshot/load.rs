@@ -16,7 +16,9 @@ use crate::store::Store;
 impl Store {
     /// Loads a store from snapshot bytes saved with the same schema, under the
     /// [`Engine`](crate::Engine) profile the saved store had (a snapshot written before
-    /// snapshots carried it loads under `Engine::Sqlite`).
+    /// snapshots carried it loads under `Engine::Sqlite`). Its manual clock starts at the
+    /// latest `created_at` / `updated_at` value in the data, if later than 2000-01-01 (see
+    /// [`Clock`](crate::Clock)).
     ///
     /// Safe on untrusted input: any bytes give `Ok` or a typed error, never a panic, and
     /// allocations stay proportional to the input's size. Cost: O(bytes + records), with every
@@ -47,6 +49,7 @@ impl Store {
         at += store.decode_relations(&body[at..], &description.links)?;
         store.engine = format::engine_of_trailer(body.get(at..).unwrap_or_default())?;
         store.check_acyclic().map_err(SnapshotError::Integrity)?;
+        store.clock_to_latest_stamp();
         Ok(store)
     }
 

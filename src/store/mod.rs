@@ -37,7 +37,7 @@ use crate::error::Error;
 use crate::key::{Key, RawKey};
 use crate::relation::edges::EdgeSet;
 use crate::schema::Schema;
-use crate::value::{Composite, QueryValue, Value};
+use crate::value::{Composite, QueryValue, SqlType, Value};
 use erased::AnyTable;
 use journal::Change;
 use table::{KeyState, Table};
@@ -118,7 +118,7 @@ impl Clone for Store {
             faults: Vec::new(),
             log: None,
             engine: self.engine,
-            clock: self.clock.clone(),
+            clock: self.clock.detached(),
             plan_buffers: delete::PlanBuffers::default(),
         }
     }
@@ -218,8 +218,10 @@ impl Store {
     }
 
     /// The clock that fills `#[relata(created_at)]` and `#[relata(updated_at)]` fields: a
-    /// manual one at 2000-01-01T00:00:00Z unless [`set_clock`](Self::set_clock) gave another.
-    /// Move it through this handle or a clone of it. O(1).
+    /// manual one at 2000-01-01T00:00:00Z unless [`set_clock`](Self::set_clock) gave another
+    /// (a store loaded from a snapshot or JSON starts at its data's latest stamp; a fork has
+    /// its own; a reset sets it back: see [`Clock`]). Move it through this handle or a clone
+    /// of it. O(1).
     ///
     /// ```
     /// use std::time::Duration;
@@ -265,6 +267,32 @@ impl Store {
     /// ```
     pub fn set_clock(&mut self, clock: Clock) {
         self.clock = clock;
+    }
+
+    /// Moves the clock of a store built from saved data to the latest value of its
+    /// `created_at` / `updated_at` fields of a timestamp SQL type, when later than its time
+    /// now. O(records of the tables that have one).
+    pub(crate) fn clock_to_latest_stamp(&mut self) {
+        let mut latest = self.clock.unix_micros();
+        for table in &self.tables {
+            let fields = table.def().fields.iter().enumerate();
+            let stamps: Vec<usize> = (fields.filter(|(_, f)| {
+                f.stamp.is_some() && matches!(f.sql_type, SqlType::Timestamp | SqlType::TimestampTz)
+            }))
+            .map(|(i, _)| i)
+            .collect();
+            if stamps.is_empty() {
+                continue;
+            }
+            for key in table.keys() {
+                for &f in &stamps {
+                    if let Value::Int(micros) = table.value_of(key, f) {
+                        latest = latest.max(micros);
+                    }
+                }
+            }
+        }
+        self.clock.set_micros(latest);
     }
 
     /// The database this store imitates where engines differ. O(1).

@@ -29,6 +29,8 @@ pub(crate) struct Scope {
     pub(crate) orphans: usize,
     /// Each table's text-heap length when the scope opened (truncated back on rollback).
     pub(crate) text: Vec<usize>,
+    /// The clock's reading when the scope opened: a reset to a mark sets the clock back to it.
+    pub(crate) clock: i64,
     /// Owned by a running call (a `transaction` or `faults().run` closure, a fixture scope):
     /// nothing else may end it. A fork's copy is not held.
     pub(crate) held: bool,
@@ -101,6 +103,7 @@ impl Store {
             journal: self.journal.len(),
             orphans: self.orphans.len(),
             text,
+            clock: self.clock.unix_micros(),
             held: false,
         };
         self.scopes.push(scope);
@@ -121,6 +124,9 @@ impl Store {
         self.orphans.truncate(scope.orphans);
         for (table, len) in self.tables.iter_mut().zip(&scope.text) {
             table.truncate_text(*len);
+        }
+        if scope.kind == ScopeKind::Mark {
+            self.clock.set_micros(scope.clock);
         }
         self.scopes.truncate(at + 1);
         undone
@@ -433,7 +439,8 @@ impl Store {
     }
 
     /// Returns to `mark`: every change since (including an open transaction's) is undone, in
-    /// time proportional to the number of changes. The mark stays, for the next test.
+    /// time proportional to the number of changes, and the store's [`Clock`](crate::Clock) is
+    /// set back to the time it read at the mark. The mark stays, for the next test.
     /// Returns how many primitive changes were undone.
     ///
     /// # Errors
@@ -449,7 +456,8 @@ impl Store {
     }
 
     /// Opens a [`FixtureScope`]: a mark that the scope resets to (and releases) when it is
-    /// dropped, including while a panic unwinds. Use the scope as the store. Inside it,
+    /// dropped, including while a panic unwinds: records and the clock's time are as when
+    /// the scope opened. Use the scope as the store. Inside it,
     /// `reset` or `release_mark` of a mark opened before it would end it, and is refused with
     /// [`Error::EndsEnclosingScope`]. Cost: as [`mark`](Self::mark) to open, as
     /// [`reset`](Self::reset) (O(changes)) to drop.
@@ -518,8 +526,10 @@ impl Store {
     /// fixture can be reset on its own). O(records): arenas and indexes are copied as a few
     /// large buffers per table (for a store of 64k records or more, the tables in two groups
     /// on two threads), and text is not copied at all: both stores share what was written
-    /// before the fork (immutable, reference-counted) and each appends its later writes apart. For tests running in
-    /// parallel threads, fork one fixture per thread; see the crate docs.
+    /// before the fork (immutable, reference-counted) and each appends its later writes apart.
+    /// The fork gets a [`Clock`](crate::Clock) of its own, standing where this store's stands
+    /// (a system clock stays one): moving either's time leaves the other's. For tests running
+    /// in parallel threads, fork one fixture per thread; see the crate docs.
     pub fn fork(&self) -> Store {
         self.clone()
     }

@@ -94,7 +94,7 @@ fn created_at_is_kept_and_updated_at_follows_the_clock_on_every_rewrite() {
 }
 
 #[test]
-fn stamps_go_through_the_journal_rollback_undoes_them_and_a_fork_shares_the_clock() {
+fn stamps_go_through_the_journal_rollback_undoes_them_and_a_fork_has_its_own_clock() {
     let mut s = Store::new(schema());
     let clock = Clock::manual(at(10));
     s.set_clock(clock.clone());
@@ -112,11 +112,76 @@ fn stamps_go_through_the_journal_rollback_undoes_them_and_a_fork_shares_the_cloc
     assert!(err.is_err());
     assert_eq!(s, before);
     assert_eq!(stamps(&s, k), (10, 10, 10));
+    assert_eq!(s.clock().now(), at(20), "a rollback does not move time back");
+    // A fork starts at its store's time, then each clock goes its own way.
     let mut fork = s.fork();
     clock.set(at(30));
     let f = fork.insert(doc("b")).unwrap();
-    assert_eq!(stamps(&fork, f), (30, 30, 30));
+    assert_eq!(stamps(&fork, f), (20, 20, 20));
+    fork.clock().advance(Duration::from_secs(5));
+    assert_eq!((s.clock().now(), fork.clock().now()), (at(30), at(25)));
+    let g = s.fork();
+    g.clock().set(at(1));
+    assert_eq!((s.clock().now(), fork.clock().now()), (at(30), at(25)));
     fork.check_integrity().unwrap();
+}
+
+#[test]
+fn a_reset_and_the_end_of_a_scope_set_the_clock_back_to_the_mark() {
+    let mut fixture = Store::new(schema());
+    fixture.set_clock(Clock::manual(at(100)));
+    let mark = fixture.mark().unwrap();
+    fixture.clock().advance(Duration::from_secs(60));
+    fixture.insert(doc("a")).unwrap();
+    fixture.reset(&mark).unwrap();
+    assert_eq!(fixture.clock().now(), at(100));
+    {
+        let mut test = fixture.scope().unwrap();
+        test.clock().set(at(5_000));
+        test.begin().unwrap();
+        test.insert(doc("b")).unwrap();
+    }
+    assert_eq!(fixture.clock().now(), at(100));
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let test = fixture.scope().unwrap();
+        test.clock().advance(Duration::from_secs(1));
+        panic!("a failing test");
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(fixture.clock().now(), at(100));
+    // Releasing a mark keeps the time, as it keeps the records.
+    let kept = fixture.mark().unwrap();
+    fixture.clock().set(at(200));
+    fixture.release_mark(kept).unwrap();
+    fixture.reset(&mark).unwrap();
+    assert_eq!(fixture.clock().now(), at(100));
+    fixture.check_integrity().unwrap();
+}
+
+#[test]
+fn a_store_loaded_from_a_snapshot_or_json_starts_its_clock_at_the_latest_stamp() {
+    let mut saved = Store::new(schema());
+    saved.set_clock(Clock::manual(at(1_700_000_000)));
+    let a = saved.insert(doc("a")).unwrap();
+    saved.clock().advance(Duration::from_secs(60));
+    saved.update(a, |d| d.rank = 1).unwrap(); // updated_at, touched: 60 s later
+    saved.clock().set(at(1_600_000_000));
+    saved.insert(doc("b")).unwrap();
+    let latest = at(1_700_000_060);
+    let (from_json, _) = Store::from_json(schema(), &saved.to_json()).unwrap();
+    let from_snapshot = Store::from_snapshot(schema(), &saved.to_snapshot().unwrap()).unwrap();
+    for mut loaded in [from_json, from_snapshot] {
+        assert_eq!(loaded.clock().now(), latest);
+        let c = loaded.insert(doc("c")).unwrap();
+        let newest = loaded.iter::<Doc>().map(|(_, d)| d.created_at).max().unwrap();
+        assert_eq!(loaded.get(c).unwrap().created_at, newest);
+    }
+    // Data older than 2000 leaves the clock at 2000; so does a table with no stamps.
+    let mut old = Store::new(schema());
+    old.set_clock(Clock::manual(at(10)));
+    old.insert(doc("a")).unwrap();
+    let (loaded, _) = Store::from_json(schema(), &old.to_json()).unwrap();
+    assert_eq!(loaded.clock().unix_micros(), 946_684_800_000_000);
 }
 
 #[test]
