@@ -84,12 +84,9 @@ mod tests {
     use super::*;
     use crate::key::RawKey;
 
-    /// A single-column probe and row hash go through `hash_value`, a composite one through
-    /// `hash_values`: for one value they must agree, or an index filled one way misses
-    /// look-ups made the other way.
-    #[test]
-    fn one_value_hashes_as_a_one_value_tuple() {
-        let values = [
+    /// One value of each kind a unique column holds, NULL included.
+    fn sample_values() -> [Value<'static>; 8] {
+        [
             Value::Null,
             Value::Text("user1"),
             Value::Text("Ab"),
@@ -98,7 +95,15 @@ mod tests {
             Value::UInt(3),
             Value::Bool(true),
             Value::Bytes(b"x"),
-        ];
+        ]
+    }
+
+    /// A single-column probe and row hash go through `hash_value`, a composite one through
+    /// `hash_values`: for one value they must agree, or an index filled one way misses
+    /// look-ups made the other way.
+    #[test]
+    fn one_value_hashes_as_a_one_value_tuple() {
+        let values = sample_values();
         for v in values {
             for nocase in [false, true] {
                 assert_eq!(hash_value(v, nocase), hash_values([v], nocase), "{v:?} {nocase}");
@@ -115,16 +120,7 @@ mod tests {
     /// place included) they must agree.
     #[test]
     fn a_pair_hashes_as_a_two_value_tuple() {
-        let values = [
-            Value::Null,
-            Value::Text("user1"),
-            Value::Text("Ab"),
-            Value::Key(RawKey::from_u64(7)),
-            Value::Int(-3),
-            Value::UInt(3),
-            Value::Bool(true),
-            Value::Bytes(b"x"),
-        ];
+        let values = sample_values();
         for a in values {
             for b in values {
                 for nocase in [false, true] {
