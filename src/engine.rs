@@ -48,6 +48,9 @@ pub enum SqlState {
     NotNullViolation,
     /// `22001` string_data_right_truncation: text longer than its `VARCHAR(N)`.
     StringDataRightTruncation,
+    /// `25P02` in_failed_sql_transaction: a statement in a transaction an earlier failure
+    /// aborted ([`Error::TransactionAborted`]).
+    InFailedSqlTransaction,
 }
 
 impl SqlState {
@@ -63,13 +66,15 @@ impl SqlState {
             SqlState::CheckViolation => "23514",
             SqlState::NotNullViolation => "23502",
             SqlState::StringDataRightTruncation => "22001",
+            SqlState::InFailedSqlTransaction => "25P02",
         }
     }
 }
 
 impl Error {
     /// The SQLSTATE PostgreSQL reports for this violation (`None` for an error that is not a
-    /// constraint violation); for a failed commit, the first violation's. O(1).
+    /// constraint violation); for a failed commit, the first violation's; 25P02 for a
+    /// statement in an aborted transaction. O(1).
     ///
     /// ```
     /// # use relata::{Entity, Schema, SqlState, Store};
@@ -90,6 +95,7 @@ impl Error {
             Error::RequiredReference { .. } => Some(SqlState::NotNullViolation),
             Error::Cycle { .. } | Error::CheckViolation { .. } => Some(SqlState::CheckViolation),
             Error::TooLong { .. } => Some(SqlState::StringDataRightTruncation),
+            Error::TransactionAborted { .. } => Some(SqlState::InFailedSqlTransaction),
             Error::CommitFailed { violations } => violations.first().and_then(Error::sqlstate),
             _ => None,
         }
@@ -188,6 +194,10 @@ fn postgres_text(e: &Error) -> Option<(String, Option<String>)> {
             None,
         ),
         Error::TooLong { limit, .. } => (format!("value too long for type character varying({limit})"), None),
+        Error::TransactionAborted { .. } => (
+            "current transaction is aborted, commands ignored until end of transaction block".to_owned(),
+            None,
+        ),
         Error::CommitFailed { violations } => return violations.first().and_then(postgres_text),
         _ => return None,
     })

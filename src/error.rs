@@ -268,6 +268,23 @@ pub enum Error {
         operation: &'static str,
     },
 
+    /// Under [`Engine::Postgres`](crate::Engine::Postgres), a statement inside a transaction
+    /// after an earlier one failed: PostgreSQL's aborted transaction (SQLSTATE 25P02). Every
+    /// write, [`savepoint`](crate::Store::savepoint), [`release`](crate::Store::release), the
+    /// fallible reads and [`commit`](crate::Store::commit) return it until
+    /// [`rollback`](crate::Store::rollback), or [`rollback_to`](crate::Store::rollback_to) a
+    /// savepoint taken before the failure; `commit` returns it after rolling the whole
+    /// transaction back. It names the statement that failed first and its error.
+    #[error("current transaction is aborted, commands ignored until end of transaction block: {statement} on {table} failed first ({cause}); roll back, or roll back to a savepoint taken before it")]
+    TransactionAborted {
+        /// The operation that failed first (`insert`, `link`, ...).
+        statement: &'static str,
+        /// The table or relation it addressed.
+        table: &'static str,
+        /// Its error.
+        cause: Box<Error>,
+    },
+
     /// A savepoint that was released or rolled past.
     #[error("the savepoint is no longer open")]
     UnknownSavepoint,

@@ -245,6 +245,7 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn explain_delete<E: Entity>(&self, key: Key<E>) -> Result<DeleteReport, Error> {
+        self.refuse_if_aborted()?;
         let t = self.table_index::<E>()?;
         let plan = self.plan_delete(t, key.raw(), &mut PlanBuffers::default())?;
         Ok(self.report(&plan))

@@ -226,8 +226,9 @@ impl Store {
     ) -> Result<R, Error> {
         let journal = self.journal.len();
         let orphans = self.orphans.len();
-        if self.depth == 0 {
-            self.fire_write_fault()?;
+        // One test for both rare cases: a fault pending, an aborted transaction.
+        if self.depth == 0 && !self.quiet() {
+            self.before_statement()?;
         }
         let depth = self.depth;
         let mut guard = StatementGuard::new(self, journal, orphans, depth);

@@ -84,6 +84,9 @@ pub struct Store {
     scopes: Vec<txn::Scope>,
     /// Injected faults not fired yet.
     faults: Vec<PendingFault>,
+    /// Under `Engine::Postgres`, the failure that aborted the open transaction (PostgreSQL's
+    /// 25P02 state): every statement is refused until a rollback past it.
+    aborted: Option<Box<txn::Aborted>>,
     /// The operation log, when on.
     log: Option<Vec<LogEntry>>,
     /// The database imitated where SQLite and PostgreSQL differ.
@@ -116,6 +119,7 @@ impl Clone for Store {
                 })
                 .collect(),
             faults: Vec::new(),
+            aborted: self.aborted.clone(),
             log: None,
             engine: self.engine,
             clock: self.clock.detached(),
@@ -210,6 +214,7 @@ impl Store {
             orphans: Vec::new(),
             scopes: Vec::new(),
             faults: Vec::new(),
+            aborted: None,
             log: None,
             engine,
             clock: Clock::default(),
@@ -412,7 +417,10 @@ impl Store {
     ///
     /// # Errors
     /// [`Error::NotFound`] for a key this store never handed out, [`Error::Stale`] for a
-    /// deleted record, [`Error::UnknownEntity`] if `E` is not in the schema.
+    /// deleted record, [`Error::UnknownEntity`] if `E` is not in the schema;
+    /// [`Error::TransactionAborted`] in an aborted transaction (under
+    /// [`Engine::Postgres`], where PostgreSQL refuses every query there; the reads that return
+    /// an `Option`, and a [`Records`] view's, answer from the state as it stands).
     ///
     /// ```
     /// # use relata::{Entity, Error, Schema, Store};
@@ -426,6 +434,7 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_get<E: Entity>(&self, key: Key<E>) -> Result<E::Ref<'_>, Error> {
+        self.refuse_if_aborted()?;
         self.records_for_one::<E>().try_get(key)
     }
 
@@ -447,6 +456,13 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_get_owned<E: Entity>(&self, key: Key<E>) -> Result<E, Error> {
+        self.refuse_if_aborted()?;
+        self.owned(key)
+    }
+
+    /// [`try_get_owned`](Self::try_get_owned) inside a statement (which an aborted
+    /// transaction has refused already).
+    pub(crate) fn owned<E: Entity>(&self, key: Key<E>) -> Result<E, Error> {
         let table = self.table::<E>()?;
         table
             .row(key.raw())

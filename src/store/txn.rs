@@ -9,6 +9,7 @@
 //! Outside a transaction every statement is its own commit point. The journal is finalized
 //! (deleted rows freed, text reclaimed) only when no scope is open.
 
+use crate::engine::Engine;
 use crate::error::Error;
 use crate::store::guard::{ScopeUndo, Unwind};
 use crate::store::Store;
@@ -34,6 +35,30 @@ pub(crate) struct Scope {
     /// Owned by a running call (a `transaction` or `faults().run` closure, a fixture scope):
     /// nothing else may end it. A fork's copy is not held.
     pub(crate) held: bool,
+}
+
+/// The failure that aborted the open transaction under `Engine::Postgres` (PostgreSQL's
+/// 25P02 state), and where: a rollback to a scope open when it happened ends the state.
+#[derive(Clone, Debug)]
+pub(crate) struct Aborted {
+    /// The innermost scope open when the statement failed. Scope ids grow as scopes open, so
+    /// an open scope whose id is at most this one was open then, and rolling back to it
+    /// undoes past the failure.
+    scope: u64,
+    statement: &'static str,
+    table: &'static str,
+    cause: Error,
+}
+
+impl Aborted {
+    /// The error every refused statement returns.
+    fn error(&self) -> Error {
+        Error::TransactionAborted {
+            statement: self.statement,
+            table: self.table,
+            cause: Box::new(self.cause.clone()),
+        }
+    }
 }
 
 /// A savepoint inside a transaction; see [`Store::savepoint`].
@@ -116,9 +141,46 @@ impl Store {
             .rposition(|s| s.kind == kind && id.is_none_or(|id| s.id == id))
     }
 
-    /// Undoes everything after scope `at` (which stays open); scopes above it close.
+    /// Refuses what PostgreSQL refuses in an aborted transaction. O(1).
+    #[inline]
+    pub(crate) fn refuse_if_aborted(&self) -> Result<(), Error> {
+        match &self.aborted {
+            None => Ok(()),
+            Some(aborted) => Err(aborted.error()),
+        }
+    }
+
+    /// A public operation returned `error` (called under `Engine::Postgres` only). Inside a
+    /// transaction not aborted yet, an error PostgreSQL would raise aborts the transaction:
+    /// one with a SQLSTATE (a constraint violation), or an injected [`Error::Unavailable`].
+    /// relata's own errors for what PostgreSQL does without failing (a write to a missing row
+    /// changes 0 rows there; `NotLinked`; a schema mistake) do not.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn statement_failed(&mut self, statement: &'static str, table: &'static str, error: &Error) {
+        if self.engine != Engine::Postgres || self.aborted.is_some() || !self.in_transaction() {
+            return;
+        }
+        if error.sqlstate().is_none() && !matches!(error, Error::Unavailable { .. }) {
+            return;
+        }
+        if let Some(innermost) = self.scopes.last() {
+            self.aborted = Some(Box::new(Aborted {
+                scope: innermost.id,
+                statement,
+                table,
+                cause: error.clone(),
+            }));
+        }
+    }
+
+    /// Undoes everything after scope `at` (which stays open); scopes above it close. A
+    /// transaction aborted inside the scope is usable again.
     fn rollback_within(&mut self, at: usize) -> usize {
         let scope = self.scopes[at].clone();
+        if self.aborted.as_ref().is_some_and(|a| scope.id <= a.scope) {
+            self.aborted = None;
+        }
         let undone = self.journal.len() - scope.journal;
         self.undo_to(scope.journal);
         self.orphans.truncate(scope.orphans);
@@ -135,6 +197,9 @@ impl Store {
     /// Closes scope `at` and the scopes above it, keeping their changes.
     pub(crate) fn close_from(&mut self, at: usize) {
         self.scopes.truncate(at);
+        if self.aborted.is_some() && !self.in_transaction() {
+            self.aborted = None;
+        }
         if self.scopes.is_empty() {
             self.finalize_journal();
         }
@@ -184,13 +249,18 @@ impl Store {
     }
 
     /// Starts a transaction. Reads inside it see its writes; a failed operation inside it
-    /// changes nothing and leaves it usable.
+    /// changes nothing. Under [`Engine::Sqlite`] the transaction goes on after a failed
+    /// statement, as SQLite's does; under [`Engine::Postgres`] a failure PostgreSQL would
+    /// raise (a constraint violation) aborts it, as PostgreSQL does: every later statement
+    /// fails with [`Error::TransactionAborted`] (SQLSTATE 25P02) until
+    /// [`rollback`](Self::rollback) or [`rollback_to`](Self::rollback_to) a savepoint taken
+    /// before the failure. O(tables).
     ///
     /// # Errors
     /// [`Error::TransactionOpen`] if one is already open (use a [`savepoint`](Self::savepoint)).
     ///
     /// ```
-    /// # use relata::{Entity, Schema, Store};
+    /// # use relata::{Engine, Entity, Error, Schema, SqlState, Store};
     /// #[derive(Entity, Clone, Debug, PartialEq)]
     /// struct User { #[relata(unique)] name: String }
     /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
@@ -199,6 +269,19 @@ impl Store {
     /// assert!(store.insert(User { name: "alice".into() }).is_err()); // the transaction goes on
     /// store.rollback()?;
     /// assert!(store.get(k).is_none());
+    ///
+    /// // PostgreSQL aborts the transaction at the first error.
+    /// let mut pg = Store::with_engine(store.schema().clone(), Engine::Postgres);
+    /// pg.begin()?;
+    /// let k = pg.insert(User { name: "alice".into() })?;
+    /// let sp = pg.savepoint()?;
+    /// assert!(matches!(pg.insert(User { name: "alice".into() }), Err(Error::UniqueViolation { .. })));
+    /// let err = pg.insert(User { name: "bob".into() }).unwrap_err();
+    /// assert_eq!(err.sqlstate(), Some(SqlState::InFailedSqlTransaction));
+    /// pg.rollback_to(&sp)?;                                // usable again
+    /// pg.insert(User { name: "bob".into() })?;
+    /// pg.commit()?;
+    /// assert_eq!(pg.count::<User>(), 2);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn begin(&mut self) -> Result<(), Error> {
@@ -212,13 +295,34 @@ impl Store {
     }
 
     /// Commits the open transaction: deletes its orphans, then checks every deferred
-    /// constraint against the final state.
+    /// constraint against the final state. O(changes since `begin`) with deferred
+    /// constraints or orphans to check, else O(changes) to finalize the journal.
     ///
     /// # Errors
     /// [`Error::NoTransaction`]; [`Error::EndsEnclosingScope`] inside a
     /// [`transaction`](Self::transaction) closure (nothing changes); [`Error::CommitFailed`]
     /// listing every violation, after which the store is exactly as before
-    /// [`begin`](Self::begin) and the transaction is closed.
+    /// [`begin`](Self::begin) and the transaction is closed; [`Error::TransactionAborted`]
+    /// under [`Engine::Postgres`] when a statement failed in it: the whole transaction is
+    /// rolled back and closed (PostgreSQL answers `COMMIT` with `ROLLBACK` and no error, which
+    /// a driver's `commit` passes on as success; relata says so, so a test sees that nothing
+    /// was kept; docs/ENGINES.md).
+    ///
+    /// ```
+    /// # use relata::{Engine, Entity, Error, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut store = Store::with_engine(Schema::builder().entity::<User>().build()?, Engine::Postgres);
+    /// store.insert(User { name: "rust".into() })?;
+    /// store.begin()?;
+    /// store.insert(User { name: "ann".into() })?;
+    /// let _ = store.insert(User { name: "rust".into() });  // fails: the transaction is aborted
+    /// let err = store.commit().unwrap_err();
+    /// assert!(matches!(err, Error::TransactionAborted { statement: "insert", .. }));
+    /// assert!(!store.in_transaction());
+    /// assert_eq!(store.count::<User>(), 1);                // ann was rolled back too
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn commit(&mut self) -> Result<(), Error> {
         let result = self.commit_inner();
         self.logged("commit", "", None, result, |_| None)
@@ -229,6 +333,11 @@ impl Store {
             .scope_position(ScopeKind::Transaction, None)
             .ok_or(Error::NoTransaction)?;
         self.not_held(at, "commit")?;
+        if let Some(aborted) = self.aborted.take() {
+            self.rollback_within(at);
+            self.close_from(at);
+            return Err(aborted.error());
+        }
         if let Err(injected) = self.fire_commit_fault() {
             self.rollback_within(at);
             self.close_from(at);
@@ -260,7 +369,8 @@ impl Store {
     }
 
     /// Rolls the open transaction back: records, links, indexes and children order are
-    /// exactly as before [`begin`](Self::begin); keys handed out inside it are stale.
+    /// exactly as before [`begin`](Self::begin); keys handed out inside it are stale. Ends an
+    /// aborted transaction too. O(changes since `begin`).
     ///
     /// # Errors
     /// [`Error::NoTransaction`]; [`Error::EndsEnclosingScope`] inside a
@@ -279,6 +389,13 @@ impl Store {
     /// Runs `f` in a transaction: commit on `Ok`, roll back on `Err`. Inside an open
     /// transaction it runs in a savepoint instead, so calls nest.
     ///
+    /// Under [`Engine::Postgres`], a failure inside `f` that `f` handles and goes on from
+    /// aborts the transaction as PostgreSQL does: `f`'s later statements fail with
+    /// [`Error::TransactionAborted`], and if `f` still returns `Ok` the call returns that
+    /// error having rolled back (a nested call, its savepoint only: the enclosing
+    /// transaction is usable again, as after a driver's failed `RELEASE SAVEPOINT`). A nested
+    /// call in an aborted transaction is refused before `f` runs.
+    ///
     /// The transaction (or savepoint) belongs to the call: inside `f`, `commit`, `rollback`,
     /// and any `rollback_to`, `release` or `reset` that would end it are refused with
     /// [`Error::EndsEnclosingScope`] and change nothing, so `Err` always means nothing `f` did
@@ -287,7 +404,8 @@ impl Store {
     /// with it).
     ///
     /// # Errors
-    /// `f`'s error, or the commit's ([`Error::CommitFailed`]). The closure returns relata's
+    /// `f`'s error, or the commit's ([`Error::CommitFailed`], [`Error::TransactionAborted`]).
+    /// The closure returns relata's
     /// [`Error`], so a plain `Ok(())` needs no type annotation; map other errors into it (or
     /// out of the call) with `map_err`.
     ///
@@ -324,7 +442,10 @@ impl Store {
     pub fn transaction<R>(&mut self, f: impl FnOnce(&mut Store) -> Result<R, Error>) -> Result<R, Error> {
         let nested = self.in_transaction();
         let id = match nested {
-            true => self.open_held(ScopeKind::Savepoint),
+            true => {
+                self.refuse_if_aborted()?;
+                self.open_held(ScopeKind::Savepoint)
+            }
             false => {
                 self.begin()?;
                 self.hold_top()
@@ -339,6 +460,11 @@ impl Store {
             return Err(Error::EndsEnclosingScope { operation });
         };
         if nested {
+            // `f` went on after a failure it caught: its savepoint cannot be released.
+            let out = match (out, &s.aborted) {
+                (Ok(_), Some(aborted)) => Err(aborted.error()),
+                (out, _) => out,
+            };
             if out.is_err() {
                 s.rollback_within(at);
             }
@@ -365,20 +491,41 @@ impl Store {
         }
     }
 
-    /// Opens a savepoint inside the open transaction.
+    /// Opens a savepoint inside the open transaction. O(tables).
     ///
     /// # Errors
-    /// [`Error::NoTransaction`].
+    /// [`Error::NoTransaction`]; [`Error::TransactionAborted`] in an aborted transaction
+    /// (under [`Engine::Postgres`]).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// store.begin()?;
+    /// store.insert(User { name: "ann".into() })?;
+    /// let sp = store.savepoint()?;
+    /// store.insert(User { name: "bob".into() })?;
+    /// store.rollback_to(&sp)?;                 // bob is gone, ann stays
+    /// store.release(sp)?;
+    /// store.commit()?;
+    /// assert_eq!(store.count::<User>(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn savepoint(&mut self) -> Result<Savepoint, Error> {
         if !self.in_transaction() {
             return Err(Error::NoTransaction);
         }
+        self.refuse_if_aborted()?;
         Ok(Savepoint {
             id: self.open_scope(ScopeKind::Savepoint),
         })
     }
 
-    /// Undoes everything since `sp`; `sp` stays open, savepoints opened after it close.
+    /// Undoes everything since `sp`; `sp` stays open, savepoints opened after it close. Ends
+    /// an aborted transaction's abort when the failure came after `sp` (every open savepoint
+    /// was taken before it: `savepoint` is refused in an aborted transaction), as `ROLLBACK
+    /// TO SAVEPOINT` does. O(changes since `sp`). Example at [`savepoint`](Self::savepoint).
     ///
     /// # Errors
     /// [`Error::UnknownSavepoint`] if `sp` was released or rolled past;
@@ -393,12 +540,16 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets `sp`, keeping its changes in the enclosing transaction.
+    /// Forgets `sp`, keeping its changes in the enclosing transaction. O(1). Example at
+    /// [`savepoint`](Self::savepoint).
     ///
     /// # Errors
-    /// [`Error::UnknownSavepoint`] if `sp` was released or rolled past;
+    /// [`Error::TransactionAborted`] in an aborted transaction, as PostgreSQL refuses
+    /// `RELEASE SAVEPOINT` there (nothing changes: roll back, or roll back to a savepoint
+    /// first); [`Error::UnknownSavepoint`] if `sp` was released or rolled past;
     /// [`Error::EndsEnclosingScope`] as for [`rollback_to`](Self::rollback_to).
     pub fn release(&mut self, sp: Savepoint) -> Result<(), Error> {
+        self.refuse_if_aborted()?;
         let at = self
             .scope_position(ScopeKind::Savepoint, Some(sp.id))
             .ok_or(Error::UnknownSavepoint)?;

@@ -187,7 +187,7 @@ impl Store {
                 }
                 OnConflict::Change(f) => {
                     table.text.truncate(mark);
-                    let mut current = s.try_get_owned(key)?;
+                    let mut current = s.owned(key)?;
                     f(&mut current);
                     current
                 }

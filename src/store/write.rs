@@ -42,8 +42,9 @@ impl Store {
         // CHECK and `max_len` limits) are probed before a statement opens, so a refused
         // insert opens none: no guard, no undo, the error returned from here. A pending
         // fault fires before a write looks at anything (a refused write counts as one), so
-        // with a fault pending the probe stays inside the statement.
-        let probed = match self.faults.is_empty() {
+        // with a fault pending (or the transaction aborted, which refuses the statement
+        // first) the probe stays inside the statement.
+        let probed = match self.quiet() {
             true => match probe_table(table, self.engine, &mut value) {
                 Ok(probed) => Some(probed),
                 Err(e) => return self.logged("insert", E::DEF.table, None, Err(e), |_| None),
@@ -77,7 +78,7 @@ impl Store {
     pub fn update<E: Entity>(&mut self, key: Key<E>, f: impl FnOnce(&mut E)) -> Result<(), Error> {
         let t = self.table_index::<E>()?;
         let result = self.statement(|s| {
-            let mut value = s.try_get_owned(key)?;
+            let mut value = s.owned(key)?;
             f(&mut value);
             s.rewrite_in(t, key.raw(), value)
         });
@@ -92,7 +93,7 @@ impl Store {
     pub fn replace<E: Entity>(&mut self, key: Key<E>, value: E) -> Result<E, Error> {
         let t = self.table_index::<E>()?;
         let result = self.statement(|s| {
-            let old = s.try_get_owned(key)?;
+            let old = s.owned(key)?;
             s.rewrite_in(t, key.raw(), value)?;
             Ok(old)
         });

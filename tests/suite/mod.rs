@@ -1,3 +1,4 @@
+mod aborted;
 mod builtin_types;
 mod column_constraints;
 mod column_types;
