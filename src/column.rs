@@ -90,6 +90,11 @@ pub trait Column: Sized + 'static {
     /// `true` when [`accepts`](Self::accepts) accepts everything.
     #[doc(hidden)]
     const ACCEPTS_ALL: bool = true;
+    /// `true` for an `Option` of a nullable type (`Option<Option<T>>`), which
+    /// `#[derive(Entity)]` refuses: a column has one NULL, so `Some(None)` has no stored,
+    /// snapshot, JSON or SQL form apart from `None`.
+    #[doc(hidden)]
+    const NESTED_NULL: bool = false;
     /// Whether a stored value (read from a snapshot) is one this type can hold.
     #[doc(hidden)]
     fn accepts(_s: &Self::Stored, _text: &TextHeap) -> bool {
@@ -194,6 +199,7 @@ impl<T: Column> Column for Option<T> {
     const NULLABLE: bool = true;
     const STORED: Stored = T::STORED;
     const ACCEPTS_ALL: bool = T::ACCEPTS_ALL;
+    const NESTED_NULL: bool = T::NULLABLE;
 
     fn store(self, text: &mut TextHeap) -> Result<Self::Stored, Error> {
         self.map(|v| v.store(text)).transpose()

@@ -16,6 +16,7 @@ use attrs::{FieldModel, Model, OnDelete, Stamp};
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;
 use quote::{format_ident, quote};
+use syn::spanned::Spanned;
 use syn::{parse_macro_input, DeriveInput};
 
 /// Derives `relata::Entity` for a struct with named fields. Every `#[relata(...)]` option, with
@@ -691,9 +692,25 @@ fn text_checks(m: &Model) -> Tokens {
     quote!(#(#out)*)
 }
 
+/// An `Option` of an `Option` (however spelled: through an alias too) is refused: a column
+/// has one NULL, so `Some(None)` could not be told from `None` in a record, a snapshot's
+/// description, a JSON fixture or the DDL.
+fn nested_null_checks(m: &Model) -> Tokens {
+    let checks = m.fields.iter().map(|f| {
+        let ty = &f.ty;
+        let msg = lit(&format!(
+            "relata: `{}.{}` is an `Option` of an `Option`: a column has one NULL, so `Some(None)` has no form apart from `None`; declare it `Option<T>`",
+            m.ident, f.ident
+        ));
+        quote_spanned_assert(ty.span(), quote!(!<#ty as ::relata::Column>::NESTED_NULL), msg)
+    });
+    quote!(#(#checks)*)
+}
+
 /// Attribute misuse that only the type system can see becomes a compile-time assertion.
 fn const_checks(m: &Model) -> Tokens {
     let text = text_checks(m);
+    let nested = nested_null_checks(m);
     let checks = m.fields.iter().filter_map(|f| {
         let fk = f.fk.as_ref()?;
         let ty = &f.ty;
@@ -707,7 +724,7 @@ fn const_checks(m: &Model) -> Tokens {
         }
         Some(quote!(#(#out)*))
     });
-    quote!(#text #(#checks)*)
+    quote!(#text #nested #(#checks)*)
 }
 
 fn quote_spanned_assert(span: proc_macro2::Span, cond: Tokens, msg: syn::LitStr) -> Tokens {
