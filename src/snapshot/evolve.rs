@@ -398,6 +398,7 @@ fn rewrite_table(
                         // bincode writes `Some(v)` as a 1 byte, then `v`.
                         let value = match (source, bytes.split_first()) {
                             (Source::Unwrapped(_), Some((1, value))) => value,
+                            // The walk passed only tags 0 and 1.
                             (Source::Unwrapped(_), _) => {
                                 let (table, field, key) =
                                     (ours.table, field.name, RawKey::new(index, version));
@@ -638,8 +639,18 @@ impl<'a> Reader<'a> {
     /// here: the load that follows decodes the rewritten rows as today's types.
     fn field(&mut self, f: &FieldDesc<'_>) -> Result<(&'a [u8], u32), SnapshotError> {
         let start = self.at;
+        // bincode's option tag: 0 `None`, 1 `Some` then the value; any other is corrupt (not
+        // a `None` that a field made required would refuse as `NullInRequiredField`).
+        let null = match f.nullable {
+            true => match self.take::<u8>()? {
+                0 => true,
+                1 => false,
+                tag => return Err(bad(format!("field {}: option tag {tag}", f.name))),
+            },
+            false => false,
+        };
         let text_len = match f.stored {
-            _ if f.nullable && self.take::<u8>()? == 0 => 0,
+            _ if null => 0,
             Stored::Text => self.take::<u32>()?,
             Stored::Bool | Stored::I8 | Stored::U8 => self.take::<u8>().map(|_| 0)?,
             Stored::F32 => self.take::<f32>().map(|_| 0)?,

@@ -409,6 +409,28 @@ mod nullability {
         );
         assert!(err.to_string().contains(&format!("users[{}]", keys[2])), "{err}");
     }
+
+    /// An option tag byte other than 0 (`None`) or 1 (`Some`) on a field made required is a
+    /// corrupt snapshot ([`SnapshotError::Decode`]), not a record holding `None`.
+    #[test]
+    fn a_corrupt_option_tag_on_a_field_made_required_is_a_decode_error() {
+        let (mut store, _, keys) = made_optional();
+        // karma 123 (zigzag 246, one varint byte) behind its `Some` tag: a pair found once.
+        let ada = Key::<User>::from_raw(keys[0]);
+        store.update(ada, |u| u.karma = Some(123)).unwrap();
+        let mut bytes = store.to_snapshot().unwrap();
+        let at: Vec<usize> = (0..bytes.len() - 1)
+            .filter(|&i| bytes[i..i + 2] == [1, 246])
+            .collect();
+        assert_eq!(at.len(), 1, "{at:?}");
+        let schema = || Schema::builder().entity::<Required>().build().unwrap();
+        for tag in [2u8, 255] {
+            bytes[at[0]] = tag;
+            relata::__private::reseal(&mut bytes);
+            let err = Store::from_snapshot_evolving(schema(), &bytes).unwrap_err();
+            assert!(matches!(err, SnapshotError::Decode { .. }), "tag {tag}: {err:?}");
+        }
+    }
 }
 
 /// The Rust type of a table renamed, the table kept: loaded and reported.
