@@ -497,6 +497,12 @@ impl<E: Entity> Table<E> {
         Ok(seq)
     }
 
+    /// Takes back the last link number [`next_seq`](Self::next_seq) gave `fk` (a write
+    /// failing after numbering it).
+    pub(crate) fn unnumber(&mut self, fk: usize) {
+        self.next_seq[fk] = self.next_seq[fk].saturating_sub(1);
+    }
+
     /// The first record (in slot order) holding a link number at or above its key's counter:
     /// none may, since a new link is appended to its parent's list as the newest
     /// (`link_new_child`). O(records).
@@ -1094,6 +1100,58 @@ mod tests {
     #[derive(Entity, Clone, Debug, PartialEq)]
     struct Book {
         author: Key<Author>,
+    }
+
+    /// Two foreign keys: the second's counter can run out after the first's has moved.
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    struct Review {
+        author: Key<Author>,
+        #[relata(back = "edited")]
+        editor: Key<Author>,
+    }
+
+    /// A write numbering two new links, whose second key's counter is spent (`u32::MAX`),
+    /// fails with `CapacityExceeded` and leaves the first key's counter where it was (an
+    /// insert, and an update moving both keys).
+    #[test]
+    fn a_link_counter_running_out_moves_no_other_counter() {
+        let schema = Schema::builder()
+            .entity::<Author>()
+            .entity::<Review>()
+            .build()
+            .unwrap();
+        let mut s = Store::new(schema);
+        let ada = s.insert(Author { name: "ada".into() }).unwrap();
+        let bob = s.insert(Author { name: "bob".into() }).unwrap();
+        let review = s
+            .insert(Review {
+                author: ada,
+                editor: ada,
+            })
+            .unwrap();
+        let t = s.table_index::<Review>().unwrap();
+        s.table_mut::<Review>(t).unwrap().next_seq[1] = u32::MAX;
+        let before = s.to_snapshot().unwrap();
+        let err = s
+            .insert(Review {
+                author: ada,
+                editor: bob,
+            })
+            .unwrap_err();
+        assert!(matches!(err, crate::Error::CapacityExceeded { .. }), "{err:?}");
+        assert_eq!(s.table_mut::<Review>(t).unwrap().next_seq, [1, u32::MAX]);
+        let err = s
+            .replace(
+                review,
+                Review {
+                    author: bob,
+                    editor: bob,
+                },
+            )
+            .unwrap_err();
+        assert!(matches!(err, crate::Error::CapacityExceeded { .. }), "{err:?}");
+        assert_eq!(s.to_snapshot().unwrap(), before);
+        s.check_integrity().unwrap();
     }
 
     /// `check_integrity` catches a link number at or above its key's counter, which would

@@ -695,7 +695,8 @@ fn probe_table<E: Entity>(table: &Table<E>, engine: Engine, value: &mut E) -> Re
 }
 
 /// Gives each foreign key of `row` that is new or changed (against `old`) the next link
-/// number of `table`, or 0 for NULL.
+/// number of `table`, or 0 for NULL. When a key's counter has run out, the counters already
+/// moved are set back (a failed write moves none).
 #[inline(always)]
 fn number_links<E: Entity>(
     table: &mut Table<E>,
@@ -706,12 +707,35 @@ fn number_links<E: Entity>(
         let new = E::__fk(row, fk);
         if old.is_none_or(|(_, o)| E::__fk(o, fk) != new) {
             E::__seqs_mut(row)[fk] = match new {
-                Some(_) => table.next_seq(fk)?,
+                Some(_) => match table.next_seq(fk) {
+                    Ok(seq) => seq,
+                    Err(e) => return Err(unnumber_links::<E>(table, old, row, fk, e)),
+                },
                 None => 0,
             };
         }
     }
     Ok(())
+}
+
+/// Sets back the counter of each foreign key before `failed` that [`number_links`] numbered
+/// (the link numbers it gave are those counters minus one), and returns `e`.
+#[cold]
+#[inline(never)]
+fn unnumber_links<E: Entity>(
+    table: &mut Table<E>,
+    old: Option<(RawKey, &E::Row)>,
+    row: &E::Row,
+    failed: usize,
+    e: Error,
+) -> Error {
+    for fk in 0..failed {
+        let new = E::__fk(row, fk);
+        if new.is_some() && old.is_none_or(|(_, o)| E::__fk(o, fk) != new) {
+            table.unnumber(fk);
+        }
+    }
+    e
 }
 
 /// The record satisfies every CHECK constraint of its entity.
