@@ -44,20 +44,30 @@ pub fn store_after(ops: &[Op]) -> Store {
     crate::driver::store_after(ops)
 }
 
-/// The test schema after a change: accounts gain an `Option` field and a defaulted one and
-/// lose `tier`, contacts are kept as they are, the other tables and the relation are dropped,
-/// and a new table appears. Walks every table of a test-schema snapshot.
+/// The test schema after a change: accounts gain an `Option` field and a defaulted one, lose
+/// `tier`, and make `name` (unique) an `Option` (DROP NOT NULL); projects keep `title` and
+/// `owner`, make `code` required (SET NOT NULL: loads only when no project holds `None`) and
+/// lose the rest; contacts are kept as they are; the other tables and the relation are
+/// dropped, and a new table appears. Walks every table of a test-schema snapshot.
 fn evolved_schema() -> Schema {
     #[derive(Entity, Clone, Debug, PartialEq)]
     #[relata(table = "accounts")]
     struct Account {
         nickname: Option<String>,
         #[relata(unique)]
-        name: String,
+        name: Option<String>,
         #[relata(back = "mentees", on_delete = "cascade")]
         mentor: Option<Key<Account>>,
         #[relata(default = "none".to_string())]
         plan: String,
+    }
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "projects")]
+    struct Project {
+        title: String,
+        code: u8,
+        #[relata(back = "projects", on_delete = "cascade")]
+        owner: Key<Account>,
     }
     #[derive(Entity, Clone, Debug, PartialEq)]
     #[relata(table = "badges")]
@@ -66,8 +76,55 @@ fn evolved_schema() -> Schema {
     }
     Schema::builder()
         .entity::<Account>()
+        .entity::<Project>()
         .entity::<crate::schema::Contact>()
         .entity::<Badge>()
         .build()
         .expect("the evolved schema is valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use relata::{Adaptation, SnapshotError, Store};
+
+    use crate::schema::{schema, Account, Project};
+
+    /// The evolved schema changes nullability both ways, so the fuzz target reaches both
+    /// rewrites: `accounts.name` made optional, `projects.code` made required (refused while a
+    /// project holds `None`).
+    #[test]
+    fn the_evolved_schema_changes_nullability_both_ways() {
+        let mut store = Store::new(schema());
+        let (name, tier, mentor) = ("ann".to_string(), 1, None);
+        let owner = store.insert(Account { name, tier, mentor }).unwrap();
+        let project = |code| Project {
+            title: "p".into(),
+            code,
+            slug: None,
+            owner,
+            reviewer: None,
+        };
+        let p = store.insert(project(Some(3))).unwrap();
+        let (_, adapted) =
+            Store::from_snapshot_evolving(super::evolved_schema(), &store.to_snapshot().unwrap()).unwrap();
+        let changed = |table, field, nullable| Adaptation::NullabilityChanged {
+            table,
+            field,
+            nullable,
+        };
+        assert!(
+            adapted.contains(&changed("accounts", "name", true)),
+            "{adapted:?}"
+        );
+        assert!(
+            adapted.contains(&changed("projects", "code", false)),
+            "{adapted:?}"
+        );
+        store.replace(p, project(None)).unwrap();
+        let err = Store::from_snapshot_evolving(super::evolved_schema(), &store.to_snapshot().unwrap());
+        assert!(
+            matches!(err, Err(SnapshotError::NullInRequiredField { .. })),
+            "{err:?}"
+        );
+    }
 }
