@@ -164,6 +164,7 @@ impl<'s> Faults<'s> {
     /// ```
     pub fn run<R>(self, at: FaultPoint, error: Error, f: impl FnOnce(&mut Store) -> R) -> Result<R, Error> {
         let store = self.store;
+        store.refuse_if_aborted()?;
         let saved = store.faults.clone();
         let before = store.faults.len();
         store.faults.push(PendingFault {

@@ -180,6 +180,7 @@ impl Store {
         child: Key<C>,
         parent: Key<P>,
     ) -> Result<bool, Error> {
+        self.refuse_if_aborted()?;
         if self.contains(child) && self.parent(fk, child) == Some(parent) {
             return Ok(false);
         }
@@ -199,6 +200,7 @@ impl Store {
         child: Key<C>,
         parent: Key<P>,
     ) -> Result<(), Error> {
+        self.refuse_if_aborted()?;
         if self.parent(fk, child) != Some(parent) {
             let (table, column) = (C::DEF.table, C::DEF.fk_column(fk.index));
             return Err(Error::NotAChild {

@@ -458,3 +458,56 @@ fn postgres_profile_a_failed_load_or_factory_call_does_not_abort_the_transaction
     names.sort();
     assert_eq!(names, ["c", "go", "rust"]);
 }
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "writers")]
+struct Writer {
+    #[relata(unique)]
+    name: String,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "drafts")]
+struct Draft {
+    title: String,
+    #[relata(back = "drafts")]
+    writer: Option<Key<Writer>>,
+}
+
+/// The relationship writes that can answer without a change (a child already there, a child
+/// not there) and a fault-injected call are statements too: PostgreSQL refuses each UPDATE
+/// (and the SAVEPOINT a fault run opens) in an aborted transaction.
+#[test]
+fn postgres_profile_refuses_the_writes_that_change_nothing_and_a_fault_run() {
+    let schema = Schema::builder()
+        .entity::<Writer>()
+        .entity::<Draft>()
+        .build()
+        .unwrap();
+    let mut s = Store::with_engine(schema, Engine::Postgres);
+    let ann = s.insert(Writer { name: "ann".into() }).unwrap();
+    let bob = s.insert(Writer { name: "bob".into() }).unwrap();
+    let d = s
+        .insert(Draft {
+            title: "d".into(),
+            writer: Some(ann),
+        })
+        .unwrap();
+    s.begin().unwrap();
+    assert!(s.insert(Writer { name: "ann".into() }).is_err());
+    let aborted = |r: Result<(), Error>| {
+        let e = r.unwrap_err();
+        assert_eq!(e.sqlstate(), Some(SqlState::InFailedSqlTransaction), "{e}");
+    };
+    aborted(s.add_child_if_absent(Draft::WRITER, d, ann).map(drop));
+    aborted(s.remove_child(Draft::WRITER, d, bob));
+    let run = s.faults().run(
+        FaultPoint::NthWrite(1),
+        Error::Unavailable { reason: "down" },
+        |s| s.insert(Writer { name: "cy".into() }).map(drop),
+    );
+    aborted(run.and_then(|r| r));
+    s.rollback().unwrap();
+    assert_eq!(s.add_child_if_absent(Draft::WRITER, d, ann), Ok(false));
+    s.check_integrity().unwrap();
+}
