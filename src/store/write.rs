@@ -696,7 +696,10 @@ fn probe_table<E: Entity>(table: &Table<E>, engine: Engine, value: &mut E) -> Re
 
 /// Gives each foreign key of `row` that is new or changed (against `old`) the next link
 /// number of `table`, or 0 for NULL. When a key's counter has run out, the counters already
-/// moved are set back (a failed write moves none).
+/// moved are set back, so this step fails having moved none. A failure later in the write (a
+/// fault, a deferred check at the commit point) and a rollback leave the counters moved, as
+/// PostgreSQL leaves a sequence: link numbers only order a parent's children, and a gap in
+/// them changes no order and no answer (a snapshot's bytes do show it).
 #[inline(always)]
 fn number_links<E: Entity>(
     table: &mut Table<E>,
