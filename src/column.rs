@@ -321,7 +321,7 @@ impl<T: Entity> KeyColumn for Option<Key<T>> {
 /// Implements [`Column`] for a `Copy` scalar stored as `$s` (itself, or its [`Split64`]
 /// form for a 64-bit one).
 macro_rules! scalar_column {
-    ($sql:ident, $variant:ident, $wide:ty, $json:expr; $($t:ty => $kind:ident as $s:ty),*) => {$(
+    ($variant:ident, $wide:ty, $json:expr; $($t:ty => $kind:ident as $s:ty, $sql:ident),*) => {$(
         impl Column for $t {
             type Stored = $s;
             type Ref<'a> = $t;
@@ -352,11 +352,17 @@ macro_rules! scalar_column {
         }
     )*};
 }
-scalar_column!(Integer, Int, i64, json_int; i8 => I8 as i8, i16 => I16 as i16, i32 => I32 as i32, i64 => I64 as Split64<i64>);
-scalar_column!(Integer, UInt, u64, json_uint; u8 => U8 as u8, u16 => U16 as u16, u32 => U32 as u32, u64 => U64 as Split64<u64>);
-scalar_column!(Integer, Bool, bool, serde_json::Value::as_bool; bool => Bool as bool);
-scalar_column!(Real, Float, f64, json_f64; f64 => F64 as Split64<f64>);
-scalar_column!(Real, Float, f64, |v: &serde_json::Value| json_f64(v).map(|f| f as f32); f32 => F32 as f32);
+// Each width's SQL type is the smallest PostgreSQL type that holds it (an unsigned one needs
+// the next signed width; `u64` gets BIGINT, which holds it up to `i64::MAX`).
+scalar_column!(Int, i64, json_int;
+    i8 => I8 as i8, Integer16, i16 => I16 as i16, Integer16,
+    i32 => I32 as i32, Integer32, i64 => I64 as Split64<i64>, Integer);
+scalar_column!(UInt, u64, json_uint;
+    u8 => U8 as u8, Integer16, u16 => U16 as u16, Integer32,
+    u32 => U32 as u32, Integer, u64 => U64 as Split64<u64>, Integer);
+scalar_column!(Bool, bool, serde_json::Value::as_bool; bool => Bool as bool, Boolean);
+scalar_column!(Float, f64, json_f64; f64 => F64 as Split64<f64>, Real);
+scalar_column!(Float, f64, |v: &serde_json::Value| json_f64(v).map(|f| f as f32); f32 => F32 as f32, Real32);
 
 /// A 64-bit scalar (`i64`, `u64`, `f64`) stored as two 32-bit words, so a row holding one
 /// stays 4-byte aligned and its slot's 4-byte version packs beside it: a row of two keys, two

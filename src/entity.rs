@@ -484,8 +484,8 @@ pub trait Entity: Sized + Send + Sync + 'static {
     fn __keep_id(_row: &mut Self::Row, _old: &Self::Row) {}
 }
 
-/// An integer type an `#[relata(id)]` field may have: `i64` (PostgreSQL `BIGINT`), `i32`,
-/// `u64` or `u32`. The store assigns ids from 1 up, per table: see
+/// An integer type an `#[relata(id)]` field may have: `i64` (PostgreSQL `BIGINT`), `i32`
+/// (`INTEGER`), `u64` or `u32` (`BIGINT`). The store assigns ids from 1 up, per table: see
 /// [`Entity`]'s `id` attribute.
 ///
 /// ```

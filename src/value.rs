@@ -329,9 +329,18 @@ impl From<bool> for Value<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SqlType {
-    /// INTEGER (booleans, integers of every width, and keys).
+    /// A boolean: PostgreSQL BOOLEAN (SQLite: INTEGER, 0 or 1).
+    Boolean,
+    /// A 16-bit integer (`i8`, `i16`, `u8`): PostgreSQL SMALLINT (SQLite: INTEGER).
+    Integer16,
+    /// A 32-bit integer (`i32`, `u16`): PostgreSQL INTEGER (SQLite: INTEGER).
+    Integer32,
+    /// A 64-bit integer (`i64`, `u32`, `u64`, and keys): PostgreSQL BIGINT (SQLite: INTEGER).
+    /// A `u64` above `i64::MAX` fits neither.
     Integer,
-    /// REAL.
+    /// A 32-bit float (`f32`): PostgreSQL REAL (SQLite: REAL).
+    Real32,
+    /// A 64-bit float (`f64`): PostgreSQL DOUBLE PRECISION (SQLite: REAL).
     Real,
     /// TEXT.
     Text,

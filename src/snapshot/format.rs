@@ -168,10 +168,13 @@ pub(crate) struct RelationDesc<'a> {
     pub(crate) columns: (&'a str, &'a str),
 }
 
+/// A column's SQL type in the description. The integer widths and booleans share code 1, and
+/// both floats code 2, as before they had types of their own: the stored kind tells them apart,
+/// and snapshots written then load.
 fn sql_code(t: SqlType) -> u8 {
     match t {
-        SqlType::Integer => 1,
-        SqlType::Real => 2,
+        SqlType::Boolean | SqlType::Integer16 | SqlType::Integer32 | SqlType::Integer => 1,
+        SqlType::Real32 | SqlType::Real => 2,
         SqlType::Text => 3,
         SqlType::Blob => 4,
         SqlType::TimestampTz => 5,

@@ -206,3 +206,156 @@ fn postgres_creates_every_declared_index() {
         assert!(named.contains(name), "index {name} missing: {named:?}");
     }
 }
+
+fn owned_or_public(d: &Scalars) -> bool {
+    d.owner.is_some() || d.public
+}
+
+/// A field of every scalar width, each with a declared default, and a CHECK that reads a
+/// boolean as PostgreSQL needs one (`... OR public`).
+#[derive(relata::Entity, Clone, Debug, PartialEq)]
+#[relata(
+    table = "scalars",
+    check(
+        owned_or_public,
+        name = "ck_scalars_owned",
+        sql = "owner_id IS NOT NULL OR public"
+    )
+)]
+struct Scalars {
+    owner: Option<relata::Key<common::User>>,
+    #[relata(default = true)]
+    public: bool,
+    #[relata(default = -8)]
+    a_i8: i8,
+    #[relata(default = -16)]
+    a_i16: i16,
+    #[relata(default = -32)]
+    a_i32: i32,
+    #[relata(default = -64)]
+    a_i64: i64,
+    #[relata(default = 8)]
+    a_u8: u8,
+    #[relata(default = 16)]
+    a_u16: u16,
+    #[relata(default = 32)]
+    a_u32: u32,
+    #[relata(default = 64)]
+    a_u64: u64,
+    #[relata(default = 0.5)]
+    a_f32: f32,
+    #[relata(default = 0.25)]
+    a_f64: f64,
+    maybe: Option<bool>,
+}
+
+/// Each Rust scalar gets the PostgreSQL type that holds it (`bool` a BOOLEAN, not an integer,
+/// so a CHECK can use it as a condition), and the declared defaults are accepted: a row given
+/// only its required key takes every default, and the CHECK refuses a row neither owned nor
+/// public, as relata does.
+#[test]
+fn postgres_takes_each_scalar_as_its_own_type_with_its_default_and_check() {
+    let schema = Schema::builder()
+        .entity::<common::User>()
+        .entity::<Scalars>()
+        .build()
+        .unwrap();
+    // SQLite's DDL keeps its type affinity: INTEGER and REAL, booleans as 0 and 1.
+    let sqlite = schema.to_sql(Dialect::Sqlite);
+    assert!(
+        sqlite.contains(r#""public" INTEGER NOT NULL DEFAULT 1,"#),
+        "{sqlite}"
+    );
+    assert!(
+        sqlite.contains(r#""a_i16" INTEGER NOT NULL DEFAULT -16,"#),
+        "{sqlite}"
+    );
+    assert!(
+        sqlite.contains(r#""a_f32" REAL NOT NULL DEFAULT 0.5,"#),
+        "{sqlite}"
+    );
+    let db = rusqlite::Connection::open_in_memory().unwrap();
+    db.execute_batch(&sqlite).unwrap();
+    db.execute_batch("INSERT INTO scalars (id) VALUES (1)").unwrap();
+    assert!(db
+        .execute_batch("INSERT INTO scalars (id, public) VALUES (2, 0)")
+        .is_err());
+
+    let Some(mut pg) = pg::connect("postgres_takes_each_scalar_as_its_own_type_with_its_default_and_check")
+    else {
+        return;
+    };
+    let sql = schema.to_sql(Dialect::Postgres);
+    pg.client
+        .batch_execute(&sql)
+        .unwrap_or_else(|e| panic!("PostgreSQL rejected the DDL: {e}\n{sql}"));
+    let types: Vec<(String, String)> = pg
+        .client
+        .query(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name = 'scalars' ORDER BY ordinal_position",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let want = [
+        ("id", "bigint"),
+        ("owner_id", "bigint"),
+        ("public", "boolean"),
+        ("a_i8", "smallint"),
+        ("a_i16", "smallint"),
+        ("a_i32", "integer"),
+        ("a_i64", "bigint"),
+        ("a_u8", "smallint"),
+        ("a_u16", "integer"),
+        ("a_u32", "bigint"),
+        ("a_u64", "bigint"),
+        ("a_f32", "real"),
+        ("a_f64", "double precision"),
+        ("maybe", "boolean"),
+    ];
+    let want: Vec<(String, String)> = want.iter().map(|(c, t)| (c.to_string(), t.to_string())).collect();
+    assert_eq!(types, want, "{sql}");
+
+    pg.client
+        .batch_execute("INSERT INTO scalars (id) VALUES (1)")
+        .unwrap();
+    let row = pg
+        .client
+        .query_one(
+            "SELECT public, a_i8, a_i16, a_i32, a_i64, a_u8, a_u16, a_u32, a_u64, a_f32, a_f64 FROM scalars",
+            &[],
+        )
+        .unwrap();
+    assert!(row.get::<_, bool>(0));
+    assert_eq!(
+        (
+            row.get::<_, i16>(1),
+            row.get::<_, i16>(2),
+            row.get::<_, i32>(3),
+            row.get::<_, i64>(4)
+        ),
+        (-8, -16, -32, -64)
+    );
+    assert_eq!(
+        (
+            row.get::<_, i16>(5),
+            row.get::<_, i32>(6),
+            row.get::<_, i64>(7),
+            row.get::<_, i64>(8)
+        ),
+        (8, 16, 32, 64)
+    );
+    assert_eq!((row.get::<_, f32>(9), row.get::<_, f64>(10)), (0.5, 0.25));
+    let refused = pg
+        .client
+        .batch_execute("INSERT INTO scalars (id, public) VALUES (2, false)")
+        .unwrap_err();
+    let db = refused.as_db_error().unwrap();
+    assert_eq!(
+        (db.code().code(), db.constraint()),
+        ("23514", Some("ck_scalars_owned"))
+    );
+}

@@ -248,5 +248,5 @@ fn declared_defaults_are_the_sqlite_columns_defaults() {
         .unwrap();
     assert_eq!(row, ("draft".into(), 3, "it's".into()));
     let pg = schema().to_sql(Dialect::Postgres);
-    assert!(pg.contains(r#""rank" BIGINT NOT NULL DEFAULT 3"#), "{pg}");
+    assert!(pg.contains(r#""rank" INTEGER NOT NULL DEFAULT 3"#), "{pg}");
 }
