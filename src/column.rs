@@ -321,7 +321,7 @@ impl<T: Entity> KeyColumn for Option<Key<T>> {
 /// Implements [`Column`] for a `Copy` scalar stored as `$s` (itself, or its [`Split64`]
 /// form for a 64-bit one).
 macro_rules! scalar_column {
-    ($variant:ident, $wide:ty, $json:expr; $($t:ty => $kind:ident as $s:ty, $sql:ident),*) => {$(
+    ($variant:ident, $wide:ty, $json:expr, $what:literal; $($t:ty => $kind:ident as $s:ty, $sql:ident),*) => {$(
         impl Column for $t {
             type Stored = $s;
             type Ref<'a> = $t;
@@ -347,22 +347,22 @@ macro_rules! scalar_column {
                 Some(Value::$variant(<$wide>::from(*self)))
             }
             fn decode_json(v: &serde_json::Value, _: &mut JsonCx<'_>) -> Result<$t, JsonBad> {
-                $json(v).ok_or(JsonBad::Expected(concat!("a ", stringify!($t))))
+                $json(v).ok_or(JsonBad::Expected(concat!($what, " (", stringify!($t), ")")))
             }
         }
     )*};
 }
 // Each width's SQL type is the smallest PostgreSQL type that holds it (an unsigned one needs
 // the next signed width; `u64` gets BIGINT, which holds it up to `i64::MAX`).
-scalar_column!(Int, i64, json_int;
+scalar_column!(Int, i64, json_int, "an integer";
     i8 => I8 as i8, Integer16, i16 => I16 as i16, Integer16,
     i32 => I32 as i32, Integer32, i64 => I64 as Split64<i64>, Integer);
-scalar_column!(UInt, u64, json_uint;
+scalar_column!(UInt, u64, json_uint, "a non-negative integer";
     u8 => U8 as u8, Integer16, u16 => U16 as u16, Integer32,
     u32 => U32 as u32, Integer, u64 => U64 as Split64<u64>, Integer);
-scalar_column!(Bool, bool, serde_json::Value::as_bool; bool => Bool as bool, Boolean);
-scalar_column!(Float, f64, json_f64; f64 => F64 as Split64<f64>, Real);
-scalar_column!(Float, f64, |v: &serde_json::Value| json_f64(v).map(|f| f as f32); f32 => F32 as f32, Real32);
+scalar_column!(Bool, bool, serde_json::Value::as_bool, "true or false"; bool => Bool as bool, Boolean);
+scalar_column!(Float, f64, json_f64, "a number"; f64 => F64 as Split64<f64>, Real);
+scalar_column!(Float, f64, |v: &serde_json::Value| json_f64(v).map(|f| f as f32), "a number"; f32 => F32 as f32, Real32);
 
 /// A 64-bit scalar (`i64`, `u64`, `f64`) stored as two 32-bit words, so a row holding one
 /// stays 4-byte aligned and its slot's 4-byte version packs beside it: a row of two keys, two
@@ -695,7 +695,10 @@ impl<T: AsColumn> Column for T {
         if let Some(value) = <T as AsColumn>::from_json(v) {
             return Ok(value);
         }
-        let repr = T::Repr::decode_json(v, cx)?;
+        let repr = T::Repr::decode_json(v, cx).map_err(|bad| match (bad, json_form(T::SQL_TYPE)) {
+            (JsonBad::Expected(_), Some(form)) => JsonBad::Expected(form),
+            (bad, _) => bad,
+        })?;
         let mut text = TextHeap::default();
         let bad = JsonBad::NotAccepted(std::any::type_name::<T>());
         let stored = repr.store(&mut text).map_err(|_| bad.clone())?;
@@ -714,12 +717,27 @@ impl<T: AsColumn> QueryValue for T {
     }
 }
 
+/// The text a JSON export writes for a value of SQL type `t`, when it is not the
+/// representation's form (a timestamp's, not its microseconds).
+fn json_form(t: SqlType) -> Option<&'static str> {
+    Some(match t {
+        SqlType::TimestampTz => "an RFC 3339 timestamp such as \"2024-01-02T03:04:05Z\"",
+        SqlType::Timestamp => "a date and time such as \"2024-01-02T03:04:05\"",
+        SqlType::Date => "a date such as \"2024-01-02\"",
+        SqlType::Uuid => "a UUID such as \"67e55044-10b1-426f-9247-bb680e5fe0c8\"",
+        SqlType::Numeric => "a decimal number such as \"12.50\"",
+        _ => return None,
+    })
+}
+
 /// Why a JSON value is not a field's value. Hidden plumbing of `Store::load_json`.
 #[doc(hidden)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JsonBad {
     /// The field is absent and not nullable.
     Missing,
+    /// The field is `null` and not nullable.
+    Null,
     /// The JSON is not of the field's type: what was expected.
     Expected(&'static str),
     /// The representation is not a value of this type (an enum's unknown variant name).
@@ -762,6 +780,7 @@ pub fn field_from_json<T: Column>(
     cx: &mut JsonCx<'_>,
 ) -> Result<T, JsonBad> {
     match record.get(field.column).or_else(|| record.get(field.name)) {
+        Some(serde_json::Value::Null) if !T::NULLABLE => Err(JsonBad::Null),
         Some(v) => T::decode_json(v, cx),
         None if T::NULLABLE => T::decode_json(&serde_json::Value::Null, cx),
         None => Err(JsonBad::Missing),
@@ -793,6 +812,7 @@ pub fn field_from_json_or<T: Column>(
     or: impl FnOnce() -> T,
 ) -> Result<T, JsonBad> {
     match record.get(field.column).or_else(|| record.get(field.name)) {
+        Some(serde_json::Value::Null) if !T::NULLABLE => Err(JsonBad::Null),
         Some(v) => T::decode_json(v, cx),
         None => Ok(or()),
     }

@@ -49,13 +49,16 @@ pub enum Error {
     /// PostgreSQL's wording and SQLSTATE 22001 through [`Error::message`] and
     /// [`Error::sqlstate`].
     #[error(
-        "CHECK constraint failed: ck_{table}_{column}_max_len ({table}.{column} would hold {length} characters, VARCHAR({limit}))"
+        "CHECK constraint failed: ck_{table}_{column}_max_len ({table}.{column}{of} would hold {length} characters, VARCHAR({limit}))",
+        of = key.map_or(String::new(), |k| format!(" of {table}[{k}]"))
     )]
     TooLong {
         /// The table.
         table: &'static str,
         /// The column.
         column: &'static str,
+        /// The record being rewritten (`None` for an insert).
+        key: Option<RawKey>,
         /// The declared limit, in characters.
         limit: u32,
         /// The value's length, in characters.
@@ -63,7 +66,11 @@ pub enum Error {
     },
 
     /// A record fails a CHECK constraint.
-    #[error("CHECK constraint failed: {constraint} (on {table}{at})", at = key.map_or(String::new(), |k| format!("[{k}]")))]
+    #[error(
+        "CHECK constraint failed: {constraint} (on {table}{at}{with})",
+        at = key.map_or(String::new(), |k| format!("[{k}]")),
+        with = column_values(values)
+    )]
     CheckViolation {
         /// The table.
         table: &'static str,
@@ -71,6 +78,9 @@ pub enum Error {
         constraint: &'static str,
         /// The record being rewritten (`None` for an insert).
         key: Option<RawKey>,
+        /// The columns the constraint reads, each with the record's value: those its `sql`
+        /// names, or every column for a Rust predicate without `sql` (it may read any).
+        values: Vec<(&'static str, QuotedValue)>,
     },
 
     /// A foreign key names a record that never existed.
@@ -167,9 +177,10 @@ pub enum Error {
         parent: RawKey,
     },
 
-    /// A many-to-many pair that is already linked (the association table's primary key).
+    /// A many-to-many pair that is already linked (the association table's primary key,
+    /// named `<relation>_pkey` as PostgreSQL names it).
     #[error(
-        "UNIQUE constraint failed: {relation}.{left_column}, {relation}.{right_column} ({left_table}[{left}] and {right_table}[{right}] are already linked)"
+        "UNIQUE constraint failed: {relation}.{left_column}, {relation}.{right_column} (constraint {relation}_pkey: {left_table}[{left}] and {right_table}[{right}] are already linked)"
     )]
     DuplicateLink {
         /// The relation (association table) name.
@@ -227,7 +238,7 @@ pub enum Error {
     },
 
     /// `remove_child` of a record that is not a child of that parent.
-    #[error("{table}[{key}] is not a child of [{parent}] through {table}.{column}")]
+    #[error("{table}[{key}] is not a child of {parent_table}[{parent}] through {table}.{column}")]
     NotAChild {
         /// The child table.
         table: &'static str,
@@ -235,6 +246,8 @@ pub enum Error {
         column: &'static str,
         /// The record.
         key: RawKey,
+        /// The parent's table.
+        parent_table: &'static str,
         /// The parent it is not a child of.
         parent: RawKey,
     },
@@ -344,6 +357,15 @@ pub enum Error {
         /// Which limit.
         what: &'static str,
     },
+}
+
+/// `: email = 'nope', id = 3`: the columns a CHECK message quotes.
+fn column_values(values: &[(&'static str, QuotedValue)]) -> String {
+    let pairs: Vec<String> = values.iter().map(|(c, v)| format!("{c} = {v}")).collect();
+    match pairs.is_empty() {
+        true => String::new(),
+        false => format!(", where {}", pairs.join(", ")),
+    }
 }
 
 fn list(errors: &[Error]) -> String {

@@ -76,6 +76,16 @@ pub enum FixtureError {
         /// The column.
         column: &'static str,
     },
+    /// A NOT NULL field given as `null`.
+    #[error("{path}: NOT NULL constraint failed: {table}.{column} is null")]
+    NullField {
+        /// The JSON path of the field.
+        path: String,
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+    },
     /// A value that is not of its field's type.
     #[error("{path}: expected {expected}, found {found}")]
     BadValue {
@@ -278,7 +288,8 @@ impl Store {
     /// [`UnknownTable`](FixtureError::UnknownTable),
     /// [`UnknownRelation`](FixtureError::UnknownRelation),
     /// [`UnknownField`](FixtureError::UnknownField),
-    /// [`MissingField`](FixtureError::MissingField), [`BadValue`](FixtureError::BadValue),
+    /// [`MissingField`](FixtureError::MissingField), [`NullField`](FixtureError::NullField),
+    /// [`BadValue`](FixtureError::BadValue),
     /// [`DuplicateId`](FixtureError::DuplicateId),
     /// [`DanglingReference`](FixtureError::DanglingReference),
     /// [`ReferenceCycle`](FixtureError::ReferenceCycle), and
@@ -623,6 +634,13 @@ fn bad_value(
     let expected = match bad {
         JsonBad::Missing => {
             return FixtureError::MissingField {
+                path,
+                table: def.table,
+                column: field.column,
+            }
+        }
+        JsonBad::Null => {
+            return FixtureError::NullField {
                 path,
                 table: def.table,
                 column: field.column,

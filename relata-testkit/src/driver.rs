@@ -787,6 +787,7 @@ fn remove_child(
             table: spec.name,
             column: spec.columns[spec.fks[fk].field],
             key: child,
+            parent_table: f.target().spec().name,
             parent,
         })),
     };

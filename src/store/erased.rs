@@ -170,7 +170,7 @@ impl<E: Entity> AnyTable for Table<E> {
         };
         for &fk in fks {
             if E::__set_fk(&mut row, fk, None) {
-                check_predicates(&E::__from_row(&row, &self.text), Some(key))?;
+                check_predicates::<E>(&row, &self.text, Some(key))?;
             }
         }
         Ok(())

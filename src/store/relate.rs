@@ -207,6 +207,7 @@ impl Store {
                 table,
                 column,
                 key: child.raw(),
+                parent_table: P::DEF.table,
                 parent: parent.raw(),
             });
         }

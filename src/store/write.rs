@@ -243,7 +243,9 @@ impl Store {
         stamp: bool,
         new_id: NewId,
     ) -> Result<(E::Row, u64, usize), Error> {
-        check_predicates(&value, old.map(|(k, _)| k))?;
+        if let Some(c) = value.__check() {
+            return Err(refused_value::<E>(value, c, old.map(|(k, _)| k)));
+        }
         let now = match E::__STAMPS && stamp {
             true => Some(self.clock.unix_micros()),
             false => None,
@@ -301,7 +303,7 @@ impl Store {
         if let Some(now) = now {
             E::__stamp(&mut row, old.map(|(_, o)| o), now, &mut table.text)?;
         }
-        check_lengths::<E>(&row, &table.text)?;
+        check_lengths::<E>(&row, &table.text, old.map(|(k, _)| k))?;
         Ok((row, counter))
     }
 
@@ -369,7 +371,7 @@ impl Store {
         // newly conflict (a one-to-one key), and only its target can be missing; the key gets
         // the next link number. The checks of `proposed_row` and `check_row` that can fire.
         if !E::DEF.checks.is_empty() {
-            check_predicates(&E::__from_row(&row, &self.table_at::<E>(t)?.text), Some(key))?;
+            check_predicates::<E>(&row, &self.table_at::<E>(t)?.text, Some(key))?;
         }
         let field = E::DEF.fks[fk].field;
         if E::DEF.uniques.iter().any(|u| u.fields.contains(&field)) {
@@ -638,16 +640,24 @@ pub(crate) fn render<E: Entity>(row: &E::Row, text: &TextHeap, field: u16) -> St
     quoted::<E>(row, text, field).to_string()
 }
 
-/// Every `max_len` text column of `row` is within its limit, counted in characters as
-/// PostgreSQL counts them. O(columns), plus the characters of each limited value.
-pub(crate) fn check_lengths<E: Entity>(row: &E::Row, text: &TextHeap) -> Result<(), Error> {
-    check_lengths_of::<E>(|f| Some(E::__value(row, text, f))).map(|_| ())
+/// Every `max_len` text column of `row` (the record `key`, `None` for an insert) is within its
+/// limit, counted in characters as PostgreSQL counts them. O(columns), plus the characters of
+/// each limited value.
+pub(crate) fn check_lengths<E: Entity>(
+    row: &E::Row,
+    text: &TextHeap,
+    key: Option<RawKey>,
+) -> Result<(), Error> {
+    check_lengths_of::<E>(key, |f| Some(E::__value(row, text, f))).map(|_| ())
 }
 
 /// [`check_lengths`] over the values `value` gives, field by field; `Ok(false)`, checking no
 /// further, at a limited field whose value it does not give.
 #[inline(always)]
-fn check_lengths_of<'a, E: Entity>(value: impl Fn(usize) -> Option<Value<'a>>) -> Result<bool, Error> {
+fn check_lengths_of<'a, E: Entity>(
+    key: Option<RawKey>,
+    value: impl Fn(usize) -> Option<Value<'a>>,
+) -> Result<bool, Error> {
     for (f, def) in E::DEF.fields.iter().enumerate() {
         let Some(limit) = def.max_len else { continue };
         let Some(v) = value(f) else {
@@ -660,6 +670,7 @@ fn check_lengths_of<'a, E: Entity>(value: impl Fn(usize) -> Option<Value<'a>>) -
                 return Err(Error::TooLong {
                     table,
                     column,
+                    key,
                     limit,
                     length,
                 });
@@ -678,8 +689,11 @@ fn probe_table<E: Entity>(table: &Table<E>, engine: Engine, value: &mut E) -> Re
         Ok(None) => Ok(true),
         Err(NotGiven) => Ok(false),
         Ok(Some((u, existing))) => {
-            check_predicates(&*value, None)?;
-            match check_lengths_of::<E>(|f| value.__given(f))? {
+            // A value failing a CHECK too: the row's path reports it, quoting the value.
+            if value.__check().is_some() {
+                return Ok(false);
+            }
+            match check_lengths_of::<E>(None, |f| value.__given(f))? {
                 // The refused value is the insert's to drop: its text moves into the
                 // error (no copy); a column with no `String` of its own is quoted.
                 true => Err(unique_violation_of::<E>(u, existing, |f| {
@@ -741,14 +755,57 @@ fn unnumber_links<E: Entity>(
     e
 }
 
-/// The record satisfies every CHECK constraint of its entity.
-pub(crate) fn check_predicates<E: Entity>(value: &E, key: Option<RawKey>) -> Result<(), Error> {
-    match value.__check() {
+/// The record in `row` (the record `key`, `None` for an insert) satisfies every CHECK
+/// constraint of its entity.
+pub(crate) fn check_predicates<E: Entity>(
+    row: &E::Row,
+    text: &TextHeap,
+    key: Option<RawKey>,
+) -> Result<(), Error> {
+    match E::__from_row(row, text).__check() {
         None => Ok(()),
-        Some(c) => Err(Error::CheckViolation {
-            table: E::DEF.table,
-            constraint: E::DEF.checks.get(c).map_or("?", |d| d.name),
-            key,
-        }),
+        Some(c) => Err(check_violation::<E>(c, key, Some((row, text)))),
     }
+}
+
+/// The violation of CHECK `c` by `value`, not yet a row: made one in a heap of its own so the
+/// error can quote it (only a refused write pays).
+#[cold]
+#[inline(never)]
+fn refused_value<E: Entity>(value: E, c: usize, key: Option<RawKey>) -> Error {
+    let mut text = TextHeap::default();
+    match value.__into_row(&mut text) {
+        Ok(row) => check_violation::<E>(c, key, Some((&row, &text))),
+        Err(_) => check_violation::<E>(c, key, None),
+    }
+}
+
+/// The error for a record failing CHECK `c`, quoting from its row the columns the check reads:
+/// those its SQL names, or every column for a Rust predicate without SQL.
+fn check_violation<E: Entity>(c: usize, key: Option<RawKey>, row: Option<(&E::Row, &TextHeap)>) -> Error {
+    let check = E::DEF.checks.get(c);
+    let sql = check.and_then(|d| d.sql);
+    let values = match row {
+        Some((row, text)) => (E::DEF.fields.iter().zip(0u16..))
+            .filter(|(f, _)| sql.is_none_or(|sql| names(sql, f.column)))
+            .map(|(f, i)| (f.column, QuotedValue::one(quoted::<E>(row, text, i))))
+            .collect(),
+        None => Vec::new(),
+    };
+    Error::CheckViolation {
+        table: E::DEF.table,
+        constraint: check.map_or("?", |d| d.name),
+        key,
+        values,
+    }
+}
+
+/// Whether SQL `sql` names `column`: as a word of its own (letters, digits, `_`; quoted or
+/// not), outside string literals (every other piece between `'`s is inside one; `''` in a
+/// literal gives an empty piece outside).
+fn names(sql: &str, column: &str) -> bool {
+    sql.split('\'')
+        .step_by(2)
+        .flat_map(|outside| outside.split(|c: char| !(c.is_alphanumeric() || c == '_')))
+        .any(|word| word.eq_ignore_ascii_case(column))
 }

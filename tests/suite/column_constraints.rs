@@ -56,6 +56,7 @@ fn max_len_counts_characters_and_names_column_limit_and_length() {
     let too_long = Error::TooLong {
         table: "products",
         column: "code",
+        key: None,
         limit: 5,
         length: 6,
     };
@@ -64,13 +65,18 @@ fn max_len_counts_characters_and_names_column_limit_and_length() {
     let label = Error::TooLong {
         table: "products",
         column: "label",
+        key: Some(k.raw()),
         limit: 3,
         length: 4,
     };
     assert_fails_unchanged(&mut s, &label, |s| s.update(k, |p| p.label = Some("four".into())));
+    // An update names the record it would have rewritten.
     assert_eq!(
         label.to_string(),
-        "CHECK constraint failed: ck_products_label_max_len (products.label would hold 4 characters, VARCHAR(3))"
+        format!(
+            "CHECK constraint failed: ck_products_label_max_len (products.label of products[{}] would hold 4 characters, VARCHAR(3))",
+            k.raw()
+        )
     );
     assert_eq!(
         label.message(relata::Engine::Postgres),
@@ -122,6 +128,7 @@ fn check_is_reported_like_the_database_and_exported() {
         table: "products",
         constraint: "ck_stock",
         key: None,
+        values: vec![("stock", "-1".into())],
     };
     assert_fails_unchanged(&mut s, &err, |s| s.insert(product("a", None, -1)));
     let k = s.insert(product("a", None, 0)).unwrap();
@@ -129,9 +136,17 @@ fn check_is_reported_like_the_database_and_exported() {
         table: "products",
         constraint: "ck_stock",
         key: Some(k.raw()),
+        values: vec![("stock", "-5".into())],
     };
     assert_fails_unchanged(&mut s, &err, |s| s.update(k, |p| p.stock = -5));
-    assert!(err.to_string().starts_with("CHECK constraint failed: ck_stock"));
+    // The message names the columns the CHECK's SQL reads, with the record's values.
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "CHECK constraint failed: ck_stock (on products[{}], where stock = -5)",
+            k.raw()
+        )
+    );
     let sqlite_err = sqlite_insert(&sqlite(), 1, &product("a", None, -1)).unwrap_err();
     assert!(
         sqlite_err.contains("CHECK constraint failed: ck_stock"),
@@ -246,11 +261,13 @@ fn a_duplicate_failing_check_or_max_len_reports_those_first() {
         table: "products",
         constraint: "ck_stock",
         key: None,
+        values: vec![("stock", "-1".into())],
     };
     assert_fails_unchanged(&mut s, &check, |s| s.insert(product("abc", None, -1)));
     let too_long = Error::TooLong {
         table: "products",
         column: "label",
+        key: None,
         limit: 3,
         length: 4,
     };
@@ -332,16 +349,27 @@ fn check_holds_when_only_a_foreign_key_changes() {
                 editor: None,
             })
             .unwrap();
-        let err = |key: Key<Draft>| Error::CheckViolation {
-            table: "drafts",
-            constraint: "ck_owned",
-            key: Some(key.raw()),
+        // A Rust predicate without SQL may read any column: the message quotes them all.
+        let err = |key: Key<Draft>, author: Option<Key<Writer>>, editor: Option<Key<Writer>>| {
+            let quote =
+                |w: Option<Key<Writer>>| w.map_or("NULL".to_string(), |w| format!("writers[{}]", w.raw()));
+            Error::CheckViolation {
+                table: "drafts",
+                constraint: "ck_owned",
+                key: Some(key.raw()),
+                values: vec![
+                    ("author_id", quote(author).into()),
+                    ("editor_id", quote(editor).into()),
+                ],
+            }
         };
-        assert_fails_unchanged(&mut s, &err(both), |s| {
+        assert_fails_unchanged(&mut s, &err(both, Some(w2), Some(w2)), |s| {
             s.set_parent(Draft::AUTHOR, both, Some(w2))
         });
-        assert_fails_unchanged(&mut s, &err(alone), |s| s.remove_child(Draft::AUTHOR, alone, w1));
-        assert_fails_unchanged(&mut s, &err(alone), |s| s.delete(w1));
+        assert_fails_unchanged(&mut s, &err(alone, None, None), |s| {
+            s.remove_child(Draft::AUTHOR, alone, w1)
+        });
+        assert_fails_unchanged(&mut s, &err(alone, None, None), |s| s.delete(w1));
         // Two keys cleared by one delete: the second UPDATE leaves the draft with no owner.
         let w3 = s.insert(Writer { name: "cy".into() }).unwrap();
         let shared = s
@@ -360,6 +388,11 @@ fn check_holds_when_only_a_foreign_key_changes() {
             table: "notes",
             constraint: "ck_signed",
             key: Some(s.records::<Note>().iter().next().unwrap().0.raw()),
+            values: vec![
+                ("draft_id", format!("drafts[{}]", shared.raw()).into()),
+                ("by_id", "NULL".into()),
+                ("seen_id", "NULL".into()),
+            ],
         };
         assert_fails_unchanged(&mut s, &note_err, |s| s.delete(w3));
         s.update(alone, |d| d.editor = Some(w2)).unwrap();

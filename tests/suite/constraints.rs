@@ -331,9 +331,18 @@ fn an_unregistered_relation_and_a_non_child_are_typed_errors() {
         table: "posts",
         column: "author_id",
         key: p.raw(),
+        parent_table: "users",
         parent: v.raw(),
     };
     assert_fails_unchanged(&mut s, &err, |s| s.remove_child(Post::AUTHOR, p, v));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "posts[{}] is not a child of users[{}] through posts.author_id",
+            p.raw(),
+            v.raw()
+        )
+    );
 }
 
 /// Issue 17 item 5: a handle whose name equals a registered relation's but whose types differ

@@ -132,15 +132,25 @@ fn values_of_the_wrong_type_name_the_field() {
     )
     .unwrap();
     for (field, bad, expected) in [
-        ("i_8", serde_json::json!(128), "a i8"),
-        ("u_8", serde_json::json!(-1), "a u8"),
-        ("u_64", serde_json::json!(1.5), "a u64"),
+        ("i_8", serde_json::json!(128), "an integer (i8)"),
+        ("u_8", serde_json::json!(-1), "a non-negative integer (u8)"),
+        ("u_64", serde_json::json!(1.5), "a non-negative integer (u64)"),
         ("text", serde_json::json!(1), "a string"),
-        ("yes", serde_json::json!("true"), "a bool"),
+        ("yes", serde_json::json!("true"), "true or false (bool)"),
         ("blob", serde_json::json!([256]), "an array of bytes (0 to 255)"),
         ("status", serde_json::json!("sleeping"), "a value of"),
         ("public_id", serde_json::json!("not-a-uuid"), "a value of uuid"),
-        ("at", serde_json::json!("yesterday"), "a i64"),
+        // The form the export writes, not the representation's (microseconds, an i64).
+        (
+            "at",
+            serde_json::json!("yesterday"),
+            "an RFC 3339 timestamp such as \"2024-01-02T03:04:05Z\"",
+        ),
+        (
+            "day",
+            serde_json::json!("monday"),
+            "a date such as \"2024-01-02\"",
+        ),
     ] {
         let mut record = good.clone();
         record[field] = bad;
@@ -242,6 +252,13 @@ fn every_kind_of_bad_input_has_its_typed_error() {
             column: "email"
         }
     );
+    // `null` on a NOT NULL column is the same constraint as leaving it out, not a type error.
+    let err = load_err(&mut s, r#"{"users": [{"username": "b", "email": null}]}"#);
+    assert_eq!(
+        err.to_string(),
+        "users[0].email: NOT NULL constraint failed: users.email is null"
+    );
+    assert!(matches!(err, FixtureError::NullField { column: "email", .. }));
     let err = load_err(
         &mut s,
         &format!(

@@ -129,6 +129,7 @@ fn the_proposed_row_is_checked_before_the_conflict() {
     let too_long = Error::TooLong {
         table: "handles",
         column: "nick",
+        key: None,
         limit: 3,
         length: 4,
     };
@@ -136,6 +137,7 @@ fn the_proposed_row_is_checked_before_the_conflict() {
         table: "handles",
         constraint: "ck_score",
         key: None,
+        values: vec![("score", "-1".into())],
     };
     assert_fails_unchanged(&mut s, &too_long, |s| {
         s.insert_if_absent(Handle::BY_NAME, handle("abcd", 1))

@@ -10,7 +10,7 @@ impl Model {
     /// What writing `values` into table `t` would fail with, if anything. `key` is the record
     /// being rewritten (`None` for an insert); the caller has checked it is live.
     pub fn check_write(&self, t: TableId, key: Option<RawKey>, values: &[V]) -> Result<(), Error> {
-        check_lengths(t, values)?;
+        check_lengths(t, key, values)?;
         self.check_uniques(t, key, values)?;
         self.check_fks(t, key, values)
     }
@@ -145,7 +145,7 @@ impl Model {
 }
 
 /// Every `max_len` column within its limit, in characters (checked before anything else).
-fn check_lengths(t: TableId, values: &[V]) -> Result<(), Error> {
+fn check_lengths(t: TableId, key: Option<RawKey>, values: &[V]) -> Result<(), Error> {
     let spec = t.spec();
     for &(field, limit) in spec.max_len {
         let length = values[field].str().chars().count();
@@ -153,6 +153,7 @@ fn check_lengths(t: TableId, values: &[V]) -> Result<(), Error> {
             return Err(Error::TooLong {
                 table: spec.name,
                 column: spec.columns[field],
+                key,
                 limit,
                 length,
             });

@@ -407,8 +407,8 @@ fn fill_unique<E: Entity>(
 /// The record's CHECK constraints and `max_len` limits hold (a snapshot's description does not
 /// record them, so a load under a schema that added one checks the data against it).
 fn check_row<E: Entity>(row: &E::Row, text: &TextHeap, key: RawKey) -> Result<(), SnapshotError> {
-    check_lengths::<E>(row, text)
-        .and_then(|()| check_predicates(&E::__from_row(row, text), Some(key)))
+    check_lengths::<E>(row, text, Some(key))
+        .and_then(|()| check_predicates::<E>(row, text, Some(key)))
         .map_err(|error| SnapshotError::Rejected {
             table: E::DEF.table,
             key,

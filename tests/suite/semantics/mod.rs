@@ -842,6 +842,11 @@ fn m2m_02_a_duplicate_link_is_the_primary_key_violation() {
     assert!(err
         .to_string()
         .starts_with("UNIQUE constraint failed: user_group_links.user_id, user_group_links.group_id"));
+    // It names the constraint as PostgreSQL does: the association table's primary key.
+    assert!(
+        err.to_string().contains("(constraint user_group_links_pkey: "),
+        "{err}"
+    );
     assert!(!ok(&mut s, |s| s.link_if_absent(USER_GROUP_LINKS, u, g)));
     assert_eq!(s.link_count(USER_GROUP_LINKS), 1);
 }
