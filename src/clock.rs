@@ -28,8 +28,10 @@ const Y2K_MICROS: i64 = 946_684_800_000_000;
 /// - a [`fork`](crate::Store::fork) (one per thread) gets a clock of its own, standing where
 ///   its store's stood, so moving one fork's time moves no other store's;
 /// - [`reset`](crate::Store::reset) to a mark, and the end of a
-///   [`scope`](crate::Store::scope), set the store's clock back to the time it read when the
-///   mark was made (a transaction's rollback does not: a database's time goes on);
+///   [`scope`](crate::Store::scope), give the store back the clock it had when the mark was
+///   made (undoing a [`set_clock`](crate::Store::set_clock) since), set back to the time it
+///   read then; so does a panic in [`faults().run`](crate::Faults::run), inside a
+///   transaction too (a transaction's rollback does not: a database's time goes on);
 /// - a store built from saved data ([`from_snapshot`](crate::Store::from_snapshot),
 ///   [`from_json`](crate::Store::from_json)) starts at the latest `created_at` /
 ///   `updated_at` value of a timestamp column in that data, if later than 2000-01-01, so what
@@ -140,6 +142,14 @@ impl Clock {
         }
     }
 
+    /// Whether `other` is a handle to this clock (two system clocks are one).
+    pub(crate) fn same(&self, other: &Clock) -> bool {
+        match (&self.manual, &other.manual) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        }
+    }
+
     /// A clock of its own reading what this one reads now (a system clock's is a system
     /// clock): what a fork gets.
     pub(crate) fn detached(&self) -> Clock {
@@ -182,6 +192,13 @@ fn micros_of(t: SystemTime) -> i64 {
 /// `#[relata(updated_at)]` accept. Implemented for chrono's `DateTime<Utc>` and
 /// `NaiveDateTime` and time's `OffsetDateTime` (behind their features); implement it for
 /// your own timestamp type.
+///
+/// A store built from saved data starts its clock at the latest stamp it holds, reading a
+/// stamp field as microseconds since 1970 only when its type's SQL type is
+/// [`SqlType::Timestamp`](crate::SqlType::Timestamp) or
+/// [`SqlType::TimestampTz`](crate::SqlType::TimestampTz) and it stores an integer: give your
+/// type one of those SQL types only if its representation is that integer (as relata's own
+/// are). A type of any other SQL type (`Seconds` below, an `INTEGER`) is skipped there.
 ///
 /// ```
 /// use relata::{AsColumn, Column, SqlType, Timestamp};

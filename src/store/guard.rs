@@ -40,9 +40,14 @@ impl<'s> Unwind<'s> {
 impl Drop for Unwind<'_> {
     fn drop(&mut self) {
         if let Some(ScopeUndo { id, faults }) = self.undo.take() {
-            self.store.abandon_scope(id);
+            let scope = self.store.abandon_scope(id);
+            // `faults().run` (the one caller with faults to restore) undoes everything its
+            // closure did, the clock too, in a savepoint as in a mark (which did it already).
             if let Some(faults) = faults {
                 self.store.faults = faults;
+                if let Some(scope) = scope {
+                    self.store.restore_clock(&scope);
+                }
             }
         }
     }

@@ -102,6 +102,7 @@ impl Clone for Store {
     /// buffers (tables of a large store in two groups on two threads); text written so far
     /// is shared, never copied (see [`Store::fork`]).
     fn clone(&self) -> Self {
+        let clock = self.clock.detached();
         Store {
             schema: self.schema.clone(),
             tables: clone_tables(&self.tables),
@@ -109,12 +110,17 @@ impl Clone for Store {
             journal: self.journal.clone(),
             depth: self.depth,
             orphans: self.orphans.clone(),
-            // A fork's scopes belong to no running call.
+            // A fork's scopes belong to no running call, and hold clocks of the fork's own: its
+            // own clock where the scope holds this store's, a detached copy of an older one.
             scopes: self
                 .scopes
                 .iter()
                 .map(|s| txn::Scope {
                     held: false,
+                    clock: match s.clock.0.same(&self.clock) {
+                        true => (clock.clone(), s.clock.1),
+                        false => (s.clock.0.detached(), s.clock.1),
+                    },
                     ..s.clone()
                 })
                 .collect(),
@@ -122,7 +128,7 @@ impl Clone for Store {
             aborted: self.aborted.clone(),
             log: None,
             engine: self.engine,
-            clock: self.clock.detached(),
+            clock,
             plan_buffers: delete::PlanBuffers::default(),
         }
     }
@@ -276,7 +282,11 @@ impl Store {
 
     /// Moves the clock of a store built from saved data to the latest value of its
     /// `created_at` / `updated_at` fields of a timestamp SQL type, when later than its time
-    /// now. O(records of the tables that have one).
+    /// now. Such a field's integer is read as microseconds since 1970: relata's timestamp
+    /// types store that, and [`Timestamp`](crate::Timestamp) asks a type of the user's to
+    /// declare a timestamp SQL type only if it does; a stamp of another SQL type (a count of
+    /// seconds as `INTEGER`) or stored otherwise (text) is skipped. O(records of the tables
+    /// that have one).
     pub(crate) fn clock_to_latest_stamp(&mut self) {
         let mut latest = self.clock.unix_micros();
         for table in &self.tables {

@@ -9,6 +9,7 @@
 //! Outside a transaction every statement is its own commit point. The journal is finalized
 //! (deleted rows freed, text reclaimed) only when no scope is open.
 
+use crate::clock::Clock;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::store::guard::{ScopeUndo, Unwind};
@@ -30,8 +31,9 @@ pub(crate) struct Scope {
     pub(crate) orphans: usize,
     /// Each table's text-heap length when the scope opened (truncated back on rollback).
     pub(crate) text: Vec<usize>,
-    /// The clock's reading when the scope opened: a reset to a mark sets the clock back to it.
-    pub(crate) clock: i64,
+    /// The store's clock when the scope opened, and its reading then: a reset to a mark gives
+    /// the store that clock back (a `set_clock` since is undone), set back to that time.
+    pub(crate) clock: (Clock, i64),
     /// Owned by a running call (a `transaction` or `faults().run` closure, a fixture scope):
     /// nothing else may end it. A fork's copy is not held.
     pub(crate) held: bool,
@@ -128,7 +130,7 @@ impl Store {
             journal: self.journal.len(),
             orphans: self.orphans.len(),
             text,
-            clock: self.clock.unix_micros(),
+            clock: (self.clock.clone(), self.clock.unix_micros()),
             held: false,
         };
         self.scopes.push(scope);
@@ -188,10 +190,17 @@ impl Store {
             table.truncate_text(*len);
         }
         if scope.kind == ScopeKind::Mark {
-            self.clock.set_micros(scope.clock);
+            self.restore_clock(&scope);
         }
         self.scopes.truncate(at + 1);
         undone
+    }
+
+    /// Gives the store back the clock it had when `scope` opened, at the time it read then.
+    pub(crate) fn restore_clock(&mut self, scope: &Scope) {
+        let (clock, micros) = &scope.clock;
+        self.clock = clock.clone();
+        self.clock.set_micros(*micros);
     }
 
     /// Closes scope `at` and the scopes above it, keeping their changes.
@@ -233,11 +242,12 @@ impl Store {
 
     /// Undoes everything since scope `id` and closes it (and the scopes above): what a guard
     /// does when the code it ran panicked.
-    pub(crate) fn abandon_scope(&mut self, id: u64) {
-        if let Some(at) = self.scopes.iter().rposition(|s| s.id == id) {
-            self.rollback_within(at);
-            self.close_from(at);
-        }
+    pub(crate) fn abandon_scope(&mut self, id: u64) -> Option<Scope> {
+        let at = self.scopes.iter().rposition(|s| s.id == id)?;
+        let scope = self.scopes[at].clone();
+        self.rollback_within(at);
+        self.close_from(at);
+        Some(scope)
     }
 
     /// Refuses `operation` if it would end a held scope: one at position `from` or above.

@@ -158,6 +158,61 @@ fn a_reset_and_the_end_of_a_scope_set_the_clock_back_to_the_mark() {
     fixture.check_integrity().unwrap();
 }
 
+/// `set_clock` inside a scope is undone with the scope: the fixture gets back its own clock
+/// (not the test's, which may be a system clock), at the mark's time; so does a reset.
+#[test]
+fn a_clock_set_inside_a_scope_is_not_left_in_the_fixture() {
+    let mut fixture = Store::new(schema());
+    fixture.set_clock(Clock::manual(at(100)));
+    {
+        let mut test = fixture.scope().unwrap();
+        test.set_clock(Clock::system());
+        test.insert(doc("a")).unwrap();
+    }
+    assert_eq!(
+        fixture.clock().now(),
+        at(100),
+        "the fixture's clock, not the system's"
+    );
+    let theirs = Clock::manual(at(7));
+    let mark = fixture.mark().unwrap();
+    fixture.set_clock(theirs.clone());
+    fixture.reset(&mark).unwrap();
+    theirs.set(at(9));
+    assert_eq!(
+        fixture.clock().now(),
+        at(100),
+        "the test's handle no longer drives it"
+    );
+    // A fork's marks hold the fork's own clock: a reset there leaves the original's alone.
+    let mark = fixture.mark().unwrap();
+    let mut fork = fixture.fork();
+    fork.clock().set(at(300));
+    fork.reset(&mark).unwrap();
+    fork.clock().set(at(400));
+    assert_eq!((fixture.clock().now(), fork.clock().now()), (at(100), at(400)));
+}
+
+/// `faults().run` undoes what its closure did when it panics, the clock's time included,
+/// inside a transaction too (where it runs in a savepoint).
+#[test]
+fn a_panic_in_faults_run_sets_the_clock_back_inside_a_transaction_too() {
+    let mut s = Store::new(schema());
+    s.set_clock(Clock::manual(at(100)));
+    s.begin().unwrap();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let down = Error::Unavailable { reason: "down" };
+        let _ = s.faults().run(relata::FaultPoint::Commit, down, |s| {
+            s.set_clock(Clock::manual(at(5)));
+            s.clock().advance(Duration::from_secs(1));
+            panic!("a failing test");
+        });
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(s.clock().now(), at(100));
+    s.rollback().unwrap();
+}
+
 #[test]
 fn a_store_loaded_from_a_snapshot_or_json_starts_its_clock_at_the_latest_stamp() {
     let mut saved = Store::new(schema());
