@@ -166,7 +166,7 @@ use crate::value::{SqlType, Value};
 /// let late = store.insert(Slot { day: 1, hour: 18 })?;
 /// let early = store.insert(Slot { day: 1, hour: 9 })?;
 /// store.insert(Slot { day: 2, hour: 7 })?;
-/// let day_one: Vec<_> = store.prefix(Slot::BY_DAY_HOUR, &[1i64.into()]).collect();
+/// let day_one: Vec<_> = store.prefix(Slot::BY_DAY_HOUR, &[1i64.into()])?.collect();
 /// assert_eq!(day_one, [early, late]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -339,6 +339,40 @@ pub enum Error {
         type_name: &'static str,
     },
 
+    /// A value given for a column of an index ([`Store::range_values`](crate::Store::range_values)'
+    /// bounds, a [`Store::prefix`](crate::Store::prefix)) is not of the kind the column holds.
+    /// Compared anyway, it would sort by its kind, not by its value (text after every number,
+    /// NULL before everything), and the read would return records that do not match. Nothing
+    /// was read.
+    #[error("index {index} on {table}: column {column} holds {expected}, but the value given is {given}")]
+    ValueType {
+        /// The table.
+        table: &'static str,
+        /// The index.
+        index: &'static str,
+        /// The column the value was given for.
+        column: &'static str,
+        /// What the column holds, and the [`Value`](crate::Value) variants that compare with it.
+        expected: &'static str,
+        /// What was given: the [`Value`](crate::Value) variant.
+        given: &'static str,
+    },
+
+    /// More values than the index has columns (a bound of
+    /// [`Store::range_values`](crate::Store::range_values), a
+    /// [`Store::prefix`](crate::Store::prefix)). Nothing was read.
+    #[error("index {index} on {table} has {columns} column(s), but {given} values were given")]
+    TooManyValues {
+        /// The table.
+        table: &'static str,
+        /// The index.
+        index: &'static str,
+        /// How many columns the index has.
+        columns: usize,
+        /// How many values were given.
+        given: usize,
+    },
+
     /// A delete's cascade reached deeper than the engine allows (SQLite: 1000 levels, its
     /// trigger recursion limit; PostgreSQL has none).
     #[error("too many levels of trigger recursion: deleting {table}[{key}] cascades {limit} or more levels deep (SQLite's limit; Engine::Postgres has none)")]

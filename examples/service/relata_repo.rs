@@ -209,6 +209,7 @@ impl Repo for RelataRepo {
         let author = Key::<User>::from_u64(author);
         let page = s
             .prefix(Post::BY_AUTHOR_TITLE, &[author.into()])
+            .map_err(err)?
             .skip(offset)
             .take(limit);
         Ok(page
@@ -237,11 +238,12 @@ impl Repo for RelataRepo {
         let author: Value<'_> = Key::<User>::from_u64(author).into();
         let by = Post::BY_AUTHOR_CREATED_AT;
         let Some(c) = after else {
-            return Ok(rows(s, s.prefix(by, &[author]).rev().take(limit)));
+            return Ok(rows(s, s.prefix(by, &[author]).map_err(err)?.rev().take(limit)));
         };
         let upto = c
             .created_at
-            .with_query_value(|at| s.range_values(by, Included(&[author]), Included(&[author, at])));
+            .with_query_value(|at| s.range_values(by, Included(&[author]), Included(&[author, at])))
+            .map_err(err)?;
         // Rows at the cursor's own time come first, highest key first: skip those shown.
         let shown = |k: &Key<Post>| {
             *k >= Key::from_u64(c.id) && s.get(*k).is_some_and(|p| p.created_at == c.created_at)

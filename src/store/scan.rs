@@ -8,12 +8,13 @@ use std::cmp::Ordering;
 use std::marker::PhantomData;
 use std::ops::{Bound, RangeBounds};
 
-use crate::entity::{Entity, Index};
+use crate::entity::{Entity, FieldDef, Index};
+use crate::error::Error;
 use crate::index::ordered::Run;
 use crate::key::{Key, RawKey};
 use crate::store::table::{has_null, order_cmp, prefix_cmp, Table};
 use crate::store::Store;
-use crate::value::{Composite, QueryValue, Value};
+use crate::value::{Composite, QueryValue, SqlType, Value};
 
 /// Records in index order, from either end: see [`Store::range`]. Ties (equal values) are in
 /// key order; [`rev`](Iterator::rev) reverses the whole order.
@@ -151,13 +152,20 @@ impl Store {
     /// The records of a composite index between two bounds, each a prefix of the index's
     /// columns (a shorter bound compares only the columns it has), in index order.
     /// E.g. on `index(author, created_at, ordered)`, the posts of one author between two
-    /// dates: `Included(&[author, t0])` to `Excluded(&[author, t1])`.
+    /// dates: `Included(&[author, t0])` to `Excluded(&[author, t1])`. Each value is of its
+    /// column's kind, as the column stores it: a key for a key, a number for a number (a
+    /// timestamp is its microseconds: `Value::from(t)`), text for text.
     ///
-    /// Cost: as [`range`](Self::range).
+    /// Cost: as [`range`](Self::range), plus O(values) to check the bounds.
+    ///
+    /// # Errors
+    /// [`Error::ValueType`] for a value not of its column's kind (NULL included: it is in no
+    /// range), [`Error::TooManyValues`] for a bound longer than the index,
+    /// [`Error::UnknownEntity`] if `E` is not in the schema.
     ///
     /// ```
     /// # use std::ops::Bound::{Excluded, Included};
-    /// # use relata::{Entity, Key, Schema, Store, Value};
+    /// # use relata::{Entity, Error, Key, Schema, Store, Value};
     /// #[derive(Entity, Clone, Debug, PartialEq)]
     /// struct User { #[relata(unique)] name: String }
     /// #[derive(Entity, Clone, Debug, PartialEq)]
@@ -167,8 +175,11 @@ impl Store {
     /// let ann = s.insert(User { name: "ann".into() })?;
     /// let posts: Vec<_> = (0..5).map(|at| s.insert(Post { author: ann, at })).collect::<Result<_, _>>()?;
     /// let (lo, hi) = ([ann.into(), Value::Int(1)], [ann.into(), Value::Int(3)]);
-    /// let got: Vec<_> = s.range_values(Post::BY_AUTHOR_AT, Included(&lo[..]), Excluded(&hi[..])).collect();
+    /// let got: Vec<_> = s.range_values(Post::BY_AUTHOR_AT, Included(&lo[..]), Excluded(&hi[..]))?.collect();
     /// assert_eq!(got, posts[1..3]);
+    /// // A name where the index holds a key is refused, not compared.
+    /// let wrong = s.range_values(Post::BY_AUTHOR_AT, Included(&["ann".into()][..]), Excluded(&hi[..]));
+    /// assert!(matches!(wrong, Err(Error::ValueType { column: "author_id", .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn range_values<E: Entity>(
@@ -176,15 +187,25 @@ impl Store {
         by: Index<E, Composite>,
         lower: Bound<&[Value<'_>]>,
         upper: Bound<&[Value<'_>]>,
-    ) -> Scan<'_, E> {
-        self.scan_index(by.index, lower, upper)
+    ) -> Result<Scan<'_, E>, Error> {
+        let table = self.table::<E>()?;
+        for bound in [lower, upper] {
+            if let Bound::Included(values) | Bound::Excluded(values) = bound {
+                check_values::<E>(by.index, values)?;
+            }
+        }
+        Ok(scan_table(table, by.index, lower, upper))
     }
 
     /// The records of a composite index whose leading columns equal `prefix`, in index order
     /// (by the remaining columns, then key); `.rev()` for descending. E.g. the newest posts of
-    /// an author on `index(author, created_at, ordered)`.
+    /// an author on `index(author, created_at, ordered)`. Each value is of its column's kind,
+    /// as in [`range_values`](Self::range_values).
     ///
-    /// Cost: as [`range`](Self::range).
+    /// Cost: as [`range`](Self::range), plus O(values) to check the prefix.
+    ///
+    /// # Errors
+    /// As [`range_values`](Self::range_values).
     ///
     /// ```
     /// # use relata::{Entity, Key, Schema, Store};
@@ -198,12 +219,23 @@ impl Store {
     /// let old = s.insert(Post { author: ann, at: 1 })?;
     /// s.insert(Post { author: bob, at: 2 })?;
     /// let new = s.insert(Post { author: ann, at: 3 })?;
-    /// let newest: Vec<_> = s.prefix(Post::BY_AUTHOR_AT, &[ann.into()]).rev().take(10).collect();
+    /// let newest: Vec<_> = s.prefix(Post::BY_AUTHOR_AT, &[ann.into()])?.rev().take(10).collect();
     /// assert_eq!(newest, [new, old]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn prefix<E: Entity>(&self, by: Index<E, Composite>, prefix: &[Value<'_>]) -> Scan<'_, E> {
-        self.scan_index(by.index, Bound::Included(prefix), Bound::Included(prefix))
+    pub fn prefix<E: Entity>(
+        &self,
+        by: Index<E, Composite>,
+        prefix: &[Value<'_>],
+    ) -> Result<Scan<'_, E>, Error> {
+        let table = self.table::<E>()?;
+        check_values::<E>(by.index, prefix)?;
+        Ok(scan_table(
+            table,
+            by.index,
+            Bound::Included(prefix),
+            Bound::Included(prefix),
+        ))
     }
 
     fn scan_index<E: Entity>(
@@ -212,13 +244,106 @@ impl Store {
         lower: Bound<&[Value<'_>]>,
         upper: Bound<&[Value<'_>]>,
     ) -> Scan<'_, E> {
-        let Ok(table) = self.table::<E>() else {
-            return Scan::empty();
-        };
-        match table.scan(x, lower, upper) {
-            Some(run) => Scan::new(Keys::Index(run)),
-            None => Scan::new(Keys::Sorted(sorted_hits(table, x, lower, upper).into_iter())),
+        match self.table::<E>() {
+            Ok(table) => scan_table(table, x, lower, upper),
+            Err(_) => Scan::empty(),
         }
+    }
+}
+
+/// The records of index `x` of `table` between the bounds, in index order.
+fn scan_table<'s, E: Entity>(
+    table: &'s Table<E>,
+    x: usize,
+    lower: Bound<&[Value<'_>]>,
+    upper: Bound<&[Value<'_>]>,
+) -> Scan<'s, E> {
+    match table.scan(x, lower, upper) {
+        Some(run) => Scan::new(Keys::Index(run)),
+        None => Scan::new(Keys::Sorted(sorted_hits(table, x, lower, upper).into_iter())),
+    }
+}
+
+/// Whether `values` fit index `x` of `E`: no more than its columns, each of its column's
+/// kind ([`fits`]). O(values).
+fn check_values<E: Entity>(x: usize, values: &[Value<'_>]) -> Result<(), Error> {
+    let def = E::DEF;
+    let Some(index) = def.indexes.get(x) else {
+        return Ok(());
+    };
+    if values.len() > index.fields.len() {
+        return Err(Error::TooManyValues {
+            table: def.table,
+            index: index.name,
+            columns: index.fields.len(),
+            given: values.len(),
+        });
+    }
+    for (&f, value) in index.fields.iter().zip(values) {
+        let Some(field) = def.fields.get(usize::from(f)) else {
+            continue;
+        };
+        if !fits(field, value) {
+            return Err(Error::ValueType {
+                table: def.table,
+                index: index.name,
+                column: field.column,
+                expected: expected(field),
+                given: given(value),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether `v` compares with `field`'s values by value: of the kind the field stores (any
+/// number with a number). NULL fits nothing: SQL's `x >= NULL` is never true.
+fn fits(field: &FieldDef, v: &Value<'_>) -> bool {
+    use crate::column::Stored as S;
+    match (field.stored, v) {
+        (S::Bool, Value::Bool(_)) => true,
+        (
+            S::I8 | S::I16 | S::I32 | S::I64 | S::U8 | S::U16 | S::U32 | S::U64 | S::F32 | S::F64,
+            Value::Int(_) | Value::UInt(_) | Value::Float(_),
+        ) => true,
+        (S::Text, Value::Numeric(_)) => field.sql_type == SqlType::Numeric,
+        (S::Text, Value::Text(_)) => field.sql_type != SqlType::Numeric,
+        (S::Bytes, Value::Bytes(_)) | (S::Key, Value::Key(_)) => true,
+        _ => false,
+    }
+}
+
+/// What `field` holds, as [`Error::ValueType`] names it.
+fn expected(field: &FieldDef) -> &'static str {
+    use crate::column::Stored as S;
+    match (field.stored, field.sql_type) {
+        (S::Bool, _) => "booleans (Value::Bool)",
+        (_, SqlType::TimestampTz | SqlType::Timestamp) => {
+            "timestamps as microseconds since 1970-01-01 (Value::Int: Value::from(time))"
+        }
+        (_, SqlType::Date) => "dates as days since 1970-01-01 (Value::Int: Value::from(date))",
+        (S::Text, SqlType::Numeric) => "decimals (Value::Numeric)",
+        (S::Text, SqlType::Uuid) => "UUIDs as hyphenated lower-case text (Value::Text)",
+        (S::Text, SqlType::Json) => "JSON as canonical text (Value::Text)",
+        (S::Text, _) => "text (Value::Text)",
+        (S::Bytes, _) => "bytes (Value::Bytes)",
+        (S::Key, _) => "keys (Value::Key)",
+        _ => "numbers (Value::Int, Value::UInt or Value::Float)",
+    }
+}
+
+/// The kind of `v`, as [`Error::ValueType`] names it.
+fn given(v: &Value<'_>) -> &'static str {
+    match v {
+        Value::Null => "NULL (Value::Null), which is in no range",
+        Value::Bool(_) => "a boolean (Value::Bool)",
+        Value::Int(_) => "an integer (Value::Int)",
+        Value::UInt(_) => "an integer (Value::UInt)",
+        Value::Float(_) => "a float (Value::Float)",
+        Value::Text(_) => "text (Value::Text)",
+        Value::Numeric(_) => "a decimal (Value::Numeric)",
+        Value::Bytes(_) => "bytes (Value::Bytes)",
+        Value::Key(_) => "a key (Value::Key)",
     }
 }
 

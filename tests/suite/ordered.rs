@@ -75,10 +75,14 @@ fn assert_scans(s: &Store) {
     assert_eq!(s.range(Article::BY_TITLE, "t1"..).collect::<Vec<_>>(), titled);
     for author in s.keys::<Author>() {
         let own = naive(s, |a| (a.author == author).then_some(a.at));
-        let got: Vec<_> = s.prefix(Article::BY_AUTHOR_AT, &[author.into()]).collect();
+        let got: Vec<_> = s
+            .prefix(Article::BY_AUTHOR_AT, &[author.into()])
+            .unwrap()
+            .collect();
         assert_eq!(got, own);
         let newest: Vec<_> = s
             .prefix(Article::BY_AUTHOR_AT, &[author.into()])
+            .unwrap()
             .rev()
             .take(3)
             .collect();
@@ -86,6 +90,7 @@ fn assert_scans(s: &Store) {
         let (lo, hi) = ([author.into(), Value::Int(5)], [author.into(), Value::Int(15)]);
         let window: Vec<_> = s
             .range_values(Article::BY_AUTHOR_AT, Excluded(&lo[..]), Included(&hi[..]))
+            .unwrap()
             .collect();
         let want = naive(s, |a| {
             (a.author == author && a.at > 5 && a.at <= 15).then_some(a.at)
@@ -136,7 +141,8 @@ fn scans_follow_inserts_updates_and_deletes() {
     // A cascade removes every article of an author from every index.
     s.delete(authors[0]).unwrap();
     assert_scans(&s);
-    assert_eq!(s.prefix(Article::BY_AUTHOR_AT, &[authors[0].into()]).count(), 0);
+    let gone = s.prefix(Article::BY_AUTHOR_AT, &[authors[0].into()]).unwrap();
+    assert_eq!(gone.count(), 0);
 }
 
 #[test]
@@ -334,5 +340,69 @@ impl Which {
             Which::Score => q.order_by(Article::BY_SCORE, order),
             Which::AuthorAt => q.order_by(Article::BY_AUTHOR_AT, order),
         }
+    }
+}
+
+/// A bound of the wrong kind for its column (text or NULL where the index holds a key, text
+/// where it holds an integer) was compared by kind and returned every record (30 of 30); it
+/// is refused, naming the index, the column and both kinds, and so is a bound longer than the
+/// index.
+#[test]
+fn a_bound_of_the_wrong_kind_is_refused_not_compared() {
+    use relata::Error;
+    use std::ops::Bound::Unbounded;
+    let (s, authors, _) = fixture();
+    let text = s.range_values(Article::BY_AUTHOR_AT, Included(&["x".into()][..]), Unbounded);
+    let Err(Error::ValueType {
+        table,
+        index,
+        column,
+        expected,
+        given,
+    }) = text
+    else {
+        panic!("text for a key column: {:?}", text.map(Iterator::count))
+    };
+    assert_eq!((table, column), ("articles", "author_id"));
+    assert_eq!(index, "ix_articles_author_id_at");
+    assert_eq!((expected, given), ("keys (Value::Key)", "text (Value::Text)"));
+    let null = s.range_values(Article::BY_AUTHOR_AT, Included(&[Value::Null][..]), Unbounded);
+    assert!(matches!(
+        null,
+        Err(Error::ValueType {
+            column: "author_id",
+            ..
+        })
+    ));
+    let at = [authors[0].into(), "5".into()];
+    let text_at = s.range_values(Article::BY_AUTHOR_AT, Unbounded, Excluded(&at[..]));
+    assert!(matches!(text_at, Err(Error::ValueType { column: "at", .. })));
+    let e = s
+        .prefix(Article::BY_AUTHOR_AT, &[Value::Null])
+        .map(Iterator::count)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "index ix_articles_author_id_at on articles: column author_id holds keys (Value::Key), \
+         but the value given is NULL (Value::Null), which is in no range"
+    );
+    let long = [authors[0].into(), 1i64.into(), 2i64.into()];
+    let e = s.prefix(Article::BY_AUTHOR_AT, &long).map(Iterator::count);
+    assert!(
+        matches!(
+            e,
+            Err(Error::TooManyValues {
+                columns: 2,
+                given: 3,
+                ..
+            })
+        ),
+        "{e:?}"
+    );
+    // Any number compares with a number column, as in SQL.
+    for n in [Value::Int(5), Value::UInt(5), Value::Float(5.0)] {
+        let lo = [authors[0].into(), n];
+        let got = s.range_values(Article::BY_AUTHOR_AT, Included(&lo[..]), Unbounded);
+        assert!(got.is_ok(), "{n:?}");
     }
 }

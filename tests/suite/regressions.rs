@@ -229,7 +229,9 @@ fn a_unique_constraint_and_an_index_on_the_same_fields_get_two_handles() {
     assert_eq!(s.find_unique_values(Slot::BY_DAY_HOUR, &at), Some(b));
     let day_one = [1i64.into()];
     assert_eq!(
-        s.prefix(Slot::BY_DAY_HOUR_INDEX, &day_one).collect::<Vec<_>>(),
+        s.prefix(Slot::BY_DAY_HOUR_INDEX, &day_one)
+            .unwrap()
+            .collect::<Vec<_>>(),
         [a, b]
     );
     assert!(matches!(
