@@ -26,7 +26,7 @@ use crate::clock::Timestamp;
 #[allow(unused_imports)]
 use crate::column::{AsColumn, Column};
 #[allow(unused_imports)]
-use crate::value::SqlType;
+use crate::value::{SqlType, Value};
 
 /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` from UTC parts (the fraction only when not zero).
 #[cfg(any(feature = "time", test))]
@@ -98,6 +98,27 @@ mod chrono_types {
         }
         fn from_json(json: &serde_json::Value) -> Option<Self> {
             json.as_str()?.parse().ok()
+        }
+    }
+
+    /// `Value::Int`: the microseconds since 1970-01-01 UTC the store holds.
+    impl From<DateTime<Utc>> for Value<'_> {
+        fn from(t: DateTime<Utc>) -> Self {
+            Value::Int(t.into_repr())
+        }
+    }
+
+    /// `Value::Int`: the microseconds since 1970-01-01 the store holds.
+    impl From<NaiveDateTime> for Value<'_> {
+        fn from(t: NaiveDateTime) -> Self {
+            Value::Int(t.into_repr())
+        }
+    }
+
+    /// `Value::Int`: the days since 1970-01-01 the store holds.
+    impl From<NaiveDate> for Value<'_> {
+        fn from(d: NaiveDate) -> Self {
+            Value::Int(d.into_repr())
         }
     }
 
@@ -189,6 +210,20 @@ mod time_types {
             let nanos: u32 = format!("{fraction:0<9}").parse().ok()?;
             let clock = time::Time::from_hms_nano(h, m, s, nanos).ok()?;
             Some(time::PrimitiveDateTime::new(parse_date(date)?, clock).assume_utc())
+        }
+    }
+
+    /// `Value::Int`: the microseconds since 1970-01-01 UTC the store holds.
+    impl From<OffsetDateTime> for Value<'_> {
+        fn from(t: OffsetDateTime) -> Self {
+            Value::Int(t.into_repr())
+        }
+    }
+
+    /// `Value::Int`: the days since 1970-01-01 the store holds.
+    impl From<Date> for Value<'_> {
+        fn from(d: Date) -> Self {
+            Value::Int(d.into_repr())
         }
     }
 

@@ -7,6 +7,42 @@ use std::hash::{Hash, Hasher};
 use crate::key::{Key, RawKey};
 
 /// One column value of one record, borrowed from the store.
+///
+/// The composite reads (`find_unique_values`, `find_by_values`, `range_values`, `prefix`,
+/// `Sorted::after`) take values in this form, as the store holds them. `Value::from` (or
+/// `.into()`) converts every type whose stored form the value itself gives: `bool`, every
+/// integer and float width, `&str` and `&String`, a [`Key`], the timestamps and dates of
+/// the `chrono` and `time` features (stored as their microseconds or days since 1970, as
+/// `Value::Int`), and an enum with `#[derive(Column)]` (its name as `Value::Text`, or with
+/// `integer` its discriminant as `Value::Int`). A type stored as text it does not hold (a
+/// `uuid::Uuid`, a `rust_decimal::Decimal`, a `serde_json::Value`, a newtype over `String`)
+/// has no `From`: give its text, `Value::Text(&id.hyphenated().to_string())` for a UUID, or
+/// call [`QueryValue::with_query_value`], which converts any column type for a closure.
+///
+/// ```
+/// # #[cfg(feature = "chrono")] {
+/// use chrono::{DateTime, Utc};
+/// use relata::{Column, Entity, Key, Schema, Store, Value};
+///
+/// #[derive(Column, Clone, Copy, Debug, PartialEq)]
+/// enum Kind { Note, Task }
+/// #[derive(Entity, Clone, Debug, PartialEq)]
+/// #[relata(index(kind, due, ordered))]
+/// struct Item { kind: Kind, due: DateTime<Utc>, done: bool }
+///
+/// let mut s = Store::new(Schema::builder().entity::<Item>().build()?);
+/// let at = |secs| DateTime::from_timestamp(secs, 0).unwrap();
+/// let first = s.insert(Item { kind: Kind::Task, due: at(100), done: false })?;
+/// s.insert(Item { kind: Kind::Task, due: at(300), done: true })?;
+/// s.insert(Item { kind: Kind::Note, due: at(200), done: false })?;
+/// let (task, before) = ([Kind::Task.into()], [Kind::Task.into(), at(250).into()]);
+/// let due: Vec<_> = s.range_values(Item::BY_KIND_DUE, std::ops::Bound::Included(&task[..]),
+///     std::ops::Bound::Excluded(&before[..]))?.collect();
+/// assert_eq!(due, [first]);
+/// assert_eq!(Value::from(7i32), Value::Int(7));
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub enum Value<'a> {
@@ -314,11 +350,20 @@ impl<T> From<Key<T>> for Value<'_> {
         Value::Key(k.raw())
     }
 }
-impl From<i64> for Value<'_> {
-    fn from(i: i64) -> Self {
-        Value::Int(i)
-    }
+/// Each number as the store compares it: every signed width as [`Value::Int`], every
+/// unsigned width as [`Value::UInt`], both float widths as [`Value::Float`].
+macro_rules! value_from_number {
+    ($variant:ident, $wide:ty: $($t:ty),*) => {$(
+        impl From<$t> for Value<'_> {
+            fn from(n: $t) -> Self {
+                Value::$variant(<$wide>::from(n))
+            }
+        }
+    )*};
 }
+value_from_number!(Int, i64: i8, i16, i32, i64);
+value_from_number!(UInt, u64: u8, u16, u32, u64);
+value_from_number!(Float, f64: f32, f64);
 impl From<bool> for Value<'_> {
     fn from(b: bool) -> Self {
         Value::Bool(b)

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use std::ops::Bound::Included;
 
-use relata::{Column, Engine, Entity, Error, Key, Order, QueryValue, Schema, Store, Value};
+use relata::{Column, Engine, Entity, Error, Key, Order, Schema, Store, Value};
 use uuid::Uuid;
 
 use crate::repo::{Account, Cursor, Id, PostRow, Repo, RepoError, Status};
@@ -240,9 +240,9 @@ impl Repo for RelataRepo {
         let Some(c) = after else {
             return Ok(rows(s, s.prefix(by, &[author]).map_err(err)?.rev().take(limit)));
         };
-        let upto = c
-            .created_at
-            .with_query_value(|at| s.range_values(by, Included(&[author]), Included(&[author, at])))
+        let upto = [author, c.created_at.into()];
+        let upto = s
+            .range_values(by, Included(&[author]), Included(&upto[..]))
             .map_err(err)?;
         // Rows at the cursor's own time come first, highest key first: skip those shown.
         let shown = |k: &Key<Post>| {
@@ -260,9 +260,7 @@ impl Repo for RelataRepo {
             .children(Post::AUTHOR)
             .order_by(Post::BY_CREATED_AT, Order::Desc);
         let page = match after {
-            Some(c) => c
-                .created_at
-                .with_query_value(|at| posts.after(Key::from_u64(c.id), &[at])),
+            Some(c) => posts.after(Key::from_u64(c.id), &[c.created_at.into()]),
             None => posts,
         };
         Ok(rows(s, page.limit(limit).keys()))

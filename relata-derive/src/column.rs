@@ -202,9 +202,20 @@ fn enumeration(input: &DeriveInput, e: &syn::DataEnum) -> syn::Result<Tokens> {
             }
         },
     };
+    // The stored form is a variant's name (a `&'static str`) or its discriminant, so a `Value`
+    // borrows nothing: composite look-ups and bounds take `Kind::A.into()`.
+    let value = match stored {
+        Stored::Text => quote! { ::relata::Value::Text(match v { #( #ident::#vs => #names, )* }) },
+        Stored::Integer => quote! { ::relata::Value::Int(v as i64) },
+    };
     Ok(quote! {
         impl ::relata::AsColumn for #ident {
             #body
+        }
+        impl<'a> ::core::convert::From<#ident> for ::relata::Value<'a> {
+            fn from(v: #ident) -> Self {
+                #value
+            }
         }
     })
 }
