@@ -404,7 +404,9 @@ impl Store {
     /// The record, or `None` if the key is stale or unknown. O(1).
     ///
     /// The read family: `get` gives an `Option` of a view (borrowing the store); the `try_`
-    /// forms say why there is no record; the `_owned` form copies the record out. Each call
+    /// forms say why there is no record; the `_owned` form copies the record out. There is
+    /// one owned read, [`try_get_owned`](Self::try_get_owned) (a `Result` saying why there
+    /// is no record); `.ok()` makes it the `Option` a `get_owned` would give. Each call
     /// finds `E`'s table first; a loop reading many records of one type takes
     /// [`records`](Self::records) once and reads through it.
     ///
@@ -415,6 +417,8 @@ impl Store {
     /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
     /// let k = store.insert(User { name: "ada".into() })?;
     /// assert!(store.get(k).is_some_and(|u| u.name == "ada"));
+    /// let owned: Option<User> = store.try_get_owned(k).ok(); // an owned copy
+    /// assert_eq!(owned, Some(User { name: "ada".into() }));
     /// store.delete(k)?;
     /// assert!(store.get(k).is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
