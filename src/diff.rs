@@ -212,10 +212,29 @@ impl Store {
     }
 
     /// The difference from `before` to `self`, for two stores of the same schema (typically a
-    /// fixture and a fork of it). Cost: O(records + links) of both.
+    /// fixture and a fork of it). Cost: O(records + links) of both; within one store,
+    /// [`changes_since`](Self::changes_since) a mark costs O(changes) instead.
     ///
     /// # Errors
     /// [`Error::UnrelatedStores`] when the two stores do not share a schema.
+    ///
+    /// ```
+    /// # use relata::{Entity, Key, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Post { title: String, #[relata(on_delete = "cascade")] author: Key<User> }
+    /// let mut fixture = Store::new(Schema::builder().entity::<User>().entity::<Post>().build()?);
+    /// let ann = fixture.insert(User { name: "ann".into() })?;
+    /// fixture.insert(Post { title: "one".into(), author: ann })?;
+    /// let mut after = fixture.fork();
+    /// after.update(ann, |u| u.name = "anna".into())?;       // the code under test, on the fork
+    /// after.insert(Post { title: "two".into(), author: ann })?;
+    /// let diff = after.diff(&fixture)?;
+    /// assert_eq!(diff.counts(), [("users", 0, 1, 0), ("posts", 1, 0, 0)]);
+    /// assert!(fixture.diff(&fixture.fork())?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn diff(&self, before: &Store) -> Result<Diff, Error> {
         if !self.schema.same_as(&before.schema) {
             return Err(Error::UnrelatedStores);

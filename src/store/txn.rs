@@ -602,7 +602,8 @@ impl Store {
     /// Returns to `mark`: every change since (including an open transaction's) is undone, in
     /// time proportional to the number of changes, and the store's [`Clock`](crate::Clock) is
     /// set back to the time it read at the mark. The mark stays, for the next test.
-    /// Returns how many primitive changes were undone.
+    /// Returns how many primitive changes were undone. O(changes since the mark + tables),
+    /// whatever the store's size. Example at [`mark`](Self::mark).
     ///
     /// # Errors
     /// [`Error::UnknownMark`] if the mark was released or belongs to another store;
