@@ -496,7 +496,8 @@ pub trait Entity: Sized + Send + Sync + 'static {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be an `#[relata(id)]` field: an id is an integer the store assigns",
     label = "use i64, i32, u64 or u32",
-    note = "relata implements `relata::Identity` for i64, i32, u64 and u32"
+    note = "relata implements `relata::Identity` for i64, i32, u64 and u32",
+    note = "an id of your own (a UUID, a code) is a unique field under another column: `#[relata(unique, column = \"public_id\")] id: Uuid`"
 )]
 pub trait Identity: Sized {
     /// The id `id` as this type, or `None` if it does not fit. O(1).

@@ -157,8 +157,11 @@ pub(crate) fn parse(input: &DeriveInput) -> syn::Result<Model> {
         if column == "id" && opts.id.is_none() {
             // The DDL and the JSON export give every record an `id`: the key column, or
             // the `#[relata(id)]` field. A second column of that name would clash in both.
+            // A UUID or other id of the caller's keeps its field name under another column;
+            // taking over `id` would change every foreign key's column type and the JSON's
+            // record names.
             let msg = format!(
-                "relata: column `id` is the record's key column (in the DDL and in JSON): mark field `{ident}` `#[relata(id)]` or give it another column (`column = \"..\"`)"
+                "relata: column `id` is the record's key column (in the DDL and in JSON). For an integer id the store assigns, mark field `{ident}` `#[relata(id)]`; for an id of your own (a UUID, a code), keep the field and give it another column: `#[relata(unique, column = \"public_id\")]`"
             );
             return Err(syn::Error::new(ident.span(), msg));
         }

@@ -38,6 +38,12 @@ struct PlainIdColumn {
 }
 
 #[derive(Entity, Clone, Debug, PartialEq)]
+struct UuidId {
+    #[relata(unique)]
+    id: uuid::Uuid,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
 struct IdElsewhere {
     #[relata(id)]
     article_id: i64,

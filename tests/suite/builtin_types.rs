@@ -282,3 +282,34 @@ mod values {
         assert_eq!(Value::from(row.day), Value::Int(19_849));
     }
 }
+
+/// A UUID primary key spelled `id`: the field keeps its name, its column is another (`id` is
+/// the record's key column in the DDL and JSON), as the derive's error for `id: Uuid` says.
+mod uuid_id {
+    use super::*;
+
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "accounts")]
+    pub struct Account {
+        #[relata(unique, column = "public_id")]
+        id: Uuid,
+        name: String,
+    }
+
+    #[test]
+    fn a_uuid_field_named_id_takes_another_column() {
+        let schema = Schema::builder().entity::<Account>().build().unwrap();
+        let mut s = Store::new(schema.clone());
+        let id = Uuid::from_u128(7);
+        let k = s
+            .insert(Account {
+                id,
+                name: "ann".into(),
+            })
+            .unwrap();
+        assert_eq!(s.find_unique(Account::BY_ID, &id), Some(k));
+        assert_eq!(s.get(k).unwrap().id, id);
+        let ddl = schema.to_sql(Dialect::Postgres);
+        assert!(ddl.contains(r#""public_id" UUID NOT NULL"#), "{ddl}");
+    }
+}
