@@ -9,8 +9,12 @@
 //! | `rust_decimal::Decimal` | text, its digits as written (`1.50`) | NUMERIC | TEXT |
 //! | `serde_json::Value` | text, canonical JSON (object keys sorted) | JSONB | TEXT |
 //!
-//! Timestamps keep microseconds, as PostgreSQL does: nanoseconds are truncated on the way in
-//! (a later instant never sorts before an earlier one). An `OffsetDateTime` comes back in UTC
+//! Timestamps keep microseconds, as PostgreSQL does, and a finer time is cut the way the
+//! PostgreSQL clients cut a bound parameter (sqlx and rust-postgres send the microseconds
+//! since 2000-01-01, truncated toward zero): down to the microsecond after 2000-01-01, up
+//! before it, so a value reads back from relata as it would from PostgreSQL through them (a
+//! later instant still never sorts before an earlier one). A text literal in SQL is rounded
+//! to the nearest microsecond by PostgreSQL instead (`docs/ENGINES.md`). An `OffsetDateTime` comes back in UTC
 //! (TIMESTAMPTZ keeps the instant, not the offset). Errors, diffs and JSON show times and dates
 //! in ISO 8601. Timestamps, dates and UUIDs order as the instants, days and bytes they are;
 //! a `Decimal` keeps its digits as written (`1.50` reads back as `1.50`, as from NUMERIC) and
@@ -41,6 +45,23 @@ fn iso_utc(date: (i32, u8, u8), time: (u8, u8, u8), micros: u32) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{fraction}Z")
 }
 
+/// 2000-01-01T00:00:00Z, PostgreSQL's epoch, in microseconds since 1970-01-01.
+#[cfg(any(feature = "chrono", feature = "time"))]
+const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// The microseconds of an instant `floor` microseconds (rounded down) after 1970, with
+/// `finer` a part below the microsecond, cut as a PostgreSQL client cuts a bound
+/// timestamp: toward 2000-01-01 (sqlx and rust-postgres send `(t - 2000-01-01)` in whole
+/// microseconds, truncated toward zero).
+#[cfg(any(feature = "chrono", feature = "time"))]
+fn postgres_micros(floor: i64, finer: bool) -> i64 {
+    if finer && floor < POSTGRES_EPOCH_MICROS {
+        floor + 1
+    } else {
+        floor
+    }
+}
+
 #[cfg(feature = "chrono")]
 mod chrono_types {
     use super::*;
@@ -58,7 +79,7 @@ mod chrono_types {
         type Ref<'a> = DateTime<Utc>;
         const SQL_TYPE: SqlType = SqlType::TimestampTz;
         fn into_repr(self) -> i64 {
-            self.timestamp_micros()
+            postgres_micros(self.timestamp_micros(), self.timestamp_subsec_nanos() % 1000 != 0)
         }
         fn from_repr(m: i64) -> Self {
             micros(m).unwrap_or_default()
@@ -82,7 +103,7 @@ mod chrono_types {
         type Ref<'a> = NaiveDateTime;
         const SQL_TYPE: SqlType = SqlType::Timestamp;
         fn into_repr(self) -> i64 {
-            self.and_utc().timestamp_micros()
+            self.and_utc().into_repr()
         }
         fn from_repr(m: i64) -> Self {
             micros(m).unwrap_or_default().naive_utc()
@@ -181,8 +202,10 @@ mod time_types {
         type Ref<'a> = OffsetDateTime;
         const SQL_TYPE: SqlType = SqlType::TimestampTz;
         fn into_repr(self) -> i64 {
+            let nanos = self.unix_timestamp_nanos();
             // Within time's range (±9999 years) the microseconds always fit.
-            i64::try_from(self.unix_timestamp_nanos().div_euclid(1000)).unwrap_or(i64::MAX)
+            let floor = i64::try_from(nanos.div_euclid(1000)).unwrap_or(i64::MAX);
+            postgres_micros(floor, nanos.rem_euclid(1000) != 0)
         }
         fn from_repr(m: i64) -> Self {
             micros(m).unwrap_or(OffsetDateTime::UNIX_EPOCH)

@@ -313,3 +313,93 @@ mod uuid_id {
         assert!(ddl.contains(r#""public_id" UUID NOT NULL"#), "{ddl}");
     }
 }
+
+/// A time finer than a microsecond is cut as the PostgreSQL clients cut a bound parameter
+/// (sqlx and rust-postgres send whole microseconds since 2000-01-01, truncated toward zero):
+/// down after 2000-01-01, up before it. relata floored everywhere, so a 1999 instant read
+/// back one microsecond earlier than from PostgreSQL.
+mod sub_microsecond {
+    use super::*;
+    use crate::common::pg;
+
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "stamps")]
+    pub struct Stamp {
+        at: DateTime<Utc>,
+        naive: NaiveDateTime,
+        t_at: time::OffsetDateTime,
+    }
+
+    /// Instants with a part below the microsecond, on both sides of 2000-01-01 and 1970.
+    fn instants() -> Vec<DateTime<Utc>> {
+        let ns = chrono::Duration::nanoseconds;
+        let y2k = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap();
+        let unix = DateTime::<Utc>::UNIX_EPOCH;
+        vec![
+            y2k - ns(1),
+            y2k + ns(1),
+            y2k - ns(1_500),
+            y2k + ns(1_999),
+            unix - ns(1),
+            unix + ns(999),
+            y2k,
+        ]
+    }
+
+    /// What relata keeps of `t`, through each of the three types.
+    fn kept(t: DateTime<Utc>) -> [DateTime<Utc>; 3] {
+        let mut s = Store::new(Schema::builder().entity::<Stamp>().build().unwrap());
+        let nanos = i128::from(t.timestamp_nanos_opt().unwrap());
+        let t_at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap();
+        let k = s
+            .insert(Stamp {
+                at: t,
+                naive: t.naive_utc(),
+                t_at,
+            })
+            .unwrap();
+        let got = s.try_get_owned(k).unwrap();
+        let t_at = DateTime::from_timestamp_nanos(i64::try_from(got.t_at.unix_timestamp_nanos()).unwrap());
+        [got.at, got.naive.and_utc(), t_at]
+    }
+
+    #[test]
+    fn a_finer_time_is_cut_toward_2000_as_postgres_clients_send_it() {
+        let us = chrono::Duration::microseconds;
+        let y2k = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap();
+        let unix = DateTime::<Utc>::UNIX_EPOCH;
+        let want = [y2k, y2k, y2k - us(1), y2k + us(1), unix, unix + us(1), y2k];
+        for (t, want) in instants().into_iter().zip(want) {
+            assert_eq!(kept(t), [want; 3], "{t:?}");
+        }
+    }
+
+    /// The same instants bound as parameters through rust-postgres (the cut sqlx makes too)
+    /// read back from PostgreSQL as relata keeps them; a text literal is rounded instead.
+    #[test]
+    fn a_finer_time_reads_back_as_from_postgres_through_a_bound_parameter_postgres() {
+        let Some(mut pg) =
+            pg::connect("a_finer_time_reads_back_as_from_postgres_through_a_bound_parameter_postgres")
+        else {
+            return;
+        };
+        for t in instants() {
+            let row = pg.client.query_one("SELECT $1::timestamptz", &[&t]).unwrap();
+            let from_pg: DateTime<Utc> = row.get(0);
+            assert_eq!(kept(t), [from_pg; 3], "{t:?}");
+        }
+        // A text literal: PostgreSQL rounds to the nearest microsecond (relata cuts 1.999 µs
+        // after 2000 to 1 µs; the literal gives 2 µs).
+        let row = pg
+            .client
+            .query_one("SELECT '2000-01-01 00:00:00.000001999+00'::timestamptz", &[])
+            .unwrap();
+        let literal: DateTime<Utc> = row.get(0);
+        let y2k = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(literal, y2k + chrono::Duration::microseconds(2));
+        assert_eq!(
+            kept(y2k + chrono::Duration::nanoseconds(1_999))[0],
+            y2k + chrono::Duration::microseconds(1)
+        );
+    }
+}
