@@ -67,15 +67,19 @@ fn sql_type(t: SqlType, dialect: Dialect) -> &'static str {
 }
 
 /// A declared default as an SQL literal: PostgreSQL reads a typed value (a timestamp, a
-/// UUID, a decimal) from its text; SQLite stores the representation. `None` for what has no
-/// literal (a NaN).
-fn literal(value: Value<'_>, shown: Option<&str>, dialect: Dialect) -> Option<String> {
+/// UUID, a decimal) from its text; SQLite stores the representation. A boolean is written as
+/// the column reads it: `TRUE`/`FALSE` for PostgreSQL, unless the column is declared an
+/// integer (an `AsColumn` over `bool` with an integer `SQL_TYPE`), which takes 1/0 as SQLite
+/// does. `None` for what has no literal (a NaN).
+fn literal(value: Value<'_>, shown: Option<&str>, column: SqlType, dialect: Dialect) -> Option<String> {
+    let integer = matches!(column, SqlType::Integer16 | SqlType::Integer32 | SqlType::Integer);
     let text = |s: &str| format!("'{}'", s.replace('\'', "''"));
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     Some(match (value, shown, dialect) {
         (_, Some(shown), Dialect::Postgres) => text(shown),
         (Value::Null, ..) => "NULL".to_owned(),
         (Value::Bool(b), _, Dialect::Sqlite) => u8::from(b).to_string(),
+        (Value::Bool(b), _, Dialect::Postgres) if integer => u8::from(b).to_string(),
         (Value::Bool(b), _, Dialect::Postgres) => (if b { "TRUE" } else { "FALSE" }).to_owned(),
         (Value::Int(i), ..) => i.to_string(),
         (Value::UInt(u), ..) => u.to_string(),
@@ -201,7 +205,7 @@ fn create_table(out: &mut String, def: &EntityDef, dialect: Dialect, foreign: &m
             (_, t) => sql_type(t, dialect).to_owned(),
         };
         let mut line = format!("  {} {ty}{null}", quote(f.column));
-        if let Some(Some(literal)) = f.default_value(|v, shown| literal(v, shown, dialect)) {
+        if let Some(Some(literal)) = f.default_value(|v, shown| literal(v, shown, f.sql_type, dialect)) {
             line = format!("{line} DEFAULT {literal}");
         }
         if let (Some(n), SqlType::Text, Dialect::Sqlite) = (f.max_len, f.sql_type, dialect) {

@@ -359,3 +359,53 @@ fn postgres_takes_each_scalar_as_its_own_type_with_its_default_and_check() {
         ("23514", Some("ck_scalars_owned"))
     );
 }
+
+/// A flag a service keeps as a number (its legacy column is an integer): a `bool` stored as
+/// the user declares, `SqlType::Integer`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct NumericFlag(bool);
+
+impl relata::AsColumn for NumericFlag {
+    type Repr = bool;
+    type Ref<'a> = NumericFlag;
+    const SQL_TYPE: relata::SqlType = relata::SqlType::Integer;
+    fn into_repr(self) -> bool {
+        self.0
+    }
+    fn from_repr(repr: bool) -> Self {
+        NumericFlag(repr)
+    }
+    fn view(repr: <bool as relata::Column>::Ref<'_>) -> <Self as relata::AsColumn>::Ref<'_> {
+        NumericFlag(repr)
+    }
+}
+
+#[derive(relata::Entity, Clone, Debug, PartialEq)]
+#[relata(table = "legacy_flags")]
+struct LegacyFlag {
+    #[relata(default = NumericFlag(true))]
+    enabled: NumericFlag,
+}
+
+/// A boolean default is written as the column's SQL type reads it: `TRUE` for a BOOLEAN, `1`
+/// for a column declared as an integer (PostgreSQL refuses `BIGINT DEFAULT TRUE`).
+#[test]
+fn postgres_takes_a_boolean_default_in_an_integer_column() {
+    let schema = Schema::builder().entity::<LegacyFlag>().build().unwrap();
+    let sql = schema.to_sql(Dialect::Postgres);
+    assert!(sql.contains(r#""enabled" BIGINT NOT NULL DEFAULT 1"#), "{sql}");
+    let Some(mut pg) = pg::connect("postgres_takes_a_boolean_default_in_an_integer_column") else {
+        return;
+    };
+    pg.client
+        .batch_execute(&sql)
+        .unwrap_or_else(|e| panic!("PostgreSQL rejected the DDL: {e}\n{sql}"));
+    pg.client
+        .batch_execute("INSERT INTO legacy_flags (id) VALUES (1)")
+        .unwrap();
+    let row = pg
+        .client
+        .query_one("SELECT enabled FROM legacy_flags", &[])
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 1);
+}
