@@ -26,7 +26,7 @@
 //! (JSONB makes them equal).
 
 #[allow(unused_imports)]
-use crate::clock::Timestamp;
+use crate::clock::{postgres_micros, Timestamp};
 #[allow(unused_imports)]
 use crate::column::{AsColumn, Column};
 #[allow(unused_imports)]
@@ -43,23 +43,6 @@ fn iso_utc(date: (i32, u8, u8), time: (u8, u8, u8), micros: u32) -> String {
         format!(".{micros:06}")
     };
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{fraction}Z")
-}
-
-/// 2000-01-01T00:00:00Z, PostgreSQL's epoch, in microseconds since 1970-01-01.
-#[cfg(any(feature = "chrono", feature = "time"))]
-const POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
-
-/// The microseconds of an instant `floor` microseconds (rounded down) after 1970, with
-/// `finer` a part below the microsecond, cut as a PostgreSQL client cuts a bound
-/// timestamp: toward 2000-01-01 (sqlx and rust-postgres send `(t - 2000-01-01)` in whole
-/// microseconds, truncated toward zero).
-#[cfg(any(feature = "chrono", feature = "time"))]
-fn postgres_micros(floor: i64, finer: bool) -> i64 {
-    if finer && floor < POSTGRES_EPOCH_MICROS {
-        floor + 1
-    } else {
-        floor
-    }
 }
 
 #[cfg(feature = "chrono")]

@@ -123,7 +123,9 @@ impl Clock {
     }
 
     /// Moves a manual clock to `to` (clamped to the years 1 to 9999); a system clock does
-    /// not move. O(1).
+    /// not move. A time finer than a microsecond is cut as a timestamp field cuts it (toward
+    /// 2000-01-01, as the PostgreSQL clients bind one), so the clock reads what a field
+    /// holding `to` reads. O(1).
     ///
     /// ```
     /// use std::time::{Duration, SystemTime};
@@ -179,13 +181,35 @@ impl Clock {
     }
 }
 
-/// `t` in microseconds since the Unix epoch, clamped to the years 1 to 9999.
+/// `t` in microseconds since the Unix epoch, clamped to the years 1 to 9999, a finer time
+/// cut as a timestamp field's is ([`postgres_micros`]), so the clock and a field holding the
+/// same instant read alike.
 fn micros_of(t: SystemTime) -> i64 {
-    let micros = match t.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_micros()).unwrap_or(i64::MAX),
-        Err(before) => i64::try_from(before.duration().as_micros()).map_or(i64::MIN, |m| -m),
+    let (floor, finer) = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => {
+            let finer = after.subsec_nanos() % 1000 != 0;
+            (i64::try_from(after.as_micros()).unwrap_or(i64::MAX), finer)
+        }
+        Err(before) => {
+            let before = before.duration();
+            let finer = before.subsec_nanos() % 1000 != 0;
+            let below = i64::try_from(before.as_micros()).map_or(i64::MIN, |m| -m - i64::from(finer));
+            (below, finer)
+        }
     };
-    micros.clamp(MIN_MICROS, MAX_MICROS)
+    postgres_micros(floor, finer).clamp(MIN_MICROS, MAX_MICROS)
+}
+
+/// The microseconds of an instant `floor` microseconds (rounded down) after 1970, with
+/// `finer` a part below the microsecond, cut as a PostgreSQL client cuts a bound
+/// timestamp: toward 2000-01-01 (sqlx and rust-postgres send `(t - 2000-01-01)` in whole
+/// microseconds, truncated toward zero).
+pub(crate) fn postgres_micros(floor: i64, finer: bool) -> i64 {
+    if finer && floor < Y2K_MICROS {
+        floor.saturating_add(1)
+    } else {
+        floor
+    }
 }
 
 /// A field type the store's [`Clock`] can fill: the types `#[relata(created_at)]` and

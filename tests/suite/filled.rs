@@ -305,3 +305,31 @@ fn declared_defaults_are_the_sqlite_columns_defaults() {
     let pg = schema().to_sql(Dialect::Postgres);
     assert!(pg.contains(r#""rank" INTEGER NOT NULL DEFAULT 3"#), "{pg}");
 }
+
+/// A clock set to an instant finer than a microsecond reads what a timestamp field holding
+/// that instant reads: both cut toward 2000-01-01 as the PostgreSQL clients bind a time
+/// (up before it, down after it), so a stamp the clock writes equals the same instant written
+/// by hand. Before 2000 the clock floored, one microsecond below the field.
+#[test]
+fn a_clock_set_finer_than_a_microsecond_reads_as_the_same_instant_in_a_field() {
+    for nanos in [
+        946_684_799_999_999_500_i128, // 1999-12-31T23:59:59.9999995Z
+        946_684_800_000_000_500,      // 2000-01-01T00:00:00.0000005Z
+        -1_500,                       // 1969-12-31T23:59:59.9999985Z
+        1_500,
+    ] {
+        let instant = DateTime::<Utc>::from_timestamp_nanos(nanos as i64);
+        let t = if nanos >= 0 {
+            SystemTime::UNIX_EPOCH + Duration::from_nanos(nanos as u64)
+        } else {
+            SystemTime::UNIX_EPOCH - Duration::from_nanos(nanos.unsigned_abs() as u64)
+        };
+        let clock = Clock::default();
+        clock.set(t);
+        assert_eq!(
+            clock.unix_micros(),
+            relata::AsColumn::into_repr(instant),
+            "at {instant:?}"
+        );
+    }
+}
