@@ -771,15 +771,27 @@ impl std::fmt::Debug for JsonCx<'_> {
     }
 }
 
-/// Field `field` of a fixture record: its column name or its Rust name, else `null` when
-/// it is nullable.
+/// Field `field`'s value in a fixture record: under its column name, else its Rust name,
+/// except that a record's `"id"` is always its name in the fixture, never the value of a
+/// field named `id` kept under another column (`#[relata(column = "public_id")] id: Uuid`).
+pub(crate) fn json_field<'a>(
+    record: &'a serde_json::Map<String, serde_json::Value>,
+    field: &crate::entity::FieldDef,
+) -> Option<&'a serde_json::Value> {
+    record.get(field.column).or_else(|| match field.name {
+        "id" => None,
+        name => record.get(name),
+    })
+}
+
+/// Field `field` of a fixture record ([`json_field`]), else `null` when it is nullable.
 #[doc(hidden)]
 pub fn field_from_json<T: Column>(
     record: &serde_json::Map<String, serde_json::Value>,
     field: &crate::entity::FieldDef,
     cx: &mut JsonCx<'_>,
 ) -> Result<T, JsonBad> {
-    match record.get(field.column).or_else(|| record.get(field.name)) {
+    match json_field(record, field) {
         Some(serde_json::Value::Null) if !T::NULLABLE => Err(JsonBad::Null),
         Some(v) => T::decode_json(v, cx),
         None if T::NULLABLE => T::decode_json(&serde_json::Value::Null, cx),
@@ -796,7 +808,7 @@ pub fn id_from_json<T: Column + Default>(
     field: &crate::entity::FieldDef,
     cx: &mut JsonCx<'_>,
 ) -> Result<T, JsonBad> {
-    match record.get(field.column).or_else(|| record.get(field.name)) {
+    match json_field(record, field) {
         Some(v @ serde_json::Value::Number(_)) => T::decode_json(v, cx),
         _ => Ok(T::default()),
     }
@@ -811,7 +823,7 @@ pub fn field_from_json_or<T: Column>(
     cx: &mut JsonCx<'_>,
     or: impl FnOnce() -> T,
 ) -> Result<T, JsonBad> {
-    match record.get(field.column).or_else(|| record.get(field.name)) {
+    match json_field(record, field) {
         Some(serde_json::Value::Null) if !T::NULLABLE => Err(JsonBad::Null),
         Some(v) => T::decode_json(v, cx),
         None => Ok(or()),

@@ -5,7 +5,8 @@
 //! "alice", ...}], "relations": {"follows": [["alice", "bob"]]}}`. A record's `"id"` is a
 //! symbolic name, unique within its table, that other records' keys use; a key may also name a
 //! live record of the target store by its key (`"3v1"`). Fields go by column name (or Rust
-//! field name); a nullable field may be left out. Records are inserted in document order (tables
+//! field name, except `"id"`, which is always the record's name: a field `id` kept under
+//! another column is read from that column only); a nullable field may be left out. Records are inserted in document order (tables
 //! in schema order) as soon as the records they reference exist, each through the normal write
 //! path, so every constraint is checked; a nullable key to a record further down is set once
 //! that record exists.
@@ -627,10 +628,7 @@ fn bad_value(
     path: String,
 ) -> FixtureError {
     let field = &def.fields[f];
-    let found = record
-        .get(field.column)
-        .or_else(|| record.get(field.name))
-        .map_or_else(|| "nothing".to_owned(), shorten);
+    let found = crate::column::json_field(record, field).map_or_else(|| "nothing".to_owned(), shorten);
     let expected = match bad {
         JsonBad::Missing => {
             return FixtureError::MissingField {

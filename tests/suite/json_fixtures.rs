@@ -405,3 +405,34 @@ fn from_json_builds_a_sqlite_store_and_load_json_keeps_the_engine() {
     assert_eq!((sqlite.engine(), pg.engine()), (Engine::Sqlite, Engine::Postgres));
     assert!(sqlite == pg && pg == saved);
 }
+
+/// A field named `id` kept under another column, as the derive tells a UUID or code key to
+/// be written: a record's `"id"` is its name in the fixture, never that field's value.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "coded")]
+struct Coded {
+    #[relata(unique, column = "code")]
+    id: String,
+}
+
+#[test]
+fn a_records_id_is_its_name_not_a_field_spelled_id() {
+    let mut s = Store::new(Schema::builder().entity::<Coded>().build().unwrap());
+    let err = load_err(&mut s, r#"{"coded": [{"id": "first"}]}"#);
+    assert!(
+        matches!(
+            err,
+            FixtureError::MissingField {
+                table: "coded",
+                column: "code",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let loaded = s
+        .load_json(r#"{"coded": [{"id": "first", "code": "A-1"}]}"#)
+        .unwrap();
+    let k = loaded.key::<Coded>("first").unwrap();
+    assert_eq!(s.get(k).unwrap().id, "A-1");
+}
