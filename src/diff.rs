@@ -187,7 +187,9 @@ pub(crate) fn table_diff(
 impl Store {
     /// What changed since `mark`: records inserted, deleted and updated (with the changed
     /// fields), links added and removed, cascaded effects included; net of changes undone.
-    /// Cost: O(changes since the mark), whatever the store's size.
+    /// Cost: O(changes since the oldest mark or transaction still open), whatever the store's
+    /// size: the journal is read from its start to place each old row (for the usual
+    /// fixture mark, the one open, that is the changes since it).
     ///
     /// # Errors
     /// [`Error::UnknownMark`] if the mark is not open in this store.

@@ -118,7 +118,8 @@ impl Store {
     }
 
     /// For the diff: each record and pair touched after journal position `start`, with where
-    /// its earlier state lives. O(journal).
+    /// its earlier state lives. O(journal): the entries before `start` are read to place each
+    /// table's old rows in its undo stack.
     pub(crate) fn first_changes(&self, start: usize) -> FirstChanges {
         let mut undo_pos = vec![0usize; self.tables.len()];
         let mut records = HashMap::new();
