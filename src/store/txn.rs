@@ -114,7 +114,20 @@ impl Drop for FixtureScope<'_> {
 }
 
 impl Store {
-    /// `true` while a transaction is open.
+    /// `true` while a transaction is open. O(open scopes).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// assert!(!store.in_transaction());
+    /// store.begin()?;
+    /// assert!(store.in_transaction());
+    /// store.commit()?;
+    /// assert!(!store.in_transaction());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn in_transaction(&self) -> bool {
         self.scopes.iter().any(|s| s.kind == ScopeKind::Transaction)
     }
@@ -385,6 +398,21 @@ impl Store {
     /// # Errors
     /// [`Error::NoTransaction`]; [`Error::EndsEnclosingScope`] inside a
     /// [`transaction`](Self::transaction) closure (nothing changes).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let alice = store.insert(User { name: "alice".into() })?;
+    /// store.begin()?;
+    /// let bob = store.insert(User { name: "bob".into() })?;
+    /// store.update(alice, |u| u.name = "ann".into())?;
+    /// store.rollback()?;
+    /// assert_eq!(store.get(alice).unwrap().name, "alice");
+    /// assert!(store.get(bob).is_none());                  // the key is stale
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn rollback(&mut self) -> Result<(), Error> {
         let result = match self.scope_position(ScopeKind::Transaction, None) {
             Some(at) => self.not_held(at, "rollback").map(|()| {
@@ -668,10 +696,24 @@ impl Store {
     }
 
     /// Keeps every change since `mark` and forgets it (and any mark opened after it).
+    /// Cost: O(open scopes), plus O(changes kept for undo) when no scope is left open (the
+    /// journal is then let go).
     ///
     /// # Errors
     /// [`Error::UnknownMark`], [`Error::TransactionOpen`] inside a transaction, or
     /// [`Error::EndsEnclosingScope`] as for [`reset`](Self::reset).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let mark = store.mark()?;
+    /// store.insert(User { name: "alice".into() })?;
+    /// store.release_mark(mark)?;                          // alice stays; nothing to undo
+    /// assert_eq!(store.count::<User>(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn release_mark(&mut self, mark: Mark) -> Result<(), Error> {
         if self.in_transaction() {
             return Err(Error::TransactionOpen);
@@ -692,6 +734,20 @@ impl Store {
     /// The fork gets a [`Clock`](crate::Clock) of its own, standing where this store's stands
     /// (a system clock stays one): moving either's time leaves the other's. For tests running
     /// in parallel threads, fork one fixture per thread; see the crate docs.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut fixture = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let alice = fixture.insert(User { name: "alice".into() })?;
+    /// let mut test = fixture.fork();
+    /// test.update(alice, |u| u.name = "ann".into())?;     // the same key in the fork
+    /// test.insert(User { name: "bob".into() })?;
+    /// assert_eq!(fixture.get(alice).unwrap().name, "alice"); // the fixture is untouched
+    /// assert_eq!((fixture.count::<User>(), test.count::<User>()), (1, 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fork(&self) -> Store {
         self.clone()
     }
