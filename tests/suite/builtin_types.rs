@@ -191,21 +191,8 @@ fn decimals_compare_by_value_as_numeric_does() {
 
 mod values {
     use super::*;
-    use relata::{Column, Value};
-
-    #[derive(Column, Clone, Copy, Debug, PartialEq)]
-    #[relata(text, rename_all = "snake_case")]
-    pub enum Kind {
-        Note,
-        OnHold,
-    }
-
-    #[derive(Column, Clone, Copy, Debug, PartialEq)]
-    #[relata(integer)]
-    pub enum Level {
-        Low = 1,
-        High = 10,
-    }
+    use crate::suite::column_types::{Level, Status as Kind};
+    use relata::Value;
 
     /// Every field type whose stored form a `Value` can hold without borrowing from the
     /// store, in one composite index.
@@ -249,7 +236,7 @@ mod values {
         };
         let k = s.insert(row.clone()).unwrap();
         s.insert(Row {
-            kind: Kind::Note,
+            kind: Kind::Active,
             level: Level::Low,
             ..row.clone()
         })

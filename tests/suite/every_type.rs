@@ -6,29 +6,12 @@
 //! with the column types it reports back.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use relata::{Column, Dialect, Entity, Error, Schema, Store};
+use relata::{Dialect, Entity, Error, Schema, Store};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-/// A newtype stored as its text.
-#[derive(Column, Clone, Debug, PartialEq)]
-pub struct Email(pub String);
-
-/// A text enum.
-#[derive(Column, Clone, Copy, Debug, PartialEq)]
-#[relata(rename_all = "snake_case")]
-pub enum Status {
-    Active,
-    OnHold,
-}
-
-/// An integer enum.
-#[derive(Column, Clone, Copy, Debug, PartialEq)]
-#[relata(integer)]
-pub enum Level {
-    Low = 1,
-    High = 10,
-}
+// The user column types: a newtype, a text enum and an integer enum, declared once.
+use crate::suite::column_types::{Email, Level, Status};
 
 fn at() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap() + chrono::Duration::microseconds(7)
