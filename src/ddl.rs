@@ -69,11 +69,13 @@ fn sql_type(t: SqlType, dialect: Dialect) -> &'static str {
 
 /// A declared default as an SQL literal: PostgreSQL reads a typed value (a timestamp, a
 /// UUID, a decimal) from its text; SQLite stores the representation. A boolean is written as
-/// the column reads it: `TRUE`/`FALSE` for PostgreSQL, unless the column is declared an
-/// integer (an `AsColumn` over `bool` with an integer `SQL_TYPE`), which takes 1/0 as SQLite
-/// does. `None` for what has no literal (a NaN).
+/// its column reads it in PostgreSQL: `TRUE`/`FALSE` in a BOOLEAN, `1`/`0` in an integer
+/// column, and `'1'`/`'0'` in any other (an `AsColumn` over `bool` with a custom or numeric
+/// `SQL_TYPE`), text PostgreSQL converts to the column's type. `None` for what has no literal
+/// (a NaN).
 fn literal(value: Value<'_>, shown: Option<&str>, column: SqlType, dialect: Dialect) -> Option<String> {
     let integer = matches!(column, SqlType::Integer16 | SqlType::Integer32 | SqlType::Integer);
+    let boolean = column == SqlType::Boolean;
     let text = |s: &str| format!("'{}'", s.replace('\'', "''"));
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     Some(match (value, shown, dialect) {
@@ -81,7 +83,8 @@ fn literal(value: Value<'_>, shown: Option<&str>, column: SqlType, dialect: Dial
         (Value::Null, ..) => "NULL".to_owned(),
         (Value::Bool(b), _, Dialect::Sqlite) => u8::from(b).to_string(),
         (Value::Bool(b), _, Dialect::Postgres) if integer => u8::from(b).to_string(),
-        (Value::Bool(b), _, Dialect::Postgres) => (if b { "TRUE" } else { "FALSE" }).to_owned(),
+        (Value::Bool(b), _, Dialect::Postgres) if boolean => (if b { "TRUE" } else { "FALSE" }).to_owned(),
+        (Value::Bool(b), _, Dialect::Postgres) => format!("'{}'", u8::from(b)),
         (Value::Int(i), ..) => i.to_string(),
         (Value::UInt(u), ..) => u.to_string(),
         (Value::Float(f), ..) if f.is_finite() => format!("{f:?}"),

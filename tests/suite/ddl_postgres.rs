@@ -380,20 +380,49 @@ impl relata::AsColumn for NumericFlag {
     }
 }
 
+/// The same flag in a column of a type relata does not name (a legacy `SMALLINT`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct SmallFlag(bool);
+
+impl relata::AsColumn for SmallFlag {
+    type Repr = bool;
+    type Ref<'a> = SmallFlag;
+    const SQL_TYPE: relata::SqlType = relata::SqlType::Custom {
+        sqlite: "INTEGER",
+        postgres: "SMALLINT",
+    };
+    fn into_repr(self) -> bool {
+        self.0
+    }
+    fn from_repr(repr: bool) -> Self {
+        SmallFlag(repr)
+    }
+    fn view(repr: <bool as relata::Column>::Ref<'_>) -> <Self as relata::AsColumn>::Ref<'_> {
+        SmallFlag(repr)
+    }
+}
+
 #[derive(relata::Entity, Clone, Debug, PartialEq)]
 #[relata(table = "legacy_flags")]
 struct LegacyFlag {
     #[relata(default = NumericFlag(true))]
     enabled: NumericFlag,
+    #[relata(default = SmallFlag(false))]
+    archived: SmallFlag,
 }
 
 /// A boolean default is written as the column's SQL type reads it: `TRUE` for a BOOLEAN, `1`
-/// for a column declared as an integer (PostgreSQL refuses `BIGINT DEFAULT TRUE`).
+/// for a column declared as an integer, `'0'` for a custom one (PostgreSQL refuses `BIGINT
+/// DEFAULT TRUE` and `SMALLINT DEFAULT FALSE`).
 #[test]
 fn postgres_takes_a_boolean_default_in_an_integer_column() {
     let schema = Schema::builder().entity::<LegacyFlag>().build().unwrap();
     let sql = schema.to_sql(Dialect::Postgres);
     assert!(sql.contains(r#""enabled" BIGINT NOT NULL DEFAULT 1"#), "{sql}");
+    assert!(
+        sql.contains(r#""archived" SMALLINT NOT NULL DEFAULT '0'"#),
+        "{sql}"
+    );
     let Some(mut pg) = pg::connect("postgres_takes_a_boolean_default_in_an_integer_column") else {
         return;
     };
@@ -405,9 +434,9 @@ fn postgres_takes_a_boolean_default_in_an_integer_column() {
         .unwrap();
     let row = pg
         .client
-        .query_one("SELECT enabled FROM legacy_flags", &[])
+        .query_one("SELECT enabled, archived FROM legacy_flags", &[])
         .unwrap();
-    assert_eq!(row.get::<_, i64>(0), 1);
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i16>(1)), (1, 0));
 }
 
 /// The record key's `id` column is an identity column, as an `#[relata(id)]` one is: a
