@@ -772,8 +772,9 @@ impl std::fmt::Debug for JsonCx<'_> {
 }
 
 /// Field `field`'s value in a fixture record: under its column name, else its Rust name,
-/// except that a record's `"id"` is always its name in the fixture, never the value of a
-/// field named `id` kept under another column (`#[relata(column = "public_id")] id: Uuid`).
+/// except that a record's `"id"` is its name in the fixture, never the value of a field named
+/// `id` kept under another column (`#[relata(column = "public_id")] id: Uuid`); an
+/// `#[relata(id)]` field is read by [`id_from_json`].
 pub(crate) fn json_field<'a>(
     record: &'a serde_json::Map<String, serde_json::Value>,
     field: &crate::entity::FieldDef,
@@ -800,15 +801,16 @@ pub fn field_from_json<T: Column>(
 }
 
 /// An `#[relata(id)]` field of a JSON fixture record: the integer under its column or name
-/// (the record's `"id"` when the column is `id`), which the insert keeps; anything else (left
-/// out, a string name) is 0, for which the insert assigns the next id.
+/// (the record's `"id"`, which names such a record by its id, whatever the column), which
+/// the insert keeps; anything else (left out, a string name) is 0, for which the insert
+/// assigns the next id.
 #[doc(hidden)]
 pub fn id_from_json<T: Column + Default>(
     record: &serde_json::Map<String, serde_json::Value>,
     field: &crate::entity::FieldDef,
     cx: &mut JsonCx<'_>,
 ) -> Result<T, JsonBad> {
-    match json_field(record, field) {
+    match record.get(field.column).or_else(|| record.get(field.name)) {
         Some(v @ serde_json::Value::Number(_)) => T::decode_json(v, cx),
         _ => Ok(T::default()),
     }

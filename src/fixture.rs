@@ -5,8 +5,9 @@
 //! "alice", ...}], "relations": {"follows": [["alice", "bob"]]}}`. A record's `"id"` is a
 //! symbolic name, unique within its table, that other records' keys use; a key may also name a
 //! live record of the target store by its key (`"3v1"`). Fields go by column name (or Rust
-//! field name, except `"id"`, which is always the record's name: a field `id` kept under
-//! another column is read from that column only); a nullable field may be left out. Records are inserted in document order (tables
+//! field name, except `"id"`, which is the record's name: a field `id` kept under another
+//! column is read from that column only, unless it is the `#[relata(id)]`, which the record's
+//! `"id"` gives); a nullable field may be left out. Records are inserted in document order (tables
 //! in schema order) as soon as the records they reference exist, each through the normal write
 //! path, so every constraint is checked; a nullable key to a record further down is set once
 //! that record exists.

@@ -436,3 +436,22 @@ fn a_records_id_is_its_name_not_a_field_spelled_id() {
     let k = loaded.key::<Coded>("first").unwrap();
     assert_eq!(s.get(k).unwrap().id, "A-1");
 }
+
+/// An `#[relata(id)]` field kept under another column is still named by the record's `"id"`,
+/// as the export writes it.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "numbered")]
+struct Numbered {
+    #[relata(id, column = "number")]
+    id: i64,
+    name: String,
+}
+
+#[test]
+fn an_id_field_under_another_column_is_given_by_the_records_id() {
+    let mut s = Store::new(Schema::builder().entity::<Numbered>().build().unwrap());
+    let loaded = s.load_json(r#"{"numbered": [{"id": 17, "name": "a"}]}"#).unwrap();
+    let k = loaded.key::<Numbered>("17").unwrap();
+    assert_eq!(s.get(k).unwrap().id, 17);
+    assert_eq!(s.find_unique(Numbered::BY_ID, &17), Some(k));
+}
