@@ -215,7 +215,8 @@ impl Store {
 
     /// The difference from `before` to `self`, for two stores of the same schema (typically a
     /// fixture and a fork of it). Cost: O(records + links) of both; within one store,
-    /// [`changes_since`](Self::changes_since) a mark costs O(changes) instead.
+    /// [`changes_since`](Self::changes_since) a mark costs O(changes since the oldest open
+    /// mark) instead.
     ///
     /// # Errors
     /// [`Error::UnrelatedStores`] when the two stores do not share a schema.
