@@ -68,7 +68,13 @@ impl Store {
             counts: self.tables.iter().map(|t| t.len() as u64).collect(),
             links: self.relations.iter().map(|r| r.len() as u64).collect(),
         };
-        let mut out = vec![0u8; HEADER_LEN];
+        // Room for the text and some bytes a record and link: `out` is not copied as it grows.
+        let records = self.tables.iter().map(|t| t.text_len() + 16 * t.len());
+        let room = records
+            .chain(self.relations.iter().map(|r| 16 * r.len()))
+            .sum::<usize>();
+        let mut out = Vec::with_capacity(HEADER_LEN + room);
+        out.resize(HEADER_LEN, 0);
         encode(&description, &mut out)?;
         for table in &self.tables {
             table.encode_parts(&mut out)?;

@@ -14,6 +14,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use slotmap::{DefaultKey, SlotMap};
 
 use crate::key::RawKey;
+use crate::store::table::parts::put;
+use bincode::error::EncodeError;
 
 /// Saved in its serde form (slotmap's, then `slots`); loaded by [`Rows::decode`].
 #[derive(Clone, Debug, Serialize)]
@@ -128,6 +130,34 @@ impl<R> Rows<R> {
 
     pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut R> + '_ {
         self.map.values_mut()
+    }
+
+    /// Appends the rows in their serde form (slotmap's slots, then the slot count), calling
+    /// `each` with every record in slot order. When every slot but slot 0 holds a record (a
+    /// table that never lost one), the form is written here: the slot count, slot 0 vacant at
+    /// version 0, then each record's `Some` tag, row and version. Through serde's layers over
+    /// slotmap's slots that took a fifth of a save's instructions. O(slots).
+    pub(crate) fn encode(&self, out: &mut Vec<u8>, mut each: impl FnMut(&R)) -> Result<(), EncodeError>
+    where
+        R: Serialize,
+    {
+        if self.map.len() + 1 != self.slot_count().max(1) {
+            self.map.values().for_each(each);
+            return put(self, out);
+        }
+        put(&(self.map.len() as u64 + 1), out)?;
+        out.extend([0, 0]);
+        for (key, row) in self.iter() {
+            out.push(1);
+            put(row, out)?;
+            // bincode's varint of a number up to 250 is that one byte.
+            match key.version() {
+                v @ 0..=250 => out.push(v as u8),
+                v => put(&v, out)?,
+            }
+            each(row);
+        }
+        put(&self.slots, out)
     }
 
     /// Rows in their serde form at the start of `bytes` (slotmap's slots, then the slot
@@ -311,6 +341,33 @@ mod tests {
         assert!(!inserted);
         same(&without, &rows);
         rows.reattach(detached);
+    }
+
+    #[test]
+    fn rows_are_encoded_in_slotmaps_serde_form() {
+        let mut rows: Rows<u8> = Rows::default();
+        let encoded = |rows: &Rows<u8>| {
+            let (mut out, mut seen) = (Vec::new(), Vec::new());
+            rows.encode(&mut out, |r| seen.push(*r)).unwrap();
+            assert_eq!(seen, rows.iter().map(|(_, r)| *r).collect::<Vec<_>>());
+            assert_eq!(
+                out,
+                bincode::serde::encode_to_vec(rows, bincode::config::standard()).unwrap()
+            );
+        };
+        encoded(&rows);
+        let keys: Vec<_> = (0..=255).map(|i| rows.insert(i)).collect();
+        encoded(&rows);
+        rows.remove(keys[3]);
+        encoded(&rows); // a vacant slot
+        for _ in 0..130 {
+            let k = rows.insert(1);
+            rows.remove(k);
+        }
+        rows.insert(2);
+        encoded(&rows); // every slot occupied, one at version 261
+        rows.detach(keys[9]).unwrap();
+        encoded(&rows);
     }
 
     #[test]

@@ -62,14 +62,6 @@ pub(crate) fn take<'a, T: Deserialize<'a>>(
     Ok(value)
 }
 
-/// A table's ground truth, borrowed for saving.
-#[derive(Serialize)]
-pub(crate) struct PartsOut<'a, R> {
-    rows: &'a Rows<R>,
-    next_seq: &'a [u32],
-    text: Cow<'a, str>,
-}
-
 /// A record of declared defaults (see [`Table::default_row`]).
 pub(crate) struct DefaultRow {
     /// The row, encoded as the parts encode rows.
@@ -87,7 +79,10 @@ impl<E: Entity> Table<E> {
             detail: format!("table {}: {e}", E::DEF.table),
         };
         super::links::restart_links();
-        put(&self.to_parts(), out).map_err(encode_err)?;
+        let mut run = TextRun::default();
+        (self.rows.encode(out, |row| E::__spans(row, &mut |s| run.add(s)))).map_err(encode_err)?;
+        let text = run.text::<E>(&self.rows, &self.text);
+        put(&(&self.next_seq, text), out).map_err(encode_err)?;
         if E::DEF.id.is_some() {
             put(&self.next_id, out).map_err(encode_err)?;
         }
@@ -135,16 +130,6 @@ impl<E: Entity> Table<E> {
             text,
             declared,
         })
-    }
-
-    /// This table's ground truth. O(1), or O(text) when the live text is not already one run
-    /// of the heap in slot order.
-    pub(crate) fn to_parts(&self) -> PartsOut<'_, E::Row> {
-        PartsOut {
-            rows: &self.rows,
-            next_seq: &self.next_seq,
-            text: fields_text::<E>(&self.rows, &self.text),
-        }
     }
 
     /// A table from its parts (rows, link counters, text borrowed from the input) in format
@@ -328,28 +313,38 @@ impl<E: Entity> Table<E> {
     }
 }
 
-/// The text of every live record's text fields, back to back in slot and field order:
-/// borrowed from the heap when they already lie so (a loaded or bulk-inserted table).
-fn fields_text<'a, E: Entity>(rows: &Rows<E::Row>, heap: &'a TextHeap) -> Cow<'a, str> {
-    let (mut run, mut back_to_back) = (None::<(usize, usize)>, true);
-    for (_, row) in rows.iter() {
-        E::__spans(row, &mut |s| match &mut run {
+/// Where the text fields seen so far lie in the heap, if back to back.
+#[derive(Default)]
+struct TextRun {
+    run: Option<(usize, usize)>,
+    split: bool,
+}
+
+impl TextRun {
+    fn add(&mut self, s: Span) {
+        match &mut self.run {
             _ if s.is_empty() => {}
-            None => run = Some((s.off(), s.off() + s.len())),
+            None => self.run = Some((s.off(), s.off() + s.len())),
             Some((_, end)) if *end == s.off() => *end += s.len(),
-            Some(_) => back_to_back = false,
-        });
+            Some(_) => self.split = true,
+        }
     }
-    let (start, end) = run.unwrap_or((0, 0));
-    let whole = Span::new(start as u32, (end - start) as u32);
-    if back_to_back && heap.contains(whole) {
-        return Cow::Borrowed(heap.str(whole));
+
+    /// The text of every live record's text fields (all of them added), back to back in slot
+    /// and field order: borrowed from the heap when they already lie so (a loaded or
+    /// bulk-inserted table).
+    fn text<'a, E: Entity>(self, rows: &Rows<E::Row>, heap: &'a TextHeap) -> Cow<'a, str> {
+        let (start, end) = self.run.unwrap_or((0, 0));
+        let whole = Span::new(start as u32, (end - start) as u32);
+        if !self.split && heap.contains(whole) {
+            return Cow::Borrowed(heap.str(whole));
+        }
+        let mut text = String::new();
+        for (_, row) in rows.iter() {
+            E::__spans(row, &mut |s| text.push_str(heap.str(s)));
+        }
+        Cow::Owned(text)
     }
-    let mut text = String::new();
-    for (_, row) in rows.iter() {
-        E::__spans(row, &mut |s| text.push_str(heap.str(s)));
-    }
-    Cow::Owned(text)
 }
 
 /// Gives each text field of `row` (in field order) its offset in `text`, the first at `at`;
