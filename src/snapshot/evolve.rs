@@ -1,19 +1,9 @@
-//! Loading a snapshot saved under an earlier schema ([`Store::from_snapshot_evolving`]).
-//!
-//! The snapshot is rewritten into the form today's schema saves, then loaded by
-//! [`Store::from_snapshot`], so every constraint (unique, foreign key, CHECK, `max_len`,
-//! `acyclic`) is checked as on any load. Tables, fields and relations are matched by name; a
-//! kept field's bytes are copied unchanged (its stored type must be the same), and each slot
-//! keeps its version, so every key a user kept still finds its record. A field the snapshot
-//! lacks gets `None` or its declared default; a table or relation it lacks is empty; whatever
-//! the schema lacks is left out; a field made `Option` gets a `Some` byte before each value, one
-//! made required loses it. Each of those is reported as an [`Adaptation`].
-//!
-//! The old body is walked twice with the snapshot's own description (each field with the
-//! bincode primitive of its stored type): once to check and count every table and find its
-//! text ([`OldTable`], nothing held per slot or record), then again, table by table in the
-//! schema's order, to write each kept one, one record at a time through one reused buffer.
-//! Beside the output, what is held is O(fields) a table.
+//! Loading a snapshot saved under an earlier schema ([`Store::from_snapshot_evolving`]): the
+//! snapshot is rewritten into the form today's schema saves, then loaded by
+//! [`Store::from_snapshot`], so every constraint is checked as on any load. The old body is
+//! walked twice with the snapshot's own description: once to check and count every table and
+//! find its text ([`OldTable`]), then to write each kept table one record at a time through one
+//! reused buffer. Beside the output, what is held is O(fields) a table.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -113,12 +103,10 @@ impl fmt::Display for Adaptation {
             Adaptation::NullabilityChanged {
                 table,
                 field,
-                nullable: true,
+                nullable,
             } => {
-                write!(f, "field {table}.{field} now nullable (DROP NOT NULL)")
-            }
-            Adaptation::NullabilityChanged { table, field, .. } => {
-                write!(f, "field {table}.{field} now required (SET NOT NULL)")
+                let now = [("required", "SET"), ("nullable", "DROP")][usize::from(*nullable)];
+                write!(f, "field {table}.{field} now {} ({} NOT NULL)", now.0, now.1)
             }
             Adaptation::TypeRenamed { table, from, to } => {
                 write!(f, "table {table}: type {from} renamed {to}")

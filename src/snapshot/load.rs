@@ -157,13 +157,9 @@ pub(super) fn checked_body(bytes: &[u8]) -> Result<(u32, &[u8]), SnapshotError> 
     let header = Header::decode(bytes)?;
     let body = bytes.get(HEADER_LEN..).unwrap_or_default();
     let extra = (body.len() as u64).checked_sub(header.body_len);
-    match extra.ok_or(SnapshotError::Truncated { what: "body" })? {
-        0 => {}
-        extra => {
-            return Err(SnapshotError::TrailingBytes {
-                extra: extra as usize,
-            })
-        }
+    let extra = extra.ok_or(SnapshotError::Truncated { what: "body" })? as usize;
+    if extra != 0 {
+        return Err(SnapshotError::TrailingBytes { extra });
     }
     let found = format::checksum(body);
     if found != header.checksum {
@@ -185,14 +181,14 @@ pub(super) fn decode_description(body: &[u8]) -> Result<(Description<'_>, usize)
 /// Refuses a table or relation holding other than the records or links its description
 /// announces.
 fn counted(table: &'static str, expected: u64, found: usize) -> Result<(), SnapshotError> {
-    match found as u64 == expected {
-        true => Ok(()),
-        false => Err(SnapshotError::CountMismatch {
+    let found = found as u64;
+    (found == expected)
+        .then_some(())
+        .ok_or(SnapshotError::CountMismatch {
             table,
             expected,
-            found: found as u64,
-        }),
-    }
+            found,
+        })
 }
 
 fn bad(part: &'static str, detail: String) -> SnapshotError {

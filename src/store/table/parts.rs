@@ -1,4 +1,4 @@
-//! A table's ground truth as parts, for snapshots: handed out by [`Table::to_parts`], and a
+//! A table's ground truth as parts, for snapshots: written by [`Table::encode_parts`], and a
 //! table rebuilt from them by [`Table::from_parts`], which validates them and rebuilds every
 //! derived structure (unique, secondary and ordered indexes here; children lists, which need
 //! the parent tables, in [`Table::fill_children`] once each foreign key is validated by
