@@ -32,8 +32,9 @@ pub enum Engine {
     Postgres,
 }
 
-/// The PostgreSQL SQLSTATE of a constraint violation (class 23, and 22001 for a `VARCHAR`
-/// overflow): what code that maps database errors matches on (sqlx's `code()`, diesel's
+/// The PostgreSQL SQLSTATE of a constraint violation (class 23; 22001 for a `VARCHAR`
+/// overflow, 22021 and 22003 for a value its types cannot hold, 25P02 in an aborted
+/// transaction): what code that maps database errors matches on (sqlx's `code()`, diesel's
 /// `DatabaseErrorKind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -48,6 +49,11 @@ pub enum SqlState {
     NotNullViolation,
     /// `22001` string_data_right_truncation: text longer than its `VARCHAR(N)`.
     StringDataRightTruncation,
+    /// `22021` character_not_in_repertoire: a NUL byte in text ([`Error::NulInText`]).
+    CharacterNotInRepertoire,
+    /// `22003` numeric_value_out_of_range: a `u64` above `BIGINT`'s range
+    /// ([`Error::OutOfRange`]).
+    NumericValueOutOfRange,
     /// `25P02` in_failed_sql_transaction: a statement in a transaction an earlier failure
     /// aborted ([`Error::TransactionAborted`]).
     InFailedSqlTransaction,
@@ -66,6 +72,8 @@ impl SqlState {
             SqlState::CheckViolation => "23514",
             SqlState::NotNullViolation => "23502",
             SqlState::StringDataRightTruncation => "22001",
+            SqlState::CharacterNotInRepertoire => "22021",
+            SqlState::NumericValueOutOfRange => "22003",
             SqlState::InFailedSqlTransaction => "25P02",
         }
     }
@@ -95,6 +103,8 @@ impl Error {
             Error::RequiredReference { .. } => Some(SqlState::NotNullViolation),
             Error::Cycle { .. } | Error::CheckViolation { .. } => Some(SqlState::CheckViolation),
             Error::TooLong { .. } => Some(SqlState::StringDataRightTruncation),
+            Error::NulInText { .. } => Some(SqlState::CharacterNotInRepertoire),
+            Error::OutOfRange { .. } => Some(SqlState::NumericValueOutOfRange),
             Error::TransactionAborted { .. } => Some(SqlState::InFailedSqlTransaction),
             Error::CommitFailed { violations } => violations.first().and_then(Error::sqlstate),
             _ => None,
@@ -194,6 +204,8 @@ fn postgres_text(e: &Error) -> Option<(String, Option<String>)> {
             None,
         ),
         Error::TooLong { limit, .. } => (format!("value too long for type character varying({limit})"), None),
+        Error::NulInText { .. } => (r#"invalid byte sequence for encoding "UTF8": 0x00"#.to_owned(), None),
+        Error::OutOfRange { value, .. } => (format!("value \"{value}\" is out of range for type bigint"), None),
         Error::TransactionAborted { .. } => (
             "current transaction is aborted, commands ignored until end of transaction block".to_owned(),
             None,

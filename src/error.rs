@@ -65,6 +65,37 @@ pub enum Error {
         length: usize,
     },
 
+    /// Under [`Engine::Postgres`](crate::Engine::Postgres), a text value holding a NUL byte,
+    /// which PostgreSQL's text types cannot hold (SQLSTATE 22021,
+    /// `invalid byte sequence for encoding "UTF8": 0x00`); SQLite stores it.
+    #[error("{table}.{column}{of} would hold a NUL byte (0x00), which PostgreSQL's text cannot hold",
+        of = key.map_or(String::new(), |k| format!(" of {table}[{k}]")))]
+    NulInText {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The record being rewritten or loaded (`None` for an insert).
+        key: Option<RawKey>,
+    },
+
+    /// Under [`Engine::Postgres`](crate::Engine::Postgres), a `u64` above `i64::MAX` in a
+    /// column the PostgreSQL DDL declares `BIGINT` (SQLSTATE 22003,
+    /// `value "..." is out of range for type bigint`); SQLite's INTEGER cannot hold it either,
+    /// but relata's SQLite profile keeps it.
+    #[error("{table}.{column}{of} would hold {value}, above BIGINT's largest value 9223372036854775807",
+        of = key.map_or(String::new(), |k| format!(" of {table}[{k}]")))]
+    OutOfRange {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The record being rewritten or loaded (`None` for an insert).
+        key: Option<RawKey>,
+        /// The value.
+        value: u64,
+    },
+
     /// A record fails a CHECK constraint.
     #[error(
         "CHECK constraint failed: {constraint} (on {table}{at}{with})",

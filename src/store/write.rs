@@ -1,15 +1,16 @@
 //! Inserts and rewrites: build the compact row, check every constraint, then apply one
 //! primitive change. A rejected row's text is truncated off the heap again.
 
+use crate::column::Stored;
 use crate::engine::Engine;
-use crate::entity::Entity;
+use crate::entity::{Entity, FieldDef};
 use crate::error::{Error, Part, QuotedValue};
 use crate::key::{Key, RawKey};
 use crate::store::journal::Change;
 use crate::store::table::{KeyState, NotGiven, Table};
 use crate::store::Store;
 use crate::text::TextHeap;
-use crate::value::Value;
+use crate::value::{SqlType, Value};
 
 impl Store {
     /// Inserts a record and returns its key.
@@ -304,6 +305,9 @@ impl Store {
             E::__stamp(&mut row, old.map(|(_, o)| o), now, &mut table.text)?;
         }
         check_lengths::<E>(&row, &table.text, old.map(|(k, _)| k))?;
+        if engine == Engine::Postgres {
+            check_postgres_values::<E>(&row, &table.text, old.map(|(k, _)| k))?;
+        }
         Ok((row, counter))
     }
 
@@ -680,6 +684,58 @@ fn check_lengths_of<'a, E: Entity>(
     Ok(true)
 }
 
+/// Under `Engine::Postgres`: no text column of `row` (the record `key`, `None` for an insert)
+/// holds a NUL byte, and no `u64` column a value above `i64::MAX` (its DDL type is `BIGINT`):
+/// PostgreSQL refuses both before any constraint (22021, 22003). O(columns), plus the bytes of
+/// each text value.
+pub(crate) fn check_postgres_values<E: Entity>(
+    row: &E::Row,
+    text: &TextHeap,
+    key: Option<RawKey>,
+) -> Result<(), Error> {
+    check_postgres_values_of::<E>(key, |f| Some(E::__value(row, text, f))).map(|_| ())
+}
+
+/// Whether field `def` can hold a value PostgreSQL refuses: text, or a `u64` the DDL declares
+/// `BIGINT` (an `AsColumn` type over `u64` may declare a type that holds it).
+pub(crate) fn refusable(def: &FieldDef) -> bool {
+    match def.stored {
+        Stored::Text => true,
+        Stored::U64 => matches!(def.sql_type, SqlType::Integer),
+        _ => false,
+    }
+}
+
+/// [`check_postgres_values`] over the values `value` gives; `Ok(false)`, checking no further,
+/// at a text or `u64` field whose value it does not give.
+fn check_postgres_values_of<'a, E: Entity>(
+    key: Option<RawKey>,
+    value: impl Fn(usize) -> Option<Value<'a>>,
+) -> Result<bool, Error> {
+    for (f, def) in E::DEF.fields.iter().enumerate() {
+        if !refusable(def) {
+            continue;
+        }
+        let (table, column) = (E::DEF.table, def.column);
+        match value(f) {
+            None => return Ok(false),
+            Some(Value::Text(s)) if s.as_bytes().contains(&0) => {
+                return Err(Error::NulInText { table, column, key });
+            }
+            Some(Value::UInt(v)) if i64::try_from(v).is_err() => {
+                return Err(Error::OutOfRange {
+                    table,
+                    column,
+                    key,
+                    value: v,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(true)
+}
+
 /// [`Store::probe_given`] on the table found already (an insert finds it once, with its
 /// position).
 #[inline(always)]
@@ -691,6 +747,11 @@ fn probe_table<E: Entity>(table: &Table<E>, engine: Engine, value: &mut E) -> Re
         Ok(Some((u, existing))) => {
             // A value failing a CHECK too: the row's path reports it, quoting the value.
             if value.__check().is_some() {
+                return Ok(false);
+            }
+            // A value PostgreSQL refuses before any constraint: refused here under its
+            // profile, or by the row's path when not given.
+            if engine == Engine::Postgres && !check_postgres_values_of::<E>(None, |f| value.__given(f))? {
                 return Ok(false);
             }
             match check_lengths_of::<E>(None, |f| value.__given(f))? {

@@ -19,6 +19,7 @@ mod keys;
 mod layers;
 mod model;
 mod ordered;
+mod pg_values;
 mod records;
 mod regressions;
 mod schema_errors;

@@ -32,7 +32,7 @@ use crate::key::RawKey;
 use crate::store::erased::AnyTable;
 use crate::store::rows::Rows;
 use crate::store::table::KeyState;
-use crate::store::write::{check_lengths, check_predicates};
+use crate::store::write::{check_lengths, check_postgres_values, check_predicates, refusable};
 use crate::text::{Span, TextHeap};
 
 /// The bincode configuration of every part of a snapshot: standard (varint) encoding, no byte
@@ -186,6 +186,25 @@ impl<E: Entity> Table<E> {
         table.next_seq = next_seq;
         table.fill_indexes()?;
         Ok(table)
+    }
+
+    /// Under `Engine::Postgres` (a snapshot says its engine after its tables): no record holds
+    /// text with a NUL byte or a `u64` above `i64::MAX`, which PostgreSQL refuses. O(records +
+    /// text) when the table has a text or `u64` column, else O(1).
+    pub(crate) fn check_postgres_values(&self) -> Result<(), SnapshotError> {
+        if !E::DEF.fields.iter().any(refusable) {
+            return Ok(());
+        }
+        for (key, row) in self.rows.iter() {
+            check_postgres_values::<E>(row, &self.text, Some(key)).map_err(|error| {
+                SnapshotError::Rejected {
+                    table: E::DEF.table,
+                    key,
+                    error: Box::new(error),
+                }
+            })?;
+        }
+        Ok(())
     }
 
     /// Rebuilds the unique, secondary and ordered indexes from the rows.

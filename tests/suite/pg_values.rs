@@ -1,0 +1,195 @@
+//! Values PostgreSQL refuses before any constraint looks at them: text holding a NUL byte
+//! (22021) and a `u64` above `i64::MAX` in its `BIGINT` column (22003). `Engine::Postgres`
+//! refuses them on insert, update and load, as the live server does (`RELATA_POSTGRES_URL`;
+//! skipped locally without one); `Engine::Sqlite` keeps them. And text order: bytewise, as
+//! PostgreSQL's C collation orders it.
+
+use crate::common::{assert_fails_unchanged, pg};
+use relata::{Dialect, Engine, Entity, Error, Schema, SnapshotError, SqlState, Store};
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "notes")]
+struct Note {
+    #[relata(index(ordered))]
+    body: String,
+    #[relata(unique)]
+    code: u64,
+}
+
+fn schema() -> Schema {
+    Schema::builder().entity::<Note>().build().unwrap()
+}
+
+fn note(body: &str, code: u64) -> Note {
+    Note {
+        body: body.into(),
+        code,
+    }
+}
+
+/// A connection to the live server with the notes table created by the PostgreSQL DDL.
+fn postgres(test: &str) -> Option<pg::Pg> {
+    let mut pg = pg::connect(test)?;
+    pg.client
+        .batch_execute(&schema().to_sql(Dialect::Postgres))
+        .unwrap();
+    Some(pg)
+}
+
+/// The SQLSTATE and `ERROR: message` line of a failed statement.
+fn db_error(e: &postgres::Error) -> (String, String) {
+    let db = e
+        .as_db_error()
+        .unwrap_or_else(|| panic!("not a database error: {e}"));
+    (db.code().code().to_owned(), format!("ERROR: {}", db.message()))
+}
+
+#[test]
+fn postgres_profile_refuses_a_nul_byte_in_text_as_postgres_does() {
+    let mut s = Store::with_engine(schema(), Engine::Postgres);
+    let on_insert = Error::NulInText {
+        table: "notes",
+        column: "body",
+        key: None,
+    };
+    assert_fails_unchanged(&mut s, &on_insert, |s| s.insert(note("a\0b", 1)));
+    assert_eq!(on_insert.sqlstate().map(SqlState::code), Some("22021"));
+    let k = s.insert(note("ab", 1)).unwrap();
+    let on_update = Error::NulInText {
+        table: "notes",
+        column: "body",
+        key: Some(k.raw()),
+    };
+    assert_fails_unchanged(&mut s, &on_update, |s| s.update(k, |n| n.body.push('\0')));
+    // A value that also repeats a unique one: PostgreSQL refuses the text first.
+    assert_fails_unchanged(&mut s, &on_insert, |s| s.insert(note("\0", 1)));
+    // The SQLite profile keeps it (SQLite's TEXT holds a NUL), and reports the duplicate.
+    let mut lite = Store::new(schema());
+    lite.insert(note("a\0b", 1)).unwrap();
+    assert!(matches!(
+        lite.insert(note("\0", 1)),
+        Err(Error::UniqueViolation { .. })
+    ));
+
+    let Some(mut pg) = postgres("postgres_profile_refuses_a_nul_byte_in_text_as_postgres_does") else {
+        return;
+    };
+    let e = (pg.client)
+        .execute("INSERT INTO notes (id, body, code) VALUES (1, $1, 1)", &[&"a\0b"])
+        .unwrap_err();
+    assert_eq!(
+        db_error(&e),
+        ("22021".to_owned(), on_insert.message(Engine::Postgres))
+    );
+}
+
+#[test]
+fn postgres_profile_refuses_a_u64_above_bigint_as_postgres_does() {
+    let big = i64::MAX as u64 + 1;
+    let mut s = Store::with_engine(schema(), Engine::Postgres);
+    let on_insert = Error::OutOfRange {
+        table: "notes",
+        column: "code",
+        key: None,
+        value: big,
+    };
+    assert_fails_unchanged(&mut s, &on_insert, |s| s.insert(note("a", big)));
+    assert_eq!(on_insert.sqlstate().map(SqlState::code), Some("22003"));
+    let k = s.insert(note("a", i64::MAX as u64)).unwrap();
+    let on_update = Error::OutOfRange {
+        table: "notes",
+        column: "code",
+        key: Some(k.raw()),
+        value: u64::MAX,
+    };
+    assert_fails_unchanged(&mut s, &on_update, |s| s.update(k, |n| n.code = u64::MAX));
+    // The SQLite profile keeps it.
+    Store::new(schema()).insert(note("a", u64::MAX)).unwrap();
+
+    let Some(mut pg) = postgres("postgres_profile_refuses_a_u64_above_bigint_as_postgres_does") else {
+        return;
+    };
+    let e = (pg.client)
+        .batch_execute(&format!(
+            "INSERT INTO notes (id, body, code) VALUES (1, 'a', '{big}')"
+        ))
+        .unwrap_err();
+    assert_eq!(
+        db_error(&e),
+        ("22003".to_owned(), on_insert.message(Engine::Postgres))
+    );
+}
+
+/// A snapshot saved under the SQLite profile, marked as a PostgreSQL profile's (its trailing
+/// engine byte) and resealed: the load checks the values as an insert would.
+#[test]
+fn postgres_profile_refuses_such_values_on_load() {
+    for (value, error) in [
+        (note("a\0b", 1), "NulInText"),
+        (note("a", u64::MAX), "OutOfRange"),
+    ] {
+        let mut lite = Store::new(schema());
+        let k = lite.insert(value).unwrap();
+        let mut bytes = lite.to_snapshot().unwrap();
+        assert!(Store::from_snapshot(schema(), &bytes).is_ok());
+        bytes.push(1);
+        relata::__private::reseal(&mut bytes);
+        match Store::from_snapshot(schema(), &bytes) {
+            Err(SnapshotError::Rejected { table, key, error: e }) => {
+                assert_eq!((table, key), ("notes", k.raw()));
+                assert!(format!("{e:?}").starts_with(error), "{e:?}");
+                assert!(
+                    format!("{e:?}").contains(&format!("{:?}", Some(k.raw()))),
+                    "{e:?}"
+                );
+            }
+            other => panic!("expected a rejected record, got {other:?}"),
+        }
+    }
+    // The same bytes with values PostgreSQL holds load under its profile.
+    let mut lite = Store::new(schema());
+    lite.insert(note("ab", i64::MAX as u64)).unwrap();
+    let mut bytes = lite.to_snapshot().unwrap();
+    bytes.push(1);
+    relata::__private::reseal(&mut bytes);
+    let pg = Store::from_snapshot(schema(), &bytes).unwrap();
+    assert_eq!(pg.engine(), Engine::Postgres);
+}
+
+/// relata orders text bytewise (UTF-8 bytes, which is code point order): PostgreSQL's order
+/// under the C collation, which the CI cluster uses (`initdb --no-locale`); under a locale such
+/// as en_US.UTF-8 PostgreSQL would order `B` after `a` and `é` before `Z`.
+#[test]
+fn postgres_orders_text_as_relata_does_under_the_c_collation() {
+    let words = ["b", "B", "a", "ab", "Z", "é", "e", "_", "10", "9", "a b", "A"];
+    let mut s = Store::with_engine(schema(), Engine::Postgres);
+    for (i, w) in words.iter().enumerate() {
+        s.insert(note(w, i as u64)).unwrap();
+    }
+    let ours: Vec<String> = (s.scan(Note::BY_BODY))
+        .map(|k| s.get(k).unwrap().body.to_string())
+        .collect();
+    let mut bytewise: Vec<&str> = words.to_vec();
+    bytewise.sort_unstable();
+    assert_eq!(ours, bytewise);
+
+    let Some(mut pg) = postgres("postgres_orders_text_as_relata_does_under_the_c_collation") else {
+        return;
+    };
+    for (i, w) in words.iter().enumerate() {
+        let (id, code) = (i as i64 + 1, i as i64);
+        (pg.client)
+            .execute(
+                "INSERT INTO notes (id, body, code) VALUES ($1, $2, $3)",
+                &[&id, w, &code],
+            )
+            .unwrap();
+    }
+    let theirs: Vec<String> = (pg.client)
+        .query("SELECT body FROM notes ORDER BY body COLLATE \"C\"", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ours, theirs);
+}
