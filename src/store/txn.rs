@@ -442,22 +442,24 @@ impl Store {
     /// with it).
     ///
     /// # Errors
-    /// `f`'s error, or the commit's ([`Error::CommitFailed`], [`Error::TransactionAborted`]).
-    /// The closure returns relata's
-    /// [`Error`], so a plain `Ok(())` needs no type annotation; map other errors into it (or
-    /// out of the call) with `map_err`.
+    /// `f`'s error, or the commit's ([`Error::CommitFailed`], [`Error::TransactionAborted`])
+    /// converted into `f`'s error type. `f` returns any error type `E` that relata's
+    /// [`Error`] converts into (`From<Error>`): relata's own, or a service's, so a business
+    /// rule broken inside `f` returns the service's error and rolls back like any other.
+    /// A closure ending in a relata call (`s.insert(x)`) has its type inferred; one ending
+    /// in `Ok(())` names it (`Ok::<_, Error>(())`, or a type on the call's result).
+    ///
+    /// Cost: O(tables) to open, then as [`commit`](Self::commit) or
+    /// [`rollback`](Self::rollback) (O(changes since the call)).
     ///
     /// ```
     /// # use relata::{Entity, Error, Schema, Store};
     /// #[derive(Entity, Clone, Debug, PartialEq)]
     /// struct User { #[relata(unique)] name: String }
     /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
-    /// store.transaction(|s| {
-    ///     s.insert(User { name: "ann".into() })?;
-    ///     Ok(())
-    /// })?;
-    /// store.delete(store.find_unique(User::BY_NAME, "ann").unwrap())?;
-    /// let out = store.transaction(|s| {
+    /// let ann = store.transaction(|s| s.insert(User { name: "ann".into() }))?;
+    /// store.delete(ann)?;
+    /// let out: Result<(), Error> = store.transaction(|s| {
     ///     s.insert(User { name: "alice".into() })?;
     ///     assert_eq!(s.commit(), Err(Error::EndsEnclosingScope { operation: "commit" }));
     ///     s.insert(User { name: "alice".into() })?; // a duplicate: the closure fails
@@ -466,18 +468,40 @@ impl Store {
     /// assert!(out.is_err());
     /// assert_eq!(store.count::<User>(), 0); // nothing stayed
     ///
+    /// // A service's own error: relata's errors convert into it, its own rules return it.
+    /// #[derive(Debug, PartialEq)]
+    /// enum SignUpError { Taken, Full, Store(Error) }
+    /// impl From<Error> for SignUpError {
+    ///     fn from(e: Error) -> Self {
+    ///         match e { Error::UniqueViolation { .. } => SignUpError::Taken, e => SignUpError::Store(e) }
+    ///     }
+    /// }
+    /// let signed_up = store.transaction(|s| {
+    ///     s.insert(User { name: "bo".into() })?;
+    ///     if s.count::<User>() > 0 { return Err(SignUpError::Full); } // the service's own rule
+    ///     Ok(())
+    /// });
+    /// assert_eq!(signed_up, Err(SignUpError::Full));
+    /// assert_eq!(store.count::<User>(), 0); // rolled back on the service's error too
+    /// store.insert(User { name: "bo".into() })?;
+    /// let again = store.transaction(|s| s.insert(User { name: "bo".into() }).map_err(SignUpError::from));
+    /// assert_eq!(again, Err(SignUpError::Taken));
+    ///
     /// let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
     ///     store.transaction(|s| -> Result<(), Error> {
-    ///         s.insert(User { name: "bob".into() })?;
+    ///         s.insert(User { name: "cy".into() })?;
     ///         panic!("a failing test");
     ///     })
     /// }));
     /// assert!(panicked.is_err());
-    /// assert_eq!(store.count::<User>(), 0);
+    /// assert_eq!(store.count::<User>(), 1);
     /// assert!(!store.in_transaction());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn transaction<R>(&mut self, f: impl FnOnce(&mut Store) -> Result<R, Error>) -> Result<R, Error> {
+    pub fn transaction<R, E: From<Error>>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<R, E>,
+    ) -> Result<R, E> {
         let nested = self.in_transaction();
         let id = match nested {
             true => {
@@ -495,12 +519,12 @@ impl Store {
         let s = &mut *guard.store;
         let Some(at) = s.unhold(id) else {
             let operation = "replacing the store inside a transaction closure";
-            return Err(Error::EndsEnclosingScope { operation });
+            return Err(Error::EndsEnclosingScope { operation }.into());
         };
         if nested {
             // `f` went on after a failure it caught: its savepoint cannot be released.
             let out = match (out, &s.aborted) {
-                (Ok(_), Some(aborted)) => Err(aborted.error()),
+                (Ok(_), Some(aborted)) => Err(aborted.error().into()),
                 (out, _) => out,
             };
             if out.is_err() {
@@ -510,7 +534,7 @@ impl Store {
             return out;
         }
         match out {
-            Ok(r) => s.commit().map(|()| r),
+            Ok(r) => s.commit().map(|()| r).map_err(E::from),
             Err(e) => {
                 s.rollback()?;
                 Err(e)

@@ -167,6 +167,68 @@ fn closure_transactions_commit_on_ok_and_roll_back_on_err() {
     assert!(!s.in_transaction());
 }
 
+/// A service's own error type through `transaction`: its rule broken inside the closure rolls
+/// back and comes out as itself, relata's errors (the closure's and the commit's) come out
+/// converted, nested calls too. (The closure could return only `relata::Error`.)
+#[test]
+fn a_transaction_closure_returns_the_services_own_error() {
+    #[derive(Debug, PartialEq)]
+    enum ServiceError {
+        Banned(&'static str),
+        Store(Error),
+    }
+    impl From<Error> for ServiceError {
+        fn from(e: Error) -> Self {
+            ServiceError::Store(e)
+        }
+    }
+    let (mut s, ..) = fixture();
+    let before = s.fork();
+    let out = s.transaction(|s| {
+        s.insert(user("mallory"))?;
+        Err::<(), _>(ServiceError::Banned("mallory"))
+    });
+    assert_eq!(out, Err(ServiceError::Banned("mallory")));
+    assert!(s == before);
+    let out: Result<(), ServiceError> = s.transaction(|s| {
+        s.insert(user("alice"))?; // taken
+        Ok(())
+    });
+    assert!(matches!(
+        out,
+        Err(ServiceError::Store(Error::UniqueViolation { .. }))
+    ));
+    assert!(s == before);
+    // Nested: the inner call's service error rolls back its savepoint only.
+    let k = s
+        .transaction(|s| {
+            let k = s.insert(user("carol"))?;
+            let inner = s.transaction(|s| {
+                s.insert(user("dave"))?;
+                Err::<(), _>(ServiceError::Banned("dave"))
+            });
+            assert_eq!(inner, Err(ServiceError::Banned("dave")));
+            Ok::<_, ServiceError>(k)
+        })
+        .unwrap();
+    assert!(s.contains(k));
+    assert_eq!(s.find_unique(User::BY_USERNAME, "dave"), None);
+    // The commit's own failure, converted.
+    let mut pg = postgres_store();
+    pg.insert(Handle { name: "a".into() }).unwrap();
+    let pg_before = pg.fork();
+    let out = pg.transaction(|s| {
+        s.insert(Handle { name: "a".into() })?; // deferrable: refused at commit
+        Ok::<_, ServiceError>(())
+    });
+    assert!(
+        matches!(out, Err(ServiceError::Store(Error::CommitFailed { .. }))),
+        "{out:?}"
+    );
+    assert!(pg == pg_before && !pg.in_transaction());
+    s.check_integrity().unwrap();
+}
+
 #[test]
 fn deferred_unique_swap_succeeds_in_a_transaction() {
     // Deferrable uniques are PostgreSQL's (SQLite checks UNIQUE per statement).
