@@ -5,7 +5,7 @@
 //! PostgreSQL's C collation orders it.
 
 use crate::common::{assert_fails_unchanged, pg};
-use relata::{Dialect, Engine, Entity, Error, Schema, SnapshotError, SqlState, Store};
+use relata::{Dialect, Engine, Entity, Error, FixtureError, Schema, SnapshotError, SqlState, Store};
 
 #[derive(Entity, Clone, Debug, PartialEq)]
 #[relata(table = "notes")]
@@ -154,6 +154,26 @@ fn postgres_profile_refuses_such_values_on_load() {
     relata::__private::reseal(&mut bytes);
     let pg = Store::from_snapshot(schema(), &bytes).unwrap();
     assert_eq!(pg.engine(), Engine::Postgres);
+}
+
+/// A JSON fixture's records are written as inserts, so its values are checked as an insert's
+/// under the PostgreSQL profile, and the failed load changes nothing.
+#[test]
+fn postgres_profile_refuses_such_values_in_a_json_fixture() {
+    let nul = r#"{"notes": [{"body": "a\u0000b", "code": 1}]}"#;
+    let big = r#"{"notes": [{"body": "a", "code": 18446744073709551615}]}"#;
+    for (json, column) in [(nul, "body"), (big, "code")] {
+        let mut s = Store::with_engine(schema(), Engine::Postgres);
+        let err = s.load_json(json).unwrap_err();
+        assert!(
+            matches!(&err, FixtureError::Constraint {
+                error: Error::NulInText { column: c, .. } | Error::OutOfRange { column: c, .. }, ..
+            } if *c == column),
+            "{err}"
+        );
+        assert_eq!(s.count::<Note>(), 0);
+        Store::new(schema()).load_json(json).unwrap();
+    }
 }
 
 /// relata orders text bytewise (UTF-8 bytes, which is code point order): PostgreSQL's order
