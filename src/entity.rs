@@ -146,8 +146,8 @@ use crate::value::{SqlType, Value};
 /// assert_eq!(store.find_unique(Person::BY_LOGIN, "bo"), Some(bo));
 /// assert_eq!(store.scan(Person::BY_LOGIN_INDEX).collect::<Vec<_>>(), [ann, bo]);
 /// assert_eq!(store.find_by(Person::BY_AGE, &30).collect::<Vec<_>>(), [ann, bo]);
-/// assert_eq!(store.find_unique_values(Person::BY_FIRST_LAST, &["Bo".into(), "Li".into()]), Some(bo));
-/// assert_eq!(store.find_by_values(Person::BY_LAST_FIRST, &["Li".into(), "Ann".into()]).collect::<Vec<_>>(), [ann]);
+/// assert_eq!(store.find_unique_values(Person::BY_FIRST_LAST, &["Bo".into(), "Li".into()])?, Some(bo));
+/// assert_eq!(store.find_by_values(Person::BY_LAST_FIRST, &["Li".into(), "Ann".into()])?.collect::<Vec<_>>(), [ann]);
 /// let err = store.insert(p("cy", 1, "Ann")).unwrap_err();
 /// assert!(matches!(err, Error::UniqueViolation { constraint: "uq_full_name", .. }));
 /// # Ok::<(), Box<dyn std::error::Error>>(())

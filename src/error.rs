@@ -370,12 +370,16 @@ pub enum Error {
         type_name: &'static str,
     },
 
-    /// A value given for a column of an index ([`Store::range_values`](crate::Store::range_values)'
-    /// bounds, a [`Store::prefix`](crate::Store::prefix)) is not of the kind the column holds.
+    /// A value given for a column of an index or composite unique constraint
+    /// ([`Store::range_values`](crate::Store::range_values)' bounds, a
+    /// [`Store::prefix`](crate::Store::prefix),
+    /// [`Store::find_by_values`](crate::Store::find_by_values),
+    /// [`Store::find_unique_values`](crate::Store::find_unique_values), a keyset cursor's
+    /// [`Sorted::after`](crate::Sorted::after)) is not of the kind the column holds.
     /// Compared anyway, it would sort by its kind, not by its value (text after every number,
-    /// NULL before everything), and the read would return records that do not match. Nothing
-    /// was read.
-    #[error("index {index} on {table}: column {column} holds {expected}, but the value given is {given}")]
+    /// NULL before everything), or hash to nothing, and the read would return records that do
+    /// not match or none. Nothing was read.
+    #[error("index {index} on {table}: column {column} holds {expected}, but the value given, {value}, is {given}")]
     ValueType {
         /// The table.
         table: &'static str,
@@ -387,11 +391,17 @@ pub enum Error {
         expected: &'static str,
         /// What was given: the [`Value`](crate::Value) variant.
         given: &'static str,
+        /// The value given, quoted (long text shortened). Boxed: inline it made every `Error`,
+        /// and so every write's `Result`, larger (insert 1,147 -> 1,166 instructions).
+        value: Box<QuotedValue>,
     },
 
-    /// More values than the index has columns (a bound of
+    /// More values than the index or composite unique constraint has columns (a bound of
     /// [`Store::range_values`](crate::Store::range_values), a
-    /// [`Store::prefix`](crate::Store::prefix)). Nothing was read.
+    /// [`Store::prefix`](crate::Store::prefix), the values of
+    /// [`Store::find_by_values`](crate::Store::find_by_values),
+    /// [`Store::find_unique_values`](crate::Store::find_unique_values) or
+    /// [`Sorted::after`](crate::Sorted::after)). Nothing was read.
     #[error("index {index} on {table} has {columns} column(s), but {given} values were given")]
     TooManyValues {
         /// The table.
@@ -399,6 +409,24 @@ pub enum Error {
         /// The index.
         index: &'static str,
         /// How many columns the index has.
+        columns: usize,
+        /// How many values were given.
+        given: usize,
+    },
+
+    /// Fewer values than the index or composite unique constraint has columns where a read
+    /// needs one per column: [`Store::find_by_values`](crate::Store::find_by_values),
+    /// [`Store::find_unique_values`](crate::Store::find_unique_values) (a hash look-up of
+    /// the whole row's values: a shorter one matches nothing) and
+    /// [`Sorted::after`](crate::Sorted::after) (the previous page's last row). A prefix is
+    /// [`Store::prefix`](crate::Store::prefix)'s. Nothing was read.
+    #[error("index {index} on {table} has {columns} column(s), but only {given} values were given: this read takes one per column")]
+    TooFewValues {
+        /// The table.
+        table: &'static str,
+        /// The index or unique constraint.
+        index: &'static str,
+        /// How many columns it has.
         columns: usize,
         /// How many values were given.
         given: usize,

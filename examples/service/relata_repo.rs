@@ -260,7 +260,9 @@ impl Repo for RelataRepo {
             .children(Post::AUTHOR)
             .order_by(Post::BY_CREATED_AT, Order::Desc);
         let page = match after {
-            Some(c) => posts.after(Key::from_u64(c.id), &[c.created_at.into()]),
+            Some(c) => posts
+                .after(Key::from_u64(c.id), &[c.created_at.into()])
+                .map_err(err)?,
             None => posts,
         };
         Ok(rows(s, page.limit(limit).keys()))

@@ -239,14 +239,16 @@ impl Modeled for Project {
                 let probe = [title.clone(), code];
                 let got = raw(r
                     .store
-                    .find_unique_values(Project::BY_TITLE_CODE, &values(&probe)));
+                    .find_unique_values(Project::BY_TITLE_CODE, &values(&probe))
+                    .expect("the probe's values fit the constraint"));
                 check_unique(r, Self::TABLE, 1, &probe, got);
             }
         }
         for owner in key_domain(r.model, TableId::Accounts) {
             for code in Code::all_v() {
                 let probe = [owner.clone(), code];
-                let got = r.store.find_by_values(Project::BY_OWNER_CODE, &values(&probe));
+                let got = (r.store.find_by_values(Project::BY_OWNER_CODE, &values(&probe)))
+                    .expect("the probe's values fit the index");
                 let got = got.map(Key::raw).collect();
                 check_index(r, Self::TABLE, &[3, 1], &probe, got);
             }
@@ -309,7 +311,10 @@ impl Modeled for Note {
         for task in key_domain(r.model, TableId::Tasks) {
             for mention in key_domain(r.model, TableId::Accounts) {
                 let probe = [task.clone(), mention];
-                let got = raw(r.store.find_unique_values(Note::BY_TASK_MENTION, &values(&probe)));
+                let got = raw(r
+                    .store
+                    .find_unique_values(Note::BY_TASK_MENTION, &values(&probe))
+                    .expect("the probe's values fit the constraint"));
                 check_unique(r, Self::TABLE, 0, &probe, got);
             }
         }
@@ -354,7 +359,8 @@ impl Modeled for Member {
                 let probe = [account.clone(), project];
                 let got = raw(r
                     .store
-                    .find_unique_values(Member::BY_ACCOUNT_PROJECT, &values(&probe)));
+                    .find_unique_values(Member::BY_ACCOUNT_PROJECT, &values(&probe))
+                    .expect("the probe's values fit the constraint"));
                 check_unique(r, Self::TABLE, 1, &probe, got);
             }
             // The association object as a many-to-many view: an account's projects, in the

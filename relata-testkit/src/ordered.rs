@@ -56,7 +56,9 @@ impl Cursor {
                 all.iter().take(size).copied().collect::<Vec<_>>(),
             ),
             Some((t, key)) => {
-                let page = q.after(Key::from_raw(key), &[Value::UInt(t.into())]).limit(size);
+                let page = (q.after(Key::from_raw(key), &[Value::UInt(t.into())]))
+                    .map_err(|e| format!("keyset page after {:?}: {e}", self.last))?
+                    .limit(size);
                 let cursor = (V::UInt(t.into()), key);
                 let want = all
                     .iter()
@@ -146,7 +148,13 @@ pub fn check_accounts(r: &mut Reads<'_>) {
     while pages.len() <= all.len() {
         let q = s.query::<Account>().order_by(Account::BY_TIER, Order::Asc);
         let q = match cursor.and_then(|k| Some((k, s.get(k)?.tier))) {
-            Some((k, tier)) => q.after(k, &[Value::UInt(tier.into())]),
+            Some((k, tier)) => match q.after(k, &[Value::UInt(tier.into())]) {
+                Ok(q) => q,
+                Err(e) => {
+                    r.expect_eq(|| format!("a keyset cursor on accounts by tier: {e}"), 0, 1);
+                    break;
+                }
+            },
             None => q,
         };
         let page = q.limit(2).keys();

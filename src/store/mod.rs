@@ -554,25 +554,40 @@ impl Store {
         self.records_for_one::<E>().find_unique(by, value)
     }
 
-    /// The record holding `values` (one per column, in declaration order) under a composite
-    /// unique constraint. A NULL part never matches (SQL semantics). O(1) average.
+    /// The record holding `values` (one per column, in declaration order, each of its
+    /// column's kind as in [`range_values`](Self::range_values)) under a composite unique
+    /// constraint. A NULL part never matches (SQL semantics). O(1) average, plus O(values) to
+    /// check them.
+    ///
+    /// # Errors
+    /// [`Error::ValueType`] for a value not of its column's kind, [`Error::TooManyValues`] /
+    /// [`Error::TooFewValues`] for other than one value per column; under
+    /// [`Engine::Postgres`], [`Error::NulInText`] for text holding a NUL byte (PostgreSQL
+    /// refuses it as a parameter) and [`Error::TransactionAborted`] in an aborted transaction.
     ///
     /// ```
-    /// # use relata::{Entity, Schema, Store};
+    /// # use relata::{Entity, Error, Schema, Store};
     /// #[derive(Entity, Clone, Debug, PartialEq)]
     /// #[relata(unique(city, name))]
     /// struct Shop { city: String, name: String }
     /// let mut store = Store::new(Schema::builder().entity::<Shop>().build()?);
     /// let k = store.insert(Shop { city: "Oslo".into(), name: "Kaffe".into() })?;
-    /// assert_eq!(store.find_unique_values(Shop::BY_CITY_NAME, &["Oslo".into(), "Kaffe".into()]), Some(k));
+    /// assert_eq!(store.find_unique_values(Shop::BY_CITY_NAME, &["Oslo".into(), "Kaffe".into()])?, Some(k));
+    /// let wrong = store.find_unique_values(Shop::BY_CITY_NAME, &["Oslo".into(), 7.into()]);
+    /// assert!(matches!(wrong, Err(Error::ValueType { column: "name", .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn find_unique_values<E: Entity>(
         &self,
         by: Unique<E, Composite>,
         values: &[Value<'_>],
-    ) -> Option<Key<E>> {
-        self.records_for_one::<E>().find_unique_values(by, values)
+    ) -> Result<Option<Key<E>>, Error> {
+        self.refuse_if_aborted()?;
+        scan::check_unique_values::<E>(self.engine, by.index, values)?;
+        Ok(self
+            .table::<E>()?
+            .find_unique(by.index, values)
+            .map(Key::from_raw))
     }
 
     /// The records whose indexed column equals `value`, in key order. O(1) average to start,
@@ -602,30 +617,39 @@ impl Store {
         hits.iter().map(|&k| Key::from_raw(k))
     }
 
-    /// The records matching `values` (one per column, in declaration order) under a
-    /// composite index, in key order. O(1) average to start, O(1) per record.
+    /// The records matching `values` (one per column, in declaration order, each of its
+    /// column's kind as in [`range_values`](Self::range_values)) under a composite index, in
+    /// key order. A NULL part matches nothing. O(1) average to start, plus O(values) to check
+    /// them, O(1) per record.
+    ///
+    /// # Errors
+    /// As [`find_unique_values`](Self::find_unique_values).
     ///
     /// ```
-    /// # use relata::{Entity, Schema, Store};
+    /// # use relata::{Entity, Error, Schema, Store};
     /// #[derive(Entity, Clone, Debug, PartialEq)]
     /// #[relata(index(day, room))]
     /// struct Event { day: i64, room: i64 }
     /// let mut s = Store::new(Schema::builder().entity::<Event>().build()?);
     /// let a = s.insert(Event { day: 1, room: 7 })?;
     /// s.insert(Event { day: 1, room: 8 })?;
-    /// assert_eq!(s.find_by_values(Event::BY_DAY_ROOM, &[1.into(), 7.into()]).collect::<Vec<_>>(), [a]);
+    /// assert_eq!(s.find_by_values(Event::BY_DAY_ROOM, &[1.into(), 7.into()])?.collect::<Vec<_>>(), [a]);
+    /// let short = s.find_by_values(Event::BY_DAY_ROOM, &[1.into()]);
+    /// assert!(matches!(short, Err(Error::TooFewValues { columns: 2, given: 1, .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn find_by_values<E: Entity>(
         &self,
         by: Index<E, Composite>,
         values: &[Value<'_>],
-    ) -> impl ExactSizeIterator<Item = Key<E>> + '_ {
-        let hits = match self.table::<E>() {
-            Ok(t) => t.find_index(by.index, values),
-            Err(_) => &[],
-        };
-        hits.iter().map(|&k| Key::from_raw(k))
+    ) -> Result<impl ExactSizeIterator<Item = Key<E>> + '_, Error> {
+        self.refuse_if_aborted()?;
+        let table = self.table::<E>()?;
+        scan::check_index_values::<E>(self.engine, by.index, values, scan::Given::Row)?;
+        Ok(table
+            .find_index(by.index, values)
+            .iter()
+            .map(|&k| Key::from_raw(k)))
     }
 
     /// The children of `parent` through foreign key `fk`, in link order (the order the links

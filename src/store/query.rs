@@ -10,10 +10,11 @@ use std::ops::RangeBounds;
 use hashbrown::HashSet;
 
 use crate::entity::{Entity, Fk, Index};
+use crate::error::Error;
 use crate::index::ordered::{OrderedIndex, Run};
 use crate::key::{Key, RawKey};
 use crate::relation::ManyToMany;
-use crate::store::scan::{with_bound, within};
+use crate::store::scan::{check_index_values, with_bound, within, Given};
 use crate::store::table::{has_null, order_cmp, prefix_cmp, Table};
 use crate::store::Store;
 use crate::value::{QueryValue, Value};
@@ -502,7 +503,7 @@ impl<'s, E: Entity> Query<'s, E> {
     /// assert_eq!(feed().keys(), [a3, a2]);
     /// assert_eq!(feed().offset(2).keys(), [a1]);
     /// // Keyset pagination: the page after the last row seen, by its values and key.
-    /// assert_eq!(feed().after(a2, &[2.into()]).keys(), [a1]);
+    /// assert_eq!(feed().after(a2, &[2.into()])?.keys(), [a1]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn order_by<Q: ?Sized>(self, by: Index<E, Q>, order: Order) -> Sorted<'s, E> {
@@ -581,30 +582,41 @@ impl<'s, E: Entity> Sorted<'s, E> {
     /// here (O(n) for a whole table without an ordered index), then the sort of
     /// [`Query::order_by`].
     ///
+    /// # Errors
+    /// [`Error::ValueType`] for a value not of its column's kind (NULL allowed: the row's
+    /// value may be NULL), [`Error::TooManyValues`] / [`Error::TooFewValues`] for other than
+    /// one value per column of the index; under [`Engine::Postgres`](crate::Engine::Postgres),
+    /// [`Error::NulInText`] for text holding a NUL byte. A value of the wrong kind would sort
+    /// by its kind, not its value, and the page would be garbage.
+    ///
     /// ```
-    /// # use relata::{Entity, Key, Order, Schema, Store};
+    /// # use relata::{Entity, Error, Key, Order, Schema, Store};
     /// #[derive(Entity, Clone, Debug, PartialEq)]
     /// struct Post { #[relata(index(ordered))] at: i64 }
     /// let mut s = Store::new(Schema::builder().entity::<Post>().build()?);
     /// let posts: Vec<_> = (0..10).map(|at| s.insert(Post { at })).collect::<Result<_, _>>()?;
     /// // The 4 newest posts after the last one shown (the first page without one).
-    /// let page = |last: Option<Key<Post>>| {
+    /// let page = |last: Option<Key<Post>>| -> Result<Vec<Key<Post>>, Error> {
     ///     let q = s.query::<Post>().order_by(Post::BY_AT, Order::Desc);
     ///     let q = match last.and_then(|k| Some((s.get(k)?.at, k))) {
-    ///         Some((at, k)) => q.after(k, &[at.into()]),
+    ///         Some((at, k)) => q.after(k, &[at.into()])?,
     ///         None => q,
     ///     };
-    ///     q.limit(4).keys()
+    ///     Ok(q.limit(4).keys())
     /// };
-    /// let first = page(None);
+    /// let first = page(None)?;
     /// assert_eq!(first, [posts[9], posts[8], posts[7], posts[6]]);
-    /// assert_eq!(page(first.last().copied()), [posts[5], posts[4], posts[3], posts[2]]);
+    /// assert_eq!(page(first.last().copied())?, [posts[5], posts[4], posts[3], posts[2]]);
+    /// // A cursor's value must be of the column's kind: text where it holds numbers is refused.
+    /// let wrong = s.query::<Post>().order_by(Post::BY_AT, Order::Desc).after(posts[3], &["3".into()]);
+    /// assert!(matches!(wrong, Err(Error::ValueType { column: "at", .. })));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn after(mut self, key: Key<E>, values: &[Value<'_>]) -> Self {
+    pub fn after(mut self, key: Key<E>, values: &[Value<'_>]) -> Result<Self, Error> {
         let store = self.query.store;
+        check_index_values::<E>(store.engine, self.index, values, Given::Row)?;
         let Ok(t) = store.table::<E>() else {
-            return self;
+            return Ok(self);
         };
         let fields = E::DEF.indexes.get(self.index).map_or(&[][..], |d| d.fields);
         let cmp = |k: RawKey| {
@@ -617,7 +629,7 @@ impl<'s, E: Entity> Sorted<'s, E> {
                 Order::Asc => sorted.range(|k| cmp(k).is_le(), |_| true),
                 Order::Desc => sorted.range(|_| false, |k| cmp(k).is_lt()),
             });
-            return self;
+            return Ok(self);
         }
         if let Some(run) = self.cursor.take() {
             // A second cursor: list what the first one kept, then filter.
@@ -628,7 +640,7 @@ impl<'s, E: Entity> Sorted<'s, E> {
             Order::Asc => cmp(k.raw()).is_gt(),
             Order::Desc => cmp(k.raw()).is_lt(),
         });
-        self
+        Ok(self)
     }
 
     /// The ordered index a cursor `values` can seek in: the query is the whole table, the

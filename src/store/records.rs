@@ -8,8 +8,10 @@
 
 use std::marker::PhantomData;
 
+use super::scan::check_unique_values;
 use super::table::Table;
 use super::{unknown_entity, Children, Store};
+use crate::engine::Engine;
 use crate::entity::{Entity, Fk, Unique};
 use crate::error::Error;
 use crate::key::Key;
@@ -242,9 +244,17 @@ impl<'s, E: Entity> Records<'s, E> {
         value.with_query_value(|v| table.find_unique_one(by.index, v).map(Key::from_raw))
     }
 
-    /// The record holding `values` (one per column, in declaration order) under a composite
-    /// unique constraint, as [`Store::find_unique_values`]. A NULL part never matches. O(1)
-    /// average, no table look-up.
+    /// The record holding `values` (one per column, in declaration order, each of its
+    /// column's kind) under a composite unique constraint, as [`Store::find_unique_values`].
+    /// A NULL part never matches. O(1) average, plus O(values) to check them, no table
+    /// look-up.
+    ///
+    /// # Errors
+    /// [`Error::ValueType`], [`Error::TooManyValues`], [`Error::TooFewValues`] as
+    /// [`Store::find_unique_values`]; [`Error::UnknownEntity`] if `E` is not in the schema.
+    /// A view answers from the state as it stands: it does not refuse in an aborted
+    /// transaction, nor text holding a NUL byte (which no record holds under
+    /// `Engine::Postgres`, so it finds nothing).
     ///
     /// ```
     /// # use relata::{Entity, Schema, Store};
@@ -254,11 +264,18 @@ impl<'s, E: Entity> Records<'s, E> {
     /// let mut s = Store::new(Schema::builder().entity::<Shop>().build()?);
     /// let k = s.insert(Shop { city: "Oslo".into(), name: "Kaffe".into() })?;
     /// let shops = s.records::<Shop>();
-    /// assert_eq!(shops.find_unique_values(Shop::BY_CITY_NAME, &["Oslo".into(), "Kaffe".into()]), Some(k));
+    /// assert_eq!(shops.find_unique_values(Shop::BY_CITY_NAME, &["Oslo".into(), "Kaffe".into()])?, Some(k));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn find_unique_values(&self, by: Unique<E, Composite>, values: &[Value<'_>]) -> Option<Key<E>> {
-        self.table?.find_unique(by.index, values).map(Key::from_raw)
+    pub fn find_unique_values(
+        &self,
+        by: Unique<E, Composite>,
+        values: &[Value<'_>],
+    ) -> Result<Option<Key<E>>, Error> {
+        let table = self.table.ok_or_else(unknown_entity::<E>)?;
+        // A view does not refuse a NUL byte (see above), whatever the store's engine.
+        check_unique_values::<E>(Engine::Sqlite, by.index, values)?;
+        Ok(table.find_unique(by.index, values).map(Key::from_raw))
     }
 
     /// Every record of type `E` with its key, in slot order, as [`Store::iter`]. O(1) to

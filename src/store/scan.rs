@@ -8,8 +8,9 @@ use std::cmp::Ordering;
 use std::marker::PhantomData;
 use std::ops::{Bound, RangeBounds};
 
+use crate::engine::Engine;
 use crate::entity::{Entity, FieldDef, Index};
-use crate::error::Error;
+use crate::error::{Error, Part, QuotedValue};
 use crate::index::ordered::Run;
 use crate::key::{Key, RawKey};
 use crate::store::table::{has_null, order_cmp, prefix_cmp, Table};
@@ -188,10 +189,11 @@ impl Store {
         lower: Bound<&[Value<'_>]>,
         upper: Bound<&[Value<'_>]>,
     ) -> Result<Scan<'_, E>, Error> {
+        self.refuse_if_aborted()?;
         let table = self.table::<E>()?;
         for bound in [lower, upper] {
             if let Bound::Included(values) | Bound::Excluded(values) = bound {
-                check_values::<E>(by.index, values)?;
+                check_index_values::<E>(self.engine, by.index, values, Given::Bound)?;
             }
         }
         Ok(scan_table(table, by.index, lower, upper))
@@ -228,8 +230,9 @@ impl Store {
         by: Index<E, Composite>,
         prefix: &[Value<'_>],
     ) -> Result<Scan<'_, E>, Error> {
+        self.refuse_if_aborted()?;
         let table = self.table::<E>()?;
-        check_values::<E>(by.index, prefix)?;
+        check_index_values::<E>(self.engine, by.index, prefix, Given::Bound)?;
         Ok(scan_table(
             table,
             by.index,
@@ -264,33 +267,96 @@ fn scan_table<'s, E: Entity>(
     }
 }
 
-/// Whether `values` fit index `x` of `E`: no more than its columns, each of its column's
-/// kind ([`fits`]). O(values).
-fn check_values<E: Entity>(x: usize, values: &[Value<'_>]) -> Result<(), Error> {
+/// How a read uses its values: as range bounds, or as a whole row's values.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Given {
+    /// A bound of a range or a prefix: at most one value per column, none NULL (NULL is in
+    /// no range).
+    Bound,
+    /// One value per column, NULL allowed: an equality look-up (where a NULL part matches
+    /// nothing, as in SQL) or a keyset cursor (the previous page's last row).
+    Row,
+}
+
+/// Whether `values` fit index `x` of `E` used as `given` says ([`check_values`]).
+pub(crate) fn check_index_values<E: Entity>(
+    engine: Engine,
+    x: usize,
+    values: &[Value<'_>],
+    given: Given,
+) -> Result<(), Error> {
+    match E::DEF.indexes.get(x) {
+        Some(index) => check_values::<E>(engine, index.name, index.fields, values, given),
+        None => Ok(()),
+    }
+}
+
+/// Whether `values` are one per column of `E`'s unique constraint `u`, each of its kind
+/// ([`check_values`], NULL allowed).
+pub(crate) fn check_unique_values<E: Entity>(
+    engine: Engine,
+    u: usize,
+    values: &[Value<'_>],
+) -> Result<(), Error> {
+    match E::DEF.uniques.get(u) {
+        Some(unique) => check_values::<E>(engine, unique.name, unique.fields, values, Given::Row),
+        None => Ok(()),
+    }
+}
+
+/// Whether `values` fit the columns `fields` of `E`'s index or unique constraint `name`:
+/// no more than its columns (exactly as many for [`Given::Row`]), each of its column's kind
+/// ([`fits`]); under `Engine::Postgres` no text with a NUL byte, which PostgreSQL refuses
+/// as a parameter too (22021). The one check of every read given [`Value`]s. O(values).
+fn check_values<E: Entity>(
+    engine: Engine,
+    name: &'static str,
+    fields: &[u16],
+    values: &[Value<'_>],
+    given: Given,
+) -> Result<(), Error> {
     let def = E::DEF;
-    let Some(index) = def.indexes.get(x) else {
-        return Ok(());
-    };
-    if values.len() > index.fields.len() {
+    if values.len() > fields.len() {
         return Err(Error::TooManyValues {
             table: def.table,
-            index: index.name,
-            columns: index.fields.len(),
+            index: name,
+            columns: fields.len(),
             given: values.len(),
         });
     }
-    for (&f, value) in index.fields.iter().zip(values) {
+    if given == Given::Row && values.len() < fields.len() {
+        return Err(Error::TooFewValues {
+            table: def.table,
+            index: name,
+            columns: fields.len(),
+            given: values.len(),
+        });
+    }
+    for (&f, value) in fields.iter().zip(values) {
         let Some(field) = def.fields.get(usize::from(f)) else {
             continue;
         };
-        if !fits(field, value) {
+        let null_allowed = given == Given::Row && value.is_null();
+        if !null_allowed && !fits(field, value) {
             return Err(Error::ValueType {
                 table: def.table,
-                index: index.name,
+                index: name,
                 column: field.column,
                 expected: expected(field),
-                given: given(value),
+                given: kind(value),
+                value: Box::new(QuotedValue::one(Part::of(*value))),
             });
+        }
+        if engine == Engine::Postgres {
+            if let Value::Text(s) = value {
+                if s.as_bytes().contains(&0) {
+                    return Err(Error::NulInText {
+                        table: def.table,
+                        column: field.column,
+                        key: None,
+                    });
+                }
+            }
         }
     }
     Ok(())
@@ -333,7 +399,7 @@ fn expected(field: &FieldDef) -> &'static str {
 }
 
 /// The kind of `v`, as [`Error::ValueType`] names it.
-fn given(v: &Value<'_>) -> &'static str {
+fn kind(v: &Value<'_>) -> &'static str {
     match v {
         Value::Null => "NULL (Value::Null), which is in no range",
         Value::Bool(_) => "a boolean (Value::Bool)",

@@ -260,6 +260,7 @@ mod values {
                 Row::BY_AT_LOCAL_DAY_T_AT_T_DAY_KIND_LEVEL_SMALL_MEDIUM_UNSIGNED_REAL_FLAG,
                 &values
             )
+            .unwrap()
             .collect::<Vec<_>>(),
             [k]
         );

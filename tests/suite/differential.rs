@@ -679,6 +679,7 @@ impl<'a> World<'a> {
         let page = query
             .order_by(Post::BY_TITLE, order)
             .after(Key::from_raw(post), &[title.into()])
+            .unwrap()
             .limit(limit.into());
         let mine: Vec<RawKey> = page.keys().into_iter().map(Key::raw).collect();
         let c = self.db.bytewise();

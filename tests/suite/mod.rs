@@ -30,3 +30,4 @@ mod toolkit;
 mod transactions;
 mod unwinding;
 mod upsert;
+mod value_reads;

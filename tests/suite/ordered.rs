@@ -234,7 +234,7 @@ fn order_by_limit_offset_and_after_agree_with_a_sort() {
             .children(Article::AUTHOR)
             .order_by(Article::BY_AT, Order::Desc);
         let q = match cursor {
-            Some((at, k)) => q.after(k, &[at.into()]),
+            Some((at, k)) => q.after(k, &[at.into()]).unwrap(),
             None => q,
         };
         let page = q.limit(3).keys();
@@ -294,7 +294,7 @@ fn keyset_pages_of_a_whole_table_equal_those_of_its_listed_records() {
                     };
                     let q = which.order(q, order);
                     let q = match after {
-                        Some(k) => q.after(k, &cursor(&s.try_get_owned(k).unwrap())),
+                        Some(k) => q.after(k, &cursor(&s.try_get_owned(k).unwrap())).unwrap(),
                         None => q,
                     };
                     q.offset(offset).limit(size).keys()
@@ -319,7 +319,9 @@ fn keyset_pages_of_a_whole_table_equal_those_of_its_listed_records() {
         let twice = which
             .order(s.query::<Article>(), Order::Asc)
             .after(b, &cursor(&s.try_get_owned(b).unwrap()))
+            .unwrap()
             .after(a, &cursor(&s.try_get_owned(a).unwrap()))
+            .unwrap()
             .keys();
         assert_eq!(twice, all[6..], "{which:?}");
     }
@@ -359,6 +361,7 @@ fn a_bound_of_the_wrong_kind_is_refused_not_compared() {
         column,
         expected,
         given,
+        value,
     }) = text
     else {
         panic!("text for a key column: {:?}", text.map(Iterator::count))
@@ -366,6 +369,7 @@ fn a_bound_of_the_wrong_kind_is_refused_not_compared() {
     assert_eq!((table, column), ("articles", "author_id"));
     assert_eq!(index, "ix_articles_author_id_at");
     assert_eq!((expected, given), ("keys (Value::Key)", "text (Value::Text)"));
+    assert_eq!(*value, "'x'", "the error names the value given");
     let null = s.range_values(Article::BY_AUTHOR_AT, Included(&[Value::Null][..]), Unbounded);
     assert!(matches!(
         null,
@@ -384,7 +388,7 @@ fn a_bound_of_the_wrong_kind_is_refused_not_compared() {
     assert_eq!(
         e.to_string(),
         "index ix_articles_author_id_at on articles: column author_id holds keys (Value::Key), \
-         but the value given is NULL (Value::Null), which is in no range"
+         but the value given, NULL, is NULL (Value::Null), which is in no range"
     );
     let long = [authors[0].into(), 1i64.into(), 2i64.into()];
     let e = s.prefix(Article::BY_AUTHOR_AT, &long).map(Iterator::count);

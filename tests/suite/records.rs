@@ -144,6 +144,7 @@ fn composite_index_lookup_by_values() {
     .unwrap();
     let hits: Vec<_> = s
         .find_by_values(Tag::BY_SCOPE_WEIGHT, &["x".into(), relata::Value::Int(1)])
+        .unwrap()
         .collect();
     let mut want = vec![t1, t2];
     want.sort();

@@ -167,6 +167,7 @@ fn integer_lookups_ignore_signedness() {
         .unwrap();
     let hits: Vec<_> = s
         .find_by_values(Project::BY_OWNER_CODE, &[a.into(), 1i64.into()])
+        .unwrap()
         .collect();
     assert_eq!(hits, [p]);
 }
@@ -226,7 +227,7 @@ fn a_unique_constraint_and_an_index_on_the_same_fields_get_two_handles() {
     assert_eq!(s.find_unique(Slot::BY_NAME, "a"), Some(a));
     assert_eq!(s.scan(Slot::BY_NAME_INDEX).collect::<Vec<_>>(), [a, b]);
     let at = [1i64.into(), 9i64.into()];
-    assert_eq!(s.find_unique_values(Slot::BY_DAY_HOUR, &at), Some(b));
+    assert_eq!(s.find_unique_values(Slot::BY_DAY_HOUR, &at), Ok(Some(b)));
     let day_one = [1i64.into()];
     assert_eq!(
         s.prefix(Slot::BY_DAY_HOUR_INDEX, &day_one)

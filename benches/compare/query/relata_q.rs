@@ -129,6 +129,7 @@ impl QSys for Store {
                 .query::<Post>()
                 .order_by(Post::BY_CREATED_AT, Order::Desc)
                 .after(any, &[before.into()])
+                .expect("a time cursor")
                 .limit(PAGE);
             for (_, p) in page.iter() {
                 t.row(p.created_at, p.title.as_str());

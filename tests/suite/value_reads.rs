@@ -1,0 +1,283 @@
+//! The reads given `Value`s (`range_values`, `prefix`, `find_by_values`,
+//! `find_unique_values`, `Sorted::after`) check them with one check: each of its column's
+//! kind, no more than the columns (exactly as many for a look-up or a cursor), and under
+//! `Engine::Postgres` no text with a NUL byte, which PostgreSQL refuses as a parameter. And
+//! under `Engine::Postgres`, every read that returns a `Result` refuses in an aborted
+//! transaction, as PostgreSQL refuses every query there (docs/ENGINES.md).
+
+use std::ops::Bound::{Included, Unbounded};
+
+use crate::common::pg;
+use relata::{Dialect, Engine, Entity, Error, Key, Order, Schema, Store, Value};
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "people")]
+struct Person {
+    #[relata(unique)]
+    name: String,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "slots", unique(owner, day), index(owner, room, ordered))]
+struct Slot {
+    owner: Key<Person>,
+    day: i64,
+    room: String,
+}
+
+fn schema() -> Schema {
+    Schema::builder()
+        .entity::<Person>()
+        .entity::<Slot>()
+        .build()
+        .unwrap()
+}
+
+/// A store with ann and her slot on day 1 in room "a".
+fn seeded(engine: Engine) -> (Store, Key<Person>, Key<Slot>) {
+    let mut s = Store::with_engine(schema(), engine);
+    let ann = s.insert(Person { name: "ann".into() }).unwrap();
+    let slot = (s.insert(Slot {
+        owner: ann,
+        day: 1,
+        room: "a".into(),
+    }))
+    .unwrap();
+    (s, ann, slot)
+}
+
+#[test]
+fn value_reads_refuse_a_value_of_the_wrong_kind_or_count() {
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let (s, ann, slot) = seeded(engine);
+        let day = |v: Value<'_>| s.find_unique_values(Slot::BY_OWNER_DAY, &[ann.into(), v]);
+        assert_eq!(day(1.into()), Ok(Some(slot)));
+        assert_eq!(day(Value::Null), Ok(None), "a NULL part matches nothing");
+        let e = day("1".into()).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                Error::ValueType {
+                    table: "slots",
+                    index: "uq_slots_owner_id_day",
+                    column: "day",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("the value given, '1', is text"), "{e}");
+        let e = (s.find_unique_values(Slot::BY_OWNER_DAY, &["ann".into(), 1.into()])).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                Error::ValueType {
+                    column: "owner_id",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let three = [ann.into(), 1.into(), 2.into()];
+        assert!(matches!(
+            s.find_unique_values(Slot::BY_OWNER_DAY, &three),
+            Err(Error::TooManyValues {
+                columns: 2,
+                given: 3,
+                ..
+            })
+        ));
+        assert!(matches!(
+            s.find_unique_values(Slot::BY_OWNER_DAY, &[ann.into()]),
+            Err(Error::TooFewValues {
+                columns: 2,
+                given: 1,
+                ..
+            })
+        ));
+        let view = s.records::<Slot>();
+        assert!(matches!(
+            view.find_unique_values(Slot::BY_OWNER_DAY, &[ann.into(), "1".into()]),
+            Err(Error::ValueType { column: "day", .. })
+        ));
+        assert_eq!(
+            view.find_unique_values(Slot::BY_OWNER_DAY, &[ann.into(), 1.into()]),
+            Ok(Some(slot))
+        );
+
+        let room = |v: &[Value<'_>]| {
+            s.find_by_values(Slot::BY_OWNER_ROOM, v)
+                .map(Iterator::collect::<Vec<_>>)
+        };
+        assert_eq!(room(&[ann.into(), "a".into()]), Ok(vec![slot]));
+        assert_eq!(room(&[ann.into(), Value::Null]), Ok(vec![]));
+        assert!(matches!(
+            room(&[ann.into(), 1.into()]),
+            Err(Error::ValueType { column: "room", .. })
+        ));
+        assert!(matches!(
+            room(&[1.into(), "a".into()]),
+            Err(Error::ValueType {
+                column: "owner_id",
+                ..
+            })
+        ));
+        assert!(matches!(
+            room(&[ann.into(), "a".into(), "b".into()]),
+            Err(Error::TooManyValues {
+                columns: 2,
+                given: 3,
+                ..
+            })
+        ));
+        assert!(matches!(
+            room(&[ann.into()]),
+            Err(Error::TooFewValues {
+                columns: 2,
+                given: 1,
+                ..
+            })
+        ));
+
+        let page = |v: &[Value<'_>]| {
+            (s.query::<Slot>().order_by(Slot::BY_OWNER_ROOM, Order::Asc))
+                .after(slot, v)
+                .map(|q| q.keys())
+        };
+        assert_eq!(page(&[ann.into(), "a".into()]), Ok(vec![]));
+        assert!(
+            page(&[ann.into(), Value::Null]).is_ok(),
+            "the row's value may be NULL"
+        );
+        assert!(matches!(
+            page(&[ann.into(), 1.into()]),
+            Err(Error::ValueType { column: "room", .. })
+        ));
+        assert!(matches!(
+            page(&[ann.into(), "a".into(), "b".into()]),
+            Err(Error::TooManyValues {
+                columns: 2,
+                given: 3,
+                ..
+            })
+        ));
+        assert!(matches!(
+            page(&[ann.into()]),
+            Err(Error::TooFewValues {
+                columns: 2,
+                given: 1,
+                ..
+            })
+        ));
+    }
+}
+
+/// PostgreSQL refuses a NUL byte in a query's text parameter as it does in a stored value
+/// (22021): the reads given `Value`s refuse it under its profile; the reads that answer an
+/// `Option` or an iterator find nothing, as no record can hold one there.
+#[test]
+fn postgres_profile_refuses_a_nul_byte_in_a_query_value_as_postgres_does() {
+    let nul = Error::NulInText {
+        table: "slots",
+        column: "room",
+        key: None,
+    };
+    let (s, ann, slot) = seeded(Engine::Postgres);
+    let v = [ann.into(), "a\0".into()];
+    assert_eq!(
+        s.find_by_values(Slot::BY_OWNER_ROOM, &v).map(|i| i.len()),
+        Err(nul.clone())
+    );
+    assert_eq!(
+        s.prefix(Slot::BY_OWNER_ROOM, &v).map(Iterator::count),
+        Err(nul.clone())
+    );
+    let range = s.range_values(Slot::BY_OWNER_ROOM, Included(&v[..]), Unbounded);
+    assert_eq!(range.map(Iterator::count), Err(nul.clone()));
+    let page = (s.query::<Slot>().order_by(Slot::BY_OWNER_ROOM, Order::Asc)).after(slot, &v);
+    assert_eq!(page.map(|q| q.keys()), Err(nul.clone()));
+    assert_eq!(s.find_unique(Person::BY_NAME, "ann\0"), None);
+    // The SQLite profile compares it (SQLite binds a NUL in text).
+    let (lite, ann, _) = seeded(Engine::Sqlite);
+    let v = [ann.into(), "a\0".into()];
+    assert_eq!(
+        lite.find_by_values(Slot::BY_OWNER_ROOM, &v).map(|i| i.len()),
+        Ok(0)
+    );
+
+    let Some(mut pg) = pg::connect("postgres_profile_refuses_a_nul_byte_in_a_query_value_as_postgres_does")
+    else {
+        return;
+    };
+    pg.client
+        .batch_execute(&schema().to_sql(Dialect::Postgres))
+        .unwrap();
+    let e = (pg.client)
+        .query("SELECT id FROM slots WHERE room = $1", &[&"a\0"])
+        .unwrap_err();
+    let db = e.as_db_error().unwrap_or_else(|| panic!("{e}"));
+    assert_eq!(
+        (db.code().code(), format!("ERROR: {}", db.message())),
+        ("22021", nul.message(Engine::Postgres))
+    );
+}
+
+/// Every `Result` read refuses in an aborted transaction under `Engine::Postgres`
+/// (`range_values` and `prefix` answered); the `Option` reads and a `Records` view answer
+/// from the state as it stands (docs/ENGINES.md says why).
+#[test]
+fn postgres_profile_refuses_every_result_read_in_an_aborted_transaction() {
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let (mut s, ann, slot) = seeded(engine);
+        s.begin().unwrap();
+        assert!(s.insert(Person { name: "ann".into() }).is_err());
+        let row = [ann.into(), Value::Int(1)];
+        let at = [ann.into(), "a".into()];
+        let reads: [(&str, Result<(), Error>); 7] = [
+            ("try_get", s.try_get(ann).map(drop)),
+            ("try_get_owned", s.try_get_owned(ann).map(drop)),
+            ("explain_delete", s.explain_delete(slot).map(drop)),
+            (
+                "range_values",
+                s.range_values(Slot::BY_OWNER_ROOM, Included(&at[..1]), Unbounded)
+                    .map(drop),
+            ),
+            ("prefix", s.prefix(Slot::BY_OWNER_ROOM, &at[..1]).map(drop)),
+            (
+                "find_by_values",
+                s.find_by_values(Slot::BY_OWNER_ROOM, &at).map(drop),
+            ),
+            (
+                "find_unique_values",
+                s.find_unique_values(Slot::BY_OWNER_DAY, &row).map(drop),
+            ),
+        ];
+        for (read, got) in reads {
+            match engine {
+                Engine::Postgres => assert!(
+                    matches!(
+                        got,
+                        Err(Error::TransactionAborted {
+                            statement: "insert",
+                            ..
+                        })
+                    ),
+                    "{read}: {got:?}"
+                ),
+                _ => assert_eq!(got, Ok(()), "{read}"),
+            }
+        }
+        assert!(s.get(slot).is_some());
+        assert_eq!(s.find_unique(Person::BY_NAME, "ann"), Some(ann));
+        assert_eq!(
+            s.records::<Slot>().find_unique_values(Slot::BY_OWNER_DAY, &row),
+            Ok(Some(slot))
+        );
+        s.rollback().unwrap();
+        assert_eq!(s.find_unique_values(Slot::BY_OWNER_DAY, &row), Ok(Some(slot)));
+        assert_eq!(
+            s.prefix(Slot::BY_OWNER_ROOM, &at[..1]).map(Iterator::count),
+            Ok(1)
+        );
+    }
+}
