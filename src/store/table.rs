@@ -142,6 +142,31 @@ fn first_conflict<E: Entity, X>(
 #[derive(Debug)]
 pub(crate) struct NotGiven;
 
+/// Which unique constraint of an entity a probe is for: its position as a value (`usize`),
+/// or as a constant ([`At`]), with which the probe's code is compiled for that constraint
+/// alone (its definition folded in).
+pub(crate) trait Constraint: Copy {
+    fn at(self) -> usize;
+}
+
+impl Constraint for usize {
+    #[inline(always)]
+    fn at(self) -> usize {
+        self
+    }
+}
+
+/// Unique constraint `U`, a constant (see [`Constraint`]).
+#[derive(Clone, Copy)]
+pub(crate) struct At<const U: usize>;
+
+impl<const U: usize> Constraint for At<U> {
+    #[inline(always)]
+    fn at(self) -> usize {
+        U
+    }
+}
+
 #[inline]
 pub(crate) fn same_values<E: Entity>(a: &E::Row, b: &E::Row, text: &TextHeap, cols: &impl Cols) -> bool {
     cols.fields().iter().all(|&f| {
@@ -292,13 +317,55 @@ impl<E: Entity> Table<E> {
         }
     }
 
+    /// [`first_conflict_by`](Self::first_conflict_by) with [`given_holder`](Self::given_holder)
+    /// as the holder: the unique constraint `value` would violate. An entity without unique
+    /// constraints calls nothing; the others make one call, in which, under SQLite and for an
+    /// entity with one or two constraints (most), each probe is written out with its
+    /// constraint a constant ([`At`]): the constraint's columns and case rule fold into the
+    /// probe and into its comparison of a candidate (which hashbrown calls out of line: with
+    /// the constraint a variable, that call read the definition and walked its columns, about
+    /// 110 instructions per candidate). Inlining the probes into every insert instead made
+    /// the bulk insert about 2% slower (docs/PERFORMANCE.md, "Refused inserts and cascade
+    /// deletes").
+    #[inline(always)]
+    pub(crate) fn first_given_conflict(
+        &self,
+        engine: Engine,
+        value: &E,
+    ) -> Result<Option<(usize, RawKey)>, NotGiven> {
+        match E::DEF.uniques.is_empty() {
+            true => Ok(None),
+            false => self.first_given_conflict_probed(engine, value),
+        }
+    }
+
+    /// [`first_given_conflict`](Self::first_given_conflict)'s probes, out of line.
+    #[inline(never)]
+    fn first_given_conflict_probed(
+        &self,
+        engine: Engine,
+        value: &E,
+    ) -> Result<Option<(usize, RawKey)>, NotGiven> {
+        let n = E::DEF.uniques.len();
+        if engine == Engine::Postgres || n > 2 {
+            return self.first_conflict_by(engine, |u| self.given_holder(u, value));
+        }
+        // SQLite's order, the last declared first.
+        if n == 2 {
+            if let Some(existing) = self.given_holder(At::<1>, value)? {
+                return Ok(Some((1, existing)));
+            }
+        }
+        Ok(self.given_holder(At::<0>, value)?.map(|existing| (0, existing)))
+    }
+
     /// A record holding, under unique constraint `u`, the values `value` gives for its
     /// columns, read from the value before it is stored (no text copied); `Err(NotGiven)`
     /// when a column's value is one only the stored row has (a field the store fills, a type
     /// converted on the way in). Hashes and compares as [`unique_holder`](Self::unique_holder).
-    #[inline]
-    pub(crate) fn given_holder(&self, u: usize, value: &E) -> Result<Option<RawKey>, NotGiven> {
-        let Some(def) = E::DEF.uniques.get(u) else {
+    #[inline(always)]
+    pub(crate) fn given_holder(&self, u: impl Constraint, value: &E) -> Result<Option<RawKey>, NotGiven> {
+        let Some(def) = E::DEF.uniques.get(u.at()) else {
             return Ok(None);
         };
         let filled =
@@ -315,14 +382,17 @@ impl<E: Entity> Table<E> {
             [f] => hash_value(given(*f), def.nocase),
             fields => hash_values(fields.iter().map(|&f| given(f)), def.nocase),
         };
-        let (Some(hash), Some(index)) = (hash, self.uniques.get(u)) else {
+        let (Some(hash), Some(index)) = (hash, self.uniques.get(u.at())) else {
             return Ok(None);
         };
+        // The definition is taken again from `u` inside the comparison, not captured: for an
+        // `At` it is then a constant there too.
         Ok(index.find(hash, |k| {
-            self.row(k).is_some_and(|r| {
-                (def.fields.iter())
-                    .all(|&f| same_value(E::__value(r, &self.text, f as usize), given(f), def.nocase))
-            })
+            let (Some(def), Some(r)) = (E::DEF.uniques.get(u.at()), self.row(k)) else {
+                return false;
+            };
+            (def.fields.iter())
+                .all(|&f| same_value(E::__value(r, &self.text, f as usize), given(f), def.nocase))
         }))
     }
 

@@ -740,7 +740,7 @@ fn check_postgres_values_of<'a, E: Entity>(
 /// position).
 #[inline(always)]
 fn probe_table<E: Entity>(table: &Table<E>, engine: Engine, value: &mut E) -> Result<bool, Error> {
-    let found = table.first_conflict_by(engine, |u| table.given_holder(u, value));
+    let found = table.first_given_conflict(engine, value);
     match found {
         Ok(None) => Ok(true),
         Err(NotGiven) => Ok(false),
