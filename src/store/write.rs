@@ -15,14 +15,19 @@ use crate::value::{SqlType, Value};
 impl Store {
     /// Inserts a record and returns its key.
     ///
-    /// Checks, in this order: every unique constraint (last declared first, as SQLite reports
-    /// them), then every
-    /// foreign key's target (exists and is live). Cost: O(1) average per constraint, plus the
-    /// record's text copied into the table's heap.
+    /// Checks, in this order: under `Engine::Postgres` the values its types cannot hold (as
+    /// PostgreSQL binds them), the `check` predicates, `max_len`, every unique constraint (last
+    /// declared first, as SQLite reports them; PostgreSQL's order under its profile), then
+    /// every foreign key's target (exists and is live); a value held already whose other
+    /// checks also fail is reported by the first of these it fails. Cost: O(1) average per
+    /// constraint, plus the record's text copied into the table's heap.
     ///
     /// # Errors
-    /// [`Error::UniqueViolation`], [`Error::MissingTarget`], [`Error::DeletedTarget`],
-    /// [`Error::UnknownEntity`], [`Error::CapacityExceeded`]. On error nothing changed.
+    /// [`Error::NulInText`] and [`Error::OutOfRange`] (under `Engine::Postgres`),
+    /// [`Error::CheckViolation`], [`Error::TooLong`], [`Error::UniqueViolation`],
+    /// [`Error::MissingTarget`], [`Error::DeletedTarget`], [`Error::Cycle`],
+    /// [`Error::UnknownEntity`], [`Error::CapacityExceeded`], and
+    /// [`Error::TransactionAborted`] in an aborted transaction. On error nothing changed.
     ///
     /// ```
     /// # use relata::{Entity, Error, Key, Schema, Store};
@@ -59,7 +64,8 @@ impl Store {
 
     /// Changes a record through a closure over an owned copy, then checks and writes it back.
     /// Changing a foreign key moves the record between its parents' children lists (to the end
-    /// of the new parent's list). Unchanged text is not copied again.
+    /// of the new parent's list). Unchanged text is not copied again. Cost: as
+    /// [`insert`](Self::insert) for the changed columns, plus O(1) per moved key.
     ///
     /// # Errors
     /// [`Error::NotFound`] / [`Error::Stale`] for the key, then as [`insert`](Self::insert)
@@ -86,11 +92,23 @@ impl Store {
         self.logged("update", E::DEF.table, Some(key.raw()), result, |_| None)
     }
 
-    /// Replaces a whole record and returns the old value. Same checks as
-    /// [`update`](Self::update).
+    /// Replaces a whole record and returns the old value. Same checks and cost as
+    /// [`update`](Self::update), plus the old value's copy out of the table.
     ///
     /// # Errors
     /// As [`update`](Self::update).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { #[relata(unique)] name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let k = store.insert(User { name: "alice".into() })?;
+    /// let old = store.replace(k, User { name: "ann".into() })?;
+    /// assert_eq!(old.name, "alice");
+    /// assert_eq!(store.get(k).unwrap().name, "ann");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn replace<E: Entity>(&mut self, key: Key<E>, value: E) -> Result<E, Error> {
         let t = self.table_index::<E>()?;
         let result = self.statement(|s| {
@@ -245,6 +263,11 @@ impl Store {
         new_id: NewId,
     ) -> Result<(E::Row, u64, usize), Error> {
         if let Some(c) = value.__check() {
+            // PostgreSQL refuses a value its type cannot hold when binding it, before any
+            // constraint: that error first (only when the CHECK fails: no cost otherwise).
+            if self.engine == Engine::Postgres {
+                check_postgres_values_of::<E>(old.map(|(k, _)| k), |f| value.__given(f))?;
+            }
             return Err(refused_value::<E>(value, c, old.map(|(k, _)| k)));
         }
         let now = match E::__STAMPS && stamp {
@@ -304,10 +327,10 @@ impl Store {
         if let Some(now) = now {
             E::__stamp(&mut row, old.map(|(_, o)| o), now, &mut table.text)?;
         }
-        check_lengths::<E>(&row, &table.text, old.map(|(k, _)| k))?;
         if engine == Engine::Postgres {
             check_postgres_values::<E>(&row, &table.text, old.map(|(k, _)| k))?;
         }
+        check_lengths::<E>(&row, &table.text, old.map(|(k, _)| k))?;
         Ok((row, counter))
     }
 
@@ -745,13 +768,13 @@ fn probe_table<E: Entity>(table: &Table<E>, engine: Engine, value: &mut E) -> Re
         Ok(None) => Ok(true),
         Err(NotGiven) => Ok(false),
         Ok(Some((u, existing))) => {
-            // A value failing a CHECK too: the row's path reports it, quoting the value.
-            if value.__check().is_some() {
+            // A value PostgreSQL refuses before any constraint (as it binds it): refused
+            // first under its profile, or by the row's path when not given.
+            if engine == Engine::Postgres && !check_postgres_values_of::<E>(None, |f| value.__given(f))? {
                 return Ok(false);
             }
-            // A value PostgreSQL refuses before any constraint: refused here under its
-            // profile, or by the row's path when not given.
-            if engine == Engine::Postgres && !check_postgres_values_of::<E>(None, |f| value.__given(f))? {
+            // A value failing a CHECK too: the row's path reports it, quoting the value.
+            if value.__check().is_some() {
                 return Ok(false);
             }
             match check_lengths_of::<E>(None, |f| value.__given(f))? {

@@ -213,3 +213,53 @@ fn postgres_orders_text_as_relata_does_under_the_c_collation() {
         .collect();
     assert_eq!(ours, theirs);
 }
+
+fn short_and_fine(n: &Limited) -> bool {
+    n.body != "ab\0"
+}
+
+/// A note whose body is at most 2 characters and not `"ab\0"` (a CHECK).
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "limited", check(short_and_fine, name = "ck_short"))]
+struct Limited {
+    #[relata(max_len = 2)]
+    body: String,
+    #[relata(unique)]
+    code: u64,
+}
+
+/// PostgreSQL refuses a NUL byte when the statement's parameter is bound, before any
+/// constraint looks at the row, so its error comes first whatever else the value breaks: a
+/// length, a CHECK, a unique value held already. relata under its profile reports the same
+/// error on each path (the refused insert's probe, the row's checks).
+#[test]
+fn postgres_profile_reports_a_nul_byte_before_any_constraint_it_also_breaks() {
+    let schema = Schema::builder().entity::<Limited>().build().unwrap();
+    let mut s = Store::with_engine(schema, Engine::Postgres);
+    s.insert(Limited {
+        body: "ok".into(),
+        code: 1,
+    })
+    .unwrap();
+    let nul = Error::NulInText {
+        table: "limited",
+        column: "body",
+        key: None,
+    };
+    for (body, code, what) in [
+        ("abc\0", 2, "too long"),
+        ("abc\0", 1, "too long and a code held already"),
+        ("ab\0", 2, "failing the CHECK"),
+        ("ab\0", 1, "failing the CHECK, a code held already"),
+        ("a\0", 1, "a code held already"),
+    ] {
+        let err = s
+            .insert(Limited {
+                body: body.into(),
+                code,
+            })
+            .unwrap_err();
+        assert_eq!(err, nul, "{what}");
+    }
+    s.check_integrity().unwrap();
+}
