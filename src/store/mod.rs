@@ -583,11 +583,9 @@ impl Store {
         values: &[Value<'_>],
     ) -> Result<Option<Key<E>>, Error> {
         self.refuse_if_aborted()?;
+        let table = self.table::<E>()?;
         scan::check_unique_values::<E>(self.engine, by.index, values)?;
-        Ok(self
-            .table::<E>()?
-            .find_unique(by.index, values)
-            .map(Key::from_raw))
+        Ok(table.find_unique(by.index, values).map(Key::from_raw))
     }
 
     /// The records whose indexed column equals `value`, in key order. O(1) average to start,

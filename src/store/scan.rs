@@ -230,15 +230,7 @@ impl Store {
         by: Index<E, Composite>,
         prefix: &[Value<'_>],
     ) -> Result<Scan<'_, E>, Error> {
-        self.refuse_if_aborted()?;
-        let table = self.table::<E>()?;
-        check_index_values::<E>(self.engine, by.index, prefix, Given::Bound)?;
-        Ok(scan_table(
-            table,
-            by.index,
-            Bound::Included(prefix),
-            Bound::Included(prefix),
-        ))
+        self.range_values(by, Bound::Included(prefix), Bound::Included(prefix))
     }
 
     fn scan_index<E: Entity>(
