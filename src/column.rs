@@ -800,17 +800,18 @@ pub fn field_from_json<T: Column>(
     }
 }
 
-/// An `#[relata(id)]` field of a JSON fixture record: the integer under its column or name
-/// (the record's `"id"`, which names such a record by its id, whatever the column), which
-/// the insert keeps; anything else (left out, a string name) is 0, for which the insert
-/// assigns the next id.
+/// An `#[relata(id)]` field of a JSON fixture record: the integer under its column or name,
+/// else the record's `"id"` (which names such a record by its id, whatever the field is
+/// called), which the insert keeps; anything else (left out, a string name) is 0, for which
+/// the insert assigns the next id.
 #[doc(hidden)]
 pub fn id_from_json<T: Column + Default>(
     record: &serde_json::Map<String, serde_json::Value>,
     field: &crate::entity::FieldDef,
     cx: &mut JsonCx<'_>,
 ) -> Result<T, JsonBad> {
-    match record.get(field.column).or_else(|| record.get(field.name)) {
+    let given = (record.get(field.column).or_else(|| record.get(field.name))).or_else(|| record.get("id"));
+    match given {
         Some(v @ serde_json::Value::Number(_)) => T::decode_json(v, cx),
         _ => Ok(T::default()),
     }

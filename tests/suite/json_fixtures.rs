@@ -460,3 +460,24 @@ fn an_id_field_under_another_column_is_given_by_the_records_id() {
     assert_eq!(s.get(k).unwrap().id, 17);
     assert_eq!(s.find_unique(Numbered::BY_ID, &17), Some(k));
 }
+
+/// An `#[relata(id)]` field under another name is given by the record's `"id"` too.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "tickets")]
+struct Ticket {
+    #[relata(id)]
+    number: i64,
+    title: String,
+}
+
+#[test]
+fn an_id_field_under_another_name_is_given_by_the_records_id() {
+    let mut s = Store::new(Schema::builder().entity::<Ticket>().build().unwrap());
+    let json = r#"{"tickets": [{"id": 17, "title": "a"}, {"id": 1, "title": "b"}, {"number": 5, "id": 9, "title": "c"}]}"#;
+    let loaded = s.load_json(json).unwrap();
+    for (name, number) in [("17", 17), ("1", 1), ("9", 5)] {
+        let k = loaded.key::<Ticket>(name).unwrap();
+        assert_eq!(s.get(k).unwrap().number, number, "record {name}");
+    }
+    s.check_integrity().unwrap();
+}
