@@ -426,6 +426,11 @@ pub trait Entity: Sized + Send + Sync + 'static {
     fn __check(&self) -> Option<usize> {
         None
     }
+    /// Whether the record fails CHECK constraint `check` (position in `DEF.checks`).
+    #[doc(hidden)]
+    fn __fails(&self, _check: usize) -> bool {
+        false
+    }
     /// Whether every stored value of every field is a value of its type (no field needs
     /// [`__rejected`](Self::__rejected)'s check).
     #[doc(hidden)]

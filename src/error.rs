@@ -848,7 +848,9 @@ pub enum SnapshotError {
     /// Another invariant does not hold (for example a cycle in an `acyclic` relationship).
     #[error("snapshot violates an invariant: {0}")]
     Integrity(IntegrityError),
-    /// A record breaks a CHECK constraint or a `max_len` limit (`error` says which).
+    /// A record breaks a CHECK constraint or a `max_len` limit, or under `Engine::Postgres`
+    /// holds a value PostgreSQL cannot bind (NUL in text, a `u64` above `BIGINT`): `error`
+    /// says which.
     #[error("snapshot record {table}[{key}] is refused: {error}")]
     Rejected {
         /// The table.

@@ -242,6 +242,12 @@ fn entity_impl(m: &Model, ref_ident: &syn::Ident, n_fk: usize) -> Tokens {
                 } )*
                 ::core::option::Option::None
             }
+            fn __fails(&self, check: usize) -> bool {
+                match check {
+                    #( #check_idx => !#check_paths(self), )*
+                    _ => false,
+                }
+            }
             fn __shown(row: &__RelataRow, text: &::relata::TextHeap, field: usize) -> ::core::option::Option<::std::string::String> {
                 match field {
                     #( #idx => <#tys as ::relata::Column>::shown(&row.#fs, text), )*

@@ -405,7 +405,7 @@ impl Store {
             children[i].2.push(fk);
         }
         for (ct, c, fks) in children {
-            self.tables[ct].check_nulled(c, &fks)?;
+            self.tables[ct].check_nulled(c, &fks, self.engine)?;
         }
         Ok(())
     }

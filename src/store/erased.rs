@@ -29,7 +29,7 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     fn p_set_fk(&mut self, key: RawKey, fk: usize, to: Option<RawKey>) -> Result<bool, Error>;
     /// The record satisfies its CHECK constraints after each of `fks` in turn is set to NULL
     /// (a database runs each key's SET NULL as its own UPDATE, checked).
-    fn check_nulled(&self, key: RawKey, fks: &[usize]) -> Result<(), Error>;
+    fn check_nulled(&self, key: RawKey, fks: &[usize], engine: Engine) -> Result<(), Error>;
     fn undo_insert(&mut self, key: RawKey);
     fn undo_delete(&mut self, key: RawKey);
     fn undo_update(&mut self, key: RawKey);
@@ -167,13 +167,13 @@ impl<E: Entity> AnyTable for Table<E> {
         };
         Ok(self.p_update(key, row))
     }
-    fn check_nulled(&self, key: RawKey, fks: &[usize]) -> Result<(), Error> {
+    fn check_nulled(&self, key: RawKey, fks: &[usize], engine: Engine) -> Result<(), Error> {
         let Some(mut row) = self.row(key).cloned() else {
             return Ok(());
         };
         for &fk in fks {
             if E::__set_fk(&mut row, fk, None) {
-                check_predicates::<E>(&row, &self.text, Some(key))?;
+                check_predicates::<E>(&row, &self.text, Some(key), engine)?;
             }
         }
         Ok(())

@@ -143,7 +143,7 @@ impl Store {
 
     /// One statement: builds `value`'s row once, looks for the record holding its values
     /// under unique constraint `u` by that row, then inserts the row or does `on_conflict`.
-    /// The proposed row's own checks (CHECK predicates, `max_len`) come first, whatever the
+    /// The proposed row's own checks (`max_len`, CHECK predicates) come first, whatever the
     /// conflict does next, as SQLite and PostgreSQL check the proposed row before looking for
     /// one.
     fn upsert_by<E: Entity, F: FnOnce(&mut E)>(

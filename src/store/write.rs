@@ -16,15 +16,17 @@ impl Store {
     /// Inserts a record and returns its key.
     ///
     /// Checks, in this order: under `Engine::Postgres` the values its types cannot hold (as
-    /// PostgreSQL binds them), the `check` predicates, `max_len`, every unique constraint (last
-    /// declared first, as SQLite reports them; PostgreSQL's order under its profile), then
+    /// PostgreSQL binds them), `max_len`, the `check` predicates (of two that fail, the first
+    /// declared, as SQLite reports it; under PostgreSQL's profile the one whose name sorts
+    /// first), every unique constraint (last declared first, as SQLite reports them;
+    /// PostgreSQL's order under its profile), then
     /// every foreign key's target (exists and is live); a value held already whose other
     /// checks also fail is reported by the first of these it fails. Cost: O(1) average per
     /// constraint, plus the record's text copied into the table's heap.
     ///
     /// # Errors
     /// [`Error::NulInText`] and [`Error::OutOfRange`] (under `Engine::Postgres`),
-    /// [`Error::CheckViolation`], [`Error::TooLong`], [`Error::UniqueViolation`],
+    /// [`Error::TooLong`], [`Error::CheckViolation`], [`Error::UniqueViolation`],
     /// [`Error::MissingTarget`], [`Error::DeletedTarget`], [`Error::Cycle`],
     /// [`Error::UnknownEntity`], [`Error::CapacityExceeded`], and
     /// [`Error::TransactionAborted`] in an aborted transaction. On error nothing changed.
@@ -263,12 +265,14 @@ impl Store {
         new_id: NewId,
     ) -> Result<(E::Row, u64, usize), Error> {
         if let Some(c) = value.__check() {
-            // PostgreSQL refuses a value its type cannot hold when binding it, before any
-            // constraint: that error first (only when the CHECK fails: no cost otherwise).
-            if self.engine == Engine::Postgres {
-                check_postgres_values_of::<E>(old.map(|(k, _)| k), |f| value.__given(f))?;
-            }
-            return Err(refused_value::<E>(value, c, old.map(|(k, _)| k)));
+            let id_given = old.is_none() && matches!(new_id, NewId::Given);
+            return Err(refused_value::<E>(
+                value,
+                c,
+                self.engine,
+                old.map(|(k, _)| k),
+                id_given,
+            ));
         }
         let now = match E::__STAMPS && stamp {
             true => Some(self.clock.unix_micros()),
@@ -398,7 +402,7 @@ impl Store {
         // newly conflict (a one-to-one key), and only its target can be missing; the key gets
         // the next link number. The checks of `proposed_row` and `check_row` that can fire.
         if !E::DEF.checks.is_empty() {
-            check_predicates::<E>(&row, &self.table_at::<E>(t)?.text, Some(key))?;
+            check_predicates::<E>(&row, &self.table_at::<E>(t)?.text, Some(key), self.engine)?;
         }
         let field = E::DEF.fks[fk].field;
         if E::DEF.uniques.iter().any(|u| u.fields.contains(&field)) {
@@ -508,7 +512,7 @@ impl Store {
     /// them). `Ok(false)`: a constraint has a column only the row has (`#[relata(id)]`, a
     /// stamp, a type converted on the way in), so the row's check probes them all. A conflict
     /// is the error the row's check would report: the same constraint, in the engine's order,
-    /// and after the checks of the record alone (CHECK, then `max_len`), which are run for it
+    /// and after the checks of the record alone (`max_len`, then CHECK), which are run for it
     /// here. (Only a text heap or id space at capacity, 2^32 bytes or 2^64 ids, which the
     /// row's building reports first, is reported after a unique violation instead.)
     ///
@@ -840,27 +844,71 @@ fn unnumber_links<E: Entity>(
 }
 
 /// The record in `row` (the record `key`, `None` for an insert) satisfies every CHECK
-/// constraint of its entity.
+/// constraint of its entity; else the one `engine` reports ([`reported_check`]).
 pub(crate) fn check_predicates<E: Entity>(
     row: &E::Row,
     text: &TextHeap,
     key: Option<RawKey>,
+    engine: Engine,
 ) -> Result<(), Error> {
-    match E::__from_row(row, text).__check() {
+    let value = E::__from_row(row, text);
+    match value.__check() {
         None => Ok(()),
-        Some(c) => Err(check_violation::<E>(c, key, Some((row, text)))),
+        Some(c) => Err(check_violation::<E>(
+            reported_check(&value, c, engine),
+            key,
+            Some((row, text)),
+        )),
     }
 }
 
-/// The violation of CHECK `c` by `value`, not yet a row: made one in a heap of its own so the
-/// error can quote it (only a refused write pays).
+/// Of the CHECK constraints `value` fails, the first of which is `first` (in declaration
+/// order, as SQLite checks them), the one `engine` reports: under `Engine::Postgres` the one
+/// whose name sorts first, as PostgreSQL checks them in name order. Only a refused write pays.
+#[cold]
+fn reported_check<E: Entity>(value: &E, first: usize, engine: Engine) -> usize {
+    let name = |c: &usize| E::DEF.checks.get(*c).map(|d| d.name);
+    match engine {
+        Engine::Postgres => (first..E::DEF.checks.len())
+            .filter(|&c| value.__fails(c))
+            .min_by_key(name)
+            .unwrap_or(first),
+        _ => first,
+    }
+}
+
+/// The error for `value` (the record `key`, `None` for an insert), which fails CHECK `first`,
+/// as its engine reports it: made a row in a heap of its own, that row's values PostgreSQL
+/// cannot bind (under its profile) and its `max_len` limits come first, as both engines
+/// check a column's type before the table's CHECKs; else the violation, quoting the row.
+/// The `#[relata(id)]` field is checked only if the write keeps it (`id_given`): otherwise
+/// the store assigns it. Only a refused write pays.
 #[cold]
 #[inline(never)]
-fn refused_value<E: Entity>(value: E, c: usize, key: Option<RawKey>) -> Error {
+fn refused_value<E: Entity>(
+    value: E,
+    first: usize,
+    engine: Engine,
+    key: Option<RawKey>,
+    id_given: bool,
+) -> Error {
+    let c = reported_check(&value, first, engine);
     let mut text = TextHeap::default();
-    match value.__into_row(&mut text) {
-        Ok(row) => check_violation::<E>(c, key, Some((&row, &text))),
-        Err(_) => check_violation::<E>(c, key, None),
+    let Ok(row) = value.__into_row(&mut text) else {
+        return check_violation::<E>(c, key, None);
+    };
+    let skipped = E::DEF.id.filter(|_| !id_given).map(usize::from);
+    let bound = match engine {
+        Engine::Postgres => check_postgres_values_of::<E>(key, |f| match skipped == Some(f) {
+            true => Some(Value::Null),
+            false => Some(E::__value(&row, &text, f)),
+        })
+        .map(drop),
+        _ => Ok(()),
+    };
+    match bound.and_then(|()| check_lengths::<E>(&row, &text, key)) {
+        Err(e) => e,
+        Ok(()) => check_violation::<E>(c, key, Some((&row, &text))),
     }
 }
 

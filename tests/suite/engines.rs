@@ -532,3 +532,109 @@ fn postgres_profile_checks_no_action_before_the_cascade_as_postgres_does() {
         assert_eq!(first_line(&err.message(Engine::Postgres)), message);
     }
 }
+
+// ----- which of several failed checks is reported -----
+
+fn a_not_negative(r: &Reading) -> bool {
+    r.a >= 0
+}
+
+fn b_not_negative(r: &Reading) -> bool {
+    r.b >= 0
+}
+
+/// Two CHECKs, declared `z_first` then `a_second`, and a `max_len` on `label`.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(
+    table = "readings",
+    check(a_not_negative, name = "z_first", sql = "a >= 0"),
+    check(b_not_negative, name = "a_second", sql = "b >= 0")
+)]
+struct Reading {
+    #[relata(max_len = 3)]
+    label: String,
+    a: i64,
+    b: i64,
+}
+
+fn readings() -> Schema {
+    Schema::builder().entity::<Reading>().build().unwrap()
+}
+
+fn reading(label: &str, a: i64, b: i64) -> Reading {
+    Reading {
+        label: label.into(),
+        a,
+        b,
+    }
+}
+
+/// The constraint a refused write names, or the error's variant.
+fn refused_by(e: &Error) -> &'static str {
+    match e {
+        Error::CheckViolation { constraint, .. } => constraint,
+        Error::TooLong { .. } => "max_len",
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// A value too long for its column and failing a CHECK is refused for its length by both
+/// engines: PostgreSQL coerces it to `VARCHAR(n)` before any CHECK, SQLite checks the column's
+/// length CHECK, written with the column, before the table's. Of two failing CHECKs SQLite
+/// reports the first declared, PostgreSQL the one whose name sorts first.
+#[test]
+fn both_profiles_report_a_length_before_a_check_and_postgres_its_checks_in_name_order() {
+    let cases = [
+        (reading("long", -1, -1), "max_len", "max_len"),
+        (reading("ok", -1, -1), "z_first", "a_second"),
+        (reading("ok", -1, 0), "z_first", "z_first"),
+        (reading("ok", 0, -1), "a_second", "a_second"),
+    ];
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let mut s = Store::with_engine(readings(), engine);
+        let k = s.insert(reading("ok", 0, 0)).unwrap();
+        let before = s.clone();
+        for (value, lite, postgres) in &cases {
+            let want = [*lite, *postgres][usize::from(engine == Engine::Postgres)];
+            let on_insert = s.insert(value.clone()).unwrap_err();
+            let on_update = s.update(k, |r| *r = value.clone()).unwrap_err();
+            assert_eq!(refused_by(&on_insert), want, "{engine:?} insert {value:?}");
+            assert_eq!(refused_by(&on_update), want, "{engine:?} update {value:?}");
+        }
+        assert!(s == before);
+        s.check_integrity().unwrap();
+    }
+
+    let db = sqlite(&readings());
+    for (value, lite, _) in &cases {
+        let e = db
+            .execute(
+                "INSERT INTO readings (id, label, a, b) VALUES (1, ?1, ?2, ?3)",
+                rusqlite::params![value.label, value.a, value.b],
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(lite), "SQLite for {value:?}: {e}");
+    }
+    let Some(mut pg) = postgres(
+        "both_profiles_report_a_length_before_a_check_and_postgres_its_checks_in_name_order",
+        &readings(),
+    ) else {
+        return;
+    };
+    for (value, _, theirs) in &cases {
+        let e = (pg.client)
+            .execute(
+                "INSERT INTO readings (id, label, a, b) VALUES (1, $1, $2, $3)",
+                &[&value.label, &value.a, &value.b],
+            )
+            .unwrap_err();
+        let db = e.as_db_error().unwrap();
+        let named = match db.code().code() {
+            "22001" => "max_len",
+            "23514" => db.constraint().unwrap(),
+            other => panic!("PostgreSQL for {value:?}: {other} {}", db.message()),
+        };
+        assert_eq!(named, *theirs, "PostgreSQL for {value:?}");
+    }
+}

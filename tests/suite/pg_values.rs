@@ -263,3 +263,62 @@ fn postgres_profile_reports_a_nul_byte_before_any_constraint_it_also_breaks() {
     }
     s.check_integrity().unwrap();
 }
+
+/// A text column holding a type of the user's (here a newtype over `String`).
+#[derive(relata::Column, Clone, Debug, PartialEq)]
+struct Tag(String);
+
+fn one_word(t: &Tagged) -> bool {
+    !t.tag.0.contains(' ')
+}
+
+/// A record with an `#[relata(id)]` kept as a `u64` and a CHECK.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "tagged", check(one_word, name = "ck_one_word"))]
+struct Tagged {
+    #[relata(id)]
+    id: u64,
+    tag: Tag,
+}
+
+/// The value a failing CHECK is checked on is the row's: a NUL byte in a column of a type of
+/// the user's is found too (PostgreSQL refuses it when binding it), and an id the insert does
+/// not keep (the store assigns it) is not read.
+#[test]
+fn postgres_profile_finds_a_nul_byte_in_a_custom_column_before_a_failing_check() {
+    let schema = Schema::builder().entity::<Tagged>().build().unwrap();
+    let mut s = Store::with_engine(schema, Engine::Postgres);
+    let nul = Error::NulInText {
+        table: "tagged",
+        column: "tag",
+        key: None,
+    };
+    let value = Tagged {
+        id: 0,
+        tag: Tag("two\0 words".into()),
+    };
+    assert_fails_unchanged(&mut s, &nul, |s| s.insert(value));
+    let k = s
+        .insert(Tagged {
+            id: 0,
+            tag: Tag("one".into()),
+        })
+        .unwrap();
+    let on_update = Error::NulInText {
+        table: "tagged",
+        column: "tag",
+        key: Some(k.raw()),
+    };
+    assert_fails_unchanged(&mut s, &on_update, |s| s.update(k, |t| t.tag.0.push_str("\0 x")));
+    let ignored_id = Tagged {
+        id: u64::MAX,
+        tag: Tag("two words".into()),
+    };
+    assert!(matches!(
+        s.insert(ignored_id),
+        Err(Error::CheckViolation {
+            constraint: "ck_one_word",
+            ..
+        })
+    ));
+}

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     has_null, index_row, links_within_counters, order_cmp, place_child, row_hash, same_values, Table,
 };
+use crate::engine::Engine;
 use crate::entity::Entity;
 use crate::error::SnapshotError;
 use crate::index::children::ChildIndex;
@@ -419,10 +420,11 @@ fn fill_unique<E: Entity>(
 }
 
 /// The record's CHECK constraints and `max_len` limits hold (a snapshot's description does not
-/// record them, so a load under a schema that added one checks the data against it).
+/// record them, so a load under a schema that added one checks the data against it). Of two
+/// failing CHECKs the first declared is reported: the engine byte comes after the tables.
 fn check_row<E: Entity>(row: &E::Row, text: &TextHeap, key: RawKey) -> Result<(), SnapshotError> {
     check_lengths::<E>(row, text, Some(key))
-        .and_then(|()| check_predicates::<E>(row, text, Some(key)))
+        .and_then(|()| check_predicates::<E>(row, text, Some(key), Engine::Sqlite))
         .map_err(|error| SnapshotError::Rejected {
             table: E::DEF.table,
             key,
