@@ -80,6 +80,14 @@ pub(crate) fn with_bound<Q: QueryValue + ?Sized, R>(
     }
 }
 
+/// A bound's values, `None` for no bound.
+fn bound_values<'b, 'v>(bound: Bound<&'b [Value<'v>]>) -> Option<&'b [Value<'v>]> {
+    match bound {
+        Bound::Included(values) | Bound::Excluded(values) => Some(values),
+        Bound::Unbounded => None,
+    }
+}
+
 /// Whether something between `lower` and `upper` (prefixes): `cmp` compares it with one.
 pub(crate) fn within(
     cmp: impl Fn(&[Value<'_>]) -> Ordering,
@@ -193,10 +201,13 @@ impl Store {
     ) -> Result<Scan<'_, E>, Error> {
         self.refuse_if_aborted()?;
         let table = self.table::<E>()?;
-        for bound in [lower, upper] {
-            if let Bound::Included(values) | Bound::Excluded(values) = bound {
-                check_index_values::<E>(self.engine, by.index, values, Given::Bound)?;
-            }
+        let (low, high) = (bound_values(lower), bound_values(upper));
+        if let Some(low) = low {
+            check_index_values::<E>(self.engine, by.index, low, Given::Bound)?;
+        }
+        // A prefix is both bounds, the same slice: checked once.
+        if let Some(high) = high.filter(|&h| !low.is_some_and(|l| std::ptr::eq(l, h))) {
+            check_index_values::<E>(self.engine, by.index, high, Given::Bound)?;
         }
         Ok(scan_table(table, by.index, lower, upper))
     }
@@ -273,6 +284,11 @@ pub(crate) enum Given {
 }
 
 /// Whether `values` fit index `x` of `E` used as `given` says ([`check_values`]).
+/// Inlined with `check_values` (its error built out of line): where the index is a constant
+/// (`Post::BY_AUTHOR_CREATED_AT`) and the values a literal slice, the index's definition
+/// folds in and the check is a compare or two; out of line it cost a prefix read about 55
+/// instructions (docs/PERFORMANCE.md, "Reads given Values: the check once, inlined").
+#[inline(always)]
 pub(crate) fn check_index_values<E: Entity>(
     engine: Engine,
     x: usize,
@@ -302,6 +318,7 @@ pub(crate) fn check_unique_values<E: Entity>(
 /// no more than its columns (exactly as many for [`Given::Row`]), each of its column's kind
 /// ([`fits`]); under `Engine::Postgres` no text with a NUL byte, which PostgreSQL refuses
 /// as a parameter too (22021). The one check of every read given [`Value`]s. O(values).
+#[inline(always)]
 fn check_values<E: Entity>(
     engine: Engine,
     name: &'static str,
@@ -332,14 +349,7 @@ fn check_values<E: Entity>(
         };
         let null_allowed = given == Given::Row && value.is_null();
         if !null_allowed && !fits(field, value) {
-            return Err(Error::ValueType {
-                table: def.table,
-                index: name,
-                column: field.column,
-                expected: expected(field),
-                given: kind(value),
-                value: Box::new(QuotedValue::one(Part::of(*value))),
-            });
+            return Err(value_type::<E>(name, field, value));
         }
         if engine == Engine::Postgres {
             if let Value::Text(s) = value {
@@ -356,8 +366,23 @@ fn check_values<E: Entity>(
     Ok(())
 }
 
+/// [`Error::ValueType`]: `value` given for `field` of `E`'s index or constraint `name`.
+#[cold]
+#[inline(never)]
+fn value_type<E: Entity>(name: &'static str, field: &FieldDef, value: &Value<'_>) -> Error {
+    Error::ValueType {
+        table: E::DEF.table,
+        index: name,
+        column: field.column,
+        expected: expected(field),
+        given: kind(value),
+        value: Box::new(QuotedValue::one(Part::of(*value))),
+    }
+}
+
 /// Whether `v` compares with `field`'s values by value: of the kind the field stores (any
 /// number with a number). NULL fits nothing: SQL's `x >= NULL` is never true.
+#[inline(always)]
 fn fits(field: &FieldDef, v: &Value<'_>) -> bool {
     use crate::column::Stored as S;
     match (field.stored, v) {
