@@ -714,7 +714,10 @@ fn check_lengths_of<'a, E: Entity>(
 /// Under `Engine::Postgres`: no text column of `row` (the record `key`, `None` for an insert)
 /// holds a NUL byte, and no `u64` column a value above `i64::MAX` (its DDL type is `BIGINT`):
 /// PostgreSQL refuses both before any constraint (22021, 22003). O(columns), plus the bytes of
-/// each text value.
+/// each text value. Inlined, as [`check_lengths`] is: a call given `&row` kept the row in
+/// memory across it, and `proposed_row` copied it once more on its way out, under every
+/// engine (docs/PERFORMANCE.md, "The write path's PostgreSQL value checks, won back").
+#[inline(always)]
 pub(crate) fn check_postgres_values<E: Entity>(
     row: &E::Row,
     text: &TextHeap,
@@ -735,6 +738,7 @@ pub(crate) fn refusable(def: &FieldDef) -> bool {
 
 /// [`check_postgres_values`] over the values `value` gives; `Ok(false)`, checking no further,
 /// at a text or `u64` field whose value it does not give.
+#[inline(always)]
 fn check_postgres_values_of<'a, E: Entity>(
     key: Option<RawKey>,
     value: impl Fn(usize) -> Option<Value<'a>>,
@@ -772,9 +776,13 @@ fn probe_table<E: Entity>(table: &Table<E>, engine: Engine, value: &mut E) -> Re
         Ok(None) => Ok(true),
         Err(NotGiven) => Ok(false),
         Ok(Some((u, existing))) => {
-            // A value PostgreSQL refuses before any constraint (as it binds it): refused
-            // first under its profile, or by the row's path when not given.
-            if engine == Engine::Postgres && !check_postgres_values_of::<E>(None, |f| value.__given(f))? {
+            // A value PostgreSQL refuses before any constraint (as it binds it), or one not
+            // given: the row's path reports it, before the CHECK, max_len and unique errors,
+            // under its profile. No error of its own here: a second `?` made every refused
+            // insert's error dearer to return, under `Engine::Sqlite` too.
+            if engine == Engine::Postgres
+                && !check_postgres_values_of::<E>(None, |f| value.__given(f)).unwrap_or(false)
+            {
                 return Ok(false);
             }
             // A value failing a CHECK too: the row's path reports it, quoting the value.
