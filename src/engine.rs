@@ -33,7 +33,7 @@ pub enum Engine {
 }
 
 /// The PostgreSQL SQLSTATE of a constraint violation (class 23; 22001 for a `VARCHAR`
-/// overflow, 22021 and 22003 for a value its types cannot hold, 25P02 in an aborted
+/// overflow, 22021, 22P05 and 22003 for a value its types cannot hold, 25P02 in an aborted
 /// transaction): what code that maps database errors matches on (sqlx's `code()`, diesel's
 /// `DatabaseErrorKind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -51,6 +51,9 @@ pub enum SqlState {
     StringDataRightTruncation,
     /// `22021` character_not_in_repertoire: a NUL byte in text ([`Error::NulInText`]).
     CharacterNotInRepertoire,
+    /// `22P05` untranslatable_character: the escape `\u0000` in a `JSONB` value
+    /// ([`Error::NulInJson`]).
+    UntranslatableCharacter,
     /// `22003` numeric_value_out_of_range: a `u64` above `BIGINT`'s range
     /// ([`Error::OutOfRange`]).
     NumericValueOutOfRange,
@@ -73,6 +76,7 @@ impl SqlState {
             SqlState::NotNullViolation => "23502",
             SqlState::StringDataRightTruncation => "22001",
             SqlState::CharacterNotInRepertoire => "22021",
+            SqlState::UntranslatableCharacter => "22P05",
             SqlState::NumericValueOutOfRange => "22003",
             SqlState::InFailedSqlTransaction => "25P02",
         }
@@ -104,6 +108,7 @@ impl Error {
             Error::Cycle { .. } | Error::CheckViolation { .. } => Some(SqlState::CheckViolation),
             Error::TooLong { .. } => Some(SqlState::StringDataRightTruncation),
             Error::NulInText { .. } => Some(SqlState::CharacterNotInRepertoire),
+            Error::NulInJson { .. } => Some(SqlState::UntranslatableCharacter),
             Error::OutOfRange { .. } => Some(SqlState::NumericValueOutOfRange),
             Error::TransactionAborted { .. } => Some(SqlState::InFailedSqlTransaction),
             Error::CommitFailed { violations } => violations.first().and_then(Error::sqlstate),
@@ -205,6 +210,10 @@ fn postgres_text(e: &Error) -> Option<(String, Option<String>)> {
         ),
         Error::TooLong { limit, .. } => (format!("value too long for type character varying({limit})"), None),
         Error::NulInText { .. } => (r#"invalid byte sequence for encoding "UTF8": 0x00"#.to_owned(), None),
+        Error::NulInJson { .. } => (
+            "unsupported Unicode escape sequence".to_owned(),
+            Some(r"\u0000 cannot be converted to text.".to_owned()),
+        ),
         Error::OutOfRange { value, .. } => (format!("value \"{value}\" is out of range for type bigint"), None),
         Error::TransactionAborted { .. } => (
             "current transaction is aborted, commands ignored until end of transaction block".to_owned(),

@@ -79,6 +79,22 @@ pub enum Error {
         key: Option<RawKey>,
     },
 
+    /// Under [`Engine::Postgres`](crate::Engine::Postgres), a JSON value holding the escape
+    /// `\u0000` (a NUL character in a string or an object's key), which the DDL's `JSONB`
+    /// cannot hold (SQLSTATE 22P05, `unsupported Unicode escape sequence`); SQLite's TEXT
+    /// stores it, and so does PostgreSQL's `json` (relata declares `JSONB`). `\\u0000`, a
+    /// backslash and text, is not the escape.
+    #[error("{table}.{column}{of}: JSON with the escape \\u0000, which PostgreSQL's jsonb cannot hold",
+        of = key.map_or(String::new(), |k| format!(" of {table}[{k}]")))]
+    NulInJson {
+        /// The table.
+        table: &'static str,
+        /// The JSON column.
+        column: &'static str,
+        /// The record being rewritten or loaded (`None` for an insert and a query's value).
+        key: Option<RawKey>,
+    },
+
     /// Under [`Engine::Postgres`](crate::Engine::Postgres), a `u64` above `i64::MAX` in a
     /// column the PostgreSQL DDL declares `BIGINT` (SQLSTATE 22003,
     /// `value "..." is out of range for type bigint`); SQLite's INTEGER cannot hold it either,

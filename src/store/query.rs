@@ -586,7 +586,8 @@ impl<'s, E: Entity> Sorted<'s, E> {
     /// [`Error::ValueType`] for a value not of its column's kind (NULL allowed: the row's
     /// value may be NULL), [`Error::TooManyValues`] / [`Error::TooFewValues`] for other than
     /// one value per column of the index; under [`Engine::Postgres`](crate::Engine::Postgres),
-    /// [`Error::NulInText`] for text holding a NUL byte. A value of the wrong kind would sort
+    /// [`Error::NulInText`] for text holding a NUL byte, [`Error::NulInJson`] for a JSON
+    /// value holding the escape `\u0000`. A value of the wrong kind would sort
     /// by its kind, not its value, and the page would be garbage.
     ///
     /// ```

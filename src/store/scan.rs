@@ -14,6 +14,7 @@ use crate::error::{Error, Part, QuotedValue};
 use crate::index::ordered::Run;
 use crate::key::{Key, RawKey};
 use crate::store::table::{has_null, order_cmp, prefix_cmp, Table};
+use crate::store::write::check_postgres_text;
 use crate::store::Store;
 use crate::value::{Composite, QueryValue, SqlType, Value};
 
@@ -316,8 +317,9 @@ pub(crate) fn check_unique_values<E: Entity>(
 
 /// Whether `values` fit the columns `fields` of `E`'s index or unique constraint `name`:
 /// no more than its columns (exactly as many for [`Given::Row`]), each of its column's kind
-/// ([`fits`]); under `Engine::Postgres` no text with a NUL byte, which PostgreSQL refuses
-/// as a parameter too (22021). The one check of every read given [`Value`]s. O(values).
+/// ([`fits`]); under `Engine::Postgres` no text PostgreSQL refuses as a parameter too (a NUL
+/// byte, 22021; the escape `\u0000` in a `JSONB` column, 22P05: [`check_postgres_text`]).
+/// The one check of every read given [`Value`]s. O(values).
 #[inline(always)]
 fn check_values<E: Entity>(
     engine: Engine,
@@ -351,16 +353,8 @@ fn check_values<E: Entity>(
         if !null_allowed && !fits(field, value) {
             return Err(value_type::<E>(name, field, value));
         }
-        if engine == Engine::Postgres {
-            if let Value::Text(s) = value {
-                if s.as_bytes().contains(&0) {
-                    return Err(Error::NulInText {
-                        table: def.table,
-                        column: field.column,
-                        key: None,
-                    });
-                }
-            }
+        if let (Engine::Postgres, Value::Text(s)) = (engine, value) {
+            check_postgres_text(def.table, field, None, s)?;
         }
     }
     Ok(())

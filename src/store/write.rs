@@ -25,7 +25,8 @@ impl Store {
     /// constraint, plus the record's text copied into the table's heap.
     ///
     /// # Errors
-    /// [`Error::NulInText`] and [`Error::OutOfRange`] (under `Engine::Postgres`),
+    /// [`Error::NulInText`], [`Error::NulInJson`] and [`Error::OutOfRange`] (under
+    /// `Engine::Postgres`),
     /// [`Error::TooLong`], [`Error::CheckViolation`], [`Error::UniqueViolation`],
     /// [`Error::MissingTarget`], [`Error::DeletedTarget`], [`Error::Cycle`],
     /// [`Error::UnknownEntity`], [`Error::CapacityExceeded`], and
@@ -712,11 +713,12 @@ fn check_lengths_of<'a, E: Entity>(
 }
 
 /// Under `Engine::Postgres`: no text column of `row` (the record `key`, `None` for an insert)
-/// holds a NUL byte, and no `u64` column a value above `i64::MAX` (its DDL type is `BIGINT`):
-/// PostgreSQL refuses both before any constraint (22021, 22003). O(columns), plus the bytes of
-/// each text value. Inlined, as [`check_lengths`] is: a call given `&row` kept the row in
-/// memory across it, and `proposed_row` copied it once more on its way out, under every
-/// engine (docs/PERFORMANCE.md, "The write path's PostgreSQL value checks, won back").
+/// holds a NUL byte, no `JSONB` column the escape `\u0000`, and no `u64` column a value
+/// above `i64::MAX` (its DDL type is `BIGINT`): PostgreSQL refuses each before any
+/// constraint (22021, 22P05, 22003). O(columns), plus the bytes of each text value. Inlined,
+/// as [`check_lengths`] is: a call given `&row` kept the row in memory across it, and
+/// `proposed_row` copied it once more on its way out, under every engine
+/// (docs/PERFORMANCE.md, "The write path's PostgreSQL value checks, won back").
 #[inline(always)]
 pub(crate) fn check_postgres_values<E: Entity>(
     row: &E::Row,
@@ -750,9 +752,7 @@ fn check_postgres_values_of<'a, E: Entity>(
         let (table, column) = (E::DEF.table, def.column);
         match value(f) {
             None => return Ok(false),
-            Some(Value::Text(s)) if s.as_bytes().contains(&0) => {
-                return Err(Error::NulInText { table, column, key });
-            }
+            Some(Value::Text(s)) => check_postgres_text(table, def, key, s)?,
             Some(Value::UInt(v)) if i64::try_from(v).is_err() => {
                 return Err(Error::OutOfRange {
                     table,
@@ -765,6 +765,40 @@ fn check_postgres_values_of<'a, E: Entity>(
         }
     }
     Ok(true)
+}
+
+/// Under `Engine::Postgres`: text `s` of field `def` (of `table`; the record `key`, `None` for
+/// an insert and a query's value) holds nothing PostgreSQL refuses as it binds the parameter:
+/// no NUL byte (22021), and in a `JSONB` column no escape `\u0000` (22P05). The one check of
+/// text for writes, loads and reads. O(bytes of `s`).
+pub(crate) fn check_postgres_text(
+    table: &'static str,
+    def: &FieldDef,
+    key: Option<RawKey>,
+    s: &str,
+) -> Result<(), Error> {
+    let column = def.column;
+    if s.as_bytes().contains(&0) {
+        return Err(Error::NulInText { table, column, key });
+    }
+    if def.sql_type == SqlType::Json && has_nul_escape(s) {
+        return Err(Error::NulInJson { table, column, key });
+    }
+    Ok(())
+}
+
+/// Whether JSON text `s` holds the escape `\u0000` (not `\\u0000`, a backslash and text):
+/// each backslash starts an escape, which the next byte names.
+fn has_nul_escape(s: &str) -> bool {
+    let mut rest = s.as_bytes();
+    while let Some(p) = rest.iter().position(|&b| b == b'\\') {
+        let escape = rest.get(p + 1..).unwrap_or_default();
+        if escape.starts_with(b"u0000") {
+            return true;
+        }
+        rest = escape.get(1..).unwrap_or_default();
+    }
+    false
 }
 
 /// [`Store::probe_given`] on the table found already (an insert finds it once, with its
@@ -948,4 +982,28 @@ fn names(sql: &str, column: &str) -> bool {
         .step_by(2)
         .flat_map(|outside| outside.split(|c: char| !(c.is_alphanumeric() || c == '_')))
         .any(|word| word.eq_ignore_ascii_case(column))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_nul_escape;
+
+    #[test]
+    fn the_escape_u0000_is_found_only_as_an_escape() {
+        for (json, holds) in [
+            (r#""\u0000""#, true),
+            (r#"{"\u0000":1}"#, true),
+            (r#""\\\u0000""#, true), // a backslash, then the escape
+            (r#""\\u0000""#, false), // a backslash, then text
+            (r#""\\\\u0000""#, false),
+            (r#""\u00000""#, true),
+            (r#""\u0001\"u0000""#, false),
+            (r#""u0000""#, false),
+            ("\\", false), // a lone backslash at the end (not JSON): no escape, no panic
+            ("\\u000", false),
+            ("", false),
+        ] {
+            assert_eq!(has_nul_escape(json), holds, "{json}");
+        }
+    }
 }

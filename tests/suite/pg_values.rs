@@ -322,3 +322,135 @@ fn postgres_profile_finds_a_nul_byte_in_a_custom_column_before_a_failing_check()
         })
     ));
 }
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "docs", unique(name, body))]
+struct Doc {
+    #[relata(unique)]
+    name: String,
+    body: serde_json::Value,
+}
+
+fn docs() -> Schema {
+    Schema::builder().entity::<Doc>().build().unwrap()
+}
+
+fn doc(name: &str, body: serde_json::Value) -> Doc {
+    Doc {
+        name: name.into(),
+        body,
+    }
+}
+
+/// PostgreSQL's `jsonb` (the DDL's type for a JSON field) refuses the escape `\u0000` (a NUL
+/// character in a string or a key) with 22P05, where its `json` and SQLite's TEXT keep it:
+/// `Engine::Postgres` refuses it on insert, update, both arms of an upsert, a query's value,
+/// a JSON fixture and a snapshot load, as the live server refuses the same text; `\\u0000` (a
+/// backslash, then text) is no escape, and both keep it.
+#[test]
+fn postgres_profile_refuses_the_escape_u0000_in_json_as_postgres_does() {
+    use serde_json::json;
+    let nul = json!({"a": "x\u{0}y"});
+    let nul_key = json!({"\u{0}": 1});
+    let text = json!("\\u0000");
+    assert_eq!(relata::AsColumn::into_repr(nul.clone()), r#"{"a":"x\u0000y"}"#);
+
+    let mut s = Store::with_engine(docs(), Engine::Postgres);
+    let on_insert = Error::NulInJson {
+        table: "docs",
+        column: "body",
+        key: None,
+    };
+    assert_eq!(on_insert.sqlstate().map(SqlState::code), Some("22P05"));
+    for body in [&nul, &nul_key] {
+        assert_fails_unchanged(&mut s, &on_insert, |s| s.insert(doc("a", body.clone())));
+        assert_fails_unchanged(&mut s, &on_insert, |s| {
+            s.upsert(Doc::BY_NAME, doc("b", body.clone()))
+        });
+    }
+    let k = s.insert(doc("a", text.clone())).unwrap();
+    let on_update = Error::NulInJson {
+        table: "docs",
+        column: "body",
+        key: Some(k.raw()),
+    };
+    assert_fails_unchanged(&mut s, &on_update, |s| s.update(k, |d| d.body = nul.clone()));
+    // An upsert's value is its statement's parameter, refused before a conflict is looked
+    // for: no record named, even where the value would have replaced one.
+    assert_fails_unchanged(&mut s, &on_insert, |s| {
+        s.upsert(Doc::BY_NAME, doc("a", nul.clone()))
+    });
+    // The conflict arm's change is an update of the record it found.
+    assert_fails_unchanged(&mut s, &on_update, |s| {
+        s.upsert_with(Doc::BY_NAME, doc("a", text.clone()), |d| d.body = nul_key.clone())
+    });
+    // A query's value: refused as a parameter, before anything is compared.
+    let find = |s: &Store, body: &str| s.find_unique_values(Doc::BY_NAME_BODY, &["a".into(), body.into()]);
+    assert_eq!(find(&s, r#""\u0000""#), Err(on_insert.clone()));
+    assert_eq!(find(&s, r#""\\u0000""#), Ok(Some(k)));
+    s.check_integrity().unwrap();
+
+    // The SQLite profile keeps it, and finds it.
+    let mut lite = Store::new(docs());
+    let kept = lite.insert(doc("a", nul.clone())).unwrap();
+    assert_eq!(find(&lite, r#"{"a":"x\u0000y"}"#), Ok(Some(kept)));
+
+    // A JSON fixture (a JSON field's value is its canonical text): its records are inserts.
+    let fixture = r#"{"docs": [{"name": "a", "body": "{\"a\":\"x\\u0000y\"}"}]}"#;
+    let mut pg_store = Store::with_engine(docs(), Engine::Postgres);
+    match pg_store.load_json(fixture) {
+        Err(FixtureError::Constraint { error, .. }) => assert_eq!(error, on_insert),
+        other => panic!("expected NulInJson, got {other:?}"),
+    }
+    assert_eq!(pg_store.count::<Doc>(), 0);
+    Store::new(docs()).load_json(fixture).unwrap();
+
+    // A snapshot of the SQLite profile's store, marked as a PostgreSQL profile's.
+    let mut bytes = lite.to_snapshot().unwrap();
+    bytes.push(1);
+    relata::__private::reseal(&mut bytes);
+    match Store::from_snapshot(docs(), &bytes) {
+        Err(SnapshotError::Rejected { table, key, error }) => {
+            assert_eq!((table, key), ("docs", kept.raw()));
+            let on_load = Error::NulInJson {
+                table: "docs",
+                column: "body",
+                key: Some(kept.raw()),
+            };
+            assert_eq!(*error, on_load);
+        }
+        other => panic!("expected a rejected record, got {other:?}"),
+    }
+
+    let Some(mut pg) = pg::connect("postgres_profile_refuses_the_escape_u0000_in_json_as_postgres_does")
+    else {
+        return;
+    };
+    pg.client
+        .batch_execute(&docs().to_sql(Dialect::Postgres))
+        .unwrap();
+    let insert = "INSERT INTO docs (id, name, body) VALUES (1, 'a', $1::text::jsonb)";
+    for body in [&nul, &nul_key] {
+        let canonical: String = relata::AsColumn::into_repr(body.clone());
+        let e = pg.client.execute(insert, &[&canonical]).unwrap_err();
+        let db = e.as_db_error().unwrap();
+        let theirs = format!("ERROR: {}\nDETAIL: {}", db.message(), db.detail().unwrap_or(""));
+        assert_eq!(
+            (db.code().code(), theirs),
+            ("22P05", on_insert.message(Engine::Postgres))
+        );
+    }
+    // What PostgreSQL keeps: the text `\u0000` (escaped), and the escape in `json`.
+    let canonical: String = relata::AsColumn::into_repr(text.clone());
+    pg.client.execute(insert, &[&canonical]).unwrap();
+    let found = "SELECT count(*) FROM docs WHERE name = 'a' AND body = $1::text::jsonb";
+    let row = pg.client.query_one(found, &[&r#""\\u0000""#]).unwrap();
+    assert_eq!(row.get::<_, i64>(0), 1);
+    let e = pg.client.query_one(found, &[&r#""\u0000""#]).unwrap_err();
+    assert_eq!(e.as_db_error().map(|db| db.code().code()), Some("22P05"));
+    let row = pg
+        .client
+        .query_one("SELECT $1::text::json::text", &[&r#""\u0000""#])
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), r#""\u0000""#);
+}
