@@ -448,7 +448,6 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_get<E: Entity>(&self, key: Key<E>) -> Result<E::Ref<'_>, Error> {
-        self.refuse_if_aborted()?;
         self.records_for_one::<E>().try_get(key)
     }
 
@@ -583,10 +582,7 @@ impl Store {
         by: Unique<E, Composite>,
         values: &[Value<'_>],
     ) -> Result<Option<Key<E>>, Error> {
-        self.refuse_if_aborted()?;
-        let table = self.table::<E>()?;
-        scan::check_unique_values::<E>(self.engine, by.index, values)?;
-        Ok(table.find_unique(by.index, values).map(Key::from_raw))
+        self.records::<E>().find_unique_values(by, values)
     }
 
     /// The records whose indexed column equals `value`, in key order. O(1) average to start,

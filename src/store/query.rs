@@ -587,7 +587,8 @@ impl<'s, E: Entity> Sorted<'s, E> {
     /// value may be NULL), [`Error::TooManyValues`] / [`Error::TooFewValues`] for other than
     /// one value per column of the index; under [`Engine::Postgres`](crate::Engine::Postgres),
     /// [`Error::NulInText`] for text holding a NUL byte, [`Error::NulInJson`] for a JSON
-    /// value holding the escape `\u0000`. A value of the wrong kind would sort
+    /// value holding the escape `\u0000`, and [`Error::TransactionAborted`] in an aborted
+    /// transaction (as every read returning a `Result`). A value of the wrong kind would sort
     /// by its kind, not its value, and the page would be garbage.
     ///
     /// ```
@@ -615,6 +616,7 @@ impl<'s, E: Entity> Sorted<'s, E> {
     /// ```
     pub fn after(mut self, key: Key<E>, values: &[Value<'_>]) -> Result<Self, Error> {
         let store = self.query.store;
+        store.refuse_if_aborted()?;
         check_index_values::<E>(store.engine, self.index, values, Given::Row)?;
         let Ok(t) = store.table::<E>() else {
             return Ok(self);

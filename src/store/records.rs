@@ -11,7 +11,6 @@ use std::marker::PhantomData;
 use super::scan::check_unique_values;
 use super::table::Table;
 use super::{unknown_entity, Children, Store};
-use crate::engine::Engine;
 use crate::entity::{Entity, Fk, Unique};
 use crate::error::Error;
 use crate::key::Key;
@@ -47,6 +46,9 @@ use crate::value::{Composite, QueryValue, Value};
 pub struct Records<'s, E: Entity> {
     /// `None` for a type outside the schema.
     table: Option<&'s Table<E>>,
+    /// The store, for what a read given `Value`s checks as the `Store`'s does (its engine, an
+    /// aborted transaction): the view borrows it, so neither changes while the view lives.
+    store: &'s Store,
     /// How the views read the table's text, found once.
     text: TextRead<'s>,
     _type: PhantomData<fn() -> E>,
@@ -102,6 +104,7 @@ impl Store {
         let table = self.table::<E>().ok();
         Records {
             table,
+            store: self,
             // No view is built without a table.
             text: table.map_or(TextRead::One(""), |t| t.text.read()),
             _type: PhantomData,
@@ -115,6 +118,7 @@ impl Store {
         let table = self.table::<E>().ok();
         Records {
             table,
+            store: self,
             text: table.map_or(TextRead::One(""), |t| TextRead::Heap(&t.text)),
             _type: PhantomData,
         }
@@ -134,7 +138,9 @@ impl<'s, E: Entity> Records<'s, E> {
     ///
     /// # Errors
     /// [`Error::NotFound`] for a key this store never handed out, [`Error::Stale`] for a
-    /// deleted record, [`Error::UnknownEntity`] if `E` is not in the schema.
+    /// deleted record, [`Error::UnknownEntity`] if `E` is not in the schema, and
+    /// [`Error::TransactionAborted`] in an aborted transaction under `Engine::Postgres`, as
+    /// [`Store::try_get`].
     ///
     /// ```
     /// # use relata::{Entity, Error, Schema, Store};
@@ -147,6 +153,7 @@ impl<'s, E: Entity> Records<'s, E> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn try_get(&self, key: Key<E>) -> Result<E::Ref<'s>, Error> {
+        self.store.refuse_if_aborted()?;
         let table = self.table.ok_or_else(unknown_entity::<E>)?;
         match table.row(key.raw()) {
             Some(row) => Ok(E::__view(row, self.text)),
@@ -251,10 +258,11 @@ impl<'s, E: Entity> Records<'s, E> {
     ///
     /// # Errors
     /// [`Error::ValueType`], [`Error::TooManyValues`], [`Error::TooFewValues`] as
-    /// [`Store::find_unique_values`]; [`Error::UnknownEntity`] if `E` is not in the schema.
-    /// A view answers from the state as it stands: it does not refuse in an aborted
-    /// transaction, nor text holding a NUL byte (which no record holds under
-    /// `Engine::Postgres`, so it finds nothing).
+    /// [`Store::find_unique_values`]; [`Error::UnknownEntity`] if `E` is not in the schema;
+    /// under [`Engine::Postgres`](crate::Engine::Postgres), [`Error::NulInText`] and
+    /// [`Error::NulInJson`] for a value PostgreSQL refuses as a parameter, and
+    /// [`Error::TransactionAborted`] in an aborted transaction, as the `Store` read (every read
+    /// returning a `Result` refuses there, a view's too).
     ///
     /// ```
     /// # use relata::{Entity, Schema, Store};
@@ -272,9 +280,9 @@ impl<'s, E: Entity> Records<'s, E> {
         by: Unique<E, Composite>,
         values: &[Value<'_>],
     ) -> Result<Option<Key<E>>, Error> {
+        self.store.refuse_if_aborted()?;
         let table = self.table.ok_or_else(unknown_entity::<E>)?;
-        // A view does not refuse a NUL byte (see above), whatever the store's engine.
-        check_unique_values::<E>(Engine::Sqlite, by.index, values)?;
+        check_unique_values::<E>(self.store.engine, by.index, values)?;
         Ok(table.find_unique(by.index, values).map(Key::from_raw))
     }
 

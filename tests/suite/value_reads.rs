@@ -222,9 +222,9 @@ fn postgres_profile_refuses_a_nul_byte_in_a_query_value_as_postgres_does() {
     );
 }
 
-/// Every `Result` read refuses in an aborted transaction under `Engine::Postgres`
-/// (`range_values` and `prefix` answered); the `Option` reads and a `Records` view answer
-/// from the state as it stands (docs/ENGINES.md says why).
+/// Every `Result` read refuses in an aborted transaction under `Engine::Postgres`, a
+/// `Records` view's and `Sorted::after` too (they answered); the `Option` reads answer from
+/// the state as it stands (docs/ENGINES.md says why).
 #[test]
 fn postgres_profile_refuses_every_result_read_in_an_aborted_transaction() {
     for engine in [Engine::Sqlite, Engine::Postgres] {
@@ -233,7 +233,7 @@ fn postgres_profile_refuses_every_result_read_in_an_aborted_transaction() {
         assert!(s.insert(Person { name: "ann".into() }).is_err());
         let row = [ann.into(), Value::Int(1)];
         let at = [ann.into(), "a".into()];
-        let reads: [(&str, Result<(), Error>); 7] = [
+        let reads: [(&str, Result<(), Error>); 10] = [
             ("try_get", s.try_get(ann).map(drop)),
             ("try_get_owned", s.try_get_owned(ann).map(drop)),
             ("explain_delete", s.explain_delete(slot).map(drop)),
@@ -250,6 +250,19 @@ fn postgres_profile_refuses_every_result_read_in_an_aborted_transaction() {
             (
                 "find_unique_values",
                 s.find_unique_values(Slot::BY_OWNER_DAY, &row).map(drop),
+            ),
+            ("Records::try_get", s.records::<Person>().try_get(ann).map(drop)),
+            (
+                "Records::find_unique_values",
+                (s.records::<Slot>())
+                    .find_unique_values(Slot::BY_OWNER_DAY, &row)
+                    .map(drop),
+            ),
+            (
+                "Sorted::after",
+                (s.query::<Slot>().order_by(Slot::BY_OWNER_ROOM, Order::Asc))
+                    .after(slot, &at)
+                    .map(drop),
             ),
         ];
         for (read, got) in reads {
@@ -270,14 +283,54 @@ fn postgres_profile_refuses_every_result_read_in_an_aborted_transaction() {
         assert!(s.get(slot).is_some());
         assert_eq!(s.find_unique(Person::BY_NAME, "ann"), Some(ann));
         assert_eq!(
+            s.records::<Person>().find_unique(Person::BY_NAME, "ann"),
+            Some(ann)
+        );
+        s.rollback().unwrap();
+        assert_eq!(
             s.records::<Slot>().find_unique_values(Slot::BY_OWNER_DAY, &row),
             Ok(Some(slot))
         );
-        s.rollback().unwrap();
         assert_eq!(s.find_unique_values(Slot::BY_OWNER_DAY, &row), Ok(Some(slot)));
         assert_eq!(
             s.prefix(Slot::BY_OWNER_ROOM, &at[..1]).map(Iterator::count),
             Ok(1)
         );
+    }
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "desks", unique(floor, name))]
+struct Desk {
+    floor: i64,
+    name: String,
+}
+
+/// A `Records` view's `find_unique_values` checks its values as the `Store`'s does, under the
+/// store's engine: the view borrows the store, so it reads the engine (and whether the
+/// transaction is aborted) there.
+#[test]
+fn a_records_view_refuses_a_nul_byte_in_a_query_value_as_the_store_does() {
+    let schema = Schema::builder().entity::<Desk>().build().unwrap();
+    let values = [1i64.into(), "a\0".into()];
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let mut s = Store::with_engine(schema.clone(), engine);
+        s.insert(Desk {
+            floor: 1,
+            name: "a".into(),
+        })
+        .unwrap();
+        let by_store = s.find_unique_values(Desk::BY_FLOOR_NAME, &values);
+        let by_view = (s.records::<Desk>()).find_unique_values(Desk::BY_FLOOR_NAME, &values);
+        assert_eq!(by_view, by_store);
+        let expected = match engine {
+            Engine::Postgres => Err(Error::NulInText {
+                table: "desks",
+                column: "name",
+                key: None,
+            }),
+            _ => Ok(None),
+        };
+        assert_eq!(by_view, expected);
     }
 }
