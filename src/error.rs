@@ -67,15 +67,17 @@ pub enum Error {
 
     /// Under [`Engine::Postgres`](crate::Engine::Postgres), a text value holding a NUL byte,
     /// which PostgreSQL's text types cannot hold (SQLSTATE 22021,
-    /// `invalid byte sequence for encoding "UTF8": 0x00`); SQLite stores it.
-    #[error("{table}.{column}{of} would hold a NUL byte (0x00), which PostgreSQL's text cannot hold",
+    /// `invalid byte sequence for encoding "UTF8": 0x00`); SQLite stores it. Given to a write
+    /// (the value the column would hold) or to a read given `Value`s (a query's value, which
+    /// PostgreSQL refuses as a parameter alike): the text says neither.
+    #[error("{table}.{column}{of}: text with a NUL byte (0x00), which PostgreSQL's text cannot hold",
         of = key.map_or(String::new(), |k| format!(" of {table}[{k}]")))]
     NulInText {
         /// The table.
         table: &'static str,
         /// The column.
         column: &'static str,
-        /// The record being rewritten or loaded (`None` for an insert).
+        /// The record being rewritten or loaded (`None` for an insert and a query's value).
         key: Option<RawKey>,
     },
 

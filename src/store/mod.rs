@@ -559,11 +559,12 @@ impl Store {
     /// check them.
     ///
     /// # Errors
-    /// [`Error::ValueType`] for a value not of its column's kind, [`Error::TooManyValues`] /
-    /// [`Error::TooFewValues`] for other than one value per column; under
-    /// [`Engine::Postgres`], [`Error::NulInText`] for text holding a NUL byte and
-    /// [`Error::NulInJson`] for a JSON value holding the escape `\u0000` (PostgreSQL refuses
-    /// both as a parameter), and [`Error::TransactionAborted`] in an aborted transaction.
+    /// [`Error::UnknownEntity`] if `E` is not in the schema, [`Error::ValueType`] for a value
+    /// not of its column's kind, [`Error::TooManyValues`] / [`Error::TooFewValues`] for other
+    /// than one value per column; under [`Engine::Postgres`], [`Error::NulInText`] for text
+    /// holding a NUL byte and [`Error::NulInJson`] for a JSON value holding the escape
+    /// `\u0000` (PostgreSQL refuses both as a parameter), and [`Error::TransactionAborted`] in
+    /// an aborted transaction.
     ///
     /// ```
     /// # use relata::{Entity, Error, Schema, Store};

@@ -171,9 +171,9 @@ impl Store {
     /// # Errors
     /// [`Error::ValueType`] for a value not of its column's kind (NULL included: it is in no
     /// range), [`Error::TooManyValues`] for a bound longer than the index,
-    /// [`Error::NulInText`] under `Engine::Postgres` for text holding a NUL byte (PostgreSQL
-    /// refuses the parameter), [`Error::UnknownEntity`] if `E` is not in the schema,
-    /// [`Error::TransactionAborted`] in an aborted transaction.
+    /// [`Error::UnknownEntity`] if `E` is not in the schema; under `Engine::Postgres`,
+    /// [`Error::NulInText`] / [`Error::NulInJson`] for a value PostgreSQL refuses as a
+    /// parameter, and [`Error::TransactionAborted`] in an aborted transaction.
     ///
     /// ```
     /// # use std::ops::Bound::{Excluded, Included};

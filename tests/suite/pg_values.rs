@@ -54,6 +54,11 @@ fn postgres_profile_refuses_a_nul_byte_in_text_as_postgres_does() {
     };
     assert_fails_unchanged(&mut s, &on_insert, |s| s.insert(note("a\0b", 1)));
     assert_eq!(on_insert.sqlstate().map(SqlState::code), Some("22021"));
+    // Worded for a stored value and a query's value alike (both are built with no key).
+    assert_eq!(
+        on_insert.to_string(),
+        "notes.body: text with a NUL byte (0x00), which PostgreSQL's text cannot hold"
+    );
     let k = s.insert(note("ab", 1)).unwrap();
     let on_update = Error::NulInText {
         table: "notes",

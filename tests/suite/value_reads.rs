@@ -334,3 +334,21 @@ fn a_records_view_refuses_a_nul_byte_in_a_query_value_as_the_store_does() {
         assert_eq!(by_view, expected);
     }
 }
+
+/// The reads given `Value`s name a type outside the schema as every `Result` read does,
+/// before they look at the values.
+#[test]
+fn value_reads_of_a_type_outside_the_schema_are_unknown_entity() {
+    let s = Store::new(Schema::builder().entity::<Person>().build().unwrap());
+    let unknown = |e: Error| matches!(e, Error::UnknownEntity { .. });
+    let v = [Value::Int(1), "a".into()];
+    assert!(unknown(s.find_unique_values(Slot::BY_OWNER_DAY, &v).unwrap_err()));
+    assert!(unknown(
+        s.find_by_values(Slot::BY_OWNER_ROOM, &v).map(drop).unwrap_err()
+    ));
+    let view = s.records::<Slot>();
+    assert!(unknown(
+        view.find_unique_values(Slot::BY_OWNER_DAY, &v).unwrap_err()
+    ));
+    assert!(unknown(s.prefix(Slot::BY_OWNER_ROOM, &v).map(drop).unwrap_err()));
+}
