@@ -287,8 +287,8 @@ pub(crate) enum Given {
 /// Whether `values` fit index `x` of `E` used as `given` says ([`check_values`]).
 /// Inlined with `check_values` (its error built out of line): where the index is a constant
 /// (`Post::BY_AUTHOR_CREATED_AT`) and the values a literal slice, the index's definition
-/// folds in and the check is a compare or two; out of line it cost a prefix read about 55
-/// instructions (docs/PERFORMANCE.md, "Reads given Values: the check once, inlined").
+/// folds in and the check is a compare or two (out of line, newest_posts paid about 110
+/// instructions more: docs/PERFORMANCE.md, "Reads given Values: the check once, inlined").
 #[inline(always)]
 pub(crate) fn check_index_values<E: Entity>(
     engine: Engine,

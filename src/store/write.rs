@@ -716,8 +716,8 @@ fn check_lengths_of<'a, E: Entity>(
 /// holds a NUL byte, no `JSONB` column the escape `\u0000`, and no `u64` column a value
 /// above `i64::MAX` (its DDL type is `BIGINT`): PostgreSQL refuses each before any
 /// constraint (22021, 22P05, 22003). O(columns), plus the bytes of each text value. Inlined,
-/// as [`check_lengths`] is: a call given `&row` kept the row in memory across it, and
-/// `proposed_row` copied it once more on its way out, under every engine
+/// as [`check_lengths`] is: out of line, the call given `&row` kept the row in memory and
+/// `proposed_row` moved it more on its way out, under every engine
 /// (docs/PERFORMANCE.md, "The write path's PostgreSQL value checks, won back").
 #[inline(always)]
 pub(crate) fn check_postgres_values<E: Entity>(
