@@ -33,8 +33,8 @@ pub enum Engine {
 }
 
 /// The PostgreSQL SQLSTATE of a constraint violation (class 23; 22001 for a `VARCHAR`
-/// overflow, 22021, 22P05 and 22003 for a value its types cannot hold, 25P02 in an aborted
-/// transaction): what code that maps database errors matches on (sqlx's `code()`, diesel's
+/// overflow, 22021, 22P05 and 22003 for a value its types cannot hold, 2200H when no id is
+/// left, 25P02 in an aborted transaction): what code that maps database errors matches on (sqlx's `code()`, diesel's
 /// `DatabaseErrorKind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -57,6 +57,9 @@ pub enum SqlState {
     /// `22003` numeric_value_out_of_range: a `u64` above `BIGINT`'s range
     /// ([`Error::OutOfRange`]).
     NumericValueOutOfRange,
+    /// `2200H` sequence_generator_limit_exceeded: no `#[relata(id)]` left
+    /// ([`Error::IdsExhausted`]).
+    SequenceGeneratorLimitExceeded,
     /// `25P02` in_failed_sql_transaction: a statement in a transaction an earlier failure
     /// aborted ([`Error::TransactionAborted`]).
     InFailedSqlTransaction,
@@ -78,6 +81,7 @@ impl SqlState {
             SqlState::CharacterNotInRepertoire => "22021",
             SqlState::UntranslatableCharacter => "22P05",
             SqlState::NumericValueOutOfRange => "22003",
+            SqlState::SequenceGeneratorLimitExceeded => "2200H",
             SqlState::InFailedSqlTransaction => "25P02",
         }
     }
@@ -110,6 +114,7 @@ impl Error {
             Error::NulInText { .. } => Some(SqlState::CharacterNotInRepertoire),
             Error::NulInJson { .. } => Some(SqlState::UntranslatableCharacter),
             Error::OutOfRange { .. } => Some(SqlState::NumericValueOutOfRange),
+            Error::IdsExhausted { .. } => Some(SqlState::SequenceGeneratorLimitExceeded),
             Error::TransactionAborted { .. } => Some(SqlState::InFailedSqlTransaction),
             Error::CommitFailed { violations } => violations.first().and_then(Error::sqlstate),
             _ => None,
@@ -215,6 +220,10 @@ fn postgres_text(e: &Error) -> Option<(String, Option<String>)> {
             Some(r"\u0000 cannot be converted to text.".to_owned()),
         ),
         Error::OutOfRange { value, .. } => (format!("value \"{value}\" is out of range for type bigint"), None),
+        Error::IdsExhausted { table, column, max } => (
+            format!("nextval: reached maximum value of sequence \"{table}_{column}_seq\" ({max})"),
+            None,
+        ),
         Error::TransactionAborted { .. } => (
             "current transaction is aborted, commands ignored until end of transaction block".to_owned(),
             None,

@@ -462,6 +462,22 @@ pub enum Error {
         limit: usize,
     },
 
+    /// Under [`Engine::Postgres`](crate::Engine::Postgres), an insert that needs the next
+    /// `#[relata(id)]` when its identity sequence has reached the largest value the column's
+    /// type holds (`i64::MAX` for `BIGINT`: `i64`, `u64`, `u32` fields; `i32::MAX` for an
+    /// `i32` field's `INTEGER`): PostgreSQL's `nextval` refuses (SQLSTATE 2200H,
+    /// `nextval: reached maximum value of sequence "<table>_<column>_seq" (<max>)`). An
+    /// insert giving its own id (an upsert by id) still may.
+    #[error("{table}.{column}: no id left: the identity sequence {table}_{column}_seq reached its maximum value ({max})")]
+    IdsExhausted {
+        /// The table.
+        table: &'static str,
+        /// The id column.
+        column: &'static str,
+        /// The largest value of the column's type, the last id handed out or given.
+        max: i64,
+    },
+
     /// An internal limit was reached.
     #[error("capacity exceeded: {what}")]
     CapacityExceeded {

@@ -25,8 +25,8 @@ impl Store {
     /// constraint, plus the record's text copied into the table's heap.
     ///
     /// # Errors
-    /// [`Error::NulInText`], [`Error::NulInJson`] and [`Error::OutOfRange`] (under
-    /// `Engine::Postgres`),
+    /// [`Error::NulInText`], [`Error::NulInJson`], [`Error::OutOfRange`] and
+    /// [`Error::IdsExhausted`] (under `Engine::Postgres`),
     /// [`Error::TooLong`], [`Error::CheckViolation`], [`Error::UniqueViolation`],
     /// [`Error::MissingTarget`], [`Error::DeletedTarget`], [`Error::Cycle`],
     /// [`Error::UnknownEntity`], [`Error::CapacityExceeded`], and
@@ -317,6 +317,9 @@ impl Store {
                         Some(id) => id,
                         None => {
                             let id = table.next_id(engine);
+                            if engine == Engine::Postgres {
+                                check_sequence::<E>(id)?;
+                            }
                             E::__set_id(&mut row, id, &mut table.text)?;
                             counter = 0; // the next id is above every id held
                             id
@@ -735,6 +738,27 @@ pub(crate) fn refusable(def: &FieldDef) -> bool {
         Stored::Text => true,
         Stored::U64 => matches!(def.sql_type, SqlType::Integer),
         _ => false,
+    }
+}
+
+/// Under `Engine::Postgres`: `id`, the next id a table hands out, is one its identity
+/// sequence gives: at most the largest value of the id column's type (`INTEGER` for an `i32`
+/// field, else `BIGINT`). O(1).
+fn check_sequence<E: Entity>(id: u64) -> Result<(), Error> {
+    let Some(def) = E::DEF.id.and_then(|f| E::DEF.fields.get(usize::from(f))) else {
+        return Ok(());
+    };
+    let max = match def.sql_type {
+        SqlType::Integer32 => i64::from(i32::MAX),
+        _ => i64::MAX,
+    };
+    match i64::try_from(id) {
+        Ok(id) if id <= max => Ok(()),
+        _ => Err(Error::IdsExhausted {
+            table: E::DEF.table,
+            column: def.column,
+            max,
+        }),
     }
 }
 

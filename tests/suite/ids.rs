@@ -611,3 +611,104 @@ fn postgres_profile_hands_out_the_ids_postgresql_does() {
     // What never differs: no id a committed record held (1 to 6) is handed out again.
     assert!(next_pg > 6 && id(&s, h) > 6);
 }
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "tickets")]
+pub struct Ticket {
+    #[relata(id)]
+    id: u64,
+    name: String,
+}
+
+/// Past the largest id its column's type holds, PostgreSQL's identity sequence refuses the
+/// next value (2200H), whatever the Rust field's type: an `i64` or a `u64` field's `BIGINT`
+/// stops at `i64::MAX`, an `i32` field's `INTEGER` at `i32::MAX`. `Engine::Postgres` reports
+/// it as the server does; the failed insert changes nothing, and an id given still goes in.
+/// `Engine::Sqlite` keeps its own behaviour (docs/ENGINES.md): the `i64` and `i32` fields
+/// cannot hold the next id (`CapacityExceeded`), a `u64` field takes `i64::MAX + 1`.
+#[test]
+fn postgres_profile_refuses_an_id_past_its_sequence_maximum_as_postgres_does() {
+    let schema = Schema::builder()
+        .entity::<Article>()
+        .entity::<Comment>()
+        .entity::<Ticket>()
+        .build()
+        .unwrap();
+    let exhausted = |table, column, max| Error::IdsExhausted { table, column, max };
+    for engine in [Engine::Postgres, Engine::Sqlite] {
+        let mut s = Store::with_engine(schema.clone(), engine);
+        let last = Article {
+            id: i64::MAX,
+            slug: "last".into(),
+        };
+        let a = s.upsert(Article::BY_ID, last).unwrap().key();
+        let ticket = |id, name: &str| Ticket {
+            id,
+            name: name.into(),
+        };
+        s.upsert(Ticket::BY_ID, ticket(i64::MAX as u64, "last")).unwrap();
+        let comment = |id| Comment {
+            id,
+            article: a,
+            body: "x".into(),
+        };
+        s.upsert(Comment::BY_ID, comment(i32::MAX)).unwrap();
+        let pg = engine == Engine::Postgres;
+        let capacity = Error::CapacityExceeded {
+            what: "ids: the next id does not fit the id field's type",
+        };
+        let on_article = if pg {
+            exhausted("articles", "id", i64::MAX)
+        } else {
+            capacity.clone()
+        };
+        assert_fails_unchanged(&mut s, &on_article, |s| s.insert(article("next")));
+        let on_comment = if pg {
+            exhausted("comments", "id", i64::from(i32::MAX))
+        } else {
+            capacity.clone()
+        };
+        assert_fails_unchanged(&mut s, &on_comment, |s| s.insert(comment(0)));
+        if pg {
+            let on_ticket = exhausted("tickets", "id", i64::MAX);
+            assert_fails_unchanged(&mut s, &on_ticket, |s| s.insert(ticket(0, "next")));
+            assert_eq!(on_ticket.sqlstate().map(|c| c.code()), Some("2200H"));
+            // An id given is no sequence's value: it still goes in.
+            s.upsert(Ticket::BY_ID, ticket(7, "given")).unwrap();
+        } else {
+            let k = s.insert(ticket(0, "next")).unwrap();
+            assert_eq!(s.get(k).unwrap().id, i64::MAX as u64 + 1);
+        }
+        s.check_integrity().unwrap();
+    }
+
+    let Some(mut pg) =
+        pg::connect("postgres_profile_refuses_an_id_past_its_sequence_maximum_as_postgres_does")
+    else {
+        return;
+    };
+    pg.client
+        .batch_execute(&schema.to_sql(Dialect::Postgres))
+        .unwrap();
+    for (table, max, insert) in [
+        (
+            "articles",
+            i64::MAX,
+            "INSERT INTO articles (slug) VALUES ('next')",
+        ),
+        ("tickets", i64::MAX, "INSERT INTO tickets (name) VALUES ('next')"),
+    ] {
+        pg.client
+            .batch_execute(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), {max})"
+            ))
+            .unwrap();
+        let e = pg.client.batch_execute(insert).unwrap_err();
+        let db = e.as_db_error().unwrap();
+        let ours = exhausted(table, "id", max);
+        assert_eq!(
+            (db.code().code(), format!("ERROR: {}", db.message())),
+            ("2200H", ours.message(Engine::Postgres))
+        );
+    }
+}
