@@ -1008,3 +1008,19 @@ mod tests {
         assert!(whole.to_string().ends_with("...' (200000 bytes)"));
     }
 }
+
+#[cfg(test)]
+mod size {
+    use super::Error;
+    use crate::key::Key;
+
+    /// Every `Result` of the store carries an `Error`'s size: a variant that grows it (an
+    /// inline field where a `Box` would do) costs every call that returns one (insert paid 19
+    /// instructions once: docs/PERFORMANCE.md, "An inline field in one variant grows every
+    /// `Result`"). A change of these numbers is a decision, measured, not an accident.
+    #[test]
+    fn an_error_and_a_keys_result_stay_their_size() {
+        assert_eq!(std::mem::size_of::<Error>(), 104);
+        assert_eq!(std::mem::size_of::<Result<Key<()>, Error>>(), 104);
+    }
+}

@@ -364,8 +364,10 @@ mod tests {
             let k = rows.insert(1);
             rows.remove(k);
         }
-        rows.insert(2);
-        encoded(&rows); // every slot occupied, one at version 261
+        // keys[3]'s slot: 1 inserted, 2 removed, then 130 insert-remove pairs (+260).
+        let reused = rows.insert(2);
+        assert_eq!(reused.version(), 263);
+        encoded(&rows); // every slot occupied, one at version 263
         rows.detach(keys[9]).unwrap();
         encoded(&rows);
     }
