@@ -883,8 +883,8 @@ pub enum SnapshotError {
     #[error("snapshot violates an invariant: {0}")]
     Integrity(IntegrityError),
     /// A record breaks a CHECK constraint or a `max_len` limit, or under `Engine::Postgres`
-    /// holds a value PostgreSQL cannot bind (NUL in text, a `u64` above `BIGINT`): `error`
-    /// says which.
+    /// holds a value PostgreSQL cannot bind (NUL in text, the escape `\u0000` in a `JSONB`
+    /// column, a `u64` above `BIGINT`): `error` says which.
     #[error("snapshot record {table}[{key}] is refused: {error}")]
     Rejected {
         /// The table.

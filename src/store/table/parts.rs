@@ -190,8 +190,10 @@ impl<E: Entity> Table<E> {
     }
 
     /// Under `Engine::Postgres` (a snapshot says its engine after its tables): no record holds
-    /// text with a NUL byte or a `u64` above `i64::MAX`, which PostgreSQL refuses. O(records +
-    /// text) when the table has a text or `u64` column, else O(1).
+    /// text with a NUL byte, the escape `\u0000` in a `JSONB` column, or a `u64` above
+    /// `i64::MAX`, which PostgreSQL refuses. Checked after every table is decoded, so a record
+    /// that also fails a CHECK or `max_len` is refused for that. O(records + text) when the
+    /// table has a text or `u64` column, else O(1).
     pub(crate) fn check_postgres_values(&self) -> Result<(), SnapshotError> {
         if !E::DEF.fields.iter().any(refusable) {
             return Ok(());
