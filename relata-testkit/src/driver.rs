@@ -125,7 +125,7 @@ impl<'o> Runner<'o> {
                     snapshot_round_trip(store, replace).map(|()| OK)
                 }
             },
-            other => apply(store, &mut self.model, other),
+            other => refused_leaves_nothing(store, |store| apply(store, &mut self.model, other), other),
         };
         out.map_err(|d| (at, d))
     }
@@ -439,6 +439,25 @@ fn same_scopes(store: &Store, model: &Model) -> Result<(), String> {
 }
 
 /// Compares an outcome: both `Ok` (then `on_ok` runs), or errors the model admits.
+/// Runs one statement `op` through `run`; if the store refused it, what `==` does not see must
+/// be as before too: each table's text heap and the journal (`Store::hidden_state`).
+fn refused_leaves_nothing(
+    store: &mut Store,
+    run: impl FnOnce(&mut Store) -> Result<Outcome, String>,
+    op: &Op,
+) -> Result<Outcome, String> {
+    let before = store.hidden_state();
+    let out = run(store)?;
+    let after = store.hidden_state();
+    match (&out, after == before) {
+        (Outcome::Failed(_), false) => Err(format!(
+            "a refused {} left text in a heap or entries in the journal: (heaps, journal) {before:?} -> {after:?}",
+            op.kind()
+        )),
+        _ => Ok(out),
+    }
+}
+
 fn agree<T: fmt::Debug, U: fmt::Debug>(
     what: &str,
     model: Result<T, Expected>,

@@ -184,11 +184,17 @@ pub fn assert_fails_unchanged<T: std::fmt::Debug>(
     op: impl FnOnce(&mut Store) -> Result<T, Error>,
 ) {
     let before = store.clone();
+    let hidden = store.hidden_state();
     match op(store) {
         Err(e) => assert_eq!(&e, expected, "wrong error"),
         Ok(v) => panic!("expected {expected:?}, got Ok({v:?})"),
     }
     assert!(*store == before, "a failed operation changed the store");
+    assert_eq!(
+        store.hidden_state(),
+        hidden,
+        "a failed operation left text in a heap or entries in the journal"
+    );
     store
         .check_integrity()
         .expect("integrity after a failed operation");
