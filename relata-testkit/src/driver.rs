@@ -438,7 +438,6 @@ fn same_scopes(store: &Store, model: &Model) -> Result<(), String> {
     }
 }
 
-/// Compares an outcome: both `Ok` (then `on_ok` runs), or errors the model admits.
 /// Runs one statement `op` through `run`; if the store refused it, what `==` does not see must
 /// be as before too: each table's text heap and the journal (`Store::hidden_state`).
 fn refused_leaves_nothing(
@@ -458,6 +457,7 @@ fn refused_leaves_nothing(
     }
 }
 
+/// Compares an outcome: both `Ok` (then `on_ok` runs), or errors the model admits.
 fn agree<T: fmt::Debug, U: fmt::Debug>(
     what: &str,
     model: Result<T, Expected>,
