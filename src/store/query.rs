@@ -583,8 +583,8 @@ impl<'s, E: Entity> Sorted<'s, E> {
     /// [`Query::order_by`].
     ///
     /// # Errors
-    /// [`Error::ValueType`] for a value not of its column's kind (NULL allowed: the row's
-    /// value may be NULL), [`Error::TooManyValues`] / [`Error::TooFewValues`] for other than
+    /// [`Error::UnknownEntity`] if `E` is not in the schema, [`Error::ValueType`] for a value
+    /// not of its column's kind (NULL allowed: the row's value may be NULL), [`Error::TooManyValues`] / [`Error::TooFewValues`] for other than
     /// one value per column of the index; under [`Engine::Postgres`](crate::Engine::Postgres),
     /// [`Error::NulInText`] for text holding a NUL byte, [`Error::NulInJson`] for a JSON
     /// value holding the escape `\u0000`, and [`Error::TransactionAborted`] in an aborted
@@ -617,10 +617,8 @@ impl<'s, E: Entity> Sorted<'s, E> {
     pub fn after(mut self, key: Key<E>, values: &[Value<'_>]) -> Result<Self, Error> {
         let store = self.query.store;
         store.refuse_if_aborted()?;
+        let t = store.table::<E>()?;
         check_index_values::<E>(store.engine, self.index, values, Given::Row)?;
-        let Ok(t) = store.table::<E>() else {
-            return Ok(self);
-        };
         let fields = E::DEF.indexes.get(self.index).map_or(&[][..], |d| d.fields);
         let cmp = |k: RawKey| {
             t.row(k)

@@ -351,4 +351,7 @@ fn value_reads_of_a_type_outside_the_schema_are_unknown_entity() {
         view.find_unique_values(Slot::BY_OWNER_DAY, &v).unwrap_err()
     ));
     assert!(unknown(s.prefix(Slot::BY_OWNER_ROOM, &v).map(drop).unwrap_err()));
+    let stale = Key::<Slot>::from_raw(relata::RawKey::default());
+    let sorted = s.query::<Slot>().order_by(Slot::BY_OWNER_ROOM, Order::Asc);
+    assert!(unknown(sorted.after(stale, &v).map(drop).unwrap_err()));
 }
