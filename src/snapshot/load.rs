@@ -8,7 +8,6 @@ use std::path::Path;
 
 use super::format::{self, Description, Header, SchemaDesc, HEADER_LEN};
 use super::{fs, RelationParts, SnapshotError};
-use crate::engine::Engine;
 use crate::schema::Schema;
 use crate::store::table::parts::take;
 use crate::store::table::KeyState;
@@ -49,10 +48,8 @@ impl Store {
         store.link_children()?;
         at += store.decode_relations(&body[at..], &description.links)?;
         store.engine = format::engine_of_trailer(body.get(at..).unwrap_or_default())?;
-        if store.engine == Engine::Postgres {
-            for table in &store.tables {
-                table.check_postgres_values()?;
-            }
+        for table in &store.tables {
+            table.check_values(store.engine)?;
         }
         store.check_acyclic().map_err(SnapshotError::Integrity)?;
         store.clock_to_latest_stamp();

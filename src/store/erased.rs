@@ -54,9 +54,9 @@ pub(crate) trait AnyTable: Any + Send + Sync {
     /// Replaces this (empty) table with the one whose parts start `bytes`, validated, its
     /// indexes rebuilt but not its children lists; returns the bytes the parts took.
     fn decode_parts(&mut self, bytes: &[u8], version: u32) -> Result<usize, SnapshotError>;
-    /// Under `Engine::Postgres`: no record holds a value PostgreSQL refuses (see
-    /// `Table::check_postgres_values`).
-    fn check_postgres_values(&self) -> Result<(), SnapshotError>;
+    /// Every record holds values `engine` accepts, checked in its order (see
+    /// `Table::check_values`).
+    fn check_values(&self, engine: Engine) -> Result<(), SnapshotError>;
     /// A record of this table's declared defaults (see `Table::default_row`).
     fn default_row(&self) -> Result<crate::store::table::parts::DefaultRow, SnapshotError>;
     /// Validates every foreign key against `tables` and counts children per parent (see
@@ -201,8 +201,8 @@ impl<E: Entity> AnyTable for Table<E> {
         *self = table;
         Ok(used)
     }
-    fn check_postgres_values(&self) -> Result<(), SnapshotError> {
-        Table::check_postgres_values(self)
+    fn check_values(&self, engine: Engine) -> Result<(), SnapshotError> {
+        Table::check_values(self, engine)
     }
     fn default_row(&self) -> Result<crate::store::table::parts::DefaultRow, SnapshotError> {
         Table::<E>::default_row()

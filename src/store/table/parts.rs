@@ -153,7 +153,6 @@ impl<E: Entity> Table<E> {
         }
         let mut table = Table::new();
         table.text = TextHeap::from_string(text.to_owned());
-        let checked = !E::DEF.checks.is_empty() || E::DEF.fields.iter().any(|f| f.max_len.is_some());
         let (mut at, mut previous) = (0, [0; super::links::LANES]);
         for (key, row) in rows.iter_mut() {
             if version >= 5 {
@@ -176,9 +175,6 @@ impl<E: Entity> Table<E> {
                     "record {key}: {column} holds no value of its type"
                 )));
             }
-            if checked {
-                check_row::<E>(row, &table.text, key)?;
-            }
         }
         if at != text.len() {
             return Err(bad::<E>("the text holds bytes no record uses".into()));
@@ -189,23 +185,38 @@ impl<E: Entity> Table<E> {
         Ok(table)
     }
 
-    /// Under `Engine::Postgres` (a snapshot says its engine after its tables): no record holds
-    /// text with a NUL byte, the escape `\u0000` in a `JSONB` column, or a `u64` above
-    /// `i64::MAX`, which PostgreSQL refuses. Checked after every table is decoded, so a record
-    /// that also fails a CHECK or `max_len` is refused for that. O(records + text) when the
-    /// table has a text or `u64` column, else O(1).
-    pub(crate) fn check_postgres_values(&self) -> Result<(), SnapshotError> {
-        if !E::DEF.fields.iter().any(refusable) {
+    /// Every record holds values the snapshot's engine accepts, checked in the order an
+    /// insert under it checks them: under `Engine::Postgres` what PostgreSQL cannot bind
+    /// first (text with a NUL byte, the escape `\u0000` in a `JSONB` column, a `u64` above
+    /// `i64::MAX`), then each `max_len`, then the CHECKs (of two failing, PostgreSQL reports
+    /// the one whose name sorts first, SQLite the first declared). A snapshot's description
+    /// records none of these, so a load under a schema that added one checks the data
+    /// against it. Run once every table is decoded: the engine's byte follows them.
+    /// O(records + text) for a table with something to check, else O(1).
+    pub(crate) fn check_values(&self, engine: Engine) -> Result<(), SnapshotError> {
+        let postgres = engine == Engine::Postgres && E::DEF.fields.iter().any(refusable);
+        let limited = E::DEF.fields.iter().any(|f| f.max_len.is_some());
+        let checked = !E::DEF.checks.is_empty();
+        if !(postgres || limited || checked) {
             return Ok(());
         }
         for (key, row) in self.rows.iter() {
-            check_postgres_values::<E>(row, &self.text, Some(key)).map_err(|error| {
-                SnapshotError::Rejected {
+            let text = &self.text;
+            let values = match postgres {
+                true => check_postgres_values::<E>(row, text, Some(key)),
+                false => Ok(()),
+            };
+            values
+                .and_then(|()| check_lengths::<E>(row, text, Some(key)))
+                .and_then(|()| match checked {
+                    true => check_predicates::<E>(row, text, Some(key), engine),
+                    false => Ok(()),
+                })
+                .map_err(|error| SnapshotError::Rejected {
                     table: E::DEF.table,
                     key,
                     error: Box::new(error),
-                }
-            })?;
+                })?;
         }
         Ok(())
     }
@@ -419,19 +430,6 @@ fn fill_unique<E: Entity>(
         }
     }
     Ok(())
-}
-
-/// The record's CHECK constraints and `max_len` limits hold (a snapshot's description does not
-/// record them, so a load under a schema that added one checks the data against it). Of two
-/// failing CHECKs the first declared is reported: the engine byte comes after the tables.
-fn check_row<E: Entity>(row: &E::Row, text: &TextHeap, key: RawKey) -> Result<(), SnapshotError> {
-    check_lengths::<E>(row, text, Some(key))
-        .and_then(|()| check_predicates::<E>(row, text, Some(key), Engine::Sqlite))
-        .map_err(|error| SnapshotError::Rejected {
-            table: E::DEF.table,
-            key,
-            error: Box::new(error),
-        })
 }
 
 /// Ordered index `x` built from every record with no NULL indexed value, sorted by (values,
