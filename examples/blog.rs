@@ -338,7 +338,7 @@ fn draw(store: &Store, bob: Key<User>) -> Result<(), Box<dyn std::error::Error>>
     let pictures = [
         (
             "bob",
-            store.to_dot(&relata::DotOptions::new().around(store, bob, 2)),
+            store.to_dot(&relata::DotOptions::new().around(bob, 2)),
         ),
         ("schema", store.schema().to_dot()),
     ];

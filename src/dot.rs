@@ -15,7 +15,7 @@ use crate::Entity;
 #[derive(Clone, Debug, Default)]
 pub struct DotOptions {
     tables: Option<Vec<&'static str>>,
-    around: Option<(usize, RawKey, usize)>,
+    around: Option<(&'static str, RawKey, usize)>,
     max_fields: Option<usize>,
 }
 
@@ -32,17 +32,22 @@ impl DotOptions {
     }
 
     /// Only records within `depth` links (foreign keys either way, many-to-many pairs) of
-    /// `key`.
-    pub fn around<E: Entity>(mut self, store: &Store, key: Key<E>, depth: usize) -> DotOptions {
-        if let Some(t) = store
-            .schema
-            .inner
-            .tables
-            .iter()
-            .position(|t| t.def.table == E::DEF.table)
-        {
-            self.around = Some((t, key.raw(), depth));
-        }
+    /// `key`, in whichever store is drawn: a stale key, or a key of a type outside that store's
+    /// schema, draws no record. O(1) here.
+    ///
+    /// ```
+    /// # use relata::{DotOptions, Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let ada = store.insert(User { name: "ada".into() })?;
+    /// store.insert(User { name: "bob".into() })?;
+    /// let dot = store.to_dot(&DotOptions::new().around(ada, 0));
+    /// assert!(dot.contains("ada") && !dot.contains("bob"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn around<E: Entity>(mut self, key: Key<E>, depth: usize) -> DotOptions {
+        self.around = Some((E::DEF.table, key.raw(), depth));
         self
     }
 
@@ -75,7 +80,7 @@ impl Store {
     /// let mut store = Store::new(Schema::builder().entity::<User>().entity::<Post>().build()?);
     /// let u = store.insert(User { name: "ada".into() })?;
     /// store.insert(Post { title: "hi".into(), author: u })?;
-    /// let dot = store.to_dot(&DotOptions::new().around(&store, u, 1));
+    /// let dot = store.to_dot(&DotOptions::new().around(u, 1));
     /// assert!(dot.starts_with("digraph relata {"));
     /// assert!(dot.contains("author_id"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -118,11 +123,15 @@ impl Store {
                 .as_ref()
                 .is_none_or(|ts| ts.contains(&self.tables[t].def().table))
         };
-        let Some((t0, k0, depth)) = options.around else {
+        let Some((table, k0, depth)) = options.around else {
             return (0..self.tables.len())
                 .filter(|&t| allowed(t))
                 .flat_map(|t| self.tables[t].keys().into_iter().map(move |k| (t, k)))
                 .collect();
+        };
+        let tables = &self.schema.inner.tables;
+        let Some(t0) = tables.iter().position(|t| t.def.table == table) else {
+            return BTreeSet::new();
         };
         let mut seen = BTreeSet::new();
         let mut queue = VecDeque::from([(t0, k0, 0)]);

@@ -279,13 +279,35 @@ fn the_object_graph_as_dot_filters_by_table_and_depth() {
     let all = s.to_dot(&relata::DotOptions::new());
     assert!(all.contains(&node("users", bob.raw())) && all.contains(&node("comments", c.raw())));
     assert!(all.contains("[label=\"author_id\"]"));
-    let near = s.to_dot(&relata::DotOptions::new().around(&s, alice, 1));
+    let near = s.to_dot(&relata::DotOptions::new().around(alice, 1));
     assert!(near.contains(&node("posts", p.raw())));
     assert!(!near.contains(&node("comments", c.raw())), "two links away");
     assert!(!near.contains(&node("users", bob.raw())));
     let only_users = s.to_dot(&relata::DotOptions::new().tables(&["users"]));
     assert!(!only_users.contains("posts["));
     assert!(!only_users.contains("->"));
+}
+
+/// `around` names its record by type, in whichever store is drawn. It held a table's
+/// position in the store it was given, so drawing another store drew that position's table
+/// (a user's key drawn as a group) or panicked past the end. A key of a type outside the
+/// drawn store's schema now draws no record, as a stale key does.
+#[test]
+fn dot_around_a_key_draws_it_in_the_store_drawn_or_nothing() {
+    #[derive(relata::Entity, Clone, Debug, PartialEq)]
+    struct Lone {
+        name: String,
+    }
+    let mut s = store();
+    let alice = s.insert(user("alice")).unwrap();
+    let lone = Store::new(relata::Schema::builder().entity::<Lone>().build().unwrap());
+    let dot = lone.to_dot(&relata::DotOptions::new().around(alice, 1));
+    assert!(!dot.contains("label=\"users") && !dot.contains("->"), "{dot}");
+    let mut other = store();
+    other.insert(user("zed")).unwrap();
+    let again = other.insert(user("alice2")).unwrap();
+    let dot = other.to_dot(&relata::DotOptions::new().around(again, 0));
+    assert!(dot.contains("alice2") && !dot.contains("zed"), "{dot}");
 }
 
 #[test]
