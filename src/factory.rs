@@ -590,7 +590,8 @@ impl<'f, E: Entity + Clone> Build<'f, E> {
             shared,
         } = self;
         atomically(store, |store| {
-            let mut keys = Vec::with_capacity(n);
+            // Not reserved for `n`: an absurd count fails in the store, not in the allocator.
+            let mut keys = Vec::new();
             for _ in 0..n {
                 let key = factories.create_one::<E>(store, &parents, &overrides)?;
                 if keys.is_empty() {

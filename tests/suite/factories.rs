@@ -232,6 +232,24 @@ fn required_self_references_and_cycles_end_with_an_error() {
     assert_eq!(s.count::<Link>() + s.count::<Hen>() + s.count::<Egg>(), 0);
 }
 
+/// A count no store can hold fails in the store, never in the allocator: the keys were
+/// reserved for `n` up front, so `usize::MAX` panicked ("capacity overflow") and `1 << 40`
+/// aborted the process before the first record.
+#[test]
+fn create_many_with_an_absurd_count_fails_as_the_store_refuses() {
+    let (mut s, mut f) = (store(), factories());
+    let before = s.clone();
+    for n in [usize::MAX, 1 << 40] {
+        let err = (f.build::<Group>())
+            .with(|g| g.name = "same".into())
+            .create_many(&mut s, n)
+            .unwrap_err();
+        assert!(err.to_string().starts_with("UNIQUE constraint failed: groups.name"), "{err}");
+        assert!(s == before);
+    }
+    s.check_integrity().unwrap();
+}
+
 #[test]
 fn acyclic_trees_are_built_by_giving_the_parent() {
     let (mut s, mut f) = (store(), factories());
