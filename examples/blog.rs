@@ -336,10 +336,7 @@ fn draw(store: &Store, bob: Key<User>) -> Result<(), Box<dyn std::error::Error>>
     let dir = std::path::Path::new("target/blog");
     std::fs::create_dir_all(dir)?;
     let pictures = [
-        (
-            "bob",
-            store.to_dot(&relata::DotOptions::new().around(bob, 2)),
-        ),
+        ("bob", store.to_dot(&relata::DotOptions::new().around(bob, 2))),
         ("schema", store.schema().to_dot()),
     ];
     for (name, dot) in pictures {

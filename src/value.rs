@@ -99,10 +99,22 @@ impl Value<'_> {
 }
 
 impl Value<'_> {
-    /// A total order in SQLite's spirit: NULL first, then numbers, decimals, text, bytes, keys; within a
-    /// kind, the natural order (floats by `total_cmp`, integers across signedness exactly).
+    /// A total order in SQLite's spirit: NULL first, then numbers, decimals, text, bytes,
+    /// keys. Within a kind, the natural order, consistent with `==`: numbers by exact value
+    /// across integers and floats, `-0.0` equal to `0.0`, every NaN one value above every
+    /// number (as PostgreSQL orders `float8`; SQLite stores a NaN as NULL).
+    ///
+    /// ```
+    /// # use relata::Value;
+    /// use std::cmp::Ordering::*;
+    /// assert_eq!(Value::Float(-0.0).sql_cmp(&Value::Float(0.0)), Equal);
+    /// assert_eq!(Value::Float(f64::NAN).sql_cmp(&Value::Float(f64::INFINITY)), Greater);
+    /// assert_eq!(Value::Int((1 << 53) + 1).sql_cmp(&Value::Float((1u64 << 53) as f64)), Greater);
+    /// assert_eq!(Value::Null.sql_cmp(&Value::Int(i64::MIN)), Less);
+    /// ```
+    ///
+    /// O(1), or O(length) for text, bytes and decimals.
     pub fn sql_cmp(&self, other: &Value<'_>) -> std::cmp::Ordering {
-        use std::cmp::Ordering;
         let rank = |v: &Value<'_>| match v {
             Value::Null => 0,
             Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_) => 1,
@@ -111,28 +123,67 @@ impl Value<'_> {
             Value::Bytes(_) => 4,
             Value::Key(_) => 5,
         };
-        let number = |v: &Value<'_>| match *v {
-            Value::Bool(b) => Some(f64::from(u8::from(b))),
-            Value::Int(i) => Some(i as f64),
-            Value::UInt(u) => Some(u as f64),
-            Value::Float(f) => Some(f),
-            _ => None,
-        };
         match (self, other) {
             (Value::Int(a), Value::Int(b)) => a.cmp(b),
             (Value::UInt(a), Value::UInt(b)) => a.cmp(b),
-            (Value::Int(a), Value::UInt(b)) => i128::from(*a).cmp(&i128::from(*b)),
-            (Value::UInt(a), Value::Int(b)) => i128::from(*a).cmp(&i128::from(*b)),
             (Value::Text(a), Value::Text(b)) => a.cmp(b),
             (Value::Numeric(a), Value::Numeric(b)) => numeric_cmp(a, b),
             (Value::Bytes(a), Value::Bytes(b)) => a.cmp(b),
             (Value::Key(a), Value::Key(b)) => a.cmp(b),
-            (a, b) => match (number(a), number(b)) {
-                (Some(x), Some(y)) => x.total_cmp(&y),
-                _ => rank(a).cmp(&rank(b)).then(Ordering::Equal),
+            (a, b) => match (Ordinal::of(a), Ordinal::of(b)) {
+                (Some(x), Some(y)) => x.cmp(y),
+                _ => rank(a).cmp(&rank(b)),
             },
         }
     }
+}
+
+/// A number as [`Value::sql_cmp`] orders it: an integer (a bool is 0 or 1) or a float.
+#[derive(Clone, Copy)]
+enum Ordinal {
+    Int(i128),
+    Float(f64),
+}
+
+impl Ordinal {
+    fn of(v: &Value<'_>) -> Option<Ordinal> {
+        match *v {
+            Value::Bool(b) => Some(Ordinal::Int(i128::from(b))),
+            Value::Int(i) => Some(Ordinal::Int(i128::from(i))),
+            Value::UInt(u) => Some(Ordinal::Int(i128::from(u))),
+            Value::Float(f) => Some(Ordinal::Float(f)),
+            _ => None,
+        }
+    }
+
+    fn cmp(self, other: Ordinal) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match (self, other) {
+            (Ordinal::Int(a), Ordinal::Int(b)) => a.cmp(&b),
+            (Ordinal::Float(a), Ordinal::Float(b)) => match (a.is_nan(), b.is_nan()) {
+                (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
+                (x, y) => x.cmp(&y),
+            },
+            (Ordinal::Int(i), Ordinal::Float(f)) => int_float_cmp(i, f),
+            (Ordinal::Float(f), Ordinal::Int(i)) => int_float_cmp(i, f).reverse(),
+        }
+    }
+}
+
+/// `i` against `f` exactly (no rounding of `i` to a float); a NaN is above every integer.
+fn int_float_cmp(i: i128, f: f64) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    if f.is_nan() {
+        return Ordering::Less;
+    }
+    // Saturating: an infinity or a float beyond i128 lands past every i64 and u64.
+    let whole = f.trunc();
+    let by_fraction = match f.partial_cmp(&whole) {
+        Some(Ordering::Greater) => Ordering::Less,
+        Some(Ordering::Less) => Ordering::Greater,
+        _ => Ordering::Equal,
+    };
+    i.cmp(&(whole as i128)).then(by_fraction)
 }
 
 impl PartialEq for Value<'_> {

@@ -244,7 +244,11 @@ fn create_many_with_an_absurd_count_fails_as_the_store_refuses() {
             .with(|g| g.name = "same".into())
             .create_many(&mut s, n)
             .unwrap_err();
-        assert!(err.to_string().starts_with("UNIQUE constraint failed: groups.name"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("UNIQUE constraint failed: groups.name"),
+            "{err}"
+        );
         assert!(s == before);
     }
     s.check_integrity().unwrap();

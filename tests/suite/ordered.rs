@@ -3,6 +3,7 @@
 
 use std::ops::Bound::{Excluded, Included};
 
+use crate::common::pg;
 use relata::{Entity, Key, Order, Schema, Store, Value};
 
 #[derive(Entity, Clone, Debug, PartialEq)]
@@ -409,4 +410,71 @@ fn a_bound_of_the_wrong_kind_is_refused_not_compared() {
         let got = s.range_values(Article::BY_AUTHOR_AT, Included(&lo[..]), Unbounded);
         assert!(got.is_ok(), "{n:?}");
     }
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "samples")]
+struct Sample {
+    #[relata(index(ordered))]
+    x: f64,
+    #[relata(index)]
+    y: f64,
+}
+
+/// Floats sort as they compare equal, as PostgreSQL orders `float8`: `-0.0` is `0.0`, and
+/// every NaN (a computed `0.0 / 0.0` has its sign bit set) is one value, above every number.
+/// Sorted reads used `total_cmp`, so a range `0.0..=0.0` missed `-0.0`, a negative NaN sorted
+/// below `-inf` (and `..2.0` returned it), while `find_by` and UNIQUE treated them as one.
+#[test]
+fn floats_sort_with_negative_zero_equal_to_zero_and_every_nan_last_as_postgres_does() {
+    let nan = std::hint::black_box(0.0f64) / std::hint::black_box(0.0);
+    let xs = [
+        1.0,
+        -0.0,
+        f64::NAN,
+        nan,
+        0.0,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        -2.5,
+    ];
+    let mut s = Store::new(Schema::builder().entity::<Sample>().build().unwrap());
+    let keys: Vec<Key<Sample>> = xs
+        .iter()
+        .map(|&x| s.insert(Sample { x, y: x }).unwrap())
+        .collect();
+    let at = |is: &[usize]| is.iter().map(|&i| keys[i]).collect::<Vec<_>>();
+    let (ascending, zeros, below_two) = ([5, 7, 1, 4, 0, 6, 2, 3], [1, 4], [5, 7, 1, 4, 0]);
+    let sorted = s.query::<Sample>().order_by(Sample::BY_X, Order::Asc).keys();
+    assert_eq!(sorted, at(&ascending));
+    assert_eq!(s.range(Sample::BY_X, 0.0..=0.0).collect::<Vec<_>>(), at(&zeros));
+    assert_eq!(s.range(Sample::BY_Y, 0.0..=0.0).collect::<Vec<_>>(), at(&zeros));
+    assert_eq!(s.range(Sample::BY_X, ..2.0).collect::<Vec<_>>(), at(&below_two));
+    assert_eq!(s.range(Sample::BY_X, 2.0..).collect::<Vec<_>>(), at(&[6, 2, 3]));
+    let bound = [Value::Float(-0.0)];
+    let q = s.query::<Sample>().order_by(Sample::BY_X, Order::Asc);
+    assert_eq!(q.after(keys[1], &bound).unwrap().keys(), at(&[4, 0, 6, 2, 3]));
+    s.check_integrity().unwrap();
+
+    let Some(mut pg) =
+        pg::connect("floats_sort_with_negative_zero_equal_to_zero_and_every_nan_last_as_postgres_does")
+    else {
+        return;
+    };
+    pg.client
+        .batch_execute("CREATE TABLE samples (id INTEGER PRIMARY KEY, x DOUBLE PRECISION NOT NULL)")
+        .unwrap();
+    for (i, x) in xs.iter().enumerate() {
+        (pg.client)
+            .execute("INSERT INTO samples VALUES ($1, $2)", &[&(i as i32), x])
+            .unwrap();
+    }
+    let ids = |pg: &mut pg::Pg, filter: &str| -> Vec<usize> {
+        let sql = format!("SELECT id FROM samples {filter} ORDER BY x, id");
+        let rows = pg.client.query(sql.as_str(), &[]).unwrap();
+        rows.iter().map(|r| r.get::<_, i32>(0) as usize).collect()
+    };
+    assert_eq!(ids(&mut pg, ""), ascending);
+    assert_eq!(ids(&mut pg, "WHERE x >= 0.0 AND x <= 0.0"), zeros);
+    assert_eq!(ids(&mut pg, "WHERE x < 2.0"), below_two);
 }
