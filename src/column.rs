@@ -100,6 +100,18 @@ pub trait Column: Sized + 'static {
     fn accepts(_s: &Self::Stored, _text: &TextHeap) -> bool {
         true
     }
+    /// The borrowed form of a query's text value, for a type stored as text. Not API.
+    #[doc(hidden)]
+    fn text_ref(_v: Value<'_>) -> Option<Self::Ref<'_>> {
+        None
+    }
+    /// Whether a query's value of this column's kind is one the type can hold (a text
+    /// value's form, as [`accepts`](Self::accepts) checks a stored one): a UUID in lower
+    /// case, canonical JSON, an enum's variant name. Every value a type is given as holds.
+    #[doc(hidden)]
+    fn holds(_v: Value<'_>) -> bool {
+        true
+    }
 }
 
 /// The stored form of a column (`Option` aside, which is `nullable`): what a snapshot
@@ -183,6 +195,15 @@ impl Column for String {
     fn decode_json(v: &serde_json::Value, _: &mut JsonCx<'_>) -> Result<String, JsonBad> {
         v.as_str().map(str::to_owned).ok_or(JsonBad::Expected("a string"))
     }
+    fn text_ref(v: Value<'_>) -> Option<Text<'_>> {
+        match v {
+            Value::Text(s) | Value::Numeric(s) => {
+                let len = u32::try_from(s.len()).ok()?;
+                Some(TextRead::One(s).text(Span::new(0, len)))
+            }
+            _ => None,
+        }
+    }
     fn for_each_span(s: &mut Span, f: &mut dyn FnMut(&mut Span)) {
         f(s)
     }
@@ -255,6 +276,9 @@ impl<T: Column> Column for Option<T> {
     }
     fn accepts(s: &Self::Stored, text: &TextHeap) -> bool {
         s.as_ref().is_none_or(|v| T::accepts(v, text))
+    }
+    fn holds(v: Value<'_>) -> bool {
+        T::holds(v)
     }
 }
 
@@ -689,6 +713,9 @@ impl<T: AsColumn> Column for T {
     }
     fn accepts(s: &Self::Stored, text: &TextHeap) -> bool {
         T::Repr::accepts(s, text) && <T as AsColumn>::accepts(T::Repr::view(s, text.read()))
+    }
+    fn holds(v: Value<'_>) -> bool {
+        T::Repr::text_ref(v).is_none_or(<T as AsColumn>::accepts)
     }
     /// The type's own JSON form, else its representation's if the type accepts it.
     fn decode_json(v: &serde_json::Value, cx: &mut JsonCx<'_>) -> Result<Self, JsonBad> {

@@ -582,6 +582,10 @@ pub struct FieldDef {
     /// shown. Read it through [`FieldDef::default_value`]. Not API.
     #[doc(hidden)]
     pub default: Option<crate::__private::DefaultFn>,
+    /// Whether a query's value of the column's kind is one its type holds
+    /// (`Column::holds`). Not API.
+    #[doc(hidden)]
+    pub holds: fn(crate::Value<'_>) -> bool,
 }
 
 impl FieldDef {

@@ -393,8 +393,9 @@ pub enum Error {
     /// [`Store::prefix`](crate::Store::prefix),
     /// [`Store::find_by_values`](crate::Store::find_by_values),
     /// [`Store::find_unique_values`](crate::Store::find_unique_values), a keyset cursor's
-    /// [`Sorted::after`](crate::Sorted::after)) is not of the kind the column holds.
-    /// Compared anyway, it would sort by its kind, not by its value (text after every number,
+    /// [`Sorted::after`](crate::Sorted::after)) is not of the kind the column holds, or is
+    /// text in a form the column's type never holds (a UUID not in lower case, JSON not in
+    /// its canonical form, a decimal not as it prints, a name no variant has). Compared anyway, it would sort by its kind, not by its value (text after every number,
     /// NULL before everything), or hash to nothing, and the read would return records that do
     /// not match or none. Nothing was read.
     #[error("index {index} on {table}: column {column} holds {expected}, but the value given, {value}, is {given}")]

@@ -443,6 +443,7 @@ fn entity_def(m: &Model) -> Tokens {
                 max_len: #max_len,
                 stamp: #stamp,
                 default: #default,
+                holds: <#ty as ::relata::Column>::holds,
             }
         }
     });

@@ -368,18 +368,25 @@ fn value_type<E: Entity>(name: &'static str, field: &FieldDef, value: &Value<'_>
         table: E::DEF.table,
         index: name,
         column: field.column,
-        expected: expected(field),
+        expected: match (field.sql_type, value) {
+            (SqlType::Text | SqlType::Custom { .. }, Value::Text(_)) => {
+                "text its column's type holds (Value::Text: the form the type stores, e.g. a variant's name)"
+            }
+            _ => expected(field),
+        },
         given: kind(value),
         value: Box::new(QuotedValue::one(Part::of(*value))),
     }
 }
 
 /// Whether `v` compares with `field`'s values by value: of the kind the field stores (any
-/// number with a number). NULL fits nothing: SQL's `x >= NULL` is never true.
+/// number with a number), and text in a form its type holds (a UUID in lower case,
+/// canonical JSON, a decimal as it prints, an enum's variant name: another would match
+/// nothing). NULL fits nothing: SQL's `x >= NULL` is never true.
 #[inline(always)]
 fn fits(field: &FieldDef, v: &Value<'_>) -> bool {
     use crate::column::Stored as S;
-    match (field.stored, v) {
+    let of_kind = match (field.stored, v) {
         (S::Bool, Value::Bool(_)) => true,
         (
             S::I8 | S::I16 | S::I32 | S::I64 | S::U8 | S::U16 | S::U32 | S::U64 | S::F32 | S::F64,
@@ -389,7 +396,8 @@ fn fits(field: &FieldDef, v: &Value<'_>) -> bool {
         (S::Text, Value::Text(_)) => field.sql_type != SqlType::Numeric,
         (S::Bytes, Value::Bytes(_)) | (S::Key, Value::Key(_)) => true,
         _ => false,
-    }
+    };
+    of_kind && (!matches!(v, Value::Text(_) | Value::Numeric(_)) || (field.holds)(*v))
 }
 
 /// What `field` holds, as [`Error::ValueType`] names it.

@@ -355,3 +355,76 @@ fn value_reads_of_a_type_outside_the_schema_are_unknown_entity() {
     let sorted = s.query::<Slot>().order_by(Slot::BY_OWNER_ROOM, Order::Asc);
     assert!(unknown(sorted.after(stale, &v).map(drop).unwrap_err()));
 }
+
+/// Stored as its variant names.
+#[derive(relata::Column, Clone, Copy, Debug, PartialEq)]
+#[relata(rename_all = "snake_case")]
+enum Mood {
+    Calm,
+}
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "things", index(price, uid, doc, mood))]
+struct Thing {
+    price: rust_decimal::Decimal,
+    uid: uuid::Uuid,
+    doc: serde_json::Value,
+    mood: Mood,
+}
+
+/// A text value of the right kind in a form its column's type never holds is refused as
+/// `ValueType`, as a value of the wrong kind is: an upper-case or unhyphenated UUID,
+/// non-canonical JSON, a decimal in another form, an unknown variant name. It matched
+/// nothing, so a look-up answered `Ok` with no record (PostgreSQL matches some of these
+/// forms and refuses the rest with 22P02; the values a type converts to hold).
+#[test]
+fn a_text_value_in_a_form_its_column_never_holds_is_a_value_type_error() {
+    let mut s = Store::new(Schema::builder().entity::<Thing>().build().unwrap());
+    let uid = "67e55044-10b1-426f-9247-bb680e5fe0c8";
+    let k = s
+        .insert(Thing {
+            price: "0.50".parse().unwrap(),
+            uid: uid.parse().unwrap(),
+            doc: serde_json::json!({"b": 2, "a": 1}),
+            mood: Mood::Calm,
+        })
+        .unwrap();
+    let good = [
+        Value::Numeric("0.50"),
+        Value::Text(uid),
+        Value::Text(r#"{"a":1,"b":2}"#),
+        Value::Text("calm"),
+    ];
+    let found = |values: &[Value<'_>]| {
+        s.find_by_values(Thing::BY_PRICE_UID_DOC_MOOD, values)
+            .map(|i| i.collect::<Vec<_>>())
+    };
+    assert_eq!(found(&good), Ok(vec![k]));
+    // A decimal equal by value matches: the values compare as NUMERIC does.
+    let mut equal = good;
+    equal[0] = Value::Numeric("0.5");
+    assert_eq!(found(&equal), Ok(vec![k]));
+    let bad: [(usize, Value<'_>, &str); 8] = [
+        (0, Value::Numeric(".5"), "price"),
+        (0, Value::Numeric("5e-1"), "price"),
+        (0, Value::Numeric("abc"), "price"),
+        (1, Value::Text("67E55044-10B1-426F-9247-BB680E5FE0C8"), "uid"),
+        (1, Value::Text("67e5504410b1426f9247bb680e5fe0c8"), "uid"),
+        (2, Value::Text(r#"{"b": 2, "a": 1}"#), "doc"),
+        (2, Value::Text("not json"), "doc"),
+        (3, Value::Text("Calm"), "mood"),
+    ];
+    for (at, value, column) in bad {
+        let mut values = good;
+        values[at] = value;
+        match found(&values) {
+            Err(Error::ValueType { column: c, .. }) => assert_eq!(c, column, "{value:?}"),
+            other => panic!("{value:?}: expected ValueType, got {other:?}"),
+        }
+        let prefix = s.prefix(Thing::BY_PRICE_UID_DOC_MOOD, &values[..=at]).map(drop);
+        assert!(
+            matches!(prefix, Err(Error::ValueType { .. })),
+            "{value:?}: {prefix:?}"
+        );
+    }
+}
