@@ -385,8 +385,8 @@ scalar_column!(UInt, u64, json_uint, "a non-negative integer";
     u8 => U8 as u8, Integer16, u16 => U16 as u16, Integer32,
     u32 => U32 as u32, Integer, u64 => U64 as Split64<u64>, Integer);
 scalar_column!(Bool, bool, serde_json::Value::as_bool, "true or false"; bool => Bool as bool, Boolean);
-scalar_column!(Float, f64, json_f64, "a number"; f64 => F64 as Split64<f64>, Real);
-scalar_column!(Float, f64, |v: &serde_json::Value| json_f64(v).map(|f| f as f32), "a number"; f32 => F32 as f32, Real32);
+scalar_column!(Float, f64, json_f64, "a number or \"NaN\", \"Infinity\", \"-Infinity\""; f64 => F64 as Split64<f64>, Real);
+scalar_column!(Float, f64, |v: &serde_json::Value| json_f64(v).map(|f| f as f32), "a number or \"NaN\", \"Infinity\", \"-Infinity\""; f32 => F32 as f32, Real32);
 
 /// A 64-bit scalar (`i64`, `u64`, `f64`) stored as two 32-bit words, so a row holding one
 /// stays 4-byte aligned and its slot's 4-byte version packs beside it: a row of two keys, two
@@ -485,9 +485,19 @@ fn json_uint<T: TryFrom<u64>>(v: &serde_json::Value) -> Option<T> {
     v.as_u64().and_then(|i| T::try_from(i).ok())
 }
 
-/// A JSON number as `f64`.
+/// A JSON number as `f64`, or NaN or an infinity spelt as `to_json` writes them, as
+/// PostgreSQL's float input takes them: exactly `"NaN"`, `"Infinity"`, `"-Infinity"` (JSON
+/// has no number for them).
 fn json_f64(v: &serde_json::Value) -> Option<f64> {
-    v.as_f64()
+    match v {
+        serde_json::Value::String(s) => match s.as_str() {
+            "NaN" => Some(f64::NAN),
+            "Infinity" => Some(f64::INFINITY),
+            "-Infinity" => Some(f64::NEG_INFINITY),
+            _ => None,
+        },
+        _ => v.as_f64(),
+    }
 }
 
 impl Column for Vec<u8> {

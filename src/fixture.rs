@@ -7,7 +7,8 @@
 //! live record of the target store by its key (`"3v1"`). Fields go by column name (or Rust
 //! field name, except `"id"`, which is the record's name: a field `id` kept under another
 //! column is read from that column only, unless it is the `#[relata(id)]`, which the record's
-//! `"id"` gives); a nullable field may be left out. Records are inserted in document order (tables
+//! `"id"` gives); a nullable field may be left out. A float is a number or `"NaN"`,
+//! `"Infinity"`, `"-Infinity"` (as `to_json` writes them). Records are inserted in document order (tables
 //! in schema order) as soon as the records they reference exist, each through the normal write
 //! path, so every constraint is checked; a nullable key to a record further down is set once
 //! that record exists.
@@ -274,7 +275,10 @@ impl Store {
     ///
     /// The document has [`to_json`](Self::to_json)'s shape, with records named by `"id"` and
     /// referenced by it (a key may also name a live record of this store: `"3v1"`); fields go
-    /// by column or Rust name, and a nullable one may be left out. A store's `to_json` loads
+    /// by column or Rust name, and a nullable one may be left out. A float field takes a number
+    /// or, for the values JSON has no number for, exactly the strings `to_json` writes and
+    /// PostgreSQL's float input reads, `"NaN"`, `"Infinity"` and `"-Infinity"`; `null` is
+    /// NULL, never NaN. A store's `to_json` loads
     /// into an empty store as an equal store when its records were only inserted and linked
     /// (keys are handed out anew, in document order). A record of a table with an
     /// `#[relata(id)]` field may be named by an integer, which it keeps as its id (as

@@ -3,7 +3,9 @@
 //!
 //! Shape: `{"users": [{"id": "1v1", "username": "alice", ...}], "user_groups": [...],
 //! "relations": {"follows": [["1v1", "2v1"], ...]}}`. Keys are written as strings
-//! (`"<index>v<generation>"`), NULL as `null`, numbers and text as themselves; tables and
+//! (`"<index>v<generation>"`), NULL as `null`, numbers and text as themselves (a float NaN or
+//! infinity, which JSON has no number for, as the string PostgreSQL's float input takes:
+//! `"NaN"`, `"Infinity"`, `"-Infinity"`); tables and
 //! records come in schema and slot order, so the output is deterministic. A record of a table
 //! with an `#[relata(id)]` field is named by that id instead, a number (`"id": 17`), in its
 //! own `"id"` and wherever a key or a relation pair names it, as a database dump names it.
@@ -24,6 +26,12 @@ impl Serialize for Value<'_> {
             Value::Bool(b) => s.serialize_bool(b),
             Value::Int(i) => s.serialize_i64(i),
             Value::UInt(u) => s.serialize_u64(u),
+            // JSON has no number for these: PostgreSQL's float input spelling, which the
+            // fixture loader reads back.
+            Value::Float(f) if f.is_nan() => s.serialize_str("NaN"),
+            Value::Float(f) if f.is_infinite() => {
+                s.serialize_str(if f > 0.0 { "Infinity" } else { "-Infinity" })
+            }
             Value::Float(f) => s.serialize_f64(f),
             Value::Text(t) | Value::Numeric(t) => s.serialize_str(t),
             Value::Bytes(b) => s.serialize_bytes(b),

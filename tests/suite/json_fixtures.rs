@@ -481,3 +481,81 @@ fn an_id_field_under_another_name_is_given_by_the_records_id() {
     }
     s.check_integrity().unwrap();
 }
+
+/// Floats of every kind, NOT NULL and nullable, both widths.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "readings")]
+struct Reading {
+    x: f64,
+    y: Option<f64>,
+    z: f32,
+    w: Option<f32>,
+}
+
+/// NaN and the infinities are written as the strings PostgreSQL's float input takes ("NaN",
+/// "Infinity", "-Infinity"), not as `null` (which a NOT NULL field refuses and an `Option`
+/// reads as `None`), and load back: `to_json` round-trips every float.
+#[test]
+fn nan_and_infinities_round_trip_through_to_json_as_postgres_spells_them() {
+    let schema = Schema::builder().entity::<Reading>().build().unwrap();
+    let odd = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+    let mut s = Store::new(schema.clone());
+    for x in odd {
+        s.insert(Reading {
+            x,
+            y: Some(x),
+            z: x as f32,
+            w: Some(x as f32),
+        })
+        .unwrap();
+    }
+    s.insert(Reading {
+        x: -0.0,
+        y: None,
+        z: 3.4e38,
+        w: None,
+    })
+    .unwrap();
+    s.insert(Reading {
+        x: f64::MIN_POSITIVE / 4.0,
+        y: Some(1e308),
+        z: 1e-45,
+        w: Some(-1.5),
+    })
+    .unwrap();
+    let json = s.to_json();
+    for word in ["\"NaN\"", "\"Infinity\"", "\"-Infinity\""] {
+        assert_eq!(json.matches(word).count(), 4, "{word} in {json}");
+    }
+    let (back, _) = Store::from_json(schema.clone(), &json).unwrap();
+    assert!(back == s, "{json}\n{}", back.to_json());
+    assert_eq!(back.to_json(), json);
+    let got: Vec<Reading> = back
+        .iter::<Reading>()
+        .map(|(k, _)| back.try_get_owned(k).unwrap())
+        .collect();
+    assert!(got[0].x.is_nan() && got[0].y.is_some_and(f64::is_nan) && got[0].z.is_nan());
+    assert_eq!(
+        (got[1].x, got[1].y, got[1].z, got[1].w),
+        (
+            f64::INFINITY,
+            Some(f64::INFINITY),
+            f32::INFINITY,
+            Some(f32::INFINITY)
+        )
+    );
+    assert_eq!(got[2].w, Some(f32::NEG_INFINITY));
+
+    // Exactly those strings, no other spelling and no other text.
+    let mut t = Store::new(schema);
+    for bad in ["nan", "inf", "-inf", "+Infinity", "1.5", ""] {
+        let doc = serde_json::json!({ "readings": [{ "x": bad, "z": 1.0 }] }).to_string();
+        match load_err(&mut t, &doc) {
+            FixtureError::BadValue { path, expected, .. } => {
+                assert_eq!(path, "readings[0].x");
+                assert!(expected.contains("\"NaN\""), "{expected}");
+            }
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+}
