@@ -317,7 +317,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     section("what that one delete changed (a diff, read off the journal)");
     let diff = store.changes_since(&mark)?;
-    store.release_mark(mark)?;
+    store.release_mark(&mark)?;
     for line in diff.to_string().lines() {
         println!("  {line}");
     }

@@ -635,7 +635,7 @@ pub(crate) fn atomically<R, X: From<Error>>(
         if !matches!(result, Ok(Ok(_))) {
             store.rollback_to(&sp)?;
         }
-        store.release(sp)?;
+        store.release(&sp)?;
         result
     } else {
         let mark = store.mark()?;
@@ -643,7 +643,7 @@ pub(crate) fn atomically<R, X: From<Error>>(
         if !matches!(result, Ok(Ok(_))) {
             store.reset(&mark)?;
         }
-        store.release_mark(mark)?;
+        store.release_mark(&mark)?;
         result
     };
     result.unwrap_or_else(|panic| std::panic::resume_unwind(panic))

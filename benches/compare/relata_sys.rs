@@ -205,7 +205,7 @@ impl Subject for Store {
 
     fn fixture_release(&mut self) {
         if let Some(mark) = MARK.with(|m| m.borrow_mut().take()) {
-            self.release_mark(mark).expect("release the fixture mark");
+            self.release_mark(&mark).expect("release the fixture mark");
         }
     }
 }

@@ -152,7 +152,7 @@ impl<'o> Runner<'o> {
         }
         let (id, sp) = self.savepoints.remove(usize::from(n) % self.savepoints.len());
         let expected = self.model.release(id).map_err(Expected::Exactly);
-        agree("release", expected, store.release(sp), |(), ()| Ok(OK))
+        agree("release", expected, store.release(&sp), |(), ()| Ok(OK))
     }
 
     fn mark(&mut self, store: &mut Store) -> Result<Outcome, String> {
@@ -177,7 +177,7 @@ impl<'o> Runner<'o> {
         }
         let (id, m) = self.marks.remove(usize::from(n) % self.marks.len());
         let expected = self.model.release_mark(id).map_err(Expected::Exactly);
-        agree("release_mark", expected, store.release_mark(m), |(), ()| Ok(OK))
+        agree("release_mark", expected, store.release_mark(&m), |(), ()| Ok(OK))
     }
 
     /// Runs a closure bracket: the model opens the scope the call owns, the store runs the

@@ -63,15 +63,20 @@ impl Aborted {
     }
 }
 
-/// A savepoint inside a transaction; see [`Store::savepoint`].
+/// A savepoint inside a transaction; see [`Store::savepoint`]. Every call takes it by
+/// reference, [`Store::release`] too: a refused release leaves it usable, and a released one
+/// answers [`Error::UnknownSavepoint`].
 #[derive(Debug, PartialEq, Eq)]
-#[must_use = "a savepoint is released or rolled back to"]
+#[must_use = "a savepoint stays open until released, rolled back past or the transaction ends: dropping the handle does not close it, and the transaction's changes cannot be rolled back to it"]
 pub struct Savepoint {
     id: u64,
 }
 
-/// A fixture mark; see [`Store::mark`].
+/// A fixture mark; see [`Store::mark`]. Every call takes it by reference,
+/// [`Store::release_mark`] too: a refused release leaves it usable, and a released one
+/// answers [`Error::UnknownMark`].
 #[derive(Debug, PartialEq, Eq)]
+#[must_use = "a mark stays open until released with Store::release_mark: dropping the handle does not close it, and while it is open every change is kept for undo (memory grows with the store's life)"]
 pub struct Mark {
     id: u64,
 }
@@ -569,7 +574,7 @@ impl Store {
     /// let sp = store.savepoint()?;
     /// store.insert(User { name: "bob".into() })?;
     /// store.rollback_to(&sp)?;                 // bob is gone, ann stays
-    /// store.release(sp)?;
+    /// store.release(&sp)?;
     /// store.commit()?;
     /// assert_eq!(store.count::<User>(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -603,14 +608,16 @@ impl Store {
     }
 
     /// Forgets `sp`, keeping its changes in the enclosing transaction. O(1). Example at
-    /// [`savepoint`](Self::savepoint).
+    /// [`savepoint`](Self::savepoint). `sp` is borrowed: when the release is refused the
+    /// savepoint is still open and `sp` still names it (PostgreSQL keeps a savepoint whose
+    /// `RELEASE` failed); once released, `sp` answers [`Error::UnknownSavepoint`].
     ///
     /// # Errors
     /// [`Error::TransactionAborted`] in an aborted transaction, as PostgreSQL refuses
     /// `RELEASE SAVEPOINT` there (nothing changes: roll back, or roll back to a savepoint
     /// first); [`Error::UnknownSavepoint`] if `sp` was released or rolled past;
     /// [`Error::EndsEnclosingScope`] as for [`rollback_to`](Self::rollback_to).
-    pub fn release(&mut self, sp: Savepoint) -> Result<(), Error> {
+    pub fn release(&mut self, sp: &Savepoint) -> Result<(), Error> {
         self.refuse_if_aborted()?;
         let at = self
             .scope_position(ScopeKind::Savepoint, Some(sp.id))
@@ -720,6 +727,9 @@ impl Store {
     }
 
     /// Keeps every change since `mark` and forgets it (and any mark opened after it).
+    /// `mark` is borrowed: when the release is refused the mark is still open and `mark`
+    /// still names it (release it later, or reset to it); once released, `mark` answers
+    /// [`Error::UnknownMark`].
     /// Cost: O(open scopes), plus O(changes kept for undo) when no scope is left open (the
     /// journal is then let go).
     ///
@@ -734,11 +744,11 @@ impl Store {
     /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
     /// let mark = store.mark()?;
     /// store.insert(User { name: "alice".into() })?;
-    /// store.release_mark(mark)?;                          // alice stays; nothing to undo
+    /// store.release_mark(&mark)?;                         // alice stays; nothing to undo
     /// assert_eq!(store.count::<User>(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn release_mark(&mut self, mark: Mark) -> Result<(), Error> {
+    pub fn release_mark(&mut self, mark: &Mark) -> Result<(), Error> {
         if self.in_transaction() {
             return Err(Error::TransactionOpen);
         }

@@ -208,7 +208,7 @@ fn postgres_profile_recovers_by_rolling_back_to_a_savepoint_as_postgres_does() {
     for op in refused {
         assert_fails_unchanged(&mut s, &aborted, op);
     }
-    assert_fails_unchanged(&mut s, &aborted, |s| s.release(sp2));
+    assert_fails_unchanged(&mut s, &aborted, |s| s.release(&sp2));
     // Fallible reads are refused too; the reads that answer an Option read the state as it
     // stands (the failed statement undone).
     assert_eq!(s.try_get(go).map(drop), Err(aborted.clone()));
@@ -219,7 +219,7 @@ fn postgres_profile_recovers_by_rolling_back_to_a_savepoint_as_postgres_does() {
     // ROLLBACK TO a savepoint taken before the failure: usable again.
     s.rollback_to(&sp1).unwrap();
     s.insert(tag("c")).unwrap();
-    s.release(sp1).unwrap();
+    s.release(&sp1).unwrap();
     s.commit().unwrap();
     let mut names: Vec<String> = s.iter::<Tag>().map(|(_, t)| t.name.to_string()).collect();
     names.sort();

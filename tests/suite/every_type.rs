@@ -65,7 +65,7 @@ macro_rules! cases {
                 let k1 = s.insert(first.clone()).unwrap();
                 let diff = s.changes_since(&mark).unwrap().to_string();
                 assert!(diff.contains(&format!("u: {}", want.shown)), "{what}: diff {diff}");
-                s.release_mark(mark).unwrap();
+                s.release_mark(&mark).unwrap();
                 assert_eq!(s.try_get_owned(k1).unwrap(), first, "{what}: get");
                 let k2 = s.insert(Row { u: b.clone(), i: a.clone(), o: Some(b.clone()) }).unwrap();
                 s.update(k1, |r| r.o = Some(a.clone())).unwrap();

@@ -152,7 +152,7 @@ fn a_reset_and_the_end_of_a_scope_set_the_clock_back_to_the_mark() {
     // Releasing a mark keeps the time, as it keeps the records.
     let kept = fixture.mark().unwrap();
     fixture.clock().set(at(200));
-    fixture.release_mark(kept).unwrap();
+    fixture.release_mark(&kept).unwrap();
     fixture.reset(&mark).unwrap();
     assert_eq!(fixture.clock().now(), at(100));
     fixture.check_integrity().unwrap();

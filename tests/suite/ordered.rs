@@ -166,7 +166,7 @@ fn scans_follow_rollback_reset_fork_and_snapshot() {
     s.reset(&mark).unwrap();
     assert_scans(&s);
     assert_eq!(s.scan(Article::BY_AT).collect::<Vec<_>>(), before);
-    s.release_mark(mark).unwrap();
+    s.release_mark(&mark).unwrap();
 
     let loaded = Store::from_snapshot(schema(), &s.to_snapshot().unwrap()).unwrap();
     assert_scans(&loaded);

@@ -129,10 +129,10 @@ fn nested_savepoints() {
     s.rollback_to(&sp2).unwrap();
     assert!(s == after_inner1);
     s.insert(user("inner2b")).unwrap();
-    s.release(sp2).unwrap();
+    s.release(&sp2).unwrap();
     s.rollback_to(&sp1).unwrap();
     assert_eq!(s.find_unique(User::BY_USERNAME, "inner2b"), None);
-    s.release(sp1).unwrap();
+    s.release(&sp1).unwrap();
     s.commit().unwrap();
     assert!(s.find_unique(User::BY_USERNAME, "outer").is_some());
     assert_eq!(s.count::<User>(), 3);
@@ -444,7 +444,7 @@ fn sess_02_savepoint_rollback_keeps_the_outer_work() {
     s.update(outer, |u| u.email = "modified".into()).unwrap();
     s.insert(user("inner")).unwrap();
     s.rollback_to(&sp).unwrap();
-    s.release(sp).unwrap();
+    s.release(&sp).unwrap();
     s.commit().unwrap();
     assert_eq!(s.get(outer).unwrap().email, "outer@example.com");
     assert_eq!(s.count::<User>(), 1);
@@ -490,7 +490,7 @@ fn fixture_reset_returns_to_the_mark_in_proportion_to_the_changes() {
         assert!(!s.contains(k));
         s.check_integrity().unwrap();
     }
-    s.release_mark(mark).unwrap();
+    s.release_mark(&mark).unwrap();
     assert!(s == at_mark);
 }
 
@@ -520,8 +520,8 @@ fn misuse_is_a_typed_error() {
     let sp = s.savepoint().unwrap();
     let sp2 = s.savepoint().unwrap();
     s.rollback_to(&sp).unwrap(); // closes sp2
-    assert_eq!(s.release(sp2).unwrap_err(), Error::UnknownSavepoint);
-    s.release(sp).unwrap();
+    assert_eq!(s.release(&sp2).unwrap_err(), Error::UnknownSavepoint);
+    s.release(&sp).unwrap();
     s.commit().unwrap();
 }
 
@@ -723,4 +723,36 @@ fn a_move_failing_after_it_is_journalled_changes_nothing() {
     assert_fails_unchanged(&mut s, &err, |s| s.set_parent(Employee::MANAGER, r[1], Some(m2)));
     s.commit().unwrap();
     assert_eq!(reports(&s, m2), [r[4], r[2]]);
+}
+
+/// A refused `release_mark` / `release` leaves its handle usable: the scope can still be
+/// closed (the journal let go) or rolled back to; a released handle answers `Unknown*`.
+#[test]
+fn a_refused_release_gives_the_handle_back() {
+    let (mut s, ..) = fixture();
+    let mark = s.mark().unwrap();
+    s.begin().unwrap();
+    assert_eq!(s.release_mark(&mark).unwrap_err(), Error::TransactionOpen);
+    s.commit().unwrap();
+    s.insert(user("carol")).unwrap();
+    s.release_mark(&mark).unwrap(); // the mark could still be closed
+    assert_eq!(s.hidden_state().1, 0, "no scope open: the journal is let go");
+    assert_eq!(s.release_mark(&mark).unwrap_err(), Error::UnknownMark);
+    assert_eq!(s.reset(&mark).unwrap_err(), Error::UnknownMark);
+
+    // PostgreSQL refuses RELEASE in an aborted transaction and keeps the savepoint.
+    let mut pg = Store::with_engine(s.schema().clone(), relata::Engine::Postgres);
+    pg.insert(user("a")).unwrap();
+    pg.begin().unwrap();
+    let kept = pg.insert(user("kept")).unwrap();
+    let sp = pg.savepoint().unwrap();
+    pg.insert(user("a")).unwrap_err();
+    assert!(matches!(pg.release(&sp), Err(Error::TransactionAborted { .. })));
+    pg.rollback_to(&sp).unwrap(); // usable again, the savepoint named by the same handle
+    pg.release(&sp).unwrap();
+    assert_eq!(pg.release(&sp).unwrap_err(), Error::UnknownSavepoint);
+    assert_eq!(pg.rollback_to(&sp).unwrap_err(), Error::UnknownSavepoint);
+    pg.commit().unwrap();
+    assert!(pg.contains(kept));
+    pg.check_integrity().unwrap();
 }

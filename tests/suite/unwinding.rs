@@ -249,7 +249,7 @@ fn a_transaction_closure_cannot_end_its_own_transaction() {
     });
     assert_eq!(out, Err(refused("commit")));
     assert!(s == before);
-    s.release_mark(mark).unwrap();
+    s.release_mark(&mark).unwrap();
     s.check_integrity().unwrap();
 }
 
@@ -271,7 +271,7 @@ fn a_nested_transaction_closure_cannot_end_the_savepoints_below_it() {
         let own = s.savepoint()?;
         s.insert(user("carol"))?;
         s.rollback_to(&own)?;
-        s.release(own)?;
+        s.release(&own)?;
         Err(Error::Unavailable { reason: "fail" })
     });
     assert!(sp.is_err());
@@ -280,7 +280,7 @@ fn a_nested_transaction_closure_cannot_end_the_savepoints_below_it() {
         Ok(())
     });
     out.unwrap();
-    s.release(outer).unwrap();
+    s.release(&outer).unwrap();
     s.commit().unwrap();
     assert_eq!(s.count::<User>(), before.count::<User>() + 1);
     s.check_integrity().unwrap();
@@ -309,7 +309,7 @@ fn a_fixture_scope_resets_when_dropped_and_when_a_test_panics() {
     // No mark left open: the journal is finalized again.
     let m = fixture.mark().unwrap();
     assert_eq!(fixture.reset(&m).unwrap(), 0);
-    fixture.release_mark(m).unwrap();
+    fixture.release_mark(&m).unwrap();
 }
 
 #[test]
