@@ -21,6 +21,8 @@ use crate::store::Store;
 #[non_exhaustive]
 pub enum FaultPoint {
     /// The `n`th write operation from now (1 = the next), before it changes anything.
+    /// `NthWrite(0)` is taken as `NthWrite(1)`, the next write (there is no write before
+    /// the next one to fail).
     NthWrite(usize),
     /// The next change to this table, wherever it happens (a cascade included).
     NextWriteTo(&'static str),
@@ -145,7 +147,9 @@ impl<'s> Faults<'s> {
     /// [`Error::EndsEnclosingScope`]. Cost: O(tables) on top of `f`.
     ///
     /// # Errors
-    /// [`Error::FaultNotTriggered`] if `f` never reached the fault (which is then removed).
+    /// [`Error::FaultNotTriggered`] if `f` never reached the fault (which is then removed):
+    /// what `f` did is undone (as when it panics), so a test cannot go on from a state the
+    /// failure path it meant to test never produced. `f`'s own return value is dropped.
     ///
     /// ```
     /// # use relata::{Entity, Error, FaultPoint, Schema, Store};
@@ -159,6 +163,11 @@ impl<'s> Faults<'s> {
     /// assert_eq!(out, Err(down.clone()));
     /// let never = store.faults().run(FaultPoint::Commit, down, |_| ());
     /// assert!(matches!(never, Err(Error::FaultNotTriggered { .. })));
+    /// let far = store.faults().run(FaultPoint::NthWrite(5), Error::Unavailable { reason: "down" }, |s| {
+    ///     s.insert(User { name: "b".into() })
+    /// });
+    /// assert!(matches!(far, Err(Error::FaultNotTriggered { .. })));
+    /// assert_eq!(store.count::<User>(), 0);            // the insert was undone
     /// assert!(store.faults().pending().is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -181,13 +190,16 @@ impl<'s> Faults<'s> {
         let out = f(&mut *guard.store);
         guard.disarm();
         let s = &mut *guard.store;
-        s.close_held(id);
         if s.faults.len() > before {
+            // `Err` means nothing `f` did stayed: its changes are in the journal since the
+            // scope the call opened.
             s.faults.truncate(before);
+            s.abandon_scope(id);
             return Err(Error::FaultNotTriggered {
                 fault: format!("{at:?}"),
             });
         }
+        s.close_held(id);
         Ok(out)
     }
 }

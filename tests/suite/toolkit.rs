@@ -224,6 +224,23 @@ fn a_fault_that_never_fires_is_reported() {
     );
     assert!(matches!(err, Err(Error::FaultNotTriggered { .. })));
     assert!(s.faults().pending().is_empty());
+    // `Err` means nothing the closure did stayed, inside a transaction too.
+    assert_eq!(s.count::<User>(), 0, "the closure's insert was undone");
+    assert_eq!(s.hidden_state().1, 0, "no scope left open");
+    s.begin().unwrap();
+    let kept = s.insert(user("kept")).unwrap();
+    let err = s.faults().run(
+        relata::FaultPoint::NthWrite(3),
+        Error::Unavailable { reason: "x" },
+        |s| {
+            s.insert(user("c")).unwrap();
+        },
+    );
+    assert!(matches!(err, Err(Error::FaultNotTriggered { .. })));
+    s.commit().unwrap();
+    assert_eq!(s.count::<User>(), 1);
+    assert!(s.contains(kept));
+    s.check_integrity().unwrap();
     let fired = s.faults().run(
         relata::FaultPoint::NthWrite(1),
         Error::Unavailable { reason: "y" },
