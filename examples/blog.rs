@@ -307,9 +307,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "  deleting alice removed {} records ({} posts, {} profile, {} memberships) and nulled {} reference(s)",
         done.deleted.len(),
-        done.deleted_from("posts"),
-        done.deleted_from("profiles"),
-        done.deleted_from("user_groups"),
+        done.deleted_from::<Post>(),
+        done.deleted_from::<Profile>(),
+        done.deleted_from::<UserGroup>(),
         done.nulled.len()
     );
     println!("  her address survives, unowned: {:?}", store.try_get(addr)?.user);

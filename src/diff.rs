@@ -9,8 +9,10 @@ use std::fmt;
 
 use hashbrown::HashMap;
 
+use crate::entity::Entity;
 use crate::error::Error;
 use crate::key::RawKey;
+use crate::relation::ManyToMany;
 use crate::store::{Mark, Store};
 
 /// The difference between two states of a store: see [`Store::changes_since`].
@@ -74,11 +76,12 @@ impl Diff {
         self.tables.is_empty() && self.relations.is_empty()
     }
 
-    /// The changes to `table` (empty if none).
-    pub fn table(&self, table: &str) -> TableDiff {
+    /// The changes to entity type `E`'s table (empty if none). Named by the type, not by a
+    /// string, so a misspelt table cannot pass an assertion by answering "no change".
+    pub fn table<E: Entity>(&self) -> TableDiff {
         self.tables
             .iter()
-            .find(|t| t.table == table)
+            .find(|t| t.table == E::DEF.table)
             .cloned()
             .unwrap_or_default()
     }
@@ -92,11 +95,12 @@ impl Diff {
             .collect()
     }
 
-    /// The changes to `relation` (empty if none).
-    pub fn relation(&self, relation: &str) -> RelationDiff {
+    /// The changes to `relation` (empty if none). Named by the relation's constant, as
+    /// [`Store::link`](crate::Store::link) takes it, not by a string that may be misspelt.
+    pub fn relation<L, R>(&self, relation: ManyToMany<L, R>) -> RelationDiff {
         self.relations
             .iter()
-            .find(|r| r.relation == relation)
+            .find(|r| r.relation == relation.name())
             .cloned()
             .unwrap_or_default()
     }

@@ -24,10 +24,11 @@ pub struct DeleteReport {
 }
 
 impl DeleteReport {
-    /// How many records of `table` were deleted. O(records deleted). Example at
-    /// [`Store::explain_delete`].
-    pub fn deleted_from(&self, table: &str) -> usize {
-        self.deleted.iter().filter(|d| d.table == table).count()
+    /// How many records of entity type `E` were deleted. O(records deleted). Example at
+    /// [`Store::explain_delete`]. Named by the type, not by a string, so a misspelt table
+    /// cannot pass an assertion by answering 0.
+    pub fn deleted_from<E: Entity>(&self) -> usize {
+        self.deleted.iter().filter(|d| d.table == E::DEF.table).count()
     }
 }
 
@@ -239,7 +240,7 @@ impl Store {
     /// let alice = store.insert(User { name: "alice".into() })?;
     /// store.insert(Post { title: "Hi".into(), author: alice })?;
     /// let plan = store.explain_delete(alice)?;
-    /// assert_eq!((plan.deleted_from("users"), plan.deleted_from("posts")), (1, 1));
+    /// assert_eq!((plan.deleted_from::<User>(), plan.deleted_from::<Post>()), (1, 1));
     /// assert_eq!(store.count::<Post>(), 1); // nothing deleted yet
     /// assert_eq!(store.delete(alice)?, plan);
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -155,7 +155,7 @@ fn cascade_reports_everything_it_deleted() {
         }
     );
     assert_eq!(report.deleted.len(), 1 + 1 + 3 + 1);
-    assert_eq!(report.deleted_from("posts"), 3);
+    assert_eq!(report.deleted_from::<Post>(), 3);
     assert!(!s.contains(prof) && !s.contains(m) && posts.iter().all(|p| !s.contains(*p)));
     assert!(s.contains(admin) && s.contains(kept) && s.contains(bob));
     assert_eq!(s.children(UserGroup::GROUP, admin).collect::<Vec<_>>(), [kept]);
@@ -462,7 +462,7 @@ fn a_cascade_empties_a_list_of_leaves_at_once_and_undoes_it_entry_by_entry() {
     s.begin().unwrap();
     let report = s.delete(alice).unwrap();
     s.check_integrity().unwrap();
-    assert_eq!(report.deleted_from("user_groups"), 3);
+    assert_eq!(report.deleted_from::<UserGroup>(), 3);
     for (i, &g) in groups.iter().enumerate() {
         assert_eq!(members(&s, g), [before[i][0], before[i][2]], "group {i}");
     }
@@ -529,7 +529,7 @@ fn a_cascade_cuts_a_list_of_plain_leaves_once() {
 
     let fixture = s.clone();
     s.begin().unwrap();
-    assert_eq!(s.delete(ann).unwrap().deleted_from("notes"), 4);
+    assert_eq!(s.delete(ann).unwrap().deleted_from::<Note>(), 4);
     s.check_integrity().unwrap();
     s.rollback().unwrap();
     s.check_integrity().unwrap();
@@ -587,7 +587,7 @@ fn a_cut_list_ordered_by_a_field_comes_back_in_order_after_rollback_to_and_reset
 
     s.begin().unwrap();
     let sp = s.savepoint().unwrap();
-    assert_eq!(s.delete(ann).unwrap().deleted_from("ranked_notes"), 5);
+    assert_eq!(s.delete(ann).unwrap().deleted_from::<RankedNote>(), 5);
     s.check_integrity().unwrap();
     assert_eq!(ranks(&s, ben), [1, 2, 3, 4, 5]);
     s.rollback_to(&sp).unwrap();

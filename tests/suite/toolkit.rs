@@ -29,19 +29,19 @@ fn changes_since_a_mark_lists_every_effect_including_cascades() {
         diff.counts(),
         [("users", 0, 1, 1), ("posts", 1, 0, 1), ("user_groups", 0, 0, 1)]
     );
-    let users = diff.table("users");
+    let users = diff.table::<User>();
     assert_eq!(users.updated[0].key, bob.raw());
     assert_eq!(
         users.updated[0].changes,
         [("email", "'bob@example.com'".into(), "'robert@example.com'".into())]
     );
     assert_eq!(users.deleted[0].values[0], ("username", "'alice'".into()));
-    let posts = diff.table("posts");
+    let posts = diff.table::<Post>();
     assert_eq!(
         (posts.inserted[0].key, posts.deleted[0].key),
         (p2.raw(), p1.raw())
     );
-    assert_eq!(diff.table("user_groups").deleted[0].key, m.raw());
+    assert_eq!(diff.table::<UserGroup>().deleted[0].key, m.raw());
 
     let text = diff.to_string();
     assert!(text.contains("users: +0 ~1 -1"), "{text}");
@@ -95,7 +95,7 @@ fn link_changes_are_listed() {
     s.link(FOLLOWS, c, a).unwrap();
     s.unlink(FOLLOWS, c, a).unwrap();
     let diff = s.changes_since(&mark).unwrap();
-    let follows = diff.relation("follows");
+    let follows = diff.relation(FOLLOWS);
     assert_eq!(follows.added, [(a.raw(), c.raw())]);
     assert_eq!(follows.removed, [(a.raw(), b.raw())]);
     assert_eq!(s.diff(&before).unwrap(), diff);
@@ -390,7 +390,7 @@ fn the_diff_of_moves_reports_each_key_change_from_its_first_parent() {
     s.set_parent(Comment::POST, back, Some(p[0])).unwrap();
     let diff = s.changes_since(&mark).unwrap();
     assert_eq!(diff.counts(), [("comments", 0, 2, 0)], "{diff}");
-    let comments = diff.table("comments");
+    let comments = diff.table::<Comment>();
     let (from, to) = (format!("posts[{}]", p[0].raw()), format!("posts[{}]", p[2].raw()));
     assert_eq!(comments.updated[0].key, moved.raw());
     assert_eq!(
@@ -403,4 +403,20 @@ fn the_diff_of_moves_reports_each_key_change_from_its_first_parent() {
         [("body", "'b'".into(), "'b2'".into()), ("post_id", from, to)]
     );
     assert_eq!(s.diff(&before).unwrap(), diff);
+}
+
+/// A diff and a delete report are asked by entity type or relation constant, so a misspelt
+/// table name cannot answer "no change" and pass an assertion (it no longer compiles).
+#[test]
+fn diffs_and_delete_reports_are_asked_by_type() {
+    let mut s = store();
+    let ann = s.insert(user("ann")).unwrap();
+    s.insert(post(ann, "one")).unwrap();
+    let before = s.fork();
+    s.insert(user("bob")).unwrap();
+    let d = s.diff(&before).unwrap();
+    assert_eq!(d.table::<User>().inserted.len(), 1);
+    assert!(d.table::<Post>().inserted.is_empty());
+    let plan = s.explain_delete(ann).unwrap();
+    assert_eq!((plan.deleted_from::<User>(), plan.deleted_from::<Post>()), (1, 1));
 }

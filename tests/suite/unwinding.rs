@@ -295,7 +295,7 @@ fn a_fixture_scope_resets_when_dropped_and_when_a_test_panics() {
         s.insert(user("bob")).unwrap();
         s.delete(alice).unwrap();
         let diff = s.changes_since(s.mark()).unwrap();
-        assert_eq!(diff.table("users").inserted.len(), 1);
+        assert_eq!(diff.table::<User>().inserted.len(), 1);
     }
     as_before(&fixture, &before);
     panics(|| {
