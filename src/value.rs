@@ -577,6 +577,22 @@ mod tests {
     }
 
     #[test]
+    fn floats_order_as_they_compare_equal() {
+        use std::cmp::Ordering::*;
+        let f = Value::Float;
+        // Equal under `==` (so in a unique index) is equal in order too.
+        for (a, b) in [(0.0, -0.0), (f64::NAN, -f64::NAN)] {
+            assert!(f(a) == f(b) && f(a).sql_cmp(&f(b)) == Equal, "{a} {b}");
+        }
+        let sorted = [f64::NEG_INFINITY, -1.0, -0.0, 1.0, f64::INFINITY, -f64::NAN];
+        for pair in sorted.windows(2) {
+            assert_eq!(f(pair[0]).sql_cmp(&f(pair[1])), Less, "{pair:?}");
+            assert_eq!(f(pair[1]).sql_cmp(&f(pair[0])), Greater, "{pair:?}");
+        }
+        assert_eq!(f(-0.0).sql_cmp(&Value::Int(0)), Equal);
+    }
+
+    #[test]
     fn text_is_shown_as_an_sql_literal_with_quotes_doubled() {
         assert_eq!(Value::Text("").to_string(), "''");
         assert_eq!(Value::Text("it's").to_string(), "'it''s'");

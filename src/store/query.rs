@@ -469,7 +469,8 @@ impl<'s, E: Entity> Query<'s, E> {
     /// The records in the order of index `by`'s values (single-column or composite, ordered or
     /// not), ascending or descending. Ties are broken by key ([`Key`]'s order: slot index, then
     /// generation), so the order is total and the same on every run; [`Order::Desc`] is the
-    /// exact reverse of [`Order::Asc`]. NULL sorts first ascending (SQLite's rule).
+    /// exact reverse of [`Order::Asc`]. NULL sorts first ascending (SQLite's rule) under
+    /// both profiles; PostgreSQL's default is `NULLS LAST` ascending (docs/ENGINES.md).
     ///
     /// Cost when read: for the whole table and an `index(ordered)`, a walk of the index, O(m)
     /// for the m = offset + limit records read; otherwise a sort of the k records, O(k log k),

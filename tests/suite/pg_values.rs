@@ -5,7 +5,7 @@
 //! PostgreSQL's C collation orders it.
 
 use crate::common::{assert_fails_unchanged, pg};
-use relata::{Dialect, Engine, Entity, Error, FixtureError, Schema, SnapshotError, SqlState, Store};
+use relata::{Dialect, Engine, Entity, Error, FixtureError, Order, Schema, SnapshotError, SqlState, Store};
 
 #[derive(Entity, Clone, Debug, PartialEq)]
 #[relata(table = "notes")]
@@ -217,6 +217,115 @@ fn postgres_orders_text_as_relata_does_under_the_c_collation() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(ours, theirs);
+}
+
+/// A reading with an ordered float: `DOUBLE PRECISION` in PostgreSQL's DDL.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "readings")]
+struct Reading {
+    #[relata(index(ordered))]
+    x: f64,
+}
+
+/// PostgreSQL compares floats as numbers: `-0.0` equals `0.0` (a tie, broken by id), and
+/// every NaN, whatever its sign bit, is one value above `Infinity`. relata's order, ranges
+/// and keyset pages agree under both profiles (SQLite also compares `-0.0` equal to `0.0`; it
+/// stores a NaN as NULL). Before, relata compared floats by `total_cmp`: `-0.0` came before
+/// `0.0` and out of `x >= 0`, and a negative NaN (what `0.0 / 0.0` gives on x86) before
+/// `-Infinity`.
+#[test]
+fn postgres_orders_floats_as_relata_does() {
+    let xs = [
+        0.0,
+        -0.0,
+        f64::NAN,
+        f64::NEG_INFINITY,
+        -f64::NAN,
+        f64::INFINITY,
+        -1.0,
+        1.5,
+        f64::NAN,
+        -0.0,
+    ];
+    let schema = Schema::builder().entity::<Reading>().build().unwrap();
+    // The position (1-based, the PostgreSQL row's id) of each record, in an order.
+    let ids = |s: &Store, keys: Vec<relata::Key<Reading>>| -> Vec<i64> {
+        let all: Vec<_> = s.keys::<Reading>().collect();
+        keys.iter()
+            .map(|k| all.iter().position(|a| a == k).unwrap() as i64 + 1)
+            .collect()
+    };
+    // -Infinity, -1, then 0 and both -0 by id, 1.5, Infinity, then the three NaNs by id.
+    let asc = vec![4, 7, 1, 2, 10, 8, 6, 3, 5, 9];
+    let at_least_zero = vec![1, 2, 10, 8, 6, 3, 5, 9];
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let mut s = Store::with_engine(schema.clone(), engine);
+        for &x in &xs {
+            s.insert(Reading { x }).unwrap();
+        }
+        s.check_integrity().unwrap();
+        let q = || s.query::<Reading>();
+        assert_eq!(
+            ids(&s, q().order_by(Reading::BY_X, Order::Asc).keys()),
+            asc,
+            "{engine:?}"
+        );
+        let desc: Vec<i64> = asc.iter().rev().copied().collect();
+        assert_eq!(
+            ids(&s, q().order_by(Reading::BY_X, Order::Desc).keys()),
+            desc,
+            "{engine:?}"
+        );
+        assert_eq!(ids(&s, s.scan(Reading::BY_X).collect()), asc, "{engine:?}");
+        assert_eq!(
+            ids(&s, s.range(Reading::BY_X, 0.0..).collect()),
+            at_least_zero,
+            "{engine:?}"
+        );
+        let mut filtered = ids(&s, q().range(Reading::BY_X, 0.0..).keys());
+        filtered.sort_unstable();
+        let mut expected = at_least_zero.clone();
+        expected.sort_unstable();
+        assert_eq!(filtered, expected, "{engine:?}");
+        // The page after the first -0 (id 2): the other -0, then the rest.
+        let second = s.keys::<Reading>().nth(1).unwrap();
+        let page = q()
+            .order_by(Reading::BY_X, Order::Asc)
+            .after(second, &[(-0.0).into()])
+            .unwrap();
+        assert_eq!(ids(&s, page.keys()), asc[4..], "{engine:?}");
+    }
+
+    let Some(mut pg) = pg::connect("postgres_orders_floats_as_relata_does") else {
+        return;
+    };
+    pg.client
+        .batch_execute(&schema.to_sql(Dialect::Postgres))
+        .unwrap();
+    for (i, x) in xs.iter().enumerate() {
+        (pg.client)
+            .execute(
+                "INSERT INTO readings (id, x) VALUES ($1, $2)",
+                &[&(i as i64 + 1), x],
+            )
+            .unwrap();
+    }
+    let mut ask = |sql: &str| -> Vec<i64> {
+        (pg.client.query(sql, &[]).unwrap().iter())
+            .map(|r| r.get(0))
+            .collect()
+    };
+    assert_eq!(ask("SELECT id FROM readings ORDER BY x, id"), asc);
+    let desc: Vec<i64> = asc.iter().rev().copied().collect();
+    assert_eq!(ask("SELECT id FROM readings ORDER BY x DESC, id DESC"), desc);
+    assert_eq!(
+        ask("SELECT id FROM readings WHERE x >= 0 ORDER BY x, id"),
+        at_least_zero
+    );
+    assert_eq!(
+        ask("SELECT id FROM readings WHERE (x, id) > ('-0'::float8, 2) ORDER BY x, id"),
+        asc[4..]
+    );
 }
 
 fn short_and_fine(n: &Limited) -> bool {
