@@ -10,7 +10,8 @@
 //! table with a composite primary key. A `max_len` text column is `VARCHAR(N)`, and in SQLite,
 //! which ignores the length, also `CHECK (length(col) <= N)`. What SQL cannot express is
 //! written as a comment:
-//! `acyclic`, delete-orphan, and in SQLite a deferrable UNIQUE. A field's `default = expr` is
+//! `acyclic`, delete-orphan, and a deferrable UNIQUE in SQLite, and in PostgreSQL a deferrable
+//! `nocase` one (a unique index on `lower(col)`, which cannot be deferred). A field's `default = expr` is
 //! its column's `DEFAULT`; `created_at` / `updated_at` have none (the store writes them).
 //!
 //! Column types follow each engine's: SQLite's affinities (INTEGER for booleans, integers of
@@ -320,14 +321,15 @@ fn table_notes(out: &mut String, def: &EntityDef, dialect: Dialect) {
             );
         }
     }
-    if dialect == Dialect::Sqlite {
-        for u in def.uniques.iter().filter(|u| u.deferrable) {
-            let _ = writeln!(
-                out,
-                "-- {}: DEFERRABLE (SQLite checks UNIQUE per statement)",
-                u.name
-            );
-        }
+    for u in def.uniques.iter().filter(|u| u.deferrable) {
+        let why = match (dialect, u.nocase) {
+            (Dialect::Sqlite, _) => "SQLite checks UNIQUE per statement",
+            (Dialect::Postgres, true) => {
+                "a unique index on lower() cannot be deferred: PostgreSQL checks it per statement"
+            }
+            (Dialect::Postgres, false) => continue,
+        };
+        let _ = writeln!(out, "-- {}: DEFERRABLE ({why})", u.name);
     }
 }
 

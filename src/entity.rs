@@ -57,7 +57,7 @@ use crate::value::{SqlType, Value};
 /// | option | example | meaning |
 /// |---|---|---|
 /// | `unique` | `unique`, `unique(name = "uq_x")` | single-column unique constraint; gives `Type::BY_FIELD` |
-/// | `unique(deferrable)` | | checked at commit instead of per operation, under `Engine::Postgres` (SQLite, and `Engine::Sqlite`, check UNIQUE per statement) |
+/// | `unique(deferrable)` | | checked at commit instead of per operation, under `Engine::Postgres` (SQLite, and `Engine::Sqlite`, check UNIQUE per statement; so does PostgreSQL a `nocase` one, a unique index on `lower(col)`) |
 /// | `unique(nocase)` | | text compares ignoring ASCII case, in look-ups too (SQLite `COLLATE NOCASE`, PostgreSQL `lower(col)` index) |
 /// | `index` | | secondary index; gives `Type::BY_FIELD` for `find_by` (`Type::BY_FIELD_INDEX` when the field is also `unique`; likewise `BY_A_B_INDEX` for `index(a, b)` beside `unique(a, b)`) |
 /// | `index(ordered)` | | also kept sorted, for range scans ([`Store::range`](crate::Store::range)) |
@@ -647,7 +647,9 @@ pub struct UniqueDef {
     ///
     /// [`Error::UniqueViolation`]: crate::Error::UniqueViolation
     pub columns: &'static [&'static str],
-    /// Checked at commit instead of per operation (SQL `DEFERRABLE INITIALLY DEFERRED`).
+    /// Checked at commit instead of per operation (SQL `DEFERRABLE INITIALLY DEFERRED`),
+    /// under `Engine::Postgres` and unless `nocase` ([`Schema::to_sql`](crate::Schema::to_sql)
+    /// makes that a unique index on `lower(col)`, which PostgreSQL checks per statement).
     pub deferrable: bool,
     /// Text compares ignoring ASCII case (`unique(nocase)`: SQLite's `COLLATE NOCASE`,
     /// PostgreSQL's unique index on `lower(col)`), in look-ups too.

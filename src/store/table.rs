@@ -127,7 +127,11 @@ fn first_conflict<E: Entity, X>(
     mut holder: impl FnMut(usize) -> Result<Option<RawKey>, X>,
 ) -> Result<Option<(usize, RawKey)>, X> {
     for u in order {
-        if E::DEF.uniques[u].deferrable && engine == Engine::Postgres {
+        // PostgreSQL defers a `deferrable` UNIQUE to the commit, but not a `nocase` one: the
+        // exported DDL makes that a unique index on `lower(col)`, which cannot be DEFERRABLE,
+        // so PostgreSQL checks it per statement (docs/ENGINES.md).
+        let def = &E::DEF.uniques[u];
+        if def.deferrable && engine == Engine::Postgres && !def.nocase {
             continue;
         }
         if let Some(existing) = holder(u)? {

@@ -332,6 +332,73 @@ fn postgres_profile_defers_a_deferrable_unique_to_commit_as_postgres_does() {
     }
 }
 
+/// A case-insensitive unique declared deferrable. relata's PostgreSQL DDL makes it a unique
+/// index on `lower(address)`, and an index cannot be DEFERRABLE (only a constraint can), so
+/// PostgreSQL checks it per statement: the swap's first update is refused. relata under its
+/// profile refuses it too; it used to defer the check to the commit and accept the swap, a
+/// green test over code that fails in production.
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "mailboxes")]
+struct Mailbox {
+    #[relata(unique(nocase, deferrable))]
+    address: String,
+}
+
+#[test]
+fn postgres_profile_checks_a_deferrable_nocase_unique_per_statement_as_postgres_does() {
+    let schema = Schema::builder().entity::<Mailbox>().build().unwrap();
+    for engine in [Engine::Sqlite, Engine::Postgres] {
+        let mut s = Store::with_engine(schema.clone(), engine);
+        let mailbox = |address: &str| Mailbox {
+            address: address.into(),
+        };
+        let a = s.insert(mailbox("a@x")).unwrap();
+        let b = s.insert(mailbox("b@x")).unwrap();
+        s.begin().unwrap();
+        let err = s.update(a, |m| m.address = "B@x".into()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::UniqueViolation {
+                    constraint: "uq_mailboxes_address",
+                    existing,
+                    ..
+                } if existing == b.raw()
+            ),
+            "{engine:?}: {err}"
+        );
+        assert_eq!(err.sqlstate().map(SqlState::code), Some("23505"));
+        s.rollback().unwrap();
+        s.check_integrity().unwrap();
+    }
+    let sql = schema.to_sql(Dialect::Postgres);
+    assert!(
+        sql.contains("-- uq_mailboxes_address: DEFERRABLE (a unique index on lower() cannot be deferred"),
+        "{sql}"
+    );
+    let Some(mut pg) = postgres(
+        "postgres_profile_checks_a_deferrable_nocase_unique_per_statement_as_postgres_does",
+        &schema,
+    ) else {
+        return;
+    };
+    (pg.client)
+        .batch_execute("INSERT INTO mailboxes (id, address) VALUES (1, 'a@x'), (2, 'b@x')")
+        .unwrap();
+    let (code, _, constraint) = pg_error(
+        &mut pg,
+        "BEGIN;
+         UPDATE mailboxes SET address = 'B@x' WHERE id = 1;
+         UPDATE mailboxes SET address = 'A@x' WHERE id = 2;
+         COMMIT;",
+    );
+    pg.client.batch_execute("ROLLBACK").unwrap();
+    assert_eq!(
+        (code.as_str(), constraint.as_deref()),
+        ("23505", Some("uq_mailboxes_address"))
+    );
+}
+
 // ----- cascade depth -----
 
 /// A chain of `n` nodes, each the parent of the next (ON DELETE CASCADE); deletes the root.
