@@ -237,12 +237,15 @@ impl Model {
             }
             ClosureKind::Transaction { nested: false } if ok => self.commit(),
             ClosureKind::Transaction { nested: false } => self.rollback().map_err(Expected::Exactly),
-            ClosureKind::WithFault { before } => {
+            // A fault that never fired: what the closure did is undone, as when it panics.
+            ClosureKind::WithFault { before } if self.faults.len() > before => {
+                self.faults.truncate(before);
+                self.rollback_within(at);
+                self.scopes.truncate(at);
+                Err(Expected::FaultNotTriggered)
+            }
+            ClosureKind::WithFault { .. } => {
                 self.scopes.remove(at);
-                if self.faults.len() > before {
-                    self.faults.truncate(before);
-                    return Err(Expected::FaultNotTriggered);
-                }
                 Ok(())
             }
             ClosureKind::FixtureScope => {
