@@ -79,9 +79,50 @@ pub(crate) fn same_value(a: Value<'_>, b: Value<'_>, nocase: bool) -> bool {
     }
 }
 
+/// `a == b` for byte strings, with text of up to 16 bytes (a username, a short name)
+/// compared inline: of 8 to 16 bytes as its first and its last 8 (two words, which overlap
+/// below 16), of 4 to 7 as its first and last 4; anything else through the slices' `==`
+/// (a `memcmp` call, and around it the caller's registers saved and restored: about 30
+/// instructions for a username).
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        8..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
+        4..=7 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
+        _ => a == b,
+    }
+}
+
+/// The `N` bytes of `s` at `at` (`None` past its end, which [`same_bytes`] never asks for).
+#[inline(always)]
+fn word<const N: usize>(s: &[u8], at: usize) -> Option<[u8; N]> {
+    s.get(at..at + N)?.try_into().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `same_bytes` answers as `==` for every length up to past its inline words, and for
+    /// strings differing at their first byte, their last, or in length only.
+    #[test]
+    fn same_bytes_answers_as_equality() {
+        let text: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for n in 0..=text.len() {
+            let a = &text[..n];
+            assert!(same_bytes(a, a.to_vec().as_slice()), "{n} bytes");
+            for at in [0, n / 2, n.saturating_sub(1)].into_iter().filter(|&at| at < n) {
+                let mut b = a.to_vec();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(a, &b), "{n} bytes, differing at {at}");
+            }
+            assert!(!same_bytes(a, &text[..(n + 1).min(text.len())]) || n == text.len());
+        }
+    }
     use crate::key::RawKey;
 
     /// One value of each kind a unique column holds, NULL included.

@@ -18,7 +18,7 @@ use crate::index::children::ChildIndex;
 use crate::index::ordered::{OrderedIndex, Run};
 use crate::index::secondary::SecondaryIndex;
 use crate::index::unique::UniqueIndex;
-use crate::index::{hash_pair, hash_value, hash_values, same_value};
+use crate::index::{hash_pair, hash_value, hash_values, same_bytes, same_value};
 use crate::key::RawKey;
 use crate::text::{Span, TextHeap};
 use crate::value::Value;
@@ -472,7 +472,7 @@ impl<E: Entity> Table<E> {
             // compare, inlined into the probe.
             Value::Text(s) if !def.nocase => index.find_inlined(hash, |k| {
                 self.row(k).is_some_and(|r| {
-                    matches!(E::__value(r, &self.text, field), Value::Text(t) if t.as_bytes() == s.as_bytes())
+                    matches!(E::__value(r, &self.text, field), Value::Text(t) if same_bytes(t.as_bytes(), s.as_bytes()))
                 })
             }),
             _ => index.find_ref(hash, |k| {
