@@ -115,14 +115,6 @@ impl Value<'_> {
     ///
     /// O(1), or O(length) for text, bytes and decimals.
     pub fn sql_cmp(&self, other: &Value<'_>) -> std::cmp::Ordering {
-        let rank = |v: &Value<'_>| match v {
-            Value::Null => 0,
-            Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_) => 1,
-            Value::Numeric(_) => 2,
-            Value::Text(_) => 3,
-            Value::Bytes(_) => 4,
-            Value::Key(_) => 5,
-        };
         match (self, other) {
             (Value::Int(a), Value::Int(b)) => a.cmp(b),
             (Value::UInt(a), Value::UInt(b)) => a.cmp(b),
@@ -130,11 +122,27 @@ impl Value<'_> {
             (Value::Numeric(a), Value::Numeric(b)) => numeric_cmp(a, b),
             (Value::Bytes(a), Value::Bytes(b)) => a.cmp(b),
             (Value::Key(a), Value::Key(b)) => a.cmp(b),
-            (a, b) => match (Ordinal::of(a), Ordinal::of(b)) {
-                (Some(x), Some(y)) => x.cmp(y),
-                _ => rank(a).cmp(&rank(b)),
-            },
+            (a, b) => mixed_cmp(a, b),
         }
+    }
+}
+
+/// [`Value::sql_cmp`] of two values not of one plain kind: floats, numbers of two kinds,
+/// NULL, values of two kinds. Out of line, so the common arms stay small where they are
+/// inlined (an ordered index's comparisons).
+#[inline(never)]
+fn mixed_cmp(a: &Value<'_>, b: &Value<'_>) -> std::cmp::Ordering {
+    let rank = |v: &Value<'_>| match v {
+        Value::Null => 0,
+        Value::Bool(_) | Value::Int(_) | Value::UInt(_) | Value::Float(_) => 1,
+        Value::Numeric(_) => 2,
+        Value::Text(_) => 3,
+        Value::Bytes(_) => 4,
+        Value::Key(_) => 5,
+    };
+    match (Ordinal::of(a), Ordinal::of(b)) {
+        (Some(x), Some(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
     }
 }
 
