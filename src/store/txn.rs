@@ -85,6 +85,11 @@ pub struct Mark {
 /// derefs to [`Store`]); when it is dropped, at the end of the test or while a panic unwinds
 /// through it, every change since [`Store::scope`] is undone and the mark released, so a
 /// failing test cannot leave a shared fixture dirty. See [`Store::scope`].
+///
+/// A change is what the store's methods do. Replacing the whole store through the scope
+/// (`*store = Store::new(..)`) is not one: the fixture it guarded is dropped, no scope can
+/// bring it back, and the fixture keeps the replacement. Reset contents with the store's
+/// methods, never by assignment.
 #[derive(Debug)]
 #[must_use = "the scope resets the store when dropped: bind it (`let mut store = fixture.scope()?;`)"]
 pub struct FixtureScope<'s> {
@@ -442,7 +447,9 @@ impl Store {
     /// The transaction (or savepoint) belongs to the call: inside `f`, `commit`, `rollback`,
     /// and any `rollback_to`, `release` or `reset` that would end it are refused with
     /// [`Error::EndsEnclosingScope`] and change nothing, so `Err` always means nothing `f` did
-    /// stayed. If `f` panics, everything it did is undone before the panic goes on: the store
+    /// stayed, with one exception no scope can undo: `f` replacing the store itself
+    /// (`*s = Store::new(..)`) drops the store the transaction was in, so the call returns
+    /// `EndsEnclosingScope` and the replacement stays. If `f` panics, everything it did is undone before the panic goes on: the store
     /// is as before the call and fully usable (a test harness catching the panic can carry on
     /// with it).
     ///
