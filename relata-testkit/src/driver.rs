@@ -802,13 +802,16 @@ fn remove_child(
     let spec = t.spec();
     let expected = match model.parent_of(t, fk, child) == Some(parent) {
         true => model.statement(|m| m.set_parent(t, fk, child, None)),
-        false => Err(Expected::Exactly(Error::NotAChild {
-            table: spec.name,
-            column: spec.columns[spec.fks[fk].field],
-            key: child,
-            parent_table: f.target().spec().name,
-            parent,
-        })),
+        // A dead child answers as `set_parent` says of it, before it is found no child.
+        false => model
+            .require_live(t, child)
+            .and(Err(Expected::Exactly(Error::NotAChild {
+                table: spec.name,
+                column: spec.columns[spec.fks[fk].field],
+                key: child,
+                parent_table: f.target().spec().name,
+                parent,
+            }))),
     };
     let actual =
         with_fk!(f, C, P, H => store.remove_child(H, Key::<C>::from_raw(child), Key::<P>::from_raw(parent)));

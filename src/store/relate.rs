@@ -192,8 +192,9 @@ impl Store {
     /// [`replace_children`](Self::replace_children).
     ///
     /// # Errors
-    /// [`Error::NotAChild`] if `child` is not a child of `parent` (nothing changes), otherwise
-    /// as [`set_parent`](Self::set_parent).
+    /// As [`set_parent`](Self::set_parent) for `child` itself ([`Error::UnknownEntity`],
+    /// [`Error::NotFound`], [`Error::Stale`]); then [`Error::NotAChild`] if it is not a child
+    /// of `parent` (nothing changes); otherwise as `set_parent`.
     pub fn remove_child<C: Entity, P: Entity>(
         &mut self,
         fk: Fk<C, P>,
@@ -201,6 +202,8 @@ impl Store {
         parent: Key<P>,
     ) -> Result<(), Error> {
         self.refuse_if_aborted()?;
+        // A type outside the schema or a dead child answers as `set_parent` does.
+        self.require_live::<C>(child.raw())?;
         if self.parent(fk, child) != Some(parent) {
             let (table, column) = (C::DEF.table, C::DEF.fk_column(fk.index));
             return Err(Error::NotAChild {

@@ -335,6 +335,14 @@ fn an_unregistered_relation_and_a_non_child_are_typed_errors() {
         parent: v.raw(),
     };
     assert_fails_unchanged(&mut s, &err, |s| s.remove_child(Post::AUTHOR, p, v));
+    // A deleted child is stale, as `set_parent` says of it (it was `NotAChild`).
+    let gone = s.insert(post(u, "gone")).unwrap();
+    s.delete(gone).unwrap();
+    let stale = Error::Stale {
+        table: "posts",
+        key: gone.raw(),
+    };
+    assert_fails_unchanged(&mut s, &stale, |s| s.remove_child(Post::AUTHOR, gone, u));
     assert_eq!(
         err.to_string(),
         format!(

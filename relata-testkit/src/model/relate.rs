@@ -13,7 +13,7 @@ impl Model {
         self.record(t, key).and_then(|r| r.values[field].raw_key())
     }
 
-    fn require_live(&self, t: TableId, key: RawKey) -> Result<(), Expected> {
+    pub(crate) fn require_live(&self, t: TableId, key: RawKey) -> Result<(), Expected> {
         match self.key_state(t, key) {
             KeyState::Live => Ok(()),
             _ => Err(Expected::Exactly(self.not_live_error(t, key))),
