@@ -133,7 +133,8 @@ fn on_delete(action: OnDelete, orphan: bool) -> &'static str {
 impl Schema {
     /// The schema as SQL DDL in `dialect`; applying it to an empty database gives tables a
     /// relational database enforces the same way relata does (see the module docs for the
-    /// exceptions, which are written as comments).
+    /// exceptions, which are written as comments). O(columns × keys + constraints + indexes +
+    /// relations): the schema's size, never the data's.
     ///
     /// ```
     /// # use relata::{Dialect, Entity, Key, Schema};

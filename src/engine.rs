@@ -66,7 +66,7 @@ pub enum SqlState {
 }
 
 impl SqlState {
-    /// The five-character code, e.g. `"23505"`.
+    /// The five-character code, e.g. `"23505"`. O(1).
     ///
     /// ```
     /// assert_eq!(relata::SqlState::UniqueViolation.code(), "23505");

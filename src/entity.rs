@@ -543,7 +543,17 @@ pub struct EntityDef {
 }
 
 impl EntityDef {
-    /// The SQL column names of some fields, e.g. `["user_id", "title"]`.
+    /// The SQL column names of some fields, e.g. `["user_id", "title"]`. O(fields given).
+    ///
+    /// ```
+    /// # use relata::{Entity, Key};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Post { author: Key<User>, title: String }
+    /// assert_eq!(Post::DEF.columns(&[0, 1]), ["author_id", "title"]);
+    /// assert_eq!(Post::DEF.fk_column(0), "author_id");
+    /// ```
     pub fn columns(&self, fields: &[u16]) -> Vec<&'static str> {
         fields
             .iter()
@@ -551,7 +561,8 @@ impl EntityDef {
             .collect()
     }
 
-    /// The SQL column of a foreign key.
+    /// The SQL column of a foreign key (`"?"` for a position past the last key). O(1).
+    /// Example at [`columns`](Self::columns).
     pub fn fk_column(&self, fk: usize) -> &'static str {
         self.fks
             .get(fk)
@@ -686,7 +697,7 @@ pub enum OnDelete {
 }
 
 impl OnDelete {
-    /// The action as SQL writes it after `ON DELETE`.
+    /// The action as SQL writes it after `ON DELETE`. O(1).
     ///
     /// ```
     /// assert_eq!(relata::OnDelete::NoAction.as_sql(), "NO ACTION");

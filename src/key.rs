@@ -161,7 +161,17 @@ impl<T> Key<T> {
     /// Wraps an untyped key. The store checks liveness on every use, so a key that was never
     /// handed out, or was deleted, yields a typed error or `None`. Keys do not record their
     /// table: a key taken from another table's record names whatever record of `T` sits in
-    /// that slot, as an integer id of the wrong table would in SQL.
+    /// that slot, as an integer id of the wrong table would in SQL. O(1).
+    ///
+    /// ```
+    /// # use relata::{Key, RawKey};
+    /// struct Tag;
+    /// let raw = RawKey::from_u64(7);
+    /// let key: Key<Tag> = Key::from_raw(raw);
+    /// assert_eq!(key.raw(), raw);
+    /// assert_eq!(key.to_u64(), 7);
+    /// assert_eq!(Key::<Tag>::from_u64(7), key);
+    /// ```
     pub fn from_raw(raw: RawKey) -> Self {
         Key {
             raw,
@@ -169,17 +179,19 @@ impl<T> Key<T> {
         }
     }
 
-    /// The untyped key.
+    /// The untyped key. O(1). Example at [`from_raw`](Self::from_raw).
     pub fn raw(self) -> RawKey {
         self.raw
     }
 
-    /// The key as a stable `u64`.
+    /// The key as a stable `u64` (see [`RawKey::to_u64`]). O(1). Example at
+    /// [`from_raw`](Self::from_raw).
     pub fn to_u64(self) -> u64 {
         self.raw.to_u64()
     }
 
-    /// Rebuilds a key from [`to_u64`](Self::to_u64).
+    /// Rebuilds a key from [`to_u64`](Self::to_u64) (see [`RawKey::from_u64`]). O(1).
+    /// Example at [`from_raw`](Self::from_raw).
     pub fn from_u64(bits: u64) -> Self {
         Self::from_raw(RawKey::from_u64(bits))
     }

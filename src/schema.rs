@@ -59,7 +59,17 @@ impl std::fmt::Debug for Schema {
 }
 
 impl Schema {
-    /// Starts a schema.
+    /// Starts a schema. O(1).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// #[relata(table = "users")]
+    /// struct User { name: String }
+    /// let schema = Schema::builder().entity::<User>().build()?;
+    /// assert_eq!(schema.tables().collect::<Vec<_>>(), ["users"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder() -> SchemaBuilder {
         SchemaBuilder {
             entries: Vec::new(),
@@ -67,7 +77,24 @@ impl Schema {
         }
     }
 
-    /// Many-to-many relation (association table) names in registration order.
+    /// Many-to-many relation (association table) names in registration order. O(1) to
+    /// start, O(1) per name.
+    ///
+    /// ```
+    /// # use relata::{Entity, ManyToMany, Schema};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// #[relata(table = "users")]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// #[relata(table = "groups")]
+    /// struct Group { name: String }
+    /// const MEMBERS: ManyToMany<User, Group> = ManyToMany::new("members", "groups", "users");
+    /// let schema = Schema::builder().entity::<User>().entity::<Group>().relation(MEMBERS).build()?;
+    /// assert_eq!(schema.relations().collect::<Vec<_>>(), ["members"]);
+    /// assert_eq!(schema.tables().collect::<Vec<_>>(), ["users", "groups"]);
+    /// assert_eq!(schema.entities().map(|d| d.table).collect::<Vec<_>>(), ["users", "groups"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn relations(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.inner.relations.iter().map(|r| r.name)
     }
@@ -85,12 +112,14 @@ impl Schema {
             .position(|r| std::ptr::eq(r.name, name) || r.name == name)
     }
 
-    /// Table names in registration order.
+    /// Table names in registration order. O(1) to start, O(1) per name. Example at
+    /// [`relations`](Self::relations).
     pub fn tables(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.inner.tables.iter().map(|t| t.def.table)
     }
 
-    /// The schema descriptors of every entity, in registration order.
+    /// The schema descriptors of every entity, in registration order. O(1) to start, O(1) per
+    /// entity. Example at [`relations`](Self::relations).
     pub fn entities(&self) -> impl Iterator<Item = &'static EntityDef> + '_ {
         self.inner.tables.iter().map(|t| t.def)
     }
@@ -117,13 +146,15 @@ struct RelationRegistration {
 type Registration = (TypeId, &'static EntityDef, fn() -> Box<dyn AnyTable>);
 
 impl SchemaBuilder {
-    /// Registers an entity type.
+    /// Registers an entity type. O(1) (amortized); checked at [`build`](Self::build).
+    /// Example at [`Schema::builder`].
     pub fn entity<E: Entity>(mut self) -> Self {
         self.entries.push((TypeId::of::<E>(), E::DEF, make_table::<E>));
         self
     }
 
-    /// Registers a many-to-many relation between two registered entity types.
+    /// Registers a many-to-many relation between two registered entity types. O(1)
+    /// (amortized); checked at [`build`](Self::build). Example at [`Schema::relations`].
     pub fn relation<L: Entity, R: Entity>(mut self, rel: ManyToMany<L, R>) -> Self {
         self.relations.push(RelationRegistration {
             name: rel.name,
@@ -141,6 +172,17 @@ impl SchemaBuilder {
     /// table name, a foreign key to an unregistered type, a duplicate back-reference name on
     /// one parent, `set_null` on a required key, `acyclic` on a key that is not a
     /// self-reference.
+    ///
+    /// O(t·(t + k) + r·(r + t)) for t tables, k foreign keys and r relations: the schema's
+    /// size, never the data's.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// assert!(Schema::builder().entity::<User>().build().is_ok());
+    /// assert!(Schema::builder().entity::<User>().entity::<User>().build().is_err());
+    /// ```
     pub fn build(self) -> Result<Schema, SchemaError> {
         let mut tables: Vec<TableEntry> = Vec::with_capacity(self.entries.len());
         for (i, &(type_id, def, make)) in self.entries.iter().enumerate() {

@@ -36,12 +36,19 @@ impl Span {
         self.off as usize
     }
 
-    /// Length in bytes.
+    /// Length in bytes. O(1).
+    ///
+    /// ```
+    /// # use relata::Span;
+    /// let empty = Span::default();
+    /// assert_eq!(empty.len(), 0);
+    /// assert!(empty.is_empty());
+    /// ```
     pub fn len(self) -> usize {
         self.len as usize
     }
 
-    /// `true` for the empty value.
+    /// `true` for the empty value. O(1). Example at [`len`](Self::len).
     pub fn is_empty(self) -> bool {
         self.len == 0
     }
@@ -85,7 +92,19 @@ pub struct Text<'a> {
 }
 
 impl<'a> Text<'a> {
-    /// The text, borrowed from the store.
+    /// The text, borrowed from the store (for as long as the store is, not just the view).
+    /// O(1): a slice and a char-boundary check.
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let k = store.insert(User { name: "ada".into() })?;
+    /// let name: &str = store.get(k).unwrap().name.as_str();
+    /// assert_eq!(name, "ada");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn as_str(&self) -> &'a str {
         match self.read {

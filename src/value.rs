@@ -69,7 +69,13 @@ pub enum Value<'a> {
 }
 
 impl Value<'_> {
-    /// `true` for [`Value::Null`].
+    /// `true` for [`Value::Null`]. O(1).
+    ///
+    /// ```
+    /// # use relata::Value;
+    /// assert!(Value::Null.is_null());
+    /// assert!(!Value::Int(0).is_null());
+    /// ```
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }

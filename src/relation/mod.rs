@@ -44,7 +44,15 @@ pub struct ManyToMany<L, R> {
 impl<L, R> ManyToMany<L, R> {
     /// A relation stored in the association table `name`. `left_back` names it on `L` (the
     /// rights of a left record, e.g. a user's `"groups"`), `right_back` on `R` (e.g. a group's
-    /// `"users"`). Columns default to `<left type>_id` and `<right type>_id`.
+    /// `"users"`). Columns default to `<left type>_id` and `<right type>_id`. O(1).
+    ///
+    /// ```
+    /// # use relata::ManyToMany;
+    /// struct User;
+    /// const FOLLOWS: ManyToMany<User, User> =
+    ///     ManyToMany::new("follows", "following", "followers").columns("follower_id", "followee_id");
+    /// assert_eq!(FOLLOWS.name(), "follows");
+    /// ```
     pub const fn new(name: &'static str, left_back: &'static str, right_back: &'static str) -> Self {
         ManyToMany {
             name,
@@ -57,13 +65,14 @@ impl<L, R> ManyToMany<L, R> {
     }
 
     /// Names the association table's two columns (needed when both ends are the same type).
+    /// O(1). Example at [`new`](Self::new).
     pub const fn columns(mut self, left: &'static str, right: &'static str) -> Self {
         self.left_column = Some(left);
         self.right_column = Some(right);
         self
     }
 
-    /// The association table's name.
+    /// The association table's name. O(1). Example at [`new`](Self::new).
     pub fn name(&self) -> &'static str {
         self.name
     }

@@ -186,7 +186,17 @@ fn unknown_entity<E: Entity>() -> Error {
 
 impl Store {
     /// An empty store over `schema`, imitating SQLite where engines differ
-    /// ([`Engine::Sqlite`]; see [`with_engine`](Self::with_engine)).
+    /// ([`Engine::Sqlite`]; see [`with_engine`](Self::with_engine)). O(tables).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// let store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// assert_eq!(store.count::<User>(), 0);
+    /// assert_eq!(store.schema().tables().count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(schema: Schema) -> Store {
         Store::with_engine(schema, Engine::Sqlite)
     }
@@ -331,7 +341,7 @@ impl Store {
         (heaps, self.journal.len())
     }
 
-    /// The store's schema.
+    /// The store's schema. O(1). Example at [`new`](Self::new).
     pub fn schema(&self) -> &Schema {
         &self.schema
     }
@@ -596,8 +606,8 @@ impl Store {
         self.records::<E>().find_unique_values(by, values)
     }
 
-    /// The records whose indexed column equals `value`, in key order. O(1) average to start,
-    /// O(1) per record.
+    /// The records whose indexed column equals `value`, in key order; none if `E` is not in
+    /// the schema. O(1) average to start, O(1) per record.
     ///
     /// ```
     /// # use relata::{Entity, Schema, Store};
