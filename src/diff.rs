@@ -71,13 +71,36 @@ pub struct RelationDiff {
 }
 
 impl Diff {
-    /// `true` when nothing changed.
+    /// `true` when nothing changed. O(1).
+    ///
+    /// ```
+    /// # use relata::{Entity, ManyToMany, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Group { name: String }
+    /// const MEMBERS: ManyToMany<User, Group> = ManyToMany::new("members", "groups", "users");
+    /// let schema = Schema::builder().entity::<User>().entity::<Group>().relation(MEMBERS).build()?;
+    /// let mut before = Store::new(schema);
+    /// let g = before.insert(Group { name: "admin".into() })?;
+    /// let mut after = before.fork();
+    /// let u = after.insert(User { name: "ada".into() })?;
+    /// after.link(MEMBERS, u, g)?;
+    /// let diff = after.diff(&before)?;
+    /// assert!(!diff.is_empty());
+    /// assert_eq!(diff.counts(), [("users", 1, 0, 0)]);
+    /// assert_eq!(diff.table::<User>().inserted[0].key, u.raw());
+    /// assert!(diff.table::<Group>().inserted.is_empty());
+    /// assert_eq!(diff.relation(MEMBERS).added, [(u.raw(), g.raw())]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.tables.is_empty() && self.relations.is_empty()
     }
 
     /// The changes to entity type `E`'s table (empty if none). Named by the type, not by a
     /// string, so a misspelt table cannot pass an assertion by answering "no change".
+    /// O(changed tables + the copied changes). Example at [`is_empty`](Self::is_empty).
     pub fn table<E: Entity>(&self) -> TableDiff {
         self.tables
             .iter()
@@ -87,7 +110,8 @@ impl Diff {
     }
 
     /// `(inserted, updated, deleted)` counts per changed table: handy in assertions like
-    /// "this call inserted exactly one post and changed nothing else".
+    /// "this call inserted exactly one post and changed nothing else". O(changed tables).
+    /// Example at [`is_empty`](Self::is_empty).
     pub fn counts(&self) -> Vec<(&'static str, usize, usize, usize)> {
         self.tables
             .iter()
@@ -97,6 +121,7 @@ impl Diff {
 
     /// The changes to `relation` (empty if none). Named by the relation's constant, as
     /// [`Store::link`](crate::Store::link) takes it, not by a string that may be misspelt.
+    /// O(changed relations + the copied changes). Example at [`is_empty`](Self::is_empty).
     pub fn relation<L, R>(&self, relation: ManyToMany<L, R>) -> RelationDiff {
         self.relations
             .iter()

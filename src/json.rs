@@ -169,6 +169,19 @@ impl Store {
 
     /// One entity type's records as a pretty-printed JSON array (`[]` if `E` is not in the
     /// schema). O(records of `E`).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct Tag { label: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// store.insert(User { name: "ada".into() })?;
+    /// assert!(store.table_to_json::<User>().contains(r#""name": "ada""#));
+    /// assert_eq!(store.table_to_json::<Tag>(), "[]"); // not in the schema
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn table_to_json<E: Entity>(&self) -> String {
         let Ok(table) = self.table_index::<E>() else {
             return "[]".into();

@@ -56,7 +56,22 @@ impl Store {
         Ok(store)
     }
 
-    /// Loads a store from a reader (read to its end).
+    /// Loads a store from a reader (read to its end). O(bytes + records) plus the reads, as
+    /// [`from_snapshot`](Self::from_snapshot).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// let schema = Schema::builder().entity::<User>().build()?;
+    /// let mut store = Store::new(schema.clone());
+    /// let ada = store.insert(User { name: "ada".into() })?;
+    /// let mut bytes = Vec::new();
+    /// store.save_to_writer(&mut bytes)?;
+    /// let loaded = Store::load_from_reader(schema, bytes.as_slice())?;
+    /// assert_eq!(loaded.get(ada).unwrap().name, "ada");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`SnapshotError::Io`] from the reader, or as [`from_snapshot`](Self::from_snapshot).
@@ -69,6 +84,8 @@ impl Store {
     }
 
     /// Loads a store from a file written by [`save_to_path`](Self::save_to_path).
+    /// O(bytes + records) plus the read, as [`from_snapshot`](Self::from_snapshot). Example at
+    /// [`save_to_path`](Self::save_to_path).
     ///
     /// # Errors
     /// [`SnapshotError::Io`], or as [`from_snapshot`](Self::from_snapshot).

@@ -91,7 +91,9 @@ impl Store {
         Ok(out)
     }
 
-    /// Writes a snapshot to `writer`.
+    /// Writes a snapshot to `writer`. O(records + text) plus the writes, as
+    /// [`to_snapshot`](Self::to_snapshot). Example at
+    /// [`load_from_reader`](Self::load_from_reader).
     ///
     /// # Errors
     /// [`SnapshotError::Io`] from the writer, or as [`to_snapshot`](Self::to_snapshot).

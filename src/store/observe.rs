@@ -31,7 +31,19 @@ pub enum FaultPoint {
 }
 
 impl FaultPoint {
-    /// The next change to entity type `E`'s table.
+    /// The next change to entity type `E`'s table. O(1).
+    ///
+    /// ```
+    /// # use relata::{Entity, Error, FaultPoint, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// assert_eq!(FaultPoint::next_write_to::<User>(), FaultPoint::NextWriteTo("users"));
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// store.faults().inject(FaultPoint::next_write_to::<User>(), Error::Unavailable { reason: "down" });
+    /// assert!(store.insert(User { name: "ada".into() }).is_err());
+    /// assert_eq!(store.count::<User>(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn next_write_to<E: Entity>() -> FaultPoint {
         FaultPoint::NextWriteTo(E::DEF.table)
     }
@@ -128,12 +140,25 @@ impl<'s> Faults<'s> {
         self.store.faults.push(PendingFault { at, error });
     }
 
-    /// Faults injected and not fired yet. O(1).
+    /// Faults injected and not fired yet. O(1). Example at [`clear`](Self::clear).
     pub fn pending(self) -> &'s [PendingFault] {
         &self.store.faults
     }
 
     /// Removes every pending fault, returning them. O(1).
+    ///
+    /// ```
+    /// # use relata::{Entity, Error, FaultPoint, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
+    /// store.faults().inject(FaultPoint::NthWrite(1), Error::Unavailable { reason: "down" });
+    /// assert_eq!(store.faults().pending()[0].at, FaultPoint::NthWrite(1));
+    /// assert_eq!(store.faults().clear().len(), 1);
+    /// assert!(store.faults().pending().is_empty());
+    /// store.insert(User { name: "ada".into() })?; // nothing left to fire
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn clear(self) -> Vec<PendingFault> {
         std::mem::take(&mut self.store.faults)
     }
@@ -285,12 +310,13 @@ impl<'s> OpLog<'s> {
         self.store.log = Some(Vec::new());
     }
 
-    /// Stops recording and returns the log. O(1).
+    /// Stops recording and returns the log. O(1). Example at [`start`](Self::start).
     pub fn stop(self) -> Vec<LogEntry> {
         self.store.log.take().unwrap_or_default()
     }
 
-    /// The operations recorded so far (empty when the log is off). O(1).
+    /// The operations recorded so far (empty when the log is off). O(1). Example at
+    /// [`Store::log`].
     pub fn entries(self) -> &'s [LogEntry] {
         self.store.log.as_deref().unwrap_or_default()
     }

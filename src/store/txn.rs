@@ -98,7 +98,18 @@ pub struct FixtureScope<'s> {
 }
 
 impl FixtureScope<'_> {
-    /// The scope's mark, for [`Store::changes_since`] (what the test changed so far).
+    /// The scope's mark, for [`Store::changes_since`] (what the test changed so far). O(1).
+    ///
+    /// ```
+    /// # use relata::{Entity, Schema, Store};
+    /// #[derive(Entity, Clone, Debug, PartialEq)]
+    /// struct User { name: String }
+    /// let mut fixture = Store::new(Schema::builder().entity::<User>().build()?);
+    /// let mut store = fixture.scope()?;
+    /// store.insert(User { name: "ada".into() })?;
+    /// assert_eq!(store.changes_since(store.mark())?.counts(), [("users", 1, 0, 0)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn mark(&self) -> &Mark {
         &self.mark
     }
