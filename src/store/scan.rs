@@ -110,7 +110,8 @@ pub(crate) fn within(
 impl Store {
     /// The records whose value under the single-column index `by` lies in `range`, in index
     /// order: ascending values, ties in key order; `.rev()` for descending. Records with a
-    /// NULL value are never in a range (SQL: `NULL BETWEEN a AND b` is not true).
+    /// NULL value are never in a range (SQL: `NULL BETWEEN a AND b` is not true). Empty if `E`
+    /// is not in the schema.
     ///
     /// Cost: O(log n) to start and O(1) per record for an `index(ordered)`; O(n + k log k)
     /// for another index (every record is tested, the hits sorted).
@@ -141,7 +142,8 @@ impl Store {
     }
 
     /// Every record with no NULL value under index `by`, in index order (values, then key);
-    /// `.rev()` for descending. (A `..` range would not name its value type.)
+    /// `.rev()` for descending. (A `..` range would not name its value type.) Empty if `E` is
+    /// not in the schema.
     ///
     /// Cost: as [`range`](Self::range).
     ///
