@@ -490,12 +490,7 @@ fn json_uint<T: TryFrom<u64>>(v: &serde_json::Value) -> Option<T> {
 /// has no number for them).
 fn json_f64(v: &serde_json::Value) -> Option<f64> {
     match v {
-        serde_json::Value::String(s) => match s.as_str() {
-            "NaN" => Some(f64::NAN),
-            "Infinity" => Some(f64::INFINITY),
-            "-Infinity" => Some(f64::NEG_INFINITY),
-            _ => None,
-        },
+        serde_json::Value::String(s) => crate::value::float_of_word(s),
         _ => v.as_f64(),
     }
 }

@@ -17,7 +17,7 @@ use crate::entity::Entity;
 use crate::key::RawKey;
 use crate::store::table::KeyState;
 use crate::store::Store;
-use crate::value::Value;
+use crate::value::{float_word, Value};
 
 impl Serialize for Value<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -26,13 +26,12 @@ impl Serialize for Value<'_> {
             Value::Bool(b) => s.serialize_bool(b),
             Value::Int(i) => s.serialize_i64(i),
             Value::UInt(u) => s.serialize_u64(u),
-            // JSON has no number for these: PostgreSQL's float input spelling, which the
+            // JSON has no number for NaN and the infinities: PostgreSQL's spelling, which the
             // fixture loader reads back.
-            Value::Float(f) if f.is_nan() => s.serialize_str("NaN"),
-            Value::Float(f) if f.is_infinite() => {
-                s.serialize_str(if f > 0.0 { "Infinity" } else { "-Infinity" })
-            }
-            Value::Float(f) => s.serialize_f64(f),
+            Value::Float(f) => match float_word(f) {
+                Some(word) => s.serialize_str(word),
+                None => s.serialize_f64(f),
+            },
             Value::Text(t) | Value::Numeric(t) => s.serialize_str(t),
             Value::Bytes(b) => s.serialize_bytes(b),
             Value::Key(k) => s.collect_str(&k),

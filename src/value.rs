@@ -312,6 +312,25 @@ enum Number {
     Float(u64),
 }
 
+/// PostgreSQL's float input and output spelling of the floats JSON has no number for:
+/// `"NaN"`, `"Infinity"`, `"-Infinity"`; `None` for a finite float. `to_json` writes them,
+/// the fixture loader reads them back ([`float_of_word`]).
+pub(crate) fn float_word(f: f64) -> Option<&'static str> {
+    match f {
+        _ if f.is_nan() => Some("NaN"),
+        f64::INFINITY => Some("Infinity"),
+        f64::NEG_INFINITY => Some("-Infinity"),
+        _ => None,
+    }
+}
+
+/// The float [`float_word`] spells `word`, if it spells one (exactly: no other case).
+pub(crate) fn float_of_word(word: &str) -> Option<f64> {
+    [f64::NAN, f64::INFINITY, f64::NEG_INFINITY]
+        .into_iter()
+        .find(|&f| float_word(f) == Some(word))
+}
+
 /// The bits a float is compared and hashed by: SQL compares REAL values numerically, so `-0.0`
 /// equals `0.0`; every NaN is one value (PostgreSQL's rule; SQLite stores NaN as NULL).
 fn float_bits(f: f64) -> u64 {
