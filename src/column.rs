@@ -84,7 +84,7 @@ pub trait Column: Sized + 'static {
     fn take_text(&mut self) -> Option<String> {
         None
     }
-    /// The value from a JSON fixture (see `Store::load_json`): the form `to_json` writes.
+    /// The value from a JSON fixture (see `Store::insert_json`): the form `to_json` writes.
     #[doc(hidden)]
     fn decode_json(v: &serde_json::Value, cx: &mut JsonCx<'_>) -> Result<Self, JsonBad>;
     /// `true` when [`accepts`](Self::accepts) accepts everything.
@@ -762,7 +762,7 @@ fn json_form(t: SqlType) -> Option<&'static str> {
     })
 }
 
-/// Why a JSON value is not a field's value. Hidden plumbing of `Store::load_json`.
+/// Why a JSON value is not a field's value. Hidden plumbing of `Store::insert_json`.
 #[doc(hidden)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JsonBad {
@@ -782,7 +782,7 @@ pub enum JsonBad {
 }
 
 /// What decoding a field needs from the loader: resolving a record id to a key of the
-/// referenced table (`TypeId` of the entity). Hidden plumbing of `Store::load_json`.
+/// referenced table (`TypeId` of the entity). Hidden plumbing of `Store::insert_json`.
 #[doc(hidden)]
 pub struct JsonCx<'a> {
     pub(crate) resolve: &'a mut dyn FnMut(TypeId, &str) -> Result<RawKey, JsonBad>,

@@ -31,10 +31,10 @@ pub struct TableDiff {
     pub table: &'static str,
     /// Records that exist now and did not before, with their values.
     pub inserted: Vec<Record>,
-    /// Records that existed before and do not now, with their old values.
-    pub deleted: Vec<Record>,
     /// Records whose values changed.
     pub updated: Vec<Update>,
+    /// Records that existed before and do not now, with their old values.
+    pub deleted: Vec<Record>,
 }
 
 /// One record and its values (column, SQL-style rendering), in field order.

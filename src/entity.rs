@@ -320,7 +320,7 @@ use crate::value::{SqlType, Value};
 /// }
 ///
 /// let mut store = Store::new(Schema::builder().entity::<Article>().build()?);
-/// store.load_json(r#"{"articles": [{"title": "Hello"}]}"#)?;
+/// store.insert_json(r#"{"articles": [{"title": "Hello"}]}"#)?;
 /// let k = store.query::<Article>().first().unwrap();
 /// let a = store.get(k).unwrap();
 /// assert_eq!((a.status, a.created_at.to_rfc3339()), (Status::Draft, "2000-01-01T00:00:00+00:00".into()));

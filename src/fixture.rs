@@ -152,7 +152,7 @@ impl From<Error> for FixtureError {
     }
 }
 
-/// The records a JSON fixture created, by table and id. See [`Store::load_json`].
+/// The records a JSON fixture created, by table and id. See [`Store::insert_json`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fixture {
     ids: HashMap<(&'static str, String), RawKey>,
@@ -167,7 +167,7 @@ impl Fixture {
     /// #[relata(table = "users")]
     /// struct User { name: String }
     /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
-    /// let fixture = store.load_json(r#"{"users": [{"id": "ada", "name": "Ada"}]}"#)?;
+    /// let fixture = store.insert_json(r#"{"users": [{"id": "ada", "name": "Ada"}]}"#)?;
     /// let ada = fixture.key::<User>("ada").unwrap();
     /// assert_eq!(store.get(ada).unwrap().name, "Ada");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -186,7 +186,7 @@ impl Fixture {
     /// # #[relata(table = "users")]
     /// # struct User { name: String }
     /// let mut store = Store::new(Schema::builder().entity::<User>().build()?);
-    /// let fixture = store.load_json(r#"{"users": [{"id": "a", "name": "A"}, {"name": "B"}]}"#)?;
+    /// let fixture = store.insert_json(r#"{"users": [{"id": "a", "name": "A"}, {"name": "B"}]}"#)?;
     /// assert_eq!((fixture.len(), store.count::<User>()), (1, 2));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -237,7 +237,7 @@ type LinkEntry<'j> = (usize, usize, &'j Json);
 
 impl Store {
     /// A new store of `schema` holding a JSON fixture's records: see
-    /// [`load_json`](Self::load_json). The store imitates `Engine::Sqlite`, as
+    /// [`insert_json`](Self::insert_json). The store imitates `Engine::Sqlite`, as
     /// [`Store::new`]'s does: JSON holds data, not a profile (a snapshot holds both). For
     /// another engine, load the fixture into [`Store::with_engine`]'s store. The store's
     /// manual clock starts at the latest `created_at` / `updated_at` value in the fixture, if
@@ -245,7 +245,7 @@ impl Store {
     /// longest chain of references to records further down the document).
     ///
     /// # Errors
-    /// As [`load_json`](Self::load_json).
+    /// As [`insert_json`](Self::insert_json).
     ///
     /// ```
     /// # use relata::{Engine, Entity, Schema, Store};
@@ -258,14 +258,14 @@ impl Store {
     /// assert_eq!((store.count::<User>(), store.engine()), (1, Engine::Sqlite));
     ///
     /// let mut pg = Store::with_engine(schema, Engine::Postgres);
-    /// pg.load_json(json)?;
+    /// pg.insert_json(json)?;
     /// assert_eq!((pg.count::<User>(), pg.engine()), (1, Engine::Postgres));
     /// assert!(pg == store); // `==` compares data, not profiles
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_json(schema: Schema, json: &str) -> Result<(Store, Fixture), FixtureError> {
         let mut store = Store::new(schema);
-        let fixture = store.load_json(json)?;
+        let fixture = store.insert_json(json)?;
         store.clock_to_latest_stamp();
         Ok((store, fixture))
     }
@@ -311,19 +311,19 @@ impl Store {
     /// struct Post { title: String, #[relata(back = "posts")] author: Key<User> }
     ///
     /// let mut store = Store::new(Schema::builder().entity::<User>().entity::<Post>().build()?);
-    /// let fixture = store.load_json(r#"{
+    /// let fixture = store.insert_json(r#"{
     ///     "users": [{"id": "alice", "name": "alice"}],
     ///     "posts": [{"title": "Hello", "author_id": "alice"}]
     /// }"#)?;
     /// let alice = fixture.key::<User>("alice").unwrap();
     /// assert_eq!(store.child_count(Post::AUTHOR, alice), 1);
     ///
-    /// let err = store.load_json(r#"{"users": [{"name": "bob"}, {"name": "alice"}]}"#).unwrap_err();
+    /// let err = store.insert_json(r#"{"users": [{"name": "bob"}, {"name": "alice"}]}"#).unwrap_err();
     /// assert!(err.to_string().starts_with("users[1].name: UNIQUE constraint failed: users.name"));
     /// assert_eq!(store.count::<User>(), 1);     // bob was undone
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn load_json(&mut self, json: &str) -> Result<Fixture, FixtureError> {
+    pub fn insert_json(&mut self, json: &str) -> Result<Fixture, FixtureError> {
         let doc: Json = serde_json::from_str(json).map_err(|e| malformed("$", &e.to_string()))?;
         let (records, links) = self.read_document(&doc)?;
         let declared = self.declared_ids(&records)?;

@@ -137,7 +137,7 @@ impl Serialize for Store {
 
 impl Store {
     /// How the JSON names record `key` of table `t`: its `#[relata(id)]` (a number) when the
-    /// table has one, so ids survive a round trip through [`load_json`](Self::load_json);
+    /// table has one, so ids survive a round trip through [`insert_json`](Self::insert_json);
     /// else its key (`"1v1"`).
     fn json_key(&self, t: usize, key: RawKey) -> Value<'_> {
         let table = &self.tables[t];

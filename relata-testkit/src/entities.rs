@@ -486,7 +486,7 @@ pub fn check_relations(r: &mut Reads<'_>) {
 }
 
 /// The query forms over `WATCHES`: `with_rights` / `without_rights`, `with_lefts` /
-/// `without_lefts`, `count_rights` / `count_lefts`, and `exists` / `count` / `first` of each
+/// `without_lefts`, `count_rights` / `count_lefts`, and `is_empty` / `count` / `first` of each
 /// record's partners, against the model's pairs.
 fn check_navigation(r: &mut Reads<'_>) {
     use crate::schema::WATCHES;
@@ -546,9 +546,9 @@ fn check_navigation(r: &mut Reads<'_>) {
     for &a in &accounts {
         let q = s.query_keys([Key::<Account>::from_raw(a)]).rights(WATCHES);
         let want = m.rights(0, a);
-        let got = (q.exists(), q.count(), q.first().map(Key::raw));
+        let got = (!q.is_empty(), q.count(), q.first().map(Key::raw));
         r.expect_eq(
-            || format!("exists, count, first of the rights of accounts[{a}]"),
+            || format!("is_empty, count, first of the rights of accounts[{a}]"),
             got,
             (!want.is_empty(), want.len(), want.first().copied()),
         );

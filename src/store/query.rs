@@ -363,7 +363,7 @@ impl<'s, E: Entity> Query<'s, E> {
     /// let mut s = Store::new(Schema::builder().entity::<Tag>().build()?);
     /// s.insert(Tag { name: "rust".into() })?;
     /// assert_eq!(s.query::<Tag>().count(), 1);
-    /// assert!(s.query::<Tag>().exists());
+    /// assert!(!s.query::<Tag>().is_empty()); // SQL `EXISTS`
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn count(&self) -> usize {
@@ -373,14 +373,10 @@ impl<'s, E: Entity> Query<'s, E> {
         }
     }
 
-    /// `true` if no record matched. O(1). Example at [`filter`](Self::filter).
+    /// `true` if no record matched; `!is_empty()` is SQL's `EXISTS`. O(1). Examples at
+    /// [`filter`](Self::filter) and [`count`](Self::count).
     pub fn is_empty(&self) -> bool {
         self.count() == 0
-    }
-
-    /// `true` if some record matched (SQL `EXISTS`). O(1). Example at [`count`](Self::count).
-    pub fn exists(&self) -> bool {
-        !self.is_empty()
     }
 
     /// The first record in query order. O(1).

@@ -448,7 +448,7 @@ fn postgres_profile_a_failed_load_or_factory_call_does_not_abort_the_transaction
     let (mut s, ..) = seeded(Engine::Postgres);
     s.begin().unwrap();
     s.insert(tag("go")).unwrap();
-    let err = s.load_json(r#"{"tags": [{"name": "zig"}, {"name": "rust"}]}"#);
+    let err = s.insert_json(r#"{"tags": [{"name": "zig"}, {"name": "rust"}]}"#);
     assert!(err.is_err());
     let mut factories = relata::Factories::new().define(|_| Ok(tag("rust")));
     assert!(factories.create::<Tag>(&mut s).is_err());

@@ -249,7 +249,7 @@ fn filled_values_survive_a_snapshot_and_a_json_round_trip() {
     assert_eq!(loaded, s);
     // A fixture is data as it was stored: its times are kept, not the clock's.
     let mut again = Store::new(schema());
-    again.load_json(&s.to_json()).unwrap();
+    again.insert_json(&s.to_json()).unwrap();
     assert_eq!(again.to_json(), s.to_json());
     again.check_integrity().unwrap();
 }
@@ -258,7 +258,7 @@ fn filled_values_survive_a_snapshot_and_a_json_round_trip() {
 fn a_fixture_field_left_out_takes_its_default_or_the_clocks_time() {
     let mut s = Store::new(schema());
     s.set_clock(Clock::manual(at(500)));
-    s.load_json(r#"{"docs": [{"title": "a"}]}"#).unwrap();
+    s.insert_json(r#"{"docs": [{"title": "a"}]}"#).unwrap();
     let k = s.find_unique(Doc::BY_TITLE, "a").unwrap();
     let d = s.get(k).unwrap();
     assert_eq!((d.state, d.rank, &*d.note), (State::Draft, 3, "it's"));
@@ -269,7 +269,7 @@ fn a_fixture_field_left_out_takes_its_default_or_the_clocks_time() {
         name: String,
     }
     let mut p = Store::new(Schema::builder().entity::<Plain>().build().unwrap());
-    assert!(p.load_json(r#"{"plains": [{}]}"#).is_err());
+    assert!(p.insert_json(r#"{"plains": [{}]}"#).is_err());
 }
 
 #[test]

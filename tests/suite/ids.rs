@@ -445,7 +445,7 @@ fn ids_survive_a_json_round_trip() {
         assert_eq!(doc["comments"][0]["article_id"], 3, "{json}");
 
         let mut loaded = Store::with_engine(schema(), engine);
-        ok(&mut loaded, |l| l.load_json(&json).map_err(|e| panic!("{e}")));
+        ok(&mut loaded, |l| l.insert_json(&json).map_err(|e| panic!("{e}")));
         let c = loaded.find_unique(Article::BY_ID, &3).unwrap();
         assert_eq!(loaded.get(c).unwrap().slug, "c");
         assert_eq!(loaded.find_unique(Article::BY_ID, &2), None);
@@ -455,7 +455,7 @@ fn ids_survive_a_json_round_trip() {
         assert_eq!(id(&loaded, d), 4, "{engine:?}: above the largest id");
 
         let err = loaded
-            .load_json(r#"{"articles": [{"id": 3, "slug": "z"}]}"#)
+            .insert_json(r#"{"articles": [{"id": 3, "slug": "z"}]}"#)
             .unwrap_err();
         match err {
             relata::FixtureError::Constraint {

@@ -92,7 +92,7 @@ fn every_field_type_round_trips_through_to_json() {
 fn a_hand_written_record_of_every_type() {
     let mut s = kinds_store();
     let f = s
-        .load_json(
+        .insert_json(
             r#"{"kinds": [{"id": "k", "text": "t", "i_8": 1, "i_16": 2, "i_32": 3, "i_64": 4,
             "u_8": 5, "u_16": 6, "u_32": 7, "u_64": 8, "yes": false, "f_32": 2, "f_64": 0.5,
             "blob": [104, 105], "email": "e@x", "status": "gone", "at": "2024-01-02T03:04:05Z",
@@ -112,7 +112,7 @@ fn a_hand_written_record_of_every_type() {
 
 fn load_err(s: &mut Store, json: &str) -> FixtureError {
     let before = s.clone();
-    let err = s.load_json(json).unwrap_err();
+    let err = s.insert_json(json).unwrap_err();
     assert!(*s == before, "a failed load changed the store: {err}");
     s.check_integrity().unwrap();
     err
@@ -182,7 +182,7 @@ fn symbolic_ids_forward_references_and_relations() {
         .unwrap();
     let mut s = Store::new(schema);
     let f = s
-        .load_json(
+        .insert_json(
             r#"{
         "posts": [{"id": "hello", "title": "Hello", "content": "", "author_id": "bob"}],
         "users": [{"id": "alice", "username": "alice", "email": "a@x"},
@@ -214,7 +214,7 @@ fn symbolic_ids_forward_references_and_relations() {
         r#"{{"posts": [{{"title": "Again", "content": "", "author": "{}"}}]}}"#,
         alice.raw()
     );
-    s.load_json(&more).unwrap();
+    s.insert_json(&more).unwrap();
     assert_eq!(s.child_count(Post::AUTHOR, alice), 1);
     s.check_integrity().unwrap();
 }
@@ -390,10 +390,10 @@ fn a_populated_store_round_trips() {
 }
 
 /// JSON carries no engine: `from_json` builds an `Engine::Sqlite` store as `Store::new` does,
-/// and `load_json` keeps the engine of the store it loads into. `==` compares data, not the
+/// and `insert_json` keeps the engine of the store it loads into. `==` compares data, not the
 /// engine profiles.
 #[test]
-fn from_json_builds_a_sqlite_store_and_load_json_keeps_the_engine() {
+fn from_json_builds_a_sqlite_store_and_insert_json_keeps_the_engine() {
     let mut saved = kinds_store();
     // BIGINT's largest value: Engine::Postgres refuses a u64 above it (pg_values.rs).
     let held = Kinds {
@@ -405,7 +405,7 @@ fn from_json_builds_a_sqlite_store_and_load_json_keeps_the_engine() {
     let schema = || Schema::builder().entity::<Kinds>().build().unwrap();
     let (sqlite, _) = Store::from_json(schema(), &json).unwrap();
     let mut pg = Store::with_engine(schema(), Engine::Postgres);
-    pg.load_json(&json).unwrap();
+    pg.insert_json(&json).unwrap();
     pg.check_integrity().unwrap();
     assert_eq!((sqlite.engine(), pg.engine()), (Engine::Sqlite, Engine::Postgres));
     assert!(sqlite == pg && pg == saved);
@@ -436,7 +436,7 @@ fn a_records_id_is_its_name_not_a_field_spelled_id() {
         "{err:?}"
     );
     let loaded = s
-        .load_json(r#"{"coded": [{"id": "first", "code": "A-1"}]}"#)
+        .insert_json(r#"{"coded": [{"id": "first", "code": "A-1"}]}"#)
         .unwrap();
     let k = loaded.key::<Coded>("first").unwrap();
     assert_eq!(s.get(k).unwrap().id, "A-1");
@@ -455,7 +455,9 @@ struct Numbered {
 #[test]
 fn an_id_field_under_another_column_is_given_by_the_records_id() {
     let mut s = Store::new(Schema::builder().entity::<Numbered>().build().unwrap());
-    let loaded = s.load_json(r#"{"numbered": [{"id": 17, "name": "a"}]}"#).unwrap();
+    let loaded = s
+        .insert_json(r#"{"numbered": [{"id": 17, "name": "a"}]}"#)
+        .unwrap();
     let k = loaded.key::<Numbered>("17").unwrap();
     assert_eq!(s.get(k).unwrap().id, 17);
     assert_eq!(s.find_unique(Numbered::BY_ID, &17), Some(k));
@@ -474,7 +476,7 @@ struct Ticket {
 fn an_id_field_under_another_name_is_given_by_the_records_id() {
     let mut s = Store::new(Schema::builder().entity::<Ticket>().build().unwrap());
     let json = r#"{"tickets": [{"id": 17, "title": "a"}, {"id": 1, "title": "b"}, {"number": 5, "id": 9, "title": "c"}]}"#;
-    let loaded = s.load_json(json).unwrap();
+    let loaded = s.insert_json(json).unwrap();
     for (name, number) in [("17", 17), ("1", 1), ("9", 5)] {
         let k = loaded.key::<Ticket>(name).unwrap();
         assert_eq!(s.get(k).unwrap().number, number, "record {name}");

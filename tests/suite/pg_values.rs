@@ -169,7 +169,7 @@ fn postgres_profile_refuses_such_values_in_a_json_fixture() {
     let big = r#"{"notes": [{"body": "a", "code": 18446744073709551615}]}"#;
     for (json, column) in [(nul, "body"), (big, "code")] {
         let mut s = Store::with_engine(schema(), Engine::Postgres);
-        let err = s.load_json(json).unwrap_err();
+        let err = s.insert_json(json).unwrap_err();
         assert!(
             matches!(&err, FixtureError::Constraint {
                 error: Error::NulInText { column: c, .. } | Error::OutOfRange { column: c, .. }, ..
@@ -177,7 +177,7 @@ fn postgres_profile_refuses_such_values_in_a_json_fixture() {
             "{err}"
         );
         assert_eq!(s.count::<Note>(), 0);
-        Store::new(schema()).load_json(json).unwrap();
+        Store::new(schema()).insert_json(json).unwrap();
     }
 }
 
@@ -512,12 +512,12 @@ fn postgres_profile_refuses_the_escape_u0000_in_json_as_postgres_does() {
     // A JSON fixture (a JSON field's value is its canonical text): its records are inserts.
     let fixture = r#"{"docs": [{"name": "a", "body": "{\"a\":\"x\\u0000y\"}"}]}"#;
     let mut pg_store = Store::with_engine(docs(), Engine::Postgres);
-    match pg_store.load_json(fixture) {
+    match pg_store.insert_json(fixture) {
         Err(FixtureError::Constraint { error, .. }) => assert_eq!(error, on_insert),
         other => panic!("expected NulInJson, got {other:?}"),
     }
     assert_eq!(pg_store.count::<Doc>(), 0);
-    Store::new(docs()).load_json(fixture).unwrap();
+    Store::new(docs()).insert_json(fixture).unwrap();
 
     // A snapshot of the SQLite profile's store, marked as a PostgreSQL profile's.
     let mut bytes = lite.to_snapshot().unwrap();
