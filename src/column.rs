@@ -386,7 +386,7 @@ scalar_column!(UInt, u64, json_uint, "a non-negative integer";
     u32 => U32 as u32, Integer, u64 => U64 as Split64<u64>, Integer);
 scalar_column!(Bool, bool, serde_json::Value::as_bool, "true or false"; bool => Bool as bool, Boolean);
 scalar_column!(Float, f64, json_f64, "a number or \"NaN\", \"Infinity\", \"-Infinity\""; f64 => F64 as Split64<f64>, Real);
-scalar_column!(Float, f64, |v: &serde_json::Value| json_f64(v).map(|f| f as f32), "a number or \"NaN\", \"Infinity\", \"-Infinity\""; f32 => F32 as f32, Real32);
+scalar_column!(Float, f64, json_f32, "a number or \"NaN\", \"Infinity\", \"-Infinity\""; f32 => F32 as f32, Real32);
 
 /// A 64-bit scalar (`i64`, `u64`, `f64`) stored as two 32-bit words, so a row holding one
 /// stays 4-byte aligned and its slot's 4-byte version packs beside it: a row of two keys, two
@@ -493,6 +493,16 @@ fn json_f64(v: &serde_json::Value) -> Option<f64> {
         serde_json::Value::String(s) => crate::value::float_of_word(s),
         _ => v.as_f64(),
     }
+}
+
+/// A JSON number that `f32` holds (or NaN or an infinity, spelt), as PostgreSQL's `REAL`
+/// input takes it: a finite number beyond `f32`'s range, or too small to be anything but 0,
+/// is refused ("out of range for type real"), not stored as an infinity or 0.
+fn json_f32(v: &serde_json::Value) -> Option<f32> {
+    let f = json_f64(v)?;
+    let narrowed = f as f32;
+    let lost = f.is_finite() && (narrowed.is_infinite() || (narrowed == 0.0 && f != 0.0));
+    (!lost).then_some(narrowed)
 }
 
 impl Column for Vec<u8> {

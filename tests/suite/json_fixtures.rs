@@ -136,6 +136,11 @@ fn values_of_the_wrong_type_name_the_field() {
         ("u_8", serde_json::json!(-1), "a non-negative integer (u8)"),
         ("u_64", serde_json::json!(1.5), "a non-negative integer (u64)"),
         ("text", serde_json::json!(1), "a string"),
+        // Beyond f32's range, or nonzero and too small for it: PostgreSQL's REAL refuses
+        // both; they were stored as an infinity and 0 (adversarial probe, 8 Dec).
+        ("f_32", serde_json::json!(1e300), "a number or"),
+        ("f_32", serde_json::json!(-1e39), "a number or"),
+        ("f_32", serde_json::json!(1e-50), "a number or"),
         ("yes", serde_json::json!("true"), "true or false (bool)"),
         ("blob", serde_json::json!([256]), "an array of bytes (0 to 255)"),
         ("status", serde_json::json!("sleeping"), "a value of"),
