@@ -97,6 +97,25 @@ pub enum Error {
         key: Option<RawKey>,
     },
 
+    /// A JSON value nesting arrays and objects more than [`JSON_DEPTH_LIMIT`](crate::JSON_DEPTH_LIMIT)
+    /// (127) levels deep. relata reads a stored JSON value back with `serde_json`, which
+    /// stops at that depth: stored, the value would read back as `null` and its snapshot would
+    /// not load, so it is refused under both profiles. PostgreSQL's `JSONB` and SQLite take
+    /// deeper documents (SQLite up to 1,000 levels): a refusal where they accept, never the
+    /// reverse.
+    #[error("{table}.{column}{of}: JSON nested more than {limit} levels deep, deeper than relata reads back (serde_json's limit)",
+        of = key.map_or(String::new(), |k| format!(" of {table}[{k}]")))]
+    JsonTooDeep {
+        /// The table.
+        table: &'static str,
+        /// The JSON column.
+        column: &'static str,
+        /// The record being rewritten or loaded (`None` for an insert).
+        key: Option<RawKey>,
+        /// The deepest nesting relata stores.
+        limit: usize,
+    },
+
     /// Under [`Engine::Postgres`](crate::Engine::Postgres), a `u64` above `i64::MAX` in a
     /// column the PostgreSQL DDL declares `BIGINT` (SQLSTATE 22003,
     /// `value "..." is out of range for type bigint`); SQLite's INTEGER cannot hold it either,

@@ -46,6 +46,7 @@ pub use relata_derive::{Column, Entity};
 pub use relation::ManyToMany;
 pub use schema::{Schema, SchemaBuilder, SchemaError};
 pub use snapshot::{Adaptation, SaveStep, SnapshotError};
+pub use store::write::JSON_DEPTH_LIMIT;
 pub use store::{
     Children, DeleteReport, DeletedRecord, FaultPoint, Faults, FixtureScope, Linked, LogEntry, Mark,
     NulledReference, OpLog, Order, PendingFault, Query, Records, Savepoint, Scan, Sorted, Store,

@@ -676,8 +676,9 @@ pub(crate) fn render<E: Entity>(row: &E::Row, text: &TextHeap, field: u16) -> St
 }
 
 /// Every `max_len` text column of `row` (the record `key`, `None` for an insert) is within its
-/// limit, counted in characters as PostgreSQL counts them. O(columns), plus the characters of
-/// each limited value.
+/// limit, counted in characters as PostgreSQL counts them, and every JSON column nests no
+/// deeper than [`JSON_DEPTH_LIMIT`]. O(columns), plus the characters of each limited or JSON
+/// value.
 pub(crate) fn check_lengths<E: Entity>(
     row: &E::Row,
     text: &TextHeap,
@@ -694,14 +695,18 @@ fn check_lengths_of<'a, E: Entity>(
     value: impl Fn(usize) -> Option<Value<'a>>,
 ) -> Result<bool, Error> {
     for (f, def) in E::DEF.fields.iter().enumerate() {
-        let Some(limit) = def.max_len else { continue };
+        let json = def.sql_type == SqlType::Json;
+        if def.max_len.is_none() && !json {
+            continue;
+        }
         let Some(v) = value(f) else {
             return Ok(false);
         };
-        if let Value::Text(s) = v {
+        let Value::Text(s) = v else { continue };
+        let (table, column) = (E::DEF.table, def.column);
+        if let Some(limit) = def.max_len {
             let length = s.chars().count();
             if length > limit as usize {
-                let (table, column) = (E::DEF.table, def.column);
                 return Err(Error::TooLong {
                     table,
                     column,
@@ -711,8 +716,43 @@ fn check_lengths_of<'a, E: Entity>(
                 });
             }
         }
+        if json && json_depth(s) > JSON_DEPTH_LIMIT {
+            let limit = JSON_DEPTH_LIMIT;
+            return Err(Error::JsonTooDeep {
+                table,
+                column,
+                key,
+                limit,
+            });
+        }
     }
     Ok(true)
+}
+
+/// The deepest nesting of arrays and objects relata stores in a JSON column: `serde_json`,
+/// which reads a stored value back, refuses a document nested deeper
+/// ([`Error::JsonTooDeep`]).
+pub const JSON_DEPTH_LIMIT: usize = 127;
+
+/// How deeply JSON text `s` nests arrays and objects (0 for a scalar); brackets inside strings
+/// do not count. O(bytes).
+fn json_depth(s: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for &b in s.as_bytes() {
+        match (in_string, b) {
+            (true, _) if escaped => escaped = false,
+            (true, b'\\') => escaped = true,
+            (true, b'"') => in_string = false,
+            (false, b'"') => in_string = true,
+            (false, b'[' | b'{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (false, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// Under `Engine::Postgres`: no text column of `row` (the record `key`, `None` for an insert)

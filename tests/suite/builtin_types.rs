@@ -391,3 +391,68 @@ mod sub_microsecond {
         );
     }
 }
+
+#[derive(Entity, Clone, Debug, PartialEq)]
+#[relata(table = "docs")]
+struct Doc {
+    body: serde_json::Value,
+}
+
+/// `depth` arrays around a number.
+fn nested(depth: usize) -> serde_json::Value {
+    (0..depth).fold(serde_json::Value::from(1), |v, _| {
+        serde_json::Value::Array(vec![v])
+    })
+}
+
+/// A JSON value nested deeper than serde_json reads back was stored with `Ok`, then read back
+/// as `null`, and its snapshot and `to_json` did not load (adversarial probe, 8 Dec). It is
+/// refused on write now; the deepest value stored reads back and its snapshot loads.
+#[test]
+fn json_deeper_than_it_reads_back_is_refused_and_the_deepest_stored_round_trips() {
+    let schema = Schema::builder().entity::<Doc>().build().unwrap();
+    let mut store = Store::new(schema.clone());
+    let deepest = nested(relata::JSON_DEPTH_LIMIT);
+    // One level deeper than the limit is exactly what serde_json refuses to read.
+    let text = nested(relata::JSON_DEPTH_LIMIT + 1).to_string();
+    assert!(serde_json::from_str::<serde_json::Value>(&text).is_err());
+    assert!(serde_json::from_str::<serde_json::Value>(&deepest.to_string()).is_ok());
+
+    let k = store
+        .insert(Doc {
+            body: deepest.clone(),
+        })
+        .unwrap();
+    let before = store.fork();
+    for depth in [relata::JSON_DEPTH_LIMIT + 1, 200] {
+        let err = store.insert(Doc { body: nested(depth) }).unwrap_err();
+        assert_eq!(
+            err,
+            relata::Error::JsonTooDeep {
+                table: "docs",
+                column: "body",
+                key: None,
+                limit: 127
+            }
+        );
+        let err = store.update(k, |d| d.body = nested(depth)).unwrap_err();
+        assert!(
+            matches!(err, relata::Error::JsonTooDeep { key: Some(_), .. }),
+            "{err}"
+        );
+        // Brackets inside a string are text, not nesting.
+        store
+            .insert(Doc {
+                body: "[".repeat(depth).into(),
+            })
+            .unwrap();
+        store.delete(store.keys::<Doc>().last().unwrap()).unwrap();
+    }
+    assert!(store == before);
+    store.check_integrity().unwrap();
+    assert_eq!(store.try_get_owned(k).unwrap().body, deepest);
+    let loaded = Store::from_snapshot(schema.clone(), &store.to_snapshot().unwrap()).unwrap();
+    assert!(loaded == store);
+    let (from_json, _) = Store::from_json(schema, &store.to_json()).unwrap();
+    assert!(from_json == store);
+}
