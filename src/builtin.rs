@@ -35,14 +35,21 @@ use crate::value::{SqlType, Value};
 /// `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` from UTC parts (the fraction only when not zero).
 #[cfg(any(feature = "time", test))]
 fn iso_utc(date: (i32, u8, u8), time: (u8, u8, u8), micros: u32) -> String {
-    let (y, mo, d) = date;
     let (h, mi, s) = time;
     let fraction = if micros == 0 {
         String::new()
     } else {
         format!(".{micros:06}")
     };
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{fraction}Z")
+    format!("{}T{h:02}:{mi:02}:{s:02}{fraction}Z", iso_date(date))
+}
+
+/// `YYYY-MM-DD`, a year before 1 BC (year 0) with a minus and still four digits
+/// (`-0001-03-04`), as ISO 8601 and `chrono` write it (`{:04}` of -1 is `-001`).
+#[cfg(any(feature = "time", test))]
+fn iso_date((y, mo, d): (i32, u8, u8)) -> String {
+    let sign = if y < 0 { "-" } else { "" };
+    format!("{sign}{:04}-{mo:02}-{d:02}", y.unsigned_abs())
 }
 
 #[cfg(feature = "chrono")]
@@ -239,10 +246,15 @@ mod time_types {
         }
     }
 
-    /// `YYYY-MM-DD`, as `shown` writes a date.
+    /// `YYYY-MM-DD` (`-YYYY-MM-DD` before year 0), as `shown` writes a date.
     fn parse_date(s: &str) -> Option<Date> {
+        let (negative, s) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
         let mut parts = s.splitn(3, '-');
-        let year = parts.next()?.parse().ok()?;
+        let year: i32 = parts.next()?.parse().ok()?;
+        let year = if negative { -year } else { year };
         let month = time::Month::try_from(parts.next()?.parse::<u8>().ok()?).ok()?;
         Date::from_calendar_date(year, month, parts.next()?.parse().ok()?).ok()
     }
@@ -269,12 +281,7 @@ mod time_types {
             days(d).is_some()
         }
         fn shown(d: Date) -> Option<String> {
-            Some(format!(
-                "{:04}-{:02}-{:02}",
-                d.year(),
-                u8::from(d.month()),
-                d.day()
-            ))
+            Some(iso_date((d.year(), u8::from(d.month()), d.day())))
         }
         fn from_json(json: &serde_json::Value) -> Option<Self> {
             parse_date(json.as_str()?)

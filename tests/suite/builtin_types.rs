@@ -456,3 +456,41 @@ fn json_deeper_than_it_reads_back_is_refused_and_the_deepest_stored_round_trips(
     let (from_json, _) = Store::from_json(schema, &store.to_json()).unwrap();
     assert!(from_json == store);
 }
+
+/// Times and dates from 4713 BC to 262,000 AD survive `to_json` -> `from_json`. A `time`
+/// type before year 0 was written `-001-03-04` (not ISO 8601's `-0001-03-04`) and its
+/// fixture did not load (adversarial probe, 8 Dec).
+#[test]
+fn extreme_years_round_trip_through_json() {
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "times")]
+    struct Times {
+        at: DateTime<Utc>,
+        local: NaiveDateTime,
+        day: NaiveDate,
+        t_at: time::OffsetDateTime,
+        t_day: time::Date,
+    }
+    let schema = Schema::builder().entity::<Times>().build().unwrap();
+    for year in [-4713, -1, 0, 1, 1969, 9999, 10_000, 262_000] {
+        let day = NaiveDate::from_ymd_opt(year, 3, 4).unwrap();
+        let at = Utc.from_utc_datetime(&day.and_hms_micro_opt(5, 6, 7, 123_456).unwrap());
+        let t_year = year.clamp(-9999, 9999); // `time`'s range
+        let t_day = time::Date::from_calendar_date(t_year, time::Month::March, 4).unwrap();
+        let t_at = t_day.with_hms_micro(5, 6, 7, 89).unwrap().assume_utc();
+        let mut store = Store::new(schema.clone());
+        let local = at.naive_utc();
+        store
+            .insert(Times {
+                at,
+                local,
+                day,
+                t_at,
+                t_day,
+            })
+            .unwrap();
+        let (back, _) = Store::from_json(schema.clone(), &store.to_json())
+            .unwrap_or_else(|e| panic!("{year}: {e}\n{}", store.to_json()));
+        assert!(back == store, "{year}: {}", back.to_json());
+    }
+}
