@@ -204,8 +204,7 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn delete<E: Entity>(&mut self, key: Key<E>) -> Result<DeleteReport, Error> {
-        let t = self.table_index::<E>()?;
-        let result = self.statement(|s| s.delete_in(t, key.raw()));
+        let result = (self.table_index::<E>()).and_then(|t| self.statement(|s| s.delete_in(t, key.raw())));
         self.logged("delete", E::DEF.table, Some(key.raw()), result, |_| None)
     }
 

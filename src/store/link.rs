@@ -141,21 +141,27 @@ impl Store {
         left: Key<L>,
         right: Key<R>,
     ) -> Result<(), Error> {
-        let r = self.relation_of(rel)?;
-        let result = self.statement(|s| {
-            if !s.remove_link(r, left.raw(), right.raw())? {
+        let result = self
+            .relation_of(rel)
+            .and_then(|r| self.unlink_at(r, left.raw(), right.raw()));
+        self.logged("unlink", rel.name, Some(left.raw()), result, |_| None)
+    }
+
+    /// [`unlink`](Self::unlink) in relation `r`, found.
+    fn unlink_at(&mut self, r: usize, left: RawKey, right: RawKey) -> Result<(), Error> {
+        self.statement(|s| {
+            if !s.remove_link(r, left, right)? {
                 let entry = &s.schema.inner.relations[r];
                 return Err(Error::NotLinked {
                     relation: entry.name,
                     left_table: s.tables[entry.left].def().table,
                     right_table: s.tables[entry.right].def().table,
-                    left: left.raw(),
-                    right: right.raw(),
+                    left,
+                    right,
                 });
             }
             Ok(())
-        });
-        self.logged("unlink", rel.name, Some(left.raw()), result, |_| None)
+        })
     }
 
     /// Removes the link unless the pair is not linked; returns whether it removed one (the
@@ -187,8 +193,8 @@ impl Store {
         left: Key<L>,
         right: Key<R>,
     ) -> Result<bool, Error> {
-        let r = self.relation_of(rel)?;
-        let result = self.statement(|s| s.remove_link(r, left.raw(), right.raw()));
+        let result = (self.relation_of(rel))
+            .and_then(|r| self.statement(|s| s.remove_link(r, left.raw(), right.raw())));
         self.logged("unlink_if_present", rel.name, Some(left.raw()), result, |_| None)
     }
 

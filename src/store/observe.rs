@@ -5,8 +5,8 @@
 //! list of leaves in one primitive call fires it once, after journalling them all), or at a
 //! commit; the failure then behaves like a real one: the statement or transaction is undone
 //! and nothing changes.
-//! The log, off by default (one branch per operation when off), records each public
-//! operation's kind, table, key and outcome.
+//! The log, off by default (one branch per operation when off), records each call of a
+//! public write or scope operation: its name, table, key and outcome.
 
 use crate::engine::Engine;
 use crate::entity::Entity;
@@ -58,15 +58,22 @@ pub struct PendingFault {
     pub error: Error,
 }
 
-/// One logged operation; see [`OpLog::start`].
+/// One logged call; see [`OpLog::start`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogEntry {
-    /// The operation: `insert`, `update`, `replace`, `delete`, `link`, `unlink`,
-    /// `set_parent`, `set_child`, `replace_children`, `begin`, `commit`, `rollback`.
+    /// The method called: a write (`insert`, `update`, `replace`, `upsert`, `delete`, `link`,
+    /// `link_if_absent`, `unlink`, `unlink_if_present`, `set_parent`, `set_child`,
+    /// `replace_children`, `add_child_if_absent`, `remove_child`) or a scope operation
+    /// (`begin`, `commit`, `rollback`, `savepoint`, `rollback_to`, `release`, `mark`,
+    /// `reset`, `release_mark`). Calls built on these log the ones they make: a JSON fixture
+    /// its `insert`s (and a `replace` filling a key to a record further down the document),
+    /// a factory its `insert`s.
     pub op: &'static str,
-    /// The table or relation it addressed.
+    /// The table or relation it addressed (`""` for a scope operation): the child's table
+    /// for `set_parent`, `add_child_if_absent` and `remove_child`, the parent's for
+    /// `set_child` and `replace_children`, each with that table's key.
     pub table: &'static str,
-    /// The record it addressed (the new key for a successful insert).
+    /// The record it addressed, of `table` (the new key for a successful insert or upsert).
     pub key: Option<RawKey>,
     /// `Ok` or the error it returned.
     pub outcome: Result<(), Error>,
@@ -101,8 +108,10 @@ impl Store {
         Faults { store: self }
     }
 
-    /// The operation log: each public operation's kind, table, key and outcome, once
-    /// [`started`](OpLog::start). O(1).
+    /// The operation log: each call of a public write or scope operation, with its table,
+    /// key and outcome, once [`started`](OpLog::start). It logs calls, refused ones included,
+    /// not their lasting effect: a write later undone by `rollback`, `rollback_to` or `reset`
+    /// keeps its `Ok` entry, and the entry of the call that undid it follows. O(1).
     ///
     /// ```
     /// # use relata::{Entity, Schema, Store};

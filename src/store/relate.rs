@@ -47,9 +47,20 @@ impl Store {
         child: Key<C>,
         parent: Option<Key<P>>,
     ) -> Result<(), Error> {
-        let t = self.table_index::<C>()?;
-        let result = self.statement(|s| s.assign_parent::<C>(t, fk.index, child.raw(), parent.map(Key::raw)));
+        let result = self.set_parent_unlogged(fk, child, parent);
         self.logged("set_parent", C::DEF.table, Some(child.raw()), result, |_| None)
+    }
+
+    /// [`set_parent`](Self::set_parent), not logged (the calls built on it log themselves).
+    #[inline(always)]
+    fn set_parent_unlogged<C: Entity, P: Entity>(
+        &mut self,
+        fk: Fk<C, P>,
+        child: Key<C>,
+        parent: Option<Key<P>>,
+    ) -> Result<(), Error> {
+        let t = self.table_index::<C>()?;
+        self.statement(|s| s.assign_parent::<C>(t, fk.index, child.raw(), parent.map(Key::raw)))
     }
 
     /// Sets (or clears) the one child of `parent` through a one-to-one key: `user.profile =
@@ -84,13 +95,24 @@ impl Store {
         child: Option<Key<C>>,
         parent: Key<P>,
     ) -> Result<(), Error> {
+        let result = self.set_child_unlogged(fk, child, parent);
+        self.logged("set_child", P::DEF.table, Some(parent.raw()), result, |_| None)
+    }
+
+    /// [`set_child`](Self::set_child), not logged.
+    fn set_child_unlogged<C: Entity, P: Entity>(
+        &mut self,
+        fk: Fk<C, P>,
+        child: Option<Key<C>>,
+        parent: Key<P>,
+    ) -> Result<(), Error> {
         let t = self.table_index::<C>()?;
         let fkdef = &C::DEF.fks[fk.index];
         if !fkdef.unique {
             let (table, column) = (C::DEF.table, C::DEF.fk_column(fk.index));
             return Err(Error::NotOneToOne { table, column });
         }
-        let result = self.statement(|s| {
+        self.statement(|s| {
             s.require_live::<P>(parent.raw())?;
             // Two children inside a transaction when the key's unique constraint is deferrable.
             let current = s.tables[t].children(fk.index, parent.raw()).to_vec();
@@ -105,8 +127,7 @@ impl Store {
                 Some(c) => s.assign_parent::<C>(t, fk.index, c.raw(), Some(parent.raw())),
                 None => Ok(()),
             }
-        });
-        self.logged("set_child", C::DEF.table, Some(parent.raw()), result, |_| None)
+        })
     }
 
     /// Makes `children` the children of `parent` (`user.posts = [b, c]`): current children not
@@ -144,28 +165,24 @@ impl Store {
         children: &[Key<C>],
         parent: Key<P>,
     ) -> Result<(), Error> {
-        let t = self.table_index::<C>()?;
-        let result = self.statement(|s| {
-            s.require_live::<P>(parent.raw())?;
-            let current = s.tables[t].children(fk.index, parent.raw()).to_vec();
-            for old in current
-                .iter()
-                .filter(|k| !children.iter().any(|c| c.raw() == **k))
-            {
-                s.lose_parent::<C>(t, fk.index, *old)?;
-            }
-            for c in children {
-                s.assign_parent::<C>(t, fk.index, c.raw(), Some(parent.raw()))?;
-            }
-            Ok(())
+        let result = self.table_index::<C>().and_then(|t| {
+            self.statement(|s| {
+                s.require_live::<P>(parent.raw())?;
+                let current = s.tables[t].children(fk.index, parent.raw()).to_vec();
+                for old in current
+                    .iter()
+                    .filter(|k| !children.iter().any(|c| c.raw() == **k))
+                {
+                    s.lose_parent::<C>(t, fk.index, *old)?;
+                }
+                for c in children {
+                    s.assign_parent::<C>(t, fk.index, c.raw(), Some(parent.raw()))?;
+                }
+                Ok(())
+            })
         });
-        self.logged(
-            "replace_children",
-            C::DEF.table,
-            Some(parent.raw()),
-            result,
-            |_| None,
-        )
+        let (table, key) = (P::DEF.table, Some(parent.raw()));
+        self.logged("replace_children", table, key, result, |_| None)
     }
 
     /// Appends `child` to `parent`'s children (moving it from another parent); `Ok(false)` if
@@ -180,11 +197,18 @@ impl Store {
         child: Key<C>,
         parent: Key<P>,
     ) -> Result<bool, Error> {
-        self.refuse_if_aborted()?;
-        if self.contains(child) && self.parent(fk, child) == Some(parent) {
-            return Ok(false);
-        }
-        self.set_parent(fk, child, Some(parent)).map(|()| true)
+        let result = match self.refuse_if_aborted() {
+            Ok(()) if self.contains(child) && self.parent(fk, child) == Some(parent) => Ok(false),
+            Ok(()) => self.set_parent_unlogged(fk, child, Some(parent)).map(|()| true),
+            Err(e) => Err(e),
+        };
+        self.logged(
+            "add_child_if_absent",
+            C::DEF.table,
+            Some(child.raw()),
+            result,
+            |_| None,
+        )
     }
 
     /// Removes `child` from `parent`'s children; the child follows its policy. O(1) plus the
@@ -196,6 +220,17 @@ impl Store {
     /// [`Error::NotFound`], [`Error::Stale`]); then [`Error::NotAChild`] if it is not a child
     /// of `parent` (nothing changes); otherwise as `set_parent`.
     pub fn remove_child<C: Entity, P: Entity>(
+        &mut self,
+        fk: Fk<C, P>,
+        child: Key<C>,
+        parent: Key<P>,
+    ) -> Result<(), Error> {
+        let result = self.remove_child_unlogged(fk, child, parent);
+        self.logged("remove_child", C::DEF.table, Some(child.raw()), result, |_| None)
+    }
+
+    /// [`remove_child`](Self::remove_child), not logged.
+    fn remove_child_unlogged<C: Entity, P: Entity>(
         &mut self,
         fk: Fk<C, P>,
         child: Key<C>,
@@ -214,7 +249,7 @@ impl Store {
                 parent: parent.raw(),
             });
         }
-        self.set_parent(fk, child, None)
+        self.set_parent_unlogged(fk, child, None)
     }
 
     /// The one child of `parent` through a one-to-one key (the first child otherwise). O(1).

@@ -598,13 +598,13 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn savepoint(&mut self) -> Result<Savepoint, Error> {
-        if !self.in_transaction() {
-            return Err(Error::NoTransaction);
-        }
-        self.refuse_if_aborted()?;
-        Ok(Savepoint {
-            id: self.open_scope(ScopeKind::Savepoint),
-        })
+        let result = match self.in_transaction() {
+            false => Err(Error::NoTransaction),
+            true => self.refuse_if_aborted().map(|()| Savepoint {
+                id: self.open_scope(ScopeKind::Savepoint),
+            }),
+        };
+        self.logged("savepoint", "", None, result, |_| None)
     }
 
     /// Undoes everything since `sp`; `sp` stays open, savepoints opened after it close. Ends
@@ -617,12 +617,13 @@ impl Store {
     /// [`Error::EndsEnclosingScope`] if that would end a scope a running
     /// [`transaction`](Self::transaction) closure owns (nothing changes).
     pub fn rollback_to(&mut self, sp: &Savepoint) -> Result<(), Error> {
-        let at = self
-            .scope_position(ScopeKind::Savepoint, Some(sp.id))
-            .ok_or(Error::UnknownSavepoint)?;
-        self.not_held(at + 1, "rollback_to")?;
-        self.rollback_within(at);
-        Ok(())
+        let result = (self.scope_position(ScopeKind::Savepoint, Some(sp.id)))
+            .ok_or(Error::UnknownSavepoint)
+            .and_then(|at| self.not_held(at + 1, "rollback_to").map(|()| at))
+            .map(|at| {
+                self.rollback_within(at);
+            });
+        self.logged("rollback_to", "", None, result, |_| None)
     }
 
     /// Forgets `sp`, keeping its changes in the enclosing transaction. O(1). Example at
@@ -636,13 +637,14 @@ impl Store {
     /// first); [`Error::UnknownSavepoint`] if `sp` was released or rolled past;
     /// [`Error::EndsEnclosingScope`] as for [`rollback_to`](Self::rollback_to).
     pub fn release(&mut self, sp: &Savepoint) -> Result<(), Error> {
-        self.refuse_if_aborted()?;
-        let at = self
-            .scope_position(ScopeKind::Savepoint, Some(sp.id))
-            .ok_or(Error::UnknownSavepoint)?;
-        self.not_held(at, "release")?;
-        self.scopes.truncate(at);
-        Ok(())
+        let result = self.refuse_if_aborted().and_then(|()| {
+            let at =
+                (self.scope_position(ScopeKind::Savepoint, Some(sp.id))).ok_or(Error::UnknownSavepoint)?;
+            self.not_held(at, "release")?;
+            self.scopes.truncate(at);
+            Ok(())
+        });
+        self.logged("release", "", None, result, |_| None)
     }
 
     /// Marks the current state as a fixture to return to with [`reset`](Self::reset).
@@ -668,12 +670,13 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn mark(&mut self) -> Result<Mark, Error> {
-        if self.in_transaction() {
-            return Err(Error::TransactionOpen);
-        }
-        Ok(Mark {
-            id: self.open_scope(ScopeKind::Mark),
-        })
+        let result = match self.in_transaction() {
+            true => Err(Error::TransactionOpen),
+            false => Ok(Mark {
+                id: self.open_scope(ScopeKind::Mark),
+            }),
+        };
+        self.logged("mark", "", None, result, |_| None)
     }
 
     /// Returns to `mark`: every change since (including an open transaction's) is undone, in
@@ -687,11 +690,11 @@ impl Store {
     /// [`Error::EndsEnclosingScope`] if a scope opened after the mark is owned by a running
     /// call (a [`transaction`](Self::transaction) closure, a [`FixtureScope`]): nothing changes.
     pub fn reset(&mut self, mark: &Mark) -> Result<usize, Error> {
-        let at = self
-            .scope_position(ScopeKind::Mark, Some(mark.id))
-            .ok_or(Error::UnknownMark)?;
-        self.not_held(at + 1, "reset")?;
-        Ok(self.rollback_within(at))
+        let result = (self.scope_position(ScopeKind::Mark, Some(mark.id)))
+            .ok_or(Error::UnknownMark)
+            .and_then(|at| self.not_held(at + 1, "reset").map(|()| at))
+            .map(|at| self.rollback_within(at));
+        self.logged("reset", "", None, result, |_| None)
     }
 
     /// Opens a [`FixtureScope`]: a mark that the scope resets to (and releases) when it is
@@ -767,15 +770,13 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn release_mark(&mut self, mark: &Mark) -> Result<(), Error> {
-        if self.in_transaction() {
-            return Err(Error::TransactionOpen);
-        }
-        let at = self
-            .scope_position(ScopeKind::Mark, Some(mark.id))
-            .ok_or(Error::UnknownMark)?;
-        self.not_held(at, "release_mark")?;
-        self.close_from(at);
-        Ok(())
+        let result = match self.in_transaction() {
+            true => Err(Error::TransactionOpen),
+            false => (self.scope_position(ScopeKind::Mark, Some(mark.id)))
+                .ok_or(Error::UnknownMark)
+                .and_then(|at| self.not_held(at, "release_mark").map(|()| self.close_from(at))),
+        };
+        self.logged("release_mark", "", None, result, |_| None)
     }
 
     /// An independent copy of the whole store, open scopes included (a fork of a marked

@@ -46,7 +46,10 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn insert<E: Entity>(&mut self, mut value: E) -> Result<Key<E>, Error> {
-        let (t, table) = self.table_with_index::<E>()?;
+        let (t, table) = match self.table_with_index::<E>() {
+            Ok(found) => found,
+            Err(e) => return self.logged("insert", E::DEF.table, None, Err(e), |_| None),
+        };
         // Plan, then apply: the value's unique constraints (and, for a refused value, its
         // CHECK and `max_len` limits) are probed before a statement opens, so a refused
         // insert opens none: no guard, no undo, the error returned from here. A pending
@@ -86,11 +89,12 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn update<E: Entity>(&mut self, key: Key<E>, f: impl FnOnce(&mut E)) -> Result<(), Error> {
-        let t = self.table_index::<E>()?;
-        let result = self.statement(|s| {
-            let mut value = s.owned(key)?;
-            f(&mut value);
-            s.rewrite_in(t, key.raw(), value)
+        let result = self.table_index::<E>().and_then(|t| {
+            self.statement(|s| {
+                let mut value = s.owned(key)?;
+                f(&mut value);
+                s.rewrite_in(t, key.raw(), value)
+            })
         });
         self.logged("update", E::DEF.table, Some(key.raw()), result, |_| None)
     }
@@ -113,11 +117,12 @@ impl Store {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn replace<E: Entity>(&mut self, key: Key<E>, value: E) -> Result<E, Error> {
-        let t = self.table_index::<E>()?;
-        let result = self.statement(|s| {
-            let old = s.owned(key)?;
-            s.rewrite_in(t, key.raw(), value)?;
-            Ok(old)
+        let result = self.table_index::<E>().and_then(|t| {
+            self.statement(|s| {
+                let old = s.owned(key)?;
+                s.rewrite_in(t, key.raw(), value)?;
+                Ok(old)
+            })
         });
         self.logged("replace", E::DEF.table, Some(key.raw()), result, |_| None)
     }

@@ -420,3 +420,64 @@ fn diffs_and_delete_reports_are_asked_by_type() {
     let plan = s.explain_delete(ann).unwrap();
     assert_eq!((plan.deleted_from::<User>(), plan.deleted_from::<Post>()), (1, 1));
 }
+
+/// The log names every call, refused ones and scope operations included, each with a key of
+/// the table it names. Adversarial probe, 8 Dec: a refusal before the statement (a type
+/// outside the schema, `NotOneToOne`) was missing, `set_child` named the child's table with
+/// the parent's key, `add_child_if_absent` and `remove_child` were logged as `set_parent`
+/// (and `Ok(false)` not at all), and the scope operations that undo writes were absent.
+#[test]
+fn the_operation_log_names_every_call_with_a_key_of_its_table() {
+    use relata::{Entity, Key};
+    #[derive(Entity, Clone, Debug, PartialEq)]
+    #[relata(table = "outside")]
+    struct Outside {
+        x: i32,
+    }
+    let mut s = postgres_store();
+    let alice = s.insert(user("alice")).unwrap();
+    let (email_address, user) = ("a@x".to_owned(), None);
+    let address = s.insert(Address { email_address, user }).unwrap();
+    let p = s.insert(post(alice, "t")).unwrap();
+    s.log().start();
+    s.set_child(Address::USER, Some(address), alice).unwrap();
+    let _ = s.set_child(Post::AUTHOR, Some(p), alice).unwrap_err(); // NotOneToOne
+    let _ = s.insert(Outside { x: 1 }).unwrap_err(); // UnknownEntity
+    let _ = s.delete(Key::<Outside>::from_raw(alice.raw())).unwrap_err();
+    assert!(!s.add_child_if_absent(Post::AUTHOR, p, alice).unwrap());
+    s.begin().unwrap();
+    let sp = s.savepoint().unwrap();
+    s.remove_child(Post::AUTHOR, p, alice).unwrap(); // an orphan: deleted
+    s.rollback_to(&sp).unwrap();
+    s.release(&sp).unwrap();
+    s.commit().unwrap();
+    let mark = s.mark().unwrap();
+    s.reset(&mark).unwrap();
+    s.release_mark(&mark).unwrap();
+    let log = s.log().stop();
+    let ops: Vec<_> = log
+        .iter()
+        .map(|e| (e.op, e.table, e.key, e.outcome.is_ok()))
+        .collect();
+    let (a, p) = (Some(alice.raw()), Some(p.raw()));
+    assert_eq!(
+        ops,
+        [
+            ("set_child", "users", a, true),
+            ("set_child", "users", a, false),
+            ("insert", "outside", None, false),
+            ("delete", "outside", a, false),
+            ("add_child_if_absent", "posts", p, true),
+            ("begin", "", None, true),
+            ("savepoint", "", None, true),
+            ("remove_child", "posts", p, true),
+            ("rollback_to", "", None, true),
+            ("release", "", None, true),
+            ("commit", "", None, true),
+            ("mark", "", None, true),
+            ("reset", "", None, true),
+            ("release_mark", "", None, true),
+        ]
+    );
+    assert!(s.contains(Key::<Post>::from_raw(p.unwrap())));
+}
