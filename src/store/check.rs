@@ -9,7 +9,7 @@ use hashbrown::{HashMap, HashSet};
 use crate::entity::Entity;
 use crate::error::IntegrityError;
 use crate::key::RawKey;
-use crate::store::table::{has_null, link_order, order_cmp, row_hash, KeyState, LinkOrder, Table};
+use crate::store::table::{has_null, link_order, order_cmp, row_hash, KeyState, LinkOrder, Nulls, Table};
 use crate::store::Store;
 
 fn fail(table: &'static str, detail: String) -> IntegrityError {
@@ -137,7 +137,7 @@ fn check_ordered<E: Entity>(t: &Table<E>, x: usize) -> Result<(), IntegrityError
         .iter()
         .filter(|(_, row)| !has_null::<E>(row, &t.text, def.fields))
         .collect();
-    want.sort_by(|a, b| order_cmp::<E>(&t.text, def.fields, *a, *b));
+    want.sort_by(|a, b| order_cmp::<E>(Nulls::First, &t.text, def.fields, *a, *b));
     let mismatch = sorted
         .iter()
         .map(Some)

@@ -13,7 +13,7 @@ use crate::entity::{Entity, FieldDef, Index};
 use crate::error::{Error, Part, QuotedValue};
 use crate::index::ordered::Run;
 use crate::key::{Key, RawKey};
-use crate::store::table::{has_null, order_cmp, prefix_cmp, Table};
+use crate::store::table::{has_null, order_cmp, prefix_cmp, Nulls, Table};
 use crate::store::write::check_postgres_text;
 use crate::store::Store;
 use crate::value::{Composite, QueryValue, SqlType, Value};
@@ -436,7 +436,8 @@ fn kind(v: &Value<'_>) -> &'static str {
     }
 }
 
-/// Without an ordered index: every record in the bounds, sorted. O(n + k log k).
+/// Without an ordered index: every record in the bounds (none with a NULL value, so either
+/// [`Nulls`] rule), sorted. O(n + k log k).
 fn sorted_hits<E: Entity>(
     t: &Table<E>,
     x: usize,
@@ -446,12 +447,18 @@ fn sorted_hits<E: Entity>(
     let Some(def) = E::DEF.indexes.get(x) else {
         return Vec::new();
     };
-    let within = |row: &E::Row| within(|b| prefix_cmp::<E>(row, &t.text, def.fields, b), lower, upper);
+    let within = |row: &E::Row| {
+        within(
+            |b| prefix_cmp::<E>(Nulls::First, row, &t.text, def.fields, b),
+            lower,
+            upper,
+        )
+    };
     let mut hits: Vec<(RawKey, &E::Row)> = t
         .rows
         .iter()
         .filter(|(_, row)| !has_null::<E>(row, &t.text, def.fields) && within(row))
         .collect();
-    hits.sort_unstable_by(|a, b| order_cmp::<E>(&t.text, def.fields, *a, *b));
+    hits.sort_unstable_by(|a, b| order_cmp::<E>(Nulls::First, &t.text, def.fields, *a, *b));
     hits.into_iter().map(|(k, _)| k).collect()
 }

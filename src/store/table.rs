@@ -507,8 +507,9 @@ impl<E: Entity> Table<E> {
         let sorted = self.ordered.get(x)?.as_ref()?;
         let fields = E::DEF.indexes[x].fields;
         let cmp = |k: RawKey, bound: &[Value<'_>]| {
-            self.row(k)
-                .map_or(Ordering::Less, |r| prefix_cmp::<E>(r, &self.text, fields, bound))
+            self.row(k).map_or(Ordering::Less, |r| {
+                prefix_cmp::<E>(Nulls::First, r, &self.text, fields, bound)
+            })
         };
         let lower = |k: RawKey| match lower {
             Bound::Included(b) => cmp(k, b).is_lt(),
@@ -523,11 +524,12 @@ impl<E: Entity> Table<E> {
         Some(sorted.range(lower, upper))
     }
 
-    /// How two live records compare in the order of index `x` (values, then key).
-    pub(crate) fn order_of(&self, x: usize, a: RawKey, b: RawKey) -> Ordering {
+    /// How two live records compare in the order of index `x` (values, NULL placed by
+    /// `nulls`, then key).
+    pub(crate) fn order_of(&self, nulls: Nulls, x: usize, a: RawKey, b: RawKey) -> Ordering {
         let fields = E::DEF.indexes.get(x).map_or(&[][..], |d| d.fields);
         match (self.row(a), self.row(b)) {
-            (Some(ra), Some(rb)) => order_cmp::<E>(&self.text, fields, (a, ra), (b, rb)),
+            (Some(ra), Some(rb)) => order_cmp::<E>(nulls, &self.text, fields, (a, ra), (b, rb)),
             _ => a.cmp(&b),
         }
     }
@@ -1045,9 +1047,41 @@ pub(crate) fn has_null<E: Entity>(row: &E::Row, text: &TextHeap, fields: &[u16])
         .any(|&f| E::__value(row, text, f as usize).is_null())
 }
 
+/// Where NULL sorts in an ascending order (descending is the exact reverse): first, SQLite's
+/// rule, or last, PostgreSQL's default (`ASC NULLS LAST`, `DESC NULLS FIRST`). An ordered
+/// index holds no NULL, so its order is the same under either; the rule places the records
+/// left outside it, in a sorted query and against a keyset cursor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Nulls {
+    First,
+    Last,
+}
+
+impl Nulls {
+    /// The rule of `engine`.
+    pub(crate) fn of(engine: Engine) -> Nulls {
+        match engine {
+            Engine::Sqlite => Nulls::First,
+            Engine::Postgres => Nulls::Last,
+        }
+    }
+
+    /// `a` against `b`: [`Value::sql_cmp`] (NULL below every value), NULL above every value
+    /// under [`Nulls::Last`].
+    #[inline]
+    pub(crate) fn cmp(self, a: &Value<'_>, b: &Value<'_>) -> Ordering {
+        let order = a.sql_cmp(b);
+        match self {
+            Nulls::Last if a.is_null() != b.is_null() => order.reverse(),
+            _ => order,
+        }
+    }
+}
+
 /// The order of ordered indexes and of sorted queries: by the values of `fields` in turn
-/// ([`Value::sql_cmp`]: NULL first), then by key.
+/// ([`Value::sql_cmp`], NULL placed by `nulls`), then by key.
 pub(crate) fn order_cmp<E: Entity>(
+    nulls: Nulls,
     text: &TextHeap,
     fields: &[u16],
     (a, ra): (RawKey, &E::Row),
@@ -1055,12 +1089,18 @@ pub(crate) fn order_cmp<E: Entity>(
 ) -> Ordering {
     fields
         .iter()
-        .map(|&f| E::__value(ra, text, f as usize).sql_cmp(&E::__value(rb, text, f as usize)))
+        .map(|&f| {
+            nulls.cmp(
+                &E::__value(ra, text, f as usize),
+                &E::__value(rb, text, f as usize),
+            )
+        })
         .find(|o| o.is_ne())
         .unwrap_or(a.cmp(&b))
 }
 
-/// Whether the live record `k` sorts before `(key, row)` under [`order_cmp`].
+/// Whether the live record `k` sorts before `(key, row)` in an ordered index (under
+/// [`order_cmp`]; the index holds no NULL, so either [`Nulls`] rule).
 pub(crate) fn sorts_before<E: Entity>(
     rows: &Rows<E::Row>,
     text: &TextHeap,
@@ -1069,11 +1109,13 @@ pub(crate) fn sorts_before<E: Entity>(
     (key, row): (RawKey, &E::Row),
 ) -> bool {
     rows.get(k)
-        .is_some_and(|r| order_cmp::<E>(text, fields, (k, r), (key, row)).is_lt())
+        .is_some_and(|r| order_cmp::<E>(Nulls::First, text, fields, (k, r), (key, row)).is_lt())
 }
 
-/// How the first `bound.len()` values of `row`'s `fields` compare with `bound` (a prefix).
+/// How the first `bound.len()` values of `row`'s `fields` compare with `bound` (a prefix),
+/// NULL placed by `nulls`.
 pub(crate) fn prefix_cmp<E: Entity>(
+    nulls: Nulls,
     row: &E::Row,
     text: &TextHeap,
     fields: &[u16],
@@ -1082,7 +1124,7 @@ pub(crate) fn prefix_cmp<E: Entity>(
     fields
         .iter()
         .zip(bound)
-        .map(|(&f, v)| E::__value(row, text, f as usize).sql_cmp(v))
+        .map(|(&f, v)| nulls.cmp(&E::__value(row, text, f as usize), v))
         .find(|o| o.is_ne())
         .unwrap_or(Ordering::Equal)
 }

@@ -18,6 +18,7 @@ mod json_fixtures;
 mod keys;
 mod layers;
 mod model;
+mod null_order;
 mod ordered;
 mod pg_values;
 mod records;

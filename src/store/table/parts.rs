@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    has_null, index_row, links_within_counters, order_cmp, place_child, row_hash, same_values, Table,
+    has_null, index_row, links_within_counters, order_cmp, place_child, row_hash, same_values, Nulls, Table,
 };
 use crate::engine::Engine;
 use crate::entity::Entity;
@@ -433,13 +433,13 @@ fn fill_unique<E: Entity>(
 }
 
 /// Ordered index `x` built from every record with no NULL indexed value, sorted by (values,
-/// key). O(n log n).
+/// key): the same under either engine, as no value is NULL. O(n log n).
 fn sort_index<E: Entity>(rows: &Rows<E::Row>, text: &TextHeap, x: usize) -> OrderedIndex {
     let fields = E::DEF.indexes[x].fields;
     let mut keyed: Vec<(RawKey, &E::Row)> = (rows.iter())
         .filter(|(_, row)| !has_null::<E>(row, text, fields))
         .collect();
-    keyed.sort_unstable_by(|a, b| order_cmp::<E>(text, fields, *a, *b));
+    keyed.sort_unstable_by(|a, b| order_cmp::<E>(Nulls::First, text, fields, *a, *b));
     OrderedIndex::from_sorted(keyed.into_iter().map(|(k, _)| k).collect())
 }
 
