@@ -1,9 +1,11 @@
 //! Loading a snapshot saved under an earlier schema ([`Store::from_snapshot_evolving`]): the
 //! snapshot is rewritten into the form today's schema saves, then loaded by
-//! [`Store::from_snapshot`], so every constraint is checked as on any load. The old body is
-//! walked twice with the snapshot's own description: once to check and count every table and
-//! find its text ([`OldTable`]), then to write each kept table one record at a time through one
-//! reused buffer. Beside the output, what is held is O(fields) a table.
+//! [`Store::from_snapshot`], so every constraint is checked as on any load. Each table of the
+//! snapshot is walked once with the snapshot's own description, its fields planned first, and
+//! written one record at a time, through one reused buffer, into a buffer of its own; these are
+//! joined in the schema's order. Beside the output, what is held is O(fields) a table and the
+//! runs of old text the new text keeps (one, unless a text field was dropped or moved or a
+//! default has text).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -208,19 +210,12 @@ fn rewrite(
     named_once("table", old_tables.iter().map(|e| e.table.to_owned()))?;
     named_once("relation", old_relations.iter().map(|r| r.name.to_owned()))?;
     let mut reader = Reader::new(parts);
-    // Per table and relation of the schema: the snapshot's (a table walked once, with where
-    // each field comes from), if it has one.
-    let mut tables = vec![None; new.entities.len()];
+    // Per table and relation of the schema: its count and parts, if the snapshot has it. A
+    // dropped table is walked as one with no fields, into a buffer thrown away.
+    let (mut tables, dropped) = (vec![None; new.entities.len()], EntityDesc::default());
     for (desc, &announced) in old_tables.iter().zip(&old.counts) {
-        let mut first = None;
-        let table = reader.table(desc, &mut |index, version, record| {
-            if first.is_none() && record.is_some() {
-                first = Some(RawKey::new(index, version));
-            }
-            Ok(())
-        })?;
-        counted("table", desc.table, announced, table.records)?;
-        match new.entities.iter().position(|e| e.table == desc.table) {
+        let n = new.entities.iter().position(|e| e.table == desc.table);
+        let (ours, sources) = match n {
             Some(n) => {
                 let def = schema.inner.tables[n].def;
                 if desc.type_name != def.type_name {
@@ -231,9 +226,20 @@ fn rewrite(
                         to,
                     });
                 }
-                let sources = plan_fields(desc, (&new.entities[n], &*empty.tables[n]), first, adapted)?;
-                tables[n] = Some((table, desc, sources));
+                let ours = (&new.entities[n], &*empty.tables[n]);
+                (ours.0, plan_fields(desc, ours, announced, adapted)?)
             }
+            None => (&dropped, Vec::new()),
+        };
+        let mut part = Vec::new();
+        counted(
+            "table",
+            desc.table,
+            announced,
+            reader.table(desc, (ours, &sources), &mut part)?,
+        )?;
+        match n {
+            Some(n) => tables[n] = Some((announced, part)),
             None => adapted.push(Adaptation::TableDropped {
                 table: desc.table.to_owned(),
                 records: announced,
@@ -244,7 +250,7 @@ fn rewrite(
     for (desc, &announced) in old_relations.iter().zip(&old.links) {
         let start = reader.at;
         let links = reader.take::<RelationParts>()?.pairs.len();
-        counted("relation", desc.name, announced, links)?;
+        counted("relation", desc.name, announced, links as u64)?;
         match new.relations.iter().position(|r| r.name == desc.name) {
             Some(n) if (new.relations[n].left, new.relations[n].right) != (desc.left, desc.right) => {
                 return Err(SnapshotError::RelationChanged {
@@ -264,20 +270,15 @@ fn rewrite(
     }
     let engine = engine_of_trailer(parts.get(reader.at..).unwrap_or_default())?;
     let description = Description {
-        counts: tables
-            .iter()
-            .map(|t| t.as_ref().map_or(0, |t| t.0.records as u64))
-            .collect(),
+        counts: tables.iter().map(|t| t.as_ref().map_or(0, |t| t.0)).collect(),
         links: relations.iter().map(|r| r.map_or(0, |r| r.0)).collect(),
         schema: new,
     };
     let mut out = vec![0u8; HEADER_LEN];
     encode(&description, &mut out)?;
-    for ((table, ours), empty) in tables.iter().zip(&description.schema.entities).zip(&empty.tables) {
+    for (table, empty) in tables.into_iter().zip(&empty.tables) {
         match table {
-            Some((old, desc, sources)) => {
-                rewrite_table(old, desc, (ours, sources), &mut out)?;
-            }
+            Some((_, part)) => out.extend_from_slice(&part),
             None => {
                 empty.encode_parts(&mut out)?;
                 adapted.push(Adaptation::TableAdded {
@@ -312,29 +313,13 @@ fn named_once(what: &'static str, names: impl Iterator<Item = String>) -> Result
 
 /// Refuses a table or relation holding other than the records or links its description
 /// announces (as a strict load does), so a report of what was left out gives counted numbers.
-fn counted(what: &str, name: &str, announced: u64, found: usize) -> Result<(), SnapshotError> {
-    match announced == found as u64 {
+fn counted(what: &str, name: &str, announced: u64, found: u64) -> Result<(), SnapshotError> {
+    match announced == found {
         true => Ok(()),
         false => Err(bad(format!(
             "{what} {name} announces {announced} but holds {found}"
         ))),
     }
-}
-
-/// One table of the snapshot, as a walk with the snapshot's description of it found it:
-/// nothing is held per slot or record.
-#[derive(Clone)]
-struct OldTable<'a> {
-    /// The table's parts.
-    bytes: &'a [u8],
-    /// How many slots and records the table holds.
-    slots: u64,
-    records: usize,
-    slot_count: u32,
-    next_seq: Vec<u32>,
-    text: &'a str,
-    /// The id counter, for a table with an `#[relata(id)]` field.
-    next_id: Option<u64>,
 }
 
 /// One record: each field's bytes and the range of the table's text it holds, in field order,
@@ -346,83 +331,23 @@ struct Record<'a> {
 }
 
 /// Where a new field's value comes from.
-#[derive(Clone)]
 enum Source {
-    /// The snapshot's field at this position.
+    /// The snapshot's field at this position, given or stripped its `Some` if its nullability
+    /// changed.
     Old(usize),
-    /// The snapshot's required field at this position, now an `Option`: `Some` of its value.
-    Wrapped(usize),
-    /// The snapshot's `Option` field at this position, now required: the value in its `Some`.
-    Unwrapped(usize),
     /// `None`.
     Null,
     /// The declared default: its bytes as the parts store it, and its text.
     Default(Vec<u8>, String),
+    /// None: a new required field with no default, which a record refuses (the last source).
+    Missing,
 }
 
-/// Table `desc` of the snapshot (found as `old`), walked again and written to `out` in the
-/// form today's table (described as `ours`) saves, each field from its `sources`: the
-/// kept fields' bytes, new fields' `None` or default, each foreign key's link numbers and
-/// counter by field name, every slot with its version.
-fn rewrite_table(
-    old: &OldTable<'_>,
-    desc: &EntityDesc<'_>,
-    (ours, sources): (&EntityDesc<'static>, &[Source]),
-    out: &mut Vec<u8>,
-) -> Result<(), SnapshotError> {
-    let old_fk: Vec<Option<usize>> = (0..ours.fks.len())
-        .map(|j| (0..desc.fks.len()).find(|&i| fk_name(desc, i) == fk_name(ours, j)))
-        .collect();
-    let mut text = String::new();
-    encode(&old.slots, out)?;
-    // Read again in the order first read, the records' text ranges come out the same.
-    Reader::new(old.bytes).table(desc, &mut |index, version, record| {
-        encode(&u8::from(record.is_some()), out)?;
-        if let Some(record) = record {
-            for (source, field) in sources.iter().zip(&ours.fields) {
-                match source {
-                    Source::Old(i) | Source::Wrapped(i) | Source::Unwrapped(i) => {
-                        let (bytes, span) = &record.fields[*i];
-                        // bincode writes `Some(v)` as a 1 byte, then `v`.
-                        let value = match (source, bytes.split_first()) {
-                            (Source::Unwrapped(_), Some((1, value))) => value,
-                            // The walk passed only tags 0 and 1.
-                            (Source::Unwrapped(_), _) => {
-                                let (table, field, key) =
-                                    (ours.table, field.name, RawKey::new(index, version));
-                                return Err(SnapshotError::NullInRequiredField { table, field, key });
-                            }
-                            (Source::Wrapped(_), _) => {
-                                out.push(1);
-                                bytes
-                            }
-                            _ => bytes,
-                        };
-                        out.extend_from_slice(value);
-                        let split = || bad(format!("table {}: a text field ends inside a char", desc.table));
-                        text.push_str(old.text.get(span.clone()).ok_or_else(split)?);
-                    }
-                    Source::Null => encode(&0u8, out)?,
-                    Source::Default(bytes, value) => {
-                        out.extend_from_slice(bytes);
-                        text.push_str(value);
-                    }
-                }
-            }
-            for i in &old_fk {
-                encode(&i.and_then(|i| record.seqs.get(i).copied()).unwrap_or(0), out)?;
-            }
-        }
-        encode(&version, out)
-    })?;
-    let next_seq: Vec<u32> = (old_fk.iter())
-        .map(|i| i.and_then(|i| old.next_seq.get(i).copied()).unwrap_or(0))
-        .collect();
-    encode(&(old.slot_count, next_seq, text), out)?;
-    if ours.fields.iter().any(FieldDesc::is_id) {
-        encode(&old.next_id.unwrap_or(1), out)?;
-    }
-    Ok(())
+/// A run of a table's new text: of the snapshot's text (which follows the records), or a
+/// default's text.
+enum Run<'s> {
+    Old(Range<usize>),
+    Default(&'s str),
 }
 
 /// The table field `field` of `d` is a key to, if it is one.
@@ -437,13 +362,13 @@ fn fk_name<'a>(d: &EntityDesc<'a>, fk: usize) -> Option<&'a str> {
 }
 
 /// Where each field of `table` (described as `ours`) comes from, refusing, in field order, a
-/// changed stored type and a new required field with no default (naming `first`, the
-/// snapshot's first record, which needs one; an empty table needs none); reports added and
-/// dropped fields.
+/// changed stored type and a new required field with no default in a table with records
+/// (`announced`; planned [`Source::Missing`], the walk names the first record); reports added
+/// and dropped fields.
 fn plan_fields(
     desc: &EntityDesc<'_>,
     (ours, table): (&EntityDesc<'_>, &dyn AnyTable),
-    first: Option<RawKey>,
+    announced: u64,
     adapted: &mut Vec<Adaptation>,
 ) -> Result<Vec<Source>, SnapshotError> {
     let def = table.def();
@@ -459,18 +384,15 @@ fn plan_fields(
                 table: def.table,
                 field: name,
             });
-            sources.push(match (default, field.nullable, first) {
-                (Some(default), _, _) => default,
-                (None, false, Some(key)) => {
-                    return Err(SnapshotError::MissingDefault {
-                        table: def.table,
-                        field: name,
-                        key,
-                    })
-                }
+            sources.push(match (default, field.nullable) {
+                (Some(default), _) => default,
+                (None, false) if announced > 0 => Source::Missing,
                 // No record needs a value for a required field of an empty table.
-                (None, _, _) => Source::Null,
+                (None, _) => Source::Null,
             });
+            if let Some(Source::Missing) = sources.last() {
+                return Ok(sources);
+            }
             continue;
         };
         let theirs = &desc.fields[i];
@@ -490,11 +412,7 @@ fn plan_fields(
                 detail,
             });
         }
-        sources.push(match (theirs.nullable, field.nullable) {
-            (false, true) => Source::Wrapped(i),
-            (true, false) => Source::Unwrapped(i),
-            _ => Source::Old(i),
-        });
+        sources.push(Source::Old(i));
         if theirs.nullable != field.nullable {
             let (table, field, nullable) = (def.table, name, field.nullable);
             adapted.push(Adaptation::NullabilityChanged {
@@ -532,10 +450,6 @@ fn defaults(table: &dyn AnyTable, ours: &EntityDesc<'_>) -> Result<Vec<Option<So
         .collect())
 }
 
-/// What a walk over a table's slots does with each: its index, its version, its record if
-/// occupied.
-type Visit<'v, 'a> = dyn FnMut(u32, u32, Option<&Record<'a>>) -> Result<(), SnapshotError> + 'v;
-
 /// A walk over the parts of a snapshot, one bincode value at a time.
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -558,29 +472,81 @@ impl<'a> Reader<'a> {
         take(self.bytes, &mut self.at).map_err(|e| bad(e.to_string()))
     }
 
-    /// One table's parts as `desc` wrote them: slotmap's slots (a tag, the record if occupied,
-    /// the version), each slot given to `visit` (its index, version and record if occupied),
-    /// then the slot count, the link counters, the text (which must be exactly its records'
-    /// text fields), and the id counter of a table with an `#[relata(id)]` field.
+    /// Table `desc` of the snapshot, walked once and written to `out` in the form today's table
+    /// (described as `ours`) saves, each field from its `sources`; returns how many records it
+    /// holds. Read: slotmap's slots (a tag, the record if occupied, the version), then the slot
+    /// count, the link counters, the text (exactly its records' text fields), and the id counter
+    /// of a table with an `#[relata(id)]` field. Written: every slot with its version (so keys
+    /// survive), the kept fields' bytes, new fields' `None` or default, each foreign key's link
+    /// numbers and counter by field name, the kept text (held as runs until it is read).
     fn table(
         &mut self,
         desc: &EntityDesc<'_>,
-        visit: &mut Visit<'_, 'a>,
-    ) -> Result<OldTable<'a>, SnapshotError> {
-        let (start, mut records, mut record) = (self.at, 0, Record::default());
+        (ours, sources): (&EntityDesc<'static>, &[Source]),
+        out: &mut Vec<u8>,
+    ) -> Result<u64, SnapshotError> {
+        let old_fk: Vec<Option<usize>> = (0..ours.fks.len())
+            .map(|j| (0..desc.fks.len()).find(|&i| fk_name(desc, i) == fk_name(ours, j)))
+            .collect();
+        let (mut records, mut record, mut runs) = (0, Record::default(), Vec::new());
         self.text_at = 0;
         let slots = self.take::<u64>()?;
+        encode(&slots, out)?;
         for index in 0..slots {
-            let occupied = match self.take::<u8>()? {
-                0 => false,
-                1 => true,
+            let tag = self.take::<u8>()?;
+            match tag {
+                0 => {}
+                1 => self.record(desc, &mut record)?,
                 tag => return Err(bad(format!("table {}: slot tag {tag}", desc.table))),
-            };
-            if occupied {
-                self.record(desc, &mut record)?;
-                records += 1;
             }
-            visit(index as u32, self.take()?, occupied.then_some(&record))?;
+            let version = self.take::<u32>()?;
+            encode(&tag, out)?;
+            if tag == 1 {
+                records += 1;
+                let key = RawKey::new(index as u32, version);
+                for (source, field) in sources.iter().zip(&ours.fields) {
+                    let (table, name) = (ours.table, field.name);
+                    match source {
+                        Source::Old(i) => {
+                            let (bytes, span) = &record.fields[*i];
+                            // bincode writes `Some(v)` as a 1 byte, then `v`.
+                            let value = match (desc.fields[*i].nullable, field.nullable, bytes.split_first())
+                            {
+                                (true, false, Some((1, value))) => value,
+                                // The walk passed only tags 0 and 1.
+                                (true, false, _) => {
+                                    let field = name;
+                                    return Err(SnapshotError::NullInRequiredField { table, field, key });
+                                }
+                                (false, true, _) => {
+                                    out.push(1);
+                                    bytes
+                                }
+                                _ => bytes,
+                            };
+                            out.extend_from_slice(value);
+                            match runs.last_mut() {
+                                _ if span.is_empty() => {}
+                                Some(Run::Old(run)) if run.end == span.start => run.end = span.end,
+                                _ => runs.push(Run::Old(span.clone())),
+                            }
+                        }
+                        Source::Null => out.push(0),
+                        Source::Default(bytes, value) => {
+                            out.extend_from_slice(bytes);
+                            runs.push(Run::Default(value));
+                        }
+                        Source::Missing => {
+                            let field = name;
+                            return Err(SnapshotError::MissingDefault { table, field, key });
+                        }
+                    }
+                }
+                for i in &old_fk {
+                    encode(&i.and_then(|i| record.seqs.get(i).copied()).unwrap_or(0), out)?;
+                }
+            }
+            encode(&version, out)?;
         }
         let (slot_count, next_seq, text): (u32, Vec<u32>, &'a str) = self.take()?;
         if text.len() != self.text_at {
@@ -591,19 +557,26 @@ impl<'a> Reader<'a> {
             );
             return Err(bad(detail));
         }
+        let mut kept = String::new();
+        for run in runs {
+            let split = || bad(format!("table {}: a text field ends inside a char", desc.table));
+            kept.push_str(match run {
+                Run::Old(span) => text.get(span).ok_or_else(split)?,
+                Run::Default(value) => value,
+            });
+        }
+        let next_seq: Vec<u32> = (old_fk.iter())
+            .map(|i| i.and_then(|i| next_seq.get(i).copied()).unwrap_or(0))
+            .collect();
+        encode(&(slot_count, next_seq, kept), out)?;
         let next_id = match desc.fields.iter().any(FieldDesc::is_id) {
-            true => Some(self.take()?),
-            false => None,
+            true => self.take()?,
+            false => 1u64,
         };
-        Ok(OldTable {
-            bytes: self.bytes.get(start..self.at).unwrap_or_default(),
-            slots,
-            records,
-            slot_count,
-            next_seq,
-            text,
-            next_id,
-        })
+        if ours.fields.iter().any(FieldDesc::is_id) {
+            encode(&next_id, out)?;
+        }
+        Ok(records)
     }
 
     /// One record as `desc` wrote it, into `record`: each field (see [`field`](Self::field)),

@@ -121,7 +121,7 @@ pub(crate) struct SchemaDesc<'a> {
     pub(crate) relations: Vec<RelationDesc<'a>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct EntityDesc<'a> {
     pub(crate) type_name: &'a str,
     pub(crate) table: &'a str,
