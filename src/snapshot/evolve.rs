@@ -216,19 +216,10 @@ fn rewrite(
     for (desc, &announced) in old_tables.iter().zip(&old.counts) {
         let n = new.entities.iter().position(|e| e.table == desc.table);
         let (ours, sources) = match n {
-            Some(n) => {
-                let def = schema.inner.tables[n].def;
-                if desc.type_name != def.type_name {
-                    let (from, to) = (desc.type_name.to_owned(), def.type_name);
-                    adapted.push(Adaptation::TypeRenamed {
-                        table: def.table,
-                        from,
-                        to,
-                    });
-                }
-                let ours = (&new.entities[n], &*empty.tables[n]);
-                (ours.0, plan_fields(desc, ours, announced, adapted)?)
-            }
+            Some(n) => (
+                &new.entities[n],
+                plan_fields(desc, &*empty.tables[n], announced, adapted)?,
+            ),
             None => (&dropped, Vec::new()),
         };
         let mut part = Vec::new();
@@ -361,21 +352,25 @@ fn fk_name<'a>(d: &EntityDesc<'a>, fk: usize) -> Option<&'a str> {
     d.fields.get(field as usize).map(|f| f.name)
 }
 
-/// Where each field of `table` (described as `ours`) comes from, refusing, in field order, a
-/// changed stored type and a new required field with no default in a table with records
-/// (`announced`; planned [`Source::Missing`], the walk names the first record); reports added
-/// and dropped fields.
+/// Where each field of `table` comes from, refusing, in field order, a changed stored type and
+/// a new required field with no default in a table with records (`announced`; planned
+/// [`Source::Missing`], the walk names the first record); reports a renamed type and added and
+/// dropped fields.
 fn plan_fields(
     desc: &EntityDesc<'_>,
-    (ours, table): (&EntityDesc<'_>, &dyn AnyTable),
+    table: &dyn AnyTable,
     announced: u64,
     adapted: &mut Vec<Adaptation>,
 ) -> Result<Vec<Source>, SnapshotError> {
-    let def = table.def();
+    let (def, ours) = (table.def(), &format::describe_entity(table.def()));
     named_once(
         "field",
         desc.fields.iter().map(|f| format!("{}.{}", desc.table, f.name)),
     )?;
+    if desc.type_name != def.type_name {
+        let (table, from, to) = (def.table, desc.type_name.to_owned(), def.type_name);
+        adapted.push(Adaptation::TypeRenamed { table, from, to });
+    }
     let mut sources = Vec::with_capacity(ours.fields.len());
     for ((f, field), default) in ours.fields.iter().enumerate().zip(defaults(table, ours)?) {
         let name = def.fields[f].name;
@@ -505,7 +500,6 @@ impl<'a> Reader<'a> {
                 records += 1;
                 let key = RawKey::new(index as u32, version);
                 for (source, field) in sources.iter().zip(&ours.fields) {
-                    let (table, name) = (ours.table, field.name);
                     match source {
                         Source::Old(i) => {
                             let (bytes, span) = &record.fields[*i];
@@ -515,7 +509,7 @@ impl<'a> Reader<'a> {
                                 (true, false, Some((1, value))) => value,
                                 // The walk passed only tags 0 and 1.
                                 (true, false, _) => {
-                                    let field = name;
+                                    let (table, field) = (ours.table, field.name);
                                     return Err(SnapshotError::NullInRequiredField { table, field, key });
                                 }
                                 (false, true, _) => {
@@ -537,7 +531,7 @@ impl<'a> Reader<'a> {
                             runs.push(Run::Default(value));
                         }
                         Source::Missing => {
-                            let field = name;
+                            let (table, field) = (ours.table, field.name);
                             return Err(SnapshotError::MissingDefault { table, field, key });
                         }
                     }

@@ -207,7 +207,7 @@ fn delete_code(d: OnDelete) -> u8 {
     }
 }
 
-fn describe_entity(def: &'static EntityDef) -> EntityDesc<'static> {
+pub(crate) fn describe_entity(def: &'static EntityDef) -> EntityDesc<'static> {
     let field = |f: &'static crate::entity::FieldDef| FieldDesc {
         name: f.name,
         column: f.column,
@@ -263,22 +263,15 @@ impl SchemaDesc<'_> {
     /// The first difference between the snapshot's schema (`self`) and the store's, in words.
     pub(crate) fn difference(&self, current: &SchemaDesc<'_>) -> Option<String> {
         for (i, theirs) in self.entities.iter().enumerate() {
-            let position = current.entities.iter().position(|e| e.table == theirs.table);
-            let Some(ours) = position.map(|p| &current.entities[p]) else {
-                return Some(format!(
-                    "table {} is in the snapshot but not in the schema",
-                    theirs.table
-                ));
+            let detail = match current.entities.iter().position(|e| e.table == theirs.table) {
+                None => " is in the snapshot but not in the schema".into(),
+                Some(p) if p != i => " is registered in a different position".into(),
+                Some(p) => match entity_difference(theirs, &current.entities[p]) {
+                    Some(d) => format!(": {d}"),
+                    None => continue,
+                },
             };
-            if position != Some(i) {
-                return Some(format!(
-                    "table {} is registered in a different position",
-                    theirs.table
-                ));
-            }
-            if let Some(d) = entity_difference(theirs, ours) {
-                return Some(format!("table {}: {d}", theirs.table));
-            }
+            return Some(format!("table {}{detail}", theirs.table));
         }
         if let Some(extra) =
             (current.entities.iter()).find(|e| !self.entities.iter().any(|t| t.table == e.table))
