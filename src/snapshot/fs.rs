@@ -107,11 +107,7 @@ impl Store {
                 File::open(directory_of(path))?.sync_all()
             })
         };
-        let result = save();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
-        result
+        save().inspect_err(|_| drop(std::fs::remove_file(&temp)))
     }
 }
 
