@@ -136,7 +136,8 @@ impl Store {
     /// this is [`from_snapshot`](Self::from_snapshot) with an empty report.
     ///
     /// Cost: as `from_snapshot` when the schema is unchanged; otherwise the snapshot is first
-    /// rewritten for the new schema: O(bytes) time, and a second copy of the snapshot in memory.
+    /// rewritten for the new schema: O(bytes) time, and a second copy of the snapshot in memory
+    /// (briefly a third of its tables while they are joined in the schema's order).
     ///
     /// # Errors
     /// As [`from_snapshot`](Self::from_snapshot), and for a change it does not adapt:
