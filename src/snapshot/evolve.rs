@@ -306,12 +306,8 @@ fn named_once(what: &'static str, names: impl Iterator<Item = String>) -> Result
 /// Refuses a table or relation holding other than the records or links its description
 /// announces (as a strict load does), so a report of what was left out gives counted numbers.
 fn counted(what: &str, name: &str, announced: u64, found: u64) -> Result<(), SnapshotError> {
-    match announced == found {
-        true => Ok(()),
-        false => Err(bad(format!(
-            "{what} {name} announces {announced} but holds {found}"
-        ))),
-    }
+    let detail = || bad(format!("{what} {name} announces {announced} but holds {found}"));
+    (announced == found).then_some(()).ok_or_else(detail)
 }
 
 /// One record: each field's bytes and the range of the table's text it holds, in field order,
@@ -545,12 +541,10 @@ impl<'a> Reader<'a> {
         }
         let (slot_count, next_seq, text): (u32, Vec<u32>, &'a str) = self.take()?;
         if text.len() != self.text_at {
-            let (table, held) = (desc.table, self.text_at);
-            let detail = format!(
-                "table {table}: {} bytes of text, {held} in its records",
-                text.len()
-            );
-            return Err(bad(detail));
+            let (table, held, len) = (desc.table, self.text_at, text.len());
+            return Err(bad(format!(
+                "table {table}: {len} bytes of text, {held} in its records"
+            )));
         }
         let mut kept = String::new();
         for run in runs {
