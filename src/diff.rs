@@ -16,6 +16,11 @@ use crate::relation::ManyToMany;
 use crate::store::{Mark, Store};
 
 /// The difference between two states of a store: see [`Store::changes_since`].
+///
+/// It lists records and links, not their order: a child moved to another parent and back,
+/// or a pair unlinked and linked again, changes the order `children` and `rights` answer
+/// in (and `==` between stores sees that), yet leaves no diff. An empty diff means the same
+/// records with the same values and the same links.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Diff {
     /// Per table with any change, in schema order.
