@@ -312,6 +312,11 @@ mod uuid_type {
         fn accepts(s: Text<'_>) -> bool {
             Uuid::try_parse(s.as_str()).is_ok_and(|u| u.hyphenated().to_string() == s.as_str())
         }
+        /// Any form PostgreSQL's `uuid` input reads (upper case, braces, no hyphens), stored
+        /// in the form `into_repr` writes.
+        fn from_json(json: &serde_json::Value) -> Option<Self> {
+            Uuid::try_parse(json.as_str()?).ok()
+        }
     }
 }
 
@@ -404,6 +409,14 @@ mod json_type {
         }
         fn accepts(s: Text<'_>) -> bool {
             serde_json::from_str::<Json>(s.as_str()).is_ok_and(|v| to_text(&v) == s.as_str())
+        }
+        /// The document itself (`{"theme": "dark"}`), or a string holding its text in any
+        /// spacing and key order (`to_json` writes the canonical text).
+        fn from_json(json: &serde_json::Value) -> Option<Self> {
+            match json {
+                Json::String(text) => serde_json::from_str(text).ok(),
+                document => Some(document.clone()),
+            }
         }
     }
 }

@@ -110,6 +110,51 @@ fn a_hand_written_record_of_every_type() {
     assert_eq!(k.settings, serde_json::json!({"a": 1}));
 }
 
+/// A hand-written fixture gives a JSON column its document (or its text in any spacing and
+/// key order) and a UUID in any form PostgreSQL reads; both are stored as `to_json` writes
+/// them. They were refused ("expected a string", "a value of serde_json::value::Value", "a
+/// value of uuid"): only the canonical text and the lower-case hyphenated form loaded
+/// (adversarial probe, 8 Dec).
+#[test]
+fn a_fixture_gives_json_as_a_document_and_uuids_in_any_postgres_form() {
+    let record = |settings: &str, uuid: &str| {
+        format!(
+            r#"{{"kinds": [{{"text": "t", "i_8": 1, "i_16": 2, "i_32": 3, "i_64": 4, "u_8": 5,
+            "u_16": 6, "u_32": 7, "u_64": 8, "yes": false, "f_32": 2, "f_64": 0.5, "blob": [],
+            "email": "e@x", "status": "gone", "at": "2024-01-02T03:04:05Z",
+            "local": "2024-01-02T03:04:05", "day": "2024-01-02", "price": "1.50",
+            "public_id": "{uuid}", "settings": {settings}}}]}}"#
+        )
+    };
+    let uuid = uuid::Uuid::parse_str("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").unwrap();
+    for (settings, given) in [
+        (
+            r#"{"b": [1, 2], "a": {"c": null}}"#,
+            "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
+        ),
+        (
+            r#""{ \"b\": [1, 2], \"a\": {\"c\": null} }""#,
+            "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}",
+        ),
+        (
+            r#"{"a": {"c": null}, "b": [1, 2]}"#,
+            "a0eebc999c0b4ef8bb6d6bb9bd380a11",
+        ),
+    ] {
+        let mut s = kinds_store();
+        s.insert_json(&record(settings, given)).unwrap();
+        let k = s.try_get_owned(s.keys::<Kinds>().next().unwrap()).unwrap();
+        assert_eq!(
+            k.settings,
+            serde_json::json!({"a": {"c": null}, "b": [1, 2]}),
+            "{settings}"
+        );
+        assert_eq!(k.public_id, uuid, "{given}");
+        let (back, _) = Store::from_json(s.schema().clone(), &s.to_json()).unwrap();
+        assert!(back == s);
+    }
+}
+
 fn load_err(s: &mut Store, json: &str) -> FixtureError {
     let before = s.clone();
     let err = s.insert_json(json).unwrap_err();
