@@ -8,7 +8,9 @@
 //! field name, except `"id"`, which is the record's name: a field `id` kept under another
 //! column is read from that column only, unless it is the `#[relata(id)]`, which the record's
 //! `"id"` gives); a nullable field may be left out. A float is a number or `"NaN"`,
-//! `"Infinity"`, `"-Infinity"` (as `to_json` writes them). Records are inserted in document order (tables
+//! `"Infinity"`, `"-Infinity"` (as `to_json` writes them); a JSON column's value is its document
+//! or a string of its text; a UUID is in any form PostgreSQL reads (upper case, braces, no
+//! hyphens). Records are inserted in document order (tables
 //! in schema order) as soon as the records they reference exist, each through the normal write
 //! path, so every constraint is checked; a nullable key to a record further down is set once
 //! that record exists.
