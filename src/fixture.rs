@@ -11,7 +11,8 @@
 //! `"Infinity"`, `"-Infinity"` (as `to_json` writes them); a JSON column's value is its document
 //! or a string of its text; a UUID is in any form PostgreSQL reads (upper case, braces, no
 //! hyphens). Records are inserted in document order (tables
-//! in schema order) as soon as the records they reference exist, each through the normal write
+//! in an order where each table follows the tables its keys reference, else schema order) as
+//! soon as the records they reference exist, each through the normal write
 //! path, so every constraint is checked; a nullable key to a record further down is set once
 //! that record exists.
 
@@ -453,6 +454,8 @@ impl Store {
     ) -> Result<Created, FixtureError> {
         let mut created: Created = vec![HashMap::new(); declared.len()];
         let mut waiting: Vec<usize> = (0..records.len()).collect();
+        let rank = self.table_ranks();
+        waiting.sort_by_key(|&i| rank[records[i].table]); // stable: document order per table
         let mut patch: Vec<(usize, RawKey)> = Vec::new();
         let mut lenient = false;
         while !waiting.is_empty() {
@@ -493,6 +496,34 @@ impl Store {
             }
         }
         Ok(created)
+    }
+
+    /// Each table's place in the order a fixture's records are inserted: after every table
+    /// its keys reference (itself aside), so that a store's `to_json` loads back with the
+    /// same keys whatever order the schema lists its tables in; where keys form a cycle, the
+    /// first table (in schema order) whose required keys are placed, else the first table.
+    /// O(tables² × keys).
+    fn table_ranks(&self) -> Vec<usize> {
+        let tables = &self.schema.inner.tables;
+        let targets = |t: usize, required: bool| {
+            let keys = tables[t].def.fks.iter().zip(&tables[t].fk_targets);
+            keys.filter(move |(fk, &target)| target != t && (!required || !fk.nullable))
+                .map(|(_, &target)| target)
+        };
+        let mut rank = vec![usize::MAX; tables.len()];
+        for next in 0..tables.len() {
+            let placed = |rank: &[usize], t: usize, required: bool| {
+                targets(t, required).all(|n| rank[n] != usize::MAX)
+            };
+            let unplaced = || (0..tables.len()).filter(|&t| rank[t] == usize::MAX);
+            let pick = (unplaced().find(|&t| placed(&rank, t, false)))
+                .or_else(|| unplaced().find(|&t| placed(&rank, t, true)))
+                .or_else(|| unplaced().next());
+            if let Some(t) = pick {
+                rank[t] = next;
+            }
+        }
+        rank
     }
 
     /// Decodes and writes one record (replacing `key` when given). `lenient`: a nullable key
