@@ -649,7 +649,12 @@ fn to_json_loads_back_with_its_keys_when_a_referencing_table_is_listed_first() {
     let bob = store.insert(Owner { name: "bob".into() }).unwrap();
     let b1 = store.insert(Book { owner: bob }).unwrap();
     let b2 = store.insert(Book { owner: ann }).unwrap();
-    let notes = [(Some(ann), None), (None, None), (None, Some(b1)), (Some(bob), Some(b2))];
+    let notes = [
+        (Some(ann), None),
+        (None, None),
+        (None, Some(b1)),
+        (Some(bob), Some(b2)),
+    ];
     for (owner, book) in notes {
         store.insert(Note { owner, book }).unwrap();
     }
