@@ -67,7 +67,8 @@ pub struct LogEntry {
     /// (`begin`, `commit`, `rollback`, `savepoint`, `rollback_to`, `release`, `mark`,
     /// `reset`, `release_mark`). Calls built on these log the ones they make: a JSON fixture
     /// its `insert`s (and a `replace` filling a key to a record further down the document),
-    /// a factory its `insert`s.
+    /// a factory its `insert`s; when such a call fails, it undoes them with no entry of its
+    /// own, so its `Ok` inserts are followed by the failed one alone.
     pub op: &'static str,
     /// The table or relation it addressed (`""` for a scope operation): the child's table
     /// for `set_parent`, `add_child_if_absent` and `remove_child`, the parent's for
