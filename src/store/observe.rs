@@ -66,9 +66,10 @@ pub struct LogEntry {
     /// `replace_children`, `add_child_if_absent`, `remove_child`) or a scope operation
     /// (`begin`, `commit`, `rollback`, `savepoint`, `rollback_to`, `release`, `mark`,
     /// `reset`, `release_mark`). Calls built on these log the ones they make: a JSON fixture
-    /// its `insert`s (and a `replace` filling a key to a record further down the document),
-    /// a factory its `insert`s; when such a call fails, it undoes them with no entry of its
-    /// own, so its `Ok` inserts are followed by the failed one alone.
+    /// or a factory call opens a `mark` (a `savepoint` inside a transaction) around its
+    /// `insert`s (and a JSON fixture's `replace` filling a key to a record further down the
+    /// document), and on failure the `reset` (`rollback_to`) that undid them, before the
+    /// `release_mark` (`release`) that closes it.
     pub op: &'static str,
     /// The table or relation it addressed (`""` for a scope operation): the child's table
     /// for `set_parent`, `add_child_if_absent` and `remove_child`, the parent's for
