@@ -312,12 +312,36 @@ mod uuid_type {
         fn accepts(s: Text<'_>) -> bool {
             Uuid::try_parse(s.as_str()).is_ok_and(|u| u.hyphenated().to_string() == s.as_str())
         }
-        /// Any form PostgreSQL's `uuid` input reads (upper case, braces, no hyphens), stored
-        /// in the form `into_repr` writes.
+        /// Any form PostgreSQL's `uuid` input reads, stored in the form `into_repr` writes.
         fn from_json(json: &serde_json::Value) -> Option<Self> {
-            Uuid::try_parse(json.as_str()?).ok()
+            postgres_uuid(json.as_str()?)
         }
     }
+}
+
+/// The UUID `s` spells as PostgreSQL's `uuid` input reads one: 32 hex digits in either case,
+/// a hyphen allowed after any group of four but the last, the whole optionally in braces
+/// (`uuid::Uuid::try_parse` differs: it takes `urn:uuid:` and refuses hyphens elsewhere).
+#[cfg(feature = "uuid")]
+fn postgres_uuid(s: &str) -> Option<uuid::Uuid> {
+    let (braced, mut rest) = match s.strip_prefix('{') {
+        Some(inner) => (true, inner.as_bytes()),
+        None => (false, s.as_bytes()),
+    };
+    let mut bytes = [0u8; 16];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        let (pair, after) = rest.split_first_chunk::<2>()?;
+        let digit = |c: u8| char::from(c).to_digit(16);
+        *byte = (digit(pair[0])? << 4 | digit(pair[1])?) as u8;
+        rest = after;
+        if i % 2 == 1 && i < 15 {
+            rest = rest.strip_prefix(b"-").unwrap_or(rest);
+        }
+    }
+    if braced {
+        rest = rest.strip_prefix(b"}")?;
+    }
+    rest.is_empty().then(|| uuid::Uuid::from_bytes(bytes))
 }
 
 #[cfg(feature = "rust_decimal")]

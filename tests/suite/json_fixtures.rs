@@ -140,18 +140,34 @@ fn a_fixture_gives_json_as_a_document_and_uuids_in_any_postgres_form() {
             r#"{"a": {"c": null}, "b": [1, 2]}"#,
             "a0eebc999c0b4ef8bb6d6bb9bd380a11",
         ),
+        ("{}", "{a0eebc999c0b4ef8bb6d6bb9bd380a11}"),
+        ("{}", "a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11"),
     ] {
         let mut s = kinds_store();
         s.insert_json(&record(settings, given)).unwrap();
         let k = s.try_get_owned(s.keys::<Kinds>().next().unwrap()).unwrap();
-        assert_eq!(
-            k.settings,
-            serde_json::json!({"a": {"c": null}, "b": [1, 2]}),
-            "{settings}"
-        );
+        if settings != "{}" {
+            let document = serde_json::json!({"a": {"c": null}, "b": [1, 2]});
+            assert_eq!(k.settings, document, "{settings}");
+        }
         assert_eq!(k.public_id, uuid, "{given}");
         let (back, _) = Store::from_json(s.schema().clone(), &s.to_json()).unwrap();
         assert!(back == s);
+    }
+    // What PostgreSQL's input refuses is refused (`uuid::Uuid::try_parse` takes the first).
+    for given in [
+        "urn:uuid:a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1",
+        "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11-",
+        "-a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+        "a0eeb-c99-9c0b-4ef8-bb6d-6bb9bd380a11",
+        "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+        "+0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+        "a0eebc99--9c0b-4ef8-bb6d-6bb9bd380a11",
+    ] {
+        let mut s = kinds_store();
+        let err = load_err(&mut s, &record("{}", given));
+        assert!(matches!(err, FixtureError::BadValue { .. }), "{given}: {err:?}");
     }
 }
 
